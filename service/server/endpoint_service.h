@@ -1,0 +1,50 @@
+// EndpointService: a grpc::Service built at run time from a proto service whose
+// methods carry (wxgate.endpoint), with no C++ written per method.
+//
+//   EndpointService user_service(*pool->FindServiceByName("wechat.mp.v1.UserService"),
+//                                bindings, deps, accounts);
+//   builder.RegisterService(&user_service);
+//
+// It registers like a generated service (so server reflection lists it) but works
+// on raw bytes: each call's request is parsed with the method's input type, turned
+// into an upstream request by its EndpointBinding, and WeChat's answer is read into
+// the method's output type. Does not own `deps` or `accounts`; the gateway keeps
+// them alive longer than the server.
+#ifndef WXGATE_SERVICE_SERVER_ENDPOINT_SERVICE_H_
+#define WXGATE_SERVICE_SERVER_ENDPOINT_SERVICE_H_
+
+#include <grpcpp/impl/service_type.h>
+#include <grpcpp/support/byte_buffer.h>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "service/server/account_directory.h"
+#include "service/server/upstream_call.h"
+#include "service/transcode/endpoint_binding.h"
+
+namespace wxgate {
+
+class EndpointService : public grpc::Service {
+ public:
+  EndpointService(std::vector<EndpointBinding> bindings, const UpstreamDeps& deps,
+                   const AccountDirectory& accounts);
+  EndpointService(const EndpointService&) = delete;
+  EndpointService& operator=(const EndpointService&) = delete;
+
+ private:
+  grpc::ServerUnaryReactor* Handle(const EndpointBinding& binding,
+                                   grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer* request, grpc::ByteBuffer* response);
+
+  const std::vector<EndpointBinding> bindings_;
+  // gRPC keeps a pointer to each method's name, so the names live here.
+  std::deque<std::string> method_paths_;
+  const UpstreamDeps& deps_;
+  const AccountDirectory& accounts_;
+};
+
+}  // namespace wxgate
+
+#endif  // WXGATE_SERVICE_SERVER_ENDPOINT_SERVICE_H_

@@ -1,0 +1,54 @@
+// Gateway: the running wxgate, built from a loaded configuration.
+//
+//   absl::StatusOr<std::unique_ptr<Gateway>> gateway = Gateway::Start(loaded_config);
+//   (*gateway)->port();   // the gRPC port actually bound
+//   (*gateway)->Wait();   // until Shutdown()
+//
+// It wires the upstream client, the token provider, the accounts, one
+// EndpointService per annotated proto service, RawService, health and reflection.
+#ifndef WXGATE_SERVICE_SERVER_GATEWAY_H_
+#define WXGATE_SERVICE_SERVER_GATEWAY_H_
+
+#include <grpcpp/server.h>
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "service/config/config_loader.h"
+#include "service/server/account_directory.h"
+#include "service/server/endpoint_service.h"
+#include "service/server/raw_service.h"
+#include "service/server/upstream_call.h"
+#include "service/token/memory_token_provider.h"
+#include "service/upstream/upstream_client.h"
+
+namespace wxgate {
+
+class Gateway {
+ public:
+  static absl::StatusOr<std::unique_ptr<Gateway>> Start(const config::LoadedConfig& loaded);
+  ~Gateway();
+
+  int port() const { return port_; }
+  const MemoryTokenProvider& tokens() const { return *tokens_; }
+  void Wait();
+  // Stops accepting calls; calls still running after `grace` are cancelled.
+  void Shutdown(absl::Duration grace = absl::Seconds(5));
+
+ private:
+  explicit Gateway(const config::LoadedConfig& loaded);
+
+  std::unique_ptr<UpstreamClient> upstream_;
+  std::unique_ptr<MemoryTokenProvider> tokens_;
+  std::unique_ptr<AccountDirectory> accounts_;
+  UpstreamDeps deps_;
+  std::vector<std::unique_ptr<EndpointService>> endpoint_services_;
+  std::unique_ptr<RawService> raw_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace wxgate
+
+#endif  // WXGATE_SERVICE_SERVER_GATEWAY_H_

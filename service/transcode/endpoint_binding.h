@@ -1,0 +1,51 @@
+// EndpointBinding: how one annotated gRPC method maps to a WeChat endpoint, read
+// once from its descriptor's (wxgate.endpoint) option and checked at start-up.
+//
+//   rpc GetUserInfo(...) { option (wxgate.endpoint) = {get: "/cgi-bin/user/info"}; }
+//   → {http_method "GET", path "/cgi-bin/user/info", credential ACCESS_TOKEN,
+//      query_fields [openid, lang], body_fields []}
+//
+// Immutable after construction; per-call state lives in the call handler.
+#ifndef WXGATE_SERVICE_TRANSCODE_ENDPOINT_BINDING_H_
+#define WXGATE_SERVICE_TRANSCODE_ENDPOINT_BINDING_H_
+
+#include <google/protobuf/descriptor.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "wxgate/annotations.pb.h"
+
+namespace wxgate {
+
+struct EndpointBinding {
+  const google::protobuf::MethodDescriptor* method = nullptr;
+  std::string http_method;  // "GET" or "POST"
+  std::string path;         // may carry a fixed "?action=…"
+  Credential credential = CREDENTIAL_ACCESS_TOKEN;
+  BodyKind body = BODY_KIND_NONE;
+  AnswerKind answer = ANSWER_KIND_JSON;
+  std::string credential_param;  // "access_token" unless the annotation says otherwise
+  std::string appid_param;       // empty: the appid is not filled in
+  std::string secret_param;      // for CREDENTIAL_APPID_SECRET
+  std::vector<const google::protobuf::FieldDescriptor*> query_fields;
+  std::vector<const google::protobuf::FieldDescriptor*> body_fields;
+
+  // Whether the gateway adds a token of its own to the query.
+  bool SendsToken() const {
+    return credential == CREDENTIAL_ACCESS_TOKEN || credential == CREDENTIAL_AUTHORIZER_ACCESS_TOKEN ||
+           credential == CREDENTIAL_COMPONENT_ACCESS_TOKEN;
+  }
+};
+
+// Whether the method carries (wxgate.endpoint).
+bool HasEndpoint(const google::protobuf::MethodDescriptor& method);
+
+// The binding of an annotated unary method, or an error naming the method and what
+// is wrong with its annotation.
+absl::StatusOr<EndpointBinding> BindEndpoint(const google::protobuf::MethodDescriptor& method);
+
+}  // namespace wxgate
+
+#endif  // WXGATE_SERVICE_TRANSCODE_ENDPOINT_BINDING_H_

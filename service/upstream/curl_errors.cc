@@ -1,0 +1,48 @@
+#include "service/upstream/curl_errors.h"
+
+#include "absl/strings/str_cat.h"
+#include "service/errors/error_info.h"
+
+namespace wxgate {
+
+absl::Status CurlFailure(CURLcode code, absl::string_view detail, absl::string_view url_host,
+                         absl::Duration timeout) {
+  using Code = absl::StatusCode;
+  const std::string why = absl::StrCat(" (", detail.empty() ? curl_easy_strerror(code) : detail, ")");
+  switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+      return GatewayError(Code::kUnavailable, "UPSTREAM_UNREACHABLE",
+                          absl::StrCat("cannot connect to upstream ", url_host, why,
+                                       ": check upstream.base_url and the network"));
+    case CURLE_OPERATION_TIMEDOUT:
+      return GatewayError(Code::kDeadlineExceeded, "UPSTREAM_TIMEOUT",
+                          absl::StrCat("upstream ", url_host, " did not answer within ",
+                                       absl::FormatDuration(timeout), why));
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+      return GatewayError(Code::kUnavailable, "UPSTREAM_TLS",
+                          absl::StrCat("TLS with upstream ", url_host, " failed", why,
+                                       ": check upstream.ca_file and the server's certificate"));
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+      return GatewayError(Code::kUnavailable, "UPSTREAM_TRUNCATED",
+                          absl::StrCat("upstream ", url_host,
+                                       " closed the connection before a complete answer", why));
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED:
+      return GatewayError(Code::kResourceExhausted, "UPSTREAM_TOO_LARGE",
+                          absl::StrCat("the answer of upstream ", url_host,
+                                       " exceeds the gateway's size limit", why));
+    default:
+      return GatewayError(Code::kUnavailable, "UPSTREAM_TRANSPORT",
+                          absl::StrCat("transfer from upstream ", url_host, " failed", why));
+  }
+}
+
+}  // namespace wxgate

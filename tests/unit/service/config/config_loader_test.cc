@@ -1,0 +1,586 @@
+#include "service/config/config_loader.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace wxgate::config {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::Pair;
+using ::testing::StartsWith;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kAppA[] = "wx0123456789abcdef";
+constexpr char kAppB[] = "wxfedcba9876543210";
+
+// Secret values used throughout. Every error message checked by ErrorOf() is
+// also checked not to contain any of them.
+constexpr char kSecretMain[] = "S3CRET-MAIN-0c2f6e1a9b";
+constexpr char kSecretFile[] = "S3CRET-FILE-77d1e0b4a2";
+constexpr char kSecretInline[] = "S3CRET-INLINE-5e8c3a0f";
+
+constexpr char kPem[] = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+
+// An environment holding WX_SECRET_MAIN and whatever a test adds.
+EnvLookup FakeEnv(std::map<std::string, std::string> vars = {}) {
+  vars.emplace("WX_SECRET_MAIN", kSecretMain);
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+// A fresh directory under the test's temp dir.
+std::string MakeTempDir() {
+  static std::atomic<int> counter{0};
+  std::string dir =
+      absl::StrCat(::testing::TempDir(), "/config_loader_test_", ::getpid(), "_", counter++);
+  ::mkdir(dir.c_str(), 0700);
+  return dir;
+}
+
+std::string WriteFile(const std::string& dir, const std::string& name,
+                      const std::string& contents) {
+  std::string path = absl::StrCat(dir, "/", name);
+  std::ofstream(path) << contents;
+  return path;
+}
+
+// The error message of a load that must fail; also asserts no secret leaked.
+std::string ErrorOf(const absl::StatusOr<LoadedConfig>& loaded) {
+  EXPECT_FALSE(loaded.ok()) << "loaded unexpectedly: " << loaded->config.DebugString();
+  if (loaded.ok()) return "";
+  std::string message(loaded.status().message());
+  for (const char* secret : {kSecretMain, kSecretFile, kSecretInline}) {
+    EXPECT_THAT(message, Not(HasSubstr(secret))) << "a secret leaked into an error";
+  }
+  return message;
+}
+
+std::string ErrorOf(std::string_view yaml) { return ErrorOf(LoadConfigFromYaml(yaml, FakeEnv())); }
+
+// One account whose secret comes from WX_SECRET_MAIN, with `extra` appended.
+std::string OneAccount(const std::string& extra = "") {
+  return absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret: {env: WX_SECRET_MAIN}\n",
+                      extra);
+}
+
+// --- Valid configurations -------------------------------------------------
+
+TEST(ConfigLoaderTest, FullValidFile) {
+  std::string dir = MakeTempDir();
+  std::string ca = WriteFile(dir, "ca.pem", kPem);
+  std::string secret_file = WriteFile(dir, "secret_b", absl::StrCat("  ", kSecretFile, "\n\n"));
+  std::string yaml = absl::StrCat(R"(# A complete configuration.
+server:
+  grpc_listen: "0.0.0.0:9090"
+upstream:
+  base_url: "http://127.0.0.1:8080/fake/"
+  ca_file: ")",
+                                  ca, R"("
+  timeout: 1500ms
+  max_connections: 8
+accounts:
+  - appid: )",
+                                  kAppA, R"(
+    name: main
+    secret:
+      env: WX_SECRET_MAIN
+  - appid: )",
+                                  kAppB, R"(
+    name: second
+    token_api: classic
+    secret:
+      file: )",
+                                  secret_file, R"(
+default_appid: )",
+                                  kAppB, R"(
+tokens:
+  state_file: /var/lib/wxgate/tokens.json
+)");
+
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(yaml, FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const v1::Config& config = loaded->config;
+  EXPECT_EQ(config.server().grpc_listen(), "0.0.0.0:9090");
+  EXPECT_EQ(config.upstream().base_url(), "http://127.0.0.1:8080/fake");
+  EXPECT_EQ(config.upstream().ca_file(), ca);
+  EXPECT_EQ(config.upstream().timeout().seconds(), 1);
+  EXPECT_EQ(config.upstream().timeout().nanos(), 500'000'000);
+  EXPECT_EQ(config.upstream().max_connections(), 8u);
+  ASSERT_EQ(config.accounts_size(), 2);
+  EXPECT_EQ(config.accounts(0).appid(), kAppA);
+  EXPECT_EQ(config.accounts(0).name(), "main");
+  EXPECT_EQ(config.accounts(0).secret().env(), "WX_SECRET_MAIN");
+  EXPECT_EQ(config.accounts(0).token_api(), v1::TOKEN_API_STABLE);
+  EXPECT_EQ(config.accounts(1).appid(), kAppB);
+  EXPECT_EQ(config.accounts(1).token_api(), v1::TOKEN_API_CLASSIC);
+  EXPECT_EQ(config.accounts(1).secret().file(), secret_file);
+  EXPECT_EQ(config.default_appid(), kAppB);
+  EXPECT_EQ(config.tokens().state_file(), "/var/lib/wxgate/tokens.json");
+  EXPECT_THAT(loaded->secrets,
+              UnorderedElementsAre(Pair(kAppA, kSecretMain), Pair(kAppB, kSecretFile)));
+  // The config holds the sources of the secrets, never their values.
+  EXPECT_THAT(config.DebugString(),
+              AllOf(Not(HasSubstr(kSecretMain)), Not(HasSubstr(kSecretFile))));
+}
+
+TEST(ConfigLoaderTest, EmbeddedDefaultLoads) {
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(EmbeddedDefaultYaml(), FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.server().grpc_listen(), "127.0.0.1:50051");
+  EXPECT_EQ(loaded->config.upstream().base_url(), "https://api.weixin.qq.com");
+  EXPECT_EQ(loaded->config.upstream().timeout().seconds(), 5);
+  EXPECT_EQ(loaded->config.upstream().max_connections(), 64u);
+  EXPECT_THAT(loaded->config.accounts(), IsEmpty());
+  EXPECT_EQ(loaded->config.default_appid(), "");
+  EXPECT_THAT(loaded->secrets, IsEmpty());
+}
+
+TEST(ConfigLoaderTest, EmbeddedDefaultEqualsEmptyFileWithDefaults) {
+  absl::StatusOr<LoadedConfig> embedded = LoadConfigFromYaml(EmbeddedDefaultYaml(), FakeEnv());
+  absl::StatusOr<LoadedConfig> empty = LoadConfigFromYaml("", FakeEnv());
+  ASSERT_TRUE(embedded.ok()) << embedded.status();
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(embedded->config.SerializeAsString(), empty->config.SerializeAsString());
+}
+
+TEST(ConfigLoaderTest, DefaultsFillWhatIsMissing) {
+  absl::StatusOr<LoadedConfig> loaded =
+      LoadConfigFromYaml(OneAccount("upstream:\n  max_connections: 0\n"), FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const v1::Config& config = loaded->config;
+  EXPECT_EQ(config.server().grpc_listen(), kDefaultGrpcListen);
+  EXPECT_EQ(config.upstream().base_url(), kDefaultBaseUrl);
+  EXPECT_EQ(config.upstream().timeout().seconds(), kDefaultTimeoutSeconds);
+  EXPECT_EQ(config.upstream().timeout().nanos(), 0);
+  EXPECT_EQ(config.upstream().max_connections(), kDefaultMaxConnections);
+  EXPECT_EQ(config.accounts(0).token_api(), v1::TOKEN_API_STABLE);
+  // The only account becomes the default.
+  EXPECT_EQ(config.default_appid(), kAppA);
+}
+
+TEST(ConfigLoaderTest, NullValuesLeaveFieldsToTheirDefaults) {
+  absl::StatusOr<LoadedConfig> loaded =
+      LoadConfigFromYaml("server:\nupstream:\n  base_url: ~\naccounts:\n", FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.server().grpc_listen(), kDefaultGrpcListen);
+  EXPECT_EQ(loaded->config.upstream().base_url(), kDefaultBaseUrl);
+}
+
+TEST(ConfigLoaderTest, NoDefaultAppidAmongSeveralAccounts) {
+  std::string yaml =
+      absl::StrCat(OneAccount(), "  - appid: ", kAppB, "\n    secret: {env: WX_SECRET_B}\n");
+  absl::StatusOr<LoadedConfig> loaded =
+      LoadConfigFromYaml(yaml, FakeEnv({{"WX_SECRET_B", "other"}}));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.default_appid(), "");
+  EXPECT_EQ(loaded->secrets.at(kAppB), "other");
+}
+
+TEST(ConfigLoaderTest, DefaultAppidMatchesCaseInsensitively) {
+  absl::StatusOr<LoadedConfig> loaded =
+      LoadConfigFromYaml(OneAccount("default_appid: wx0123456789ABCDEF\n"), FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.default_appid(), kAppA);
+}
+
+TEST(ConfigLoaderTest, UppercaseHexAppidIsAcceptedAndLowercased) {
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+      "accounts:\n  - appid: wx0123456789ABCDEF\n    secret: {env: WX_SECRET_MAIN}\n", FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.accounts(0).appid(), kAppA);
+  EXPECT_EQ(loaded->secrets.at(kAppA), kSecretMain);
+}
+
+TEST(ConfigLoaderTest, EnvLookupIsInjected) {
+  std::vector<std::string> asked;
+  EnvLookup env = [&asked](const std::string& name) -> std::optional<std::string> {
+    asked.push_back(name);
+    return std::string("  injected-value\n");
+  };
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+      absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret: {env: MY_VAR}\n"), env);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_THAT(asked, ::testing::ElementsAre("MY_VAR"));
+  EXPECT_EQ(loaded->secrets.at(kAppA), "injected-value");  // trimmed
+}
+
+TEST(ConfigLoaderTest, ProcessEnvReadsTheEnvironment) {
+  EnvLookup env = ProcessEnv();
+  ::setenv("WXGATE_CONFIG_LOADER_TEST_VAR", "from-process", 1);
+  EXPECT_EQ(env("WXGATE_CONFIG_LOADER_TEST_VAR"), "from-process");
+  ::unsetenv("WXGATE_CONFIG_LOADER_TEST_VAR");
+  EXPECT_EQ(env("WXGATE_CONFIG_LOADER_TEST_VAR"), std::nullopt);
+}
+
+TEST(ConfigLoaderTest, SecretFileIsReadAndTrimmed) {
+  std::string dir = MakeTempDir();
+  std::string path = WriteFile(dir, "secret", absl::StrCat("\n\t", kSecretFile, " \r\n"));
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+      absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret: {file: '", path, "'}\n"),
+      FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->secrets.at(kAppA), kSecretFile);
+}
+
+TEST(ConfigLoaderTest, TokenApiAcceptsShortAndFullNames) {
+  for (const char* spelling :
+       {"classic", "CLASSIC", "Classic", "TOKEN_API_CLASSIC", "token_api_classic"}) {
+    absl::StatusOr<LoadedConfig> loaded =
+        LoadConfigFromYaml(OneAccount(absl::StrCat("    token_api: ", spelling, "\n")), FakeEnv());
+    ASSERT_TRUE(loaded.ok()) << spelling << ": " << loaded.status();
+    EXPECT_EQ(loaded->config.accounts(0).token_api(), v1::TOKEN_API_CLASSIC) << spelling;
+  }
+  absl::StatusOr<LoadedConfig> loaded =
+      LoadConfigFromYaml(OneAccount("    token_api: stable\n"), FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.accounts(0).token_api(), v1::TOKEN_API_STABLE);
+}
+
+TEST(ConfigLoaderTest, DurationsInSeveralUnits) {
+  struct Case {
+    const char* text;
+    int64_t seconds;
+    int32_t nanos;
+  };
+  for (const Case& c : {Case{"500ms", 0, 500'000'000}, Case{"5s", 5, 0}, Case{"1m", 60, 0},
+                        Case{"1m30s", 90, 0}, Case{"250us", 0, 250'000}}) {
+    absl::StatusOr<LoadedConfig> loaded =
+        LoadConfigFromYaml(absl::StrCat("upstream:\n  timeout: ", c.text, "\n"), FakeEnv());
+    ASSERT_TRUE(loaded.ok()) << c.text << ": " << loaded.status();
+    EXPECT_EQ(loaded->config.upstream().timeout().seconds(), c.seconds) << c.text;
+    EXPECT_EQ(loaded->config.upstream().timeout().nanos(), c.nanos) << c.text;
+  }
+}
+
+TEST(ConfigLoaderTest, GrpcListenAcceptsHostPortForms) {
+  for (const char* listen : {"127.0.0.1:50051", "0.0.0.0:1", "localhost:65535", "[::]:50051",
+                             "[::1]:8080", "wxgate-0.wxgate.svc:50051"}) {
+    absl::StatusOr<LoadedConfig> loaded =
+        LoadConfigFromYaml(absl::StrCat("server:\n  grpc_listen: \"", listen, "\"\n"), FakeEnv());
+    ASSERT_TRUE(loaded.ok()) << listen << ": " << loaded.status();
+    EXPECT_EQ(loaded->config.server().grpc_listen(), listen);
+  }
+}
+
+TEST(ConfigLoaderTest, BaseUrlIsNormalized) {
+  struct Case {
+    const char* given;
+    const char* kept;
+  };
+  for (const Case& c : {Case{"https://api.weixin.qq.com/", "https://api.weixin.qq.com"},
+                        Case{"https://api2.weixin.qq.com", "https://api2.weixin.qq.com"},
+                        Case{"http://127.0.0.1:8080//", "http://127.0.0.1:8080"},
+                        Case{"HTTPS://sh.api.weixin.qq.com", "https://sh.api.weixin.qq.com"},
+                        Case{"http://[::1]:9000/prefix/", "http://[::1]:9000/prefix"}}) {
+    absl::StatusOr<LoadedConfig> loaded =
+        LoadConfigFromYaml(absl::StrCat("upstream:\n  base_url: \"", c.given, "\"\n"), FakeEnv());
+    ASSERT_TRUE(loaded.ok()) << c.given << ": " << loaded.status();
+    EXPECT_EQ(loaded->config.upstream().base_url(), c.kept);
+  }
+}
+
+// --- Errors ----------------------------------------------------------------
+
+TEST(ConfigLoaderErrorTest, YamlSyntaxErrorReportsLineAndColumn) {
+  EXPECT_THAT(ErrorOf("server:\n  grpc_listen: \"127.0.0.1:1\"\nupstream: [unclosed\n"),
+              AllOf(HasSubstr("YAML syntax error at line"), HasSubstr("column")));
+  EXPECT_THAT(ErrorOf("server:\n  grpc_listen: a\n   bad: indent\n"), HasSubstr("line 3"));
+}
+
+TEST(ConfigLoaderErrorTest, UnknownKeyListsKnownKeys) {
+  EXPECT_EQ(ErrorOf("upstream:\n  timout: 5s\n"),
+            "upstream.timout: unknown key (known keys: base_url, ca_file, timeout, "
+            "max_connections)");
+}
+
+TEST(ConfigLoaderErrorTest, UnknownTopLevelKey) {
+  EXPECT_EQ(ErrorOf("acounts: []\n"),
+            "acounts: unknown key (known keys: server, upstream, accounts, default_appid, tokens)");
+}
+
+TEST(ConfigLoaderErrorTest, UnknownKeyInsideAnAccount) {
+  EXPECT_THAT(ErrorOf(OneAccount("    secrets: {env: X}\n")),
+              StartsWith("accounts[0].secrets: unknown key (known keys: appid, secret, "
+                         "token_api, name)"));
+  EXPECT_THAT(ErrorOf(absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret: {value: x}\n")),
+              StartsWith("accounts[0].secret: unknown key (not shown, as it may be a secret) "
+                         "(known keys: env, file)"));
+}
+
+TEST(ConfigLoaderErrorTest, KeyGivenTwice) {
+  EXPECT_THAT(ErrorOf("server:\n  grpc_listen: a:1\n  grpc_listen: b:2\n"),
+              StartsWith("server.grpc_listen: given twice"));
+}
+
+TEST(ConfigLoaderErrorTest, WrongShapes) {
+  EXPECT_THAT(ErrorOf("accounts: {appid: x}\n"),
+              StartsWith("accounts: expected a list, got a mapping"));
+  EXPECT_THAT(
+      ErrorOf("server: 127.0.0.1:50051\n"),
+      StartsWith("server: expected a mapping (known keys: grpc_listen), got a single value"));
+  EXPECT_THAT(ErrorOf("server:\n  grpc_listen: [a, b]\n"),
+              StartsWith("server.grpc_listen: expected a string, got a list"));
+  EXPECT_THAT(ErrorOf("- server\n"), StartsWith("top level: expected a mapping"));
+  EXPECT_THAT(ErrorOf("accounts:\n  -\n"), StartsWith("accounts[0]: empty entry"));
+}
+
+TEST(ConfigLoaderErrorTest, MoreThanOneDocument) {
+  EXPECT_THAT(ErrorOf("server: {}\n---\nserver: {}\n"), HasSubstr("2 documents"));
+}
+
+TEST(ConfigLoaderErrorTest, AppidWithWrongShape) {
+  std::string yaml =
+      absl::StrCat(OneAccount(), "  - appid: wx123\n    secret: {env: WX_SECRET_MAIN}\n");
+  EXPECT_EQ(ErrorOf(yaml),
+            "accounts[1].appid: \"wx123\" is not an appid: expected \"wx\" followed by 16 "
+            "hexadecimal digits");
+  EXPECT_THAT(
+      ErrorOf("accounts:\n  - appid: wx0123456789abcdeg\n    secret: {env: WX_SECRET_MAIN}\n"),
+      StartsWith("accounts[0].appid: \"wx0123456789abcdeg\" is not an appid"));
+  EXPECT_THAT(
+      ErrorOf("accounts:\n  - appid: gh0123456789abcdef\n    secret: {env: WX_SECRET_MAIN}\n"),
+      StartsWith("accounts[0].appid: \"gh0123456789abcdef\" is not an appid"));
+}
+
+TEST(ConfigLoaderErrorTest, AppidMissing) {
+  EXPECT_THAT(ErrorOf("accounts:\n  - name: main\n    secret: {env: WX_SECRET_MAIN}\n"),
+              StartsWith("accounts[0].appid: missing"));
+}
+
+TEST(ConfigLoaderErrorTest, DuplicateAppid) {
+  std::string yaml = absl::StrCat(OneAccount(), "  - appid: wx0123456789ABCDEF\n",
+                                  "    secret: {env: WX_SECRET_MAIN}\n");
+  EXPECT_THAT(ErrorOf(yaml), StartsWith(absl::StrCat("accounts[1].appid: \"", kAppA,
+                                                     "\" is already configured by accounts[0]")));
+}
+
+TEST(ConfigLoaderErrorTest, SecretMissing) {
+  EXPECT_THAT(ErrorOf(absl::StrCat("accounts:\n  - appid: ", kAppA, "\n")),
+              StartsWith("accounts[0].secret: missing"));
+}
+
+TEST(ConfigLoaderErrorTest, SecretWithoutSource) {
+  EXPECT_THAT(ErrorOf(absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret: {}\n")),
+              StartsWith("accounts[0].secret: no source; set env"));
+}
+
+TEST(ConfigLoaderErrorTest, SecretWithTwoSources) {
+  EXPECT_THAT(ErrorOf(absl::StrCat("accounts:\n  - appid: ", kAppA,
+                                   "\n    secret: {env: WX_SECRET_MAIN, file: /run/s}\n")),
+              StartsWith("accounts[0].secret: both env and file are set; set only one of env, "
+                         "file"));
+}
+
+TEST(ConfigLoaderErrorTest, SecretEnvUnset) {
+  EXPECT_THAT(ErrorOf(absl::StrCat("accounts:\n  - appid: ", kAppA,
+                                   "\n    secret: {env: WX_SECRET_OTHER}\n")),
+              StartsWith("accounts[0].secret: environment variable WX_SECRET_OTHER is not set"));
+}
+
+TEST(ConfigLoaderErrorTest, SecretEnvEmpty) {
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+      absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret: {env: WX_EMPTY}\n"),
+      FakeEnv({{"WX_EMPTY", " \n"}}));
+  EXPECT_THAT(ErrorOf(loaded),
+              StartsWith("accounts[0].secret: environment variable WX_EMPTY is empty"));
+}
+
+TEST(ConfigLoaderErrorTest, SecretPastedWhereAVariableNameBelongsIsNotEchoed) {
+  std::string message = ErrorOf(absl::StrCat("accounts:\n  - appid: ", kAppA,
+                                             "\n    secret: {env: \"", kSecretInline, "\"}\n"));
+  EXPECT_THAT(message, StartsWith("accounts[0].secret.env: not an environment variable name"));
+}
+
+TEST(ConfigLoaderErrorTest, SecretWrittenInlineIsNotEchoed) {
+  std::string message =
+      ErrorOf(absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret: ", kSecretInline, "\n"));
+  EXPECT_THAT(message,
+              StartsWith("accounts[0].secret: expected a mapping (known keys: env, file)"));
+}
+
+TEST(ConfigLoaderErrorTest, SecretWrittenAsAKeyIsNotEchoed) {
+  std::string message = ErrorOf(
+      absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret: {", kSecretInline, "}\n"));
+  EXPECT_THAT(message, StartsWith("accounts[0].secret: unknown key (not shown, as it may be a "
+                                  "secret) (known keys: env, file)"));
+  message = ErrorOf(absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret:\n      ",
+                                 kSecretInline, ": x\n"));
+  EXPECT_THAT(message, StartsWith("accounts[0].secret: unknown key (not shown"));
+}
+
+TEST(ConfigLoaderErrorTest, SecretFileUnreadableNamesThePath) {
+  std::string missing = absl::StrCat(MakeTempDir(), "/no_such_secret");
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+      absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret: {file: '", missing, "'}\n"),
+      FakeEnv());
+  EXPECT_THAT(ErrorOf(loaded),
+              StartsWith(absl::StrCat("accounts[0].secret: cannot read \"", missing, "\": ")));
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kNotFound);
+
+  std::string dir = MakeTempDir();
+  EXPECT_THAT(
+      ErrorOf(absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret: {file: '", dir, "'}\n")),
+      HasSubstr("is a directory"));
+}
+
+TEST(ConfigLoaderErrorTest, SecretFileEmpty) {
+  std::string path = WriteFile(MakeTempDir(), "blank", " \n\t\n");
+  EXPECT_THAT(ErrorOf(absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret: {file: '", path,
+                                   "'}\n")),
+              StartsWith(absl::StrCat("accounts[0].secret: secret file \"", path, "\" is empty")));
+}
+
+TEST(ConfigLoaderErrorTest, DefaultAppidNotAnAccount) {
+  EXPECT_THAT(ErrorOf(OneAccount(absl::StrCat("default_appid: ", kAppB, "\n"))),
+              StartsWith(absl::StrCat("default_appid: \"", kAppB,
+                                      "\" is not one of the configured accounts (", kAppA, ")")));
+  EXPECT_THAT(ErrorOf(absl::StrCat("default_appid: ", kAppB, "\n")), HasSubstr("(there are none)"));
+}
+
+TEST(ConfigLoaderErrorTest, BaseUrlNotHttp) {
+  EXPECT_THAT(ErrorOf("upstream:\n  base_url: ftp://x\n"),
+              StartsWith("upstream.base_url: \"ftp://x\" is not an https:// or http:// URL"));
+  EXPECT_THAT(ErrorOf("upstream:\n  base_url: api.weixin.qq.com\n"),
+              StartsWith("upstream.base_url: \"api.weixin.qq.com\" is not an https:// or http:// "
+                         "URL"));
+}
+
+TEST(ConfigLoaderErrorTest, BaseUrlWithoutHostQueryOrFragment) {
+  EXPECT_THAT(ErrorOf("upstream:\n  base_url: https://\n"),
+              StartsWith("upstream.base_url: \"https://\" has no host"));
+  EXPECT_THAT(ErrorOf("upstream:\n  base_url: https:///path\n"), HasSubstr("has no host"));
+  EXPECT_THAT(ErrorOf("upstream:\n  base_url: https://x/?a=1\n"),
+              StartsWith("upstream.base_url: \"https://x/?a=1\" has a query or fragment"));
+  EXPECT_THAT(ErrorOf("upstream:\n  base_url: \"https://x/#top\"\n"),
+              HasSubstr("has a query or fragment"));
+  EXPECT_THAT(ErrorOf("upstream:\n  base_url: https://x:99999\n"),
+              HasSubstr("port that is not a number from 1 to 65535"));
+}
+
+TEST(ConfigLoaderErrorTest, BaseUrlWithUserInformationIsNotEchoed) {
+  std::string message =
+      ErrorOf(absl::StrCat("upstream:\n  base_url: https://user:", kSecretInline, "@x\n"));
+  EXPECT_THAT(message, StartsWith("upstream.base_url: holds user information"));
+}
+
+TEST(ConfigLoaderErrorTest, GrpcListenNotHostPort) {
+  for (const char* listen : {"50051", "localhost", "host:0", "host:65536", "host:http", ":50051",
+                             "::1:50051", "[::1:50051", "[zz]:1", "a b:1"}) {
+    EXPECT_THAT(ErrorOf(absl::StrCat("server:\n  grpc_listen: \"", listen, "\"\n")),
+                StartsWith(absl::StrCat("server.grpc_listen: \"", listen, "\" is not host:port")))
+        << listen;
+  }
+}
+
+TEST(ConfigLoaderErrorTest, CaFileUnreadable) {
+  std::string missing = absl::StrCat(MakeTempDir(), "/missing.pem");
+  EXPECT_THAT(ErrorOf(absl::StrCat("upstream:\n  ca_file: '", missing, "'\n")),
+              StartsWith(absl::StrCat("upstream.ca_file: cannot read \"", missing, "\"")));
+}
+
+TEST(ConfigLoaderErrorTest, CaFileWithoutCertificate) {
+  std::string path = WriteFile(MakeTempDir(), "not.pem", "hello\n");
+  EXPECT_THAT(
+      ErrorOf(absl::StrCat("upstream:\n  ca_file: '", path, "'\n")),
+      StartsWith(absl::StrCat("upstream.ca_file: \"", path, "\" holds no PEM certificate")));
+}
+
+TEST(ConfigLoaderErrorTest, TimeoutNotADuration) {
+  EXPECT_THAT(ErrorOf("upstream:\n  timeout: 5\n"),
+              StartsWith("upstream.timeout: \"5\" is not a duration; write a number and a unit, "
+                         "such as \"500ms\", \"5s\" or \"1m\""));
+  EXPECT_THAT(ErrorOf("upstream:\n  timeout: soon\n"), HasSubstr("is not a duration"));
+  EXPECT_THAT(ErrorOf("upstream:\n  timeout: {seconds: 5}\n"),
+              StartsWith("upstream.timeout: expected a duration"));
+}
+
+TEST(ConfigLoaderErrorTest, TimeoutNegativeOrZero) {
+  EXPECT_THAT(ErrorOf("upstream:\n  timeout: -1s\n"),
+              StartsWith("upstream.timeout: \"-1s\" is negative"));
+  EXPECT_THAT(ErrorOf("upstream:\n  timeout: 0s\n"),
+              StartsWith("upstream.timeout: 0 leaves no time"));
+  EXPECT_THAT(ErrorOf("upstream:\n  timeout: inf\n"), HasSubstr("is too long"));
+}
+
+TEST(ConfigLoaderErrorTest, MaxConnectionsOutOfRange) {
+  EXPECT_EQ(ErrorOf("upstream:\n  max_connections: -1\n"),
+            "upstream.max_connections: \"-1\" is not a whole number from 0 to 4294967295");
+  EXPECT_THAT(ErrorOf("upstream:\n  max_connections: 4294967296\n"),
+              HasSubstr("is not a whole number from 0 to 4294967295"));
+  EXPECT_THAT(ErrorOf("upstream:\n  max_connections: many\n"), HasSubstr("is not a whole number"));
+}
+
+TEST(ConfigLoaderErrorTest, TokenApiUnknown) {
+  EXPECT_EQ(ErrorOf(OneAccount("    token_api: fast\n")),
+            "accounts[0].token_api: \"fast\" is not one of: unspecified, stable, classic");
+}
+
+// --- Secrets never leak -------------------------------------------------------
+
+TEST(ConfigLoaderSecretTest, SecretsReadBeforeAnUnrelatedErrorDoNotAppearInIt) {
+  std::string dir = MakeTempDir();
+  std::string path = WriteFile(dir, "secret", kSecretFile);
+  // Both accounts' secrets are read, then default_appid fails validation.
+  std::string yaml = absl::StrCat(OneAccount(), "  - appid: ", kAppB, "\n    secret: {file: '",
+                                  path, "'}\ndefault_appid: wx00000000000000ff\n");
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(yaml, FakeEnv());
+  ASSERT_FALSE(loaded.ok());
+  std::string message(loaded.status().message());
+  EXPECT_THAT(message, StartsWith("default_appid:"));
+  EXPECT_THAT(message, Not(HasSubstr(kSecretFile)));
+  EXPECT_THAT(message, Not(HasSubstr(kSecretMain)));
+  EXPECT_THAT(loaded.status().ToString(), Not(HasSubstr(kSecretFile)));
+}
+
+TEST(ConfigLoaderSecretTest, AFailingSecretDoesNotRevealAnotherOne) {
+  // accounts[0] reads its secret; accounts[1]'s variable is empty.
+  std::string yaml =
+      absl::StrCat(OneAccount(), "  - appid: ", kAppB, "\n    secret: {env: WX_SECRET_B}\n");
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(yaml, FakeEnv({{"WX_SECRET_B", ""}}));
+  EXPECT_THAT(ErrorOf(loaded), StartsWith("accounts[1].secret: environment variable WX_SECRET_B"));
+}
+
+// --- Files ----------------------------------------------------------------------
+
+TEST(ConfigFileTest, LoadsAFile) {
+  std::string path = WriteFile(MakeTempDir(), "wxgate.yaml", OneAccount());
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFile(path, FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.default_appid(), kAppA);
+  EXPECT_EQ(loaded->secrets.at(kAppA), kSecretMain);
+}
+
+TEST(ConfigFileTest, MissingFileNamesThePath) {
+  std::string path = absl::StrCat(MakeTempDir(), "/absent.yaml");
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFile(path, FakeEnv());
+  EXPECT_THAT(ErrorOf(loaded), AllOf(HasSubstr(absl::StrCat("cannot read \"", path, "\"")),
+                                     HasSubstr("No such file or directory")));
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ConfigFileTest, ContentErrorsStartWithThePath) {
+  std::string path = WriteFile(MakeTempDir(), "wxgate.yaml", "upstream:\n  timout: 5s\n");
+  EXPECT_THAT(ErrorOf(LoadConfigFile(path, FakeEnv())),
+              StartsWith(absl::StrCat(path, ": upstream.timout: unknown key")));
+}
+
+}  // namespace
+}  // namespace wxgate::config

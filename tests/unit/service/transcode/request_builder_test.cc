@@ -1,0 +1,93 @@
+#include "service/transcode/request_builder.h"
+
+#include <gtest/gtest.h>
+
+#include "nlohmann/json.hpp"
+#include "transcode_sample.pb.h"
+
+namespace wxgate {
+namespace {
+
+using nlohmann::json;
+
+EndpointBinding Bind(const std::string& method) {
+  return *BindEndpoint(*testing::v1::Sample::descriptor()->file()->FindServiceByName("SampleService")->FindMethodByName(method));
+}
+
+const CallCredential kCredential{.access_token = "TOKEN", .appid = "wx0011223344556677",
+                                 .secret = "SECRET"};
+
+TEST(RequestBuilderTest, GetEncodesQueryWithTokenFirst) {
+  testing::v1::QueryRequest request;
+  request.set_openid("o 1&x");
+  request.set_msg_id(9223372036854775807LL);
+  request.add_tags("a");
+  request.add_tags("b");
+  request.set_color(testing::v1::COLOR_RED);
+  absl::StatusOr<HttpRequest> http =
+      BuildHttpRequest(Bind("Query"), request, "https://api.test", kCredential, absl::Seconds(2));
+  ASSERT_TRUE(http.ok());
+  EXPECT_EQ(http->method, "GET");
+  EXPECT_EQ(http->url,
+            "https://api.test/test/query?access_token=TOKEN&openid=o%201%26x"
+            "&msg_id=9223372036854775807&tags=a&tags=b&color=red");
+  EXPECT_TRUE(http->body.empty());
+  EXPECT_EQ(http->timeout, absl::Seconds(2));
+}
+
+TEST(RequestBuilderTest, PostSplitsQueryAndBodyAndFillsAppid) {
+  testing::v1::MixedRequest request;
+  request.set_type("news");
+  request.mutable_inner()->set_name("名字");
+  absl::StatusOr<HttpRequest> http =
+      BuildHttpRequest(Bind("Mixed"), request, "https://api.test", kCredential, absl::Seconds(2));
+  ASSERT_TRUE(http.ok());
+  EXPECT_EQ(http->method, "POST");
+  EXPECT_EQ(http->url, "https://api.test/test/mixed?action=x&access_token=TOKEN&type=news");
+  EXPECT_EQ(http->content_type, "application/json; charset=utf-8");
+  EXPECT_EQ(json::parse(http->body),
+            json({{"inner", {{"name", "名字"}}}, {"appid", "wx0011223344556677"}}));
+  EXPECT_NE(http->body.find("名字"), std::string::npos) << "UTF-8 is sent as is";
+}
+
+TEST(RequestBuilderTest, CallerAppidWins) {
+  testing::v1::MixedRequest request;
+  request.set_appid("wxffffffffffffffff");
+  absl::StatusOr<HttpRequest> http =
+      BuildHttpRequest(Bind("Mixed"), request, "https://api.test", kCredential, absl::Seconds(2));
+  ASSERT_TRUE(http.ok());
+  EXPECT_EQ(json::parse(http->body), json({{"appid", "wxffffffffffffffff"}}));
+}
+
+TEST(RequestBuilderTest, AppidSecretGoesToBodyForPostAndQueryForGet) {
+  testing::v1::Empty empty;
+  absl::StatusOr<HttpRequest> post =
+      BuildHttpRequest(Bind("WithSecret"), empty, "https://api.test", kCredential, absl::Seconds(2));
+  ASSERT_TRUE(post.ok());
+  EXPECT_EQ(post->url, "https://api.test/test/secret");
+  EXPECT_EQ(json::parse(post->body),
+            json({{"appid", "wx0011223344556677"}, {"appsecret", "SECRET"}}));
+
+  absl::StatusOr<HttpRequest> get = BuildHttpRequest(Bind("SecretInQuery"), empty, "https://api.test",
+                                                     kCredential, absl::Seconds(2));
+  ASSERT_TRUE(get.ok());
+  EXPECT_EQ(get->url, "https://api.test/test/token?appid=wx0011223344556677&secret=SECRET");
+}
+
+TEST(RequestBuilderTest, NoCredentialAndLegacyParameterName) {
+  testing::v1::QueryRequest request;
+  request.set_text("t");
+  EXPECT_EQ(BuildHttpRequest(Bind("NoCredential"), request, "https://a", kCredential,
+                             absl::Seconds(1))->url,
+            "https://a/test/open?text=t");
+  EXPECT_EQ(BuildHttpRequest(Bind("LegacyParam"), request, "https://a", kCredential,
+                             absl::Seconds(1))->url,
+            "https://a/test/legacy?component_access_token=TOKEN&text=t");
+}
+
+TEST(RequestBuilderTest, EscapesEverythingButUnreserved) {
+  EXPECT_EQ(EscapeQueryComponent("aZ09-_.~ /?=&+%中"), "aZ09-_.~%20%2F%3F%3D%26%2B%25%E4%B8%AD");
+}
+
+}  // namespace
+}  // namespace wxgate
