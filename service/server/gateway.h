@@ -32,6 +32,7 @@ class Gateway {
 
   int port() const { return port_; }
   const MemoryTokenProvider& tokens() const { return *tokens_; }
+  const UpstreamClient& upstream() const { return *upstream_; }
   void Wait();
   // Stops accepting calls; calls still running after `grace` are cancelled.
   void Shutdown(absl::Duration grace = absl::Seconds(5));

@@ -2,6 +2,8 @@
 
 #include <curl/curl.h>
 
+#include <atomic>
+#include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -52,7 +54,8 @@ size_t AppendAnswer(char* data, size_t size, size_t count, void* user) {
 class UpstreamClient::Loop {
  public:
   explicit Loop(UpstreamOptions options) : options_(std::move(options)) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    static std::once_flag curl_ready;
+    std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     multi_ = curl_multi_init();
     curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
@@ -77,6 +80,7 @@ class UpstreamClient::Loop {
     transfer->request = std::move(request);
     transfer->done = std::move(done);
     TransferId id;
+    active_count_.fetch_add(1, std::memory_order_relaxed);
     {
       absl::MutexLock lock(&mu_);
       id = transfer->id = ++last_id_;
@@ -85,6 +89,8 @@ class UpstreamClient::Loop {
     curl_multi_wakeup(multi_);
     return id;
   }
+
+  int64_t active() const { return active_count_.load(std::memory_order_relaxed); }
 
   void RequestCancel(TransferId id) {
     {
@@ -188,6 +194,7 @@ class UpstreamClient::Loop {
     curl_multi_remove_handle(multi_, transfer->easy);
     Done done = std::move(transfer->done);
     transfer.reset();
+    active_count_.fetch_sub(1, std::memory_order_relaxed);
     std::move(done)(std::move(outcome));
   }
 
@@ -195,6 +202,7 @@ class UpstreamClient::Loop {
   CURLM* multi_ = nullptr;
   std::thread thread_;
   absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> active_;  // loop thread only
+  std::atomic<int64_t> active_count_{0};
 
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Transfer>> to_start_ ABSL_GUARDED_BY(mu_);
@@ -213,5 +221,7 @@ UpstreamClient::TransferId UpstreamClient::Send(HttpRequest request, Done done) 
 }
 
 void UpstreamClient::Cancel(TransferId id) { loop_->RequestCancel(id); }
+
+int64_t UpstreamClient::active_transfers() const { return loop_->active(); }
 
 }  // namespace wxgate

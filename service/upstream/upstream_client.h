@@ -44,6 +44,8 @@ class UpstreamClient {
   TransferId Send(HttpRequest request, Done done);
   // Aborts a transfer; a no-op when it already ended.
   void Cancel(TransferId id);
+  // Transfers started and not yet ended.
+  int64_t active_transfers() const;
 
  private:
   class Loop;

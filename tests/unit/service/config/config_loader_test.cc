@@ -147,7 +147,7 @@ TEST(ConfigLoaderTest, EmbeddedDefaultLoads) {
   EXPECT_EQ(loaded->config.server().grpc_listen(), "127.0.0.1:50051");
   EXPECT_EQ(loaded->config.upstream().base_url(), "https://api.weixin.qq.com");
   EXPECT_EQ(loaded->config.upstream().timeout().seconds(), 5);
-  EXPECT_EQ(loaded->config.upstream().max_connections(), 64u);
+  EXPECT_EQ(loaded->config.upstream().max_connections(), 256u);
   EXPECT_THAT(loaded->config.accounts(), IsEmpty());
   EXPECT_EQ(loaded->config.default_appid(), "");
   EXPECT_THAT(loaded->secrets, IsEmpty());

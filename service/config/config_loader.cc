@@ -1,0 +1,278 @@
+#include "service/config/config_loader.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "service/config/read_file.h"
+#include "service/config/yaml_to_proto.h"
+
+namespace wxgate::config {
+namespace {
+
+// A CA bundle larger than this is not a CA bundle.
+constexpr std::size_t kMaxCaFileBytes = 16 * 1024 * 1024;
+
+constexpr std::string_view kEmbeddedDefault =
+    R"yaml(# wxgate's embedded default configuration: what the gateway runs on when it is
+# given no configuration file. It serves no WeChat account until one is configured.
+server:
+  grpc_listen: "127.0.0.1:50051"
+upstream:
+  base_url: "https://api.weixin.qq.com"
+  timeout: 5s
+  max_connections: 256
+accounts: []
+)yaml";
+
+absl::Status Invalid(absl::string_view path, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
+}
+
+// Prefixes a status's message, keeping its code.
+absl::Status Prefixed(absl::string_view prefix, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat(prefix, ": ", status.message()));
+}
+
+bool IsHostNameChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+}
+
+bool IsIpv6Char(char c) {
+  return absl::ascii_isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+}
+
+// Checks "host", "host:port", "[v6]" or "[v6]:port". Returns the reason it is
+// not, or an empty string when it is.
+std::string HostPortProblem(absl::string_view authority, bool port_required) {
+  absl::string_view host = authority;
+  absl::string_view port;
+  bool has_port = false;
+  if (absl::StartsWith(authority, "[")) {
+    size_t close = authority.find(']');
+    if (close == absl::string_view::npos) return "has \"[\" without \"]\" around an IPv6 address";
+    host = authority.substr(1, close - 1);
+    absl::string_view rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return "has text after \"]\" that is not \":port\"";
+      port = rest.substr(1);
+      has_port = true;
+    }
+    if (host.empty() || !std::all_of(host.begin(), host.end(), IsIpv6Char)) {
+      return "has no valid IPv6 address between \"[\" and \"]\"";
+    }
+  } else {
+    size_t colon = authority.rfind(':');
+    if (colon != absl::string_view::npos) {
+      host = authority.substr(0, colon);
+      port = authority.substr(colon + 1);
+      has_port = true;
+      if (absl::StrContains(host, ':')) return "has an IPv6 address not in brackets";
+    }
+    if (host.empty()) return "has no host";
+    if (!std::all_of(host.begin(), host.end(), IsHostNameChar)) {
+      return "has a host with characters other than letters, digits, \".\", \"-\" and \"_\"";
+    }
+  }
+  if (!has_port) return port_required ? "has no port" : "";
+  uint32_t number;
+  if (port.empty() || !std::all_of(port.begin(), port.end(), absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(port, &number) || number < 1 || number > 65535) {
+    return "has a port that is not a number from 1 to 65535";
+  }
+  return "";
+}
+
+absl::Status ValidateServer(const v1::Server& server) {
+  if (server.grpc_listen().empty()) return absl::OkStatus();
+  std::string problem = HostPortProblem(server.grpc_listen(), /*port_required=*/true);
+  if (problem.empty()) return absl::OkStatus();
+  return Invalid("server.grpc_listen",
+                 absl::StrCat("\"", server.grpc_listen(), "\" is not host:port (it ", problem,
+                              "); write e.g. \"127.0.0.1:50051\", \"0.0.0.0:50051\" or "
+                              "\"[::]:50051\""));
+}
+
+// Validates upstream.base_url and returns it normalized (lowercase scheme, no
+// trailing slash).
+absl::StatusOr<std::string> NormalizeBaseUrl(absl::string_view url) {
+  constexpr absl::string_view kPath = "upstream.base_url";
+  constexpr absl::string_view kExample = "e.g. \"https://api.weixin.qq.com\"";
+  // Checked first, and the URL not echoed: user information may hold a password.
+  if (absl::StrContains(url, '@')) {
+    return Invalid(kPath, "holds user information (\"user@\" or \"user:password@\"); remove it");
+  }
+  absl::string_view scheme;
+  for (absl::string_view candidate : {"https://", "http://"}) {
+    if (absl::StartsWithIgnoreCase(url, candidate)) scheme = candidate;
+  }
+  if (scheme.empty()) {
+    return Invalid(
+        kPath, absl::StrCat("\"", url, "\" is not an https:// or http:// URL; write ", kExample));
+  }
+  absl::string_view rest = url.substr(scheme.size());
+  if (std::any_of(rest.begin(), rest.end(),
+                  [](char c) { return absl::ascii_isspace(static_cast<unsigned char>(c)); })) {
+    return Invalid(kPath, absl::StrCat("\"", url, "\" contains whitespace"));
+  }
+  if (absl::StrContains(rest, '?') || absl::StrContains(rest, '#')) {
+    return Invalid(
+        kPath,
+        absl::StrCat("\"", url, "\" has a query or fragment; give the base URL only, ", kExample));
+  }
+  size_t slash = rest.find('/');
+  absl::string_view authority = rest.substr(0, slash);
+  absl::string_view path = slash == absl::string_view::npos ? "" : rest.substr(slash);
+  if (authority.empty()) {
+    return Invalid(kPath, absl::StrCat("\"", url, "\" has no host; write ", kExample));
+  }
+  std::string problem = HostPortProblem(authority, /*port_required=*/false);
+  if (!problem.empty()) {
+    return Invalid(kPath, absl::StrCat("\"", url, "\" ", problem, "; write ", kExample));
+  }
+  while (absl::EndsWith(path, "/")) path.remove_suffix(1);
+  return absl::StrCat(scheme, authority, path);
+}
+
+absl::Status ValidateUpstream(v1::Upstream& upstream) {
+  if (!upstream.base_url().empty()) {
+    absl::StatusOr<std::string> base_url = NormalizeBaseUrl(upstream.base_url());
+    if (!base_url.ok()) return base_url.status();
+    upstream.set_base_url(*std::move(base_url));
+  }
+  if (!upstream.ca_file().empty()) {
+    absl::StatusOr<std::string> pem = ReadSmallFile(upstream.ca_file(), kMaxCaFileBytes);
+    if (!pem.ok()) return Prefixed("upstream.ca_file", pem.status());
+    if (!absl::StrContains(*pem, "-----BEGIN CERTIFICATE-----")) {
+      return Invalid("upstream.ca_file",
+                     absl::StrCat("\"", upstream.ca_file(),
+                                  "\" holds no PEM certificate (no \"-----BEGIN CERTIFICATE-----\" "
+                                  "line); give a PEM bundle of trusted CA certificates"));
+    }
+  }
+  if (upstream.has_timeout() && upstream.timeout().seconds() == 0 &&
+      upstream.timeout().nanos() == 0) {
+    return Invalid("upstream.timeout",
+                   absl::StrCat("0 leaves no time for any call; give a positive duration such as "
+                                "\"5s\", or leave it out for the default (",
+                                kDefaultTimeoutSeconds, "s)"));
+  }
+  return absl::OkStatus();
+}
+
+bool IsAppid(absl::string_view appid) {
+  return appid.size() == 18 && absl::StartsWith(appid, "wx") &&
+         std::all_of(appid.begin() + 2, appid.end(),
+                     [](char c) { return absl::ascii_isxdigit(static_cast<unsigned char>(c)); });
+}
+
+// Validates the accounts (lowercasing their appids) and reads their secrets.
+absl::Status LoadAccounts(v1::Config& config, const EnvLookup& env,
+                          absl::flat_hash_map<std::string, std::string>& secrets) {
+  absl::flat_hash_map<std::string, int> index_of_appid;
+  for (int i = 0; i < config.accounts_size(); ++i) {
+    v1::Account& account = *config.mutable_accounts(i);
+    std::string path = absl::StrCat("accounts[", i, "]");
+    std::string appid_path = absl::StrCat(path, ".appid");
+    if (account.appid().empty()) {
+      return Invalid(appid_path,
+                     "missing; every account needs its appid (\"wx\" followed by 16 hexadecimal "
+                     "digits, as shown in the WeChat Official Account admin console)");
+    }
+    if (!IsAppid(account.appid())) {
+      return Invalid(appid_path, absl::StrCat("\"", account.appid(),
+                                              "\" is not an appid: expected \"wx\" followed by 16 "
+                                              "hexadecimal digits"));
+    }
+    account.set_appid(absl::AsciiStrToLower(account.appid()));
+    if (auto [it, inserted] = index_of_appid.emplace(account.appid(), i); !inserted) {
+      return Invalid(appid_path,
+                     absl::StrCat("\"", account.appid(), "\" is already configured by accounts[",
+                                  it->second, "]; list each appid once"));
+    }
+    std::string secret_path = absl::StrCat(path, ".secret");
+    if (!account.has_secret()) {
+      return Invalid(secret_path,
+                     "missing; every account needs its AppSecret from env (the name of an "
+                     "environment variable) or file (the path of a file)");
+    }
+    absl::StatusOr<std::string> secret = ReadSecret(account.secret(), secret_path, env);
+    if (!secret.ok()) return secret.status();
+    secrets[account.appid()] = *std::move(secret);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDefaultAppid(v1::Config& config) {
+  if (config.default_appid().empty()) return absl::OkStatus();
+  std::string wanted = absl::AsciiStrToLower(config.default_appid());
+  std::vector<absl::string_view> appids;
+  for (const v1::Account& account : config.accounts()) {
+    if (account.appid() == wanted) {
+      config.set_default_appid(wanted);
+      return absl::OkStatus();
+    }
+    appids.push_back(account.appid());
+  }
+  return Invalid(
+      "default_appid",
+      absl::StrCat("\"", config.default_appid(), "\" is not one of the configured accounts",
+                   appids.empty() ? " (there are none); add the account under accounts"
+                                  : absl::StrCat(" (", absl::StrJoin(appids, ", "),
+                                                 "); set it to one of them")));
+}
+
+void ApplyDefaults(v1::Config& config) {
+  v1::Server& server = *config.mutable_server();
+  if (server.grpc_listen().empty()) server.set_grpc_listen(std::string(kDefaultGrpcListen));
+  v1::Upstream& upstream = *config.mutable_upstream();
+  if (upstream.base_url().empty()) upstream.set_base_url(std::string(kDefaultBaseUrl));
+  if (!upstream.has_timeout()) upstream.mutable_timeout()->set_seconds(kDefaultTimeoutSeconds);
+  if (upstream.max_connections() == 0) upstream.set_max_connections(kDefaultMaxConnections);
+  for (v1::Account& account : *config.mutable_accounts()) {
+    if (account.token_api() == v1::TOKEN_API_UNSPECIFIED) {
+      account.set_token_api(v1::TOKEN_API_STABLE);
+    }
+  }
+  if (config.default_appid().empty() && config.accounts_size() == 1) {
+    config.set_default_appid(config.accounts(0).appid());
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<LoadedConfig> LoadConfigFromYaml(std::string_view yaml, const EnvLookup& env) {
+  LoadedConfig loaded;
+  v1::Config& config = loaded.config;
+  YamlMappingOptions options;
+  options.redacted_messages.insert(std::string(v1::Secret::descriptor()->full_name()));
+  if (absl::Status status = YamlToMessage(yaml, &config, options); !status.ok()) return status;
+  if (absl::Status status = ValidateServer(config.server()); !status.ok()) return status;
+  if (absl::Status status = ValidateUpstream(*config.mutable_upstream()); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = LoadAccounts(config, env, loaded.secrets); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = ValidateDefaultAppid(config); !status.ok()) return status;
+  ApplyDefaults(config);
+  return loaded;
+}
+
+absl::StatusOr<LoadedConfig> LoadConfigFile(const std::string& path, const EnvLookup& env) {
+  absl::StatusOr<std::string> yaml = ReadSmallFile(path, kMaxConfigFileBytes);
+  if (!yaml.ok()) return Prefixed("configuration file", yaml.status());
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(*yaml, env);
+  if (!loaded.ok()) return Prefixed(path, loaded.status());
+  return loaded;
+}
+
+std::string_view EmbeddedDefaultYaml() { return kEmbeddedDefault; }
+
+}  // namespace wxgate::config

@@ -1,0 +1,88 @@
+// Loading the gateway's configuration: a YAML document (schema:
+// proto/wxgate/config/v1/config.proto) becomes a validated v1::Config with its
+// defaults filled in, plus the AppSecrets read from the sources it names.
+//
+//   accounts:
+//     - appid: wx0123456789abcdef
+//       secret: {env: WX_SECRET_MAIN}        + WX_SECRET_MAIN=s3cr3t
+//   ->
+//   LoadedConfig{config: {server {grpc_listen: "127.0.0.1:50051"}
+//                         upstream {base_url: "https://api.weixin.qq.com" timeout {seconds: 5}
+//                                   max_connections: 256}
+//                         accounts {appid: "wx0123456789abcdef" secret {env: "WX_SECRET_MAIN"}
+//                                   token_api: TOKEN_API_STABLE}
+//                         default_appid: "wx0123456789abcdef"},
+//                secrets: {"wx0123456789abcdef": "s3cr3t"}}
+//
+// Validation (the first problem found is returned as InvalidArgument, or the
+// errno-derived code for a file that cannot be read; the message starts with the
+// field's path and says what to do):
+//   - unknown keys, wrong shapes and types, YAML syntax (line and column): see
+//     yaml_to_proto.h;
+//   - server.grpc_listen is host:port (port 1-65535; an IPv6 host in brackets);
+//   - upstream.base_url is http:// or https:// with a host and neither query nor
+//     fragment; trailing slashes are removed;
+//   - upstream.ca_file, if set, is a readable file holding a PEM certificate;
+//   - upstream.timeout, if set, is more than 0;
+//   - each account's appid is "wx" + 16 hexadecimal digits (stored lowercased),
+//     no appid appears twice, and each account has a secret with exactly one
+//     source (secret_source.h): an unset or empty variable, or an unreadable or
+//     empty file, is an error;
+//   - default_appid, if set, is one of the accounts.
+// Defaults, applied after validation: server.grpc_listen "127.0.0.1:50051",
+// upstream.base_url "https://api.weixin.qq.com", upstream.timeout 5s,
+// upstream.max_connections 256 (also when 0), token_api TOKEN_API_STABLE when
+// unspecified, default_appid the only account when there is exactly one.
+//
+// Secrets appear only in LoadedConfig::secrets: never in an error message, and
+// never in LoadedConfig::config (which holds their sources, not their values).
+// Whether the listen port is free is not checked here; the server reports it
+// when it binds.
+#ifndef WXGATE_SERVICE_CONFIG_CONFIG_LOADER_H_
+#define WXGATE_SERVICE_CONFIG_CONFIG_LOADER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "service/config/secret_source.h"  // EnvLookup, ProcessEnv()
+#include "wxgate/config/v1/config.pb.h"
+
+namespace wxgate::config {
+
+inline constexpr std::string_view kDefaultGrpcListen = "127.0.0.1:50051";
+inline constexpr std::string_view kDefaultBaseUrl = "https://api.weixin.qq.com";
+inline constexpr int64_t kDefaultTimeoutSeconds = 5;
+inline constexpr uint32_t kDefaultMaxConnections = 256;
+
+// The largest configuration file accepted, in bytes.
+inline constexpr std::size_t kMaxConfigFileBytes = 1024 * 1024;
+
+// The configuration after loading: the proto with defaults applied, plus the
+// secrets read from their sources.
+struct LoadedConfig {
+  v1::Config config;
+  // appid (lowercase, as in config.accounts) -> AppSecret.
+  absl::flat_hash_map<std::string, std::string> secrets;
+};
+
+// Loads a configuration from YAML text. `env` resolves secrets given by
+// environment variable; secret and CA files are read from the file system.
+absl::StatusOr<LoadedConfig> LoadConfigFromYaml(std::string_view yaml, const EnvLookup& env);
+
+// Loads the configuration file at `path`. Every error message starts with the
+// path ("/etc/wxgate.yaml: accounts[0].appid: ...", or names it when the file
+// cannot be read).
+absl::StatusOr<LoadedConfig> LoadConfigFile(const std::string& path, const EnvLookup& env);
+
+// The embedded default the gateway runs on when given no file: no accounts,
+// gRPC on 127.0.0.1:50051, upstream https://api.weixin.qq.com. It loads without
+// error (LoadConfigFromYaml(EmbeddedDefaultYaml(), env)).
+std::string_view EmbeddedDefaultYaml();
+
+}  // namespace wxgate::config
+
+#endif  // WXGATE_SERVICE_CONFIG_CONFIG_LOADER_H_

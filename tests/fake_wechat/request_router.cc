@@ -1,0 +1,168 @@
+#include "tests/fake_wechat/request_router.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "tests/fake_wechat/wechat_reply.h"
+
+namespace wxgate::fake {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kStatsPath[] = "/fake/stats";
+constexpr char kLatencyPath[] = "/fake/latency";
+
+HttpReply TokenReply(const TokenGrant& grant) {
+  if (grant.errcode != 0) return ErrcodeReply(grant.errcode, grant.errmsg);
+  return JsonReply({{"access_token", grant.access_token}, {"expires_in", grant.expires_in}});
+}
+
+// WeChat's answer to a wrong method: 43001 "require GET method" / 43002 "require POST method".
+std::optional<HttpReply> RequireMethod(const HttpRequest& request, absl::string_view method) {
+  if (request.method == method) return std::nullopt;
+  return method == "GET" ? ErrcodeReply(43001, "require GET method")
+                         : ErrcodeReply(43002, "require POST method");
+}
+
+std::string QueryValue(const HttpRequest& request, const std::string& name) {
+  auto it = request.query.find(name);
+  return it == request.query.end() ? std::string() : it->second;
+}
+
+std::string StringField(const json& object, const char* name) {
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+RequestRouter::RequestRouter(TokenAuthority* tokens, const EndpointTable* table,
+                             FailureInjector* failures, CallStats* stats)
+    : tokens_(tokens), table_(table), failures_(failures), stats_(stats) {}
+
+void RequestRouter::SetLatency(absl::Duration latency) {
+  latency_ns_.store(absl::ToInt64Nanoseconds(latency), std::memory_order_relaxed);
+}
+
+HttpReply RequestRouter::Handle(const HttpRequest& request) {
+  if (request.path == kStatsPath) return Stats();
+  if (request.path == kLatencyPath) return SetLatencyFromBody(request);
+
+  stats_->RecordRequest(request);
+  std::optional<Failure> failure = failures_->Take(request.path);
+  HttpReply reply = failure.has_value() ? RenderFailure(*failure) : Route(request);
+  reply.delay = absl::Nanoseconds(latency_ns_.load(std::memory_order_relaxed));
+  return reply;
+}
+
+HttpReply RequestRouter::Route(const HttpRequest& request) {
+  if (request.path == "/cgi-bin/token") return ClassicToken(request);
+  if (request.path == "/cgi-bin/stable_token") return StableToken(request);
+  if (request.path == "/fake/echo") return Echo(request);
+  if (const Endpoint* endpoint = table_->Find(request.path)) {
+    return TableEndpoint(*endpoint, request);
+  }
+  return TextReply(404, absl::StrCat("fake_wechat: no such endpoint ", request.path, "\n"));
+}
+
+HttpReply RequestRouter::ClassicToken(const HttpRequest& request) {
+  if (auto wrong = RequireMethod(request, "GET")) return *wrong;
+  if (QueryValue(request, "grant_type") != "client_credential") {
+    return ErrcodeReply(40002, "invalid grant_type");
+  }
+  return TokenReply(
+      tokens_->IssueClassic(QueryValue(request, "appid"), QueryValue(request, "secret")));
+}
+
+HttpReply RequestRouter::StableToken(const HttpRequest& request) {
+  if (auto wrong = RequireMethod(request, "POST")) return *wrong;
+  const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return ErrcodeReply(47001, "data format error");
+  auto force = body.find("force_refresh");
+  if (force != body.end() && !force->is_boolean()) {
+    return ErrcodeReply(47001, "data format error hint: force_refresh must be a boolean");
+  }
+  if (StringField(body, "grant_type") != "client_credential") {
+    return ErrcodeReply(40002, "invalid grant_type");
+  }
+  return TokenReply(tokens_->IssueStable(StringField(body, "appid"), StringField(body, "secret"),
+                                         force != body.end() && force->get<bool>()));
+}
+
+HttpReply RequestRouter::Echo(const HttpRequest& request) {
+  json answer = {{"errcode", 0},
+                 {"errmsg", "ok"},
+                 {"method", request.method},
+                 {"path", request.path},
+                 {"query", request.query}};
+  if (auto token = request.query.find("access_token"); token != request.query.end()) {
+    TokenOwner owner = tokens_->Check(token->second);
+    if (owner.errcode != 0) return ErrcodeReply(owner.errcode, owner.errmsg);
+    answer["appid"] = owner.appid;  // lets tests see which account's token was used
+  }
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  answer["body"] = body.is_discarded() ? json(nullptr) : std::move(body);
+  return JsonReply(answer);
+}
+
+HttpReply RequestRouter::Stats() const {
+  return JsonReply({{"calls", stats_->AllCalls()}, {"connections", stats_->Connections()}});
+}
+
+HttpReply RequestRouter::SetLatencyFromBody(const HttpRequest& request) {
+  if (auto wrong = RequireMethod(request, "POST")) return *wrong;
+  const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body.contains("ms") || !body["ms"].is_number_integer() ||
+      body["ms"].get<int64_t>() < 0) {
+    return ErrcodeReply(47001, "data format error hint: want {\"ms\": N}, N >= 0");
+  }
+  SetLatency(absl::Milliseconds(body["ms"].get<int64_t>()));
+  return ErrcodeReply(0, "ok");
+}
+
+HttpReply RequestRouter::TableEndpoint(const Endpoint& endpoint, const HttpRequest& request) {
+  if (auto wrong = RequireMethod(request, endpoint.method)) return *wrong;
+
+  if (endpoint.needs_access_token) {
+    auto token = request.query.find("access_token");
+    if (token == request.query.end() || token->second.empty()) {
+      return ErrcodeReply(41001, "access_token missing");
+    }
+    TokenOwner owner = tokens_->Check(token->second);
+    if (owner.errcode != 0) return ErrcodeReply(owner.errcode, owner.errmsg);
+  }
+
+  auto missing = [&endpoint](const std::string& name) {
+    return ErrcodeReply(endpoint.missing_errcode,
+                        absl::StrCat(endpoint.missing_errmsg, " hint: missing ", name));
+  };
+  for (const std::string& name : endpoint.required_query) {
+    if (!request.query.contains(name)) return missing(name);
+  }
+  if (endpoint.method == "GET") {
+    for (const std::string& name : endpoint.required) {
+      if (!request.query.contains(name)) return missing(name);
+    }
+  } else if (endpoint.json_body) {
+    const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (!body.is_object()) return ErrcodeReply(47001, "data format error");
+    for (const std::string& name : endpoint.required) {
+      auto field = body.find(name);
+      if (field == body.end() || field->is_null()) return missing(name);
+    }
+  }
+
+  if (!endpoint.content_type.empty()) {
+    HttpReply reply = TextReply(200, endpoint.answer.get<std::string>());
+    reply.content_type = endpoint.content_type;
+    return reply;
+  }
+  if (!endpoint.with_errcode) return JsonReply(endpoint.answer);
+  json answer = {{"errcode", 0}, {"errmsg", "ok"}};
+  answer.update(endpoint.answer);
+  return JsonReply(answer);
+}
+
+}  // namespace wxgate::fake

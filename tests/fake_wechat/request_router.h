@@ -1,0 +1,60 @@
+// RequestRouter turns one HTTP request into the answer api.weixin.qq.com would give:
+//
+//   GET  /cgi-bin/token          classic token            (TokenAuthority)
+//   POST /cgi-bin/stable_token   stable token             (TokenAuthority)
+//   *    /fake/echo              what was received, as JSON; a token is optional but checked
+//   GET  /fake/stats             {"calls": {path: n}, "connections": n}
+//   POST /fake/latency           {"ms": N} sets the latency
+//   any path of the table        method, credential and required checks, then its answer
+//   anything else                HTTP 404, text body
+//
+// Every request except the two control endpoints (/fake/stats, /fake/latency) is
+// counted, gets the latency, and may be replaced by an injected failure, in that
+// order. Does not own its collaborators; the caller keeps them alive. Thread-safe.
+#ifndef WXGATE_TESTS_FAKE_WECHAT_REQUEST_ROUTER_H_
+#define WXGATE_TESTS_FAKE_WECHAT_REQUEST_ROUTER_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "absl/time/time.h"
+#include "tests/fake_wechat/call_stats.h"
+#include "tests/fake_wechat/endpoint_table.h"
+#include "tests/fake_wechat/failure_injector.h"
+#include "tests/fake_wechat/http_message.h"
+#include "tests/fake_wechat/token_authority.h"
+
+namespace wxgate::fake {
+
+class RequestRouter : public RequestHandler {
+ public:
+  // `table` may change until the server starts, never after.
+  RequestRouter(TokenAuthority* tokens, const EndpointTable* table, FailureInjector* failures,
+                CallStats* stats);
+  RequestRouter(const RequestRouter&) = delete;
+  RequestRouter& operator=(const RequestRouter&) = delete;
+
+  void SetLatency(absl::Duration latency);
+
+  HttpReply Handle(const HttpRequest& request) override;
+  void OnConnection() override { stats_->RecordConnection(); }
+
+ private:
+  HttpReply Route(const HttpRequest& request);
+  HttpReply ClassicToken(const HttpRequest& request);
+  HttpReply StableToken(const HttpRequest& request);
+  HttpReply Echo(const HttpRequest& request);
+  HttpReply Stats() const;
+  HttpReply SetLatencyFromBody(const HttpRequest& request);
+  HttpReply TableEndpoint(const Endpoint& endpoint, const HttpRequest& request);
+
+  TokenAuthority* const tokens_;
+  const EndpointTable* const table_;
+  FailureInjector* const failures_;
+  CallStats* const stats_;
+  std::atomic<int64_t> latency_ns_{0};
+};
+
+}  // namespace wxgate::fake
+
+#endif  // WXGATE_TESTS_FAKE_WECHAT_REQUEST_ROUTER_H_

@@ -1,0 +1,183 @@
+#include "tests/fake_wechat/token_authority.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+
+namespace wxgate::fake {
+namespace {
+
+// 512 random bits in hex: opaque and longer than WeChat's, which callers must accept
+// ("access_token 的存储至少要保留 512 个字符空间").
+std::string NewTokenValue() {
+  unsigned char bytes[64];
+  if (RAND_bytes(bytes, sizeof(bytes)) != 1) std::abort();  // no entropy: nothing sane to do
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+}
+
+int64_t BeijingDay(absl::Time now) {
+  constexpr int64_t kUtcOffset = 8 * 3600;
+  const int64_t seconds = absl::ToUnixSeconds(now) + kUtcOffset;
+  return seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400;
+}
+
+TokenGrant Error(int errcode, std::string errmsg) {
+  TokenGrant grant;
+  grant.errcode = errcode;
+  grant.errmsg = std::move(errmsg);
+  return grant;
+}
+
+}  // namespace
+
+TokenAuthority::TokenAuthority() : now_([] { return absl::Now(); }) {}
+
+void TokenAuthority::SetClock(std::function<absl::Time()> now) {
+  absl::MutexLock lock(&mu_);
+  now_ = std::move(now);
+}
+
+void TokenAuthority::AddAccount(std::string appid, std::string secret) {
+  absl::MutexLock lock(&mu_);
+  accounts_[std::move(appid)].secret = std::move(secret);
+}
+
+TokenAuthority::Account* TokenAuthority::Authenticate(absl::string_view appid,
+                                                      absl::string_view secret, TokenGrant* error) {
+  if (appid.empty()) {
+    *error = Error(41002, "appid missing");
+    return nullptr;
+  }
+  if (secret.empty()) {
+    *error = Error(41004, "appsecret missing");
+    return nullptr;
+  }
+  auto it = accounts_.find(appid);
+  if (it == accounts_.end()) {
+    *error = Error(40013, "invalid appid");
+    return nullptr;
+  }
+  if (it->second.secret != secret) {
+    *error = Error(40125, "invalid appsecret");
+    return nullptr;
+  }
+  return &it->second;
+}
+
+TokenGrant TokenAuthority::IssueClassic(absl::string_view appid, absl::string_view secret) {
+  absl::MutexLock lock(&mu_);
+  TokenGrant error;
+  Account* account = Authenticate(appid, secret, &error);
+  if (account == nullptr) return error;
+  return IssueLocked(*account, appid, kClassic, now_());
+}
+
+TokenGrant TokenAuthority::IssueStable(absl::string_view appid, absl::string_view secret,
+                                       bool force_refresh) {
+  absl::MutexLock lock(&mu_);
+  TokenGrant error;
+  Account* account = Authenticate(appid, secret, &error);
+  if (account == nullptr) return error;
+  const absl::Time now = now_();
+
+  if (!force_refresh) {
+    const std::string& current = account->current[kStable];
+    if (!current.empty() && CheckLocked(current, now).errcode == 0) {
+      TokenGrant grant;
+      grant.access_token = current;
+      grant.expires_in = absl::ToInt64Seconds(tokens_.at(current).expires_at - now);
+      return grant;
+    }
+    return IssueLocked(*account, appid, kStable, now);
+  }
+
+  const int64_t today = BeijingDay(now);
+  if (account->forced_day != today) {
+    account->forced_day = today;
+    account->forced_today = 0;
+  }
+  if (account->forced_today >= kForcedRefreshesPerDay) {
+    return Error(45009, "reach max api daily quota limit");
+  }
+  if (now - account->last_forced < kForcedRefreshSpacing) {
+    return Error(45011, "api minute-quota reach limit  mustslower  retry next minute");
+  }
+  ++account->forced_today;
+  account->last_forced = now;
+  return IssueLocked(*account, appid, kStable, now);
+}
+
+TokenGrant TokenAuthority::IssueLocked(Account& account, absl::string_view appid, Lineage lineage,
+                                       absl::Time now) {
+  ForgetRetired(now);
+  std::string& current = account.current[lineage];
+  if (auto it = tokens_.find(current); it != tokens_.end()) {
+    it->second.retired_at = std::min(it->second.retired_at, now + kOverlap);
+    retired_.emplace_back(it->second.retired_at, current);
+  }
+  current = NewTokenValue();
+  account.latest = current;
+  tokens_[current] = Token{std::string(appid), now + kLifetime};
+  TokenGrant grant;
+  grant.access_token = current;
+  grant.expires_in = absl::ToInt64Seconds(kLifetime);
+  return grant;
+}
+
+TokenOwner TokenAuthority::Check(absl::string_view token) const {
+  absl::MutexLock lock(&mu_);
+  return CheckLocked(token, now_());
+}
+
+TokenOwner TokenAuthority::CheckLocked(absl::string_view token, absl::Time now) const {
+  TokenOwner owner;
+  auto it = tokens_.find(token);
+  // A retired token answers 40001 even past its expiry, so forgetting it changes nothing.
+  if (it == tokens_.end() || now >= it->second.retired_at) {
+    owner.errcode = 40001;
+    owner.errmsg = "invalid credential, access_token is invalid or not latest";
+  } else if (now >= it->second.expires_at) {
+    owner.errcode = 42001;
+    owner.errmsg = "access_token expired";
+  } else {
+    owner.appid = it->second.appid;
+  }
+  return owner;
+}
+
+std::string TokenAuthority::Current(absl::string_view appid) const {
+  absl::MutexLock lock(&mu_);
+  auto it = accounts_.find(appid);
+  if (it == accounts_.end() || it->second.latest.empty()) return "";
+  if (CheckLocked(it->second.latest, now_()).errcode != 0) return "";
+  return it->second.latest;
+}
+
+void TokenAuthority::Revoke(absl::string_view appid) {
+  absl::MutexLock lock(&mu_);
+  for (auto it = tokens_.begin(); it != tokens_.end();) {
+    if (it->second.appid == appid) {
+      tokens_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  if (auto it = accounts_.find(appid); it != accounts_.end()) {
+    for (std::string& current : it->second.current) current.clear();
+    it->second.latest.clear();
+  }
+}
+
+void TokenAuthority::ForgetRetired(absl::Time now) {
+  while (!retired_.empty() && now >= retired_.front().first) {
+    tokens_.erase(retired_.front().second);
+    retired_.pop_front();
+  }
+}
+
+}  // namespace wxgate::fake

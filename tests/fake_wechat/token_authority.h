@@ -1,0 +1,111 @@
+// TokenAuthority issues and checks access_tokens the way api.weixin.qq.com does, on
+// an injectable clock. For one account ("wx1", "s"):
+//
+//   IssueClassic("wx1", "s")         -> T1, expires_in 7200       (GET /cgi-bin/token)
+//   IssueClassic("wx1", "s")         -> T2: every call issues a new token; T1 stays
+//                                       valid 5 more minutes, then Check(T1) = 40001
+//   IssueStable("wx1", "s", false)   -> S1; again -> S1 with the remaining expires_in
+//   IssueStable("wx1", "s", true)    -> S2, S1 valid 5 more minutes; at most 20 forced
+//                                       refreshes per day (45009) and 30 s apart (45011)
+//   Check(T2)                        -> owner "wx1"; 40001 unknown, 42001 expired
+//
+// Classic and stable tokens are separate lineages, as WeChat documents for
+// stable_token ("与 getAccessToken 获取的调用凭证完全隔离，互不影响"): issuing one never
+// retires the other. A "day" for the quota is a calendar day in Beijing time (UTC+8)
+// on the injected clock, as WeChat's quotas reset at midnight there. Thread-safe.
+#ifndef WXGATE_TESTS_FAKE_WECHAT_TOKEN_AUTHORITY_H_
+#define WXGATE_TESTS_FAKE_WECHAT_TOKEN_AUTHORITY_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace wxgate::fake {
+
+// An answer of the token endpoints: errcode 0 with a token, or a WeChat error.
+struct TokenGrant {
+  int errcode = 0;
+  std::string errmsg;
+  std::string access_token;
+  int64_t expires_in = 0;  // seconds
+};
+
+// Whom a token belongs to: errcode 0 with the appid, or 40001 / 42001.
+struct TokenOwner {
+  int errcode = 0;
+  std::string errmsg;
+  std::string appid;
+};
+
+class TokenAuthority {
+ public:
+  static constexpr absl::Duration kLifetime = absl::Seconds(7200);
+  static constexpr absl::Duration kOverlap = absl::Minutes(5);
+  static constexpr int kForcedRefreshesPerDay = 20;
+  static constexpr absl::Duration kForcedRefreshSpacing = absl::Seconds(30);
+
+  TokenAuthority();
+  TokenAuthority(const TokenAuthority&) = delete;
+  TokenAuthority& operator=(const TokenAuthority&) = delete;
+
+  // `now` is called with an internal lock held: it must not call back into this object.
+  void SetClock(std::function<absl::Time()> now);
+  void AddAccount(std::string appid, std::string secret);
+
+  TokenGrant IssueClassic(absl::string_view appid, absl::string_view secret);
+  TokenGrant IssueStable(absl::string_view appid, absl::string_view secret, bool force_refresh);
+  TokenOwner Check(absl::string_view token) const;
+
+  // The most recently issued token of `appid` if still valid, else "".
+  std::string Current(absl::string_view appid) const;
+  // Every token of `appid` becomes unknown (40001).
+  void Revoke(absl::string_view appid);
+
+ private:
+  enum Lineage { kClassic = 0, kStable = 1, kLineageCount = 2 };
+
+  struct Token {
+    std::string appid;
+    absl::Time expires_at;
+    absl::Time retired_at = absl::InfiniteFuture();  // superseded + kOverlap
+  };
+
+  struct Account {
+    std::string secret;
+    std::string current[kLineageCount];
+    std::string latest;  // of either lineage
+    int64_t forced_day = -1;
+    int forced_today = 0;
+    absl::Time last_forced = absl::InfinitePast();
+  };
+
+  // Returns the account, or fills `error` with 40013 / 40125 / 41002 / 41004.
+  Account* Authenticate(absl::string_view appid, absl::string_view secret, TokenGrant* error)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Issues a new token of `lineage`; the previous one retires after kOverlap.
+  TokenGrant IssueLocked(Account& account, absl::string_view appid, Lineage lineage, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  TokenOwner CheckLocked(absl::string_view token, absl::Time now) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  void ForgetRetired(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  std::function<absl::Time()> now_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Account> accounts_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Token> tokens_ ABSL_GUARDED_BY(mu_);
+  // Retired tokens in retirement order (the clock only moves forward), so forgetting
+  // them is cheap even when a benchmark hammers /cgi-bin/token.
+  std::deque<std::pair<absl::Time, std::string>> retired_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace wxgate::fake
+
+#endif  // WXGATE_TESTS_FAKE_WECHAT_TOKEN_AUTHORITY_H_

@@ -1,0 +1,82 @@
+#include "tests/integration/gateway_harness.h"
+
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+
+namespace wxgate::testing {
+
+GatewayHarness::GatewayHarness(HarnessOptions options) {
+  const std::string certs = FAKE_WECHAT_CERT_DIR;
+  const std::string cert = options.untrusted_fake ? "untrusted_server" : "server";
+  fake_ = std::make_unique<fake::FakeWeChat>(fake::FakeWeChatOptions{
+      .cert_file = absl::StrCat(certs, "/", cert, ".pem"),
+      .key_file = absl::StrCat(certs, "/", cert, ".key"),
+      .endpoints_dir = FAKE_WECHAT_ENDPOINTS_DIR,
+      .threads = 2});
+  fake_->AddAccount(kAppidA, kSecretA);
+  fake_->AddAccount(kAppidB, kSecretB);
+  absl::Status started = fake_->Start();
+  EXPECT_TRUE(started.ok()) << started;
+
+  config::LoadedConfig loaded;
+  config::v1::Config& config = loaded.config;
+  config.mutable_server()->set_grpc_listen("127.0.0.1:0");
+  auto* upstream = config.mutable_upstream();
+  upstream->set_base_url(options.base_url_override.empty() ? fake_->base_url()
+                                                           : options.base_url_override);
+  upstream->set_ca_file(absl::StrCat(certs, "/ca.pem"));
+  upstream->mutable_timeout()->set_seconds(absl::ToInt64Seconds(options.upstream_timeout));
+  upstream->mutable_timeout()->set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(options.upstream_timeout) % 1000000000));
+  upstream->set_max_connections(256);
+  for (const auto& [appid, secret] : {std::pair{kAppidA, kSecretA}, std::pair{kAppidB, kSecretB}}) {
+    auto* account = config.add_accounts();
+    account->set_appid(appid);
+    account->mutable_secret()->set_env("UNUSED");
+    account->set_token_api(options.token_api);
+    loaded.secrets[appid] = secret;
+  }
+  config.set_default_appid(kAppidA);
+
+  absl::StatusOr<std::unique_ptr<Gateway>> gateway = Gateway::Start(loaded);
+  EXPECT_TRUE(gateway.ok()) << gateway.status();
+  if (gateway.ok()) gateway_ = *std::move(gateway);
+  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", gateway_ ? gateway_->port() : 1),
+                                 grpc::InsecureChannelCredentials());
+}
+
+GatewayHarness::~GatewayHarness() {
+  if (gateway_) gateway_->Shutdown(absl::Seconds(5));
+  gateway_.reset();
+  fake_->Stop();
+}
+
+bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
+  const absl::Time give_up = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() > give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+google::rpc::ErrorInfo ErrorInfoFrom(const grpc::Status& status) {
+  google::rpc::Status details;
+  google::rpc::ErrorInfo info;
+  if (details.ParseFromString(status.error_details()) && details.details_size() > 0) {
+    details.details(0).UnpackTo(&info);
+  }
+  return info;
+}
+
+std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& appid) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (!appid.empty()) context->AddMetadata("x-wx-appid", appid);
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  return context;
+}
+
+}  // namespace wxgate::testing

@@ -1,0 +1,63 @@
+// GatewayHarness: a real gateway in this process, talking HTTPS (verified against the
+// test CA) to a real fake WeChat on loopback, with a gRPC channel to the gateway.
+//
+//   GatewayHarness h;                       // two accounts, fake started
+//   auto stub = wechat::mp::v1::UserService::NewStub(h.channel());
+//   h.fake().SetLatency(absl::Milliseconds(500));
+#ifndef WXGATE_TESTS_INTEGRATION_GATEWAY_HARNESS_H_
+#define WXGATE_TESTS_INTEGRATION_GATEWAY_HARNESS_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "google/rpc/error_details.pb.h"
+#include "service/server/gateway.h"
+#include "tests/fake_wechat/fake_wechat.h"
+
+namespace wxgate::testing {
+
+inline constexpr char kAppidA[] = "wx1111111111111111";
+inline constexpr char kAppidB[] = "wx2222222222222222";
+inline constexpr char kSecretA[] = "secret-a-0123456789abcdef01234567";
+inline constexpr char kSecretB[] = "secret-b-0123456789abcdef01234567";
+
+struct HarnessOptions {
+  absl::Duration upstream_timeout = absl::Seconds(5);
+  // Serve the fake with a certificate the gateway does not trust.
+  bool untrusted_fake = false;
+  // Point the gateway here instead of at the fake.
+  std::string base_url_override;
+  config::v1::TokenApi token_api = config::v1::TOKEN_API_STABLE;
+};
+
+class GatewayHarness {
+ public:
+  explicit GatewayHarness(HarnessOptions options = {});
+  ~GatewayHarness();
+
+  fake::FakeWeChat& fake() { return *fake_; }
+  Gateway& gateway() { return *gateway_; }
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
+ private:
+  std::unique_ptr<fake::FakeWeChat> fake_;
+  std::unique_ptr<Gateway> gateway_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// Polls `condition` until it holds or `timeout` passes; true if it held.
+bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(30));
+
+// The google.rpc.ErrorInfo in a status's details (empty if none).
+google::rpc::ErrorInfo ErrorInfoFrom(const grpc::Status& status);
+
+// A client context that names the account.
+std::unique_ptr<grpc::ClientContext> ContextFor(const std::string& appid);
+
+}  // namespace wxgate::testing
+
+#endif  // WXGATE_TESTS_INTEGRATION_GATEWAY_HARNESS_H_
