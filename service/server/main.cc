@@ -1,6 +1,7 @@
 // wxgate: the gRPC gateway to WeChat.
 //
 //   wxgate [--config FILE]
+//   wxgate --print_error_table
 //
 // Without --config it runs on the embedded default (no accounts, in-memory state).
 #include <pthread.h>
@@ -13,13 +14,19 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "service/config/config_loader.h"
+#include "service/errors/error_table_doc.h"
 #include "service/server/gateway.h"
 
 ABSL_FLAG(std::string, config, "", "YAML configuration file; empty: the embedded default");
+ABSL_FLAG(bool, print_error_table, false, "print the errcode → gRPC code table (Markdown) and exit");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("wxgate [--config FILE]: the gRPC gateway to WeChat");
   absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_print_error_table)) {
+    std::fputs(wxgate::ErrorTableMarkdown().c_str(), stdout);
+    return 0;
+  }
   const std::string path = absl::GetFlag(FLAGS_config);
   absl::StatusOr<wxgate::config::LoadedConfig> loaded =
       path.empty() ? wxgate::config::LoadConfigFromYaml(wxgate::config::EmbeddedDefaultYaml(),

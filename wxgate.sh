@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# wxgate's one entry point on a fresh Debian 12 machine. Each command installs what
+# it needs (Debian packages, the npm test tools), builds, then does its job.
+#
+#   ./wxgate.sh run [--config FILE]   build and run the gateway (embedded default without --config)
+#   ./wxgate.sh demo                  run the gateway against the bundled fake WeChat and make a call
+#   ./wxgate.sh test                  build and run every test (ctest)
+#   ./wxgate.sh test --sanitize       the same under AddressSanitizer + UndefinedBehaviorSanitizer
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$PWD
+jobs=$(nproc)
+
+setup() {
+  bash deploy/bootstrap.sh
+  if [ ! -x tests/tools/node_modules/.bin/buf ]; then
+    npm ci --prefix tests/tools --no-audit --no-fund --loglevel=error
+  fi
+}
+
+# build DIR [cmake args...]
+build() {
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+cmd_run() {
+  setup
+  build build
+  exec build/service/server/wxgate "$@"
+}
+
+cmd_test() {
+  setup
+  local dir=build
+  if [ "${1:-}" = "--sanitize" ]; then
+    dir=build-asan
+    build "$dir" -DWXGATE_SANITIZE=ON
+    export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  else
+    build "$dir"
+  fi
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs"
+}
+
+cmd_demo() {
+  setup
+  build build
+  local work; work=$(mktemp -d)
+  local appid=wx1111111111111111 fake_pid="" gateway_pid=""
+  trap 'kill $gateway_pid $fake_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+  export WXGATE_DEMO_SECRET=demo-secret-not-a-real-one
+
+  build/tests/fake_wechat/fake_wechat --cert build/tests/certs/server.pem \
+    --key build/tests/certs/server.key --endpoints tests/fake_wechat/endpoints \
+    --account "$appid:$WXGATE_DEMO_SECRET" --port-file "$work/fake.port" >"$work/fake.log" 2>&1 &
+  fake_pid=$!
+  wait_for "fake WeChat" test -s "$work/fake.port"
+
+  local port; port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  cat >"$work/wxgate.yaml" <<YAML
+server: {grpc_listen: "127.0.0.1:$port"}
+upstream:
+  base_url: "https://127.0.0.1:$(cat "$work/fake.port")"
+  ca_file: "$root/build/tests/certs/ca.pem"
+accounts:
+  - appid: $appid
+    secret: {env: WXGATE_DEMO_SECRET}
+YAML
+  build/service/server/wxgate --config "$work/wxgate.yaml" >"$work/wxgate.log" 2>&1 &
+  gateway_pid=$!
+  wait_for "gateway" grep -q "serving gRPC" "$work/wxgate.log"
+  cat "$work/wxgate.log"
+
+  echo "--- wechat.mp.v1.UserService/GetUserInfo through the gateway (Python client):"
+  PYTHONPATH=build/client_stubs/python/gen:client_stubs/python /usr/bin/python3 \
+    client_stubs/python/example.py --target "127.0.0.1:$port" --appid "$appid" \
+    --openid o6_bmjrPTlm6_2sgVt7hMZOPfL2M
+}
+
+# wait_for WHAT COMMAND...: until COMMAND succeeds (30 s at most).
+wait_for() {
+  local what=$1; shift
+  for _ in $(seq 300); do
+    "$@" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "wxgate.sh: the $what did not start; its log:" >&2
+  cat "$work"/*.log >&2
+  exit 1
+}
+
+case "${1:-}" in
+  run) shift; cmd_run "$@" ;;
+  demo) cmd_demo ;;
+  test) shift; cmd_test "$@" ;;
+  *) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
