@@ -74,7 +74,13 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
   return gateway;
 }
 
-Gateway::~Gateway() { Shutdown(absl::ZeroDuration()); }
+Gateway::~Gateway() {
+  // Order matters: no call may outlive the server, and the upstream client's last
+  // callbacks (cancelled transfers) still reach the token provider and accounts.
+  Shutdown(absl::ZeroDuration());
+  server_.reset();
+  upstream_.reset();
+}
 
 void Gateway::Wait() {
   if (server_) server_->Wait();

@@ -10,7 +10,9 @@
 // is stale (40001/40014/42001), the token is invalidated (only if it is still the
 // current one) and the call is built and sent once more with a fresh token. The
 // transfer's timeout is the smaller of the caller's deadline and the configured
-// upstream timeout. `done` runs exactly once, on some other thread, and must not block.
+// upstream timeout. `done` runs exactly once, and must not block: on the upstream
+// client's thread, or on the caller's inside Begin when the call ends early (a
+// passed deadline, a build error, a token error).
 #ifndef WXGATE_SERVICE_SERVER_UPSTREAM_CALL_H_
 #define WXGATE_SERVICE_SERVER_UPSTREAM_CALL_H_
 

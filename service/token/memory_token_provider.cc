@@ -40,6 +40,15 @@ MemoryTokenProvider::MemoryTokenProvider(UpstreamClient* upstream, std::string b
                                          absl::Duration timeout, std::function<absl::Time()> now)
     : upstream_(upstream), base_url_(std::move(base_url)), timeout_(timeout), now_(std::move(now)) {}
 
+MemoryTokenProvider::~MemoryTokenProvider() {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [appid, slot] : slots_) {
+    if (slot.fetch) upstream_->Cancel(*slot.fetch);
+  }
+  mu_.Await(absl::Condition(
+      +[](int* in_flight) { return *in_flight == 0; }, &fetches_in_flight_));
+}
+
 void MemoryTokenProvider::GetAccessToken(const Account& account, Done done) {
   std::string cached;
   {
@@ -52,6 +61,7 @@ void MemoryTokenProvider::GetAccessToken(const Account& account, Done done) {
       if (slot.fetching) return;
       slot.fetching = true;
       ++fetch_count_;
+      ++fetches_in_flight_;
     }
   }
   if (!cached.empty()) {
@@ -62,7 +72,7 @@ void MemoryTokenProvider::GetAccessToken(const Account& account, Done done) {
 }
 
 void MemoryTokenProvider::Fetch(const Account& account) {
-  upstream_->Send(
+  UpstreamClient::TransferId id = upstream_->Send(
       TokenRequest(account, base_url_, timeout_),
       [this, appid = account.appid](absl::StatusOr<HttpResponse> answer) {
         if (!answer.ok()) return Deliver(appid, answer.status());
@@ -78,6 +88,9 @@ void MemoryTokenProvider::Fetch(const Account& account) {
         Deliver(appid, std::make_pair(token->get<std::string>(),
                                       absl::Seconds(expires_in->get<int64_t>())));
       });
+  absl::MutexLock lock(&mu_);
+  Slot& slot = slots_[account.appid];
+  if (slot.fetching) slot.fetch = id;  // not if the fetch already ended
 }
 
 void MemoryTokenProvider::Deliver(
@@ -87,6 +100,7 @@ void MemoryTokenProvider::Deliver(
     absl::MutexLock lock(&mu_);
     Slot& slot = slots_[appid];
     slot.fetching = false;
+    slot.fetch.reset();
     waiters.swap(slot.waiters);
     if (got.ok()) {
       slot.token = got->first;
@@ -100,6 +114,8 @@ void MemoryTokenProvider::Deliver(
       std::move(done)(got.status());
     }
   }
+  absl::MutexLock lock(&mu_);
+  --fetches_in_flight_;  // last: the destructor may proceed once this drops to 0
 }
 
 void MemoryTokenProvider::Invalidate(const Account& account, absl::string_view token) {

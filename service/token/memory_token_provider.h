@@ -5,6 +5,7 @@
 #define WXGATE_SERVICE_TOKEN_MEMORY_TOKEN_PROVIDER_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ class MemoryTokenProvider : public AccessTokenProvider {
   // Does not own `upstream`; the caller keeps it alive longer than this provider.
   MemoryTokenProvider(UpstreamClient* upstream, std::string base_url, absl::Duration timeout,
                       std::function<absl::Time()> now = absl::Now);
+  // Cancels the fetches in flight and waits for their callbacks (their waiters get
+  // CANCELLED), so that no callback outlives the provider.
+  ~MemoryTokenProvider() override;
 
   void GetAccessToken(const Account& account, Done done) override;
   void Invalidate(const Account& account, absl::string_view token) override;
@@ -33,6 +37,7 @@ class MemoryTokenProvider : public AccessTokenProvider {
     std::string token;
     absl::Time usable_until = absl::InfinitePast();
     bool fetching = false;
+    std::optional<UpstreamClient::TransferId> fetch;
     std::vector<Done> waiters;
   };
 
@@ -47,6 +52,7 @@ class MemoryTokenProvider : public AccessTokenProvider {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Slot> slots_ ABSL_GUARDED_BY(mu_);
   int64_t fetch_count_ ABSL_GUARDED_BY(mu_) = 0;
+  int fetches_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace wxgate

@@ -14,9 +14,10 @@
 namespace wxgate {
 
 // `detail` is curl's error buffer; `url_host` names the upstream without its query
-// (which may hold a token).
+// (which may hold a token); `timeout` is the limit that applied: the transfer's once
+// `connected`, the connect timeout (TCP and TLS) before.
 absl::Status CurlFailure(CURLcode code, absl::string_view detail, absl::string_view url_host,
-                         absl::Duration timeout);
+                         absl::Duration timeout, bool connected);
 
 }  // namespace wxgate
 

@@ -40,6 +40,12 @@ struct Transfer {
   }
 };
 
+// curl reads 0 as "no timeout": round up, so that less than 1 ms left stays a limit.
+long CurlMilliseconds(absl::Duration timeout) {  // NOLINT(runtime/int): curl's type
+  return static_cast<long>(  // NOLINT(runtime/int)
+      std::max<int64_t>(1, absl::ToInt64Milliseconds(absl::Ceil(timeout, absl::Milliseconds(1)))));
+}
+
 size_t AppendAnswer(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   if (transfer->answer.size() + size * count > transfer->max_answer_bytes) return 0;  // aborts
@@ -139,9 +145,8 @@ class UpstreamClient::Loop {
     curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, absl::ToInt64Milliseconds(request.timeout));
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                     absl::ToInt64Milliseconds(std::min(options_.connect_timeout, request.timeout)));
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, CurlMilliseconds(request.timeout));
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, CurlMilliseconds(ConnectTimeout(*transfer)));
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
     if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
@@ -172,8 +177,15 @@ class UpstreamClient::Loop {
     Transfer* transfer = nullptr;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &transfer);
     if (result != CURLE_OK) {
-      Finish(transfer->id, CurlFailure(result, transfer->error, HostOf(transfer->request.url),
-                                       transfer->request.timeout));
+      // A timeout before the TLS session was up is the connect timeout's doing.
+      curl_off_t connected_us = 0;
+      curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &connected_us);
+      if (connected_us == 0) curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connected_us);
+      const bool connected = connected_us > 0;
+      Finish(transfer->id,
+             CurlFailure(result, transfer->error, HostOf(transfer->request.url),
+                         connected ? transfer->request.timeout : ConnectTimeout(*transfer),
+                         connected));
       return;
     }
     HttpResponse response;
@@ -183,6 +195,10 @@ class UpstreamClient::Loop {
     if (content_type) response.content_type = content_type;
     response.body = std::move(transfer->answer);
     Finish(transfer->id, std::move(response));
+  }
+
+  absl::Duration ConnectTimeout(const Transfer& transfer) const {
+    return std::min(options_.connect_timeout, transfer.request.timeout);
   }
 
   // Ends a transfer and calls its `done`; a no-op for ids no longer active.

@@ -1,0 +1,187 @@
+"""Starts the fake WeChat and a wxgate in front of it, as real processes on loopback.
+
+    parser = argparse.ArgumentParser()
+    stack.add_arguments(parser)       # --wxgate --fake-wechat --cert-dir --endpoints-dir
+    args = parser.parse_args()
+    with stack.running(args) as (target, appid):
+        ...  # gRPC to target ("127.0.0.1:PORT"); the gateway's one account is appid
+
+What `running` does, in order, each step waiting on a condition (never a fixed sleep)
+with a generous deadline:
+  1. starts fake_wechat on a free port and waits for its --port-file;
+  2. writes a gateway config (one account, secret from the environment variable
+     WXGATE_E2E_SECRET, upstream = the fake, trusting the test CA) into a temp dir;
+  3. starts wxgate on a free port and waits for its "serving" line, then for
+     grpc.health.v1.Health/Check to answer SERVING;
+  4. on exit, normal or not, stops both (SIGTERM, wait; SIGKILL if they linger) and
+     removes the temp dir. If anything failed, both processes' output goes to stderr.
+The processes also get SIGTERM if this Python process dies (setpriv --pdeathsig), so
+a killed test leaves nothing behind.
+"""
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from typing import NamedTuple
+
+APPID = "wx1111111111111111"
+SECRET = "e2e-secret-0123456789abcdef0123456"
+SECRET_ENV = "WXGATE_E2E_SECRET"
+
+STARTUP_TIMEOUT = 90.0  # seconds; the machine may be loaded
+STOP_TIMEOUT = 30.0
+POLL_INTERVAL = 0.05
+
+_SERVING = re.compile(r"wxgate serving gRPC on (\S+) \(port (\d+)\)")
+
+
+class Stack(NamedTuple):
+    target: str  # "127.0.0.1:PORT" of the gateway
+    appid: str   # the gateway's only (and default) account
+
+
+def add_arguments(parser):
+    """Adds the paths the stack needs; CMake passes them."""
+    parser.add_argument("--wxgate", required=True, help="the gateway binary")
+    parser.add_argument("--fake-wechat", required=True, help="the fake_wechat binary")
+    parser.add_argument("--cert-dir", required=True, help="ca.pem, server.pem, server.key")
+    parser.add_argument("--endpoints-dir", required=True, help="fake_wechat endpoint tables")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(condition, timeout, what, process=None, log=None):
+    """Polls `condition` until it returns a true value, which is returned.
+
+    Fails early (RuntimeError) if `process` exits, and when `timeout` passes.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what}: the process exited with {process.returncode}"
+                               + (f"; its output:\n{_read(log)}" if log else ""))
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: not after {timeout:.0f} s")
+        time.sleep(POLL_INTERVAL)
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def _start(argv, log_path, env=None):
+    """Starts argv with stdout+stderr into log_path; it dies with this process."""
+    setpriv = shutil.which("setpriv")
+    if setpriv:
+        argv = [setpriv, "--pdeathsig", "TERM", "--"] + argv
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, env=env)
+
+
+def _stop(process):
+    """SIGTERM, then SIGKILL if it has not exited within STOP_TIMEOUT. Returns the code."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
+def _health_serving(target, timeout):
+    """True once grpc.health.v1.Health/Check answers SERVING for the whole server."""
+    import grpc  # only here, so that users without grpcio can still import the rest
+
+    # HealthCheckRequest{service: ""} is empty on the wire; SERVING is field 1 = 1.
+    identity = lambda b: b  # noqa: E731
+    with grpc.insecure_channel(target) as channel:
+        check = channel.unary_unary("/grpc.health.v1.Health/Check",
+                                    request_serializer=identity,
+                                    response_deserializer=identity)
+        answer = check(b"", timeout=timeout, wait_for_ready=True)
+    return answer == b"\x08\x01"
+
+
+def _write_config(path, grpc_port, fake_port, cert_dir):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"""\
+server:
+  grpc_listen: "127.0.0.1:{grpc_port}"
+upstream:
+  base_url: "https://127.0.0.1:{fake_port}"
+  ca_file: "{os.path.join(cert_dir, 'ca.pem')}"
+  timeout: 20s
+accounts:
+  - appid: {APPID}
+    secret: {{env: {SECRET_ENV}}}
+""")
+
+
+@contextlib.contextmanager
+def running(args):
+    """Runs fake_wechat and wxgate for the duration of the block; yields a Stack."""
+    workdir = tempfile.mkdtemp(prefix="wxgate-e2e-")
+    fake_log = os.path.join(workdir, "fake_wechat.log")
+    gateway_log = os.path.join(workdir, "wxgate.log")
+    processes = []
+    failed = True
+    try:
+        port_file = os.path.join(workdir, "fake.port")
+        fake = _start([args.fake_wechat,
+                       "--cert", os.path.join(args.cert_dir, "server.pem"),
+                       "--key", os.path.join(args.cert_dir, "server.key"),
+                       "--port", "0", "--port-file", port_file,
+                       "--endpoints", args.endpoints_dir,
+                       "--account", f"{APPID}:{SECRET}"], fake_log)
+        processes.append(fake)
+        fake_port = int(wait_until(lambda: _read(port_file).strip(), STARTUP_TIMEOUT,
+                                   "fake_wechat writing its port file", fake, fake_log))
+
+        grpc_port = free_port()
+        config = os.path.join(workdir, "wxgate.yaml")
+        _write_config(config, grpc_port, fake_port, args.cert_dir)
+        env = dict(os.environ, **{SECRET_ENV: SECRET})
+        gateway = _start([args.wxgate, "--config", config], gateway_log, env=env)
+        processes.append(gateway)
+        banner = wait_until(lambda: _SERVING.search(_read(gateway_log)), STARTUP_TIMEOUT,
+                            "wxgate announcing that it serves", gateway, gateway_log)
+        if int(banner.group(2)) != grpc_port:
+            raise RuntimeError(f"wxgate serves on port {banner.group(2)}, not {grpc_port}")
+        target = f"127.0.0.1:{grpc_port}"
+        if not _health_serving(target, STARTUP_TIMEOUT):
+            raise RuntimeError("wxgate's health check does not answer SERVING")
+
+        yield Stack(target, APPID)
+        failed = False
+    finally:
+        codes = [_stop(p) for p in reversed(processes)]  # the gateway first
+        # 0 is a clean stop on SIGTERM; -15 means it died before installing its handler.
+        unclean = any(code not in (0, -signal.SIGTERM) for code in codes)
+        if failed or unclean:
+            for name, path in (("fake_wechat", fake_log), ("wxgate", gateway_log)):
+                print(f"----- {name} output -----\n{_read(path)}", file=sys.stderr)
+        shutil.rmtree(workdir, ignore_errors=True)
+        if unclean and not failed:
+            raise RuntimeError(f"a process did not stop cleanly: exit codes {codes}")
