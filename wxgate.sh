@@ -47,9 +47,10 @@ cmd_test() {
 cmd_demo() {
   setup
   build build
-  local work; work=$(mktemp -d)
-  local appid=wx1111111111111111 fake_pid="" gateway_pid=""
+  # Globals, for the EXIT trap.
+  work=$(mktemp -d) fake_pid="" gateway_pid=""
   trap 'kill $gateway_pid $fake_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+  local appid=wx1111111111111111
   export WXGATE_DEMO_SECRET=demo-secret-not-a-real-one
 
   build/tests/fake_wechat/fake_wechat --cert build/tests/certs/server.pem \
