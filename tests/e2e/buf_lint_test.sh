@@ -11,7 +11,7 @@ buf=${1:?usage: buf_lint_test.sh BUF PROTO_DIR}
 proto_dir=${2:?usage: buf_lint_test.sh BUF PROTO_DIR}
 
 if [[ ! -x "$buf" ]]; then
-  echo "FAIL: buf not found at $buf; install it with \`npm ci --prefix tests/tools\`" \
+  echo "FAIL: buf not found at $buf; install it with \`npm install --prefix tests/tools\`" \
        "(from the repository root)" >&2
   exit 1
 fi

@@ -127,7 +127,7 @@ def main():
     ARGS, rest = parser.parse_known_args()
     if not os.access(ARGS.buf, os.X_OK):
         sys.exit(f"FAIL: buf not found at {ARGS.buf}; install it with "
-                 f"`npm ci --prefix tests/tools` (from the repository root)")
+                 f"`npm install --prefix tests/tools` (from the repository root)")
     unittest.main(argv=[sys.argv[0]] + rest)
 
 
