@@ -14,7 +14,7 @@ packages=(
   # callback server and XML
   libboost-dev libpugixml-dev
   # tests and benchmarks
-  googletest libgtest-dev libgmock-dev libbenchmark-dev openssl curl
+  googletest libgtest-dev libgmock-dev libbenchmark-dev openssl curl clang-format
   # clients in other languages (end-to-end tests) and buf (lint, reflection client)
   python3 python3-grpcio python3-protobuf nodejs npm
 )
