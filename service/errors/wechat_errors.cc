@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "service/errors/error_info.h"
@@ -112,6 +113,20 @@ absl::Status WeChatError(int errcode, absl::string_view errmsg) {
 
 bool IsStaleTokenErrcode(int errcode) {
   return errcode == 40001 || errcode == 40014 || errcode == 42001;
+}
+
+std::optional<int> WeChatErrcodeOf(const absl::Status& status) {
+  std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(status);
+  if (!info || info->domain() != kWeChatDomain) return std::nullopt;
+  auto it = info->metadata().find("errcode");
+  int errcode = 0;
+  if (it == info->metadata().end() || !absl::SimpleAtoi(it->second, &errcode)) return std::nullopt;
+  return errcode;
+}
+
+bool IsStaleTokenError(const absl::Status& status) {
+  std::optional<int> errcode = WeChatErrcodeOf(status);
+  return errcode && IsStaleTokenErrcode(*errcode);
 }
 
 }  // namespace wxgate

@@ -11,6 +11,7 @@
 #ifndef WXGATE_SERVICE_ERRORS_WECHAT_ERRORS_H_
 #define WXGATE_SERVICE_ERRORS_WECHAT_ERRORS_H_
 
+#include <optional>
 #include <span>
 #include "absl/strings/string_view.h"
 
@@ -42,6 +43,12 @@ absl::Status WeChatError(int errcode, absl::string_view errmsg);
 
 // errcodes that mean "the access token you sent is not (or no longer) valid".
 bool IsStaleTokenErrcode(int errcode);
+
+// The WeChat errcode a status carries (from WeChatError), if any.
+std::optional<int> WeChatErrcodeOf(const absl::Status& status);
+
+// Whether WeChat said the token sent with the call is stale.
+bool IsStaleTokenError(const absl::Status& status);
 
 }  // namespace wxgate
 

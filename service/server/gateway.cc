@@ -7,10 +7,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
+#include "service/observe/log.h"
 #include "service/server/endpoint_catalog.h"
 
 namespace wxgate {
 namespace {
+
+// How often due token refreshes are started.
+constexpr absl::Duration kRefreshPeriod = absl::Seconds(1);
 
 std::vector<Account> AccountsOf(const config::LoadedConfig& loaded) {
   std::vector<Account> accounts;
@@ -33,7 +37,12 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
       .max_connections_per_host = static_cast<int>(upstream.max_connections())});
   const absl::Duration timeout =
       absl::Seconds(upstream.timeout().seconds()) + absl::Nanoseconds(upstream.timeout().nanos());
-  tokens_ = std::make_unique<MemoryTokenProvider>(upstream_.get(), upstream.base_url(), timeout);
+  token_store_ = std::make_unique<MemoryTokenStore>(loaded.config.tokens().state_file());
+  if (!token_store_->load_warning().empty()) {
+    Log(LogLevel::kWarning, "token_state_file", {{"problem", token_store_->load_warning()}});
+  }
+  token_fetcher_ = std::make_unique<TokenFetcher>(upstream_.get(), upstream.base_url(), timeout);
+  tokens_ = std::make_unique<TokenManager>(token_fetcher_.get(), token_store_.get());
   accounts_ =
       std::make_unique<AccountDirectory>(AccountsOf(loaded), loaded.config.default_appid());
   deps_ = {.upstream = upstream_.get(),
@@ -64,6 +73,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
   }
   gateway->raw_service_ = std::make_unique<RawService>(gateway->deps_, *gateway->accounts_);
   builder.RegisterService(gateway->raw_service_.get());
+  gateway->token_service_ = std::make_unique<TokenService>(*gateway->tokens_, *gateway->accounts_);
+  builder.RegisterService(gateway->token_service_.get());
 
   gateway->server_ = builder.BuildAndStart();
   if (gateway->server_ == nullptr || gateway->port_ == 0) {
@@ -71,14 +82,25 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
         absl::StrCat("server.grpc_listen: cannot listen on ", listen,
                      " (is the port in use, or the address not local?)"));
   }
+  Gateway* g = gateway.get();
+  gateway->refresher_ = std::make_unique<std::thread>([g] {
+    while (!g->stop_refresher_.WaitForNotificationWithTimeout(kRefreshPeriod)) {
+      g->tokens_->RefreshDue();
+    }
+  });
   return gateway;
 }
 
 Gateway::~Gateway() {
-  // Order matters: no call may outlive the server, and the upstream client's last
-  // callbacks (cancelled transfers) still reach the token provider and accounts.
+  // Order matters: no call may outlive the server, and the token manager cancels
+  // its fetches through the upstream client, so it goes before the client.
   Shutdown(absl::ZeroDuration());
+  if (refresher_) {
+    stop_refresher_.Notify();
+    refresher_->join();
+  }
   server_.reset();
+  tokens_.reset();
   upstream_.reset();
 }
 

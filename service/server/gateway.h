@@ -12,15 +12,20 @@
 #include <grpcpp/server.h>
 
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
 #include "service/config/config_loader.h"
 #include "service/server/account_directory.h"
 #include "service/server/endpoint_service.h"
 #include "service/server/raw_service.h"
+#include "service/server/token_service.h"
 #include "service/server/upstream_call.h"
-#include "service/token/memory_token_provider.h"
+#include "service/token/memory_token_store.h"
+#include "service/token/token_fetcher.h"
+#include "service/token/token_manager.h"
 #include "service/upstream/upstream_client.h"
 
 namespace wxgate {
@@ -31,7 +36,8 @@ class Gateway {
   ~Gateway();
 
   int port() const { return port_; }
-  const MemoryTokenProvider& tokens() const { return *tokens_; }
+  TokenManager& tokens() { return *tokens_; }
+  const AccountDirectory& accounts() const { return *accounts_; }
   const UpstreamClient& upstream() const { return *upstream_; }
   void Wait();
   // Stops accepting calls; calls still running after `grace` are cancelled.
@@ -41,11 +47,16 @@ class Gateway {
   explicit Gateway(const config::LoadedConfig& loaded);
 
   std::unique_ptr<UpstreamClient> upstream_;
-  std::unique_ptr<MemoryTokenProvider> tokens_;
+  std::unique_ptr<MemoryTokenStore> token_store_;
+  std::unique_ptr<TokenFetcher> token_fetcher_;
+  std::unique_ptr<TokenManager> tokens_;
+  std::unique_ptr<std::thread> refresher_;
+  absl::Notification stop_refresher_;
   std::unique_ptr<AccountDirectory> accounts_;
   UpstreamDeps deps_;
   std::vector<std::unique_ptr<EndpointService>> endpoint_services_;
   std::unique_ptr<RawService> raw_service_;
+  std::unique_ptr<TokenService> token_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -2,24 +2,11 @@
 
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "service/errors/error_info.h"
 #include "service/errors/wechat_errors.h"
 #include "service/transcode/answer_parser.h"
 
 namespace wxgate {
-namespace {
-
-std::optional<int> WeChatErrcodeOf(const absl::Status& status) {
-  std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(status);
-  if (!info || info->domain() != kWeChatDomain) return std::nullopt;
-  auto it = info->metadata().find("errcode");
-  int errcode = 0;
-  if (it == info->metadata().end() || !absl::SimpleAtoi(it->second, &errcode)) return std::nullopt;
-  return errcode;
-}
-
-}  // namespace
 
 std::shared_ptr<UpstreamCall> UpstreamCall::Create(const UpstreamDeps& deps,
                                                    const Account& account, bool needs_token,
@@ -74,13 +61,10 @@ void UpstreamCall::Send(const std::string& token) {
 void UpstreamCall::OnAnswer(const std::string& token, absl::StatusOr<HttpResponse> answer) {
   if (!answer.ok()) return Finish(answer.status());
   absl::StatusOr<nlohmann::json> json = ParseAnswerJson(*answer);
-  if (!json.ok() && needs_token_ && !retried_) {
-    std::optional<int> errcode = WeChatErrcodeOf(json.status());
-    if (errcode && IsStaleTokenErrcode(*errcode)) {
-      retried_ = true;
-      deps_.tokens->Invalidate(account_, token);
-      return Begin();
-    }
+  if (!json.ok() && needs_token_ && !retried_ && IsStaleTokenError(json.status())) {
+    retried_ = true;
+    deps_.tokens->Invalidate(account_, token);
+    return Begin();
   }
   Finish(std::move(json));
 }

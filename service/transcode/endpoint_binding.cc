@@ -66,9 +66,6 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
     if (!in_query && b.body == BODY_KIND_NONE) {
       return fail(absl::StrCat("field ", field->name(), " is placed in the body of a bodiless call"));
     }
-    if (in_query && (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE || field->is_map())) {
-      return fail(absl::StrCat("field ", field->name(), " is a message and cannot go in a query"));
-    }
     (in_query ? b.query_fields : b.body_fields).push_back(field);
   }
   return b;

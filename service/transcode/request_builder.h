@@ -4,6 +4,9 @@
 //   BuildHttpRequest(get_user_info, {openid: "o1", lang: LANG_ZH_CN}, "https://api…",
 //                    {.access_token = "T"}, 5s)
 //   → GET https://api…/cgi-bin/user/info?access_token=T&openid=o1&lang=zh_CN
+//
+// A message field in the query travels as its JSON text (WeChat's marketing API
+// takes date_range={"begin_date":…} that way); a repeated scalar repeats the key.
 #ifndef WXGATE_SERVICE_TRANSCODE_REQUEST_BUILDER_H_
 #define WXGATE_SERVICE_TRANSCODE_REQUEST_BUILDER_H_
 

@@ -212,8 +212,9 @@ class FieldReader {
         const EnumValueDescriptor* candidate = field_.enum_type()->value(i);
         if (candidate->options().GetExtension(wxgate::wire_name) == text) found = candidate;
       }
-      if (found == nullptr) return Mismatch(absl::StrCat("a ", field_.enum_type()->name()), value);
-      number = found->number();
+      // A value WeChat added after the model was written reads as 0 (unspecified)
+      // rather than failing the whole answer.
+      number = found == nullptr ? 0 : found->number();
     } else {
       return Mismatch(absl::StrCat("a ", field_.enum_type()->name()), value);
     }

@@ -7,8 +7,9 @@
 //   - only fields that are set are written (0, "" and false are omitted unless
 //     the field has explicit presence).
 // Reading is lenient where WeChat is inconsistent (a number quoted as a string, a
-// string sent as a number, null for absent) and ignores keys the message does not
-// model; a value of the wrong shape is an error naming its path ("tags[2].id").
+// string sent as a number, null for absent), ignores keys the message does not
+// model, and reads an enum string it does not know as 0 (unspecified); a value of
+// the wrong shape is an error naming its path ("tags[2].id").
 #ifndef WXGATE_SERVICE_TRANSCODE_WECHAT_JSON_H_
 #define WXGATE_SERVICE_TRANSCODE_WECHAT_JSON_H_
 

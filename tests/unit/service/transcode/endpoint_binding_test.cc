@@ -48,13 +48,19 @@ TEST(EndpointBindingTest, AppidSecretDefaultsItsParameterNames) {
 }
 
 TEST(EndpointBindingTest, InvalidAnnotationsAreRejectedNamingTheMethod) {
-  for (const char* name : {"GetWithMessageField", "NoPattern", "RelativePath", "Streaming"}) {
+  for (const char* name : {"NoPattern", "RelativePath", "Streaming"}) {
     absl::StatusOr<EndpointBinding> binding = BindEndpoint(Method(name));
     ASSERT_FALSE(binding.ok()) << name;
     EXPECT_NE(binding.status().message().find(std::string("wxgate.testing.v1.SampleService.") + name),
               std::string::npos)
         << binding.status();
   }
+}
+
+TEST(EndpointBindingTest, MessageFieldsMayGoInTheQuery) {
+  absl::StatusOr<EndpointBinding> binding = BindEndpoint(Method("GetWithMessageField"));
+  ASSERT_TRUE(binding.ok()) << binding.status();
+  EXPECT_EQ(Names(binding->query_fields), (std::vector<std::string>{"type", "inner", "appid"}));
 }
 
 TEST(EndpointBindingTest, UnannotatedMethodsHaveNoEndpoint) {

@@ -85,6 +85,15 @@ TEST(RequestBuilderTest, NoCredentialAndLegacyParameterName) {
             "https://a/test/legacy?component_access_token=TOKEN&text=t");
 }
 
+TEST(RequestBuilderTest, MessagesInTheQueryTravelAsJson) {
+  testing::v1::MixedRequest request;
+  request.mutable_inner()->set_name("n");
+  request.mutable_inner()->add_ids(3);
+  EXPECT_EQ(BuildHttpRequest(Bind("GetWithMessageField"), request, "https://a", kCredential,
+                             absl::Seconds(1))->url,
+            "https://a/test/bad?access_token=TOKEN&inner=%7B%22ids%22%3A%5B3%5D%2C%22name%22%3A%22n%22%7D");
+}
+
 TEST(RequestBuilderTest, EscapesEverythingButUnreserved) {
   EXPECT_EQ(EscapeQueryComponent("aZ09-_.~ /?=&+%中"), "aZ09-_.~%20%2F%3F%3D%26%2B%25%E4%B8%AD");
 }

@@ -82,6 +82,13 @@ TEST(WeChatJsonTest, ReadingIsLenientWhereWeChatIsInconsistent) {
   EXPECT_DOUBLE_EQ(sample.score(), 2.5);
 }
 
+TEST(WeChatJsonTest, UnknownEnumStringsReadAsUnspecified) {
+  Sample sample;
+  sample.set_color(testing::v1::COLOR_RED);
+  ASSERT_TRUE(MergeWeChatJson(json({{"color", "green"}}), &sample).ok());
+  EXPECT_EQ(sample.color(), testing::v1::COLOR_UNSPECIFIED);
+}
+
 TEST(WeChatJsonTest, WrongShapesNameTheirPath) {
   Sample sample;
   absl::Status status = MergeWeChatJson(json({{"items", {{{"ids", {1, "x"}}}}}}), &sample);
@@ -98,8 +105,8 @@ TEST(WeChatJsonTest, WrongShapesNameTheirPath) {
             "inner: expected an object, got string");
   EXPECT_EQ(MergeWeChatJson(json({{"tags", "x"}}), &sample).message(),
             "tags: expected an array, got string");
-  EXPECT_EQ(MergeWeChatJson(json({{"color", "green"}}), &sample).message(),
-            "color: expected a Color, got string");
+  EXPECT_EQ(MergeWeChatJson(json({{"color", true}}), &sample).message(),
+            "color: expected a Color, got boolean");
   EXPECT_EQ(MergeWeChatJson(json({{"flag", "yes"}}), &sample).message(),
             "flag: expected true or false, got string");
   EXPECT_FALSE(MergeWeChatJson(json::array(), &sample).ok());

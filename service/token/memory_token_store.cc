@@ -1,0 +1,134 @@
+#include "service/token/memory_token_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+
+namespace wxgate {
+namespace {
+
+absl::Status WriteFileAtomically(const std::string& path, const std::string& contents) {
+  const std::string temp = absl::StrCat(path, ".tmp");
+  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("tokens.state_file: cannot write ", temp, ": ", std::strerror(errno)));
+  }
+  fchmod(fd, 0600);  // also when the file existed with looser permissions
+  const char* data = contents.data();
+  size_t left = contents.size();
+  while (left > 0) {
+    ssize_t written = write(fd, data, left);
+    if (written < 0 && errno == EINTR) continue;
+    if (written < 0) {
+      close(fd);
+      return absl::UnavailableError(
+          absl::StrCat("tokens.state_file: cannot write ", temp, ": ", std::strerror(errno)));
+    }
+    data += written;
+    left -= static_cast<size_t>(written);
+  }
+  fsync(fd);
+  close(fd);
+  if (rename(temp.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("tokens.state_file: cannot replace ", path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+MemoryTokenStore::MemoryTokenStore(std::string state_file, std::function<absl::Time()> now)
+    : state_file_(std::move(state_file)), now_(std::move(now)) {
+  if (!state_file_.empty()) Load();
+}
+
+void MemoryTokenStore::Load() {
+  std::ifstream in(state_file_);
+  if (!in) return;  // first start
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  absl::MutexLock lock(&mu_);
+  bool ok = json.is_object();
+  for (auto it = json.begin(); ok && it != json.end(); ++it) {
+    const nlohmann::json& entry = it.value();
+    ok = entry.is_object() && entry.contains("value") && entry["value"].is_string() &&
+         entry.contains("expires_at_ms") && entry["expires_at_ms"].is_number_integer() &&
+         entry.contains("fetched_at_ms") && entry["fetched_at_ms"].is_number_integer() &&
+         entry.contains("version") && entry["version"].is_number_integer();
+    if (!ok) break;
+    records_[it.key()] = {
+        .value = entry["value"].get<std::string>(),
+        .fetched_at = absl::FromUnixMillis(entry["fetched_at_ms"].get<int64_t>()),
+        .expires_at = absl::FromUnixMillis(entry["expires_at_ms"].get<int64_t>()),
+        .version = entry["version"].get<int64_t>()};
+  }
+  if (!ok) {
+    records_.clear();
+    const std::string aside = absl::StrCat(state_file_, ".corrupt");
+    std::rename(state_file_.c_str(), aside.c_str());
+    load_warning_ = absl::StrCat("tokens.state_file: ", state_file_,
+                                 " is not a token state file; moved it to ", aside,
+                                 " and started empty");
+  }
+}
+
+absl::Status MemoryTokenStore::Persist() {
+  if (state_file_.empty()) return absl::OkStatus();
+  nlohmann::json json = nlohmann::json::object();
+  for (const auto& [key, record] : records_) {
+    json[key] = {{"value", record.value},
+                 {"fetched_at_ms", absl::ToUnixMillis(record.fetched_at)},
+                 {"expires_at_ms", absl::ToUnixMillis(record.expires_at)},
+                 {"version", record.version}};
+  }
+  return WriteFileAtomically(state_file_, json.dump());
+}
+
+absl::StatusOr<std::optional<TokenRecord>> MemoryTokenStore::Get(absl::string_view key) {
+  absl::MutexLock lock(&mu_);
+  auto it = records_.find(key);
+  if (it == records_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::StatusOr<bool> MemoryTokenStore::CompareAndSet(absl::string_view key,
+                                                     int64_t expected_version,
+                                                     TokenRecord record) {
+  absl::MutexLock lock(&mu_);
+  auto it = records_.find(key);
+  const int64_t current = it == records_.end() ? 0 : it->second.version;
+  if (current != expected_version) return false;
+  record.version = current + 1;
+  records_[key] = std::move(record);
+  if (absl::Status persisted = Persist(); !persisted.ok()) return persisted;
+  return true;
+}
+
+absl::StatusOr<bool> MemoryTokenStore::TryLease(absl::string_view key, absl::string_view owner,
+                                                absl::Duration ttl) {
+  absl::MutexLock lock(&mu_);
+  Lease& lease = leases_[key];
+  if (!lease.owner.empty() && lease.owner != owner && lease.until > now_()) return false;
+  lease = {.owner = std::string(owner), .until = now_() + ttl};
+  return true;
+}
+
+void MemoryTokenStore::ReleaseLease(absl::string_view key, absl::string_view owner) {
+  absl::MutexLock lock(&mu_);
+  auto it = leases_.find(key);
+  if (it != leases_.end() && it->second.owner == owner) leases_.erase(it);
+}
+
+}  // namespace wxgate

@@ -1,0 +1,54 @@
+// TokenFetcher: one request to WeChat for one credential.
+//
+//   fetcher.FetchAccessToken(account, /*force_refresh=*/false, done);
+//     → POST /cgi-bin/stable_token {grant_type, appid, secret, force_refresh}
+//       (or GET /cgi-bin/token?grant_type=client_credential&appid&secret for classic accounts)
+//   fetcher.FetchTicket("ACCESS_TOKEN", TokenKind::kJsapiTicket, done);
+//     → GET /cgi-bin/ticket/getticket?access_token=…&type=jsapi
+//
+// `done` gets the value and its lifetime, or the status of what went wrong (WeChat
+// errors keep their errcode in the ErrorInfo). It runs on the upstream client's
+// thread. Does not own `upstream`.
+#ifndef WXGATE_SERVICE_TOKEN_TOKEN_FETCHER_H_
+#define WXGATE_SERVICE_TOKEN_TOKEN_FETCHER_H_
+
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "service/token/account.h"
+#include "service/token/token_kind.h"
+#include "service/upstream/upstream_client.h"
+
+namespace wxgate {
+
+struct FetchedToken {
+  std::string value;
+  absl::Duration lifetime;
+};
+
+class TokenFetcher {
+ public:
+  using Done = absl::AnyInvocable<void(absl::StatusOr<FetchedToken>) &&>;
+
+  TokenFetcher(UpstreamClient* upstream, std::string base_url, absl::Duration timeout)
+      : upstream_(upstream), base_url_(std::move(base_url)), timeout_(timeout) {}
+
+  UpstreamClient::TransferId FetchAccessToken(const Account& account, bool force_refresh,
+                                              Done done);
+  UpstreamClient::TransferId FetchTicket(absl::string_view access_token, TokenKind kind,
+                                         Done done);
+  void Cancel(UpstreamClient::TransferId id) { upstream_->Cancel(id); }
+
+ private:
+  UpstreamClient::TransferId Send(HttpRequest request, absl::string_view value_key, Done done);
+
+  UpstreamClient* const upstream_;
+  const std::string base_url_;
+  const absl::Duration timeout_;
+};
+
+}  // namespace wxgate
+
+#endif  // WXGATE_SERVICE_TOKEN_TOKEN_FETCHER_H_

@@ -1,0 +1,138 @@
+// TokenManager: the one place that fetches, caches, refreshes and shares an
+// account's credentials (access_token, jsapi_ticket, wx_card ticket).
+//
+//   manager.Get(account, TokenKind::kAccessToken, done);   // cached: done runs at once
+//   manager.Invalidate(account, TokenKind::kAccessToken, token_that_failed);
+//   manager.RefreshDue();                                   // every second, from a timer
+//
+// Per (appid, kind):
+//   - single flight: concurrent misses share one fetch and all get its outcome;
+//   - the store is read before WeChat is asked, and written by compare-and-swap
+//     under a refresh lease, so replicas sharing a store fetch once between them
+//     and a restart reuses a persisted token;
+//   - refresh ahead: at `refresh_fraction` of the lifetime (± jitter) RefreshDue
+//     fetches a new value while callers keep getting the old, still valid one;
+//   - Invalidate drops a value only if it is still the current one, so a thousand
+//     calls failing with the same stale token cause one refresh;
+//   - after a failed fetch, callers get that error at once until a backoff
+//     (doubling from min_backoff to max_backoff) has passed: no hot loop;
+//   - stable_token's force_refresh is spent only when WeChat rejected the token and
+//     its normal mode hands the same one back (ForceRefreshBudget);
+//   - tickets are fetched with the account's access token, refreshed once if stale.
+// Callbacks run on the caller's thread (cached) or the upstream client's thread.
+// Does not own `fetcher` or `store`; both must outlive the manager.
+#ifndef WXGATE_SERVICE_TOKEN_TOKEN_MANAGER_H_
+#define WXGATE_SERVICE_TOKEN_TOKEN_MANAGER_H_
+
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "service/token/access_token_provider.h"
+#include "service/token/force_refresh_budget.h"
+#include "service/token/token_fetcher.h"
+#include "service/token/token_kind.h"
+#include "service/token/token_store.h"
+
+namespace wxgate {
+
+struct TokenManagerOptions {
+  double refresh_fraction = 0.8;  // of the lifetime, when the refresh starts
+  double refresh_jitter = 0.05;   // ± this fraction of the lifetime, so accounts spread out
+  absl::Duration min_backoff = absl::Seconds(1);
+  absl::Duration max_backoff = absl::Minutes(1);
+  // A value this close to its expiry is no longer handed out.
+  absl::Duration expiry_margin = absl::Minutes(1);
+  std::function<absl::Time()> now = absl::Now;
+  std::string lease_owner = "wxgate";
+  uint32_t jitter_seed = std::random_device{}();
+};
+
+// What TokenStatus reports: never the value itself.
+struct TokenState {
+  bool valid = false;
+  absl::Time fetched_at = absl::InfinitePast();
+  absl::Time expires_at = absl::InfinitePast();
+  absl::Time refresh_at = absl::InfinitePast();
+  int64_t fetches = 0;         // answered by WeChat
+  int64_t failed_fetches = 0;
+  std::string last_error;      // of the last failed fetch, if the last fetch failed
+  int force_refresh_left = ForceRefreshBudget::kPerDay;
+};
+
+class TokenManager : public AccessTokenProvider {
+ public:
+  using Done = AccessTokenProvider::Done;
+
+  TokenManager(TokenFetcher* fetcher, TokenStore* store, TokenManagerOptions options = {});
+  // Cancels fetches in flight and waits for their callbacks.
+  ~TokenManager() override;
+  TokenManager(const TokenManager&) = delete;
+  TokenManager& operator=(const TokenManager&) = delete;
+
+  // `account` must outlive the manager.
+  void Get(const Account& account, TokenKind kind, Done done);
+  // True if `value` was the current one and is now dropped.
+  bool Invalidate(const Account& account, TokenKind kind, absl::string_view value);
+  // Starts the refreshes that are due; returns how many.
+  int RefreshDue();
+  TokenState Status(const Account& account, TokenKind kind) const;
+
+  void GetAccessToken(const Account& account, Done done) override {
+    Get(account, TokenKind::kAccessToken, std::move(done));
+  }
+  void Invalidate(const Account& account, absl::string_view token) override {
+    Invalidate(account, TokenKind::kAccessToken, token);
+  }
+
+ private:
+  struct Slot {
+    const Account* account = nullptr;
+    TokenKind kind = TokenKind::kAccessToken;
+    TokenRecord record;
+    absl::Time refresh_at = absl::InfiniteFuture();
+    std::string rejected;  // the value WeChat rejected, if any
+    bool fetching = false;
+    std::vector<Done> waiters;
+    std::optional<UpstreamClient::TransferId> transfer;
+    int failures = 0;
+    absl::Time retry_at = absl::InfinitePast();
+    absl::Status last_error;
+    int64_t fetches = 0;
+    int64_t failed_fetches = 0;
+  };
+  using FetchOutcome = absl::StatusOr<TokenRecord>;
+
+  static std::string KeyOf(const Account& account, TokenKind kind);
+  bool Usable(const TokenRecord& record) const;
+  // Marks the slot fetching; the caller runs Fetch(key) after unlocking.
+  void BeginFetchLocked(Slot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Fetch(const std::string& key);
+  void FetchFromWeChat(const std::string& key, const Account& account, int64_t stored_version,
+                       std::string rejected);
+  void FetchTicket(const std::string& key, const Account& account, TokenKind kind,
+                   int64_t stored_version, bool retried);
+  void Store(const std::string& key, int64_t stored_version, absl::StatusOr<FetchedToken> got);
+  void Finish(const std::string& key, FetchOutcome outcome, bool from_wechat);
+  void SetTransfer(const std::string& key, UpstreamClient::TransferId id);
+
+  TokenFetcher* const fetcher_;
+  TokenStore* const store_;
+  const TokenManagerOptions options_;
+  ForceRefreshBudget budget_;
+
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Slot> slots_ ABSL_GUARDED_BY(mu_);
+  std::mt19937 random_ ABSL_GUARDED_BY(mu_);
+  int fetches_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace wxgate
+
+#endif  // WXGATE_SERVICE_TOKEN_TOKEN_MANAGER_H_

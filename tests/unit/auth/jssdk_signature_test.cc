@@ -1,0 +1,37 @@
+#include "auth/jssdk_signature.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace wxgate {
+namespace {
+
+constexpr char kTicket[] =
+    "sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg";
+
+TEST(JsSdkSignatureTest, MatchesTheDocumentsExample) {
+  EXPECT_EQ(JsSdkSignature(kTicket, "Wm3WZYTPz0wzccnW", 1414587457,
+                           "http://mp.weixin.qq.com?params=value"),
+            "0f9de62fce790f9a083d5c99e95740ceb90c27ed");
+}
+
+TEST(JsSdkSignatureTest, TheFragmentIsNotSigned) {
+  EXPECT_EQ(JsSdkSignature(kTicket, "Wm3WZYTPz0wzccnW", 1414587457,
+                           "http://mp.weixin.qq.com?params=value#section"),
+            "0f9de62fce790f9a083d5c99e95740ceb90c27ed");
+}
+
+TEST(JsSdkSignatureTest, NoncesAreSixteenAlphanumericsAndDiffer) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 100; ++i) {
+    std::string nonce = NewNonce();
+    ASSERT_EQ(nonce.size(), 16u);
+    for (char c : nonce) EXPECT_TRUE(isalnum(static_cast<unsigned char>(c))) << nonce;
+    seen.insert(nonce);
+  }
+  EXPECT_EQ(seen.size(), 100u);
+}
+
+}  // namespace
+}  // namespace wxgate
