@@ -97,14 +97,14 @@ TEST_F(TokenServiceTest, StatusReportsEverythingButTheToken) {
   EXPECT_EQ(status.DebugString().find(token.access_token()), std::string::npos);
 }
 
-// Many calls in flight when WeChat revokes the token: none fails, one refresh.
+// A thousand calls in flight when WeChat revokes the token: none fails, one refresh.
 TEST_F(TokenServiceTest, RevocationMidRunIsInvisibleToCallers) {
   auto basic = wechat::mp::v1::BasicService::NewStub(h_.channel());
   wechat::mp::v1::GetCallbackIpResponse warm;
   ASSERT_TRUE(basic->GetCallbackIp(ContextFor("").get(), {}, &warm).ok());
   h_.fake().RevokeAccessTokens(kAppidA);
 
-  constexpr int kCalls = 200;
+  constexpr int kCalls = 1000;
   absl::Mutex mu;
   int done = 0, failed = 0;
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
