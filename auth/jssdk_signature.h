@@ -2,7 +2,8 @@
 //
 //   JsSdkSignature("sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg",
 //                  "Wm3WZYTPz0wzccnW", 1414587457, "http://mp.weixin.qq.com?params=value")
-//     == sha1("jsapi_ticket=…&noncestr=Wm3WZYTPz0wzccnW&timestamp=1414587457&url=http://mp.weixin.qq.com?params=value")
+//     ==
+//     sha1("jsapi_ticket=…&noncestr=Wm3WZYTPz0wzccnW&timestamp=1414587457&url=http://mp.weixin.qq.com?params=value")
 //     == "0f9de62fce790f9a083d5c99e95740ceb90c27ed"
 //
 // The URL is the page's, without its '#' fragment and not escaped.

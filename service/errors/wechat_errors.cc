@@ -104,8 +104,8 @@ absl::Status WeChatError(int errcode, absl::string_view errmsg) {
   } else if (const WeChatErrorRange* range = FindRange(errcode)) {
     absl::StrAppend(&message, " (", range->meaning, ")");
   }
-  absl::flat_hash_map<std::string, std::string> metadata = {
-      {"errcode", absl::StrCat(errcode)}, {"errmsg", std::string(text)}};
+  absl::flat_hash_map<std::string, std::string> metadata = {{"errcode", absl::StrCat(errcode)},
+                                                            {"errmsg", std::string(text)}};
   if (!rid.empty()) metadata["rid"] = rid;
   return ErrorWithInfo(StatusCodeForErrcode(errcode), message, absl::StrCat("WECHAT_", errcode),
                        kWeChatDomain, metadata);

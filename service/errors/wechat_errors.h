@@ -13,9 +13,9 @@
 
 #include <optional>
 #include <span>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace wxgate {
 

@@ -28,9 +28,9 @@ absl::string_view LevelName(LogLevel level) {
 }  // namespace
 
 void Log(LogLevel level, absl::string_view event, std::initializer_list<LogField> fields) {
-  std::string line = absl::StrCat(
-      absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
-      LevelName(level), " ", event);
+  std::string line =
+      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
+                   LevelName(level), " ", event);
   for (const auto& [key, value] : fields) {
     const bool quote = value.empty() || value.find_first_of(" \"=") != absl::string_view::npos;
     absl::StrAppend(&line, " ", key, "=", quote ? "\"" : "", value, quote ? "\"" : "");

@@ -13,7 +13,8 @@ absl::StatusOr<std::vector<ServiceEndpoints>> DiscoverEndpoints() {
   DescriptorPool::internal_generated_database()->FindAllFileNames(&files);
   std::vector<ServiceEndpoints> found;
   for (const std::string& name : files) {
-    const google::protobuf::FileDescriptor* file = DescriptorPool::generated_pool()->FindFileByName(name);
+    const google::protobuf::FileDescriptor* file =
+        DescriptorPool::generated_pool()->FindFileByName(name);
     if (file == nullptr) continue;
     for (int s = 0; s < file->service_count(); ++s) {
       ServiceEndpoints entry{.service = file->service(s)};

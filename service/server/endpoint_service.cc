@@ -1,8 +1,8 @@
 #include "service/server/endpoint_service.h"
 
 #include <google/protobuf/message.h>
-#include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/impl/codegen/server_callback_handlers.h>
+#include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/support/server_callback.h>
 
 #include <memory>
@@ -49,8 +49,7 @@ EndpointService::EndpointService(std::vector<EndpointBinding> bindings, const Up
     const auto& method = *binding.method;
     method_paths_.push_back(absl::StrCat("/", method.service()->full_name(), "/", method.name()));
     AddMethod(new grpc::internal::RpcServiceMethod(method_paths_.back().c_str(),
-                                                   grpc::internal::RpcMethod::NORMAL_RPC,
-                                                   nullptr));
+                                                   grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
     MarkMethodRawCallback(
         static_cast<int>(i),
         new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(

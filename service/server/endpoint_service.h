@@ -29,7 +29,7 @@ namespace wxgate {
 class EndpointService : public grpc::Service {
  public:
   EndpointService(std::vector<EndpointBinding> bindings, const UpstreamDeps& deps,
-                   const AccountDirectory& accounts);
+                  const AccountDirectory& accounts);
   EndpointService(const EndpointService&) = delete;
   EndpointService& operator=(const EndpointService&) = delete;
 

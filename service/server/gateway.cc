@@ -32,9 +32,9 @@ std::vector<Account> AccountsOf(const config::LoadedConfig& loaded) {
 
 Gateway::Gateway(const config::LoadedConfig& loaded) {
   const auto& upstream = loaded.config.upstream();
-  upstream_ = std::make_unique<UpstreamClient>(UpstreamOptions{
-      .ca_file = upstream.ca_file(),
-      .max_connections_per_host = static_cast<int>(upstream.max_connections())});
+  upstream_ = std::make_unique<UpstreamClient>(
+      UpstreamOptions{.ca_file = upstream.ca_file(),
+                      .max_connections_per_host = static_cast<int>(upstream.max_connections())});
   const absl::Duration timeout =
       absl::Seconds(upstream.timeout().seconds()) + absl::Nanoseconds(upstream.timeout().nanos());
   token_store_ = std::make_unique<MemoryTokenStore>(loaded.config.tokens().state_file());
@@ -43,8 +43,7 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
   }
   token_fetcher_ = std::make_unique<TokenFetcher>(upstream_.get(), upstream.base_url(), timeout);
   tokens_ = std::make_unique<TokenManager>(token_fetcher_.get(), token_store_.get());
-  accounts_ =
-      std::make_unique<AccountDirectory>(AccountsOf(loaded), loaded.config.default_appid());
+  accounts_ = std::make_unique<AccountDirectory>(AccountsOf(loaded), loaded.config.default_appid());
   deps_ = {.upstream = upstream_.get(),
            .tokens = tokens_.get(),
            .base_url = upstream.base_url(),

@@ -18,7 +18,8 @@
 #include "service/server/gateway.h"
 
 ABSL_FLAG(std::string, config, "", "YAML configuration file; empty: the embedded default");
-ABSL_FLAG(bool, print_error_table, false, "print the errcode → gRPC code table (Markdown) and exit");
+ABSL_FLAG(bool, print_error_table, false,
+          "print the errcode → gRPC code table (Markdown) and exit");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("wxgate [--config FILE]: the gRPC gateway to WeChat");
@@ -33,7 +34,8 @@ int main(int argc, char** argv) {
                                                         wxgate::config::ProcessEnv())
                    : wxgate::config::LoadConfigFile(path, wxgate::config::ProcessEnv());
   if (!loaded.ok()) {
-    std::fprintf(stderr, "wxgate: configuration: %s\n", std::string(loaded.status().message()).c_str());
+    std::fprintf(stderr, "wxgate: configuration: %s\n",
+                 std::string(loaded.status().message()).c_str());
     return 2;
   }
   // SIGINT/SIGTERM are taken by sigwait below; block them before gRPC starts threads.

@@ -25,7 +25,7 @@ absl::Status Invalid(absl::string_view message) {
 
 Credential EffectiveCredential(const v1::CallRequest& request) {
   return request.credential() == CREDENTIAL_UNSPECIFIED ? CREDENTIAL_ACCESS_TOKEN
-                                                         : request.credential();
+                                                        : request.credential();
 }
 
 }  // namespace

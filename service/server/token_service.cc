@@ -42,12 +42,12 @@ grpc::ServerUnaryReactor* TokenService::WithCredential(grpc::CallbackServerConte
   absl::StatusOr<const Account*> account = accounts_.ForCall(*context);
   if (!account.ok()) return Finished(context, account.status());
   auto* reactor = context->DefaultReactor();
-  tokens_.Get(**account, kind,
-              [reactor, account = *account, on_value = std::move(on_value)](
-                  absl::StatusOr<std::string> value) {
-                reactor->Finish(
-                    ToGrpcStatus(value.ok() ? on_value(*account, *value) : value.status()));
-              });
+  tokens_.Get(
+      **account, kind,
+      [reactor, account = *account,
+       on_value = std::move(on_value)](absl::StatusOr<std::string> value) {
+        reactor->Finish(ToGrpcStatus(value.ok() ? on_value(*account, *value) : value.status()));
+      });
   return reactor;
 }
 
@@ -66,20 +66,18 @@ grpc::ServerUnaryReactor* TokenService::GetAccessToken(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* TokenService::GetJsapiTicket(grpc::CallbackServerContext* context,
                                                        const v1::GetJsapiTicketRequest* request,
                                                        v1::GetJsapiTicketResponse* response) {
-  const TokenKind kind = request->kind() == v1::TOKEN_KIND_WX_CARD_TICKET
-                             ? TokenKind::kWxCardTicket
-                             : TokenKind::kJsapiTicket;
+  const TokenKind kind = request->kind() == v1::TOKEN_KIND_WX_CARD_TICKET ? TokenKind::kWxCardTicket
+                                                                          : TokenKind::kJsapiTicket;
   if (request->kind() == v1::TOKEN_KIND_ACCESS_TOKEN) {
     return Finished(context, GatewayError(absl::StatusCode::kInvalidArgument, "INVALID_TOKEN_KIND",
                                           "GetJsapiTicket serves tickets; use GetAccessToken"));
   }
-  return WithCredential(context, kind,
-                        [this, kind, response](const Account& account, const std::string& value) {
-                          response->set_ticket(value);
-                          *response->mutable_expires_at() =
-                              ToTimestamp(tokens_.Status(account, kind).expires_at);
-                          return absl::OkStatus();
-                        });
+  return WithCredential(
+      context, kind, [this, kind, response](const Account& account, const std::string& value) {
+        response->set_ticket(value);
+        *response->mutable_expires_at() = ToTimestamp(tokens_.Status(account, kind).expires_at);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* TokenService::SignJsSdkConfig(grpc::CallbackServerContext* context,
@@ -90,16 +88,15 @@ grpc::ServerUnaryReactor* TokenService::SignJsSdkConfig(grpc::CallbackServerCont
     return Finished(context, GatewayError(absl::StatusCode::kInvalidArgument, "INVALID_URL",
                                           "url must be the page's full http:// or https:// URL"));
   }
-  return WithCredential(
-      context, TokenKind::kJsapiTicket,
-      [this, url, response](const Account& account, const std::string& ticket) {
-        response->set_app_id(account.appid);
-        response->set_timestamp(absl::ToUnixSeconds(now_()));
-        response->set_nonce_str(NewNonce());
-        response->set_signature(
-            JsSdkSignature(ticket, response->nonce_str(), response->timestamp(), url));
-        return absl::OkStatus();
-      });
+  return WithCredential(context, TokenKind::kJsapiTicket,
+                        [this, url, response](const Account& account, const std::string& ticket) {
+                          response->set_app_id(account.appid);
+                          response->set_timestamp(absl::ToUnixSeconds(now_()));
+                          response->set_nonce_str(NewNonce());
+                          response->set_signature(JsSdkSignature(ticket, response->nonce_str(),
+                                                                 response->timestamp(), url));
+                          return absl::OkStatus();
+                        });
 }
 
 grpc::ServerUnaryReactor* TokenService::InvalidateToken(grpc::CallbackServerContext* context,
@@ -111,7 +108,8 @@ grpc::ServerUnaryReactor* TokenService::InvalidateToken(grpc::CallbackServerCont
     return Finished(context, GatewayError(absl::StatusCode::kInvalidArgument, "MISSING_TOKEN",
                                           "token: the value WeChat rejected is required"));
   }
-  response->set_invalidated(tokens_.Invalidate(**account, KindOf(request->kind()), request->token()));
+  response->set_invalidated(
+      tokens_.Invalidate(**account, KindOf(request->kind()), request->token()));
   return Finished(context, absl::OkStatus());
 }
 
@@ -120,8 +118,8 @@ grpc::ServerUnaryReactor* TokenService::TokenStatus(grpc::CallbackServerContext*
                                                     v1::TokenStatusResponse* response) {
   absl::StatusOr<const Account*> account = accounts_.ForCall(*context);
   if (!account.ok()) return Finished(context, account.status());
-  for (v1::TokenKind kind : {v1::TOKEN_KIND_ACCESS_TOKEN, v1::TOKEN_KIND_JSAPI_TICKET,
-                             v1::TOKEN_KIND_WX_CARD_TICKET}) {
+  for (v1::TokenKind kind :
+       {v1::TOKEN_KIND_ACCESS_TOKEN, v1::TOKEN_KIND_JSAPI_TICKET, v1::TOKEN_KIND_WX_CARD_TICKET}) {
     const TokenState state = tokens_.Status(**account, KindOf(kind));
     v1::TokenState* out = response->add_tokens();
     out->set_kind(kind);

@@ -8,11 +8,11 @@
 
 namespace wxgate {
 
-std::shared_ptr<UpstreamCall> UpstreamCall::Create(const UpstreamDeps& deps,
-                                                   const Account& account, bool needs_token,
-                                                   Build build, absl::Time deadline, Done done) {
-  return std::shared_ptr<UpstreamCall>(new UpstreamCall(deps, account, needs_token,
-                                                        std::move(build), deadline, std::move(done)));
+std::shared_ptr<UpstreamCall> UpstreamCall::Create(const UpstreamDeps& deps, const Account& account,
+                                                   bool needs_token, Build build,
+                                                   absl::Time deadline, Done done) {
+  return std::shared_ptr<UpstreamCall>(
+      new UpstreamCall(deps, account, needs_token, std::move(build), deadline, std::move(done)));
 }
 
 UpstreamCall::UpstreamCall(const UpstreamDeps& deps, const Account& account, bool needs_token,
@@ -26,11 +26,11 @@ UpstreamCall::UpstreamCall(const UpstreamDeps& deps, const Account& account, boo
 
 void UpstreamCall::Begin() {
   if (!needs_token_) return Send("");
-  deps_.tokens->GetAccessToken(
-      account_, [self = shared_from_this()](absl::StatusOr<std::string> token) {
-        if (!token.ok()) return self->Finish(token.status());
-        self->Send(*token);
-      });
+  deps_.tokens->GetAccessToken(account_,
+                               [self = shared_from_this()](absl::StatusOr<std::string> token) {
+                                 if (!token.ok()) return self->Finish(token.status());
+                                 self->Send(*token);
+                               });
 }
 
 void UpstreamCall::Send(const std::string& token) {

@@ -50,8 +50,8 @@ grpc::ServerUnaryReactor* ServeUpstream(grpc::CallbackServerContext* context,
     reactor->Finish(ToGrpcStatus(account.status()));
     return reactor;
   }
-  auto done = [reactor, on_answer = std::move(on_answer)](
-                  absl::StatusOr<nlohmann::json> outcome) mutable {
+  auto done = [reactor,
+               on_answer = std::move(on_answer)](absl::StatusOr<nlohmann::json> outcome) mutable {
     absl::Status status = outcome.ok() ? std::move(on_answer)(*outcome) : outcome.status();
     reactor->Finish(ToGrpcStatus(status));
   };

@@ -9,8 +9,8 @@
 #ifndef WXGATE_SERVICE_SERVER_UPSTREAM_REACTOR_H_
 #define WXGATE_SERVICE_SERVER_UPSTREAM_REACTOR_H_
 
-#include <grpcpp/support/server_callback.h>
 #include <grpcpp/server_context.h>
+#include <grpcpp/support/server_callback.h>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"

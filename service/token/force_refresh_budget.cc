@@ -14,11 +14,11 @@ absl::Status ForceRefreshBudget::TrySpend(const std::string& appid, absl::Time n
   Usage& usage = usage_[appid];
   if (usage.day != BeijingDay(now)) usage = {.day = BeijingDay(now)};
   if (usage.used >= kPerDay) {
-    return GatewayError(absl::StatusCode::kResourceExhausted, "FORCE_REFRESH_BUDGET_SPENT",
-                        absl::StrCat("WeChat rejects the current access_token of ", appid,
-                                     " and today's ", kPerDay,
-                                     " stable_token force_refresh calls are spent; find the "
-                                     "program that invalidates this appid's tokens"));
+    return GatewayError(
+        absl::StatusCode::kResourceExhausted, "FORCE_REFRESH_BUDGET_SPENT",
+        absl::StrCat("WeChat rejects the current access_token of ", appid, " and today's ", kPerDay,
+                     " stable_token force_refresh calls are spent; find the "
+                     "program that invalidates this appid's tokens"));
   }
   if (now - usage.last < kSpacing) {
     return GatewayError(absl::StatusCode::kUnavailable, "FORCE_REFRESH_TOO_SOON",

@@ -68,19 +68,18 @@ void MemoryTokenStore::Load() {
          entry.contains("fetched_at_ms") && entry["fetched_at_ms"].is_number_integer() &&
          entry.contains("version") && entry["version"].is_number_integer();
     if (!ok) break;
-    records_[it.key()] = {
-        .value = entry["value"].get<std::string>(),
-        .fetched_at = absl::FromUnixMillis(entry["fetched_at_ms"].get<int64_t>()),
-        .expires_at = absl::FromUnixMillis(entry["expires_at_ms"].get<int64_t>()),
-        .version = entry["version"].get<int64_t>()};
+    records_[it.key()] = {.value = entry["value"].get<std::string>(),
+                          .fetched_at = absl::FromUnixMillis(entry["fetched_at_ms"].get<int64_t>()),
+                          .expires_at = absl::FromUnixMillis(entry["expires_at_ms"].get<int64_t>()),
+                          .version = entry["version"].get<int64_t>()};
   }
   if (!ok) {
     records_.clear();
     const std::string aside = absl::StrCat(state_file_, ".corrupt");
     std::rename(state_file_.c_str(), aside.c_str());
-    load_warning_ = absl::StrCat("tokens.state_file: ", state_file_,
-                                 " is not a token state file; moved it to ", aside,
-                                 " and started empty");
+    load_warning_ =
+        absl::StrCat("tokens.state_file: ", state_file_, " is not a token state file; moved it to ",
+                     aside, " and started empty");
   }
 }
 
@@ -104,8 +103,7 @@ absl::StatusOr<std::optional<TokenRecord>> MemoryTokenStore::Get(absl::string_vi
 }
 
 absl::StatusOr<bool> MemoryTokenStore::CompareAndSet(absl::string_view key,
-                                                     int64_t expected_version,
-                                                     TokenRecord record) {
+                                                     int64_t expected_version, TokenRecord record) {
   absl::MutexLock lock(&mu_);
   auto it = records_.find(key);
   const int64_t current = it == records_.end() ? 0 : it->second.version;

@@ -37,8 +37,7 @@ class TokenFetcher {
 
   UpstreamClient::TransferId FetchAccessToken(const Account& account, bool force_refresh,
                                               Done done);
-  UpstreamClient::TransferId FetchTicket(absl::string_view access_token, TokenKind kind,
-                                         Done done);
+  UpstreamClient::TransferId FetchTicket(absl::string_view access_token, TokenKind kind, Done done);
   void Cancel(UpstreamClient::TransferId id) { upstream_->Cancel(id); }
 
  private:

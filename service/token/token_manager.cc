@@ -17,7 +17,10 @@ constexpr absl::Duration kLeaseTtl = absl::Seconds(30);
 }  // namespace
 
 TokenManager::TokenManager(TokenFetcher* fetcher, TokenStore* store, TokenManagerOptions options)
-    : fetcher_(fetcher), store_(store), options_(std::move(options)), random_(options_.jitter_seed) {}
+    : fetcher_(fetcher),
+      store_(store),
+      options_(std::move(options)),
+      random_(options_.jitter_seed) {}
 
 TokenManager::~TokenManager() {
   absl::MutexLock lock(&mu_);
@@ -25,7 +28,8 @@ TokenManager::~TokenManager() {
   for (const auto& [key, slot] : slots_) {
     if (slot.transfer) fetcher_->Cancel(*slot.transfer);
   }
-  mu_.Await(absl::Condition(+[](int* in_flight) { return *in_flight == 0; }, &fetches_in_flight_));
+  mu_.Await(absl::Condition(
+      +[](int* in_flight) { return *in_flight == 0; }, &fetches_in_flight_));
 }
 
 std::string TokenManager::KeyOf(const Account& account, TokenKind kind) {
@@ -125,8 +129,8 @@ void TokenManager::FetchFromWeChat(const std::string& key, const Account& accoun
     }
     Store(key, stored_version, std::move(got));
   };
-  SetTransfer(key, fetcher_->FetchAccessToken(account, /*force_refresh=*/false,
-                                              std::move(on_answer)));
+  SetTransfer(key,
+              fetcher_->FetchAccessToken(account, /*force_refresh=*/false, std::move(on_answer)));
 }
 
 void TokenManager::FetchTicket(const std::string& key, const Account& account, TokenKind kind,
@@ -158,7 +162,8 @@ void TokenManager::Store(const std::string& key, int64_t stored_version,
                      .version = stored_version + 1};
   absl::StatusOr<bool> stored = store_->CompareAndSet(key, stored_version, record);
   if (!stored.ok()) {
-    Log(LogLevel::kWarning, "token_store_failed", {{"key", key}, {"error", stored.status().message()}});
+    Log(LogLevel::kWarning, "token_store_failed",
+        {{"key", key}, {"error", stored.status().message()}});
   } else if (!*stored) {
     // Another writer was first; converge on its value when it is good.
     absl::StatusOr<std::optional<TokenRecord>> theirs = store_->Get(key);
@@ -210,9 +215,11 @@ void TokenManager::Finish(const std::string& key, FetchOutcome outcome, bool fro
   if (outcome.ok()) {
     Log(LogLevel::kInfo, from_wechat ? "token_fetched" : "token_loaded",
         {{"key", key},
-         {"expires_in_s", absl::StrCat(absl::ToInt64Seconds(outcome->expires_at - options_.now()))}});
+         {"expires_in_s",
+          absl::StrCat(absl::ToInt64Seconds(outcome->expires_at - options_.now()))}});
   } else {
-    Log(LogLevel::kWarning, "token_fetch_failed", {{"key", key}, {"error", outcome.status().message()}});
+    Log(LogLevel::kWarning, "token_fetch_failed",
+        {{"key", key}, {"error", outcome.status().message()}});
   }
   for (Done& done : waiters) {
     if (outcome.ok()) {

@@ -59,9 +59,9 @@ struct TokenState {
   absl::Time fetched_at = absl::InfinitePast();
   absl::Time expires_at = absl::InfinitePast();
   absl::Time refresh_at = absl::InfinitePast();
-  int64_t fetches = 0;         // answered by WeChat
+  int64_t fetches = 0;  // answered by WeChat
   int64_t failed_fetches = 0;
-  std::string last_error;      // of the last failed fetch, if the last fetch failed
+  std::string last_error;  // of the last failed fetch, if the last fetch failed
   int force_refresh_left = ForceRefreshBudget::kPerDay;
 };
 

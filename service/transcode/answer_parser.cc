@@ -11,22 +11,22 @@ absl::StatusOr<nlohmann::json> ParseAnswerJson(const HttpResponse& answer) {
   using Code = absl::StatusCode;
   if (answer.status != 200) {
     const bool transient = answer.status >= 500 || answer.status == 429;
-    return ErrorWithInfo(transient ? Code::kUnavailable : Code::kInternal,
-                         absl::StrCat("upstream answered HTTP ", answer.status,
-                                      transient ? "; retry later" : "; the endpoint may have moved"),
-                         "UPSTREAM_HTTP_STATUS", kGatewayDomain,
-                         {{"http_status", absl::StrCat(answer.status)}});
+    return ErrorWithInfo(
+        transient ? Code::kUnavailable : Code::kInternal,
+        absl::StrCat("upstream answered HTTP ", answer.status,
+                     transient ? "; retry later" : "; the endpoint may have moved"),
+        "UPSTREAM_HTTP_STATUS", kGatewayDomain, {{"http_status", absl::StrCat(answer.status)}});
   }
   nlohmann::json json = nlohmann::json::parse(answer.body, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded() || !json.is_object()) {
-    return GatewayError(Code::kInternal, "UPSTREAM_NOT_JSON",
-                        absl::StrCat("upstream answered ", answer.body.size(), " bytes of ",
-                                     answer.content_type.empty() ? "untyped content"
-                                                                 : answer.content_type,
-                                     " that are not a JSON object"));
+    return GatewayError(
+        Code::kInternal, "UPSTREAM_NOT_JSON",
+        absl::StrCat("upstream answered ", answer.body.size(), " bytes of ",
+                     answer.content_type.empty() ? "untyped content" : answer.content_type,
+                     " that are not a JSON object"));
   }
-  if (auto errcode = json.find("errcode"); errcode != json.end() && errcode->is_number_integer() &&
-                                           errcode->get<int64_t>() != 0) {
+  if (auto errcode = json.find("errcode");
+      errcode != json.end() && errcode->is_number_integer() && errcode->get<int64_t>() != 0) {
     std::string errmsg = json.value("errmsg", "");
     return WeChatError(static_cast<int>(errcode->get<int64_t>()), errmsg);
   }

@@ -46,10 +46,11 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
   }
   if (b.http_method == "GET" && b.body != BODY_KIND_NONE) return fail("GET cannot carry a body");
   b.answer = endpoint.answer() == ANSWER_KIND_UNSPECIFIED ? ANSWER_KIND_JSON : endpoint.answer();
-  if (b.answer != ANSWER_KIND_JSON) return fail("answer kind not supported by this gateway version");
+  if (b.answer != ANSWER_KIND_JSON)
+    return fail("answer kind not supported by this gateway version");
 
-  b.credential_param = endpoint.credential_param().empty() ? "access_token"
-                                                           : endpoint.credential_param();
+  b.credential_param =
+      endpoint.credential_param().empty() ? "access_token" : endpoint.credential_param();
   b.appid_param = endpoint.appid_param();
   b.secret_param = endpoint.secret_param();
   if (b.credential == CREDENTIAL_APPID_SECRET) {
@@ -64,7 +65,8 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
     bool in_query = placement == PLACEMENT_QUERY ||
                     (placement == PLACEMENT_UNSPECIFIED && b.body == BODY_KIND_NONE);
     if (!in_query && b.body == BODY_KIND_NONE) {
-      return fail(absl::StrCat("field ", field->name(), " is placed in the body of a bodiless call"));
+      return fail(
+          absl::StrCat("field ", field->name(), " is placed in the body of a bodiless call"));
     }
     (in_query ? b.query_fields : b.body_fields).push_back(field);
   }

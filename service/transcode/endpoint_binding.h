@@ -34,7 +34,8 @@ struct EndpointBinding {
 
   // Whether the gateway adds a token of its own to the query.
   bool SendsToken() const {
-    return credential == CREDENTIAL_ACCESS_TOKEN || credential == CREDENTIAL_AUTHORIZER_ACCESS_TOKEN ||
+    return credential == CREDENTIAL_ACCESS_TOKEN ||
+           credential == CREDENTIAL_AUTHORIZER_ACCESS_TOKEN ||
            credential == CREDENTIAL_COMPONENT_ACCESS_TOKEN;
   }
 };

@@ -46,14 +46,15 @@ std::string EscapeQueryComponent(absl::string_view text) {
     if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
       out.push_back(static_cast<char>(c));
     } else {
-      absl::StrAppend(&out, "%", absl::AsciiStrToUpper(absl::StrCat(absl::Hex(c, absl::kZeroPad2))));
+      absl::StrAppend(&out, "%",
+                      absl::AsciiStrToUpper(absl::StrCat(absl::Hex(c, absl::kZeroPad2))));
     }
   }
   return out;
 }
 
-absl::StatusOr<HttpRequest> BuildHttpRequest(const EndpointBinding& binding,
-                                             const Message& request, absl::string_view base_url,
+absl::StatusOr<HttpRequest> BuildHttpRequest(const EndpointBinding& binding, const Message& request,
+                                             absl::string_view base_url,
                                              const CallCredential& credential,
                                              absl::Duration timeout) {
   Params params;
@@ -68,7 +69,8 @@ absl::StatusOr<HttpRequest> BuildHttpRequest(const EndpointBinding& binding,
     }
   }
   for (const FieldDescriptor* field : binding.body_fields) {
-    if (IsSet(request, *field)) params.body()[WeChatKey(*field)] = FieldToWeChatJson(request, *field);
+    if (IsSet(request, *field))
+      params.body()[WeChatKey(*field)] = FieldToWeChatJson(request, *field);
   }
 
   // Gateway-held values go where the call's other parameters go, unless the caller set them.

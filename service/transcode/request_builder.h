@@ -13,9 +13,9 @@
 #include <google/protobuf/message.h>
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/transcode/endpoint_binding.h"
 #include "service/upstream/http_exchange.h"

@@ -146,8 +146,8 @@ class FieldReader {
       } else {
         int64_t i = value.get<int64_t>();
         ok = i >= static_cast<int64_t>(std::numeric_limits<Int>::min()) &&
-             (i < 0 || static_cast<uint64_t>(i) <=
-                           static_cast<uint64_t>(std::numeric_limits<Int>::max()));
+             (i < 0 ||
+              static_cast<uint64_t>(i) <= static_cast<uint64_t>(std::numeric_limits<Int>::max()));
         parsed = static_cast<Int>(i);
       }
     } else if (value.is_number_float()) {
@@ -246,7 +246,6 @@ class FieldReader {
         absl::StrCat(path_, ": expected ", expected, ", got ", value.type_name()));
   }
 
-
   Message* message_;
   const FieldDescriptor& field_;
   const Reflection& r_;
@@ -259,7 +258,8 @@ absl::Status MergeObject(const json& object, Message* message, const std::string
     const FieldDescriptor& field = *descriptor->field(i);
     auto it = object.find(WeChatKey(field));
     if (it == object.end()) continue;
-    std::string child_path = path.empty() ? WeChatKey(field) : absl::StrCat(path, ".", WeChatKey(field));
+    std::string child_path =
+        path.empty() ? WeChatKey(field) : absl::StrCat(path, ".", WeChatKey(field));
     FieldReader reader(message, field, std::move(child_path));
     if (absl::Status s = reader.Read(*it); !s.ok()) return s;
   }
@@ -302,7 +302,8 @@ json MessageToWeChatJson(const Message& message) {
 
 absl::Status MergeWeChatJson(const json& json, Message* message) {
   if (!json.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat("expected a JSON object, got ", json.type_name()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("expected a JSON object, got ", json.type_name()));
   }
   return MergeObject(json, message, "");
 }

@@ -8,7 +8,8 @@ namespace wxgate {
 absl::Status CurlFailure(CURLcode code, absl::string_view detail, absl::string_view url_host,
                          absl::Duration timeout, bool connected) {
   using Code = absl::StatusCode;
-  const std::string why = absl::StrCat(" (", detail.empty() ? curl_easy_strerror(code) : detail, ")");
+  const std::string why =
+      absl::StrCat(" (", detail.empty() ? curl_easy_strerror(code) : detail, ")");
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
@@ -16,11 +17,11 @@ absl::Status CurlFailure(CURLcode code, absl::string_view detail, absl::string_v
                           absl::StrCat("cannot connect to upstream ", url_host, why,
                                        ": check upstream.base_url and the network"));
     case CURLE_OPERATION_TIMEDOUT:
-      return GatewayError(
-          Code::kDeadlineExceeded, "UPSTREAM_TIMEOUT",
-          absl::StrCat("upstream ", url_host,
-                       connected ? " did not answer within " : " did not accept a connection within ",
-                       absl::FormatDuration(timeout), why));
+      return GatewayError(Code::kDeadlineExceeded, "UPSTREAM_TIMEOUT",
+                          absl::StrCat("upstream ", url_host,
+                                       connected ? " did not answer within "
+                                                 : " did not accept a connection within ",
+                                       absl::FormatDuration(timeout), why));
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:

@@ -6,9 +6,8 @@
 
 #include <curl/curl.h>
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace wxgate {

@@ -42,7 +42,7 @@ struct Transfer {
 
 // curl reads 0 as "no timeout": round up, so that less than 1 ms left stays a limit.
 long CurlMilliseconds(absl::Duration timeout) {  // NOLINT(runtime/int): curl's type
-  return static_cast<long>(  // NOLINT(runtime/int)
+  return static_cast<long>(                      // NOLINT(runtime/int)
       std::max<int64_t>(1, absl::ToInt64Milliseconds(absl::Ceil(timeout, absl::Milliseconds(1)))));
 }
 
@@ -120,7 +120,8 @@ class UpstreamClient::Loop {
       }
       for (auto& transfer : starting) Start(std::move(transfer));
       for (TransferId id : cancelling) {
-        Finish(id, absl::CancelledError("the caller cancelled the call; upstream transfer aborted"));
+        Finish(id,
+               absl::CancelledError("the caller cancelled the call; upstream transfer aborted"));
       }
       if (stopping) break;
       int running = 0;

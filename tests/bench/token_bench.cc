@@ -33,7 +33,8 @@ class Fixture {
       std::abort();
     }
     upstream_ = std::make_unique<UpstreamClient>(UpstreamOptions{.ca_file = kCertDir + "/ca.pem"});
-    fetcher_ = std::make_unique<TokenFetcher>(upstream_.get(), fake_->base_url(), absl::Seconds(60));
+    fetcher_ =
+        std::make_unique<TokenFetcher>(upstream_.get(), fake_->base_url(), absl::Seconds(60));
     manager_ = std::make_unique<TokenManager>(
         fetcher_.get(), &store_, TokenManagerOptions{.now = [this] { return now_.load(); }});
     absl::Notification primed;
@@ -41,7 +42,7 @@ class Fixture {
     primed.WaitForNotification();
     if (refresh_in_flight) {
       now_ = now_.load() + absl::Minutes(110);  // past 80% ± 5% of 7200 s, before expiry
-      fake_->SetLatency(absl::Hours(1));       // the refresh stays in flight
+      fake_->SetLatency(absl::Hours(1));        // the refresh stays in flight
       if (manager_->RefreshDue() != 1) std::abort();
     }
   }

@@ -86,12 +86,14 @@ TEST(ConcurrencyTest, CallersCancelAbortsTheUpstreamTransfer) {
     absl::MutexLock lock(&mu);
     outcome = status;
   });
-  ASSERT_TRUE(WaitFor([&] { return h.fake().CallCount(kPath) == 2; })) << "request reached upstream";
+  ASSERT_TRUE(WaitFor([&] { return h.fake().CallCount(kPath) == 2; }))
+      << "request reached upstream";
   EXPECT_EQ(h.gateway().upstream().active_transfers(), 1);
   context.TryCancel();
   EXPECT_TRUE(WaitFor([&] { return h.gateway().upstream().active_transfers() == 0; }));
   absl::MutexLock lock(&mu);
-  mu.Await(absl::Condition(+[](std::optional<grpc::Status>* o) { return o->has_value(); }, &outcome));
+  mu.Await(absl::Condition(
+      +[](std::optional<grpc::Status>* o) { return o->has_value(); }, &outcome));
   EXPECT_EQ(outcome->error_code(), grpc::StatusCode::CANCELLED);
 }
 

@@ -53,7 +53,8 @@ void ExpectCovers(const json& expected, const json& actual, const std::string& p
     }
   } else if (expected.is_array()) {
     if (!actual.is_array() || actual.size() != expected.size()) {
-      problems->push_back(absl::StrCat(path, ": expected ", expected.dump(), ", got ", actual.dump()));
+      problems->push_back(
+          absl::StrCat(path, ": expected ", expected.dump(), ", got ", actual.dump()));
       return;
     }
     for (size_t i = 0; i < expected.size(); ++i) {
@@ -61,7 +62,8 @@ void ExpectCovers(const json& expected, const json& actual, const std::string& p
     }
   } else if (expected != actual &&
              !(actual.is_string() && actual.get<std::string>() == expected.dump())) {
-    problems->push_back(absl::StrCat(path, ": expected ", expected.dump(), ", got ", actual.dump()));
+    problems->push_back(
+        absl::StrCat(path, ": expected ", expected.dump(), ", got ", actual.dump()));
   }
 }
 
@@ -153,13 +155,13 @@ TEST_P(EveryEndpointTest, AnswersTheSampleCompletely) {
   grpc::ByteBuffer request_bytes(&slice, 1), response_bytes;
   grpc::Status status;
   absl::Notification done;
-  stub.UnaryCall(context.get(),
-                 absl::StrCat("/", binding.method->service()->full_name(), "/",
-                              binding.method->name()),
-                 grpc::StubOptions(), &request_bytes, &response_bytes, [&](grpc::Status s) {
-                   status = std::move(s);
-                   done.Notify();
-                 });
+  stub.UnaryCall(
+      context.get(),
+      absl::StrCat("/", binding.method->service()->full_name(), "/", binding.method->name()),
+      grpc::StubOptions(), &request_bytes, &response_bytes, [&](grpc::Status s) {
+        status = std::move(s);
+        done.Notify();
+      });
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(60)));
   ASSERT_TRUE(status.ok()) << binding.method->full_name() << ": " << status.error_message();
 
@@ -167,7 +169,8 @@ TEST_P(EveryEndpointTest, AnswersTheSampleCompletely) {
   std::vector<grpc::Slice> slices;
   ASSERT_TRUE(response_bytes.Dump(&slices).ok());
   std::string bytes;
-  for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const grpc::Slice& s : slices)
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   ASSERT_TRUE(response->ParseFromString(bytes));
 
   json expected = entry->answer;

@@ -11,11 +11,11 @@ namespace wxgate::testing {
 GatewayHarness::GatewayHarness(HarnessOptions options) {
   const std::string certs = FAKE_WECHAT_CERT_DIR;
   const std::string cert = options.untrusted_fake ? "untrusted_server" : "server";
-  fake_ = std::make_unique<fake::FakeWeChat>(fake::FakeWeChatOptions{
-      .cert_file = absl::StrCat(certs, "/", cert, ".pem"),
-      .key_file = absl::StrCat(certs, "/", cert, ".key"),
-      .endpoints_dir = FAKE_WECHAT_ENDPOINTS_DIR,
-      .threads = 2});
+  fake_ = std::make_unique<fake::FakeWeChat>(
+      fake::FakeWeChatOptions{.cert_file = absl::StrCat(certs, "/", cert, ".pem"),
+                              .key_file = absl::StrCat(certs, "/", cert, ".key"),
+                              .endpoints_dir = FAKE_WECHAT_ENDPOINTS_DIR,
+                              .threads = 2});
   fake_->AddAccount(kAppidA, kSecretA);
   fake_->AddAccount(kAppidB, kSecretB);
   absl::Status started = fake_->Start();

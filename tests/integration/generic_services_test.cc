@@ -1,8 +1,7 @@
 // The gateway serves annotated services it has never seen in C++ (echo_test.proto is
 // linked into this test only), plus RawService and health.
-#include <gtest/gtest.h>
-
 #include <grpcpp/generic/generic_stub.h>
+#include <gtest/gtest.h>
 
 #include "echo_test.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -54,7 +53,8 @@ TEST_F(GenericServicesTest, LargeIntegersGoOutAsJsonNumbers) {
   const std::string body = h_.fake().LastRequest("/fake/echo")->body;
   EXPECT_NE(body.find(R"("msg_id":1234567890123456789)"), std::string::npos) << body;
   EXPECT_EQ(nlohmann::json::parse(body),
-            nlohmann::json::parse(R"({"msg_id":1234567890123456789,"item":{"title":"t","ids":[4000000000]}})"));
+            nlohmann::json::parse(
+                R"({"msg_id":1234567890123456789,"item":{"title":"t","ids":[4000000000]}})"));
 }
 
 TEST_F(GenericServicesTest, RawCallWithTheGatewaysToken) {
@@ -101,7 +101,8 @@ TEST_F(GenericServicesTest, MalformedRequestBytesAreInvalidArgument) {
                    outcome = status;
                  });
   absl::MutexLock lock(&mu);
-  mu.Await(absl::Condition(+[](std::optional<grpc::Status>* o) { return o->has_value(); }, &outcome));
+  mu.Await(absl::Condition(
+      +[](std::optional<grpc::Status>* o) { return o->has_value(); }, &outcome));
   EXPECT_EQ(outcome->error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(ErrorInfoFrom(*outcome).reason(), "MALFORMED_REQUEST");
 }

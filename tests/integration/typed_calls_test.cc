@@ -81,8 +81,7 @@ TEST_F(TypedCallsTest, EnumsTravelAsWeChatStrings) {
 TEST_F(TypedCallsTest, GatewayFillsTheAccountsAppid) {
   auto stub = OpenApiService::NewStub(h_.channel());
   ClearQuotaResponse response;
-  grpc::Status status =
-      stub->ClearQuota(ContextFor(kAppidB).get(), ClearQuotaRequest(), &response);
+  grpc::Status status = stub->ClearQuota(ContextFor(kAppidB).get(), ClearQuotaRequest(), &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   std::optional<fake::FakeWeChat::Request> sent = h_.fake().LastRequest("/cgi-bin/clear_quota");
   ASSERT_TRUE(sent.has_value());
@@ -92,7 +91,8 @@ TEST_F(TypedCallsTest, GatewayFillsTheAccountsAppid) {
 TEST_F(TypedCallsTest, AccountsAreChosenByMetadata) {
   auto stub = BasicService::NewStub(h_.channel());
   GetCallbackIpResponse response;
-  ASSERT_TRUE(stub->GetCallbackIp(ContextFor(kAppidB).get(), GetCallbackIpRequest(), &response).ok());
+  ASSERT_TRUE(
+      stub->GetCallbackIp(ContextFor(kAppidB).get(), GetCallbackIpRequest(), &response).ok());
   EXPECT_EQ(h_.fake().LastRequest("/cgi-bin/getcallbackip")->query.at("access_token"),
             h_.fake().CurrentAccessToken(kAppidB));
   ASSERT_TRUE(stub->GetCallbackIp(ContextFor("").get(), GetCallbackIpRequest(), &response).ok());
@@ -105,8 +105,8 @@ TEST_F(TypedCallsTest, AccountsAreChosenByMetadata) {
 TEST_F(TypedCallsTest, UnknownAppidIsNotFoundAndNothingGoesUpstream) {
   auto stub = BasicService::NewStub(h_.channel());
   GetCallbackIpResponse response;
-  grpc::Status status =
-      stub->GetCallbackIp(ContextFor("wxdeadbeefdeadbeef").get(), GetCallbackIpRequest(), &response);
+  grpc::Status status = stub->GetCallbackIp(ContextFor("wxdeadbeefdeadbeef").get(),
+                                            GetCallbackIpRequest(), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_NE(status.error_message().find("wxdeadbeefdeadbeef"), std::string::npos);
   EXPECT_EQ(ErrorInfoFrom(status).reason(), "UNKNOWN_APPID");
@@ -143,7 +143,8 @@ TEST_F(TypedCallsTest, OneTokenFetchServesManyCalls) {
   auto stub = BasicService::NewStub(h_.channel());
   for (int i = 0; i < 5; ++i) {
     GetApiDomainIpResponse response;
-    ASSERT_TRUE(stub->GetApiDomainIp(ContextFor("").get(), GetApiDomainIpRequest(), &response).ok());
+    ASSERT_TRUE(
+        stub->GetApiDomainIp(ContextFor("").get(), GetApiDomainIpRequest(), &response).ok());
   }
   EXPECT_EQ(h_.fake().CallCount("/cgi-bin/stable_token"), 1);
   EXPECT_EQ(h_.fake().CallCount("/cgi-bin/get_api_domain_ip"), 5);
@@ -154,7 +155,8 @@ TEST_F(TypedCallsTest, RevokedTokenIsRefreshedAndTheCallRetriedOnce) {
   GetCallbackIpResponse response;
   ASSERT_TRUE(stub->GetCallbackIp(ContextFor("").get(), GetCallbackIpRequest(), &response).ok());
   h_.fake().RevokeAccessTokens(kAppidA);
-  grpc::Status status = stub->GetCallbackIp(ContextFor("").get(), GetCallbackIpRequest(), &response);
+  grpc::Status status =
+      stub->GetCallbackIp(ContextFor("").get(), GetCallbackIpRequest(), &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(h_.fake().CallCount("/cgi-bin/stable_token"), 2);
   EXPECT_EQ(h_.fake().CallCount("/cgi-bin/getcallbackip"), 3);
@@ -174,7 +176,8 @@ TEST(TypedCallsWrongSecretTest, TokenErrorReachesTheCallerWithAdvice) {
   h.fake().AddAccount(kAppidA, "another-secret");
   auto stub = BasicService::NewStub(h.channel());
   GetCallbackIpResponse response;
-  grpc::Status status = stub->GetCallbackIp(ContextFor("").get(), GetCallbackIpRequest(), &response);
+  grpc::Status status =
+      stub->GetCallbackIp(ContextFor("").get(), GetCallbackIpRequest(), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(ErrorInfoFrom(status).reason(), "WECHAT_40125");
   EXPECT_EQ(status.error_message().find(kSecretA), std::string::npos);

@@ -1,6 +1,5 @@
 // Every way the upstream can fail maps to a clear status, and the gateway keeps serving.
 #include <gtest/gtest.h>
-
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>

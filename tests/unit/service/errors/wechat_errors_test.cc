@@ -54,7 +54,8 @@ TEST(WeChatErrorsTest, ErrorCarriesErrorInfoWithRidSplitOff) {
 }
 
 TEST(WeChatErrorsTest, ErrmsgWithoutRidHasNoRidMetadata) {
-  std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(WeChatError(45009, "reach max api daily quota limit"));
+  std::optional<google::rpc::ErrorInfo> info =
+      ErrorInfoOf(WeChatError(45009, "reach max api daily quota limit"));
   ASSERT_TRUE(info.has_value());
   EXPECT_FALSE(info->metadata().contains("rid"));
 }

@@ -8,8 +8,8 @@
 namespace wxgate {
 namespace {
 
-const CallCredential kCredential{.access_token = "TOKEN", .appid = "wx0011223344556677",
-                                 .secret = "SECRET"};
+const CallCredential kCredential{
+    .access_token = "TOKEN", .appid = "wx0011223344556677", .secret = "SECRET"};
 
 v1::CallRequest Raw(std::string method, std::string path) {
   v1::CallRequest request;
@@ -71,7 +71,8 @@ TEST(RawRequestTest, MalformedRequestsAreInvalidArguments) {
 }
 
 TEST(RawRequestTest, TokenEndpointsAreRefused) {
-  for (const char* path : {"/cgi-bin/token", "/cgi-bin/stable_token", "/cgi-bin/ticket/getticket"}) {
+  for (const char* path :
+       {"/cgi-bin/token", "/cgi-bin/stable_token", "/cgi-bin/ticket/getticket"}) {
     absl::Status status = Build(Raw("GET", path)).status();
     EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied) << path;
     EXPECT_NE(status.message().find("TokenService"), std::string::npos);

@@ -97,15 +97,16 @@ std::string ReasonOf(const absl::Status& status) {
 class TokenManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    fake_ = std::make_unique<fake::FakeWeChat>(fake::FakeWeChatOptions{
-        .cert_file = kCertDir + "/server.pem",
-        .key_file = kCertDir + "/server.key",
-        .endpoints_dir = FAKE_WECHAT_ENDPOINTS_DIR});
+    fake_ = std::make_unique<fake::FakeWeChat>(
+        fake::FakeWeChatOptions{.cert_file = kCertDir + "/server.pem",
+                                .key_file = kCertDir + "/server.key",
+                                .endpoints_dir = FAKE_WECHAT_ENDPOINTS_DIR});
     fake_->AddAccount("wx1", kSecret);
     fake_->AddAccount("wx2", "other-secret");
     ASSERT_TRUE(fake_->Start().ok());
     upstream_ = std::make_unique<UpstreamClient>(UpstreamOptions{.ca_file = kCertDir + "/ca.pem"});
-    fetcher_ = std::make_unique<TokenFetcher>(upstream_.get(), fake_->base_url(), absl::Seconds(20));
+    fetcher_ =
+        std::make_unique<TokenFetcher>(upstream_.get(), fake_->base_url(), absl::Seconds(20));
     MakeManager();
   }
 
@@ -420,7 +421,8 @@ TEST_F(TokenManagerTest, RefreshAheadReplacesTheToken) {
   ASSERT_TRUE(first.ok());
   clock_.Advance(kLifetime * 0.81);
   EXPECT_EQ(provider_->RefreshDue(), 1);
-  ASSERT_TRUE(WaitFor([&] { return provider_->Status(account_, TokenKind::kAccessToken).fetches == 2; }));
+  ASSERT_TRUE(
+      WaitFor([&] { return provider_->Status(account_, TokenKind::kAccessToken).fetches == 2; }));
   absl::StatusOr<std::string> second = GetToken(account_);
   ASSERT_TRUE(second.ok());
   EXPECT_NE(*second, *first);

@@ -8,10 +8,14 @@ namespace wxgate {
 namespace {
 
 const google::protobuf::MethodDescriptor& Method(const std::string& name) {
-  return *testing::v1::Sample::descriptor()->file()->FindServiceByName("SampleService")->FindMethodByName(name);
+  return *testing::v1::Sample::descriptor()
+              ->file()
+              ->FindServiceByName("SampleService")
+              ->FindMethodByName(name);
 }
 
-std::vector<std::string> Names(const std::vector<const google::protobuf::FieldDescriptor*>& fields) {
+std::vector<std::string> Names(
+    const std::vector<const google::protobuf::FieldDescriptor*>& fields) {
   std::vector<std::string> names;
   for (const auto* field : fields) names.push_back(field->name());
   return names;
@@ -51,8 +55,9 @@ TEST(EndpointBindingTest, InvalidAnnotationsAreRejectedNamingTheMethod) {
   for (const char* name : {"NoPattern", "RelativePath", "Streaming"}) {
     absl::StatusOr<EndpointBinding> binding = BindEndpoint(Method(name));
     ASSERT_FALSE(binding.ok()) << name;
-    EXPECT_NE(binding.status().message().find(std::string("wxgate.testing.v1.SampleService.") + name),
-              std::string::npos)
+    EXPECT_NE(
+        binding.status().message().find(std::string("wxgate.testing.v1.SampleService.") + name),
+        std::string::npos)
         << binding.status();
   }
 }

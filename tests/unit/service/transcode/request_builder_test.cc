@@ -11,11 +11,14 @@ namespace {
 using nlohmann::json;
 
 EndpointBinding Bind(const std::string& method) {
-  return *BindEndpoint(*testing::v1::Sample::descriptor()->file()->FindServiceByName("SampleService")->FindMethodByName(method));
+  return *BindEndpoint(*testing::v1::Sample::descriptor()
+                            ->file()
+                            ->FindServiceByName("SampleService")
+                            ->FindMethodByName(method));
 }
 
-const CallCredential kCredential{.access_token = "TOKEN", .appid = "wx0011223344556677",
-                                 .secret = "SECRET"};
+const CallCredential kCredential{
+    .access_token = "TOKEN", .appid = "wx0011223344556677", .secret = "SECRET"};
 
 TEST(RequestBuilderTest, GetEncodesQueryWithTokenFirst) {
   testing::v1::QueryRequest request;
@@ -61,15 +64,15 @@ TEST(RequestBuilderTest, CallerAppidWins) {
 
 TEST(RequestBuilderTest, AppidSecretGoesToBodyForPostAndQueryForGet) {
   testing::v1::Empty empty;
-  absl::StatusOr<HttpRequest> post =
-      BuildHttpRequest(Bind("WithSecret"), empty, "https://api.test", kCredential, absl::Seconds(2));
+  absl::StatusOr<HttpRequest> post = BuildHttpRequest(Bind("WithSecret"), empty, "https://api.test",
+                                                      kCredential, absl::Seconds(2));
   ASSERT_TRUE(post.ok());
   EXPECT_EQ(post->url, "https://api.test/test/secret");
   EXPECT_EQ(json::parse(post->body),
             json({{"appid", "wx0011223344556677"}, {"appsecret", "SECRET"}}));
 
-  absl::StatusOr<HttpRequest> get = BuildHttpRequest(Bind("SecretInQuery"), empty, "https://api.test",
-                                                     kCredential, absl::Seconds(2));
+  absl::StatusOr<HttpRequest> get = BuildHttpRequest(
+      Bind("SecretInQuery"), empty, "https://api.test", kCredential, absl::Seconds(2));
   ASSERT_TRUE(get.ok());
   EXPECT_EQ(get->url, "https://api.test/test/token?appid=wx0011223344556677&secret=SECRET");
 }
@@ -77,12 +80,14 @@ TEST(RequestBuilderTest, AppidSecretGoesToBodyForPostAndQueryForGet) {
 TEST(RequestBuilderTest, NoCredentialAndLegacyParameterName) {
   testing::v1::QueryRequest request;
   request.set_text("t");
-  EXPECT_EQ(BuildHttpRequest(Bind("NoCredential"), request, "https://a", kCredential,
-                             absl::Seconds(1))->url,
-            "https://a/test/open?text=t");
-  EXPECT_EQ(BuildHttpRequest(Bind("LegacyParam"), request, "https://a", kCredential,
-                             absl::Seconds(1))->url,
-            "https://a/test/legacy?component_access_token=TOKEN&text=t");
+  EXPECT_EQ(
+      BuildHttpRequest(Bind("NoCredential"), request, "https://a", kCredential, absl::Seconds(1))
+          ->url,
+      "https://a/test/open?text=t");
+  EXPECT_EQ(
+      BuildHttpRequest(Bind("LegacyParam"), request, "https://a", kCredential, absl::Seconds(1))
+          ->url,
+      "https://a/test/legacy?component_access_token=TOKEN&text=t");
 }
 
 TEST(RequestBuilderTest, MessagesInTheQueryTravelAsJson) {
@@ -90,8 +95,10 @@ TEST(RequestBuilderTest, MessagesInTheQueryTravelAsJson) {
   request.mutable_inner()->set_name("n");
   request.mutable_inner()->add_ids(3);
   EXPECT_EQ(BuildHttpRequest(Bind("GetWithMessageField"), request, "https://a", kCredential,
-                             absl::Seconds(1))->url,
-            "https://a/test/bad?access_token=TOKEN&inner=%7B%22ids%22%3A%5B3%5D%2C%22name%22%3A%22n%22%7D");
+                             absl::Seconds(1))
+                ->url,
+            "https://a/test/"
+            "bad?access_token=TOKEN&inner=%7B%22ids%22%3A%5B3%5D%2C%22name%22%3A%22n%22%7D");
 }
 
 TEST(RequestBuilderTest, EscapesEverythingButUnreserved) {

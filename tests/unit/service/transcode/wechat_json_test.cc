@@ -44,10 +44,9 @@ TEST(WeChatJsonTest, NestedRepeatedAndMaps) {
   sample.mutable_inner()->set_name("n");
   sample.add_items()->add_ids(7);
   (*sample.mutable_labels())["k"] = "v";
-  EXPECT_EQ(MessageToWeChatJson(sample),
-            json({{"inner", {{"name", "n"}}},
-                  {"items", json::array({{{"ids", {7}}}})},
-                  {"labels", {{"k", "v"}}}}));
+  EXPECT_EQ(MessageToWeChatJson(sample), json({{"inner", {{"name", "n"}}},
+                                               {"items", json::array({{{"ids", {7}}}})},
+                                               {"labels", {{"k", "v"}}}}));
 }
 
 TEST(WeChatJsonTest, RoundTrip) {
@@ -68,9 +67,11 @@ TEST(WeChatJsonTest, RoundTrip) {
 
 TEST(WeChatJsonTest, ReadingIsLenientWhereWeChatIsInconsistent) {
   Sample sample;
-  json answer = {{"count", "12"},       {"msg_id", "9007199254740993"}, {"openid", 42},
-                 {"flag", 1},           {"color", "blue"},              {"level", "LEVEL_ONE"},
-                 {"unknown_key", {1, 2}}, {"inner", nullptr},           {"score", "2.5"}};
+  json answer = {{"count", "12"},         {"msg_id", "9007199254740993"},
+                 {"openid", 42},          {"flag", 1},
+                 {"color", "blue"},       {"level", "LEVEL_ONE"},
+                 {"unknown_key", {1, 2}}, {"inner", nullptr},
+                 {"score", "2.5"}};
   ASSERT_TRUE(MergeWeChatJson(answer, &sample).ok());
   EXPECT_EQ(sample.count(), 12);
   EXPECT_EQ(sample.msg_id(), 9007199254740993LL);
