@@ -50,8 +50,8 @@ cmd_demo() {
   setup
   build build
   # Globals, for the EXIT trap.
-  work=$(mktemp -d) fake_pid="" gateway_pid=""
-  trap 'kill $gateway_pid $fake_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+  work=$(mktemp -d) fake_pid="" gateway_pid="" subscriber_pid=""
+  trap 'kill $subscriber_pid $gateway_pid $fake_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
   local appid=wx1111111111111111
   export WXGATE_DEMO_SECRET=demo-secret-not-a-real-one
 
@@ -61,15 +61,18 @@ cmd_demo() {
   fake_pid=$!
   wait_for "fake WeChat" test -s "$work/fake.port"
 
-  local port; port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  local port callback_port
+  port=$(free_port) callback_port=$(free_port)
+  export WXGATE_DEMO_CALLBACK_TOKEN=demo-callback-token
   cat >"$work/wxgate.yaml" <<YAML
-server: {grpc_listen: "127.0.0.1:$port"}
+server: {grpc_listen: "127.0.0.1:$port", callback_listen: "127.0.0.1:$callback_port"}
 upstream:
   base_url: "https://127.0.0.1:$(cat "$work/fake.port")"
   ca_file: "$root/build/tests/certs/ca.pem"
 accounts:
   - appid: $appid
     secret: {env: WXGATE_DEMO_SECRET}
+    callback: {token: {env: WXGATE_DEMO_CALLBACK_TOKEN}}
 YAML
   build/service/server/wxgate --config "$work/wxgate.yaml" >"$work/wxgate.log" 2>&1 &
   gateway_pid=$!
@@ -80,6 +83,22 @@ YAML
   PYTHONPATH=build/client_stubs/python/gen:client_stubs/python /usr/bin/python3 \
     client_stubs/python/example.py --target "127.0.0.1:$port" --appid "$appid" \
     --openid o6_bmjrPTlm6_2sgVt7hMZOPfL2M
+
+  echo "--- WeChat pushes a message and a menu click; a subscriber of wxgate.v1.EventService receives them:"
+  tests/tools/node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge \
+    -d '{"filter": {"appids": ["'"$appid"'"]}}' \
+    "http://127.0.0.1:$port/wxgate.v1.EventService/Subscribe" >"$work/events.json" 2>&1 &
+  subscriber_pid=$!
+  wait_for "subscription" grep -q "events_subscribed" "$work/wxgate.log"
+  build/tests/fake_wechat/fake_wechat_push --url "http://127.0.0.1:$callback_port/wechat/callback/$appid" \
+    --appid "$appid" --token_env WXGATE_DEMO_CALLBACK_TOKEN \
+    tests/fake_wechat/pushes/text.xml tests/fake_wechat/pushes/click.xml
+  wait_for "events" test "$(grep -c '"cursor"' "$work/events.json")" -ge 2
+  cat "$work/events.json"
+}
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 # wait_for WHAT COMMAND...: until COMMAND succeeds (30 s at most).

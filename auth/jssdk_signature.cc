@@ -1,22 +1,17 @@
 #include "auth/jssdk_signature.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "auth/digest.h"
 
 namespace wxgate {
 
 std::string JsSdkSignature(absl::string_view jsapi_ticket, absl::string_view nonce_str,
                            int64_t timestamp, absl::string_view url) {
   url = url.substr(0, url.find('#'));
-  const std::string text = absl::StrCat("jsapi_ticket=", jsapi_ticket, "&noncestr=", nonce_str,
-                                        "&timestamp=", timestamp, "&url=", url);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha1(), nullptr);
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), length));
+  return Sha1Hex(absl::StrCat("jsapi_ticket=", jsapi_ticket, "&noncestr=", nonce_str,
+                              "&timestamp=", timestamp, "&url=", url));
 }
 
 std::string NewNonce() {

@@ -15,6 +15,8 @@ packages=(
   libboost-dev libpugixml-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev openssl curl clang-format
+  # fuzzing (libFuzzer comes with clang's runtime)
+  clang libclang-rt-14-dev
   # clients in other languages (end-to-end tests) and buf (lint, reflection client)
   python3 python3-grpcio python3-protobuf nodejs npm
 )

@@ -1,6 +1,7 @@
 #include "service/config/config_loader.h"
 
 #include <algorithm>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -89,14 +90,92 @@ std::string HostPortProblem(absl::string_view authority, bool port_required) {
   return "";
 }
 
-absl::Status ValidateServer(const v1::Server& server) {
-  if (server.grpc_listen().empty()) return absl::OkStatus();
-  std::string problem = HostPortProblem(server.grpc_listen(), /*port_required=*/true);
+absl::Status ValidateListen(absl::string_view path, const std::string& listen,
+                            absl::string_view port) {
+  if (listen.empty()) return absl::OkStatus();
+  std::string problem = HostPortProblem(listen, /*port_required=*/true);
   if (problem.empty()) return absl::OkStatus();
-  return Invalid("server.grpc_listen",
-                 absl::StrCat("\"", server.grpc_listen(), "\" is not host:port (it ", problem,
-                              "); write e.g. \"127.0.0.1:50051\", \"0.0.0.0:50051\" or "
-                              "\"[::]:50051\""));
+  return Invalid(path, absl::StrCat("\"", listen, "\" is not host:port (it ", problem,
+                                    "); write e.g. \"127.0.0.1:", port, "\", \"0.0.0.0:", port,
+                                    "\" or \"[::]:", port, "\""));
+}
+
+absl::Status ValidateServer(const v1::Server& server) {
+  if (absl::Status status = ValidateListen("server.grpc_listen", server.grpc_listen(), "50051");
+      !status.ok()) {
+    return status;
+  }
+  return ValidateListen("server.callback_listen", server.callback_listen(), "8080");
+}
+
+bool IsPositive(const google::protobuf::Duration& duration) {
+  return duration.seconds() > 0 || (duration.seconds() == 0 && duration.nanos() > 0);
+}
+
+absl::Status ValidatePositive(absl::string_view path, bool is_set,
+                              const google::protobuf::Duration& duration) {
+  if (!is_set || IsPositive(duration)) return absl::OkStatus();
+  return Invalid(path, "must be more than 0; leave it out for the default");
+}
+
+absl::Status ValidateEvents(const v1::Events& events) {
+  for (auto [path, is_set, duration] :
+       {std::make_tuple("events.retention_age", events.has_retention_age(),
+                        &events.retention_age()),
+        std::make_tuple("events.dedup_window", events.has_dedup_window(), &events.dedup_window()),
+        std::make_tuple("events.read_timeout", events.has_read_timeout(),
+                        &events.read_timeout())}) {
+    if (absl::Status status = ValidatePositive(path, is_set, *duration); !status.ok())
+      return status;
+  }
+  return absl::OkStatus();
+}
+
+bool IsEncodingAesKey(absl::string_view key) {
+  return key.size() == 43 && std::all_of(key.begin(), key.end(), [](char c) {
+           return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+         });
+}
+
+// Validates an account's callback section and reads its secrets.
+absl::StatusOr<CallbackSecrets> LoadCallback(const v1::Callback& callback, const std::string& path,
+                                             const EnvLookup& env) {
+  CallbackSecrets secrets;
+  if (!callback.has_token()) {
+    return Invalid(absl::StrCat(path, ".token"),
+                   "missing; give the Token of the account's server configuration (服务器配置) "
+                   "from env or file");
+  }
+  absl::StatusOr<std::string> token = ReadSecret(callback.token(), path + ".token", env);
+  if (!token.ok()) return token.status();
+  secrets.token = *std::move(token);
+  const bool encrypted =
+      callback.mode() == v1::CALLBACK_MODE_COMPATIBLE || callback.mode() == v1::CALLBACK_MODE_SAFE;
+  const std::string key_path = path + ".encoding_aes_key";
+  if (encrypted && !callback.has_encoding_aes_key()) {
+    return Invalid(key_path, "missing; compatible and safe mode need the EncodingAESKey");
+  }
+  if (callback.has_encoding_aes_key()) {
+    absl::StatusOr<std::string> key = ReadSecret(callback.encoding_aes_key(), key_path, env);
+    if (!key.ok()) return key.status();
+    if (!IsEncodingAesKey(*key)) {
+      // The value is a secret: say what is wrong with it, never what it is.
+      return Invalid(key_path, absl::StrCat("holds ", key->size(),
+                                            " characters; an EncodingAESKey is 43 letters, "
+                                            "digits, '+' or '/'"));
+    }
+    secrets.encoding_aes_key = *std::move(key);
+  }
+  if (callback.has_reply_window()) {
+    const absl::Duration window = absl::Seconds(callback.reply_window().seconds()) +
+                                  absl::Nanoseconds(callback.reply_window().nanos());
+    if (window <= absl::ZeroDuration() || window > kMaxReplyWindow) {
+      return Invalid(path + ".reply_window",
+                     absl::StrCat(absl::FormatDuration(window),
+                                  " is outside (0, 4.5s]: WeChat waits 5s for an answer"));
+    }
+  }
+  return secrets;
 }
 
 // Validates upstream.base_url and returns it normalized (lowercase scheme, no
@@ -173,8 +252,8 @@ bool IsAppid(absl::string_view appid) {
 }
 
 // Validates the accounts (lowercasing their appids) and reads their secrets.
-absl::Status LoadAccounts(v1::Config& config, const EnvLookup& env,
-                          absl::flat_hash_map<std::string, std::string>& secrets) {
+absl::Status LoadAccounts(LoadedConfig& loaded, const EnvLookup& env) {
+  v1::Config& config = loaded.config;
   absl::flat_hash_map<std::string, int> index_of_appid;
   for (int i = 0; i < config.accounts_size(); ++i) {
     v1::Account& account = *config.mutable_accounts(i);
@@ -204,7 +283,13 @@ absl::Status LoadAccounts(v1::Config& config, const EnvLookup& env,
     }
     absl::StatusOr<std::string> secret = ReadSecret(account.secret(), secret_path, env);
     if (!secret.ok()) return secret.status();
-    secrets[account.appid()] = *std::move(secret);
+    loaded.secrets[account.appid()] = *std::move(secret);
+    if (account.has_callback()) {
+      absl::StatusOr<CallbackSecrets> callback =
+          LoadCallback(account.callback(), path + ".callback", env);
+      if (!callback.ok()) return callback.status();
+      loaded.callback_secrets[account.appid()] = *std::move(callback);
+    }
   }
   return absl::OkStatus();
 }
@@ -239,7 +324,22 @@ void ApplyDefaults(v1::Config& config) {
     if (account.token_api() == v1::TOKEN_API_UNSPECIFIED) {
       account.set_token_api(v1::TOKEN_API_STABLE);
     }
+    if (!account.has_callback()) continue;
+    v1::Callback& callback = *account.mutable_callback();
+    if (callback.mode() == v1::CALLBACK_MODE_UNSPECIFIED)
+      callback.set_mode(v1::CALLBACK_MODE_PLAIN);
+    if (!callback.has_reply_window()) {
+      callback.mutable_reply_window()->set_seconds(absl::ToInt64Seconds(kDefaultReplyWindow));
+    }
   }
+  v1::Events& events = *config.mutable_events();
+  if (events.retention_count() == 0) events.set_retention_count(10000);
+  if (!events.has_retention_age()) events.mutable_retention_age()->set_seconds(24 * 3600);
+  if (events.max_lag() == 0) events.set_max_lag(1000);
+  if (!events.has_dedup_window()) events.mutable_dedup_window()->set_seconds(300);
+  if (events.max_body_bytes() == 0) events.set_max_body_bytes(1 << 20);
+  if (!events.has_read_timeout()) events.mutable_read_timeout()->set_seconds(10);
+  if (events.max_connections() == 0) events.set_max_connections(1024);
   if (config.default_appid().empty() && config.accounts_size() == 1) {
     config.set_default_appid(config.accounts(0).appid());
   }
@@ -257,9 +357,8 @@ absl::StatusOr<LoadedConfig> LoadConfigFromYaml(std::string_view yaml, const Env
   if (absl::Status status = ValidateUpstream(*config.mutable_upstream()); !status.ok()) {
     return status;
   }
-  if (absl::Status status = LoadAccounts(config, env, loaded.secrets); !status.ok()) {
-    return status;
-  }
+  if (absl::Status status = ValidateEvents(config.events()); !status.ok()) return status;
+  if (absl::Status status = LoadAccounts(loaded, env); !status.ok()) return status;
   if (absl::Status status = ValidateDefaultAppid(config); !status.ok()) return status;
   ApplyDefaults(config);
   return loaded;

@@ -28,11 +28,19 @@
 //     no appid appears twice, and each account has a secret with exactly one
 //     source (secret_source.h): an unset or empty variable, or an unreadable or
 //     empty file, is an error;
-//   - default_appid, if set, is one of the accounts.
+//   - default_appid, if set, is one of the accounts;
+//   - an account's callback has a token; in compatible and safe mode also an
+//     encoding_aes_key of 43 base64 characters; its reply_window is more than 0
+//     and at most 4.5s;
+//   - server.callback_listen, if set, is an IP address and port;
+//   - events durations, if set, are more than 0.
 // Defaults, applied after validation: server.grpc_listen "127.0.0.1:50051",
 // upstream.base_url "https://api.weixin.qq.com", upstream.timeout 5s,
 // upstream.max_connections 256 (also when 0), token_api TOKEN_API_STABLE when
-// unspecified, default_appid the only account when there is exactly one.
+// unspecified, default_appid the only account when there is exactly one;
+// callback mode plain and reply_window 3s; events: retention 10000 events for 24h,
+// max_lag 1000, dedup_window 5m, max_body_bytes 1 MiB, read_timeout 10s,
+// max_connections 1024.
 //
 // Secrets appear only in LoadedConfig::secrets: never in an error message, and
 // never in LoadedConfig::config (which holds their sources, not their values).
@@ -48,6 +56,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "service/config/secret_source.h"  // EnvLookup, ProcessEnv()
 #include "wxgate/config/v1/config.pb.h"
 
@@ -57,9 +66,18 @@ inline constexpr std::string_view kDefaultGrpcListen = "127.0.0.1:50051";
 inline constexpr std::string_view kDefaultBaseUrl = "https://api.weixin.qq.com";
 inline constexpr int64_t kDefaultTimeoutSeconds = 5;
 inline constexpr uint32_t kDefaultMaxConnections = 256;
+inline constexpr absl::Duration kDefaultReplyWindow = absl::Seconds(3);
+// WeChat waits 5 s for an answer; the gateway keeps half a second for itself.
+inline constexpr absl::Duration kMaxReplyWindow = absl::Milliseconds(4500);
 
 // The largest configuration file accepted, in bytes.
 inline constexpr std::size_t kMaxConfigFileBytes = 1024 * 1024;
+
+// An account's callback secrets (accounts[].callback).
+struct CallbackSecrets {
+  std::string token;
+  std::string encoding_aes_key;  // empty in plain mode
+};
 
 // The configuration after loading: the proto with defaults applied, plus the
 // secrets read from their sources.
@@ -67,6 +85,8 @@ struct LoadedConfig {
   v1::Config config;
   // appid (lowercase, as in config.accounts) -> AppSecret.
   absl::flat_hash_map<std::string, std::string> secrets;
+  // appid -> callback secrets, for the accounts with a callback section.
+  absl::flat_hash_map<std::string, CallbackSecrets> callback_secrets;
 };
 
 // Loads a configuration from YAML text. `env` resolves secrets given by

@@ -28,6 +28,28 @@ std::vector<Account> AccountsOf(const config::LoadedConfig& loaded) {
   return accounts;
 }
 
+absl::Duration ToDuration(const google::protobuf::Duration& duration) {
+  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
+}
+
+std::vector<CallbackAccount> CallbackAccountsOf(const config::LoadedConfig& loaded) {
+  std::vector<CallbackAccount> accounts;
+  for (const auto& account : loaded.config.accounts()) {
+    auto secrets = loaded.callback_secrets.find(account.appid());
+    if (secrets == loaded.callback_secrets.end()) continue;
+    CallbackAccount callback{.appid = account.appid(),
+                             .token = secrets->second.token,
+                             .mode = account.callback().mode(),
+                             .reply_window = ToDuration(account.callback().reply_window())};
+    if (!secrets->second.encoding_aes_key.empty()) {
+      // The loader checked the key's shape, so this cannot fail.
+      callback.cipher = *MessageCipher::Create(secrets->second.encoding_aes_key, account.appid());
+    }
+    accounts.push_back(std::move(callback));
+  }
+  return accounts;
+}
+
 }  // namespace
 
 Gateway::Gateway(const config::LoadedConfig& loaded) {
@@ -48,6 +70,42 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
            .tokens = tokens_.get(),
            .base_url = upstream.base_url(),
            .timeout = timeout};
+  const config::v1::Events& events = loaded.config.events();
+  hub_ = std::make_unique<EventHub>(
+      EventHub::Options{.retention = {.max_events = events.retention_count(),
+                                      .max_age = ToDuration(events.retention_age())},
+                        .max_lag = events.max_lag(),
+                        // Cursors keep growing across restarts (EventLog).
+                        .first_cursor = static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()))});
+  dedup_ = std::make_unique<PushDedup>(ToDuration(events.dedup_window()));
+  broker_ = std::make_unique<ReplyBroker>();
+  event_service_ = std::make_unique<EventService>(*hub_, *broker_);
+}
+
+absl::Status Gateway::StartCallbacks(const config::LoadedConfig& loaded) {
+  const std::string& listen = loaded.config.server().callback_listen();
+  if (listen.empty()) return absl::OkStatus();
+  reply_deadlines_ = std::make_unique<DelayedTasks>();
+  push_handler_ = std::make_unique<PushHandler>(
+      CallbackAccountsOf(loaded), *hub_, *dedup_, *broker_,
+      [tasks = reply_deadlines_.get()](absl::Duration delay, std::function<void()> task) {
+        tasks->RunAfter(delay, std::move(task));
+      });
+  const config::v1::Events& events = loaded.config.events();
+  absl::StatusOr<std::unique_ptr<CallbackServer>> server =
+      CallbackServer::Start({.listen = listen,
+                             .max_body_bytes = events.max_body_bytes(),
+                             .read_timeout = ToDuration(events.read_timeout()),
+                             .max_connections = events.max_connections()},
+                            *push_handler_);
+  if (!server.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("server.callback_listen: ", server.status().message()));
+  }
+  callback_server_ = *std::move(server);
+  Log(LogLevel::kInfo, "serving_callbacks",
+      {{"listen", listen}, {"port", absl::StrCat(callback_server_->port())}});
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConfig& loaded) {
@@ -74,6 +132,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
   builder.RegisterService(gateway->raw_service_.get());
   gateway->token_service_ = std::make_unique<TokenService>(*gateway->tokens_, *gateway->accounts_);
   builder.RegisterService(gateway->token_service_.get());
+  builder.RegisterService(gateway->event_service_.get());
+  if (absl::Status status = gateway->StartCallbacks(loaded); !status.ok()) return status;
 
   gateway->server_ = builder.BuildAndStart();
   if (gateway->server_ == nullptr || gateway->port_ == 0) {
@@ -92,13 +152,19 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
 
 Gateway::~Gateway() {
   // Order matters: no call may outlive the server, and the token manager cancels
-  // its fetches through the upstream client, so it goes before the client.
+  // its fetches through the upstream client, so it goes before the client. Pushes
+  // waiting for a reply hold answers that use the push handler: the listener and
+  // the reply deadlines go before it, and it before the broker holding them.
   Shutdown(absl::ZeroDuration());
   if (refresher_) {
     stop_refresher_.Notify();
     refresher_->join();
   }
   server_.reset();
+  callback_server_.reset();
+  reply_deadlines_.reset();
+  push_handler_.reset();
+  broker_.reset();
   tokens_.reset();
   upstream_.reset();
 }

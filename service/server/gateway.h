@@ -5,7 +5,9 @@
 //   (*gateway)->Wait();   // until Shutdown()
 //
 // It wires the upstream client, the token provider, the accounts, one
-// EndpointService per annotated proto service, RawService, health and reflection.
+// EndpointService per annotated proto service, RawService, TokenService, health and
+// reflection; and the event pipeline: the callback listener (when
+// server.callback_listen is set) -> PushHandler -> EventHub -> EventService.
 #ifndef WXGATE_SERVICE_SERVER_GATEWAY_H_
 #define WXGATE_SERVICE_SERVER_GATEWAY_H_
 
@@ -17,9 +19,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
+#include "service/callback/callback_server.h"
+#include "service/callback/delayed_tasks.h"
+#include "service/callback/push_handler.h"
 #include "service/config/config_loader.h"
+#include "service/events/event_hub.h"
+#include "service/events/push_dedup.h"
+#include "service/events/reply_broker.h"
 #include "service/server/account_directory.h"
 #include "service/server/endpoint_service.h"
+#include "service/server/event_service.h"
 #include "service/server/raw_service.h"
 #include "service/server/token_service.h"
 #include "service/server/upstream_call.h"
@@ -36,6 +45,9 @@ class Gateway {
   ~Gateway();
 
   int port() const { return port_; }
+  // The callback listener's port; 0 without server.callback_listen.
+  int callback_port() const { return callback_server_ ? callback_server_->port() : 0; }
+  EventHub& events() { return *hub_; }
   TokenManager& tokens() { return *tokens_; }
   const AccountDirectory& accounts() const { return *accounts_; }
   const UpstreamClient& upstream() const { return *upstream_; }
@@ -45,6 +57,7 @@ class Gateway {
 
  private:
   explicit Gateway(const config::LoadedConfig& loaded);
+  absl::Status StartCallbacks(const config::LoadedConfig& loaded);
 
   std::unique_ptr<UpstreamClient> upstream_;
   std::unique_ptr<MemoryTokenStore> token_store_;
@@ -57,6 +70,13 @@ class Gateway {
   std::vector<std::unique_ptr<EndpointService>> endpoint_services_;
   std::unique_ptr<RawService> raw_service_;
   std::unique_ptr<TokenService> token_service_;
+  std::unique_ptr<EventHub> hub_;
+  std::unique_ptr<PushDedup> dedup_;
+  std::unique_ptr<ReplyBroker> broker_;
+  std::unique_ptr<EventService> event_service_;
+  std::unique_ptr<DelayedTasks> reply_deadlines_;
+  std::unique_ptr<PushHandler> push_handler_;
+  std::unique_ptr<CallbackServer> callback_server_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

@@ -34,6 +34,8 @@ from typing import NamedTuple
 APPID = "wx1111111111111111"
 SECRET = "e2e-secret-0123456789abcdef0123456"
 SECRET_ENV = "WXGATE_E2E_SECRET"
+CALLBACK_TOKEN = "e2e-callback-token"
+CALLBACK_TOKEN_ENV = "WXGATE_E2E_CALLBACK_TOKEN"
 
 STARTUP_TIMEOUT = 90.0  # seconds; the machine may be loaded
 STOP_TIMEOUT = 30.0
@@ -45,6 +47,7 @@ _SERVING = re.compile(r"wxgate serving gRPC on (\S+) \(port (\d+)\)")
 class Stack(NamedTuple):
     target: str  # "127.0.0.1:PORT" of the gateway
     appid: str   # the gateway's only (and default) account
+    callback_url: str  # where WeChat pushes the account's messages (plain mode)
 
 
 def add_arguments(parser):
@@ -124,11 +127,12 @@ def _health_serving(target, timeout):
     return answer == b"\x08\x01"
 
 
-def _write_config(path, grpc_port, fake_port, cert_dir):
+def _write_config(path, grpc_port, callback_port, fake_port, cert_dir):
     with open(path, "w", encoding="utf-8") as f:
         f.write(f"""\
 server:
   grpc_listen: "127.0.0.1:{grpc_port}"
+  callback_listen: "127.0.0.1:{callback_port}"
 upstream:
   base_url: "https://127.0.0.1:{fake_port}"
   ca_file: "{os.path.join(cert_dir, 'ca.pem')}"
@@ -136,6 +140,9 @@ upstream:
 accounts:
   - appid: {APPID}
     secret: {{env: {SECRET_ENV}}}
+    callback:
+      token: {{env: {CALLBACK_TOKEN_ENV}}}
+      reply_window: 4s
 """)
 
 
@@ -159,10 +166,10 @@ def running(args):
         fake_port = int(wait_until(lambda: _read(port_file).strip(), STARTUP_TIMEOUT,
                                    "fake_wechat writing its port file", fake, fake_log))
 
-        grpc_port = free_port()
+        grpc_port, callback_port = free_port(), free_port()
         config = os.path.join(workdir, "wxgate.yaml")
-        _write_config(config, grpc_port, fake_port, args.cert_dir)
-        env = dict(os.environ, **{SECRET_ENV: SECRET})
+        _write_config(config, grpc_port, callback_port, fake_port, args.cert_dir)
+        env = dict(os.environ, **{SECRET_ENV: SECRET, CALLBACK_TOKEN_ENV: CALLBACK_TOKEN})
         gateway = _start([args.wxgate, "--config", config], gateway_log, env=env)
         processes.append(gateway)
         banner = wait_until(lambda: _SERVING.search(_read(gateway_log)), STARTUP_TIMEOUT,
@@ -173,7 +180,8 @@ def running(args):
         if not _health_serving(target, STARTUP_TIMEOUT):
             raise RuntimeError("wxgate's health check does not answer SERVING")
 
-        yield Stack(target, APPID)
+        yield Stack(target, APPID,
+                    f"http://127.0.0.1:{callback_port}/wechat/callback/{APPID}")
         failed = False
     finally:
         codes = [_stop(p) for p in reversed(processes)]  # the gateway first

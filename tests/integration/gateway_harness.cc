@@ -40,6 +40,26 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
     loaded.secrets[appid] = secret;
   }
   config.set_default_appid(kAppidA);
+  config.mutable_server()->set_callback_listen("127.0.0.1:0");
+  for (auto& account : *config.mutable_accounts()) {
+    auto* callback = account.mutable_callback();
+    callback->mutable_token()->set_env("UNUSED");
+    const bool safe = account.appid() == kAppidB;
+    callback->set_mode(safe ? config::v1::CALLBACK_MODE_SAFE : config::v1::CALLBACK_MODE_PLAIN);
+    const absl::Duration window = safe ? absl::Seconds(3) : options.reply_window;
+    callback->mutable_reply_window()->set_seconds(absl::ToInt64Seconds(window));
+    callback->mutable_reply_window()->set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(window) % 1000000000));
+    loaded.callback_secrets[account.appid()] = {kCallbackToken, safe ? kAesKeyB : ""};
+  }
+  auto* events = config.mutable_events();
+  events->set_retention_count(10000);
+  events->mutable_retention_age()->set_seconds(3600);
+  events->set_max_lag(1000);
+  events->mutable_dedup_window()->set_seconds(300);
+  events->set_max_body_bytes(1 << 20);
+  events->mutable_read_timeout()->set_seconds(10);
+  events->set_max_connections(1024);
 
   absl::StatusOr<std::unique_ptr<Gateway>> gateway = Gateway::Start(loaded);
   EXPECT_TRUE(gateway.ok()) << gateway.status();
@@ -52,6 +72,14 @@ GatewayHarness::~GatewayHarness() {
   if (gateway_) gateway_->Shutdown(absl::Seconds(5));
   gateway_.reset();
   fake_->Stop();
+}
+
+fake::PushTarget GatewayHarness::PushTargetFor(const std::string& appid) const {
+  return {.url = absl::StrCat("http://127.0.0.1:", gateway_->callback_port(), "/wechat/callback/",
+                              appid),
+          .appid = appid,
+          .token = kCallbackToken,
+          .encoding_aes_key = appid == kAppidB ? kAesKeyB : ""};
 }
 
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {

@@ -17,6 +17,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "service/server/gateway.h"
 #include "tests/fake_wechat/fake_wechat.h"
+#include "tests/fake_wechat/push_sender.h"
 
 namespace wxgate::testing {
 
@@ -24,6 +25,9 @@ inline constexpr char kAppidA[] = "wx1111111111111111";
 inline constexpr char kAppidB[] = "wx2222222222222222";
 inline constexpr char kSecretA[] = "secret-a-0123456789abcdef01234567";
 inline constexpr char kSecretB[] = "secret-b-0123456789abcdef01234567";
+// Callbacks: account A takes plain pushes, account B encrypted ones (safe mode).
+inline constexpr char kCallbackToken[] = "callback-token-for-tests";
+inline constexpr char kAesKeyB[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
 struct HarnessOptions {
   absl::Duration upstream_timeout = absl::Seconds(5);
@@ -32,6 +36,8 @@ struct HarnessOptions {
   // Point the gateway here instead of at the fake.
   std::string base_url_override;
   config::v1::TokenApi token_api = config::v1::TOKEN_API_STABLE;
+  // Account A's reply window.
+  absl::Duration reply_window = absl::Seconds(3);
 };
 
 class GatewayHarness {
@@ -42,6 +48,8 @@ class GatewayHarness {
   fake::FakeWeChat& fake() { return *fake_; }
   Gateway& gateway() { return *gateway_; }
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  // Delivers pushes to the gateway's callback URL of account A or B as WeChat does.
+  fake::PushTarget PushTargetFor(const std::string& appid) const;
 
  private:
   std::unique_ptr<fake::FakeWeChat> fake_;

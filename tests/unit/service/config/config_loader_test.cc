@@ -313,13 +313,14 @@ TEST(ConfigLoaderErrorTest, UnknownKeyListsKnownKeys) {
 
 TEST(ConfigLoaderErrorTest, UnknownTopLevelKey) {
   EXPECT_EQ(ErrorOf("acounts: []\n"),
-            "acounts: unknown key (known keys: server, upstream, accounts, default_appid, tokens)");
+            "acounts: unknown key (known keys: server, upstream, accounts, default_appid, tokens, "
+            "events)");
 }
 
 TEST(ConfigLoaderErrorTest, UnknownKeyInsideAnAccount) {
   EXPECT_THAT(ErrorOf(OneAccount("    secrets: {env: X}\n")),
               StartsWith("accounts[0].secrets: unknown key (known keys: appid, secret, "
-                         "token_api, name)"));
+                         "token_api, name, callback)"));
   EXPECT_THAT(ErrorOf(absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret: {value: x}\n")),
               StartsWith("accounts[0].secret: unknown key (not shown, as it may be a secret) "
                          "(known keys: env, file)"));
@@ -335,7 +336,8 @@ TEST(ConfigLoaderErrorTest, WrongShapes) {
               StartsWith("accounts: expected a list, got a mapping"));
   EXPECT_THAT(
       ErrorOf("server: 127.0.0.1:50051\n"),
-      StartsWith("server: expected a mapping (known keys: grpc_listen), got a single value"));
+      StartsWith("server: expected a mapping (known keys: grpc_listen, callback_listen), got "
+                 "a single value"));
   EXPECT_THAT(ErrorOf("server:\n  grpc_listen: [a, b]\n"),
               StartsWith("server.grpc_listen: expected a string, got a list"));
   EXPECT_THAT(ErrorOf("- server\n"), StartsWith("top level: expected a mapping"));
@@ -580,6 +582,100 @@ TEST(ConfigFileTest, ContentErrorsStartWithThePath) {
   std::string path = WriteFile(MakeTempDir(), "wxgate.yaml", "upstream:\n  timout: 5s\n");
   EXPECT_THAT(ErrorOf(LoadConfigFile(path, FakeEnv())),
               StartsWith(absl::StrCat(path, ": upstream.timout: unknown key")));
+}
+
+}  // namespace
+}  // namespace wxgate::config
+
+// --- Callbacks and events -------------------------------------------------
+
+namespace wxgate::config {
+namespace {
+
+constexpr char kAesKey[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+std::string WithCallback(const std::string& callback) {
+  return OneAccount(absl::StrCat("    callback:\n", callback));
+}
+
+absl::StatusOr<LoadedConfig> LoadWithCallbackSecrets(const std::string& yaml) {
+  return LoadConfigFromYaml(yaml, FakeEnv({{"WX_CB_TOKEN", "cb-token"}, {"WX_AES", kAesKey}}));
+}
+
+TEST(ConfigLoaderCallbackTest, ReadsCallbackSecretsAndAppliesDefaults) {
+  absl::StatusOr<LoadedConfig> loaded = LoadWithCallbackSecrets(
+      absl::StrCat("server: {callback_listen: \"0.0.0.0:8080\"}\n",
+                   WithCallback("      token: {env: WX_CB_TOKEN}\n      mode: safe\n"
+                                "      encoding_aes_key: {env: WX_AES}\n")));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const auto& callback = loaded->config.accounts(0).callback();
+  EXPECT_EQ(callback.mode(), v1::CALLBACK_MODE_SAFE);
+  EXPECT_EQ(callback.reply_window().seconds(), 3);
+  EXPECT_EQ(loaded->callback_secrets.at(kAppA).token, "cb-token");
+  EXPECT_EQ(loaded->callback_secrets.at(kAppA).encoding_aes_key, kAesKey);
+  const auto& events = loaded->config.events();
+  EXPECT_EQ(events.retention_count(), 10000u);
+  EXPECT_EQ(events.retention_age().seconds(), 24 * 3600);
+  EXPECT_EQ(events.max_lag(), 1000u);
+  EXPECT_EQ(events.dedup_window().seconds(), 300);
+  EXPECT_EQ(events.max_body_bytes(), 1u << 20);
+  EXPECT_EQ(events.max_connections(), 1024u);
+}
+
+TEST(ConfigLoaderCallbackTest, PlainModeNeedsNoKey) {
+  absl::StatusOr<LoadedConfig> loaded =
+      LoadWithCallbackSecrets(WithCallback("      token: {env: WX_CB_TOKEN}\n"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.accounts(0).callback().mode(), v1::CALLBACK_MODE_PLAIN);
+  EXPECT_EQ(loaded->callback_secrets.at(kAppA).encoding_aes_key, "");
+}
+
+TEST(ConfigLoaderCallbackTest, RefusesBadCallbackSections) {
+  struct Case {
+    std::string yaml;
+    std::string error_start;
+  };
+  const Case cases[] = {
+      {WithCallback("      mode: plain\n"), "accounts[0].callback.token: missing"},
+      {WithCallback("      token: {env: WX_UNSET}\n"),
+       "accounts[0].callback.token: environment variable WX_UNSET is not set"},
+      {WithCallback("      token: {env: WX_CB_TOKEN}\n      mode: safe\n"),
+       "accounts[0].callback.encoding_aes_key: missing"},
+      {WithCallback("      token: {env: WX_CB_TOKEN}\n      mode: compatible\n"),
+       "accounts[0].callback.encoding_aes_key: missing"},
+      {WithCallback("      token: {env: WX_CB_TOKEN}\n      mode: safe\n"
+                    "      encoding_aes_key: {env: WX_SECRET_MAIN}\n"),
+       "accounts[0].callback.encoding_aes_key: holds 22 characters"},
+      {WithCallback("      token: {env: WX_CB_TOKEN}\n      reply_window: 5s\n"),
+       "accounts[0].callback.reply_window: 5s is outside (0, 4.5s]"},
+      {WithCallback("      token: {env: WX_CB_TOKEN}\n      reply_window: 0s\n"),
+       "accounts[0].callback.reply_window: 0 is outside"},
+      {WithCallback("      token: {env: WX_CB_TOKEN}\n      mode: secret\n"),
+       "accounts[0].callback.mode:"},
+      {absl::StrCat("server: {callback_listen: \"8080\"}\n", OneAccount()),
+       "server.callback_listen: \"8080\" is not host:port"},
+      {absl::StrCat("events: {dedup_window: 0s}\n", OneAccount()),
+       "events.dedup_window: must be more than 0"},
+      {absl::StrCat("events: {retention_age: 0s}\n", OneAccount()),
+       "events.retention_age: must be more than 0"},
+      {absl::StrCat("events: {read_timeout: 0s}\n", OneAccount()),
+       "events.read_timeout: must be more than 0"},
+      {absl::StrCat("events: {max_lag: -1}\n", OneAccount()), "events.max_lag:"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<LoadedConfig> loaded = LoadWithCallbackSecrets(c.yaml);
+    EXPECT_THAT(ErrorOf(loaded), StartsWith(c.error_start)) << c.yaml;
+  }
+}
+
+TEST(ConfigLoaderCallbackTest, TheAesKeyNeverAppearsInAnError) {
+  // 43 characters, one of them not base64: refused without echoing the key.
+  const std::string bad_key = std::string(42, 'k') + "!";
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+      WithCallback("      token: {env: T}\n      mode: safe\n      encoding_aes_key: {env: K}\n"),
+      FakeEnv({{"T", "t"}, {"K", bad_key}}));
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(std::string(loaded.status().message()), Not(HasSubstr(bad_key)));
 }
 
 }  // namespace

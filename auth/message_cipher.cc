@@ -1,0 +1,115 @@
+#include "auth/message_cipher.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+
+namespace wxgate {
+namespace {
+
+constexpr size_t kKeyLength = 32;
+constexpr size_t kRandomLength = 16;
+constexpr size_t kLengthField = 4;
+// WeChat pads to 32 bytes, twice the AES block, so padding runs from 1 to 32.
+constexpr size_t kPadBlock = 32;
+
+using CipherContext = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+// AES-256-CBC without OpenSSL's padding: the caller pads and unpads WeChat's way.
+std::string RunCipher(absl::string_view key, absl::string_view input, bool encrypt) {
+  CipherContext context(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  const auto* key_bytes = reinterpret_cast<const unsigned char*>(key.data());
+  EVP_CipherInit_ex(context.get(), EVP_aes_256_cbc(), nullptr, key_bytes, key_bytes,
+                    encrypt ? 1 : 0);
+  EVP_CIPHER_CTX_set_padding(context.get(), 0);
+  std::string output(input.size(), '\0');
+  int written = 0;
+  EVP_CipherUpdate(context.get(), reinterpret_cast<unsigned char*>(output.data()), &written,
+                   reinterpret_cast<const unsigned char*>(input.data()),
+                   static_cast<int>(input.size()));
+  output.resize(static_cast<size_t>(written));
+  return output;
+}
+
+void AppendBigEndian32(std::string& out, uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(value >> shift));
+}
+
+uint32_t ReadBigEndian32(absl::string_view bytes) {
+  uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) value = (value << 8) | static_cast<unsigned char>(bytes[i]);
+  return value;
+}
+
+}  // namespace
+
+absl::StatusOr<MessageCipher> MessageCipher::Create(absl::string_view encoding_aes_key,
+                                                    absl::string_view appid) {
+  std::string key;
+  if (encoding_aes_key.size() != 43 ||
+      !absl::Base64Unescape(absl::StrCat(encoding_aes_key, "="), &key) ||
+      key.size() != kKeyLength) {
+    return absl::InvalidArgumentError(
+        "encoding_aes_key must be the 43 base64 characters WeChat shows as EncodingAESKey");
+  }
+  return MessageCipher(std::move(key), std::string(appid));
+}
+
+std::string MessageCipher::Encrypt(absl::string_view message) const {
+  unsigned char random[kRandomLength];
+  RAND_bytes(random, sizeof(random));
+  return EncryptWithPrefix(message,
+                           absl::string_view(reinterpret_cast<const char*>(random), kRandomLength));
+}
+
+std::string MessageCipher::EncryptWithPrefix(absl::string_view message,
+                                             absl::string_view random16) const {
+  std::string plain(random16.substr(0, kRandomLength));
+  AppendBigEndian32(plain, static_cast<uint32_t>(message.size()));
+  absl::StrAppend(&plain, message, appid_);
+  const size_t padding = kPadBlock - plain.size() % kPadBlock;
+  plain.append(padding, static_cast<char>(padding));
+  return absl::Base64Escape(RunCipher(key_, plain, /*encrypt=*/true));
+}
+
+absl::StatusOr<std::string> MessageCipher::Decrypt(absl::string_view encrypted) const {
+  std::string cipher;
+  if (!absl::Base64Unescape(encrypted, &cipher)) {
+    return absl::InvalidArgumentError("Encrypt is not base64");
+  }
+  if (cipher.empty() || cipher.size() % kPadBlock != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("Encrypt holds ", cipher.size(),
+                                                   " bytes, not a whole number of 32-byte blocks"));
+  }
+  const std::string plain = RunCipher(key_, cipher, /*encrypt=*/false);
+  const size_t padding = static_cast<unsigned char>(plain.back());
+  if (padding < 1 || padding > kPadBlock) {
+    return absl::InvalidArgumentError("Encrypt has bad padding: wrong EncodingAESKey?");
+  }
+  for (size_t i = plain.size() - padding; i < plain.size(); ++i) {
+    if (static_cast<size_t>(static_cast<unsigned char>(plain[i])) != padding) {
+      return absl::InvalidArgumentError("Encrypt has bad padding: wrong EncodingAESKey?");
+    }
+  }
+  const absl::string_view body = absl::string_view(plain).substr(0, plain.size() - padding);
+  if (body.size() < kRandomLength + kLengthField) {
+    return absl::InvalidArgumentError("Encrypt is too short to hold a message");
+  }
+  const size_t length = ReadBigEndian32(body.substr(kRandomLength));
+  const absl::string_view rest = body.substr(kRandomLength + kLengthField);
+  if (length > rest.size()) {
+    return absl::InvalidArgumentError("Encrypt's message length runs past its end");
+  }
+  if (rest.substr(length) != appid_) {
+    return absl::PermissionDeniedError("Encrypt was encrypted for another appid");
+  }
+  return std::string(rest.substr(0, length));
+}
+
+}  // namespace wxgate

@@ -1,0 +1,56 @@
+// CallbackServer is the HTTP/1.1 listener WeChat pushes to (behind the TLS
+// terminator WeChat's https URL points at). Per connection, for each request:
+//
+//   read headers (<= 8 KiB, else 431) and body (<= max_body_bytes, else 413) within
+//   read_timeout (else the connection is closed) -> PushHandler::Handle -> write its
+//   answer, whenever it comes, with an X-Request-Id header -> next request (keep-alive)
+//
+// Malformed HTTP gets 400. At max_connections the listener stops accepting until a
+// connection closes. All I/O runs on one Asio thread; Beast stays inside the .cc.
+#ifndef WXGATE_SERVICE_CALLBACK_CALLBACK_SERVER_H_
+#define WXGATE_SERVICE_CALLBACK_CALLBACK_SERVER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "service/callback/push_handler.h"
+
+namespace wxgate {
+
+class CallbackServer {
+ public:
+  struct Options {
+    std::string listen = "127.0.0.1:0";  // host:port; port 0 picks a free one
+    size_t max_body_bytes = 1 << 20;
+    size_t max_header_bytes = 8 << 10;
+    absl::Duration read_timeout = absl::Seconds(10);
+    size_t max_connections = 1024;
+  };
+
+  // Binds and serves. The caller keeps `handler` alive until the server is
+  // destroyed. UNAVAILABLE when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<CallbackServer>> Start(const Options& options,
+                                                               const PushHandler& handler);
+
+  ~CallbackServer();  // closes the listener and every connection, joins the thread
+  CallbackServer(const CallbackServer&) = delete;
+  CallbackServer& operator=(const CallbackServer&) = delete;
+
+  uint16_t port() const;
+  // Open connections, for tests and the status page.
+  size_t connection_count() const;
+
+  class Impl;  // in the .cc, with Beast
+
+ private:
+  explicit CallbackServer(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace wxgate
+
+#endif  // WXGATE_SERVICE_CALLBACK_CALLBACK_SERVER_H_

@@ -1,0 +1,154 @@
+#include "service/events/event_hub.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "service/events/event_filter.h"
+
+namespace wxgate {
+
+EventHub::EventHub(Options options)
+    : options_(std::move(options)), log_(options_.retention, options_.first_cursor) {}
+
+EventHub::Published EventHub::Publish(wechat::mp::v1::Event event) {
+  Published published;
+  std::vector<Subscription*> to_wake;
+  {
+    absl::MutexLock lock(&mu_);
+    published.event = log_.Append(std::move(event), options_.now());
+    for (const Subscription* subscription : subscriptions_) {
+      if (subscription->replies_ && EventMatches(subscription->reader_->filter, *published.event)) {
+        published.awaits_reply = true;
+        break;
+      }
+    }
+    to_wake = TakeWaiting([](const Subscription&) { return true; });
+  }
+  Wake(to_wake);
+  return published;
+}
+
+absl::StatusOr<std::unique_ptr<EventHub::Subscription>> EventHub::Subscribe(
+    const wxgate::v1::SubscribeRequest& request, std::function<void()> wake) {
+  absl::MutexLock lock(&mu_);
+  log_.Evict(options_.now());
+  uint64_t start = log_.next_cursor();  // live only
+  if (request.has_after_cursor()) {
+    if (request.after_cursor() >= log_.next_cursor()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("after_cursor ", request.after_cursor(), " is beyond the newest event (",
+                       log_.next_cursor() - 1, "); it does not come from this gateway"));
+    }
+    start = request.after_cursor() == 0 ? log_.oldest_cursor() : request.after_cursor() + 1;
+  }
+  std::unique_ptr<Reader> own_reader;
+  Reader* reader = nullptr;
+  if (request.group().empty()) {
+    own_reader = std::make_unique<Reader>();
+    reader = own_reader.get();
+  } else {
+    auto& group = groups_[request.group()];
+    if (group == nullptr) {
+      group = std::make_unique<Reader>();
+      group->is_group = true;
+      group->filter = request.filter();
+      group->next_cursor = start;
+    }
+    reader = group.get();
+  }
+  if (own_reader != nullptr) {
+    own_reader->filter = request.filter();
+    own_reader->next_cursor = start;
+    own_reader->live_from = log_.next_cursor();
+  }
+  std::unique_ptr<Subscription> subscription(
+      new Subscription(*this, reader, std::move(own_reader), std::move(wake), request.replies()));
+  subscriptions_.insert(subscription.get());
+  return subscription;
+}
+
+absl::StatusOr<EventHub::EventPtr> EventHub::NextFor(Subscription& subscription) {
+  absl::MutexLock lock(&mu_);
+  log_.Evict(options_.now());
+  Reader& reader = *subscription.reader_;
+  if (!reader.given_back.empty()) {
+    EventPtr event = std::move(reader.given_back.front());
+    reader.given_back.pop_front();
+    return event;
+  }
+  if (reader.next_cursor < log_.oldest_cursor()) {
+    const uint64_t first_lost = reader.next_cursor;
+    reader.next_cursor = log_.oldest_cursor();
+    return absl::OutOfRangeError(absl::StrCat(
+        "events with cursors ", first_lost, " to ", log_.oldest_cursor() - 1,
+        " are no longer retained (this gateway keeps the last ", log_.limits().max_events,
+        " events for ", absl::FormatDuration(log_.limits().max_age), ", from cursor ",
+        options_.first_cursor, " on); subscribe again with after_cursor ", log_.oldest_cursor() - 1,
+        " to go on from the oldest retained event"));
+  }
+  const uint64_t behind = log_.next_cursor() - std::max(reader.next_cursor, reader.live_from);
+  if (!reader.is_group && behind > options_.max_lag) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "this subscriber fell ", behind, " events behind (limit ", options_.max_lag,
+        "); subscribe again with after_cursor ", reader.next_cursor - 1, " to resume"));
+  }
+  while (reader.next_cursor < log_.next_cursor()) {
+    EventPtr event = log_.At(reader.next_cursor++);
+    if (EventMatches(reader.filter, *event)) return event;
+  }
+  subscription.waiting_ = true;
+  return EventPtr();
+}
+
+void EventHub::GiveBack(Subscription& subscription, EventPtr event) {
+  std::vector<Subscription*> to_wake;
+  {
+    absl::MutexLock lock(&mu_);
+    Reader* reader = subscription.reader_;
+    if (!reader->is_group) return;  // a broadcast subscriber resumes by cursor
+    reader->given_back.push_front(std::move(event));
+    to_wake = TakeWaiting([&](const Subscription& other) {
+      return other.reader_ == reader && &other != &subscription;
+    });
+  }
+  Wake(to_wake);
+}
+
+std::vector<EventHub::Subscription*> EventHub::TakeWaiting(
+    const std::function<bool(const Subscription&)>& should_wake) {
+  std::vector<Subscription*> to_wake;
+  for (Subscription* subscription : subscriptions_) {
+    if (subscription->waiting_ && should_wake(*subscription)) {
+      subscription->waiting_ = false;
+      ++subscription->wakes_in_progress_;
+      to_wake.push_back(subscription);
+    }
+  }
+  return to_wake;
+}
+
+void EventHub::Wake(const std::vector<Subscription*>& subscriptions) {
+  for (Subscription* subscription : subscriptions) {
+    subscription->wake_();
+    absl::MutexLock lock(&mu_);
+    --subscription->wakes_in_progress_;
+  }
+}
+
+void EventHub::Remove(Subscription& subscription) {
+  absl::MutexLock lock(&mu_);
+  subscriptions_.erase(&subscription);
+  mu_.Await(absl::Condition(
+      +[](Subscription* s) { return s->wakes_in_progress_ == 0; }, &subscription));
+}
+
+size_t EventHub::subscriber_count() const {
+  absl::MutexLock lock(&mu_);
+  return subscriptions_.size();
+}
+
+EventHub::Subscription::~Subscription() { hub_.Remove(*this); }
+
+}  // namespace wxgate

@@ -1,0 +1,137 @@
+// Fans published events out to subscribers without ever blocking the publisher.
+//
+// Events are stored once, in an EventLog; a subscriber is a position in that log
+// plus a filter, and pulls the next matching event when it is ready to send one:
+//
+//   EventHub hub(options);
+//   auto subscription = hub.Subscribe(request, /*wake=*/[&] { writer.Pump(); });
+//   hub.Publish(event);                    // calls wake() of subscribers waiting for data
+//   (*subscription)->Next();               // -> the event, then nullptr (wake comes later)
+//
+// A broadcast subscriber has its own position; it is ended with RESOURCE_EXHAUSTED
+// when it falls more than `max_lag` events behind the live events (a replay from a
+// cursor does not count). The members of a group share one
+// position, so each event goes to one member; an event a member took but could not
+// deliver goes back to the group (GiveBack). A position older than the log's
+// retention ends the subscriber with OUT_OF_RANGE naming the lost cursors.
+//
+// Thread-safe. The hub must outlive its subscriptions.
+#ifndef WXGATE_SERVICE_EVENTS_EVENT_HUB_H_
+#define WXGATE_SERVICE_EVENTS_EVENT_HUB_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "service/events/event_log.h"
+#include "wechat/mp/v1/events.pb.h"
+#include "wxgate/v1/event.pb.h"
+
+namespace wxgate {
+
+class EventHub {
+ public:
+  using EventPtr = std::shared_ptr<const wechat::mp::v1::Event>;
+
+  struct Options {
+    EventLog::Limits retention;
+    // How many events a broadcast subscriber may fall behind before it is ended.
+    size_t max_lag = 1000;
+    std::function<absl::Time()> now = absl::Now;
+    uint64_t first_cursor = 1;
+  };
+
+  struct Published {
+    EventPtr event;  // with its cursor
+    // A live subscriber that answers pushes (SubscribeRequest.replies) matches it.
+    bool awaits_reply = false;
+  };
+
+  class Subscription;
+
+  explicit EventHub(Options options);
+  EventHub(const EventHub&) = delete;
+  EventHub& operator=(const EventHub&) = delete;
+
+  Published Publish(wechat::mp::v1::Event event);
+
+  // INVALID_ARGUMENT for an after_cursor beyond the newest event. `wake` is called,
+  // from a publishing thread and without the hub's lock, when Next() returned
+  // nullptr and an event may now be ready; it must not destroy the subscription.
+  absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
+      const wxgate::v1::SubscribeRequest& request, std::function<void()> wake);
+
+  size_t subscriber_count() const;
+
+ private:
+  // A position in the log and the filter applied from it: one per broadcast
+  // subscriber, one per group.
+  struct Reader {
+    wxgate::v1::EventFilter filter;
+    uint64_t next_cursor = 0;
+    // The log's next cursor at subscription: what came before is a replay, which
+    // does not count as falling behind.
+    uint64_t live_from = 0;
+    bool is_group = false;
+    std::deque<EventPtr> given_back;  // groups only: taken but not delivered
+  };
+
+  absl::StatusOr<EventPtr> NextFor(Subscription& subscription);
+  void GiveBack(Subscription& subscription, EventPtr event);
+  void Remove(Subscription& subscription);
+  // Marks the waiting subscriptions that `should_wake` selects and returns them;
+  // Wake() then calls them outside the lock.
+  std::vector<Subscription*> TakeWaiting(
+      const std::function<bool(const Subscription&)>& should_wake)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Wake(const std::vector<Subscription*>& subscriptions);
+
+  const Options options_;
+  mutable absl::Mutex mu_;
+  EventLog log_ ABSL_GUARDED_BY(mu_);
+  std::set<Subscription*> subscriptions_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::unique_ptr<Reader>> groups_ ABSL_GUARDED_BY(mu_);
+};
+
+class EventHub::Subscription {
+ public:
+  ~Subscription();  // Unsubscribes; waits for a wake() in progress to return.
+
+  // The next matching event; nullptr when none is ready (wake() follows when one
+  // may be); OUT_OF_RANGE or RESOURCE_EXHAUSTED when this subscriber must end.
+  absl::StatusOr<EventPtr> Next() { return hub_.NextFor(*this); }
+  // For a group member: `event` came from Next() but was not delivered.
+  void GiveBack(EventPtr event) { hub_.GiveBack(*this, std::move(event)); }
+
+ private:
+  friend class EventHub;
+  Subscription(EventHub& hub, Reader* reader, std::unique_ptr<Reader> own_reader,
+               std::function<void()> wake, bool replies)
+      : hub_(hub),
+        reader_(reader),
+        own_reader_(std::move(own_reader)),
+        wake_(std::move(wake)),
+        replies_(replies) {}
+
+  EventHub& hub_;
+  Reader* reader_;                      // own_reader_, or the group's
+  std::unique_ptr<Reader> own_reader_;  // broadcast subscribers only
+  const std::function<void()> wake_;
+  const bool replies_;
+  // Guarded by hub_.mu_.
+  bool waiting_ = false;
+  int wakes_in_progress_ = 0;
+};
+
+}  // namespace wxgate
+
+#endif  // WXGATE_SERVICE_EVENTS_EVENT_HUB_H_

@@ -1,0 +1,44 @@
+#include "service/events/push_dedup.h"
+
+#include "absl/strings/str_cat.h"
+#include "service/events/event_filter.h"
+
+namespace wxgate {
+namespace {
+
+// The payload's msg_id (MsgId, or MsgID of job-finished events); 0 when none.
+int64_t MsgIdOf(const wechat::mp::v1::Event& event) {
+  const auto* member = event.GetReflection()->GetOneofFieldDescriptor(
+      event, event.GetDescriptor()->FindOneofByName("payload"));
+  if (member == nullptr) return 0;
+  const auto& payload = event.GetReflection()->GetMessage(event, member);
+  const auto* field = payload.GetDescriptor()->FindFieldByName("msg_id");
+  if (field == nullptr || field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_INT64) {
+    return 0;
+  }
+  return payload.GetReflection()->GetInt64(payload, field);
+}
+
+}  // namespace
+
+std::string PushIdentity(const wechat::mp::v1::Event& event) {
+  if (const int64_t msg_id = MsgIdOf(event); msg_id != 0) {
+    return absl::StrCat(event.appid(), "|", event.msg_type(), "|", msg_id);
+  }
+  return absl::StrCat(event.appid(), "|", event.from_user_name(), "|", event.create_time(), "|",
+                      event.msg_type(), "|", event.event(), "|", EventKeyOf(event));
+}
+
+bool PushDedup::FirstSighting(const std::string& identity) {
+  const absl::Time now = now_();
+  absl::MutexLock lock(&mu_);
+  while (!by_age_.empty() && now - by_age_.front().first >= window_) {
+    seen_.erase(by_age_.front().second);
+    by_age_.pop_front();
+  }
+  if (!seen_.insert(identity).second) return false;
+  by_age_.emplace_back(now, identity);
+  return true;
+}
+
+}  // namespace wxgate

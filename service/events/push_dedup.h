@@ -1,0 +1,49 @@
+// Drops WeChat's repeats of a push. WeChat retries a push it got no answer to
+// within 5 seconds, up to three times; the repeats are byte-for-byte the same
+// push, identified by MsgId, or for events by FromUserName + CreateTime + Event +
+// EventKey, as WeChat's documents advise.
+//
+//   PushDedup dedup(absl::Minutes(5));
+//   dedup.FirstSighting(PushIdentity(event))  // true: publish it
+//   dedup.FirstSighting(PushIdentity(event))  // false within 5 minutes: a repeat
+//
+// Thread-safe. Memory is bounded by the pushes of one window.
+#ifndef WXGATE_SERVICE_EVENTS_PUSH_DEDUP_H_
+#define WXGATE_SERVICE_EVENTS_PUSH_DEDUP_H_
+
+#include <deque>
+#include <functional>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "wechat/mp/v1/events.pb.h"
+
+namespace wxgate {
+
+// What identifies a push across WeChat's retries (appid included).
+std::string PushIdentity(const wechat::mp::v1::Event& event);
+
+class PushDedup {
+ public:
+  explicit PushDedup(absl::Duration window, std::function<absl::Time()> now = absl::Now)
+      : window_(window), now_(std::move(now)) {}
+
+  // True unless `identity` was seen within the window.
+  bool FirstSighting(const std::string& identity);
+
+ private:
+  const absl::Duration window_;
+  const std::function<absl::Time()> now_;
+  absl::Mutex mu_;
+  absl::flat_hash_set<std::string> seen_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<absl::Time, std::string>> by_age_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace wxgate
+
+#endif  // WXGATE_SERVICE_EVENTS_PUSH_DEDUP_H_

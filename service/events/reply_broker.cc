@@ -1,0 +1,62 @@
+#include "service/events/reply_broker.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "service/events/reply_encoder.h"
+
+namespace wxgate {
+
+void ReplyBroker::Await(std::shared_ptr<const wechat::mp::v1::Event> push, Answer answer) {
+  absl::MutexLock lock(&mu_);
+  const std::string id = push->id();
+  waiting_[id] = {std::move(push), std::move(answer)};
+}
+
+absl::Status ReplyBroker::Reply(const std::string& event_id,
+                                const std::optional<wechat::mp::v1::Reply>& reply) {
+  Answer answer;
+  std::optional<std::string> reply_xml;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = waiting_.find(event_id);
+    if (it == waiting_.end()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "event ", event_id,
+          " is not waiting for a reply: it was answered already, its reply "
+          "window passed, or no subscriber with replies=true received it; send a customer-service "
+          "message instead (wechat.mp.v1.KfService/SendCustomMessage)"));
+    }
+    if (reply.has_value()) {
+      absl::StatusOr<std::string> xml =
+          EncodeReply(*reply, *it->second.push, absl::ToUnixSeconds(now_()));
+      if (!xml.ok()) return xml.status();
+      reply_xml = *std::move(xml);
+    }
+    answer = std::move(it->second.answer);
+    waiting_.erase(it);
+  }
+  answer(std::move(reply_xml));
+  return absl::OkStatus();
+}
+
+void ReplyBroker::Expire(const std::string& event_id) {
+  Answer answer;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = waiting_.find(event_id);
+    if (it == waiting_.end()) return;
+    answer = std::move(it->second.answer);
+    waiting_.erase(it);
+  }
+  answer(std::nullopt);
+}
+
+std::string ReplyBroker::AppidOf(const std::string& event_id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = waiting_.find(event_id);
+  return it == waiting_.end() ? "" : it->second.push->appid();
+}
+
+}  // namespace wxgate

@@ -1,0 +1,60 @@
+// Pairs a push that waits for a passive reply with the subscriber's Reply call.
+//
+//   broker.Await(event, [](std::optional<std::string> reply_xml) { ... answer WeChat ... });
+//   broker.Reply(event.id(), reply)   // encodes, then calls the answer with the XML
+//   broker.Expire(event.id())         // the window passed: calls the answer with nullopt
+//
+// Each answer is called exactly once, by whichever comes first, on the caller's
+// thread and without the broker's lock. Thread-safe.
+#ifndef WXGATE_SERVICE_EVENTS_REPLY_BROKER_H_
+#define WXGATE_SERVICE_EVENTS_REPLY_BROKER_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "wechat/mp/v1/events.pb.h"
+#include "wechat/mp/v1/replies.pb.h"
+
+namespace wxgate {
+
+class ReplyBroker {
+ public:
+  using Answer = std::function<void(std::optional<std::string> reply_xml)>;
+
+  explicit ReplyBroker(std::function<absl::Time()> now = absl::Now) : now_(std::move(now)) {}
+
+  void Await(std::shared_ptr<const wechat::mp::v1::Event> push, Answer answer);
+
+  // Answers the push with `reply` (nullopt: "success"). FAILED_PRECONDITION when
+  // no push with that id is waiting (answered already, its window passed, or never
+  // awaited a reply); INVALID_ARGUMENT when the reply is malformed, and then the
+  // push goes on waiting.
+  absl::Status Reply(const std::string& event_id,
+                     const std::optional<wechat::mp::v1::Reply>& reply);
+
+  void Expire(const std::string& event_id);
+
+  // The appid of a waiting push, for the caller's permission check; "" if none.
+  std::string AppidOf(const std::string& event_id) const;
+
+ private:
+  struct Waiting {
+    std::shared_ptr<const wechat::mp::v1::Event> push;
+    Answer answer;
+  };
+
+  const std::function<absl::Time()> now_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Waiting> waiting_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace wxgate
+
+#endif  // WXGATE_SERVICE_EVENTS_REPLY_BROKER_H_

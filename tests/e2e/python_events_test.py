@@ -1,0 +1,170 @@
+"""End to end for callbacks: WeChat-style signed pushes over HTTP → wxgate (a process)
+→ Python gRPC subscribers of wxgate.v1.EventService, and a passive reply back.
+
+    /usr/bin/python3 tests/e2e/python_events_test.py --wxgate BIN --fake-wechat BIN \
+        --cert-dir DIR --endpoints-dir DIR --stubs-dir GEN
+
+The pushes are signed here as WeChat signs them (sha1 of the sorted token, timestamp
+and nonce), in plain mode.
+"""
+
+import argparse
+import hashlib
+import os
+import queue
+import sys
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stack  # noqa: E402
+
+TIMEOUT = 60.0  # seconds; generous for a loaded machine
+ARGS = None
+
+
+def text_push(content, msg_id):
+    return (f"<xml><ToUserName><![CDATA[gh_e2e]]></ToUserName>"
+            f"<FromUserName><![CDATA[oE2eUser]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>")
+
+
+def push(url, xml, token=stack.CALLBACK_TOKEN):
+    """POSTs a signed push; returns (HTTP status, body)."""
+    timestamp, nonce = str(int(time.time())), "e2enonce"
+    signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
+    request = urllib.request.Request(
+        f"{url}?timestamp={timestamp}&nonce={nonce}&signature={signature}",
+        data=xml.encode(), method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+class Subscription:
+    """A Subscribe stream read by a thread into a queue."""
+
+    def __init__(self, channel, **request):
+        stub = event_pb2_grpc.EventServiceStub(channel)
+        self.call = stub.Subscribe(event_pb2.SubscribeRequest(**request))
+        self.events = queue.Queue()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        try:
+            for response in self.call:
+                self.events.put(response.event)
+        except grpc.RpcError:
+            pass  # cancelled at the end of the test
+
+    def next(self):
+        return self.events.get(timeout=TIMEOUT)
+
+    def close(self):
+        self.call.cancel()
+        self.thread.join(TIMEOUT)
+
+
+class PythonEventsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls._stack = stack.running(ARGS)
+        cls.target, cls.appid, cls.callback_url = cls._stack.__enter__()
+        cls.channel = grpc.insecure_channel(cls.target)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.channel.close()
+        cls._stack.__exit__(None, None, None)
+
+    def subscribe(self, **request):
+        subscription = Subscription(self.channel, **request)
+        self.addCleanup(subscription.close)
+        return subscription
+
+    def wait_until_subscribed(self, *subscriptions):
+        """Pushes markers until each subscription received one; returns nothing."""
+        for attempt in range(int(TIMEOUT * 10)):
+            status, _ = push(self.callback_url, text_push("marker", 900000 + attempt))
+            self.assertEqual(status, 200)
+            try:
+                for subscription in subscriptions:
+                    subscription.events.get(timeout=0.1)
+                return
+            except queue.Empty:
+                continue
+        self.fail("subscriptions never went live")
+
+    def test_broadcast_and_group_each_get_a_push(self):
+        everything = self.subscribe()
+        worker = self.subscribe(group="e2e-workers")
+        self.wait_until_subscribed(everything, worker)
+        status, body = push(self.callback_url, text_push("hello from WeChat", 1))
+        self.assertEqual((status, body), (200, "success"))
+        for subscription in (everything, worker):
+            event = subscription.next()
+            while event.text.content == "marker":
+                event = subscription.next()
+            self.assertEqual(event.appid, self.appid)
+            self.assertEqual(event.text.content, "hello from WeChat")
+            self.assertEqual(event.text.msg_id, 1)
+            self.assertGreater(event.cursor, 0)
+
+    def test_a_reply_travels_back_in_the_http_answer(self):
+        replier = self.subscribe(replies=True, filter=event_pb2.EventFilter(msg_types=["text"]))
+
+        def answer_all():
+            while True:
+                try:
+                    event = replier.next()
+                except queue.Empty:
+                    return
+                reply = replies_pb2.Reply(text=replies_pb2.TextReply(
+                    content=f"re: {event.text.content}"))
+                stub = event_pb2_grpc.EventServiceStub(self.channel)
+                stub.Reply(event_pb2.ReplyRequest(event_id=event.id, reply=reply), timeout=TIMEOUT)
+                if event.text.content == "ping":
+                    return
+
+        thread = threading.Thread(target=answer_all, daemon=True)
+        thread.start()
+        # Pushes sent before the stream is live get "success"; poll until one is replied.
+        status, body = 0, ""
+        deadline = time.monotonic() + TIMEOUT
+        attempt = 0
+        while "re: ping" not in body and time.monotonic() < deadline:
+            attempt += 1
+            status, body = push(self.callback_url, text_push("ping", 800000 + attempt))
+            time.sleep(0.05)
+        thread.join(TIMEOUT)
+        self.assertEqual(status, 200)
+        self.assertIn("<Content><![CDATA[re: ping]]></Content>", body)
+        self.assertIn("<ToUserName><![CDATA[oE2eUser]]></ToUserName>", body)
+
+    def test_a_forged_push_is_refused(self):
+        status, _ = push(self.callback_url, text_push("forged", 2), token="wrong")
+        self.assertEqual(status, 403)
+
+
+def main():
+    global ARGS, grpc, event_pb2, event_pb2_grpc, replies_pb2
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    stack.add_arguments(parser)
+    parser.add_argument("--stubs-dir", required=True, help="the generated Python modules")
+    ARGS, rest = parser.parse_known_args()
+    sys.path[:0] = [ARGS.stubs_dir]
+    import grpc
+    from wxgate.v1 import event_pb2, event_pb2_grpc
+    from wechat.mp.v1 import replies_pb2
+    unittest.main(argv=[sys.argv[0]] + rest)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+#include "service/callback/push_handler.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "auth/callback_signature.h"
+#include "service/events/xml_codec.h"
+
+namespace wxgate {
+namespace {
+
+constexpr char kPlain[] = "wx00000000000000aa";
+constexpr char kSafe[] = "wx00000000000000bb";
+constexpr char kToken[] = "callback-token";
+constexpr char kKey[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+std::string TextPush(const std::string& content, int64_t msg_id) {
+  return absl::StrCat(
+      "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[oUser]]>"
+      "</FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+      "<Content><![CDATA[",
+      content, "]]></Content><MsgId>", msg_id, "</MsgId></xml>");
+}
+
+constexpr char kSubscribePush[] =
+    "<xml><ToUserName>gh_1</ToUserName><FromUserName>oUser</FromUserName>"
+    "<CreateTime>1700000000</CreateTime><MsgType>event</MsgType><Event>subscribe</Event></xml>";
+
+class PushHandlerTest : public ::testing::Test {
+ protected:
+  PushHandlerTest() {
+    std::vector<CallbackAccount> accounts;
+    accounts.push_back({.appid = kPlain, .token = kToken});
+    accounts.push_back({.appid = kSafe,
+                        .token = kToken,
+                        .mode = config::v1::CALLBACK_MODE_SAFE,
+                        .cipher = *MessageCipher::Create(kKey, kSafe)});
+    handler_.emplace(std::move(accounts), hub_, dedup_, broker_,
+                     [this](absl::Duration delay, std::function<void()> task) {
+                       scheduled_.push_back({delay, std::move(task)});
+                     });
+  }
+
+  // Handles one request; the answer if it came before Handle returned.
+  std::optional<CallbackAnswer> Handle(const std::string& method, const std::string& target,
+                                       const std::string& body = "") {
+    std::optional<CallbackAnswer> answer;
+    handler_->Handle({method, target, body}, [this, &answer](CallbackAnswer a) {
+      answer = a;
+      late_answers_.push_back(std::move(a));
+    });
+    return answer;
+  }
+
+  static std::string SignedQuery(const std::string& appid) {
+    return absl::StrCat("/wechat/callback/", appid, "?timestamp=1700000000&nonce=n1&signature=",
+                        CallbackSignature(kToken, "1700000000", "n1"));
+  }
+
+  std::string EncryptedBody(const std::string& xml, std::string* query) {
+    const std::string encrypt = MessageCipher::Create(kKey, kSafe)->Encrypt(xml);
+    *query = absl::StrCat(SignedQuery(kSafe), "&encrypt_type=aes&msg_signature=",
+                          MessageSignature(kToken, "1700000000", "n1", encrypt));
+    return absl::StrCat("<xml><ToUserName>gh_1</ToUserName><Encrypt><![CDATA[", encrypt,
+                        "]]></Encrypt></xml>");
+  }
+
+  std::vector<uint64_t> Published() {
+    std::vector<uint64_t> cursors;
+    while (true) {
+      auto next = all_->Next();
+      if (!next.ok() || *next == nullptr) return cursors;
+      cursors.push_back((*next)->cursor());
+      last_event_ = *next;
+    }
+  }
+
+  EventHub hub_{EventHub::Options{}};
+  std::unique_ptr<EventHub::Subscription> all_ = *hub_.Subscribe(v1::SubscribeRequest(), [] {});
+  EventHub::EventPtr last_event_;
+  PushDedup dedup_{absl::Minutes(5)};
+  ReplyBroker broker_;
+  std::vector<std::pair<absl::Duration, std::function<void()>>> scheduled_;
+  std::vector<CallbackAnswer> late_answers_;
+  std::optional<PushHandler> handler_;
+};
+
+TEST_F(PushHandlerTest, VerificationEchoesOnlyWithTheRightSignature) {
+  auto answer = Handle("GET", SignedQuery(kPlain) + "&echostr=hello123");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(answer->body, "hello123");
+  answer = Handle("GET", absl::StrCat("/wechat/callback/", kPlain,
+                                      "?timestamp=1700000000&nonce=n1&signature=bad&echostr=x"));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 403);
+  EXPECT_EQ(answer->body.find('x'), std::string::npos);
+}
+
+TEST_F(PushHandlerTest, APlainPushIsPublishedAndAnsweredSuccess) {
+  auto answer = Handle("POST", SignedQuery(kPlain), TextPush("hello", 1));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(answer->body, "success");
+  ASSERT_EQ(Published().size(), 1u);
+  EXPECT_EQ(last_event_->appid(), kPlain);
+  EXPECT_EQ(last_event_->text().content(), "hello");
+  EXPECT_EQ(last_event_->id().size(), 32u);
+  EXPECT_TRUE(last_event_->has_received_time());
+}
+
+TEST_F(PushHandlerTest, RefusalsPublishNothing) {
+  struct Case {
+    std::string method, target, body;
+    int status;
+  };
+  const std::string bad_signature =
+      absl::StrCat("/wechat/callback/", kPlain, "?timestamp=1700000000&nonce=n1&signature=00");
+  const Case cases[] = {
+      {"POST", bad_signature, TextPush("x", 1), 403},
+      {"POST", SignedQuery(kPlain), "<xml><Content>no header</Content>", 400},
+      {"POST", SignedQuery(kPlain), "not xml", 400},
+      {"POST", SignedQuery(kPlain), "<xml><ToUserName>gh</ToUserName></xml>", 400},
+      {"POST", SignedQuery(kSafe), TextPush("clear push to a safe account", 2), 403},
+      {"POST", SignedQuery("wx0000000000000000"), TextPush("x", 3), 404},
+      {"POST", "/elsewhere", TextPush("x", 4), 404},
+      {"PUT", SignedQuery(kPlain), TextPush("x", 5), 405},
+      {"POST", SignedQuery(kPlain) + "&encrypt_type=aes&msg_signature=00", TextPush("x", 6), 400},
+  };
+  for (const Case& c : cases) {
+    auto answer = Handle(c.method, c.target, c.body);
+    ASSERT_TRUE(answer) << c.target;
+    EXPECT_EQ(answer->status, c.status) << c.method << " " << c.target << " " << c.body;
+    EXPECT_FALSE(answer->body.empty());
+  }
+  EXPECT_TRUE(Published().empty());
+}
+
+TEST_F(PushHandlerTest, AnEncryptedPushIsCheckedDecryptedAndPublished) {
+  std::string query;
+  const std::string body = EncryptedBody(TextPush("secret hello", 7), &query);
+  auto answer = Handle("POST", query, body);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->body, "success");
+  ASSERT_EQ(Published().size(), 1u);
+  EXPECT_EQ(last_event_->text().content(), "secret hello");
+
+  // The same body under a wrong msg_signature, or a tampered ciphertext.
+  std::string other_query;
+  const std::string other = EncryptedBody(TextPush("x", 8), &other_query);
+  EXPECT_EQ(Handle("POST", query, other)->status, 403);
+  std::string tampered = body;
+  tampered[tampered.find("CDATA[") + 10] ^= 1;
+  EXPECT_EQ(Handle("POST", query, tampered)->status, 403);  // its msg_signature no longer matches
+  EXPECT_TRUE(Published().empty());
+}
+
+TEST_F(PushHandlerTest, RepeatsAreAnsweredButNotPublishedAgain) {
+  EXPECT_EQ(Handle("POST", SignedQuery(kPlain), TextPush("once", 9))->body, "success");
+  EXPECT_EQ(Handle("POST", SignedQuery(kPlain), TextPush("once", 9))->body, "success");
+  EXPECT_EQ(Handle("POST", SignedQuery(kPlain), kSubscribePush)->body, "success");
+  EXPECT_EQ(Handle("POST", SignedQuery(kPlain), kSubscribePush)->body, "success");
+  EXPECT_EQ(Published().size(), 2u);
+}
+
+TEST_F(PushHandlerTest, AReplyWithinTheWindowIsTheAnswer) {
+  v1::SubscribeRequest replier;
+  replier.set_replies(true);
+  auto replying = *hub_.Subscribe(replier, [] {});
+  EXPECT_FALSE(Handle("POST", SignedQuery(kPlain), TextPush("question", 10)));  // pending
+  ASSERT_EQ(scheduled_.size(), 1u);
+  EXPECT_EQ(scheduled_[0].first, absl::Seconds(3));
+  auto event = replying->Next();
+  ASSERT_TRUE(event.ok() && *event);
+  wechat::mp::v1::Reply reply;
+  reply.mutable_text()->set_content("answer");
+  ASSERT_TRUE(broker_.Reply((*event)->id(), reply).ok());
+  ASSERT_EQ(late_answers_.size(), 1u);
+  EXPECT_EQ(late_answers_[0].content_type, "application/xml; charset=utf-8");
+  EXPECT_NE(late_answers_[0].body.find("<Content><![CDATA[answer]]></Content>"), std::string::npos);
+  scheduled_[0].second();  // the window's end changes nothing now
+  EXPECT_EQ(late_answers_.size(), 1u);
+}
+
+TEST_F(PushHandlerTest, WithoutAReplyTheWindowsEndAnswersSuccess) {
+  v1::SubscribeRequest replier;
+  replier.set_replies(true);
+  auto replying = *hub_.Subscribe(replier, [] {});
+  EXPECT_FALSE(Handle("POST", SignedQuery(kPlain), TextPush("question", 11)));
+  ASSERT_EQ(scheduled_.size(), 1u);
+  scheduled_[0].second();
+  ASSERT_EQ(late_answers_.size(), 1u);
+  EXPECT_EQ(late_answers_[0].body, "success");
+}
+
+TEST_F(PushHandlerTest, ASafeModeReplyIsEncryptedAndSigned) {
+  v1::SubscribeRequest replier;
+  replier.set_replies(true);
+  auto replying = *hub_.Subscribe(replier, [] {});
+  std::string query;
+  const std::string body = EncryptedBody(TextPush("question", 12), &query);
+  EXPECT_FALSE(Handle("POST", query, body));
+  auto event = replying->Next();
+  ASSERT_TRUE(event.ok() && *event);
+  wechat::mp::v1::Reply reply;
+  reply.mutable_text()->set_content("secret answer");
+  ASSERT_TRUE(broker_.Reply((*event)->id(), reply).ok());
+  ASSERT_EQ(late_answers_.size(), 1u);
+
+  pugi::xml_document document;
+  ASSERT_TRUE(ParseUntrustedXml(late_answers_[0].body, document).ok());
+  const pugi::xml_node root = document.document_element();
+  const std::string encrypt = root.child("Encrypt").text().get();
+  EXPECT_EQ(root.child("MsgSignature").text().get(),
+            MessageSignature(kToken, root.child("TimeStamp").text().get(),
+                             root.child("Nonce").text().get(), encrypt));
+  absl::StatusOr<std::string> plain = MessageCipher::Create(kKey, kSafe)->Decrypt(encrypt);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_NE(plain->find("secret answer"), std::string::npos);
+  EXPECT_EQ(late_answers_[0].body.find("secret answer"), std::string::npos);
+}
+
+TEST_F(PushHandlerTest, PushesThatTakeNoReplyAreAnsweredAtOnce) {
+  v1::SubscribeRequest replier;
+  replier.set_replies(true);
+  auto replying = *hub_.Subscribe(replier, [] {});
+  const std::string unsubscribe =
+      "<xml><ToUserName>gh_1</ToUserName><FromUserName>oUser</FromUserName>"
+      "<CreateTime>1700000000</CreateTime><MsgType>event</MsgType><Event>unsubscribe</Event></xml>";
+  auto answer = Handle("POST", SignedQuery(kPlain), unsubscribe);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->body, "success");
+  EXPECT_TRUE(scheduled_.empty());
+}
+
+}  // namespace
+}  // namespace wxgate

@@ -1,0 +1,217 @@
+#include "service/events/event_hub.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <vector>
+
+namespace wxgate {
+namespace {
+
+using v1::SubscribeRequest;
+using wechat::mp::v1::Event;
+
+class EventHubTest : public ::testing::Test {
+ protected:
+  EventHub::Options Options() {
+    EventHub::Options options;
+    options.retention = {.max_events = 100, .max_age = absl::Hours(1)};
+    options.max_lag = 10;
+    options.now = [this] { return now_; };
+    options.first_cursor = 1000;
+    return options;
+  }
+
+  static Event Push(const std::string& appid, const std::string& msg_type,
+                    const std::string& event_name = "", const std::string& key = "") {
+    Event event;
+    event.set_appid(appid);
+    event.set_msg_type(msg_type);
+    event.set_event(event_name);
+    if (!key.empty()) event.mutable_click()->set_event_key(key);
+    return event;
+  }
+
+  // Everything the subscription has ready now, by cursor.
+  static std::vector<uint64_t> Drain(EventHub::Subscription& subscription) {
+    std::vector<uint64_t> cursors;
+    while (true) {
+      absl::StatusOr<EventHub::EventPtr> next = subscription.Next();
+      EXPECT_TRUE(next.ok()) << next.status();
+      if (!next.ok() || *next == nullptr) return cursors;
+      cursors.push_back((*next)->cursor());
+    }
+  }
+
+  absl::Time now_ = absl::FromUnixSeconds(1700000000);
+};
+
+TEST_F(EventHubTest, CursorsGrowFromTheFirstCursor) {
+  EventHub hub(Options());
+  EXPECT_EQ(hub.Publish(Push("wxa", "text")).event->cursor(), 1000u);
+  EXPECT_EQ(hub.Publish(Push("wxa", "text")).event->cursor(), 1001u);
+}
+
+TEST_F(EventHubTest, BroadcastsToEverySubscriberAndWakesWaitingOnes) {
+  EventHub hub(Options());
+  std::atomic<int> wakes_a{0}, wakes_b{0};
+  auto a = *hub.Subscribe(SubscribeRequest(), [&] { ++wakes_a; });
+  auto b = *hub.Subscribe(SubscribeRequest(), [&] { ++wakes_b; });
+  EXPECT_TRUE(Drain(*a).empty());  // a now waits; b has not asked yet
+  hub.Publish(Push("wxa", "text"));
+  EXPECT_EQ(wakes_a.load(), 1);
+  EXPECT_EQ(wakes_b.load(), 0);
+  EXPECT_EQ(Drain(*a), std::vector<uint64_t>{1000});
+  EXPECT_EQ(Drain(*b), std::vector<uint64_t>{1000});
+}
+
+TEST_F(EventHubTest, NewSubscribersGetOnlyLiveEventsUnlessTheyAskForMore) {
+  EventHub hub(Options());
+  hub.Publish(Push("wxa", "text"));
+  hub.Publish(Push("wxa", "text"));
+  auto live = *hub.Subscribe(SubscribeRequest(), [] {});
+  SubscribeRequest from_oldest;
+  from_oldest.set_after_cursor(0);
+  auto all = *hub.Subscribe(from_oldest, [] {});
+  SubscribeRequest after;
+  after.set_after_cursor(1000);
+  auto resumed = *hub.Subscribe(after, [] {});
+  hub.Publish(Push("wxa", "text"));
+  EXPECT_EQ(Drain(*live), std::vector<uint64_t>{1002});
+  EXPECT_EQ(Drain(*all), (std::vector<uint64_t>{1000, 1001, 1002}));
+  EXPECT_EQ(Drain(*resumed), (std::vector<uint64_t>{1001, 1002}));
+}
+
+TEST_F(EventHubTest, FiltersByAppidTypeEventAndKeyPrefix) {
+  EventHub hub(Options());
+  SubscribeRequest request;
+  request.mutable_filter()->add_appids("wxa");
+  request.mutable_filter()->add_msg_types("EVENT");
+  request.mutable_filter()->add_events("click");
+  request.mutable_filter()->set_event_key_prefix("MENU_");
+  auto subscription = *hub.Subscribe(request, [] {});
+  hub.Publish(Push("wxb", "event", "CLICK", "MENU_1"));  // other appid
+  hub.Publish(Push("wxa", "text"));                      // other type
+  hub.Publish(Push("wxa", "event", "VIEW", "MENU_1"));   // other event
+  hub.Publish(Push("wxa", "event", "CLICK", "OTHER"));   // other key
+  const uint64_t match = hub.Publish(Push("wxa", "event", "CLICK", "MENU_2")).event->cursor();
+  EXPECT_EQ(Drain(*subscription), std::vector<uint64_t>{match});
+}
+
+TEST_F(EventHubTest, AGroupGetsEachEventOnceAcrossItsMembers) {
+  EventHub hub(Options());
+  SubscribeRequest request;
+  request.set_group("workers");
+  auto first = *hub.Subscribe(request, [] {});
+  auto second = *hub.Subscribe(request, [] {});
+  auto broadcast = *hub.Subscribe(SubscribeRequest(), [] {});
+  for (int i = 0; i < 6; ++i) hub.Publish(Push("wxa", "text"));
+  // The members pull in turns; together they see each event exactly once.
+  std::vector<uint64_t> seen;
+  for (int i = 0; i < 3; ++i) {
+    for (auto* member : {first.get(), second.get()}) {
+      auto next = member->Next();
+      ASSERT_TRUE(next.ok() && *next != nullptr);
+      seen.push_back((*next)->cursor());
+    }
+  }
+  EXPECT_EQ(seen, (std::vector<uint64_t>{1000, 1001, 1002, 1003, 1004, 1005}));
+  EXPECT_TRUE(Drain(*first).empty());
+  EXPECT_TRUE(Drain(*second).empty());
+  EXPECT_EQ(Drain(*broadcast).size(), 6u);  // a broadcast subscriber still gets all
+}
+
+TEST_F(EventHubTest, AnUndeliveredGroupEventGoesToAnotherMember) {
+  EventHub hub(Options());
+  SubscribeRequest request;
+  request.set_group("workers");
+  auto first = *hub.Subscribe(request, [] {});
+  std::atomic<int> second_wakes{0};
+  auto second = *hub.Subscribe(request, [&] { ++second_wakes; });
+  EXPECT_TRUE(Drain(*second).empty());
+  hub.Publish(Push("wxa", "text"));
+  auto taken = first->Next();
+  ASSERT_TRUE(taken.ok() && *taken != nullptr);
+  first->GiveBack(*taken);
+  first.reset();  // the member's stream broke
+  EXPECT_GE(second_wakes.load(), 1);
+  EXPECT_EQ(Drain(*second), std::vector<uint64_t>{1000});
+}
+
+TEST_F(EventHubTest, AGroupKeepsItsPlaceWhileItHasNoMember) {
+  EventHub hub(Options());
+  SubscribeRequest request;
+  request.set_group("workers");
+  {
+    auto member = *hub.Subscribe(request, [] {});
+  }
+  hub.Publish(Push("wxa", "text"));
+  hub.Publish(Push("wxa", "text"));
+  auto later = *hub.Subscribe(request, [] {});
+  EXPECT_EQ(Drain(*later), (std::vector<uint64_t>{1000, 1001}));
+}
+
+TEST_F(EventHubTest, ASlowBroadcastSubscriberIsEndedAndCanResume) {
+  EventHub hub(Options());  // max_lag 10
+  auto slow = *hub.Subscribe(SubscribeRequest(), [] {});
+  for (int i = 0; i < 11; ++i) hub.Publish(Push("wxa", "text"));
+  absl::StatusOr<EventHub::EventPtr> next = slow->Next();
+  EXPECT_EQ(next.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(next.status().message().find("after_cursor 999"), absl::string_view::npos)
+      << next.status();
+  // Resuming where it stopped loses nothing: a replay does not count as lag.
+  SubscribeRequest resume;
+  resume.set_after_cursor(999);
+  auto resumed = *hub.Subscribe(resume, [] {});
+  EXPECT_EQ(Drain(*resumed).size(), 11u);
+}
+
+TEST_F(EventHubTest, ACursorOlderThanRetentionIsOutOfRangeAndSaysWhatWasLost) {
+  EventHub::Options options = Options();
+  options.retention.max_events = 3;
+  EventHub hub(options);
+  for (int i = 0; i < 5; ++i) hub.Publish(Push("wxa", "text"));  // 1000..1004; 1002.. kept
+  SubscribeRequest request;
+  request.set_after_cursor(1000);
+  auto subscription = *hub.Subscribe(request, [] {});
+  absl::StatusOr<EventHub::EventPtr> next = subscription->Next();
+  EXPECT_EQ(next.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_NE(next.status().message().find("1001 to 1001"), absl::string_view::npos) << next.status();
+}
+
+TEST_F(EventHubTest, EventsOlderThanTheRetentionAgeAreDropped) {
+  EventHub hub(Options());  // max_age 1h
+  hub.Publish(Push("wxa", "text"));
+  now_ += absl::Minutes(61);
+  hub.Publish(Push("wxa", "text"));
+  SubscribeRequest request;
+  request.set_after_cursor(0);
+  auto subscription = *hub.Subscribe(request, [] {});
+  EXPECT_EQ(Drain(*subscription), std::vector<uint64_t>{1001});
+}
+
+TEST_F(EventHubTest, ACursorFromTheFutureIsRefused) {
+  EventHub hub(Options());
+  hub.Publish(Push("wxa", "text"));
+  SubscribeRequest request;
+  request.set_after_cursor(5000);
+  EXPECT_EQ(hub.Subscribe(request, [] {}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(EventHubTest, AwaitsReplyOnlyWhenAReplyingSubscriberMatches) {
+  EventHub hub(Options());
+  auto listener = *hub.Subscribe(SubscribeRequest(), [] {});
+  EXPECT_FALSE(hub.Publish(Push("wxa", "text")).awaits_reply);
+  SubscribeRequest replier;
+  replier.set_replies(true);
+  replier.mutable_filter()->add_appids("wxa");
+  auto answering = *hub.Subscribe(replier, [] {});
+  EXPECT_TRUE(hub.Publish(Push("wxa", "text")).awaits_reply);
+  EXPECT_FALSE(hub.Publish(Push("wxb", "text")).awaits_reply);
+  answering.reset();
+  EXPECT_FALSE(hub.Publish(Push("wxa", "text")).awaits_reply);
+  EXPECT_EQ(hub.subscriber_count(), 1u);
+}
+
+}  // namespace
+}  // namespace wxgate
