@@ -73,6 +73,8 @@ accounts:
   - appid: $appid
     secret: {env: WXGATE_DEMO_SECRET}
     callback: {token: {env: WXGATE_DEMO_CALLBACK_TOKEN}}
+access:
+  anonymous: {appids: ["*"], methods: ["*"]}  # the demo calls without an API key
 YAML
   build/service/server/wxgate --config "$work/wxgate.yaml" >"$work/wxgate.log" 2>&1 &
   gateway_pid=$!

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "auth/caller_authorizer.h"
 #include "service/config/read_file.h"
 #include "service/config/yaml_to_proto.h"
 
@@ -30,6 +31,9 @@ upstream:
   timeout: 5s
   max_connections: 256
 accounts: []
+# Development only: calls need no API key. Configure access.callers instead.
+access:
+  anonymous: {appids: ["*"], methods: ["*"]}
 )yaml";
 
 absl::Status Invalid(absl::string_view path, absl::string_view what) {
@@ -294,6 +298,87 @@ absl::Status LoadAccounts(LoadedConfig& loaded, const EnvLookup& env) {
   return absl::OkStatus();
 }
 
+bool IsSha256Hex(absl::string_view hex) {
+  return hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
+           return absl::ascii_isxdigit(static_cast<unsigned char>(c));
+         });
+}
+
+absl::Status ValidatePolicy(const v1::Policy& policy, const std::string& path,
+                            const v1::Config& config) {
+  for (int i = 0; i < policy.appids_size(); ++i) {
+    const std::string& appid = policy.appids(i);
+    const bool configured = std::any_of(config.accounts().begin(), config.accounts().end(),
+                                        [&](const v1::Account& account) {
+                                          return account.appid() == absl::AsciiStrToLower(appid);
+                                        });
+    if (appid != "*" && !configured) {
+      return Invalid(absl::StrCat(path, ".appids[", i, "]"),
+                     absl::StrCat("\"", appid,
+                                  "\" is not a configured account; give one of "
+                                  "accounts[].appid or \"*\""));
+    }
+  }
+  for (int i = 0; i < policy.methods_size(); ++i) {
+    if (!IsMethodPattern(policy.methods(i))) {
+      return Invalid(absl::StrCat(path, ".methods[", i, "]"),
+                     absl::StrCat("\"", policy.methods(i),
+                                  "\" is not a method pattern; write \"wechat.mp.v1.UserService/"
+                                  "GetUserInfo\", \"wechat.mp.v1.UserService/*\", "
+                                  "\"wechat.mp.v1.*\" or \"*\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateAccess(v1::Config& config) {
+  if (!config.has_access()) return absl::OkStatus();
+  v1::Access& access = *config.mutable_access();
+  absl::flat_hash_map<std::string, int> index_of_name;
+  absl::flat_hash_map<std::string, std::string> owner_of_key;
+  for (int i = 0; i < access.callers_size(); ++i) {
+    v1::Caller& caller = *access.mutable_callers(i);
+    const std::string path = absl::StrCat("access.callers[", i, "]");
+    if (caller.name().empty()) return Invalid(path + ".name", "missing; name every caller");
+    if (auto [it, inserted] = index_of_name.emplace(caller.name(), i); !inserted) {
+      return Invalid(path + ".name",
+                     absl::StrCat("\"", caller.name(), "\" is already used by access.callers[",
+                                  it->second, "]"));
+    }
+    if (caller.api_key_sha256().empty()) {
+      return Invalid(path + ".api_key_sha256",
+                     "missing; give the SHA-256 of at least one API key (printf %s \"$KEY\" | "
+                     "sha256sum)");
+    }
+    for (int k = 0; k < caller.api_key_sha256_size(); ++k) {
+      std::string& hex = *caller.mutable_api_key_sha256(k);
+      const std::string key_path = absl::StrCat(path, ".api_key_sha256[", k, "]");
+      // Not echoed: a pasted key is a secret.
+      if (!IsSha256Hex(hex)) {
+        return Invalid(key_path,
+                       "is not 64 hexadecimal digits; configure the key's SHA-256, "
+                       "never the key");
+      }
+      hex = absl::AsciiStrToLower(hex);
+      if (auto [it, inserted] = owner_of_key.emplace(hex, key_path); !inserted) {
+        return Invalid(key_path, absl::StrCat("the same key is also ", it->second));
+      }
+    }
+    if (absl::Status status = ValidatePolicy(caller.policy(), path + ".policy", config);
+        !status.ok()) {
+      return status;
+    }
+    if (caller.has_rate_limit() && !(caller.rate_limit().per_second() > 0)) {
+      return Invalid(path + ".rate_limit.per_second",
+                     "must be more than 0; leave rate_limit out for no limit");
+    }
+  }
+  if (access.has_anonymous()) {
+    return ValidatePolicy(access.anonymous(), "access.anonymous", config);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateDefaultAppid(v1::Config& config) {
   if (config.default_appid().empty()) return absl::OkStatus();
   std::string wanted = absl::AsciiStrToLower(config.default_appid());
@@ -316,6 +401,8 @@ absl::Status ValidateDefaultAppid(v1::Config& config) {
 void ApplyDefaults(v1::Config& config) {
   v1::Server& server = *config.mutable_server();
   if (server.grpc_listen().empty()) server.set_grpc_listen(std::string(kDefaultGrpcListen));
+  if (server.max_message_bytes() == 0) server.set_max_message_bytes(4 << 20);
+  if (server.max_concurrent_streams() == 0) server.set_max_concurrent_streams(256);
   v1::Upstream& upstream = *config.mutable_upstream();
   if (upstream.base_url().empty()) upstream.set_base_url(std::string(kDefaultBaseUrl));
   if (!upstream.has_timeout()) upstream.mutable_timeout()->set_seconds(kDefaultTimeoutSeconds);
@@ -360,6 +447,7 @@ absl::StatusOr<LoadedConfig> LoadConfigFromYaml(std::string_view yaml, const Env
   if (absl::Status status = ValidateEvents(config.events()); !status.ok()) return status;
   if (absl::Status status = LoadAccounts(loaded, env); !status.ok()) return status;
   if (absl::Status status = ValidateDefaultAppid(config); !status.ok()) return status;
+  if (absl::Status status = ValidateAccess(config); !status.ok()) return status;
   ApplyDefaults(config);
   return loaded;
 }

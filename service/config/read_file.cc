@@ -33,7 +33,8 @@ absl::Status CannotRead(const std::string& path, int error_number) {
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path, std::size_t max_bytes) {
   int fd;
   do {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return CannotRead(path, errno);
   FdCloser closer(fd);
@@ -42,6 +43,10 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path, std::size_t m
   if (::fstat(fd, &info) != 0) return CannotRead(path, errno);
   if (S_ISDIR(info.st_mode)) {
     return absl::InvalidArgumentError(absl::StrCat("\"", path, "\" is a directory, not a file"));
+  }
+  if (!S_ISREG(info.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", path, "\" is not a regular file (a device, FIFO or socket)"));
   }
 
   std::string contents;

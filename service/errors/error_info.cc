@@ -3,6 +3,7 @@
 namespace wxgate {
 namespace {
 constexpr absl::string_view kErrorInfoUrl = "type.googleapis.com/google.rpc.ErrorInfo";
+constexpr absl::string_view kRetryInfoUrl = "type.googleapis.com/google.rpc.RetryInfo";
 }  // namespace
 
 absl::Status ErrorWithInfo(absl::StatusCode code, absl::string_view message,
@@ -27,6 +28,22 @@ std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const absl::Status& status) {
   if (!payload) return std::nullopt;
   google::rpc::ErrorInfo info;
   if (!info.ParseFromString(std::string(*payload))) return std::nullopt;
+  return info;
+}
+
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
+  google::rpc::RetryInfo info;
+  const int64_t nanos = absl::ToInt64Nanoseconds(delay);
+  info.mutable_retry_delay()->set_seconds(nanos / 1000000000);
+  info.mutable_retry_delay()->set_nanos(static_cast<int32_t>(nanos % 1000000000));
+  status.SetPayload(kRetryInfoUrl, absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
+std::optional<google::rpc::RetryInfo> RetryInfoOf(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kRetryInfoUrl);
+  google::rpc::RetryInfo info;
+  if (!payload || !info.ParseFromString(std::string(*payload))) return std::nullopt;
   return info;
 }
 

@@ -18,6 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/rpc/error_details.pb.h"
 
 namespace wxgate {
@@ -37,6 +38,11 @@ absl::Status GatewayError(absl::StatusCode code, absl::string_view reason,
 
 // The ErrorInfo a status carries, if any.
 std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const absl::Status& status);
+
+// `status` with a google.rpc.RetryInfo: when the caller may try again.
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
+// The RetryInfo a status carries, if any.
+std::optional<google::rpc::RetryInfo> RetryInfoOf(const absl::Status& status);
 
 }  // namespace wxgate
 

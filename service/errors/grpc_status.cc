@@ -17,6 +17,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(status)) {
     details.add_details()->PackFrom(*info);
   }
+  if (std::optional<google::rpc::RetryInfo> retry = RetryInfoOf(status)) {
+    details.add_details()->PackFrom(*retry);
+  }
   return grpc::Status(code, std::move(message), details.SerializeAsString());
 }
 

@@ -42,8 +42,8 @@ grpc::ByteBuffer ToByteBuffer(const Message& message) {
 }  // namespace
 
 EndpointService::EndpointService(std::vector<EndpointBinding> bindings, const UpstreamDeps& deps,
-                                 const AccountDirectory& accounts)
-    : bindings_(std::move(bindings)), deps_(deps), accounts_(accounts) {
+                                 const CallAdmission& admission)
+    : bindings_(std::move(bindings)), deps_(deps), admission_(admission) {
   for (size_t i = 0; i < bindings_.size(); ++i) {
     const EndpointBinding& binding = bindings_[i];
     const auto& method = *binding.method;
@@ -60,6 +60,33 @@ EndpointService::EndpointService(std::vector<EndpointBinding> bindings, const Up
   }
 }
 
+grpc::ServerUnaryReactor* EndpointService::AnswerWithUrl(const EndpointBinding& binding,
+                                                         grpc::CallbackServerContext* context,
+                                                         const Message& request,
+                                                         grpc::ByteBuffer* response_bytes) {
+  auto* reactor = context->DefaultReactor();
+  absl::StatusOr<const Account*> account = admission_.Admit(*context, MethodName(*binding.method));
+  if (!account.ok()) {
+    reactor->Finish(ToGrpcStatus(account.status()));
+    return reactor;
+  }
+  absl::StatusOr<HttpRequest> http = BuildHttpRequest(
+      binding, request, binding.url_host, {.appid = (*account)->appid}, absl::ZeroDuration());
+  if (!http.ok()) {
+    reactor->Finish(ToGrpcStatus(http.status()));
+    return reactor;
+  }
+  std::unique_ptr<Message> response = NewMessage(binding.method->output_type());
+  const auto* url = response->GetDescriptor()->FindFieldByName("url");
+  response->GetReflection()->SetString(response.get(), url,
+                                       binding.url_fragment.empty()
+                                           ? http->url
+                                           : absl::StrCat(http->url, "#", binding.url_fragment));
+  *response_bytes = ToByteBuffer(*response);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* EndpointService::Handle(const EndpointBinding& binding,
                                                   grpc::CallbackServerContext* context,
                                                   const grpc::ByteBuffer* request_bytes,
@@ -72,6 +99,8 @@ grpc::ServerUnaryReactor* EndpointService::Handle(const EndpointBinding& binding
         absl::StrCat("the request is not a valid ", binding.method->input_type()->full_name()))));
     return reactor;
   }
+  if (binding.answer == ANSWER_KIND_URL)
+    return AnswerWithUrl(binding, context, *request, response_bytes);
   const std::string& base_url = deps_.base_url;
   auto build = [&binding, &base_url, request](const CallCredential& credential,
                                               absl::Duration timeout) {
@@ -83,8 +112,8 @@ grpc::ServerUnaryReactor* EndpointService::Handle(const EndpointBinding& binding
     *response_bytes = ToByteBuffer(*response);
     return absl::OkStatus();
   };
-  return ServeUpstream(context, deps_, accounts_, binding.SendsToken(), std::move(build),
-                       std::move(on_answer));
+  return ServeUpstream(context, deps_, admission_, MethodName(*binding.method),
+                       binding.SendsToken(), std::move(build), std::move(on_answer));
 }
 
 }  // namespace wxgate

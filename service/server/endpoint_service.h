@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "service/server/account_directory.h"
+#include "service/server/call_admission.h"
 #include "service/server/upstream_call.h"
 #include "service/transcode/endpoint_binding.h"
 
@@ -29,7 +29,7 @@ namespace wxgate {
 class EndpointService : public grpc::Service {
  public:
   EndpointService(std::vector<EndpointBinding> bindings, const UpstreamDeps& deps,
-                  const AccountDirectory& accounts);
+                  const CallAdmission& admission);
   EndpointService(const EndpointService&) = delete;
   EndpointService& operator=(const EndpointService&) = delete;
 
@@ -37,12 +37,17 @@ class EndpointService : public grpc::Service {
   grpc::ServerUnaryReactor* Handle(const EndpointBinding& binding,
                                    grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request, grpc::ByteBuffer* response);
+  // ANSWER_KIND_URL: answers with the URL the request makes, without calling WeChat.
+  grpc::ServerUnaryReactor* AnswerWithUrl(const EndpointBinding& binding,
+                                          grpc::CallbackServerContext* context,
+                                          const google::protobuf::Message& request,
+                                          grpc::ByteBuffer* response);
 
   const std::vector<EndpointBinding> bindings_;
   // gRPC keeps a pointer to each method's name, so the names live here.
   std::deque<std::string> method_paths_;
   const UpstreamDeps& deps_;
-  const AccountDirectory& accounts_;
+  const CallAdmission& admission_;
 };
 
 }  // namespace wxgate

@@ -29,8 +29,12 @@ absl::Status WithReason(const absl::Status& status) {
 
 class SubscribeReactor : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
  public:
-  SubscribeReactor(EventHub& hub, const v1::SubscribeRequest& request)
+  SubscribeReactor(EventHub& hub, const v1::SubscribeRequest& request, const absl::Status& admitted)
       : include_raw_xml_(request.include_raw_xml()) {
+    if (!admitted.ok()) {
+      Finish(ToGrpcStatus(admitted));
+      return;
+    }
     auto subscription = hub.Subscribe(request, [this] { Pump(); });
     if (!subscription.ok()) {
       Finish(ToGrpcStatus(GatewayError(subscription.status().code(), "UNKNOWN_CURSOR",
@@ -102,19 +106,36 @@ class SubscribeReactor : public grpc::ServerWriteReactor<v1::SubscribeResponse> 
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* EventService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  return new SubscribeReactor(hub_, *request);
+  constexpr absl::string_view kMethod = "wxgate.v1.EventService/Subscribe";
+  absl::Status admitted = absl::OkStatus();
+  if (request->filter().appids().empty()) {
+    admitted = admission_.AdmitFor(*context, kMethod, kAllAppids);
+  }
+  for (const std::string& appid : request->filter().appids()) {
+    if (admitted.ok()) admitted = admission_.AdmitFor(*context, kMethod, appid);
+  }
+  return new SubscribeReactor(hub_, *request, admitted);
 }
 
 grpc::ServerUnaryReactor* EventService::Reply(grpc::CallbackServerContext* context,
                                               const v1::ReplyRequest* request,
                                               v1::ReplyResponse* response) {
+  auto* reactor = context->DefaultReactor();
+  constexpr absl::string_view kMethod = "wxgate.v1.EventService/Reply";
+  // A push no longer waiting has no appid to check: the caller need only be known.
+  const std::string appid = broker_.AppidOf(request->event_id());
+  absl::Status admitted =
+      appid.empty() ? admission_.Identify(*context) : admission_.AdmitFor(*context, kMethod, appid);
+  if (!admitted.ok()) {
+    reactor->Finish(ToGrpcStatus(admitted));
+    return reactor;
+  }
   std::optional<wechat::mp::v1::Reply> reply;
   if (request->has_reply()) reply = request->reply();
   absl::Status status = broker_.Reply(request->event_id(), reply);
   if (status.code() == absl::StatusCode::kInvalidArgument) {
     status = GatewayError(status.code(), "INVALID_REPLY", status.message());
   }
-  auto* reactor = context->DefaultReactor();
   reactor->Finish(ToGrpcStatus(WithReason(status)));
   return reactor;
 }

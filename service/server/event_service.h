@@ -7,6 +7,9 @@
 // (RESOURCE_EXHAUSTED) when it falls too far behind. A group member's event that
 // could not be written goes back to its group.
 //
+// Subscribe is admitted for each appid of its filter (an empty filter means every
+// account), Reply for the appid of the push it answers.
+//
 // Errors carry ErrorInfo reasons: EVENTS_NOT_RETAINED (OUT_OF_RANGE),
 // SUBSCRIBER_TOO_SLOW (RESOURCE_EXHAUSTED), UNKNOWN_CURSOR and INVALID_REPLY
 // (INVALID_ARGUMENT), REPLY_WINDOW_CLOSED (FAILED_PRECONDITION).
@@ -15,14 +18,16 @@
 
 #include "service/events/event_hub.h"
 #include "service/events/reply_broker.h"
+#include "service/server/call_admission.h"
 #include "wxgate/v1/event.grpc.pb.h"
 
 namespace wxgate {
 
 class EventService : public wxgate::v1::EventService::CallbackService {
  public:
-  // Does not own `hub` or `broker`.
-  EventService(EventHub& hub, ReplyBroker& broker) : hub_(hub), broker_(broker) {}
+  // Does not own `hub`, `broker` or `admission`.
+  EventService(EventHub& hub, ReplyBroker& broker, const CallAdmission& admission)
+      : hub_(hub), broker_(broker), admission_(admission) {}
 
   grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
@@ -33,6 +38,7 @@ class EventService : public wxgate::v1::EventService::CallbackService {
  private:
   EventHub& hub_;
   ReplyBroker& broker_;
+  const CallAdmission& admission_;
 };
 
 }  // namespace wxgate

@@ -66,6 +66,8 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
   token_fetcher_ = std::make_unique<TokenFetcher>(upstream_.get(), upstream.base_url(), timeout);
   tokens_ = std::make_unique<TokenManager>(token_fetcher_.get(), token_store_.get());
   accounts_ = std::make_unique<AccountDirectory>(AccountsOf(loaded), loaded.config.default_appid());
+  admission_ = std::make_unique<CallAdmission>(
+      *accounts_, std::make_shared<const CallerAuthorizer>(loaded.config.access()));
   deps_ = {.upstream = upstream_.get(),
            .tokens = tokens_.get(),
            .base_url = upstream.base_url(),
@@ -79,7 +81,7 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
                         .first_cursor = static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()))});
   dedup_ = std::make_unique<PushDedup>(ToDuration(events.dedup_window()));
   broker_ = std::make_unique<ReplyBroker>();
-  event_service_ = std::make_unique<EventService>(*hub_, *broker_);
+  event_service_ = std::make_unique<EventService>(*hub_, *broker_, *admission_);
 }
 
 absl::Status Gateway::StartCallbacks(const config::LoadedConfig& loaded) {
@@ -121,16 +123,29 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
   grpc::ServerBuilder builder;
   // Without this, gRPC binds with SO_REUSEPORT and a port in use goes unnoticed.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  const config::v1::Server& server = loaded.config.server();
+  if (server.max_message_bytes() > 0) {
+    builder.SetMaxReceiveMessageSize(static_cast<int>(server.max_message_bytes()));
+  }
+  if (server.max_concurrent_streams() > 0) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                               static_cast<int>(server.max_concurrent_streams()));
+  }
+  // Ping idle connections, so a subscriber that vanished (NAT, crash) is noticed and
+  // its stream ended; clients may not ping more often than every 10 s.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
   const std::string& listen = loaded.config.server().grpc_listen();
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &gateway->port_);
   for (ServiceEndpoints& entry : *endpoints) {
     gateway->endpoint_services_.push_back(std::make_unique<EndpointService>(
-        std::move(entry.bindings), gateway->deps_, *gateway->accounts_));
+        std::move(entry.bindings), gateway->deps_, *gateway->admission_));
     builder.RegisterService(gateway->endpoint_services_.back().get());
   }
-  gateway->raw_service_ = std::make_unique<RawService>(gateway->deps_, *gateway->accounts_);
+  gateway->raw_service_ = std::make_unique<RawService>(gateway->deps_, *gateway->admission_);
   builder.RegisterService(gateway->raw_service_.get());
-  gateway->token_service_ = std::make_unique<TokenService>(*gateway->tokens_, *gateway->accounts_);
+  gateway->token_service_ = std::make_unique<TokenService>(*gateway->tokens_, *gateway->admission_);
   builder.RegisterService(gateway->token_service_.get());
   builder.RegisterService(gateway->event_service_.get());
   if (absl::Status status = gateway->StartCallbacks(loaded); !status.ok()) return status;
@@ -167,6 +182,10 @@ Gateway::~Gateway() {
   broker_.reset();
   tokens_.reset();
   upstream_.reset();
+}
+
+void Gateway::ReloadAccess(const config::v1::Access& access) {
+  admission_->ReplaceAuthorizer(std::make_shared<const CallerAuthorizer>(access));
 }
 
 void Gateway::Wait() {

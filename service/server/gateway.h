@@ -51,6 +51,8 @@ class Gateway {
   TokenManager& tokens() { return *tokens_; }
   const AccountDirectory& accounts() const { return *accounts_; }
   const UpstreamClient& upstream() const { return *upstream_; }
+  // Puts new access rules in force (SIGHUP); calls already admitted go on.
+  void ReloadAccess(const config::v1::Access& access);
   void Wait();
   // Stops accepting calls; calls still running after `grace` are cancelled.
   void Shutdown(absl::Duration grace = absl::Seconds(5));
@@ -66,6 +68,7 @@ class Gateway {
   std::unique_ptr<std::thread> refresher_;
   absl::Notification stop_refresher_;
   std::unique_ptr<AccountDirectory> accounts_;
+  std::unique_ptr<CallAdmission> admission_;
   UpstreamDeps deps_;
   std::vector<std::unique_ptr<EndpointService>> endpoint_services_;
   std::unique_ptr<RawService> raw_service_;

@@ -4,7 +4,11 @@
 //   wxgate --print_error_table
 //
 // Without --config it runs on the embedded default (no accounts, in-memory state).
+// SIGHUP reads FILE again and puts its access rules in force (a file that does not
+// load is refused and the rules in force stay); SIGINT and SIGTERM stop it.
 #include <pthread.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
@@ -13,13 +17,49 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "service/config/config_loader.h"
 #include "service/errors/error_table_doc.h"
+#include "service/observe/log.h"
 #include "service/server/gateway.h"
 
 ABSL_FLAG(std::string, config, "", "YAML configuration file; empty: the embedded default");
 ABSL_FLAG(bool, print_error_table, false,
           "print the errcode → gRPC code table (Markdown) and exit");
+
+namespace {
+
+// The process holds every account's secrets: it never writes a core dump, and other
+// processes of the same user cannot read its memory through /proc or ptrace.
+void KeepSecretsOutOfCoreDumps() {
+  const rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+// Reads the configuration file again and puts its access rules in force; a file
+// that does not load leaves the current rules in force. Other sections need a
+// restart.
+void ReloadAccess(const std::string& path, wxgate::Gateway& gateway) {
+  using wxgate::Log;
+  using wxgate::LogLevel;
+  if (path.empty()) {
+    Log(LogLevel::kWarning, "access_reload_refused", {{"reason", "no --config file to reload"}});
+    return;
+  }
+  absl::StatusOr<wxgate::config::LoadedConfig> loaded =
+      wxgate::config::LoadConfigFile(path, wxgate::config::ProcessEnv());
+  if (!loaded.ok()) {
+    Log(LogLevel::kError, "access_reload_refused",
+        {{"reason", loaded.status().message()}, {"kept", "the access rules in force"}});
+    return;
+  }
+  gateway.ReloadAccess(loaded->config.access());
+  Log(LogLevel::kInfo, "access_reloaded",
+      {{"callers", absl::StrCat(loaded->config.access().callers_size())}});
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("wxgate [--config FILE]: the gRPC gateway to WeChat");
@@ -28,6 +68,7 @@ int main(int argc, char** argv) {
     std::fputs(wxgate::ErrorTableMarkdown().c_str(), stdout);
     return 0;
   }
+  KeepSecretsOutOfCoreDumps();  // before any secret is read
   const std::string path = absl::GetFlag(FLAGS_config);
   absl::StatusOr<wxgate::config::LoadedConfig> loaded =
       path.empty() ? wxgate::config::LoadConfigFromYaml(wxgate::config::EmbeddedDefaultYaml(),
@@ -38,12 +79,14 @@ int main(int argc, char** argv) {
                  std::string(loaded.status().message()).c_str());
     return 2;
   }
-  // SIGINT/SIGTERM are taken by sigwait below; block them before gRPC starts threads.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // SIGINT/SIGTERM (stop) and SIGHUP (reload the access rules) are taken by sigwait
+  // below; block them before gRPC starts threads.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<wxgate::Gateway>> gateway = wxgate::Gateway::Start(*loaded);
   if (!gateway.ok()) {
@@ -56,7 +99,9 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   std::thread stopper([&] {
     int signal = 0;
-    sigwait(&stop_signals, &signal);
+    while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
+      ReloadAccess(path, **gateway);
+    }
     (*gateway)->Shutdown();
   });
   (*gateway)->Wait();

@@ -111,7 +111,7 @@ grpc::ServerUnaryReactor* RawService::Call(grpc::CallbackServerContext* context,
     response->set_json(answer.dump());
     return absl::OkStatus();
   };
-  return ServeUpstream(context, deps_, accounts_,
+  return ServeUpstream(context, deps_, admission_, "wxgate.v1.RawService/Call",
                        EffectiveCredential(*request) == CREDENTIAL_ACCESS_TOKEN, std::move(build),
                        std::move(on_answer));
 }

@@ -4,7 +4,7 @@
 #ifndef WXGATE_SERVICE_SERVER_RAW_SERVICE_H_
 #define WXGATE_SERVICE_SERVER_RAW_SERVICE_H_
 
-#include "service/server/account_directory.h"
+#include "service/server/call_admission.h"
 #include "service/server/upstream_call.h"
 #include "wxgate/v1/raw.grpc.pb.h"
 
@@ -13,8 +13,8 @@ namespace wxgate {
 class RawService : public wxgate::v1::RawService::CallbackService {
  public:
   // Does not own `deps` or `accounts`.
-  RawService(const UpstreamDeps& deps, const AccountDirectory& accounts)
-      : deps_(deps), accounts_(accounts) {}
+  RawService(const UpstreamDeps& deps, const CallAdmission& admission)
+      : deps_(deps), admission_(admission) {}
 
   grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* context,
                                  const v1::CallRequest* request,
@@ -22,7 +22,7 @@ class RawService : public wxgate::v1::RawService::CallbackService {
 
  private:
   const UpstreamDeps& deps_;
-  const AccountDirectory& accounts_;
+  const CallAdmission& admission_;
 };
 
 // The HTTP request for a raw call, or INVALID_ARGUMENT / PERMISSION_DENIED.

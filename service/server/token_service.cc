@@ -38,8 +38,9 @@ grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* context,
 }  // namespace
 
 grpc::ServerUnaryReactor* TokenService::WithCredential(grpc::CallbackServerContext* context,
-                                                       TokenKind kind, OnValue on_value) {
-  absl::StatusOr<const Account*> account = accounts_.ForCall(*context);
+                                                       absl::string_view method, TokenKind kind,
+                                                       OnValue on_value) {
+  absl::StatusOr<const Account*> account = admission_.Admit(*context, method);
   if (!account.ok()) return Finished(context, account.status());
   auto* reactor = context->DefaultReactor();
   tokens_.Get(
@@ -54,7 +55,7 @@ grpc::ServerUnaryReactor* TokenService::WithCredential(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* TokenService::GetAccessToken(grpc::CallbackServerContext* context,
                                                        const v1::GetAccessTokenRequest*,
                                                        v1::GetAccessTokenResponse* response) {
-  return WithCredential(context, TokenKind::kAccessToken,
+  return WithCredential(context, "wxgate.v1.TokenService/GetAccessToken", TokenKind::kAccessToken,
                         [this, response](const Account& account, const std::string& value) {
                           response->set_access_token(value);
                           *response->mutable_expires_at() = ToTimestamp(
@@ -72,12 +73,13 @@ grpc::ServerUnaryReactor* TokenService::GetJsapiTicket(grpc::CallbackServerConte
     return Finished(context, GatewayError(absl::StatusCode::kInvalidArgument, "INVALID_TOKEN_KIND",
                                           "GetJsapiTicket serves tickets; use GetAccessToken"));
   }
-  return WithCredential(
-      context, kind, [this, kind, response](const Account& account, const std::string& value) {
-        response->set_ticket(value);
-        *response->mutable_expires_at() = ToTimestamp(tokens_.Status(account, kind).expires_at);
-        return absl::OkStatus();
-      });
+  return WithCredential(context, "wxgate.v1.TokenService/GetJsapiTicket", kind,
+                        [this, kind, response](const Account& account, const std::string& value) {
+                          response->set_ticket(value);
+                          *response->mutable_expires_at() =
+                              ToTimestamp(tokens_.Status(account, kind).expires_at);
+                          return absl::OkStatus();
+                        });
 }
 
 grpc::ServerUnaryReactor* TokenService::SignJsSdkConfig(grpc::CallbackServerContext* context,
@@ -88,7 +90,7 @@ grpc::ServerUnaryReactor* TokenService::SignJsSdkConfig(grpc::CallbackServerCont
     return Finished(context, GatewayError(absl::StatusCode::kInvalidArgument, "INVALID_URL",
                                           "url must be the page's full http:// or https:// URL"));
   }
-  return WithCredential(context, TokenKind::kJsapiTicket,
+  return WithCredential(context, "wxgate.v1.TokenService/SignJsSdkConfig", TokenKind::kJsapiTicket,
                         [this, url, response](const Account& account, const std::string& ticket) {
                           response->set_app_id(account.appid);
                           response->set_timestamp(absl::ToUnixSeconds(now_()));
@@ -102,7 +104,8 @@ grpc::ServerUnaryReactor* TokenService::SignJsSdkConfig(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* TokenService::InvalidateToken(grpc::CallbackServerContext* context,
                                                         const v1::InvalidateTokenRequest* request,
                                                         v1::InvalidateTokenResponse* response) {
-  absl::StatusOr<const Account*> account = accounts_.ForCall(*context);
+  absl::StatusOr<const Account*> account =
+      admission_.Admit(*context, "wxgate.v1.TokenService/InvalidateToken");
   if (!account.ok()) return Finished(context, account.status());
   if (request->token().empty()) {
     return Finished(context, GatewayError(absl::StatusCode::kInvalidArgument, "MISSING_TOKEN",
@@ -116,7 +119,8 @@ grpc::ServerUnaryReactor* TokenService::InvalidateToken(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* TokenService::TokenStatus(grpc::CallbackServerContext* context,
                                                     const v1::TokenStatusRequest*,
                                                     v1::TokenStatusResponse* response) {
-  absl::StatusOr<const Account*> account = accounts_.ForCall(*context);
+  absl::StatusOr<const Account*> account =
+      admission_.Admit(*context, "wxgate.v1.TokenService/TokenStatus");
   if (!account.ok()) return Finished(context, account.status());
   for (v1::TokenKind kind :
        {v1::TOKEN_KIND_ACCESS_TOKEN, v1::TOKEN_KIND_JSAPI_TICKET, v1::TOKEN_KIND_WX_CARD_TICKET}) {

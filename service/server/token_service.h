@@ -7,7 +7,7 @@
 #include <functional>
 
 #include "absl/time/time.h"
-#include "service/server/account_directory.h"
+#include "service/server/call_admission.h"
 #include "service/token/token_manager.h"
 #include "wxgate/v1/token.grpc.pb.h"
 
@@ -15,10 +15,10 @@ namespace wxgate {
 
 class TokenService : public wxgate::v1::TokenService::CallbackService {
  public:
-  // Does not own `tokens` or `accounts`.
-  TokenService(TokenManager& tokens, const AccountDirectory& accounts,
+  // Does not own `tokens` or `admission`.
+  TokenService(TokenManager& tokens, const CallAdmission& admission,
                std::function<absl::Time()> now = absl::Now)
-      : tokens_(tokens), accounts_(accounts), now_(std::move(now)) {}
+      : tokens_(tokens), admission_(admission), now_(std::move(now)) {}
 
   grpc::ServerUnaryReactor* GetAccessToken(grpc::CallbackServerContext* context,
                                            const v1::GetAccessTokenRequest* request,
@@ -40,11 +40,12 @@ class TokenService : public wxgate::v1::TokenService::CallbackService {
   using OnValue = std::function<absl::Status(const Account&, const std::string& value)>;
   // Gets the credential of `kind` for the call's account, then lets `on_value` fill
   // the response; finishes the call with its status.
-  grpc::ServerUnaryReactor* WithCredential(grpc::CallbackServerContext* context, TokenKind kind,
+  grpc::ServerUnaryReactor* WithCredential(grpc::CallbackServerContext* context,
+                                           absl::string_view method, TokenKind kind,
                                            OnValue on_value);
 
   TokenManager& tokens_;
-  const AccountDirectory& accounts_;
+  const CallAdmission& admission_;
   const std::function<absl::Time()> now_;
 };
 

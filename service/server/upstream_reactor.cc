@@ -41,11 +41,11 @@ absl::Time DeadlineOf(const grpc::CallbackServerContext& context) {
 }  // namespace
 
 grpc::ServerUnaryReactor* ServeUpstream(grpc::CallbackServerContext* context,
-                                        const UpstreamDeps& deps, const AccountDirectory& accounts,
-                                        bool needs_token, UpstreamCall::Build build,
-                                        AnswerHandler on_answer) {
+                                        const UpstreamDeps& deps, const CallAdmission& admission,
+                                        absl::string_view method, bool needs_token,
+                                        UpstreamCall::Build build, AnswerHandler on_answer) {
   auto* reactor = new UpstreamReactor();
-  absl::StatusOr<const Account*> account = accounts.ForCall(*context);
+  absl::StatusOr<const Account*> account = admission.Admit(*context, method);
   if (!account.ok()) {
     reactor->Finish(ToGrpcStatus(account.status()));
     return reactor;

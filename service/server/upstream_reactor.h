@@ -1,9 +1,9 @@
 // ServeUpstream: the unary reactor shared by every method that calls WeChat.
 //
-//   return ServeUpstream(ctx, deps, accounts, needs_token, build,
+//   return ServeUpstream(ctx, deps, admission, "pkg.Service/Method", needs_token, build,
 //                        [response](const nlohmann::json& answer) { …fill response…; });
 //
-// It resolves the call's account (x-wx-appid or the default), runs an UpstreamCall
+// It admits the call (CallAdmission: its account and its caller's right), runs an UpstreamCall
 // bounded by the caller's deadline, aborts the transfer when the caller cancels,
 // and finishes with `on_answer`'s status, converted once by ToGrpcStatus.
 #ifndef WXGATE_SERVICE_SERVER_UPSTREAM_REACTOR_H_
@@ -15,7 +15,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
-#include "service/server/account_directory.h"
+#include "service/server/call_admission.h"
 #include "service/server/upstream_call.h"
 
 namespace wxgate {
@@ -23,9 +23,9 @@ namespace wxgate {
 using AnswerHandler = absl::AnyInvocable<absl::Status(const nlohmann::json& answer) &&>;
 
 grpc::ServerUnaryReactor* ServeUpstream(grpc::CallbackServerContext* context,
-                                        const UpstreamDeps& deps, const AccountDirectory& accounts,
-                                        bool needs_token, UpstreamCall::Build build,
-                                        AnswerHandler on_answer);
+                                        const UpstreamDeps& deps, const CallAdmission& admission,
+                                        absl::string_view method, bool needs_token,
+                                        UpstreamCall::Build build, AnswerHandler on_answer);
 
 }  // namespace wxgate
 

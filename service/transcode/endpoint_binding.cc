@@ -46,8 +46,18 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
   }
   if (b.http_method == "GET" && b.body != BODY_KIND_NONE) return fail("GET cannot carry a body");
   b.answer = endpoint.answer() == ANSWER_KIND_UNSPECIFIED ? ANSWER_KIND_JSON : endpoint.answer();
-  if (b.answer != ANSWER_KIND_JSON)
+  if (b.answer != ANSWER_KIND_JSON && b.answer != ANSWER_KIND_URL) {
     return fail("answer kind not supported by this gateway version");
+  }
+  if (b.answer == ANSWER_KIND_URL) {
+    const auto* url = method.output_type()->FindFieldByName("url");
+    if (endpoint.url_host().empty() || url == nullptr ||
+        url->type() != google::protobuf::FieldDescriptor::TYPE_STRING) {
+      return fail("ANSWER_KIND_URL needs url_host and a string field `url` in the response");
+    }
+    b.url_host = endpoint.url_host();
+    b.url_fragment = endpoint.url_fragment();
+  }
 
   b.credential_param =
       endpoint.credential_param().empty() ? "access_token" : endpoint.credential_param();
@@ -56,6 +66,13 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
   if (b.credential == CREDENTIAL_APPID_SECRET) {
     if (b.appid_param.empty()) b.appid_param = "appid";
     if (b.secret_param.empty()) b.secret_param = "secret";
+  }
+  for (const std::string& param : endpoint.fixed_params()) {
+    const size_t equals = param.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return fail(absl::StrCat("fixed_params entry \"", param, "\" is not key=value"));
+    }
+    b.fixed_params.emplace_back(param.substr(0, equals), param.substr(equals + 1));
   }
 
   const google::protobuf::Descriptor& input = *method.input_type();

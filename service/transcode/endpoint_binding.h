@@ -12,6 +12,7 @@
 #include <google/protobuf/descriptor.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -29,6 +30,11 @@ struct EndpointBinding {
   std::string credential_param;  // "access_token" unless the annotation says otherwise
   std::string appid_param;       // empty: the appid is not filled in
   std::string secret_param;      // for CREDENTIAL_APPID_SECRET
+  // ANSWER_KIND_URL: where the URL points, and its fragment.
+  std::string url_host;
+  std::string url_fragment;
+  // (key, value) pairs sent unless the request sets the key.
+  std::vector<std::pair<std::string, std::string>> fixed_params;
   std::vector<const google::protobuf::FieldDescriptor*> query_fields;
   std::vector<const google::protobuf::FieldDescriptor*> body_fields;
 

@@ -89,6 +89,7 @@ absl::StatusOr<HttpRequest> BuildHttpRequest(const EndpointBinding& binding, con
   };
   fill(binding.appid_param, credential.appid);
   if (binding.credential == CREDENTIAL_APPID_SECRET) fill(binding.secret_param, credential.secret);
+  for (const auto& [key, value] : binding.fixed_params) fill(key, value);
 
   HttpRequest http;
   http.method = binding.http_method;

@@ -143,6 +143,8 @@ accounts:
     callback:
       token: {{env: {CALLBACK_TOKEN_ENV}}}
       reply_window: 4s
+access:
+  anonymous: {{appids: ["*"], methods: ["*"]}}
 """)
 
 

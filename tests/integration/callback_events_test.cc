@@ -3,14 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "tests/integration/gateway_harness.h"
+#include "tests/testing/pushes.h"
 #include "wxgate/v1/event.grpc.pb.h"
 
 namespace wxgate::testing {
@@ -22,18 +21,7 @@ using wxgate::v1::SubscribeRequest;
 using wxgate::v1::SubscribeResponse;
 
 std::string Sample(const std::string& name) {
-  std::ifstream in(std::filesystem::path(WXGATE_PUSH_SAMPLES_DIR) / (name + ".xml"));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string TextPush(const std::string& content, int64_t msg_id) {
-  return absl::StrCat(
-      "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[oUser]]>"
-      "</FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-      "<Content><![CDATA[",
-      content, "]]></Content><MsgId>", msg_id, "</MsgId></xml>");
+  return ReadTextFile(std::filesystem::path(WXGATE_PUSH_SAMPLES_DIR) / (name + ".xml"));
 }
 
 // A subscriber on its own thread, collecting what the stream delivers.

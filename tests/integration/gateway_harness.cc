@@ -24,6 +24,7 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
   config::LoadedConfig loaded;
   config::v1::Config& config = loaded.config;
   config.mutable_server()->set_grpc_listen("127.0.0.1:0");
+  config.mutable_server()->set_max_message_bytes(1 << 20);
   auto* upstream = config.mutable_upstream();
   upstream->set_base_url(options.base_url_override.empty() ? fake_->base_url()
                                                            : options.base_url_override);
@@ -40,6 +41,12 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
     loaded.secrets[appid] = secret;
   }
   config.set_default_appid(kAppidA);
+  if (options.access.has_value()) {
+    *config.mutable_access() = *options.access;
+  } else {
+    config.mutable_access()->mutable_anonymous()->add_appids("*");
+    config.mutable_access()->mutable_anonymous()->add_methods("*");
+  }
   config.mutable_server()->set_callback_listen("127.0.0.1:0");
   for (auto& account : *config.mutable_accounts()) {
     auto* callback = account.mutable_callback();

@@ -10,6 +10,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,8 @@ struct HarnessOptions {
   config::v1::TokenApi token_api = config::v1::TOKEN_API_STABLE;
   // Account A's reply window.
   absl::Duration reply_window = absl::Seconds(3);
+  // Who may call. Unset: anyone, without a key.
+  std::optional<config::v1::Access> access;
 };
 
 class GatewayHarness {

@@ -1,9 +1,11 @@
 // Typed calls through the gateway: gRPC client → gateway → HTTPS → fake WeChat.
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "tests/integration/gateway_harness.h"
 #include "wechat/mp/v1/basic.grpc.pb.h"
+#include "wechat/mp/v1/oauth.grpc.pb.h"
 #include "wechat/mp/v1/openapi.grpc.pb.h"
 #include "wechat/mp/v1/tag.grpc.pb.h"
 #include "wechat/mp/v1/user.grpc.pb.h"
@@ -86,6 +88,46 @@ TEST_F(TypedCallsTest, GatewayFillsTheAccountsAppid) {
   std::optional<fake::FakeWeChat::Request> sent = h_.fake().LastRequest("/cgi-bin/clear_quota");
   ASSERT_TRUE(sent.has_value());
   EXPECT_EQ(nlohmann::json::parse(sent->body)["appid"], kAppidB);
+}
+
+TEST_F(TypedCallsTest, TheAuthorizeUrlIsBuiltWithoutCallingWeChat) {
+  auto stub = OauthService::NewStub(h_.channel());
+  BuildAuthorizeUrlRequest request;
+  request.set_redirect_uri("https://shop.example.com/oauth/back?from=menu");
+  request.set_scope(OAUTH_SCOPE_SNSAPI_USERINFO);
+  request.set_state("s1");
+  BuildAuthorizeUrlResponse response;
+  ASSERT_TRUE(stub->BuildAuthorizeUrl(ContextFor(kAppidB).get(), request, &response).ok());
+  EXPECT_EQ(
+      response.url(),
+      absl::StrCat("https://open.weixin.qq.com/connect/oauth2/authorize?redirect_uri=https%3A%2F%2F"
+                   "shop.example.com%2Foauth%2Fback%3Ffrom%3Dmenu&scope=snsapi_userinfo&"
+                   "state=s1&appid=",
+                   kAppidB, "&response_type=code#wechat_redirect"));
+  EXPECT_EQ(h_.fake().CallCount("/connect/oauth2/authorize"), 0);
+}
+
+TEST_F(TypedCallsTest, OauthCallsCarryTheAccountsCredentialsOrTheUsersToken) {
+  auto stub = OauthService::NewStub(h_.channel());
+  ExchangeCodeRequest exchange;
+  exchange.set_code("CODE1");
+  ExchangeCodeResponse token;
+  ASSERT_TRUE(stub->ExchangeCode(ContextFor(kAppidA).get(), exchange, &token).ok());
+  auto sent = h_.fake().LastRequest("/sns/oauth2/access_token");
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_EQ(sent->query.at("appid"), kAppidA);
+  EXPECT_EQ(sent->query.at("secret"), kSecretA);
+  EXPECT_EQ(sent->query.at("grant_type"), "authorization_code");
+
+  GetOauthUserInfoRequest info;
+  info.set_access_token(token.access_token());
+  info.set_openid(token.openid());
+  GetOauthUserInfoResponse user;
+  ASSERT_TRUE(stub->GetOauthUserInfo(ContextFor(kAppidA).get(), info, &user).ok());
+  sent = h_.fake().LastRequest("/sns/userinfo");
+  // The user's token, not the account's.
+  EXPECT_EQ(sent->query.at("access_token"), token.access_token());
+  EXPECT_NE(sent->query.at("access_token"), h_.fake().CurrentAccessToken(kAppidA));
 }
 
 TEST_F(TypedCallsTest, AccountsAreChosenByMetadata) {

@@ -17,7 +17,8 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RPC = re.compile(r"^\s*rpc\s+(\w+)\s*\(")
-ENDPOINT = re.compile(r'^\s*(get|post):\s*"([^"]+)"')
+# `get: "/path"` on a line of its own, or right after the option's opening brace.
+ENDPOINT = re.compile(r'(?:^\s*|\{\s*)(get|post):\s*"([^"]+)"')
 
 
 def services(path):
@@ -41,7 +42,7 @@ def services(path):
             current = [m.group(1), "", "", title, url]
             rpcs.append(current)
             comments = []
-        elif service and current and (m := ENDPOINT.match(line)):
+        elif service and current and (m := ENDPOINT.search(line)):
             current[1], current[2] = m.group(1).upper(), m.group(2)
         elif not line.strip().startswith("//"):
             comments = [] if not line.strip() else comments

@@ -6,24 +6,21 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "auth/callback_signature.h"
 #include "service/events/xml_codec.h"
+#include "tests/testing/pushes.h"
 
 namespace wxgate {
 namespace {
 
+using testing::TextPush;
+
 constexpr char kPlain[] = "wx00000000000000aa";
 constexpr char kSafe[] = "wx00000000000000bb";
+constexpr char kCompatible[] = "wx00000000000000cc";
 constexpr char kToken[] = "callback-token";
 constexpr char kKey[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-
-std::string TextPush(const std::string& content, int64_t msg_id) {
-  return absl::StrCat(
-      "<xml><ToUserName><![CDATA[gh_1]]></ToUserName><FromUserName><![CDATA[oUser]]>"
-      "</FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-      "<Content><![CDATA[",
-      content, "]]></Content><MsgId>", msg_id, "</MsgId></xml>");
-}
 
 constexpr char kSubscribePush[] =
     "<xml><ToUserName>gh_1</ToUserName><FromUserName>oUser</FromUserName>"
@@ -38,6 +35,10 @@ class PushHandlerTest : public ::testing::Test {
                         .token = kToken,
                         .mode = config::v1::CALLBACK_MODE_SAFE,
                         .cipher = *MessageCipher::Create(kKey, kSafe)});
+    accounts.push_back({.appid = kCompatible,
+                        .token = kToken,
+                        .mode = config::v1::CALLBACK_MODE_COMPATIBLE,
+                        .cipher = *MessageCipher::Create(kKey, kCompatible)});
     handler_.emplace(std::move(accounts), hub_, dedup_, broker_,
                      [this](absl::Duration delay, std::function<void()> task) {
                        scheduled_.push_back({delay, std::move(task)});
@@ -60,9 +61,10 @@ class PushHandlerTest : public ::testing::Test {
                         CallbackSignature(kToken, "1700000000", "n1"));
   }
 
-  std::string EncryptedBody(const std::string& xml, std::string* query) {
-    const std::string encrypt = MessageCipher::Create(kKey, kSafe)->Encrypt(xml);
-    *query = absl::StrCat(SignedQuery(kSafe), "&encrypt_type=aes&msg_signature=",
+  std::string EncryptedBody(const std::string& xml, std::string* query,
+                            const std::string& appid = kSafe) {
+    const std::string encrypt = MessageCipher::Create(kKey, appid)->Encrypt(xml);
+    *query = absl::StrCat(SignedQuery(appid), "&encrypt_type=aes&msg_signature=",
                           MessageSignature(kToken, "1700000000", "n1", encrypt));
     return absl::StrCat("<xml><ToUserName>gh_1</ToUserName><Encrypt><![CDATA[", encrypt,
                         "]]></Encrypt></xml>");
@@ -155,6 +157,24 @@ TEST_F(PushHandlerTest, AnEncryptedPushIsCheckedDecryptedAndPublished) {
   std::string tampered = body;
   tampered[tampered.find("CDATA[") + 10] ^= 1;
   EXPECT_EQ(Handle("POST", query, tampered)->status, 403);  // its msg_signature no longer matches
+  EXPECT_TRUE(Published().empty());
+}
+
+TEST_F(PushHandlerTest, CompatibleModeTakesClearAndEncryptedPushes) {
+  EXPECT_EQ(Handle("POST", SignedQuery(kCompatible), TextPush("in clear", 20))->body, "success");
+  std::string query;
+  const std::string body = EncryptedBody(TextPush("encrypted", 21), &query, kCompatible);
+  EXPECT_EQ(Handle("POST", query, body)->body, "success");
+  EXPECT_EQ(Published().size(), 2u);
+  EXPECT_EQ(last_event_->text().content(), "encrypted");
+}
+
+TEST_F(PushHandlerTest, APushEncryptedForAnotherAccountIsRefused) {
+  std::string query;
+  // Encrypted for kCompatible's appid, delivered to kSafe's URL with a valid signature.
+  const std::string body = EncryptedBody(TextPush("misrouted", 22), &query, kCompatible);
+  const std::string misrouted = absl::StrReplaceAll(query, {{kCompatible, kSafe}});
+  EXPECT_EQ(Handle("POST", misrouted, body)->status, 403);
   EXPECT_TRUE(Published().empty());
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -153,11 +154,14 @@ TEST(ConfigLoaderTest, EmbeddedDefaultLoads) {
   EXPECT_THAT(loaded->secrets, IsEmpty());
 }
 
-TEST(ConfigLoaderTest, EmbeddedDefaultEqualsEmptyFileWithDefaults) {
+TEST(ConfigLoaderTest, EmbeddedDefaultIsAnEmptyFileWithDefaultsPlusOpenAccess) {
   absl::StatusOr<LoadedConfig> embedded = LoadConfigFromYaml(EmbeddedDefaultYaml(), FakeEnv());
   absl::StatusOr<LoadedConfig> empty = LoadConfigFromYaml("", FakeEnv());
   ASSERT_TRUE(embedded.ok()) << embedded.status();
   ASSERT_TRUE(empty.ok()) << empty.status();
+  // An empty file denies every caller; the embedded default lets anyone in (loopback).
+  EXPECT_FALSE(empty->config.has_access());
+  embedded->config.clear_access();
   EXPECT_EQ(embedded->config.SerializeAsString(), empty->config.SerializeAsString());
 }
 
@@ -314,7 +318,7 @@ TEST(ConfigLoaderErrorTest, UnknownKeyListsKnownKeys) {
 TEST(ConfigLoaderErrorTest, UnknownTopLevelKey) {
   EXPECT_EQ(ErrorOf("acounts: []\n"),
             "acounts: unknown key (known keys: server, upstream, accounts, default_appid, tokens, "
-            "events)");
+            "events, access)");
 }
 
 TEST(ConfigLoaderErrorTest, UnknownKeyInsideAnAccount) {
@@ -336,8 +340,8 @@ TEST(ConfigLoaderErrorTest, WrongShapes) {
               StartsWith("accounts: expected a list, got a mapping"));
   EXPECT_THAT(
       ErrorOf("server: 127.0.0.1:50051\n"),
-      StartsWith("server: expected a mapping (known keys: grpc_listen, callback_listen), got "
-                 "a single value"));
+      StartsWith("server: expected a mapping (known keys: grpc_listen, callback_listen, "
+                 "max_message_bytes, max_concurrent_streams), got a single value"));
   EXPECT_THAT(ErrorOf("server:\n  grpc_listen: [a, b]\n"),
               StartsWith("server.grpc_listen: expected a string, got a list"));
   EXPECT_THAT(ErrorOf("- server\n"), StartsWith("top level: expected a mapping"));
@@ -441,6 +445,15 @@ TEST(ConfigLoaderErrorTest, SecretFileUnreadableNamesThePath) {
   EXPECT_THAT(
       ErrorOf(absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret: {file: '", dir, "'}\n")),
       HasSubstr("is a directory"));
+}
+
+TEST(ConfigLoaderErrorTest, SecretFileThatIsAFifoIsRefusedWithoutWaiting) {
+  // Opening a FIFO for reading blocks until a writer comes; the loader must not.
+  std::string fifo = absl::StrCat(MakeTempDir(), "/secret_fifo");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_THAT(ErrorOf(absl::StrCat("accounts:\n  - appid: ", kAppA, "\n    secret: {file: '", fifo,
+                                   "'}\n")),
+              HasSubstr("is not a regular file"));
 }
 
 TEST(ConfigLoaderErrorTest, SecretFileEmpty) {
@@ -676,6 +689,82 @@ TEST(ConfigLoaderCallbackTest, TheAesKeyNeverAppearsInAnError) {
       FakeEnv({{"T", "t"}, {"K", bad_key}}));
   ASSERT_FALSE(loaded.ok());
   EXPECT_THAT(std::string(loaded.status().message()), Not(HasSubstr(bad_key)));
+}
+
+}  // namespace
+}  // namespace wxgate::config
+
+// --- Access ---------------------------------------------------------------
+
+namespace wxgate::config {
+namespace {
+
+constexpr char kKeyHash[] = "9027AFD51B2CC5C65A1D95EF344E5293B5521ABC3F20DA288ACAACF84B3CA999";
+
+std::string WithAccess(const std::string& access) {
+  return absl::StrCat(OneAccount(), "access:\n", access);
+}
+
+std::string Caller(const std::string& name, const std::string& hash, const std::string& appid,
+                   const std::string& method) {
+  return absl::StrCat("    - name: ", name, "\n      api_key_sha256: [\"", hash,
+                      "\"]\n      policy: {appids: [\"", appid, "\"], methods: [\"", method,
+                      "\"]}\n");
+}
+
+TEST(ConfigLoaderAccessTest, CallersLoadWithTheirHashesLowercased) {
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+      WithAccess(absl::StrCat("  callers:\n", Caller("shop", kKeyHash, kAppA, "wechat.mp.v1.*"))),
+      FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.access().callers(0).api_key_sha256(0), absl::AsciiStrToLower(kKeyHash));
+  EXPECT_FALSE(loaded->config.access().has_anonymous());
+}
+
+TEST(ConfigLoaderAccessTest, TheEmbeddedDefaultIsOpenForDevelopmentOnly) {
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(EmbeddedDefaultYaml(), FakeEnv());
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded->config.access().has_anonymous());
+  EXPECT_EQ(loaded->config.server().grpc_listen(), "127.0.0.1:50051");  // loopback only
+}
+
+TEST(ConfigLoaderAccessTest, RefusesBadAccessRules) {
+  const std::string pasted_key = "my-secret-api-key-pasted-by-mistake";
+  struct Case {
+    std::string access;
+    std::string error_start;
+  };
+  const Case cases[] = {
+      {absl::StrCat("  callers:\n", Caller("", kKeyHash, kAppA, "*")),
+       "access.callers[0].name: missing"},
+      {absl::StrCat("  callers:\n", Caller("a", kKeyHash, kAppA, "*"),
+                    Caller("a", std::string(64, 'b'), kAppA, "*")),
+       "access.callers[1].name: \"a\" is already used by access.callers[0]"},
+      {"  callers:\n    - name: a\n      policy: {appids: [\"*\"], methods: [\"*\"]}\n",
+       "access.callers[0].api_key_sha256: missing"},
+      {absl::StrCat("  callers:\n", Caller("a", pasted_key, kAppA, "*")),
+       "access.callers[0].api_key_sha256[0]: is not 64 hexadecimal digits"},
+      {absl::StrCat("  callers:\n", Caller("a", kKeyHash, kAppA, "*"),
+                    Caller("b", absl::AsciiStrToLower(kKeyHash), kAppA, "*")),
+       "access.callers[1].api_key_sha256[0]: the same key is also access.callers[0]"},
+      {absl::StrCat("  callers:\n", Caller("a", kKeyHash, "wx9999999999999999", "*")),
+       "access.callers[0].policy.appids[0]: \"wx9999999999999999\" is not a configured account"},
+      {absl::StrCat("  callers:\n", Caller("a", kKeyHash, kAppA, "wechat.mp.v1.User*")),
+       "access.callers[0].policy.methods[0]: \"wechat.mp.v1.User*\" is not a method pattern"},
+      {"  anonymous: {appids: [\"*\"], methods: [\"wechat mp\"]}\n",
+       "access.anonymous.methods[0]: \"wechat mp\" is not a method pattern"},
+      {absl::StrCat("  callers:\n", Caller("a", kKeyHash, kAppA, "*"),
+                    "      rate_limit: {per_second: 0}\n"),
+       "access.callers[0].rate_limit.per_second: must be more than 0"},
+      {absl::StrCat("  callers:\n", Caller("a", kKeyHash, kAppA, "*"),
+                    "      rate_limit: {per_second: -5}\n"),
+       "access.callers[0].rate_limit.per_second: must be more than 0"},
+  };
+  for (const Case& c : cases) {
+    const std::string message = ErrorOf(LoadConfigFromYaml(WithAccess(c.access), FakeEnv()));
+    EXPECT_THAT(message, StartsWith(c.error_start)) << c.access;
+    EXPECT_THAT(message, Not(HasSubstr(pasted_key)));
+  }
 }
 
 }  // namespace

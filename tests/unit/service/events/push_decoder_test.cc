@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "service/events/xml_codec.h"
+#include "tests/testing/pushes.h"
 #include "tests/testing/xml_leaves.h"
 
 namespace wxgate {
@@ -15,13 +15,6 @@ namespace {
 
 using testing::XmlLeaves;
 using wechat::mp::v1::Event;
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // The push WeChat would send for `event`: its header, then its payload's fields.
 std::string Reencode(const Event& event) {
@@ -55,7 +48,7 @@ TEST(PushDecoderTest, EverySamplePushDecodesCompletely) {
     const std::string name = entry.path().stem();
     if (name == "unknown_future_event") continue;
     SCOPED_TRACE(name);
-    const std::string xml = ReadFile(entry.path());
+    const std::string xml = testing::ReadTextFile(entry.path());
     absl::StatusOr<DecodedPush> decoded = DecodePush(xml);
     ASSERT_TRUE(decoded.ok()) << decoded.status();
     EXPECT_TRUE(decoded->unplaced.empty()) << decoded->unplaced.front();
@@ -69,8 +62,8 @@ TEST(PushDecoderTest, EverySamplePushDecodesCompletely) {
 }
 
 TEST(PushDecoderTest, AnUnknownPushKeepsItsFieldsAndRawXml) {
-  const std::string xml =
-      ReadFile(std::filesystem::path(WXGATE_PUSH_SAMPLES_DIR) / "unknown_future_event.xml");
+  const std::string xml = testing::ReadTextFile(std::filesystem::path(WXGATE_PUSH_SAMPLES_DIR) /
+                                                "unknown_future_event.xml");
   absl::StatusOr<DecodedPush> decoded = DecodePush(xml);
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   const Event& event = decoded->event;

@@ -3,11 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "service/events/xml_codec.h"
+#include "tests/testing/pushes.h"
 #include "tests/testing/xml_leaves.h"
 #include "wxgate/annotations.pb.h"
 
@@ -18,13 +17,6 @@ using testing::XmlLeaves;
 using wechat::mp::v1::Event;
 using wechat::mp::v1::Reply;
 
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Every sample reply (tests/fake_wechat/replies/<member>.xml, as WeChat documents
 // them) is what EncodeReply writes for the same values.
 TEST(ReplyEncoderTest, WritesEverySampleReplyAsWeChatDocumentsIt) {
@@ -32,7 +24,7 @@ TEST(ReplyEncoderTest, WritesEverySampleReplyAsWeChatDocumentsIt) {
   for (const auto& entry : std::filesystem::directory_iterator(WXGATE_REPLY_SAMPLES_DIR)) {
     const std::string member_name = entry.path().stem();
     SCOPED_TRACE(member_name);
-    const std::string xml = ReadFile(entry.path());
+    const std::string xml = testing::ReadTextFile(entry.path());
     pugi::xml_document document;
     ASSERT_TRUE(ParseUntrustedXml(xml, document).ok());
     const pugi::xml_node root = document.document_element();

@@ -52,7 +52,7 @@ TEST(EndpointBindingTest, AppidSecretDefaultsItsParameterNames) {
 }
 
 TEST(EndpointBindingTest, InvalidAnnotationsAreRejectedNamingTheMethod) {
-  for (const char* name : {"NoPattern", "RelativePath", "Streaming"}) {
+  for (const char* name : {"NoPattern", "RelativePath", "Streaming", "BadFixedParam"}) {
     absl::StatusOr<EndpointBinding> binding = BindEndpoint(Method(name));
     ASSERT_FALSE(binding.ok()) << name;
     EXPECT_NE(

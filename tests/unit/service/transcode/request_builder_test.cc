@@ -77,6 +77,24 @@ TEST(RequestBuilderTest, AppidSecretGoesToBodyForPostAndQueryForGet) {
   EXPECT_EQ(get->url, "https://api.test/test/token?appid=wx0011223344556677&secret=SECRET");
 }
 
+TEST(RequestBuilderTest, FixedParamsGoWithTheOthersUnlessTheRequestSetsThem) {
+  testing::v1::QueryRequest request;
+  EXPECT_EQ(
+      BuildHttpRequest(Bind("FixedParams"), request, "https://a", kCredential, absl::Seconds(1))
+          ->url,
+      "https://a/test/fixed?grant_type=code&text=x");
+  request.set_text("mine");
+  EXPECT_EQ(
+      BuildHttpRequest(Bind("FixedParams"), request, "https://a", kCredential, absl::Seconds(1))
+          ->url,
+      "https://a/test/fixed?text=mine&grant_type=code");
+  testing::v1::Empty empty;
+  absl::StatusOr<HttpRequest> post = BuildHttpRequest(Bind("FixedParamsInBody"), empty, "https://a",
+                                                      kCredential, absl::Seconds(1));
+  ASSERT_TRUE(post.ok());
+  EXPECT_EQ(json::parse(post->body), json({{"mode", "1"}}));
+}
+
 TEST(RequestBuilderTest, NoCredentialAndLegacyParameterName) {
   testing::v1::QueryRequest request;
   request.set_text("t");

@@ -1,0 +1,63 @@
+// CallAdmission: the check every gRPC method of the gateway runs first. It finds the
+// account the call acts for (AccountDirectory) and asks the access rules
+// (CallerAuthorizer) whether the call's caller may call this method for it:
+//
+//   admission.Admit(context, "wechat.mp.v1.UserService/GetUserInfo")
+//     -> the account; or NOT_FOUND / FAILED_PRECONDITION (which account?),
+//        UNAUTHENTICATED (no or unknown API key), PERMISSION_DENIED (not allowed)
+//
+// Errors carry the reasons UNKNOWN_APPID, NO_DEFAULT_ACCOUNT, CALLER_UNAUTHENTICATED,
+// CALLER_NOT_ALLOWED and CALLER_RATE_LIMITED. Thread-safe; does not own the
+// directory.
+#ifndef WXGATE_SERVICE_SERVER_CALL_ADMISSION_H_
+#define WXGATE_SERVICE_SERVER_CALL_ADMISSION_H_
+
+#include <grpcpp/server_context.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "auth/caller_authorizer.h"
+#include "service/server/account_directory.h"
+
+namespace wxgate {
+
+class CallAdmission {
+ public:
+  CallAdmission(const AccountDirectory& accounts,
+                std::shared_ptr<const CallerAuthorizer> authorizer)
+      : accounts_(accounts), authorizer_(std::move(authorizer)) {}
+
+  // Puts new access rules in force for the calls admitted from now on.
+  void ReplaceAuthorizer(std::shared_ptr<const CallerAuthorizer> authorizer);
+
+  // For methods that act for one account (x-wx-appid, or the default).
+  absl::StatusOr<const Account*> Admit(const grpc::ServerContextBase& context,
+                                       absl::string_view method) const;
+  // For methods that act for the given appids (kAllAppids: every account).
+  absl::Status AdmitFor(const grpc::ServerContextBase& context, absl::string_view method,
+                        absl::string_view appid) const;
+  // Only that the caller is known (or calls without a key are allowed at all).
+  absl::Status Identify(const grpc::ServerContextBase& context) const;
+
+  const AccountDirectory& accounts() const { return accounts_; }
+
+ private:
+  std::shared_ptr<const CallerAuthorizer> Authorizer() const;
+
+  const AccountDirectory& accounts_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const CallerAuthorizer> authorizer_ ABSL_GUARDED_BY(mu_);
+};
+
+// "package.Service/Method" of a method descriptor.
+std::string MethodName(const google::protobuf::MethodDescriptor& method);
+
+}  // namespace wxgate
+
+#endif  // WXGATE_SERVICE_SERVER_CALL_ADMISSION_H_
