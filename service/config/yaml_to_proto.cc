@@ -1,10 +1,13 @@
 #include "service/config/yaml_to_proto.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -393,8 +396,48 @@ class YamlMapper {
 
 }  // namespace
 
+namespace {
+
+// Finds the first alias (*name) of a YAML text. Aliases are refused: a few nested
+// ones expand to gigabytes when the document is walked (the "billion laughs").
+class AliasFinder : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (!alias) alias = mark;
+  }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  std::optional<YAML::Mark> alias;
+};
+
+}  // namespace
+
 absl::Status YamlToMessage(std::string_view yaml, google::protobuf::Message* message,
                            const YamlMappingOptions& options) {
+  AliasFinder aliases;
+  try {
+    std::istringstream stream{std::string(yaml)};
+    YAML::Parser parser(stream);
+    while (parser.HandleNextDocument(aliases) && !aliases.alias) {
+    }
+  } catch (const std::exception&) {
+    // A syntax error: LoadAll below reports it with its position.
+  }
+  if (aliases.alias) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "YAML alias (*name) at line ", aliases.alias->line + 1, ", column ",
+        aliases.alias->column + 1, ": aliases are not supported; write the value out"));
+  }
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(std::string(yaml));

@@ -27,8 +27,12 @@ absl::StatusOr<nlohmann::json> ParseAnswerJson(const HttpResponse& answer) {
   }
   if (auto errcode = json.find("errcode");
       errcode != json.end() && errcode->is_number_integer() && errcode->get<int64_t>() != 0) {
-    std::string errmsg = json.value("errmsg", "");
-    return WeChatError(static_cast<int>(errcode->get<int64_t>()), errmsg);
+    // errmsg is read whatever its type: a malformed answer must not throw.
+    auto errmsg = json.find("errmsg");
+    std::string text = errmsg == json.end()  ? ""
+                       : errmsg->is_string() ? errmsg->get<std::string>()
+                                             : errmsg->dump();
+    return WeChatError(static_cast<int>(errcode->get<int64_t>()), text);
   }
   return json;
 }

@@ -35,6 +35,17 @@ TEST(AnswerParserTest, ErrcodeBecomesWeChatError) {
   EXPECT_EQ(ReasonOf(json.status()), "WECHAT_40003");
 }
 
+// Found by answer_fuzzer: a non-string errmsg used to throw out of the parser.
+TEST(AnswerParserTest, AnErrmsgOfAnyTypeIsReadNotThrown) {
+  for (const char* body :
+       {R"({"errcode": 1, "errmsg": 163731754})", R"({"errcode": 1, "errmsg": null})",
+        R"({"errcode": 1, "errmsg": ["a"]})", R"({"errcode": 1})"}) {
+    absl::StatusOr<nlohmann::json> json = ParseAnswerJson(Answer(200, body));
+    EXPECT_FALSE(json.ok()) << body;
+    EXPECT_EQ(ReasonOf(json.status()), "WECHAT_1") << body;
+  }
+}
+
 TEST(AnswerParserTest, HttpStatusOtherThan200) {
   absl::Status unavailable = ParseAnswerJson(Answer(502, "bad gateway", "text/html")).status();
   EXPECT_EQ(unavailable.code(), Code::kUnavailable);
