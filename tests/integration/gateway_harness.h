@@ -10,8 +10,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/time/time.h"

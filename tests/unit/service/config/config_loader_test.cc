@@ -338,10 +338,9 @@ TEST(ConfigLoaderErrorTest, KeyGivenTwice) {
 TEST(ConfigLoaderErrorTest, WrongShapes) {
   EXPECT_THAT(ErrorOf("accounts: {appid: x}\n"),
               StartsWith("accounts: expected a list, got a mapping"));
-  EXPECT_THAT(
-      ErrorOf("server: 127.0.0.1:50051\n"),
-      StartsWith("server: expected a mapping (known keys: grpc_listen, callback_listen, "
-                 "max_message_bytes, max_concurrent_streams), got a single value"));
+  EXPECT_THAT(ErrorOf("server: 127.0.0.1:50051\n"),
+              StartsWith("server: expected a mapping (known keys: grpc_listen, callback_listen, "
+                         "max_message_bytes, max_concurrent_streams), got a single value"));
   EXPECT_THAT(ErrorOf("server:\n  grpc_listen: [a, b]\n"),
               StartsWith("server.grpc_listen: expected a string, got a list"));
   EXPECT_THAT(ErrorOf("- server\n"), StartsWith("top level: expected a mapping"));
