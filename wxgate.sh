@@ -68,6 +68,7 @@ cmd_demo() {
 server: {grpc_listen: "127.0.0.1:$port", callback_listen: "127.0.0.1:$callback_port"}
 upstream:
   base_url: "https://127.0.0.1:$(cat "$work/fake.port")"
+  host_base_urls: {mp.weixin.qq.com: "https://127.0.0.1:$(cat "$work/fake.port")"}
   ca_file: "$root/build/tests/certs/ca.pem"
 accounts:
   - appid: $appid

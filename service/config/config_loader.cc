@@ -184,8 +184,7 @@ absl::StatusOr<CallbackSecrets> LoadCallback(const v1::Callback& callback, const
 
 // Validates upstream.base_url and returns it normalized (lowercase scheme, no
 // trailing slash).
-absl::StatusOr<std::string> NormalizeBaseUrl(absl::string_view url) {
-  constexpr absl::string_view kPath = "upstream.base_url";
+absl::StatusOr<std::string> NormalizeBaseUrl(absl::string_view url, absl::string_view kPath) {
   constexpr absl::string_view kExample = "e.g. \"https://api.weixin.qq.com\"";
   // Checked first, and the URL not echoed: user information may hold a password.
   if (absl::StrContains(url, '@')) {
@@ -225,9 +224,22 @@ absl::StatusOr<std::string> NormalizeBaseUrl(absl::string_view url) {
 
 absl::Status ValidateUpstream(v1::Upstream& upstream) {
   if (!upstream.base_url().empty()) {
-    absl::StatusOr<std::string> base_url = NormalizeBaseUrl(upstream.base_url());
+    absl::StatusOr<std::string> base_url =
+        NormalizeBaseUrl(upstream.base_url(), "upstream.base_url");
     if (!base_url.ok()) return base_url.status();
     upstream.set_base_url(*std::move(base_url));
+  }
+  for (auto& [host, url] : *upstream.mutable_host_base_urls()) {
+    const std::string path = absl::StrCat("upstream.host_base_urls.", host);
+    std::string problem = HostPortProblem(host, /*port_required=*/false);
+    if (host.empty() || absl::StrContains(host, ':') || !problem.empty()) {
+      return Invalid("upstream.host_base_urls", absl::StrCat("\"", host,
+                                                             "\" is not a host name; write e.g. "
+                                                             "\"mp.weixin.qq.com\""));
+    }
+    absl::StatusOr<std::string> base_url = NormalizeBaseUrl(url, path);
+    if (!base_url.ok()) return base_url.status();
+    url = *std::move(base_url);
   }
   if (!upstream.ca_file().empty()) {
     absl::StatusOr<std::string> pem = ReadSmallFile(upstream.ca_file(), kMaxCaFileBytes);
@@ -407,6 +419,8 @@ void ApplyDefaults(v1::Config& config) {
   if (upstream.base_url().empty()) upstream.set_base_url(std::string(kDefaultBaseUrl));
   if (!upstream.has_timeout()) upstream.mutable_timeout()->set_seconds(kDefaultTimeoutSeconds);
   if (upstream.max_connections() == 0) upstream.set_max_connections(kDefaultMaxConnections);
+  if (upstream.max_upload_bytes() == 0) upstream.set_max_upload_bytes(32 << 20);
+  if (upstream.max_answer_bytes() == 0) upstream.set_max_answer_bytes(64 << 20);
   for (v1::Account& account : *config.mutable_accounts()) {
     if (account.token_api() == v1::TOKEN_API_UNSPECIFIED) {
       account.set_token_api(v1::TOKEN_API_STABLE);

@@ -10,53 +10,56 @@
 #include "absl/strings/str_cat.h"
 #include "service/errors/error_info.h"
 #include "service/errors/grpc_status.h"
+#include "service/server/download_reactor.h"
+#include "service/server/message_bytes.h"
+#include "service/server/upload_reactor.h"
 #include "service/server/upstream_reactor.h"
 #include "service/transcode/answer_parser.h"
 #include "service/transcode/request_builder.h"
+#include "service/transcode/upload_request.h"
 
 namespace wxgate {
-namespace {
 
 using google::protobuf::Message;
-
-std::unique_ptr<Message> NewMessage(const google::protobuf::Descriptor* type) {
-  return std::unique_ptr<Message>(
-      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
-}
-
-bool ParseByteBuffer(const grpc::ByteBuffer& buffer, Message* message) {
-  std::vector<grpc::Slice> slices;
-  if (!buffer.Dump(&slices).ok()) return false;
-  std::string bytes;
-  for (const grpc::Slice& slice : slices) {
-    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  }
-  return message->ParseFromString(bytes);
-}
-
-grpc::ByteBuffer ToByteBuffer(const Message& message) {
-  grpc::Slice slice(message.SerializeAsString());
-  return grpc::ByteBuffer(&slice, 1);
-}
-
-}  // namespace
 
 EndpointService::EndpointService(std::vector<EndpointBinding> bindings, const UpstreamDeps& deps,
                                  const CallAdmission& admission)
     : bindings_(std::move(bindings)), deps_(deps), admission_(admission) {
+  using grpc::internal::RpcMethod;
   for (size_t i = 0; i < bindings_.size(); ++i) {
     const EndpointBinding& binding = bindings_[i];
     const auto& method = *binding.method;
     method_paths_.push_back(absl::StrCat("/", method.service()->full_name(), "/", method.name()));
-    AddMethod(new grpc::internal::RpcServiceMethod(method_paths_.back().c_str(),
-                                                   grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
-    MarkMethodRawCallback(
-        static_cast<int>(i),
-        new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
-            [this, &binding](grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
-                             grpc::ByteBuffer* response) {
-              return Handle(binding, context, request, response);
-            }));
+    const int index = static_cast<int>(i);
+    auto add = [&](RpcMethod::RpcType type) {
+      AddMethod(new grpc::internal::RpcServiceMethod(method_paths_.back().c_str(), type, nullptr));
+    };
+    if (binding.chunk_field != nullptr) {
+      add(RpcMethod::SERVER_STREAMING);
+      MarkMethodRawCallback(
+          index,
+          new grpc::internal::CallbackServerStreamingHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+              [this, &binding](grpc::CallbackServerContext* context,
+                               const grpc::ByteBuffer* request) {
+                return ServeDownload(context, deps_, admission_, binding, *request);
+              }));
+    } else if (method.client_streaming()) {
+      add(RpcMethod::CLIENT_STREAMING);
+      MarkMethodRawCallback(
+          index,
+          new grpc::internal::CallbackClientStreamingHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+              [this, &binding](grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
+                return ServeUpload(context, deps_, admission_, binding, response);
+              }));
+    } else {
+      add(RpcMethod::NORMAL_RPC);
+      MarkMethodRawCallback(
+          index, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+                     [this, &binding](grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+                       return Handle(binding, context, request, response);
+                     }));
+    }
   }
 }
 
@@ -92,18 +95,17 @@ grpc::ServerUnaryReactor* EndpointService::Handle(const EndpointBinding& binding
                                                   const grpc::ByteBuffer* request_bytes,
                                                   grpc::ByteBuffer* response_bytes) {
   std::shared_ptr<Message> request = NewMessage(binding.method->input_type());
-  if (!ParseByteBuffer(*request_bytes, request.get())) {
+  absl::Status parsed = ParseRequest(*request_bytes, request.get());
+  if (parsed.ok()) parsed = CheckUploadSize(UploadBytes(binding, *request), deps_.max_upload_bytes);
+  if (!parsed.ok()) {
     auto* reactor = context->DefaultReactor();
-    reactor->Finish(ToGrpcStatus(GatewayError(
-        absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
-        absl::StrCat("the request is not a valid ", binding.method->input_type()->full_name()))));
+    reactor->Finish(ToGrpcStatus(parsed));
     return reactor;
   }
   if (binding.answer == ANSWER_KIND_URL)
     return AnswerWithUrl(binding, context, *request, response_bytes);
-  const std::string& base_url = deps_.base_url;
-  auto build = [&binding, &base_url, request](const CallCredential& credential,
-                                              absl::Duration timeout) {
+  auto build = [&binding, base_url = deps_.BaseUrlFor(binding.host), request](
+                   const CallCredential& credential, absl::Duration timeout) {
     return BuildHttpRequest(binding, *request, base_url, credential, timeout);
   };
   auto on_answer = [&binding, response_bytes](const nlohmann::json& answer) {

@@ -8,8 +8,9 @@
 // It registers like a generated service (so server reflection lists it) but works
 // on raw bytes: each call's request is parsed with the method's input type, turned
 // into an upstream request by its EndpointBinding, and WeChat's answer is read into
-// the method's output type. Does not own `deps` or `accounts`; the gateway keeps
-// them alive longer than the server.
+// the method's output type. Uploads may stream their request (ServeUpload) and
+// downloads stream their answer (ServeDownload). Does not own `deps` or `accounts`; the gateway
+// keeps them alive longer than the server.
 #ifndef WXGATE_SERVICE_SERVER_ENDPOINT_SERVICE_H_
 #define WXGATE_SERVICE_SERVER_ENDPOINT_SERVICE_H_
 

@@ -56,7 +56,8 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
   const auto& upstream = loaded.config.upstream();
   upstream_ = std::make_unique<UpstreamClient>(
       UpstreamOptions{.ca_file = upstream.ca_file(),
-                      .max_connections_per_host = static_cast<int>(upstream.max_connections())});
+                      .max_connections_per_host = static_cast<int>(upstream.max_connections()),
+                      .max_answer_bytes = upstream.max_answer_bytes()});
   const absl::Duration timeout =
       absl::Seconds(upstream.timeout().seconds()) + absl::Nanoseconds(upstream.timeout().nanos());
   token_store_ = std::make_unique<MemoryTokenStore>(loaded.config.tokens().state_file());
@@ -71,7 +72,9 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
   deps_ = {.upstream = upstream_.get(),
            .tokens = tokens_.get(),
            .base_url = upstream.base_url(),
-           .timeout = timeout};
+           .timeout = timeout,
+           .host_base_urls = {upstream.host_base_urls().begin(), upstream.host_base_urls().end()},
+           .max_upload_bytes = upstream.max_upload_bytes()};
   const config::v1::Events& events = loaded.config.events();
   hub_ = std::make_unique<EventHub>(
       EventHub::Options{.retention = {.max_events = events.retention_count(),

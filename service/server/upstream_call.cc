@@ -8,21 +8,29 @@
 
 namespace wxgate {
 
+std::string UpstreamDeps::BaseUrlFor(const std::string& host) const {
+  if (host.empty()) return base_url;
+  auto configured = host_base_urls.find(host);
+  return configured == host_base_urls.end() ? "https://" + host : configured->second;
+}
+
 std::shared_ptr<UpstreamCall> UpstreamCall::Create(const UpstreamDeps& deps, const Account& account,
                                                    bool needs_token, Build build,
-                                                   absl::Time deadline, Done done) {
-  return std::shared_ptr<UpstreamCall>(
-      new UpstreamCall(deps, account, needs_token, std::move(build), deadline, std::move(done)));
+                                                   absl::Time deadline, Done done,
+                                                   AnswerKind answer_kind) {
+  return std::shared_ptr<UpstreamCall>(new UpstreamCall(
+      deps, account, needs_token, std::move(build), deadline, std::move(done), answer_kind));
 }
 
 UpstreamCall::UpstreamCall(const UpstreamDeps& deps, const Account& account, bool needs_token,
-                           Build build, absl::Time deadline, Done done)
+                           Build build, absl::Time deadline, Done done, AnswerKind answer_kind)
     : deps_(deps),
       account_(account),
       needs_token_(needs_token),
       build_(std::move(build)),
       deadline_(deadline),
-      done_(std::move(done)) {}
+      done_(std::move(done)),
+      answer_kind_(answer_kind) {}
 
 void UpstreamCall::Begin() {
   if (!needs_token_) return Send("");
@@ -60,16 +68,16 @@ void UpstreamCall::Send(const std::string& token) {
 
 void UpstreamCall::OnAnswer(const std::string& token, absl::StatusOr<HttpResponse> answer) {
   if (!answer.ok()) return Finish(answer.status());
-  absl::StatusOr<nlohmann::json> json = ParseAnswerJson(*answer);
-  if (!json.ok() && needs_token_ && !retried_ && IsStaleTokenError(json.status())) {
+  absl::StatusOr<CheckedAnswer> checked = CheckAnswer(*std::move(answer), answer_kind_);
+  if (!checked.ok() && needs_token_ && !retried_ && IsStaleTokenError(checked.status())) {
     retried_ = true;
     deps_.tokens->Invalidate(account_, token);
     return Begin();
   }
-  Finish(std::move(json));
+  Finish(std::move(checked));
 }
 
-void UpstreamCall::Finish(absl::StatusOr<nlohmann::json> outcome) {
+void UpstreamCall::Finish(absl::StatusOr<CheckedAnswer> outcome) {
   {
     absl::MutexLock lock(&mu_);
     if (finished_) return;
@@ -82,6 +90,18 @@ void UpstreamCall::Cancel() {
   absl::MutexLock lock(&mu_);
   cancelled_ = true;
   if (transfer_) deps_.upstream->Cancel(*transfer_);
+}
+
+void CallCancellation::Attach(std::shared_ptr<UpstreamCall> call) {
+  absl::MutexLock lock(&mu_);
+  call_ = std::move(call);
+  if (cancelled_) call_->Cancel();
+}
+
+void CallCancellation::Cancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  if (call_) call_->Cancel();
 }
 
 }  // namespace wxgate

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <memory>
 
-#include "absl/synchronization/mutex.h"
 #include "service/errors/grpc_status.h"
 
 namespace wxgate {
@@ -12,33 +11,21 @@ namespace {
 // Owns itself until gRPC says the call is done; forwards the caller's cancel.
 class UpstreamReactor : public grpc::ServerUnaryReactor {
  public:
-  void Attach(std::shared_ptr<UpstreamCall> call) {
-    absl::MutexLock lock(&mu_);
-    call_ = std::move(call);
-    if (cancelled_) call_->Cancel();
-  }
-
-  void OnCancel() override {
-    absl::MutexLock lock(&mu_);
-    cancelled_ = true;
-    if (call_) call_->Cancel();
-  }
-
+  void Attach(std::shared_ptr<UpstreamCall> call) { cancellation_.Attach(std::move(call)); }
+  void OnCancel() override { cancellation_.Cancel(); }
   void OnDone() override { delete this; }
 
  private:
-  absl::Mutex mu_;
-  std::shared_ptr<UpstreamCall> call_ ABSL_GUARDED_BY(mu_);
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  CallCancellation cancellation_;
 };
+
+}  // namespace
 
 absl::Time DeadlineOf(const grpc::CallbackServerContext& context) {
   auto deadline = context.deadline();
   if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
   return absl::FromChrono(deadline);
 }
-
-}  // namespace
 
 grpc::ServerUnaryReactor* ServeUpstream(grpc::CallbackServerContext* context,
                                         const UpstreamDeps& deps, const CallAdmission& admission,
@@ -51,8 +38,8 @@ grpc::ServerUnaryReactor* ServeUpstream(grpc::CallbackServerContext* context,
     return reactor;
   }
   auto done = [reactor,
-               on_answer = std::move(on_answer)](absl::StatusOr<nlohmann::json> outcome) mutable {
-    absl::Status status = outcome.ok() ? std::move(on_answer)(*outcome) : outcome.status();
+               on_answer = std::move(on_answer)](absl::StatusOr<CheckedAnswer> outcome) mutable {
+    absl::Status status = outcome.ok() ? std::move(on_answer)(outcome->json) : outcome.status();
     reactor->Finish(ToGrpcStatus(status));
   };
   auto call = UpstreamCall::Create(deps, **account, needs_token, std::move(build),

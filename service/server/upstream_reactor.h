@@ -20,6 +20,9 @@
 
 namespace wxgate {
 
+// The caller's deadline (InfiniteFuture when it set none).
+absl::Time DeadlineOf(const grpc::CallbackServerContext& context);
+
 using AnswerHandler = absl::AnyInvocable<absl::Status(const nlohmann::json& answer) &&>;
 
 grpc::ServerUnaryReactor* ServeUpstream(grpc::CallbackServerContext* context,

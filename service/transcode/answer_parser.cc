@@ -1,6 +1,10 @@
 #include "service/transcode/answer_parser.h"
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "service/errors/error_info.h"
 #include "service/errors/wechat_errors.h"
 #include "service/transcode/wechat_json.h"
@@ -35,6 +39,39 @@ absl::StatusOr<nlohmann::json> ParseAnswerJson(const HttpResponse& answer) {
     return WeChatError(static_cast<int>(errcode->get<int64_t>()), text);
   }
   return json;
+}
+
+absl::StatusOr<CheckedAnswer> CheckAnswer(HttpResponse answer, AnswerKind kind) {
+  const bool download = kind == ANSWER_KIND_BINARY || kind == ANSWER_KIND_JSON_OR_BINARY;
+  if (download && answer.status == 200) {
+    const bool labelled_json =
+        absl::StrContains(absl::AsciiStrToLower(answer.content_type), "json") ||
+        absl::StartsWithIgnoreCase(answer.content_type, "text/plain");
+    const bool is_object =
+        labelled_json &&
+        nlohmann::json::parse(answer.body, nullptr, /*allow_exceptions=*/false).is_object();
+    if (!is_object) return CheckedAnswer{.file = std::move(answer)};
+  }
+  absl::StatusOr<nlohmann::json> json = ParseAnswerJson(answer);
+  if (!json.ok()) return json.status();
+  if (kind == ANSWER_KIND_BINARY) {
+    return GatewayError(absl::StatusCode::kInternal, "UPSTREAM_NOT_FILE",
+                        absl::StrCat("upstream answered a JSON object without an error where a "
+                                     "file was expected (",
+                                     answer.body.size(), " bytes)"));
+  }
+  return CheckedAnswer{.json = *std::move(json)};
+}
+
+std::string FileNameOf(absl::string_view content_disposition) {
+  for (absl::string_view param : absl::StrSplit(content_disposition, ';')) {
+    param = absl::StripAsciiWhitespace(param);
+    if (!absl::ConsumePrefix(&param, "filename=")) continue;
+    absl::ConsumePrefix(&param, "\"");
+    absl::ConsumeSuffix(&param, "\"");
+    return std::string(param);
+  }
+  return "";
 }
 
 absl::Status ReadAnswer(const nlohmann::json& answer, google::protobuf::Message* response) {

@@ -8,6 +8,14 @@ namespace wxgate {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::MethodDescriptor;
 
+namespace {
+
+bool IsOfType(const FieldDescriptor& field, absl::string_view message_type) {
+  return field.message_type() != nullptr && field.message_type()->full_name() == message_type;
+}
+
+}  // namespace
+
 bool HasEndpoint(const MethodDescriptor& method) {
   return method.options().HasExtension(wxgate::endpoint);
 }
@@ -33,7 +41,6 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
       return fail("names neither get nor post");
   }
   if (!absl::StartsWith(b.path, "/")) return fail("path must start with '/'");
-  if (method.client_streaming() || method.server_streaming()) return fail("needs a unary method");
 
   b.credential = endpoint.credential() == CREDENTIAL_UNSPECIFIED ? CREDENTIAL_ACCESS_TOKEN
                                                                  : endpoint.credential();
@@ -41,13 +48,31 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
   if (b.body == BODY_KIND_UNSPECIFIED) {
     b.body = b.http_method == "GET" ? BODY_KIND_NONE : BODY_KIND_JSON;
   }
-  if (b.body != BODY_KIND_NONE && b.body != BODY_KIND_JSON) {
-    return fail("body kind not supported by this gateway version");
-  }
   if (b.http_method == "GET" && b.body != BODY_KIND_NONE) return fail("GET cannot carry a body");
   b.answer = endpoint.answer() == ANSWER_KIND_UNSPECIFIED ? ANSWER_KIND_JSON : endpoint.answer();
-  if (b.answer != ANSWER_KIND_JSON && b.answer != ANSWER_KIND_URL) {
-    return fail("answer kind not supported by this gateway version");
+  const bool downloads = b.answer == ANSWER_KIND_BINARY || b.answer == ANSWER_KIND_JSON_OR_BINARY;
+  if (method.server_streaming() != downloads) {
+    return fail(
+        "a method is server-streaming exactly when it answers a file (ANSWER_KIND_BINARY "
+        "or ANSWER_KIND_JSON_OR_BINARY)");
+  }
+  if (method.client_streaming() && b.body != BODY_KIND_MULTIPART) {
+    return fail("only an upload (BODY_KIND_MULTIPART) may be client-streaming");
+  }
+  if (downloads) {
+    const google::protobuf::Descriptor& output = *method.output_type();
+    int chunk_fields = 0;
+    for (int i = 0; i < output.field_count(); ++i) {
+      const FieldDescriptor* field = output.field(i);
+      if (IsOfType(*field, kFileChunkType)) {
+        ++chunk_fields;
+        b.chunk_field = field;
+      }
+    }
+    if (chunk_fields != 1 || b.chunk_field->is_repeated()) {
+      return fail(absl::StrCat("a file answer needs exactly one singular ", kFileChunkType,
+                               " field in the response"));
+    }
   }
   if (b.answer == ANSWER_KIND_URL) {
     const auto* url = method.output_type()->FindFieldByName("url");
@@ -57,6 +82,10 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
     }
     b.url_host = endpoint.url_host();
     b.url_fragment = endpoint.url_fragment();
+  }
+  b.host = endpoint.host();
+  if (absl::StrContains(b.host, '/') || absl::StrContains(b.host, ':')) {
+    return fail("host must be a bare host name, such as \"mp.weixin.qq.com\"");
   }
 
   b.credential_param =
@@ -79,13 +108,30 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
   for (int i = 0; i < input.field_count(); ++i) {
     const FieldDescriptor* field = input.field(i);
     Placement placement = field->options().GetExtension(wxgate::placement);
+    if (IsOfType(*field, kUploadFileType)) {
+      if (b.body != BODY_KIND_MULTIPART || field->is_repeated() ||
+          placement != PLACEMENT_UNSPECIFIED) {
+        return fail(absl::StrCat("field ", field->name(),
+                                 ": a file goes only in a multipart body, as a singular field"));
+      }
+      b.file_fields.push_back(field);
+      continue;
+    }
+    // Only a JSON body takes the fields by default; the others need them placed.
     bool in_query = placement == PLACEMENT_QUERY ||
-                    (placement == PLACEMENT_UNSPECIFIED && b.body == BODY_KIND_NONE);
+                    (placement == PLACEMENT_UNSPECIFIED && b.body != BODY_KIND_JSON);
     if (!in_query && b.body == BODY_KIND_NONE) {
       return fail(
           absl::StrCat("field ", field->name(), " is placed in the body of a bodiless call"));
     }
     (in_query ? b.query_fields : b.body_fields).push_back(field);
+  }
+  if (b.body == BODY_KIND_MULTIPART && b.file_fields.empty()) {
+    return fail(absl::StrCat("a multipart body needs a ", kUploadFileType, " field"));
+  }
+  if (b.body == BODY_KIND_TEXT && (b.body_fields.size() != 1 || b.body_fields[0]->is_repeated() ||
+                                   b.body_fields[0]->type() != FieldDescriptor::TYPE_STRING)) {
+    return fail("a text body needs exactly one string field placed in the body");
   }
   return b;
 }

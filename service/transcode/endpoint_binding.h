@@ -5,6 +5,9 @@
 //   → {http_method "GET", path "/cgi-bin/user/info", credential ACCESS_TOKEN,
 //      query_fields [openid, lang], body_fields []}
 //
+// Uploads (BODY_KIND_MULTIPART) may be client-streaming; downloads (ANSWER_KIND_BINARY,
+// JSON_OR_BINARY) are server-streaming; every other endpoint is unary.
+//
 // Immutable after construction; per-call state lives in the call handler.
 #ifndef WXGATE_SERVICE_TRANSCODE_ENDPOINT_BINDING_H_
 #define WXGATE_SERVICE_TRANSCODE_ENDPOINT_BINDING_H_
@@ -36,7 +39,14 @@ struct EndpointBinding {
   // (key, value) pairs sent unless the request sets the key.
   std::vector<std::pair<std::string, std::string>> fixed_params;
   std::vector<const google::protobuf::FieldDescriptor*> query_fields;
+  // JSON keys (BODY_KIND_JSON), form fields (MULTIPART) or the one text field (TEXT).
   std::vector<const google::protobuf::FieldDescriptor*> body_fields;
+  // BODY_KIND_MULTIPART: the request's wxgate.file.v1.UploadFile fields, sent as file parts.
+  std::vector<const google::protobuf::FieldDescriptor*> file_fields;
+  // ANSWER_KIND_BINARY and JSON_OR_BINARY: the response's wxgate.file.v1.FileChunk field.
+  const google::protobuf::FieldDescriptor* chunk_field = nullptr;
+  // The host WeChat serves the endpoint on; empty: the upstream base URL's.
+  std::string host;
 
   // Whether the gateway adds a token of its own to the query.
   bool SendsToken() const {
@@ -49,8 +59,12 @@ struct EndpointBinding {
 // Whether the method carries (wxgate.endpoint).
 bool HasEndpoint(const google::protobuf::MethodDescriptor& method);
 
-// The binding of an annotated unary method, or an error naming the method and what
-// is wrong with its annotation.
+// The gateway's own file messages, matched by name (see proto/wxgate/file/v1/file.proto).
+inline constexpr char kUploadFileType[] = "wxgate.file.v1.UploadFile";
+inline constexpr char kFileChunkType[] = "wxgate.file.v1.FileChunk";
+
+// The binding of an annotated method, or an error naming the method and what is
+// wrong with its annotation.
 absl::StatusOr<EndpointBinding> BindEndpoint(const google::protobuf::MethodDescriptor& method);
 
 }  // namespace wxgate

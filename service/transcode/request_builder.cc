@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "service/transcode/multipart_body.h"
 #include "service/transcode/wechat_json.h"
 
 namespace wxgate {
@@ -36,6 +37,32 @@ class Params {
   std::vector<std::string> query_;
   json body_ = json::object();
 };
+
+// The file parts, then the form fields, of a multipart request.
+std::vector<FormPart> FormParts(const EndpointBinding& binding, const Message& request) {
+  std::vector<FormPart> parts;
+  const auto& r = *request.GetReflection();
+  for (const FieldDescriptor* field : binding.file_fields) {
+    if (!r.HasField(request, field)) continue;
+    const Message& file = r.GetMessage(request, field);
+    const auto& fr = *file.GetReflection();
+    const auto& type = *file.GetDescriptor();
+    FormPart part{.name = WeChatKey(*field),
+                  .filename = fr.GetString(file, type.FindFieldByName("filename")),
+                  .content_type = fr.GetString(file, type.FindFieldByName("content_type")),
+                  .content = fr.GetString(file, type.FindFieldByName("content"))};
+    // WeChat tells a file part by its file name, so it is never left out.
+    if (part.filename.empty()) part.filename = part.name;
+    parts.push_back(std::move(part));
+  }
+  for (const FieldDescriptor* field : binding.body_fields) {
+    if (IsSet(request, *field)) {
+      parts.push_back(
+          {.name = WeChatKey(*field), .content = QueryValue(FieldToWeChatJson(request, *field))});
+    }
+  }
+  return parts;
+}
 
 }  // namespace
 
@@ -99,10 +126,26 @@ absl::StatusOr<HttpRequest> BuildHttpRequest(const EndpointBinding& binding, con
     absl::StrAppend(&http.url, binding.path.find('?') == std::string::npos ? "?" : "&",
                     absl::StrJoin(params.query(), "&"));
   }
-  if (in_body) {
-    http.content_type = "application/json; charset=utf-8";
-    // WeChat reads UTF-8 as is; \uXXXX escapes would be stored literally by some endpoints.
-    http.body = params.body().dump(-1, ' ', false, json::error_handler_t::replace);
+  switch (binding.body) {
+    case BODY_KIND_JSON:
+      http.content_type = "application/json; charset=utf-8";
+      // WeChat reads UTF-8 as is; \uXXXX escapes would be stored literally by some endpoints.
+      http.body = params.body().dump(-1, ' ', false, json::error_handler_t::replace);
+      break;
+    case BODY_KIND_MULTIPART: {
+      absl::StatusOr<MultipartBody> multipart =
+          EncodeMultipart(FormParts(binding, request), NewBoundary());
+      if (!multipart.ok()) return multipart.status();
+      http.content_type = std::move(multipart->content_type);
+      http.body = std::move(multipart->body);
+      break;
+    }
+    case BODY_KIND_TEXT:
+      http.content_type = "text/plain; charset=utf-8";
+      http.body = request.GetReflection()->GetString(request, binding.body_fields.front());
+      break;
+    default:
+      break;
   }
   return http;
 }

@@ -7,6 +7,7 @@
 //
 // A message field in the query travels as its JSON text (WeChat's marketing API
 // takes date_range={"begin_date":…} that way); a repeated scalar repeats the key.
+// So does a message form field of a multipart upload (material's "description").
 #ifndef WXGATE_SERVICE_TRANSCODE_REQUEST_BUILDER_H_
 #define WXGATE_SERVICE_TRANSCODE_REQUEST_BUILDER_H_
 

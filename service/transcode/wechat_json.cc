@@ -70,6 +70,13 @@ std::string MapKeyToString(const Message& entry) {
 
 absl::Status MergeObject(const json& object, Message* message, const std::string& path);
 
+// Whether messages of this type travel as the bare array of their one repeated
+// field ((wxgate.json_array)).
+bool IsJsonArray(const google::protobuf::Descriptor& type) {
+  return type.options().GetExtension(wxgate::json_array) && type.field_count() == 1 &&
+         type.field(0)->is_repeated() && !type.field(0)->is_map();
+}
+
 // Reads JSON into one field: sets singular fields, appends to repeated ones.
 class FieldReader {
  public:
@@ -125,9 +132,14 @@ class FieldReader {
       case FieldDescriptor::CPPTYPE_STRING:
         return ReadString(value);
       case FieldDescriptor::CPPTYPE_MESSAGE: {
-        if (!value.is_object()) return Mismatch("an object", value);
+        const bool is_array = IsJsonArray(*field_.message_type());
+        if (is_array ? !value.is_array() : !value.is_object()) {
+          return Mismatch(is_array ? "an array" : "an object", value);
+        }
         Message* child = field_.is_repeated() ? r_.AddMessage(message_, &field_)
                                               : r_.MutableMessage(message_, &field_);
+        if (is_array)
+          return FieldReader(child, *child->GetDescriptor()->field(0), path_).Read(value);
         return MergeObject(value, child, path_);
       }
     }
@@ -291,6 +303,9 @@ json FieldToWeChatJson(const Message& message, const FieldDescriptor& field) {
 }
 
 json MessageToWeChatJson(const Message& message) {
+  if (IsJsonArray(*message.GetDescriptor())) {
+    return FieldToWeChatJson(message, *message.GetDescriptor()->field(0));
+  }
   json object = json::object();
   std::vector<const FieldDescriptor*> fields;
   message.GetReflection()->ListFields(message, &fields);

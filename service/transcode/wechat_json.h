@@ -5,7 +5,9 @@
 //   - 64-bit integers are JSON numbers (WeChat rejects quoted msg ids);
 //   - enums whose values carry (wxgate.wire_name) are strings, others numbers;
 //   - only fields that are set are written (0, "" and false are omitted unless
-//     the field has explicit presence).
+//     the field has explicit presence);
+//   - a message with (wxgate.json_array) is the bare array of its one repeated
+//     field (WeChat's arrays of arrays).
 // Reading is lenient where WeChat is inconsistent (a number quoted as a string, a
 // string sent as a number, null for absent), ignores keys the message does not
 // model, and reads an enum string it does not know as 0 (unspecified); a value of
@@ -29,7 +31,7 @@ std::string WeChatKey(const google::protobuf::FieldDescriptor& field);
 nlohmann::json FieldToWeChatJson(const google::protobuf::Message& message,
                                  const google::protobuf::FieldDescriptor& field);
 
-// The set fields of a message, as a JSON object.
+// The set fields of a message, as a JSON object (an array for json_array messages).
 nlohmann::json MessageToWeChatJson(const google::protobuf::Message& message);
 
 // Merges a JSON object into a message.

@@ -41,7 +41,7 @@ absl::Status CurlFailure(CURLcode code, absl::string_view detail, absl::string_v
     case CURLE_FILESIZE_EXCEEDED:
       return GatewayError(Code::kResourceExhausted, "UPSTREAM_TOO_LARGE",
                           absl::StrCat("the answer of upstream ", url_host,
-                                       " exceeds the gateway's size limit", why));
+                                       " exceeds upstream.max_answer_bytes", why));
     default:
       return GatewayError(Code::kUnavailable, "UPSTREAM_TRANSPORT",
                           absl::StrCat("transfer from upstream ", url_host, " failed", why));

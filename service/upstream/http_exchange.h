@@ -19,6 +19,7 @@ struct HttpRequest {
 struct HttpResponse {
   long status = 0;  // NOLINT(runtime/int): curl's type
   std::string content_type;
+  std::string content_disposition;  // names a downloaded file
   std::string body;
 };
 

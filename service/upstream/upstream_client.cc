@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "service/errors/error_info.h"
@@ -31,6 +33,7 @@ struct Transfer {
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   std::string answer;
+  std::string content_disposition;
   size_t max_answer_bytes = 0;
   char error[CURL_ERROR_SIZE] = {};
 
@@ -44,6 +47,18 @@ struct Transfer {
 long CurlMilliseconds(absl::Duration timeout) {  // NOLINT(runtime/int): curl's type
   return static_cast<long>(                      // NOLINT(runtime/int)
       std::max<int64_t>(1, absl::ToInt64Milliseconds(absl::Ceil(timeout, absl::Milliseconds(1)))));
+}
+
+// Keeps the one header curl does not report itself.
+size_t ReadHeader(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  absl::string_view line(data, size * count);
+  constexpr absl::string_view kName = "content-disposition:";
+  if (absl::StartsWithIgnoreCase(line, kName)) {
+    transfer->content_disposition =
+        std::string(absl::StripAsciiWhitespace(line.substr(kName.size())));
+  }
+  return size * count;
 }
 
 size_t AppendAnswer(char* data, size_t size, size_t count, void* user) {
@@ -158,6 +173,8 @@ class UpstreamClient::Loop {
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &AppendAnswer);
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &ReadHeader);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, transfer.get());
     curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
     transfer->headers = curl_slist_append(nullptr, "Expect:");
     if (request.method == "POST") {
@@ -165,8 +182,10 @@ class UpstreamClient::Loop {
       curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
                        static_cast<curl_off_t>(request.body.size()));
       curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.data());
-      transfer->headers = curl_slist_append(
-          transfer->headers, absl::StrCat("Content-Type: ", request.content_type).c_str());
+      if (!request.content_type.empty()) {
+        transfer->headers = curl_slist_append(
+            transfer->headers, absl::StrCat("Content-Type: ", request.content_type).c_str());
+      }
     }
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers);
     curl_multi_add_handle(multi_, easy);
@@ -194,6 +213,7 @@ class UpstreamClient::Loop {
     const char* content_type = nullptr;
     curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &content_type);
     if (content_type) response.content_type = content_type;
+    response.content_disposition = std::move(transfer->content_disposition);
     response.body = std::move(transfer->answer);
     Finish(transfer->id, std::move(response));
   }

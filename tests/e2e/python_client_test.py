@@ -78,6 +78,30 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual(info.domain, "api.weixin.qq.com")
         self.assertEqual(info.metadata["errcode"], "47001")
 
+    def test_file_streams_up_in_pieces_and_a_download_comes_back_in_chunks(self):
+        # Every byte value, so that no text codec could pass it unchanged.
+        image = bytes(range(256)) * 1024
+        pieces = [image[i:i + 65536] for i in range(0, len(image), 65536)]
+
+        def requests():
+            for i, piece in enumerate(pieces):
+                request = material_pb2.UploadMediaRequest(media=file_pb2.UploadFile(content=piece))
+                if i == 0:
+                    request.type = material_pb2.MATERIAL_MEDIA_TYPE_IMAGE
+                    request.media.filename = "photo.jpg"
+                yield request
+
+        with wxgate_client.connect(self.target, appid=self.appid) as client:
+            material = client.stub(material_pb2_grpc.MaterialServiceStub)
+            uploaded = material.UploadMedia(requests(), timeout=CALL_TIMEOUT)
+            self.assertTrue(uploaded.media_id)
+            chunks = list(material.GetMedia(
+                material_pb2.GetMediaRequest(media_id=uploaded.media_id), timeout=CALL_TIMEOUT))
+        self.assertEqual(chunks[0].file.content_type, "image/jpeg")
+        data = b"".join(chunk.file.data for chunk in chunks)
+        self.assertEqual(len(data), chunks[0].file.size)
+        self.assertTrue(data)
+
     def run_example(self, appid):
         return subprocess.run(
             [sys.executable, os.path.join(ARGS.client_dir, "example.py"),
@@ -104,7 +128,8 @@ class PythonClientTest(unittest.TestCase):
 
 
 def main():
-    global ARGS, grpc, user_pb2, user_pb2_grpc, wxgate_client
+    global ARGS, grpc, user_pb2, user_pb2_grpc, material_pb2, material_pb2_grpc, file_pb2
+    global wxgate_client
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     stack.add_arguments(parser)
     parser.add_argument("--stubs-dir", required=True, help="the generated Python modules")
@@ -114,7 +139,8 @@ def main():
         sys.exit(f"no generated stubs in {ARGS.stubs_dir}: build the target python_stubs")
     sys.path[:0] = [ARGS.stubs_dir, ARGS.client_dir]
     import grpc
-    from wechat.mp.v1 import user_pb2, user_pb2_grpc
+    from wechat.mp.v1 import user_pb2, user_pb2_grpc, material_pb2, material_pb2_grpc
+    from wxgate.file.v1 import file_pb2
     import wxgate_client
     unittest.main(argv=[sys.argv[0]] + rest)
 

@@ -137,6 +137,7 @@ upstream:
   base_url: "https://127.0.0.1:{fake_port}"
   ca_file: "{os.path.join(cert_dir, 'ca.pem')}"
   timeout: 20s
+  host_base_urls: {{mp.weixin.qq.com: "https://127.0.0.1:{fake_port}"}}
 accounts:
   - appid: {APPID}
     secret: {{env: {SECRET_ENV}}}

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <utility>
 
@@ -20,7 +21,7 @@ const absl::flat_hash_set<absl::string_view>& KnownKeys() {
   static const auto* keys = new absl::flat_hash_set<absl::string_view>{
       "method",         "path",           "credential",   "answer",
       "required",       "required_query", "body",         "missing_errcode",
-      "missing_errmsg", "with_errcode",   "content_type",
+      "missing_errmsg", "with_errcode",   "content_type", "required_parts",
   };
   return *keys;
 }
@@ -80,15 +81,28 @@ absl::StatusOr<Endpoint> ParseEntry(const json& entry) {
   endpoint.required_query = *std::move(required_query);
 
   if (entry.contains("body")) {
+    static const auto* kinds =
+        new std::map<std::string, Endpoint::Body>{{"json", Endpoint::Body::kJson},
+                                                  {"multipart", Endpoint::Body::kMultipart},
+                                                  {"text", Endpoint::Body::kText},
+                                                  {"none", Endpoint::Body::kNone}};
     const std::string* body = string_of("body");
-    if (endpoint.method != "POST" || body == nullptr || (*body != "json" && *body != "any")) {
-      return absl::InvalidArgumentError("'body' is for POST only and must be \"json\" or \"any\"");
-    }
-    endpoint.json_body = *body == "json";
-    if (!endpoint.json_body && !endpoint.required.empty()) {
+    if (endpoint.method != "POST" || body == nullptr || !kinds->contains(*body)) {
       return absl::InvalidArgumentError(
-          "'required' needs a JSON body; with \"body\": \"any\" use 'required_query'");
+          "'body' is for POST only and must be \"json\", \"multipart\", \"text\" or "
+          "\"none\"");
     }
+    endpoint.body = kinds->at(*body);
+    if (endpoint.body != Endpoint::Body::kJson && !endpoint.required.empty()) {
+      return absl::InvalidArgumentError(
+          "'required' needs a JSON body; use 'required_query' or 'required_parts'");
+    }
+  }
+  auto required_parts = NameList(entry, "required_parts");
+  if (!required_parts.ok()) return required_parts.status();
+  endpoint.required_parts = *std::move(required_parts);
+  if (!endpoint.required_parts.empty() && endpoint.body != Endpoint::Body::kMultipart) {
+    return absl::InvalidArgumentError("'required_parts' needs \"body\": \"multipart\"");
   }
   if (entry.contains("missing_errcode")) {
     if (!entry["missing_errcode"].is_number_integer()) {

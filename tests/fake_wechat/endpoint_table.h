@@ -12,7 +12,10 @@
 //   answer           a JSON object, or a string sent as is with content_type (required)
 //   required         names that must be in the query (GET) or at the top of the JSON body (POST)
 //   required_query   names that must be in the query whatever the method (e.g. media "type")
-//   body             POST only: "json" (default; a non-object body is 47001) | "any" (multipart)
+//   body             POST only: "json" (default; a non-object body is 47001)
+//                    | "multipart" (not multipart/form-data, or a required part missing: 41005)
+//                    | "text" (an empty body: 44002) | "none" (the body is not read)
+//   required_parts   "multipart" only: the parts that must be there, not empty
 //   missing_errcode  errcode when a required name is missing (default 47001)
 //   missing_errmsg   its errmsg, followed by " hint: missing <name>" (default "data format error")
 //   with_errcode     add "errcode":0,"errmsg":"ok" to a JSON answer (default false)
@@ -39,7 +42,9 @@ struct Endpoint {
   bool needs_access_token = true;
   std::vector<std::string> required;
   std::vector<std::string> required_query;
-  bool json_body = true;  // POST only
+  enum class Body { kJson, kMultipart, kText, kNone };
+  Body body = Body::kJson;  // POST only
+  std::vector<std::string> required_parts;
   int missing_errcode = 47001;
   std::string missing_errmsg = "data format error";
   bool with_errcode = false;

@@ -51,6 +51,11 @@ HttpReply RenderFailure(const Failure& failure) {
     case FailureKind::kErrcode:
       return ErrcodeReply(failure.errcode,
                           failure.errmsg.empty() ? "fake: injected errcode" : failure.errmsg);
+    case FailureKind::kFile: {
+      HttpReply reply = TextReply(200, failure.body);
+      reply.content_type = failure.content_type;
+      return reply;
+    }
   }
   return TextReply(500, "fake_wechat: unknown failure kind\n");
 }

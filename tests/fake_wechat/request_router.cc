@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "tests/fake_wechat/multipart_form.h"
 #include "tests/fake_wechat/wechat_reply.h"
 
 namespace wxgate::fake {
@@ -145,13 +146,29 @@ HttpReply RequestRouter::TableEndpoint(const Endpoint& endpoint, const HttpReque
     for (const std::string& name : endpoint.required) {
       if (!request.query.contains(name)) return missing(name);
     }
-  } else if (endpoint.json_body) {
+  } else if (endpoint.body == Endpoint::Body::kJson) {
     const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
     if (!body.is_object()) return ErrcodeReply(47001, "data format error");
     for (const std::string& name : endpoint.required) {
       auto field = body.find(name);
       if (field == body.end() || field->is_null()) return missing(name);
     }
+  } else if (endpoint.body == Endpoint::Body::kMultipart) {
+    auto content_type = request.headers.find("content-type");
+    auto parts = ParseMultipartForm(
+        content_type == request.headers.end() ? "" : content_type->second, request.body);
+    if (!parts.ok()) {
+      return ErrcodeReply(41005,
+                          absl::StrCat("media data missing hint: ", parts.status().message()));
+    }
+    for (const std::string& name : endpoint.required_parts) {
+      auto part = parts->find(name);
+      if (part == parts->end() || part->second.content.empty()) {
+        return ErrcodeReply(41005, absl::StrCat("media data missing hint: missing ", name));
+      }
+    }
+  } else if (endpoint.body == Endpoint::Body::kText && request.body.empty()) {
+    return ErrcodeReply(44002, "empty post data");
   }
 
   if (!endpoint.content_type.empty()) {

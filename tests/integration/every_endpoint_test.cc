@@ -14,6 +14,7 @@
 #include "service/transcode/wechat_json.h"
 #include "tests/fake_wechat/endpoint_table.h"
 #include "tests/integration/gateway_harness.h"
+#include "tests/integration/generic_stream_call.h"
 
 namespace wxgate::testing {
 namespace {
@@ -80,6 +81,14 @@ void FillRequired(const std::vector<std::string>& names, Message* request) {
       if (WeChatKey(*descriptor.field(i)) == name) field = descriptor.field(i);
     }
     if (field == nullptr) continue;  // filled by the gateway (appid) or absent: reported below
+    if (field->message_type() != nullptr && field->message_type()->full_name() == kUploadFileType) {
+      Message* file = reflection.MutableMessage(request, field);
+      file->GetReflection()->SetString(file, file->GetDescriptor()->FindFieldByName("filename"),
+                                       "sample.jpg");
+      file->GetReflection()->SetString(file, file->GetDescriptor()->FindFieldByName("content"),
+                                       "sample file bytes");
+      continue;
+    }
     if (field->is_repeated()) {
       if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
         reflection.AddMessage(request, field);
@@ -152,29 +161,62 @@ TEST_P(EveryEndpointTest, AnswersTheSampleCompletely) {
   FillRequired(entry->required, request.get());
   FillRequired(entry->required_query, request.get());
 
-  grpc::GenericStub stub(harness_->channel());
-  std::unique_ptr<grpc::ClientContext> context = ContextFor("");
-  grpc::Slice slice(request->SerializeAsString());
-  grpc::ByteBuffer request_bytes(&slice, 1), response_bytes;
-  grpc::Status status;
-  absl::Notification done;
-  stub.UnaryCall(
-      context.get(),
-      absl::StrCat("/", binding.method->service()->full_name(), "/", binding.method->name()),
-      grpc::StubOptions(), &request_bytes, &response_bytes, [&](grpc::Status s) {
-        status = std::move(s);
-        done.Notify();
-      });
-  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(60)));
-  ASSERT_TRUE(status.ok()) << binding.method->full_name() << ": " << status.error_message();
+  FillRequired(entry->required_parts, request.get());
+  if (binding.body == BODY_KIND_TEXT)
+    FillRequired({WeChatKey(*binding.body_fields[0])}, request.get());
 
-  std::unique_ptr<Message> response(factory.GetPrototype(binding.method->output_type())->New());
-  std::vector<grpc::Slice> slices;
-  ASSERT_TRUE(response_bytes.Dump(&slices).ok());
-  std::string bytes;
-  for (const grpc::Slice& s : slices)
-    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  ASSERT_TRUE(response->ParseFromString(bytes));
+  const std::string method =
+      absl::StrCat("/", binding.method->service()->full_name(), "/", binding.method->name());
+  std::vector<std::string> responses;
+  if (binding.method->client_streaming() || binding.method->server_streaming()) {
+    GenericStreamCall call(harness_->channel(), method, {request->SerializeAsString()});
+    ASSERT_TRUE(call.Wait());
+    ASSERT_TRUE(call.status().ok()) << method << ": " << call.status().error_message();
+    responses = call.responses();
+  } else {
+    grpc::GenericStub stub(harness_->channel());
+    std::unique_ptr<grpc::ClientContext> context = ContextFor("");
+    grpc::Slice slice(request->SerializeAsString());
+    grpc::ByteBuffer request_bytes(&slice, 1), response_bytes;
+    grpc::Status status;
+    absl::Notification done;
+    stub.UnaryCall(context.get(), method, grpc::StubOptions(), &request_bytes, &response_bytes,
+                   [&](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+    ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(60)));
+    ASSERT_TRUE(status.ok()) << method << ": " << status.error_message();
+    std::vector<grpc::Slice> slices;
+    ASSERT_TRUE(response_bytes.Dump(&slices).ok());
+    std::string bytes;
+    for (const grpc::Slice& s : slices)
+      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    responses.push_back(std::move(bytes));
+  }
+  std::vector<std::unique_ptr<Message>> parsed;
+  for (const std::string& bytes : responses) {
+    parsed.emplace_back(factory.GetPrototype(binding.method->output_type())->New());
+    ASSERT_TRUE(parsed.back()->ParseFromString(bytes));
+  }
+
+  if (!entry->content_type.empty()) {  // a file: its pieces must add up to the sample
+    ASSERT_NE(binding.chunk_field, nullptr) << method << " answers a file but has no FileChunk";
+    ASSERT_FALSE(parsed.empty());
+    json first = MessageToWeChatJson(
+        parsed.front()->GetReflection()->GetMessage(*parsed.front(), binding.chunk_field));
+    EXPECT_EQ(first["content_type"], entry->content_type);
+    std::string data;
+    for (const auto& response : parsed) {
+      const Message& chunk = response->GetReflection()->GetMessage(*response, binding.chunk_field);
+      data +=
+          chunk.GetReflection()->GetString(chunk, chunk.GetDescriptor()->FindFieldByName("data"));
+    }
+    EXPECT_EQ(data, entry->answer.get<std::string>());
+    return;
+  }
+  ASSERT_EQ(parsed.size(), 1u) << method << " answered JSON in more than one message";
+  const std::unique_ptr<Message>& response = parsed.front();
 
   json expected = entry->answer;
   expected.erase("errcode");

@@ -33,6 +33,10 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
   upstream->mutable_timeout()->set_nanos(
       static_cast<int32_t>(absl::ToInt64Nanoseconds(options.upstream_timeout) % 1000000000));
   upstream->set_max_connections(256);
+  upstream->set_max_upload_bytes(options.max_upload_bytes);
+  upstream->set_max_answer_bytes(64 << 20);
+  // Endpoints on WeChat's other hosts (showqrcode) reach the fake too.
+  (*upstream->mutable_host_base_urls())["mp.weixin.qq.com"] = upstream->base_url();
   for (const auto& [appid, secret] : {std::pair{kAppidA, kSecretA}, std::pair{kAppidB, kSecretB}}) {
     auto* account = config.add_accounts();
     account->set_appid(appid);

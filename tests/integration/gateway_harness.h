@@ -39,6 +39,7 @@ struct HarnessOptions {
   config::v1::TokenApi token_api = config::v1::TOKEN_API_STABLE;
   // Account A's reply window.
   absl::Duration reply_window = absl::Seconds(3);
+  size_t max_upload_bytes = 8 << 20;
   // Who may call. Unset: anyone, without a key.
   std::optional<config::v1::Access> access;
 };

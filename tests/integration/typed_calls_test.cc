@@ -7,6 +7,7 @@
 #include "wechat/mp/v1/basic.grpc.pb.h"
 #include "wechat/mp/v1/oauth.grpc.pb.h"
 #include "wechat/mp/v1/openapi.grpc.pb.h"
+#include "wechat/mp/v1/subscribe.grpc.pb.h"
 #include "wechat/mp/v1/tag.grpc.pb.h"
 #include "wechat/mp/v1/user.grpc.pb.h"
 
@@ -105,6 +106,22 @@ TEST_F(TypedCallsTest, TheAuthorizeUrlIsBuiltWithoutCallingWeChat) {
                    "state=s1&appid=",
                    kAppidB, "&response_type=code#wechat_redirect"));
   EXPECT_EQ(h_.fake().CallCount("/connect/oauth2/authorize"), 0);
+}
+
+TEST_F(TypedCallsTest, OnceSubscribeUrlIsBuiltWithTheAccountsAppid) {
+  auto stub = wechat::mp::v1::SubscribeService::NewStub(h_.channel());
+  wechat::mp::v1::BuildOnceSubscribeUrlRequest request;
+  request.set_scene(0);
+  request.set_template_id("TEMPLATE_1");
+  request.set_redirect_url("https://shop.example.com/sub?x=1");
+  request.set_reserved("csrf1");
+  wechat::mp::v1::BuildOnceSubscribeUrlResponse response;
+  ASSERT_TRUE(stub->BuildOnceSubscribeUrl(ContextFor(kAppidA).get(), request, &response).ok());
+  EXPECT_EQ(response.url(),
+            absl::StrCat("https://mp.weixin.qq.com/mp/subscribemsg?scene=0&template_id=TEMPLATE_1&"
+                         "redirect_url=https%3A%2F%2Fshop.example.com%2Fsub%3Fx%3D1&reserved=csrf1&"
+                         "appid=",
+                         kAppidA, "&action=get_confirm#wechat_redirect"));
 }
 
 TEST_F(TypedCallsTest, OauthCallsCarryTheAccountsCredentialsOrTheUsersToken) {

@@ -25,7 +25,7 @@ TEST(FakeWeChatEndpointTableTest, ParsesAnEntryWithDefaults) {
   const Endpoint& endpoint = (*parsed)[0];
   EXPECT_EQ(endpoint.method, "POST");
   EXPECT_TRUE(endpoint.needs_access_token);
-  EXPECT_TRUE(endpoint.json_body);
+  EXPECT_EQ(endpoint.body, Endpoint::Body::kJson);
   EXPECT_EQ(endpoint.missing_errcode, 47001);
   EXPECT_FALSE(endpoint.with_errcode);
   EXPECT_EQ(endpoint.answer["a"], 1);
@@ -55,8 +55,15 @@ TEST(FakeWeChatEndpointTableTest, ErrorsNameTheFileTheEntryAndTheProblem) {
               HasSubstr("'answer' must be a JSON object"));
   EXPECT_THAT(
       ParseError(
-          R"([{"method":"POST","path":"/a","credential":"none","answer":{},"body":"any","required":["x"]}])"),
-      HasSubstr("use 'required_query'"));
+          R"([{"method":"POST","path":"/a","credential":"none","answer":{},"body":"multipart","required":["x"]}])"),
+      HasSubstr("use 'required_query' or 'required_parts'"));
+  EXPECT_THAT(
+      ParseError(R"([{"method":"POST","path":"/a","credential":"none","answer":{},"body":"any"}])"),
+      HasSubstr("must be \"json\", \"multipart\", \"text\" or \"none\""));
+  EXPECT_THAT(
+      ParseError(
+          R"([{"method":"POST","path":"/a","credential":"none","answer":{},"required_parts":["m"]}])"),
+      HasSubstr("'required_parts' needs \"body\": \"multipart\""));
 }
 
 TEST(FakeWeChatEndpointTableTest, DuplicatePathsAcrossFilesAreRejected) {

@@ -288,6 +288,16 @@ TEST_F(FakeWeChatTest, TableEndpointChecksMethodAndRequiredNames) {
   EXPECT_EQ(client_.Post(Url("/fake/selftest/upload" + auth + "&type=image"), parts, {multipart})
                 .Json()["media_id"],
             "MEDIA_ID");
+  const std::string no_media =
+      "--b\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--b--\r\n";
+  EXPECT_EQ(client_.Post(Url("/fake/selftest/upload" + auth + "&type=image"), no_media, {multipart})
+                .Json()["errmsg"],
+            "media data missing hint: missing media");
+  EXPECT_EQ(client_
+                .Post(Url("/fake/selftest/upload" + auth + "&type=image"), parts,
+                      {"Content-Type: application/json"})
+                .Json()["errcode"],
+            41005);
 
   const Reply download = client_.Get(Url("/fake/selftest/download" + auth));
   EXPECT_EQ(download.content_type, "image/jpeg");

@@ -175,6 +175,8 @@ TEST(ConfigLoaderTest, DefaultsFillWhatIsMissing) {
   EXPECT_EQ(config.upstream().timeout().seconds(), kDefaultTimeoutSeconds);
   EXPECT_EQ(config.upstream().timeout().nanos(), 0);
   EXPECT_EQ(config.upstream().max_connections(), kDefaultMaxConnections);
+  EXPECT_EQ(config.upstream().max_upload_bytes(), 32u << 20);
+  EXPECT_EQ(config.upstream().max_answer_bytes(), 64u << 20);
   EXPECT_EQ(config.accounts(0).token_api(), v1::TOKEN_API_STABLE);
   // The only account becomes the default.
   EXPECT_EQ(config.default_appid(), kAppA);
@@ -312,7 +314,7 @@ TEST(ConfigLoaderErrorTest, YamlSyntaxErrorReportsLineAndColumn) {
 TEST(ConfigLoaderErrorTest, UnknownKeyListsKnownKeys) {
   EXPECT_EQ(ErrorOf("upstream:\n  timout: 5s\n"),
             "upstream.timout: unknown key (known keys: base_url, ca_file, timeout, "
-            "max_connections)");
+            "max_connections, host_base_urls, max_upload_bytes, max_answer_bytes)");
 }
 
 TEST(ConfigLoaderErrorTest, UnknownTopLevelKey) {
@@ -475,6 +477,22 @@ TEST(ConfigLoaderErrorTest, BaseUrlNotHttp) {
   EXPECT_THAT(ErrorOf("upstream:\n  base_url: api.weixin.qq.com\n"),
               StartsWith("upstream.base_url: \"api.weixin.qq.com\" is not an https:// or http:// "
                          "URL"));
+}
+
+TEST(ConfigLoaderTest, HostBaseUrlsAreNormalizedAndChecked) {
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+      OneAccount(
+          "upstream:\n  host_base_urls:\n    mp.weixin.qq.com: \"HTTPS://127.0.0.1:8443/\"\n"),
+      FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.upstream().host_base_urls().at("mp.weixin.qq.com"),
+            "https://127.0.0.1:8443");
+  EXPECT_EQ(ErrorOf("upstream:\n  host_base_urls:\n    mp.weixin.qq.com: ftp://x\n"),
+            "upstream.host_base_urls.mp.weixin.qq.com: \"ftp://x\" is not an https:// or http:// "
+            "URL; write e.g. \"https://api.weixin.qq.com\"");
+  EXPECT_EQ(ErrorOf("upstream:\n  host_base_urls:\n    \"mp.weixin.qq.com:443\": https://x\n"),
+            "upstream.host_base_urls: \"mp.weixin.qq.com:443\" is not a host name; write e.g. "
+            "\"mp.weixin.qq.com\"");
 }
 
 TEST(ConfigLoaderErrorTest, BaseUrlWithoutHostQueryOrFragment) {

@@ -154,10 +154,14 @@ class EchoBuilder {
 class CallOutcome {
  public:
   static UpstreamCall::Done Into(std::shared_ptr<CallOutcome> outcome) {
-    return [outcome = std::move(outcome)](absl::StatusOr<nlohmann::json> answer) {
+    return [outcome = std::move(outcome)](absl::StatusOr<CheckedAnswer> answer) {
       absl::MutexLock lock(&outcome->mu_);
       ++outcome->calls_;
-      outcome->answer_ = std::move(answer);
+      if (answer.ok()) {
+        outcome->answer_ = std::move(answer->json);
+      } else {
+        outcome->answer_ = answer.status();
+      }
     };
   }
 

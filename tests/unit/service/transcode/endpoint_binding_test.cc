@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "transcode_sample.pb.h"
 
 namespace wxgate {
@@ -60,6 +62,51 @@ TEST(EndpointBindingTest, InvalidAnnotationsAreRejectedNamingTheMethod) {
         std::string::npos)
         << binding.status();
   }
+}
+
+TEST(EndpointBindingTest, InvalidFileAnnotationsSayWhatIsWrong) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"UnaryDownload", "server-streaming exactly when it answers a file"},
+      {"DownloadWithoutChunk", "exactly one singular wxgate.file.v1.FileChunk"},
+      {"DownloadTwoChunks", "exactly one singular wxgate.file.v1.FileChunk"},
+      {"StreamedJson", "only an upload"},
+      {"FileInJson", "a file goes only in a multipart body"},
+      {"MultipartWithoutFile", "needs a wxgate.file.v1.UploadFile field"},
+      {"TextWithoutField", "exactly one string field placed in the body"},
+      {"HostWithScheme", "bare host name"},
+  };
+  for (const auto& [name, why] : cases) {
+    absl::StatusOr<EndpointBinding> binding = BindEndpoint(Method(name));
+    ASSERT_FALSE(binding.ok()) << name;
+    EXPECT_NE(binding.status().message().find(why), std::string::npos) << binding.status();
+  }
+}
+
+TEST(EndpointBindingTest, UploadsSendFilesAsPartsAndOtherFieldsInTheQuery) {
+  for (const char* name : {"Upload", "StreamedUpload"}) {
+    absl::StatusOr<EndpointBinding> binding = BindEndpoint(Method(name));
+    ASSERT_TRUE(binding.ok()) << binding.status();
+    EXPECT_EQ(Names(binding->file_fields), std::vector<std::string>{"media"});
+    EXPECT_EQ(Names(binding->query_fields), std::vector<std::string>{"type"});
+    EXPECT_EQ(Names(binding->body_fields), std::vector<std::string>{"description"});
+    EXPECT_EQ(binding->chunk_field, nullptr);
+  }
+}
+
+TEST(EndpointBindingTest, TextBodyIsItsOneBodyField) {
+  absl::StatusOr<EndpointBinding> binding = BindEndpoint(Method("Translate"));
+  ASSERT_TRUE(binding.ok()) << binding.status();
+  EXPECT_EQ(Names(binding->query_fields), std::vector<std::string>{"lfrom"});
+  EXPECT_EQ(Names(binding->body_fields), std::vector<std::string>{"content"});
+}
+
+TEST(EndpointBindingTest, DownloadsFindTheirChunkFieldAndHost) {
+  absl::StatusOr<EndpointBinding> binding = BindEndpoint(Method("Download"));
+  ASSERT_TRUE(binding.ok()) << binding.status();
+  ASSERT_NE(binding->chunk_field, nullptr);
+  EXPECT_EQ(binding->chunk_field->name(), "file");
+  EXPECT_EQ(binding->host, "mp.weixin.qq.com");
+  EXPECT_EQ(binding->answer, ANSWER_KIND_JSON_OR_BINARY);
 }
 
 TEST(EndpointBindingTest, MessageFieldsMayGoInTheQuery) {

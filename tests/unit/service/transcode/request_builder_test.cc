@@ -125,3 +125,69 @@ TEST(RequestBuilderTest, EscapesEverythingButUnreserved) {
 
 }  // namespace
 }  // namespace wxgate
+
+namespace wxgate {
+namespace {
+
+TEST(RequestBuilderTest, UploadSendsFilesAndFormFieldsAsParts) {
+  testing::v1::UploadRequest request;
+  request.set_type("video");
+  request.mutable_media()->set_filename("clip.mp4");
+  request.mutable_media()->set_content_type("video/mp4");
+  request.mutable_media()->set_content(std::string("\0\x01mp4", 5));
+  request.mutable_description()->set_name("标题");
+  absl::StatusOr<HttpRequest> http =
+      BuildHttpRequest(Bind("Upload"), request, "https://api.test", kCredential, absl::Seconds(2));
+  ASSERT_TRUE(http.ok()) << http.status();
+  EXPECT_EQ(http->url, "https://api.test/test/upload?access_token=TOKEN&type=video");
+  const std::string prefix = "multipart/form-data; boundary=";
+  ASSERT_EQ(http->content_type.rfind(prefix, 0), 0u) << http->content_type;
+  const std::string boundary = http->content_type.substr(prefix.size());
+  EXPECT_EQ(http->body,
+            "--" + boundary +
+                "\r\nContent-Disposition: form-data; name=\"media\"; filename=\"clip.mp4\"\r\n"
+                "Content-Type: video/mp4\r\n\r\n" +
+                std::string("\0\x01mp4", 5) + "\r\n--" + boundary +
+                "\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\n"
+                "{\"name\":\"标题\"}\r\n--" +
+                boundary + "--\r\n");
+}
+
+TEST(RequestBuilderTest, UploadNamesAFileWithoutNameAndNeutralisesQuotes) {
+  testing::v1::UploadRequest request;
+  request.mutable_media()->set_content("x");
+  absl::StatusOr<HttpRequest> unnamed =
+      BuildHttpRequest(Bind("Upload"), request, "https://api.test", kCredential, absl::Seconds(2));
+  ASSERT_TRUE(unnamed.ok());
+  EXPECT_NE(unnamed->body.find("name=\"media\"; filename=\"media\"\r\n"
+                               "Content-Type: application/octet-stream"),
+            std::string::npos)
+      << unnamed->body;
+
+  request.mutable_media()->set_filename("a\"\r\nX-Injected: 1.jpg");
+  absl::StatusOr<HttpRequest> quoted =
+      BuildHttpRequest(Bind("Upload"), request, "https://api.test", kCredential, absl::Seconds(2));
+  ASSERT_TRUE(quoted.ok());
+  EXPECT_NE(quoted->body.find("filename=\"a___X-Injected: 1.jpg\""), std::string::npos)
+      << quoted->body;
+
+  request.mutable_media()->set_content_type("image/jpeg\r\nX-Injected: 1");
+  absl::StatusOr<HttpRequest> refused =
+      BuildHttpRequest(Bind("Upload"), request, "https://api.test", kCredential, absl::Seconds(2));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(RequestBuilderTest, TextBodyIsTheTextAlone) {
+  testing::v1::TextRequest request;
+  request.set_lfrom("zh_CN");
+  request.set_content("你好 & bye");
+  absl::StatusOr<HttpRequest> http = BuildHttpRequest(
+      Bind("Translate"), request, "https://api.test", kCredential, absl::Seconds(2));
+  ASSERT_TRUE(http.ok());
+  EXPECT_EQ(http->url, "https://api.test/test/text?access_token=TOKEN&lfrom=zh_CN");
+  EXPECT_EQ(http->content_type, "text/plain; charset=utf-8");
+  EXPECT_EQ(http->body, "你好 & bye");
+}
+
+}  // namespace
+}  // namespace wxgate

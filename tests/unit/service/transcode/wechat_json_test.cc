@@ -113,5 +113,18 @@ TEST(WeChatJsonTest, WrongShapesNameTheirPath) {
   EXPECT_FALSE(MergeWeChatJson(json::array(), &sample).ok());
 }
 
+TEST(WeChatJsonTest, JsonArrayMessagesAreBareArrays) {
+  const json answer = json::parse(R"({"result":[[{"name":"a"},{"name":"b"}],[{"name":"c"}]]})");
+  testing::v1::Levels levels;
+  ASSERT_TRUE(MergeWeChatJson(answer, &levels).ok());
+  ASSERT_EQ(levels.result_size(), 2);
+  EXPECT_EQ(levels.result(0).items_size(), 2);
+  EXPECT_EQ(levels.result(1).items(0).name(), "c");
+  EXPECT_EQ(MessageToWeChatJson(levels), answer);
+
+  absl::Status wrong = MergeWeChatJson(json::parse(R"({"result":[{"name":"a"}]})"), &levels);
+  EXPECT_EQ(wrong.message(), "result[0]: expected an array, got object");
+}
+
 }  // namespace
 }  // namespace wxgate

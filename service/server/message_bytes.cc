@@ -1,0 +1,40 @@
+#include "service/server/message_bytes.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "service/errors/error_info.h"
+
+namespace wxgate {
+
+using google::protobuf::Message;
+
+std::unique_ptr<Message> NewMessage(const google::protobuf::Descriptor* type) {
+  return std::unique_ptr<Message>(
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
+}
+
+absl::Status ParseRequest(const grpc::ByteBuffer& bytes, Message* message) {
+  std::vector<grpc::Slice> slices;
+  bool parsed = bytes.Dump(&slices).ok();
+  if (parsed) {
+    std::string joined;
+    joined.reserve(bytes.Length());
+    for (const grpc::Slice& slice : slices) {
+      joined.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+    }
+    parsed = message->ParseFromString(joined);
+  }
+  if (parsed) return absl::OkStatus();
+  return GatewayError(
+      absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
+      absl::StrCat("the request is not a valid ", message->GetDescriptor()->full_name()));
+}
+
+grpc::ByteBuffer ToByteBuffer(const Message& message) {
+  grpc::Slice slice(message.SerializeAsString());
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+}  // namespace wxgate

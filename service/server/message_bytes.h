@@ -1,0 +1,24 @@
+// Dynamic messages to and from the raw bytes gRPC hands the generic services.
+#ifndef WXGATE_SERVICE_SERVER_MESSAGE_BYTES_H_
+#define WXGATE_SERVICE_SERVER_MESSAGE_BYTES_H_
+
+#include <google/protobuf/message.h>
+#include <grpcpp/support/byte_buffer.h>
+
+#include <memory>
+
+#include "absl/status/status.h"
+
+namespace wxgate {
+
+// An empty message of a generated type.
+std::unique_ptr<google::protobuf::Message> NewMessage(const google::protobuf::Descriptor* type);
+
+// INVALID_ARGUMENT MALFORMED_REQUEST when `bytes` are not a `message`.
+absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* message);
+
+grpc::ByteBuffer ToByteBuffer(const google::protobuf::Message& message);
+
+}  // namespace wxgate
+
+#endif  // WXGATE_SERVICE_SERVER_MESSAGE_BYTES_H_
