@@ -11,12 +11,22 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "auth/caller_identity.h"
 
 namespace wxgate {
 namespace {
 
 constexpr absl::string_view kNeedsKey =
-    "this call needs an API key: send metadata \"authorization: Bearer <key>\"";
+    "this call needs an API key: send metadata \"authorization: Bearer <key>\" (or connect "
+    "with a client certificate the gateway knows)";
+
+// One message for a known caller outside its policy and for an identity no caller
+// has, so that a refusal never tells which identities exist.
+absl::Status NotAllowed(absl::string_view method, absl::string_view appid) {
+  return absl::PermissionDeniedError(
+      absl::StrCat("this caller may not call ", method,
+                   appid == kAllAppids ? " for every account" : absl::StrCat(" for ", appid)));
+}
 
 std::string Sha256(absl::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -68,9 +78,42 @@ CallerAuthorizer::CallerAuthorizer(const config::v1::Access& access,
     for (const std::string& hex : caller.api_key_sha256()) {
       entry.key_digests.push_back(absl::HexStringToBytes(absl::AsciiStrToLower(hex)));
     }
+    // The loader refuses an identity given to two callers; the first would win.
+    for (const std::string& identity : caller.tls_identities()) {
+      caller_of_identity_.emplace(identity, callers_.size());
+    }
     callers_.push_back(std::move(entry));
   }
   if (access.has_anonymous()) anonymous_ = access.anonymous();
+  identity_header_ = absl::AsciiStrToLower(access.identity_header());
+}
+
+const CallerAuthorizer::Caller* CallerAuthorizer::FindByIdentity(
+    const std::vector<std::string>& identities) const {
+  for (const std::string& identity : identities) {
+    auto it = caller_of_identity_.find(identity);
+    if (it != caller_of_identity_.end()) return &callers_[it->second];
+  }
+  return nullptr;
+}
+
+absl::StatusOr<CallerAuthorizer::Resolved> CallerAuthorizer::Resolve(
+    const CallerCredentials& credentials) const {
+  // A key, even a wrong one, decides: a bad key never falls back to anything else.
+  if (!credentials.authorization.empty()) {
+    absl::StatusOr<const Caller*> caller = CallerOf(credentials.authorization);
+    if (!caller.ok()) return caller.status();
+    return Resolved{.caller = *caller};
+  }
+  if (credentials.has_certificate) {
+    return Resolved{.caller = FindByIdentity(credentials.certificate_identities)};
+  }
+  if (!identity_header_.empty() &&
+      !absl::StripAsciiWhitespace(credentials.identity_header).empty()) {
+    return Resolved{.caller = FindByIdentity(IdentitiesFromHeader(credentials.identity_header))};
+  }
+  if (anonymous_.has_value()) return Resolved{.anonymous = true};
+  return absl::UnauthenticatedError(std::string(kNeedsKey));
 }
 
 const CallerAuthorizer::Caller* CallerAuthorizer::FindByKey(absl::string_view key) const {
@@ -106,32 +149,39 @@ absl::Duration CallerAuthorizer::Throttle(absl::string_view caller) const {
   return absl::ZeroDuration();
 }
 
+absl::StatusOr<std::string> CallerAuthorizer::Identify(const CallerCredentials& credentials) const {
+  absl::StatusOr<Resolved> who = Resolve(credentials);
+  if (!who.ok()) return who.status();
+  if (who->anonymous) return "anonymous";
+  if (who->caller == nullptr) {
+    return absl::PermissionDeniedError("this caller may not call the gateway");
+  }
+  return who->caller->name;
+}
+
 absl::StatusOr<std::string> CallerAuthorizer::Identify(absl::string_view authorization) const {
-  if (authorization.empty()) {
-    if (anonymous_.has_value()) return "anonymous";
+  return Identify(CallerCredentials{.authorization = std::string(authorization)});
+}
+
+absl::StatusOr<std::string> CallerAuthorizer::Check(const CallerCredentials& credentials,
+                                                    absl::string_view method,
+                                                    absl::string_view appid) const {
+  absl::StatusOr<Resolved> who = Resolve(credentials);
+  if (!who.ok()) return who.status();
+  if (who->anonymous) {
+    if (PolicyAllows(*anonymous_, method, appid)) return "anonymous";
     return absl::UnauthenticatedError(std::string(kNeedsKey));
   }
-  absl::StatusOr<const Caller*> caller = CallerOf(authorization);
-  if (!caller.ok()) return caller.status();
-  return (*caller)->name;
+  if (who->caller == nullptr || !PolicyAllows(who->caller->policy, method, appid)) {
+    return NotAllowed(method, appid);
+  }
+  return who->caller->name;
 }
 
 absl::StatusOr<std::string> CallerAuthorizer::Check(absl::string_view authorization,
                                                     absl::string_view method,
                                                     absl::string_view appid) const {
-  if (authorization.empty()) {
-    if (anonymous_.has_value() && PolicyAllows(*anonymous_, method, appid)) return "anonymous";
-    return absl::UnauthenticatedError(std::string(kNeedsKey));
-  }
-  absl::StatusOr<const Caller*> found = CallerOf(authorization);
-  if (!found.ok()) return found.status();
-  const Caller* caller = *found;
-  if (!PolicyAllows(caller->policy, method, appid)) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("caller \"", caller->name, "\" may not call ", method,
-                     appid == kAllAppids ? " for every account" : absl::StrCat(" for ", appid)));
-  }
-  return caller->name;
+  return Check(CallerCredentials{.authorization = std::string(authorization)}, method, appid);
 }
 
 }  // namespace wxgate

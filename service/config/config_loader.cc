@@ -1,5 +1,7 @@
 #include "service/config/config_loader.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <tuple>
 #include <utility>
@@ -13,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "auth/caller_authorizer.h"
 #include "service/config/read_file.h"
+#include "service/config/server_tls.h"
 #include "service/config/yaml_to_proto.h"
 
 namespace wxgate::config {
@@ -104,12 +107,68 @@ absl::Status ValidateListen(absl::string_view path, const std::string& listen,
                                     "\" or \"[::]:", port, "\""));
 }
 
+// The host of a valid "host:port" or "[v6]:port".
+absl::string_view HostOf(absl::string_view listen) {
+  if (absl::StartsWith(listen, "[")) return listen.substr(1, listen.find(']') - 1);
+  return listen.substr(0, listen.rfind(':'));
+}
+
+// 127.0.0.0/8, ::1 and localhost: only this machine can connect.
+bool IsLoopbackHost(absl::string_view host) {
+  if (absl::EqualsIgnoreCase(host, "localhost")) return true;
+  const std::string text(host);
+  in_addr v4;
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6;
+  return inet_pton(AF_INET6, text.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+absl::Status ValidateServerTls(const v1::Server& server) {
+  const v1::ServerTls& tls = server.tls();
+  if (server.plaintext()) {
+    return Invalid("server.plaintext",
+                   "true contradicts server.tls; remove one of them (plaintext only behind a "
+                   "mesh sidecar that terminates mTLS)");
+  }
+  absl::StatusOr<ServerTlsFiles> files = ReadServerTls(tls);
+  if (!files.ok()) return files.status();
+  const bool asks_for_certificates = tls.client_certificates() == v1::CLIENT_CERTIFICATES_REQUEST ||
+                                     tls.client_certificates() == v1::CLIENT_CERTIFICATES_REQUIRE;
+  if (asks_for_certificates && tls.client_ca_file().empty()) {
+    return Invalid("server.tls.client_ca_file",
+                   "missing; client_certificates request and require verify client "
+                   "certificates against it: give the PEM file of the client CA certificates");
+  }
+  if (tls.client_certificates() == v1::CLIENT_CERTIFICATES_NONE && !tls.client_ca_file().empty()) {
+    return Invalid("server.tls.client_certificates",
+                   "none never asks for the client certificates that client_ca_file would "
+                   "verify; choose request or require, or remove client_ca_file");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateServer(const v1::Server& server) {
   if (absl::Status status = ValidateListen("server.grpc_listen", server.grpc_listen(), "50051");
       !status.ok()) {
     return status;
   }
-  return ValidateListen("server.callback_listen", server.callback_listen(), "8080");
+  if (absl::Status status =
+          ValidateListen("server.callback_listen", server.callback_listen(), "8080");
+      !status.ok()) {
+    return status;
+  }
+  if (server.has_tls()) return ValidateServerTls(server);
+  const std::string listen =
+      server.grpc_listen().empty() ? std::string(kDefaultGrpcListen) : server.grpc_listen();
+  if (!server.plaintext() && !IsLoopbackHost(HostOf(listen))) {
+    return Invalid("server.grpc_listen",
+                   absl::StrCat("\"", listen,
+                                "\" is not a loopback address, and the gRPC listener has no TLS: "
+                                "callers' API keys would cross the network in clear. Configure "
+                                "server.tls, or set server.plaintext: true if a mesh sidecar "
+                                "terminates mTLS for the gateway (or for development)"));
+  }
+  return absl::OkStatus();
 }
 
 bool IsPositive(const google::protobuf::Duration& duration) {
@@ -348,6 +407,26 @@ absl::Status ValidateAccess(v1::Config& config) {
   v1::Access& access = *config.mutable_access();
   absl::flat_hash_map<std::string, int> index_of_name;
   absl::flat_hash_map<std::string, std::string> owner_of_key;
+  absl::flat_hash_map<std::string, std::string> owner_of_identity;
+  if (!access.identity_header().empty()) {
+    std::string header = absl::AsciiStrToLower(access.identity_header());
+    const bool token = std::all_of(header.begin(), header.end(), [](char c) {
+      return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+    if (!token || absl::EndsWith(header, "-bin")) {
+      return Invalid("access.identity_header",
+                     absl::StrCat("\"", access.identity_header(),
+                                  "\" is not a header name (letters, digits, '-', '_', '.'; not "
+                                  "binary \"-bin\"); write e.g. \"x-forwarded-client-cert\""));
+    }
+    if (header == "authorization" || header == "x-wx-appid" || absl::StartsWith(header, "grpc-")) {
+      return Invalid("access.identity_header",
+                     absl::StrCat("\"", header,
+                                  "\" already means something else; name the header your mesh "
+                                  "proxy sets, e.g. \"x-forwarded-client-cert\""));
+    }
+    access.set_identity_header(std::move(header));
+  }
   for (int i = 0; i < access.callers_size(); ++i) {
     v1::Caller& caller = *access.mutable_callers(i);
     const std::string path = absl::StrCat("access.callers[", i, "]");
@@ -357,10 +436,27 @@ absl::Status ValidateAccess(v1::Config& config) {
                      absl::StrCat("\"", caller.name(), "\" is already used by access.callers[",
                                   it->second, "]"));
     }
-    if (caller.api_key_sha256().empty()) {
+    if (caller.api_key_sha256().empty() && caller.tls_identities().empty()) {
       return Invalid(path + ".api_key_sha256",
                      "missing; give the SHA-256 of at least one API key (printf %s \"$KEY\" | "
-                     "sha256sum)");
+                     "sha256sum), or the caller's client certificate identities in "
+                     "tls_identities");
+    }
+    for (int k = 0; k < caller.tls_identities_size(); ++k) {
+      const std::string& identity = caller.tls_identities(k);
+      const std::string identity_path = absl::StrCat(path, ".tls_identities[", k, "]");
+      if (identity.empty() || std::any_of(identity.begin(), identity.end(), [](char c) {
+            return absl::ascii_isspace(static_cast<unsigned char>(c)) ||
+                   absl::ascii_iscntrl(static_cast<unsigned char>(c));
+          })) {
+        return Invalid(identity_path,
+                       "is empty or holds whitespace; give a SAN URI "
+                       "(\"spiffe://example.org/ns/shop/sa/shop\"), a SAN DNS name or a CN");
+      }
+      if (auto [it, inserted] = owner_of_identity.emplace(identity, identity_path); !inserted) {
+        return Invalid(identity_path, absl::StrCat("\"", identity, "\" is also ", it->second,
+                                                   "; an identity belongs to one caller"));
+      }
     }
     for (int k = 0; k < caller.api_key_sha256_size(); ++k) {
       std::string& hex = *caller.mutable_api_key_sha256(k);
@@ -415,6 +511,13 @@ void ApplyDefaults(v1::Config& config) {
   if (server.grpc_listen().empty()) server.set_grpc_listen(std::string(kDefaultGrpcListen));
   if (server.max_message_bytes() == 0) server.set_max_message_bytes(4 << 20);
   if (server.max_concurrent_streams() == 0) server.set_max_concurrent_streams(256);
+  if (!server.has_reflection()) server.set_reflection(true);
+  if (server.has_tls() &&
+      server.tls().client_certificates() == v1::CLIENT_CERTIFICATES_UNSPECIFIED) {
+    server.mutable_tls()->set_client_certificates(server.tls().client_ca_file().empty()
+                                                      ? v1::CLIENT_CERTIFICATES_NONE
+                                                      : v1::CLIENT_CERTIFICATES_REQUIRE);
+  }
   v1::Upstream& upstream = *config.mutable_upstream();
   if (upstream.base_url().empty()) upstream.set_base_url(std::string(kDefaultBaseUrl));
   if (!upstream.has_timeout()) upstream.mutable_timeout()->set_seconds(kDefaultTimeoutSeconds);
@@ -441,6 +544,9 @@ void ApplyDefaults(v1::Config& config) {
   if (events.max_body_bytes() == 0) events.set_max_body_bytes(1 << 20);
   if (!events.has_read_timeout()) events.mutable_read_timeout()->set_seconds(10);
   if (events.max_connections() == 0) events.set_max_connections(1024);
+  if (events.max_subscriptions_per_caller() == 0) {
+    events.set_max_subscriptions_per_caller(kDefaultMaxSubscriptionsPerCaller);
+  }
   if (config.default_appid().empty() && config.accounts_size() == 1) {
     config.set_default_appid(config.accounts(0).appid());
   }

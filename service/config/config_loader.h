@@ -33,6 +33,16 @@
 //     encoding_aes_key of 43 base64 characters; its reply_window is more than 0
 //     and at most 4.5s;
 //   - server.callback_listen, if set, is an IP address and port;
+//   - server.tls, if set: cert_file and key_file readable PEM and a matching pair
+//     (server_tls.h), client_ca_file readable PEM when set, needed by
+//     client_certificates request and require, refused with none; not together
+//     with server.plaintext;
+//   - without server.tls, server.grpc_listen is a loopback address (127.0.0.0/8,
+//     [::1], localhost) unless server.plaintext is true;
+//   - access: each caller has api_key_sha256 or tls_identities (or both); an
+//     identity is non-empty, without whitespace, and belongs to one caller;
+//     identity_header is a header name (stored lowercased), not authorization,
+//     x-wx-appid, grpc-* or a binary (-bin) header;
 //   - events durations, if set, are more than 0.
 // Defaults, applied after validation: server.grpc_listen "127.0.0.1:50051",
 // upstream.base_url "https://api.weixin.qq.com", upstream.timeout 5s,
@@ -40,7 +50,8 @@
 // unspecified, default_appid the only account when there is exactly one;
 // callback mode plain and reply_window 3s; events: retention 10000 events for 24h,
 // max_lag 1000, dedup_window 5m, max_body_bytes 1 MiB, read_timeout 10s,
-// max_connections 1024.
+// max_connections 1024, max_subscriptions_per_caller 64; server.reflection true;
+// server.tls.client_certificates none without client_ca_file, require with it.
 //
 // Secrets appear only in LoadedConfig::secrets: never in an error message, and
 // never in LoadedConfig::config (which holds their sources, not their values).
@@ -66,6 +77,7 @@ inline constexpr std::string_view kDefaultGrpcListen = "127.0.0.1:50051";
 inline constexpr std::string_view kDefaultBaseUrl = "https://api.weixin.qq.com";
 inline constexpr int64_t kDefaultTimeoutSeconds = 5;
 inline constexpr uint32_t kDefaultMaxConnections = 256;
+inline constexpr uint32_t kDefaultMaxSubscriptionsPerCaller = 64;
 inline constexpr absl::Duration kDefaultReplyWindow = absl::Seconds(3);
 // WeChat waits 5 s for an answer; the gateway keeps half a second for itself.
 inline constexpr absl::Duration kMaxReplyWindow = absl::Milliseconds(4500);

@@ -1,21 +1,74 @@
 #include "service/server/call_admission.h"
 
 #include <google/protobuf/descriptor.h>
+#include <grpc/grpc_security_constants.h>
+#include <grpcpp/security/auth_context.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "auth/caller_identity.h"
 #include "service/errors/error_info.h"
 #include "service/observe/log.h"
 
 namespace wxgate {
 namespace {
 
-std::string AuthorizationOf(const grpc::ServerContextBase& context) {
+// The last value of a metadata key ("" when absent): the one the nearest proxy set.
+std::string MetadataValue(const grpc::ServerContextBase& context, absl::string_view key) {
+  if (key.empty()) return "";
   const auto& metadata = context.client_metadata();
-  auto it = metadata.find("authorization");
-  return it == metadata.end() ? "" : std::string(it->second.data(), it->second.size());
+  auto [first, last] = metadata.equal_range(grpc::string_ref(key.data(), key.size()));
+  std::string value;
+  for (auto it = first; it != last; ++it) value.assign(it->second.data(), it->second.size());
+  return value;
+}
+
+std::vector<std::string> PropertyValues(const grpc::AuthContext& auth, const char* name) {
+  std::vector<std::string> values;
+  for (const grpc::string_ref& value : auth.FindPropertyValues(name)) {
+    values.emplace_back(value.data(), value.size());
+  }
+  return values;
+}
+
+// Which identities a refused call presented, for the operator's log (never to
+// the caller).
+std::string PresentedIdentities(const CallerCredentials& credentials) {
+  if (!credentials.authorization.empty()) return "api key";
+  if (credentials.has_certificate) {
+    return absl::StrCat("certificate [", absl::StrJoin(credentials.certificate_identities, ", "),
+                        "]");
+  }
+  if (!credentials.identity_header.empty()) {
+    return absl::StrCat("identity header [",
+                        absl::StrJoin(IdentitiesFromHeader(credentials.identity_header), ", "),
+                        "]");
+  }
+  return "none";
 }
 
 }  // namespace
+
+CallerCredentials CredentialsOf(const grpc::ServerContextBase& context,
+                                absl::string_view identity_header) {
+  CallerCredentials credentials;
+  credentials.authorization = MetadataValue(context, "authorization");
+  credentials.identity_header = MetadataValue(context, identity_header);
+  // The handshake verified any certificate a client sent (the listener asks only
+  // with a client CA, and refuses certificates that do not chain to it).
+  const std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth != nullptr && !auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME).empty()) {
+    CertificateNames names;
+    names.uris = PropertyValues(*auth, GRPC_PEER_URI_PROPERTY_NAME);
+    names.dns_names = PropertyValues(*auth, GRPC_PEER_DNS_PROPERTY_NAME);
+    names.has_subject_alt_names = !auth->FindPropertyValues(GRPC_X509_SAN_PROPERTY_NAME).empty();
+    std::vector<std::string> cn = PropertyValues(*auth, GRPC_X509_CN_PROPERTY_NAME);
+    if (!cn.empty()) names.common_name = cn.front();
+    credentials.has_certificate = true;
+    credentials.certificate_identities = CertificateIdentities(names);
+  }
+  return credentials;
+}
 
 void CallAdmission::ReplaceAuthorizer(std::shared_ptr<const CallerAuthorizer> authorizer) {
   absl::MutexLock lock(&mu_);
@@ -27,13 +80,15 @@ std::shared_ptr<const CallerAuthorizer> CallAdmission::Authorizer() const {
   return authorizer_;
 }
 
-absl::Status CallAdmission::AdmitFor(const grpc::ServerContextBase& context,
-                                     absl::string_view method, absl::string_view appid) const {
+absl::StatusOr<std::string> CallAdmission::AdmitCallerFor(const grpc::ServerContextBase& context,
+                                                          absl::string_view method,
+                                                          absl::string_view appid) const {
   const std::shared_ptr<const CallerAuthorizer> authorizer = Authorizer();
-  absl::StatusOr<std::string> caller = authorizer->Check(AuthorizationOf(context), method, appid);
+  const CallerCredentials credentials = CredentialsOf(context, authorizer->identity_header());
+  absl::StatusOr<std::string> caller = authorizer->Check(credentials, method, appid);
   if (caller.ok()) {
     const absl::Duration wait = authorizer->Throttle(*caller);
-    if (wait == absl::ZeroDuration()) return absl::OkStatus();
+    if (wait == absl::ZeroDuration()) return caller;
     return WithRetryDelay(
         GatewayError(absl::StatusCode::kResourceExhausted, "CALLER_RATE_LIMITED",
                      absl::StrCat("caller \"", *caller, "\" is over its rate limit; retry in ",
@@ -42,16 +97,29 @@ absl::Status CallAdmission::AdmitFor(const grpc::ServerContextBase& context,
   }
   const bool unauthenticated = caller.status().code() == absl::StatusCode::kUnauthenticated;
   Log(LogLevel::kWarning, "call_refused",
-      {{"method", method}, {"appid", appid}, {"reason", caller.status().message()}});
+      {{"method", method},
+       {"appid", appid},
+       {"presented", PresentedIdentities(credentials)},
+       {"reason", caller.status().message()}});
   return GatewayError(caller.status().code(),
                       unauthenticated ? "CALLER_UNAUTHENTICATED" : "CALLER_NOT_ALLOWED",
                       caller.status().message());
 }
 
-absl::Status CallAdmission::Identify(const grpc::ServerContextBase& context) const {
-  absl::StatusOr<std::string> caller = Authorizer()->Identify(AuthorizationOf(context));
-  if (caller.ok()) return absl::OkStatus();
-  return GatewayError(caller.status().code(), "CALLER_UNAUTHENTICATED", caller.status().message());
+absl::Status CallAdmission::AdmitFor(const grpc::ServerContextBase& context,
+                                     absl::string_view method, absl::string_view appid) const {
+  return AdmitCallerFor(context, method, appid).status();
+}
+
+absl::StatusOr<std::string> CallAdmission::Identify(const grpc::ServerContextBase& context) const {
+  const std::shared_ptr<const CallerAuthorizer> authorizer = Authorizer();
+  absl::StatusOr<std::string> caller =
+      authorizer->Identify(CredentialsOf(context, authorizer->identity_header()));
+  if (caller.ok()) return caller;
+  const bool unauthenticated = caller.status().code() == absl::StatusCode::kUnauthenticated;
+  return GatewayError(caller.status().code(),
+                      unauthenticated ? "CALLER_UNAUTHENTICATED" : "CALLER_NOT_ALLOWED",
+                      caller.status().message());
 }
 
 absl::StatusOr<const Account*> CallAdmission::Admit(const grpc::ServerContextBase& context,

@@ -4,7 +4,13 @@
 //
 //   admission.Admit(context, "wechat.mp.v1.UserService/GetUserInfo")
 //     -> the account; or NOT_FOUND / FAILED_PRECONDITION (which account?),
-//        UNAUTHENTICATED (no or unknown API key), PERMISSION_DENIED (not allowed)
+//        UNAUTHENTICATED (no or unknown API key), PERMISSION_DENIED (not allowed,
+//        or a client certificate / identity header no caller has)
+//
+// The caller is named by the call's `authorization` metadata, the verified client
+// certificate of its connection (SAN URIs and DNS names from grpc::AuthContext, or
+// the subject CN without a SAN), or the header access.identity_header names; see
+// CallerAuthorizer for the order.
 //
 // Errors carry the reasons UNKNOWN_APPID, NO_DEFAULT_ACCOUNT, CALLER_UNAUTHENTICATED,
 // CALLER_NOT_ALLOWED and CALLER_RATE_LIMITED. Thread-safe; does not own the
@@ -42,8 +48,13 @@ class CallAdmission {
   // For methods that act for the given appids (kAllAppids: every account).
   absl::Status AdmitFor(const grpc::ServerContextBase& context, absl::string_view method,
                         absl::string_view appid) const;
-  // Only that the caller is known (or calls without a key are allowed at all).
-  absl::Status Identify(const grpc::ServerContextBase& context) const;
+  // The same, returning the caller's name ("anonymous" for a call that presents
+  // nothing).
+  absl::StatusOr<std::string> AdmitCallerFor(const grpc::ServerContextBase& context,
+                                             absl::string_view method,
+                                             absl::string_view appid) const;
+  // Only that the caller is known (or anonymous calls are allowed at all): its name.
+  absl::StatusOr<std::string> Identify(const grpc::ServerContextBase& context) const;
 
   const AccountDirectory& accounts() const { return accounts_; }
 
@@ -54,6 +65,11 @@ class CallAdmission {
   mutable absl::Mutex mu_;
   std::shared_ptr<const CallerAuthorizer> authorizer_ ABSL_GUARDED_BY(mu_);
 };
+
+// What the call presents to say who is calling; `identity_header` is the metadata
+// key of a trusted proxy's identity header (empty: none is read).
+CallerCredentials CredentialsOf(const grpc::ServerContextBase& context,
+                                absl::string_view identity_header);
 
 // "package.Service/Method" of a method descriptor.
 std::string MethodName(const google::protobuf::MethodDescriptor& method);

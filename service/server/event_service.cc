@@ -29,8 +29,10 @@ absl::Status WithReason(const absl::Status& status) {
 
 class SubscribeReactor : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
  public:
-  SubscribeReactor(EventHub& hub, const v1::SubscribeRequest& request, const absl::Status& admitted)
-      : include_raw_xml_(request.include_raw_xml()) {
+  // `slot` is null when `admitted` is an error.
+  SubscribeReactor(EventHub& hub, const v1::SubscribeRequest& request, const absl::Status& admitted,
+                   std::unique_ptr<SubscriptionQuota::Slot> slot)
+      : include_raw_xml_(request.include_raw_xml()), slot_(std::move(slot)) {
     if (!admitted.ok()) {
       Finish(ToGrpcStatus(admitted));
       return;
@@ -68,6 +70,8 @@ class SubscribeReactor : public grpc::ServerWriteReactor<v1::SubscribeResponse> 
   }
 
   void OnDone() override {
+    // The slot goes first: once the hub counts one subscriber less, the slot is free.
+    slot_.reset();
     subscription_.reset();  // after this, the hub calls Pump() no more
     delete this;
   }
@@ -94,6 +98,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<v1::SubscribeResponse> 
   }
 
   const bool include_raw_xml_;
+  std::unique_ptr<SubscriptionQuota::Slot> slot_;
   std::unique_ptr<EventHub::Subscription> subscription_;
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -107,14 +112,21 @@ class SubscribeReactor : public grpc::ServerWriteReactor<v1::SubscribeResponse> 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* EventService::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
   constexpr absl::string_view kMethod = "wxgate.v1.EventService/Subscribe";
-  absl::Status admitted = absl::OkStatus();
+  absl::StatusOr<std::string> caller = std::string();  // replaced by the first check
   if (request->filter().appids().empty()) {
-    admitted = admission_.AdmitFor(*context, kMethod, kAllAppids);
+    caller = admission_.AdmitCallerFor(*context, kMethod, kAllAppids);
   }
   for (const std::string& appid : request->filter().appids()) {
-    if (admitted.ok()) admitted = admission_.AdmitFor(*context, kMethod, appid);
+    if (caller.ok()) caller = admission_.AdmitCallerFor(*context, kMethod, appid);
   }
-  return new SubscribeReactor(hub_, *request, admitted);
+  if (!caller.ok()) return new SubscribeReactor(hub_, *request, caller.status(), nullptr);
+  absl::StatusOr<std::unique_ptr<SubscriptionQuota::Slot>> slot = quota_.Acquire(*caller);
+  if (!slot.ok()) {
+    Log(LogLevel::kWarning, "subscribe_refused",
+        {{"caller", *caller}, {"reason", slot.status().message()}});
+    return new SubscribeReactor(hub_, *request, slot.status(), nullptr);
+  }
+  return new SubscribeReactor(hub_, *request, absl::OkStatus(), *std::move(slot));
 }
 
 grpc::ServerUnaryReactor* EventService::Reply(grpc::CallbackServerContext* context,
@@ -124,8 +136,8 @@ grpc::ServerUnaryReactor* EventService::Reply(grpc::CallbackServerContext* conte
   constexpr absl::string_view kMethod = "wxgate.v1.EventService/Reply";
   // A push no longer waiting has no appid to check: the caller need only be known.
   const std::string appid = broker_.AppidOf(request->event_id());
-  absl::Status admitted =
-      appid.empty() ? admission_.Identify(*context) : admission_.AdmitFor(*context, kMethod, appid);
+  absl::Status admitted = appid.empty() ? admission_.Identify(*context).status()
+                                        : admission_.AdmitFor(*context, kMethod, appid);
   if (!admitted.ok()) {
     reactor->Finish(ToGrpcStatus(admitted));
     return reactor;

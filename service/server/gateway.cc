@@ -5,8 +5,11 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
+#include "service/config/server_tls.h"
 #include "service/observe/log.h"
 #include "service/server/endpoint_catalog.h"
 
@@ -50,6 +53,51 @@ std::vector<CallbackAccount> CallbackAccountsOf(const config::LoadedConfig& load
   return accounts;
 }
 
+// Leaves the reflection service out of one server. Reflection's plugin is
+// registered for every server of the process (InitProtoReflectionServerBuilderPlugin);
+// this option removes it from the one builder it is given to.
+class WithoutReflection : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    // The name ProtoServerReflectionPlugin::name() returns.
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+                                    return plugin->name() == "proto_server_reflection";
+                                  }),
+                   plugins->end());
+  }
+};
+
+grpc_ssl_client_certificate_request_type CertificateRequestOf(
+    config::v1::ClientCertificates client_certificates, bool has_client_ca) {
+  switch (client_certificates) {
+    case config::v1::CLIENT_CERTIFICATES_REQUEST:
+      return GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+    case config::v1::CLIENT_CERTIFICATES_REQUIRE:
+      return GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    case config::v1::CLIENT_CERTIFICATES_NONE:
+      return GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+    default:  // unspecified: the loader's default
+      return has_client_ca ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                           : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+  }
+}
+
+// The gRPC listener's credentials: TLS (and client certificates) with server.tls,
+// else plaintext (the loader allowed it).
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
+    const config::v1::Server& server) {
+  if (!server.has_tls()) return grpc::InsecureServerCredentials();
+  absl::StatusOr<config::ServerTlsFiles> files = config::ReadServerTls(server.tls());
+  if (!files.ok()) return files.status();
+  grpc::SslServerCredentialsOptions options(
+      CertificateRequestOf(server.tls().client_certificates(), !files->client_ca.empty()));
+  options.pem_root_certs = files->client_ca;
+  options.pem_key_cert_pairs.push_back({files->private_key, files->cert_chain});
+  return grpc::SslServerCredentials(options);
+}
+
 }  // namespace
 
 Gateway::Gateway(const config::LoadedConfig& loaded) {
@@ -84,7 +132,10 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
                         .first_cursor = static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()))});
   dedup_ = std::make_unique<PushDedup>(ToDuration(events.dedup_window()));
   broker_ = std::make_unique<ReplyBroker>();
-  event_service_ = std::make_unique<EventService>(*hub_, *broker_, *admission_);
+  subscriptions_ = std::make_unique<SubscriptionQuota>(
+      events.max_subscriptions_per_caller() > 0 ? events.max_subscriptions_per_caller()
+                                                : config::kDefaultMaxSubscriptionsPerCaller);
+  event_service_ = std::make_unique<EventService>(*hub_, *broker_, *admission_, *subscriptions_);
 }
 
 absl::Status Gateway::StartCallbacks(const config::LoadedConfig& loaded) {
@@ -139,8 +190,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  if (server.has_reflection() && !server.reflection()) {
+    builder.SetOption(std::make_unique<WithoutReflection>());
+  }
   const std::string& listen = loaded.config.server().grpc_listen();
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &gateway->port_);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ListenerCredentials(server);
+  if (!credentials.ok()) return credentials.status();
+  builder.AddListeningPort(listen, *credentials, &gateway->port_);
   for (ServiceEndpoints& entry : *endpoints) {
     gateway->endpoint_services_.push_back(std::make_unique<EndpointService>(
         std::move(entry.bindings), gateway->deps_, *gateway->admission_));

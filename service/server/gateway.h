@@ -6,8 +6,9 @@
 //
 // It wires the upstream client, the token provider, the accounts, one
 // EndpointService per annotated proto service, RawService, TokenService, health and
-// reflection; and the event pipeline: the callback listener (when
-// server.callback_listen is set) -> PushHandler -> EventHub -> EventService.
+// reflection (unless server.reflection is false), on a plaintext or TLS listener
+// (server.tls, with client certificates when configured); and the event pipeline: the callback
+// listener (when server.callback_listen is set) -> PushHandler -> EventHub -> EventService.
 #ifndef WXGATE_SERVICE_SERVER_GATEWAY_H_
 #define WXGATE_SERVICE_SERVER_GATEWAY_H_
 
@@ -30,6 +31,7 @@
 #include "service/server/endpoint_service.h"
 #include "service/server/event_service.h"
 #include "service/server/raw_service.h"
+#include "service/server/subscription_quota.h"
 #include "service/server/token_service.h"
 #include "service/server/upstream_call.h"
 #include "service/token/memory_token_store.h"
@@ -48,6 +50,8 @@ class Gateway {
   // The callback listener's port; 0 without server.callback_listen.
   int callback_port() const { return callback_server_ ? callback_server_->port() : 0; }
   EventHub& events() { return *hub_; }
+  // Live Subscribe streams per caller.
+  const SubscriptionQuota& subscriptions() const { return *subscriptions_; }
   TokenManager& tokens() { return *tokens_; }
   const AccountDirectory& accounts() const { return *accounts_; }
   const UpstreamClient& upstream() const { return *upstream_; }
@@ -76,6 +80,7 @@ class Gateway {
   std::unique_ptr<EventHub> hub_;
   std::unique_ptr<PushDedup> dedup_;
   std::unique_ptr<ReplyBroker> broker_;
+  std::unique_ptr<SubscriptionQuota> subscriptions_;
   std::unique_ptr<EventService> event_service_;
   std::unique_ptr<DelayedTasks> reply_deadlines_;
   std::unique_ptr<PushHandler> push_handler_;

@@ -93,8 +93,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "wxgate: %s\n", std::string(gateway.status().message()).c_str());
     return 1;
   }
-  std::printf("wxgate serving gRPC on %s (port %d), %d account(s), upstream %s\n",
-              loaded->config.server().grpc_listen().c_str(), (*gateway)->port(),
+  const wxgate::config::v1::Server& server = loaded->config.server();
+  const char* security =
+      !server.has_tls() ? "plaintext"
+      : server.tls().client_certificates() == wxgate::config::v1::CLIENT_CERTIFICATES_REQUIRE
+          ? "TLS, client certificates required"
+      : server.tls().client_certificates() == wxgate::config::v1::CLIENT_CERTIFICATES_REQUEST
+          ? "TLS, client certificates verified if sent"
+          : "TLS";
+  std::printf("wxgate serving gRPC on %s (port %d), %s, %d account(s), upstream %s\n",
+              server.grpc_listen().c_str(), (*gateway)->port(), security,
               loaded->config.accounts_size(), loaded->config.upstream().base_url().c_str());
   std::fflush(stdout);
   std::thread stopper([&] {

@@ -31,7 +31,7 @@ class PythonClientTest(unittest.TestCase):
     def setUpClass(cls):
         cls._resources = contextlib.ExitStack()
         try:
-            cls.target, cls.appid, _ = cls._resources.enter_context(stack.running(ARGS))
+            cls.target, cls.appid, *_ = cls._resources.enter_context(stack.running(ARGS))
         except BaseException:
             cls._resources.close()
             raise

@@ -76,7 +76,7 @@ class PythonEventsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls._stack = stack.running(ARGS)
-        cls.target, cls.appid, cls.callback_url = cls._stack.__enter__()
+        cls.target, cls.appid, cls.callback_url, *_ = cls._stack.__enter__()
         cls.channel = grpc.insecure_channel(cls.target)
 
     @classmethod

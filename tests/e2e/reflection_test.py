@@ -65,7 +65,7 @@ class ReflectionTest(unittest.TestCase):
         cls._resources = contextlib.ExitStack()
         try:
             cls.cache = cls._resources.enter_context(tempfile.TemporaryDirectory())
-            cls.target, cls.appid, _ = cls._resources.enter_context(stack.running(ARGS))
+            cls.target, cls.appid, *_ = cls._resources.enter_context(stack.running(ARGS))
         except BaseException:
             cls._resources.close()
             raise

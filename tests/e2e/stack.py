@@ -36,6 +36,9 @@ SECRET = "e2e-secret-0123456789abcdef0123456"
 SECRET_ENV = "WXGATE_E2E_SECRET"
 CALLBACK_TOKEN = "e2e-callback-token"
 CALLBACK_TOKEN_ENV = "WXGATE_E2E_CALLBACK_TOKEN"
+AES_KEY = "e2eAesKey0123456789abcdefghijklmnopqrstuvwx"  # 43 characters
+AES_KEY_ENV = "WXGATE_E2E_AES_KEY"
+ANYONE = 'anonymous: {appids: ["*"], methods: ["*"]}'
 
 STARTUP_TIMEOUT = 90.0  # seconds; the machine may be loaded
 STOP_TIMEOUT = 30.0
@@ -47,7 +50,10 @@ _SERVING = re.compile(r"wxgate serving gRPC on (\S+) \(port (\d+)\)")
 class Stack(NamedTuple):
     target: str  # "127.0.0.1:PORT" of the gateway
     appid: str   # the gateway's only (and default) account
-    callback_url: str  # where WeChat pushes the account's messages (plain mode)
+    callback_url: str  # where WeChat pushes the account's messages
+    gateway: subprocess.Popen  # the wxgate process
+    config: str  # its configuration file
+    log: str     # everything it wrote to stdout and stderr
 
 
 def add_arguments(parser):
@@ -127,7 +133,8 @@ def _health_serving(target, timeout):
     return answer == b"\x08\x01"
 
 
-def _write_config(path, grpc_port, callback_port, fake_port, cert_dir):
+def _write_config(path, grpc_port, callback_port, fake_port, cert_dir, callback_mode, access):
+    aes_key = f"\n      encoding_aes_key: {{env: {AES_KEY_ENV}}}" if callback_mode != "plain" else ""
     with open(path, "w", encoding="utf-8") as f:
         f.write(f"""\
 server:
@@ -144,14 +151,19 @@ accounts:
     callback:
       token: {{env: {CALLBACK_TOKEN_ENV}}}
       reply_window: 4s
+      mode: {callback_mode}{aes_key}
 access:
-  anonymous: {{appids: ["*"], methods: ["*"]}}
+  {access}
 """)
 
 
 @contextlib.contextmanager
-def running(args):
-    """Runs fake_wechat and wxgate for the duration of the block; yields a Stack."""
+def running(args, callback_mode="plain", access=ANYONE):
+    """Runs fake_wechat and wxgate for the duration of the block; yields a Stack.
+
+    callback_mode: the account's (plain, compatible or safe, with AES_KEY);
+    access: the YAML of the access section's body (default: anyone may call).
+    """
     workdir = tempfile.mkdtemp(prefix="wxgate-e2e-")
     fake_log = os.path.join(workdir, "fake_wechat.log")
     gateway_log = os.path.join(workdir, "wxgate.log")
@@ -171,8 +183,10 @@ def running(args):
 
         grpc_port, callback_port = free_port(), free_port()
         config = os.path.join(workdir, "wxgate.yaml")
-        _write_config(config, grpc_port, callback_port, fake_port, args.cert_dir)
-        env = dict(os.environ, **{SECRET_ENV: SECRET, CALLBACK_TOKEN_ENV: CALLBACK_TOKEN})
+        _write_config(config, grpc_port, callback_port, fake_port, args.cert_dir, callback_mode,
+                      access)
+        env = dict(os.environ, **{SECRET_ENV: SECRET, CALLBACK_TOKEN_ENV: CALLBACK_TOKEN,
+                                  AES_KEY_ENV: AES_KEY})
         gateway = _start([args.wxgate, "--config", config], gateway_log, env=env)
         processes.append(gateway)
         banner = wait_until(lambda: _SERVING.search(_read(gateway_log)), STARTUP_TIMEOUT,
@@ -183,8 +197,8 @@ def running(args):
         if not _health_serving(target, STARTUP_TIMEOUT):
             raise RuntimeError("wxgate's health check does not answer SERVING")
 
-        yield Stack(target, APPID,
-                    f"http://127.0.0.1:{callback_port}/wechat/callback/{APPID}")
+        yield Stack(target, APPID, f"http://127.0.0.1:{callback_port}/wechat/callback/{APPID}",
+                    gateway, config, gateway_log)
         failed = False
     finally:
         codes = [_stop(p) for p in reversed(processes)]  # the gateway first

@@ -34,6 +34,12 @@ expect_refusal missing_secret 'accounts[0].secret' 'accounts: [{appid: wx1111111
 expect_refusal malformed_appid 'accounts[0].appid' 'accounts: [{appid: wx123, secret: {env: WXGATE_TEST_SECRET}}]'
 expect_refusal bad_url 'upstream.base_url' "upstream: {base_url: 'ftp://api.weixin.qq.com'}
 $account"
+expect_refusal plaintext_off_loopback 'server.grpc_listen: "0.0.0.0:50051" is not a loopback address' \
+  "server: {grpc_listen: '0.0.0.0:50051'}
+$account"
+expect_refusal tls_cert_unreadable 'server.tls.cert_file: cannot read' \
+  "server: {grpc_listen: '0.0.0.0:50051', tls: {cert_file: $dir/none.pem, key_file: $dir/none.key}}
+$account"
 
 # A port in use: hold one with a listening socket for the duration of the check.
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -48,4 +54,4 @@ $account"
 kill "$holder"
 
 if [ "$failures" -ne 0 ]; then echo "$failures failed"; exit 1; fi
-echo "5 passed, 0 failed"
+echo "7 passed, 0 failed"

@@ -1,5 +1,6 @@
 #include "tests/integration/gateway_harness.h"
 
+#include <atomic>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -45,6 +46,8 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
     loaded.secrets[appid] = secret;
   }
   config.set_default_appid(kAppidA);
+  if (options.tls.has_value()) *config.mutable_server()->mutable_tls() = *options.tls;
+  if (options.reflection.has_value()) config.mutable_server()->set_reflection(*options.reflection);
   if (options.access.has_value()) {
     *config.mutable_access() = *options.access;
   } else {
@@ -71,6 +74,7 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
   events->set_max_body_bytes(1 << 20);
   events->mutable_read_timeout()->set_seconds(10);
   events->set_max_connections(1024);
+  events->set_max_subscriptions_per_caller(options.max_subscriptions_per_caller);
 
   absl::StatusOr<std::unique_ptr<Gateway>> gateway = Gateway::Start(loaded);
   EXPECT_TRUE(gateway.ok()) << gateway.status();
@@ -83,6 +87,18 @@ GatewayHarness::~GatewayHarness() {
   if (gateway_) gateway_->Shutdown(absl::Seconds(5));
   gateway_.reset();
   fake_->Stop();
+}
+
+std::shared_ptr<grpc::Channel> GatewayHarness::ChannelWith(
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials) const {
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  // A channel of its own: each test's handshake happens on its own connection.
+  static std::atomic<int> channel_id{0};
+  args.SetInt("wxgate.test_channel_id", channel_id++);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", gateway_ ? gateway_->port() : 1),
+                                   credentials, args);
 }
 
 fake::PushTarget GatewayHarness::PushTargetFor(const std::string& appid) const {

@@ -42,6 +42,13 @@ struct HarnessOptions {
   size_t max_upload_bytes = 8 << 20;
   // Who may call. Unset: anyone, without a key.
   std::optional<config::v1::Access> access;
+  // TLS on the gateway's gRPC listener (then channel() cannot reach it: use
+  // ChannelWith). Unset: plaintext.
+  std::optional<config::v1::ServerTls> tls;
+  // server.reflection. Unset: on.
+  std::optional<bool> reflection;
+  // events.max_subscriptions_per_caller; 0: the default.
+  uint32_t max_subscriptions_per_caller = 0;
 };
 
 class GatewayHarness {
@@ -51,7 +58,12 @@ class GatewayHarness {
 
   fake::FakeWeChat& fake() { return *fake_; }
   Gateway& gateway() { return *gateway_; }
+  // A plaintext channel to the gateway.
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  // A new channel to the gateway with these credentials; TLS checks the gateway's
+  // certificate for the name "localhost". Channels never share a connection.
+  std::shared_ptr<grpc::Channel> ChannelWith(
+      const std::shared_ptr<grpc::ChannelCredentials>& credentials) const;
   // Delivers pushes to the gateway's callback URL of account A or B as WeChat does.
   fake::PushTarget PushTargetFor(const std::string& appid) const;
 

@@ -104,6 +104,89 @@ TEST(CallerAuthorizerTest, EachCallerHasItsOwnRateLimit) {
   EXPECT_EQ(authorizer.Throttle("shop"), absl::ZeroDuration());
 }
 
+// Access() plus identities: shop's SPIFFE ID, and a caller known only by its
+// certificate's DNS name.
+config::v1::Access AccessWithIdentities() {
+  config::v1::Access access = Access();
+  access.mutable_callers(0)->add_tls_identities("spiffe://test/shop");
+  auto* batch = access.add_callers();
+  batch->set_name("batch");
+  batch->add_tls_identities("batch.internal");
+  batch->add_tls_identities("batch-client");
+  batch->mutable_policy()->add_appids("*");
+  batch->mutable_policy()->add_methods("wechat.mp.v1.UserService/*");
+  return access;
+}
+
+CallerCredentials Certificate(std::vector<std::string> identities) {
+  return {.has_certificate = true, .certificate_identities = std::move(identities)};
+}
+
+TEST(CallerAuthorizerIdentityTest, ACertificateIdentityNamesItsCaller) {
+  CallerAuthorizer authorizer(AccessWithIdentities());
+  EXPECT_EQ(*authorizer.Check(Certificate({"spiffe://test/shop"}), kGetUser, "wx1"), "shop");
+  EXPECT_EQ(*authorizer.Check(Certificate({"spiffe://other", "batch.internal"}), kGetUser, "wx7"),
+            "batch");
+  EXPECT_EQ(*authorizer.Identify(Certificate({"batch-client"})), "batch");
+  // Matched exactly: no prefix, no case folding.
+  for (const char* near : {"spiffe://test/shop/x", "SPIFFE://test/shop", "spiffe://test/sho"}) {
+    EXPECT_EQ(authorizer.Check(Certificate({near}), kGetUser, "wx1").status().code(),
+              absl::StatusCode::kPermissionDenied)
+        << near;
+  }
+}
+
+TEST(CallerAuthorizerIdentityTest, AnUnknownIdentityIsDeniedLikeACallerWithoutTheRight) {
+  config::v1::Access access = AccessWithIdentities();
+  access.mutable_anonymous()->add_appids("*");  // never a fall back for a certificate
+  access.mutable_anonymous()->add_methods("*");
+  CallerAuthorizer authorizer(access);
+  absl::Status unknown =
+      authorizer.Check(Certificate({"spiffe://test/stranger"}), kGetUser, "wx2").status();
+  absl::Status outside =
+      authorizer.Check(Certificate({"spiffe://test/shop"}), kGetUser, "wx2").status();
+  EXPECT_EQ(unknown.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(outside.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(unknown.message(), outside.message());
+  EXPECT_EQ(unknown.message().find("shop"), absl::string_view::npos);
+  // A certificate without any identity is no caller either.
+  EXPECT_EQ(authorizer.Check(Certificate({}), kGetUser, "wx1").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(authorizer.Identify(Certificate({"spiffe://test/stranger"})).status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST(CallerAuthorizerIdentityTest, AKeyComesFirstAndAWrongKeyNeverFallsBack) {
+  CallerAuthorizer authorizer(AccessWithIdentities());
+  CallerCredentials both = Certificate({"batch.internal"});
+  both.authorization = "Bearer shop-key-1";
+  EXPECT_EQ(*authorizer.Check(both, kGetUser, "wx1"), "shop");
+  both.authorization = "Bearer wrong";
+  EXPECT_EQ(authorizer.Check(both, kGetUser, "wx1").status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST(CallerAuthorizerIdentityTest, TheIdentityHeaderCountsOnlyWhenConfigured) {
+  CallerCredentials header{.identity_header = "By=spiffe://mesh;URI=spiffe://test/shop"};
+  // Not configured: the header is ignored, the call is anonymous (refused here).
+  EXPECT_EQ(CallerAuthorizer(AccessWithIdentities()).Check(header, kGetUser, "wx1").status().code(),
+            absl::StatusCode::kUnauthenticated);
+  config::v1::Access access = AccessWithIdentities();
+  access.set_identity_header("X-Forwarded-Client-Cert");
+  CallerAuthorizer authorizer(access);
+  EXPECT_EQ(authorizer.identity_header(), "x-forwarded-client-cert");
+  EXPECT_EQ(*authorizer.Check(header, kGetUser, "wx1"), "shop");
+  EXPECT_EQ(*authorizer.Check({.identity_header = "batch.internal"}, kGetUser, "wx1"), "batch");
+  EXPECT_EQ(authorizer.Check({.identity_header = "spiffe://test/stranger"}, kGetUser, "wx1")
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  // A certificate comes before the header.
+  CallerCredentials certificate_and_header = Certificate({"batch.internal"});
+  certificate_and_header.identity_header = "spiffe://test/shop";
+  EXPECT_EQ(*authorizer.Check(certificate_and_header, kGetUser, "wx9"), "batch");
+}
+
 TEST(MethodPatternTest, KnowsTheFourForms) {
   for (const char* good : {"*", "wechat.mp.v1.*", "wechat.mp.v1.UserService/*",
                            "wechat.mp.v1.UserService/GetUserInfo"}) {

@@ -91,6 +91,7 @@ TEST(ConfigLoaderTest, FullValidFile) {
   std::string yaml = absl::StrCat(R"(# A complete configuration.
 server:
   grpc_listen: "0.0.0.0:9090"
+  plaintext: true
 upstream:
   base_url: "http://127.0.0.1:8080/fake/"
   ca_file: ")",
@@ -279,8 +280,8 @@ TEST(ConfigLoaderTest, DurationsInSeveralUnits) {
 TEST(ConfigLoaderTest, GrpcListenAcceptsHostPortForms) {
   for (const char* listen : {"127.0.0.1:50051", "0.0.0.0:1", "localhost:65535", "[::]:50051",
                              "[::1]:8080", "wxgate-0.wxgate.svc:50051"}) {
-    absl::StatusOr<LoadedConfig> loaded =
-        LoadConfigFromYaml(absl::StrCat("server:\n  grpc_listen: \"", listen, "\"\n"), FakeEnv());
+    absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+        absl::StrCat("server:\n  grpc_listen: \"", listen, "\"\n  plaintext: true\n"), FakeEnv());
     ASSERT_TRUE(loaded.ok()) << listen << ": " << loaded.status();
     EXPECT_EQ(loaded->config.server().grpc_listen(), listen);
   }
@@ -340,9 +341,11 @@ TEST(ConfigLoaderErrorTest, KeyGivenTwice) {
 TEST(ConfigLoaderErrorTest, WrongShapes) {
   EXPECT_THAT(ErrorOf("accounts: {appid: x}\n"),
               StartsWith("accounts: expected a list, got a mapping"));
-  EXPECT_THAT(ErrorOf("server: 127.0.0.1:50051\n"),
-              StartsWith("server: expected a mapping (known keys: grpc_listen, callback_listen, "
-                         "max_message_bytes, max_concurrent_streams), got a single value"));
+  EXPECT_THAT(
+      ErrorOf("server: 127.0.0.1:50051\n"),
+      StartsWith("server: expected a mapping (known keys: grpc_listen, callback_listen, "
+                 "max_message_bytes, max_concurrent_streams, tls, plaintext, reflection), got a "
+                 "single value"));
   EXPECT_THAT(ErrorOf("server:\n  grpc_listen: [a, b]\n"),
               StartsWith("server.grpc_listen: expected a string, got a list"));
   EXPECT_THAT(ErrorOf("- server\n"), StartsWith("top level: expected a mapping"));
@@ -781,6 +784,170 @@ TEST(ConfigLoaderAccessTest, RefusesBadAccessRules) {
     const std::string message = ErrorOf(LoadConfigFromYaml(WithAccess(c.access), FakeEnv()));
     EXPECT_THAT(message, StartsWith(c.error_start)) << c.access;
     EXPECT_THAT(message, Not(HasSubstr(pasted_key)));
+  }
+}
+
+}  // namespace
+}  // namespace wxgate::config
+
+namespace wxgate::config {
+namespace {
+
+// The fake WeChat's test certificates (target test_certs): a CA, a server pair,
+// and a certificate from another CA whose key does not match server.key.
+const std::string kCerts = WXGATE_TEST_CERT_DIR;
+
+std::string Tls(const std::string& fields) {
+  return absl::StrCat(OneAccount(), "server:\n  grpc_listen: \"0.0.0.0:50051\"\n  tls:\n", fields);
+}
+
+std::string ServerPair() {
+  return absl::StrCat("    cert_file: ", kCerts, "/server.pem\n    key_file: ", kCerts,
+                      "/server.key\n");
+}
+
+TEST(ConfigLoaderTlsTest, PlaintextIsRefusedOffLoopbackUnlessExplicit) {
+  for (const char* listen :
+       {"127.0.0.1:50051", "127.8.9.10:1", "localhost:50051", "LOCALHOST:5", "[::1]:50051"}) {
+    absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+        absl::StrCat(OneAccount(), "server:\n  grpc_listen: \"", listen, "\"\n"), FakeEnv());
+    EXPECT_TRUE(loaded.ok()) << listen << ": " << loaded.status();
+  }
+  for (const char* listen : {"0.0.0.0:50051", "[::]:50051", "10.0.0.7:50051", "128.0.0.1:1",
+                             "wxgate.svc:50051", "[::ffff:10.0.0.1]:1"}) {
+    EXPECT_THAT(ErrorOf(absl::StrCat(OneAccount(), "server:\n  grpc_listen: \"", listen, "\"\n")),
+                AllOf(StartsWith(absl::StrCat("server.grpc_listen: \"", listen,
+                                              "\" is not a loopback address")),
+                      HasSubstr("server.tls"), HasSubstr("server.plaintext: true")))
+        << listen;
+  }
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+      absl::StrCat(OneAccount(), "server:\n  grpc_listen: \"0.0.0.0:50051\"\n  plaintext: true\n"),
+      FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_TRUE(loaded->config.server().plaintext());
+}
+
+TEST(ConfigLoaderTlsTest, TlsLoadsWithItsDefaults) {
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(Tls(ServerPair()), FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.server().tls().client_certificates(), v1::CLIENT_CERTIFICATES_NONE);
+  EXPECT_TRUE(loaded->config.server().reflection());
+  EXPECT_EQ(loaded->config.events().max_subscriptions_per_caller(),
+            kDefaultMaxSubscriptionsPerCaller);
+
+  loaded = LoadConfigFromYaml(
+      Tls(absl::StrCat(ServerPair(), "    client_ca_file: ", kCerts, "/ca.pem\n")), FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.server().tls().client_certificates(), v1::CLIENT_CERTIFICATES_REQUIRE);
+
+  loaded = LoadConfigFromYaml(Tls(absl::StrCat(ServerPair(), "    client_ca_file: ", kCerts,
+                                               "/ca.pem\n    client_certificates: request\n")),
+                              FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.server().tls().client_certificates(), v1::CLIENT_CERTIFICATES_REQUEST);
+}
+
+TEST(ConfigLoaderTlsTest, RefusesBadTlsSections) {
+  const std::string dir = MakeTempDir();
+  const std::string not_pem = WriteFile(dir, "not.pem", "hello\n");
+  const std::string missing = absl::StrCat(dir, "/missing.pem");
+  const std::string server_pem = absl::StrCat(kCerts, "/server.pem");
+  const std::string server_key = absl::StrCat(kCerts, "/server.key");
+  struct Case {
+    std::string tls;
+    std::string error_start;
+  };
+  const Case cases[] = {
+      {absl::StrCat("    key_file: ", server_key, "\n"), "server.tls.cert_file: missing"},
+      {absl::StrCat("    cert_file: ", server_pem, "\n"), "server.tls.key_file: missing"},
+      {absl::StrCat("    cert_file: ", missing, "\n    key_file: ", server_key, "\n"),
+       absl::StrCat("server.tls.cert_file: cannot read \"", missing, "\"")},
+      {absl::StrCat("    cert_file: ", server_pem, "\n    key_file: ", missing, "\n"),
+       absl::StrCat("server.tls.key_file: cannot read \"", missing, "\"")},
+      {absl::StrCat("    cert_file: ", not_pem, "\n    key_file: ", server_key, "\n"),
+       absl::StrCat("server.tls.cert_file: \"", not_pem, "\" is not PEM")},
+      {absl::StrCat("    cert_file: ", server_pem, "\n    key_file: ", server_pem, "\n"),
+       "server.tls.key_file: "},
+      {absl::StrCat("    cert_file: ", kCerts, "/untrusted_server.pem\n    key_file: ", server_key,
+                    "\n"),
+       absl::StrCat("server.tls.key_file: \"", server_key, "\" is not the private key of")},
+      {absl::StrCat(ServerPair(), "    client_ca_file: ", missing, "\n"),
+       absl::StrCat("server.tls.client_ca_file: cannot read \"", missing, "\"")},
+      {absl::StrCat(ServerPair(), "    client_ca_file: ", server_key, "\n"),
+       "server.tls.client_ca_file: "},
+      {absl::StrCat(ServerPair(), "    client_certificates: require\n"),
+       "server.tls.client_ca_file: missing"},
+      {absl::StrCat(ServerPair(), "    client_certificates: request\n"),
+       "server.tls.client_ca_file: missing"},
+      {absl::StrCat(ServerPair(), "    client_ca_file: ", kCerts,
+                    "/ca.pem\n    client_certificates: none\n"),
+       "server.tls.client_certificates: none never asks"},
+      {absl::StrCat(ServerPair(), "    client_certificates: always\n"),
+       "server.tls.client_certificates: "},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(ErrorOf(Tls(c.tls)), StartsWith(c.error_start)) << c.tls;
+  }
+  // The enum names its choices; plaintext and tls together are a contradiction.
+  EXPECT_THAT(ErrorOf(Tls(absl::StrCat(ServerPair(), "    client_certificates: always\n"))),
+              AllOf(HasSubstr("none"), HasSubstr("request"), HasSubstr("require")));
+  EXPECT_THAT(ErrorOf(absl::StrCat(Tls(ServerPair()), "  plaintext: true\n")),
+              StartsWith("server.plaintext: true contradicts server.tls"));
+}
+
+TEST(ConfigLoaderTlsTest, KeysNeverAppearInErrors) {
+  std::string key_text;
+  {
+    absl::StatusOr<LoadedConfig> ignored = LoadConfigFromYaml(Tls(ServerPair()), FakeEnv());
+    ASSERT_TRUE(ignored.ok());
+  }
+  std::ifstream in(absl::StrCat(kCerts, "/server.key"));
+  key_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(key_text.empty());
+  const std::string body = key_text.substr(key_text.find('\n') + 1, 40);
+  // The key given where the certificate belongs.
+  std::string message = ErrorOf(Tls(absl::StrCat(
+      "    cert_file: ", kCerts, "/server.key\n    key_file: ", kCerts, "/server.key\n")));
+  EXPECT_THAT(message, StartsWith("server.tls.cert_file: "));
+  EXPECT_THAT(message, Not(HasSubstr(body)));
+}
+
+TEST(ConfigLoaderAccessTest, CallersMayBeKnownByCertificateIdentitiesAlone) {
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+      WithAccess("  identity_header: X-Forwarded-Client-Cert\n  callers:\n    - name: shop\n"
+                 "      tls_identities: [\"spiffe://test/shop\", shop.internal]\n"
+                 "      policy: {appids: [\"*\"], methods: [\"*\"]}\n"),
+      FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.access().identity_header(), "x-forwarded-client-cert");
+  EXPECT_EQ(loaded->config.access().callers(0).tls_identities_size(), 2);
+}
+
+TEST(ConfigLoaderAccessTest, RefusesBadIdentities) {
+  const std::string policy = "      policy: {appids: [\"*\"], methods: [\"*\"]}\n";
+  struct Case {
+    std::string access;
+    std::string error_start;
+  };
+  const Case cases[] = {
+      {absl::StrCat("  callers:\n    - name: a\n      tls_identities: [\"\"]\n", policy),
+       "access.callers[0].tls_identities[0]: is empty or holds whitespace"},
+      {absl::StrCat("  callers:\n    - name: a\n      tls_identities: [\"spiffe://x y\"]\n",
+                    policy),
+       "access.callers[0].tls_identities[0]: is empty or holds whitespace"},
+      {absl::StrCat("  callers:\n    - name: a\n      tls_identities: [\"spiffe://t/a\"]\n", policy,
+                    "    - name: b\n      tls_identities: [b, \"spiffe://t/a\"]\n", policy),
+       "access.callers[1].tls_identities[1]: \"spiffe://t/a\" is also "
+       "access.callers[0].tls_identities[0]"},
+      {"  identity_header: \"x client\"\n", "access.identity_header: \"x client\" is not a header"},
+      {"  identity_header: x-client-bin\n", "access.identity_header: \"x-client-bin\" is not a"},
+      {"  identity_header: Authorization\n",
+       "access.identity_header: \"authorization\" already means something else"},
+      {"  identity_header: x-wx-appid\n", "access.identity_header: \"x-wx-appid\" already"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(ErrorOf(WithAccess(c.access)), StartsWith(c.error_start)) << c.access;
   }
 }
 

@@ -1,0 +1,131 @@
+"""End to end: the gateway's secrets never leave it. wxgate runs as a process holding
+an app secret, a callback token, an EncodingAESKey (safe mode) and an API key; the
+test drives it through successes and failures of every kind, then looks for each
+secret in everything the gateway said: its log, every answer and error, TokenStatus.
+
+    /usr/bin/python3 tests/e2e/secrets_test.py --wxgate BIN --fake-wechat BIN \
+        --cert-dir DIR --endpoints-dir DIR --stubs-dir GEN --push BIN --pushes-dir DIR
+"""
+
+import argparse
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stack  # noqa: E402
+
+API_KEY = "e2e-api-key-never-to-be-seen-7f3a"
+INLINE_SECRET = "inline-secret-pasted-by-mistake-91c2"
+TIMEOUT = 60.0
+ARGS = None
+
+ACCESS = f"""callers:
+    - name: shop
+      api_key_sha256: ["{hashlib.sha256(API_KEY.encode()).hexdigest()}"]
+      policy: {{appids: ["*"], methods: ["*"]}}"""
+
+
+class SecretsTest(unittest.TestCase):
+    def setUp(self):
+        running = stack.running(ARGS, callback_mode="safe", access=ACCESS)
+        self.stack = running.__enter__()
+        self.addCleanup(running.__exit__, None, None, None)
+        self.channel = grpc.insecure_channel(self.stack.target)
+        self.addCleanup(self.channel.close)
+        self.said = []  # every answer and error the gateway gave
+
+    def call(self, rpc, request, key=API_KEY):
+        metadata = [("authorization", f"Bearer {key}")] if key is not None else []
+        try:
+            answer = rpc(request, timeout=TIMEOUT, metadata=metadata)
+            self.said.append(str(answer))
+            return grpc.StatusCode.OK
+        except grpc.RpcError as error:
+            self.said += [error.details() or "", str(error.trailing_metadata())]
+            return error.code()
+
+    def push_forged(self):
+        timestamp, nonce = str(int(time.time())), "n"
+        signature = hashlib.sha1("".join(sorted(["wrong", timestamp, nonce])).encode()).hexdigest()
+        request = urllib.request.Request(
+            f"{self.stack.callback_url}?timestamp={timestamp}&nonce={nonce}"
+            f"&signature={signature}&msg_signature={signature}&encrypt_type=aes",
+            data=b"<xml><Encrypt><![CDATA[AAAA]]></Encrypt></xml>", method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def reload_with_inline_secret(self):
+        with open(self.stack.config, encoding="utf-8") as f:
+            good = f.read()
+        bad = good.replace(f"secret: {{env: {stack.SECRET_ENV}}}", f'secret: "{INLINE_SECRET}"')
+        self.assertNotEqual(good, bad)
+        with open(self.stack.config, "w", encoding="utf-8") as f:
+            f.write(bad)
+        self.stack.gateway.send_signal(signal.SIGHUP)
+        stack.wait_until(lambda: "access_reload_refused" in stack._read(self.stack.log), TIMEOUT,
+                         "the reload being refused", self.stack.gateway, self.stack.log)
+
+    def test_no_secret_appears_in_logs_or_answers(self):
+        users = user_pb2_grpc.UserServiceStub(self.channel)
+        tokens = token_pb2_grpc.TokenServiceStub(self.channel)
+        ok = user_pb2.GetUserInfoRequest(openid="o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
+        self.assertEqual(self.call(users.GetUserInfo, ok), grpc.StatusCode.OK)
+        self.assertEqual(self.call(users.GetUserInfo, user_pb2.GetUserInfoRequest()),
+                         grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(self.call(users.GetUserInfo, ok, key=API_KEY + "x"),
+                         grpc.StatusCode.UNAUTHENTICATED)
+        self.assertEqual(self.call(users.GetUserInfo, ok, key=None),
+                         grpc.StatusCode.UNAUTHENTICATED)
+        self.assertEqual(self.call(tokens.TokenStatus, token_pb2.TokenStatusRequest()),
+                         grpc.StatusCode.OK)
+
+        pushed = subprocess.run(
+            [ARGS.push, "--url", self.stack.callback_url, "--appid", self.stack.appid,
+             "--token_env", stack.CALLBACK_TOKEN_ENV, "--aes_key_env", stack.AES_KEY_ENV,
+             os.path.join(ARGS.pushes_dir, "text.xml")],
+            env=dict(os.environ, **{stack.CALLBACK_TOKEN_ENV: stack.CALLBACK_TOKEN,
+                                    stack.AES_KEY_ENV: stack.AES_KEY}),
+            capture_output=True, timeout=TIMEOUT)
+        self.assertEqual(pushed.returncode, 0, pushed.stdout + pushed.stderr)
+        status, body = self.push_forged()
+        self.assertEqual(status, 403)
+        self.said.append(body)
+        self.reload_with_inline_secret()
+
+        log = stack._read(self.stack.log)
+        self.assertIn("access_reload_refused", log)
+        for name, secret in (("app secret", stack.SECRET), ("callback token", stack.CALLBACK_TOKEN),
+                             ("EncodingAESKey", stack.AES_KEY), ("API key", API_KEY),
+                             ("inline secret", INLINE_SECRET)):
+            self.assertNotIn(secret, log, f"the {name} is in the gateway's log")
+            for said in self.said:
+                self.assertNotIn(secret, said, f"the {name} is in an answer: {said}")
+
+
+def main():
+    global ARGS, grpc, user_pb2, user_pb2_grpc, token_pb2, token_pb2_grpc
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    stack.add_arguments(parser)
+    parser.add_argument("--stubs-dir", required=True)
+    parser.add_argument("--push", required=True, help="the fake_wechat_push binary")
+    parser.add_argument("--pushes-dir", required=True, help="sample pushes")
+    ARGS, rest = parser.parse_known_args()
+    sys.path[:0] = [ARGS.stubs_dir]
+    import grpc
+    from wechat.mp.v1 import user_pb2, user_pb2_grpc
+    from wxgate.v1 import token_pb2, token_pb2_grpc
+    unittest.main(argv=[sys.argv[0]] + rest)
+
+
+if __name__ == "__main__":
+    main()
