@@ -398,11 +398,19 @@ class YamlMapper {
 
 namespace {
 
-// Finds the first alias (*name) of a YAML text. Aliases are refused: a few nested
-// ones expand to gigabytes when the document is walked (the "billion laughs").
-class AliasFinder : public YAML::EventHandler {
+// Reads a YAML text's events once, before it is loaded, for what loading cannot
+// survive:
+//  - the first alias (*name): aliases are refused, as a few nested ones expand to
+//    gigabytes when the document is walked (the "billion laughs");
+//  - a token yaml-cpp 0.7 cannot place (a ',' outside [ ] or { }): it is never
+//    consumed, so every next document starts at the same place, empty, forever
+//    (jbeder/yaml-cpp#1040). A document starting where the last one did is that.
+class DocumentScan : public YAML::EventHandler {
  public:
-  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (last_start_ && last_start_->pos == mark.pos && !stuck) stuck = mark;
+    last_start_ = mark;
+  }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
@@ -418,25 +426,38 @@ class AliasFinder : public YAML::EventHandler {
   void OnMapEnd() override {}
 
   std::optional<YAML::Mark> alias;
+  std::optional<YAML::Mark> stuck;
+
+ private:
+  std::optional<YAML::Mark> last_start_;
 };
+
+std::string Where(const YAML::Mark& mark) {
+  return absl::StrCat("line ", mark.line + 1, ", column ", mark.column + 1);
+}
 
 }  // namespace
 
 absl::Status YamlToMessage(std::string_view yaml, google::protobuf::Message* message,
                            const YamlMappingOptions& options) {
-  AliasFinder aliases;
+  DocumentScan scan;
   try {
     std::istringstream stream{std::string(yaml)};
     YAML::Parser parser(stream);
-    while (parser.HandleNextDocument(aliases) && !aliases.alias) {
+    while (!scan.alias && !scan.stuck && parser.HandleNextDocument(scan)) {
     }
   } catch (const std::exception&) {
     // A syntax error: LoadAll below reports it with its position.
   }
-  if (aliases.alias) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "YAML alias (*name) at line ", aliases.alias->line + 1, ", column ",
-        aliases.alias->column + 1, ": aliases are not supported; write the value out"));
+  if (scan.alias) {
+    return absl::InvalidArgumentError(absl::StrCat("YAML alias (*name) at ", Where(*scan.alias),
+                                                   ": aliases are not supported; write the value "
+                                                   "out"));
+  }
+  if (scan.stuck) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("YAML syntax error at ", Where(*scan.stuck),
+                     ": a character that cannot stand here (such as ',' outside [ ] or { })"));
   }
   std::vector<YAML::Node> documents;
   try {

@@ -308,5 +308,15 @@ TEST_F(YamlToMessageTest, AliasesAreRefused) {
   EXPECT_EQ(Parse("text: &t shared\n"), "text: \"shared\" ");
 }
 
+// Found by config_fuzzer: yaml-cpp 0.7 never consumes a ',' outside a flow
+// collection and loops forever (jbeder/yaml-cpp#1040); it is a syntax error here.
+TEST_F(YamlToMessageTest, AStrayCommaIsASyntaxErrorNotAHang) {
+  const std::string why = ": a character that cannot stand here (such as ',' outside [ ] or { })";
+  EXPECT_EQ(ErrorOf(","), "YAML syntax error at line 1, column 1" + why);
+  EXPECT_EQ(ErrorOf("[a], b"), "YAML syntax error at line 1, column 4" + why);
+  // Empty documents in a row still count as documents.
+  EXPECT_THAT(ErrorOf("---\n---\n"), StartsWith("the YAML holds 2 documents"));
+}
+
 }  // namespace
 }  // namespace wxgate::config
