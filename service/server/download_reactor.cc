@@ -28,12 +28,11 @@ class DownloadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void OnAnswer(absl::StatusOr<CheckedAnswer> answer) {
     if (!answer.ok()) return Finish(ToGrpcStatus(answer.status()));
     if (!answer->file) {
-      std::unique_ptr<Message> response = NewMessage(binding_.method->output_type());
-      if (absl::Status s = ReadAnswer(answer->json, response.get()); !s.ok()) {
-        return Finish(ToGrpcStatus(s));
-      }
+      absl::StatusOr<grpc::ByteBuffer> bytes =
+          AnswerBytes(binding_.method->output_type(), answer->json);
+      if (!bytes.ok()) return Finish(ToGrpcStatus(bytes.status()));
       last_ = true;
-      pending_ = ToByteBuffer(*response);
+      pending_ = *std::move(bytes);
       return StartWrite(&pending_);
     }
     file_ = *std::move(answer->file);

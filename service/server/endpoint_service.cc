@@ -109,9 +109,9 @@ grpc::ServerUnaryReactor* EndpointService::Handle(const EndpointBinding& binding
     return BuildHttpRequest(binding, *request, base_url, credential, timeout);
   };
   auto on_answer = [&binding, response_bytes](const nlohmann::json& answer) {
-    std::unique_ptr<Message> response = NewMessage(binding.method->output_type());
-    if (absl::Status s = ReadAnswer(answer, response.get()); !s.ok()) return s;
-    *response_bytes = ToByteBuffer(*response);
+    absl::StatusOr<grpc::ByteBuffer> bytes = AnswerBytes(binding.method->output_type(), answer);
+    if (!bytes.ok()) return bytes.status();
+    *response_bytes = *std::move(bytes);
     return absl::OkStatus();
   };
   return ServeUpstream(context, deps_, admission_, MethodName(*binding.method),

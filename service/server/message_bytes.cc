@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/errors/error_info.h"
+#include "service/transcode/answer_parser.h"
 
 namespace wxgate {
 
@@ -35,6 +36,13 @@ absl::Status ParseRequest(const grpc::ByteBuffer& bytes, Message* message) {
 grpc::ByteBuffer ToByteBuffer(const Message& message) {
   grpc::Slice slice(message.SerializeAsString());
   return grpc::ByteBuffer(&slice, 1);
+}
+
+absl::StatusOr<grpc::ByteBuffer> AnswerBytes(const google::protobuf::Descriptor* type,
+                                             const nlohmann::json& answer) {
+  std::unique_ptr<Message> response = NewMessage(type);
+  if (absl::Status status = ReadAnswer(answer, response.get()); !status.ok()) return status;
+  return ToByteBuffer(*response);
 }
 
 }  // namespace wxgate

@@ -8,6 +8,8 @@
 #include <memory>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
 
 namespace wxgate {
 
@@ -18,6 +20,11 @@ std::unique_ptr<google::protobuf::Message> NewMessage(const google::protobuf::De
 absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Message* message);
 
 grpc::ByteBuffer ToByteBuffer(const google::protobuf::Message& message);
+
+// WeChat's checked JSON answer read into a message of `type`, as bytes
+// (UPSTREAM_SCHEMA when it does not fit: answer_parser.h).
+absl::StatusOr<grpc::ByteBuffer> AnswerBytes(const google::protobuf::Descriptor* type,
+                                             const nlohmann::json& answer);
 
 }  // namespace wxgate
 

@@ -52,17 +52,15 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
                      const CallCredential& credential, absl::Duration timeout) {
       return BuildHttpRequest(*binding, *request, base_url, credential, timeout);
     };
-    auto call = UpstreamCall::Create(
-        deps_, account_, binding_.SendsToken(), std::move(build), DeadlineOf(*context_),
-        [this](absl::StatusOr<CheckedAnswer> answer) {
-          absl::Status status = answer.status();
-          if (status.ok()) {
-            std::unique_ptr<Message> response = NewMessage(binding_.method->output_type());
-            status = ReadAnswer(answer->json, response.get());
-            if (status.ok()) *response_ = ToByteBuffer(*response);
-          }
-          Finish(ToGrpcStatus(status));
-        });
+    auto call =
+        UpstreamCall::Create(deps_, account_, binding_.SendsToken(), std::move(build),
+                             DeadlineOf(*context_), [this](absl::StatusOr<CheckedAnswer> answer) {
+                               if (!answer.ok()) return Finish(ToGrpcStatus(answer.status()));
+                               absl::StatusOr<grpc::ByteBuffer> bytes =
+                                   AnswerBytes(binding_.method->output_type(), answer->json);
+                               if (bytes.ok()) *response_ = *std::move(bytes);
+                               Finish(ToGrpcStatus(bytes.status()));
+                             });
     cancellation_.Attach(call);  // before Begin: once done runs, the reactor may be gone
     call->Begin();
   }
