@@ -8,7 +8,7 @@
 
 namespace wxgate {
 
-UpstreamClient::TransferId TokenFetcher::FetchAccessToken(const Account& account,
+HttpTransport::TransferId TokenFetcher::FetchAccessToken(const Account& account,
                                                           bool force_refresh, Done done) {
   HttpRequest request;
   request.timeout = timeout_;
@@ -28,7 +28,7 @@ UpstreamClient::TransferId TokenFetcher::FetchAccessToken(const Account& account
   return Send(std::move(request), "access_token", std::move(done));
 }
 
-UpstreamClient::TransferId TokenFetcher::FetchTicket(absl::string_view access_token, TokenKind kind,
+HttpTransport::TransferId TokenFetcher::FetchTicket(absl::string_view access_token, TokenKind kind,
                                                      Done done) {
   HttpRequest request;
   request.timeout = timeout_;
@@ -38,7 +38,7 @@ UpstreamClient::TransferId TokenFetcher::FetchTicket(absl::string_view access_to
   return Send(std::move(request), "ticket", std::move(done));
 }
 
-UpstreamClient::TransferId TokenFetcher::Send(HttpRequest request, absl::string_view value_key,
+HttpTransport::TransferId TokenFetcher::Send(HttpRequest request, absl::string_view value_key,
                                               Done done) {
   return upstream_->Send(std::move(request), [key = std::string(value_key), done = std::move(done)](
                                                  absl::StatusOr<HttpResponse> answer) mutable {

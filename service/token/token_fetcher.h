@@ -19,7 +19,7 @@
 #include "absl/time/time.h"
 #include "service/token/account.h"
 #include "service/token/token_kind.h"
-#include "service/upstream/upstream_client.h"
+#include "service/upstream/http_transport.h"
 
 namespace wxgate {
 
@@ -32,18 +32,18 @@ class TokenFetcher {
  public:
   using Done = absl::AnyInvocable<void(absl::StatusOr<FetchedToken>) &&>;
 
-  TokenFetcher(UpstreamClient* upstream, std::string base_url, absl::Duration timeout)
+  TokenFetcher(HttpTransport* upstream, std::string base_url, absl::Duration timeout)
       : upstream_(upstream), base_url_(std::move(base_url)), timeout_(timeout) {}
 
-  UpstreamClient::TransferId FetchAccessToken(const Account& account, bool force_refresh,
+  HttpTransport::TransferId FetchAccessToken(const Account& account, bool force_refresh,
                                               Done done);
-  UpstreamClient::TransferId FetchTicket(absl::string_view access_token, TokenKind kind, Done done);
-  void Cancel(UpstreamClient::TransferId id) { upstream_->Cancel(id); }
+  HttpTransport::TransferId FetchTicket(absl::string_view access_token, TokenKind kind, Done done);
+  void Cancel(HttpTransport::TransferId id) { upstream_->Cancel(id); }
 
  private:
-  UpstreamClient::TransferId Send(HttpRequest request, absl::string_view value_key, Done done);
+  HttpTransport::TransferId Send(HttpRequest request, absl::string_view value_key, Done done);
 
-  UpstreamClient* const upstream_;
+  HttpTransport* const upstream_;
   const std::string base_url_;
   const absl::Duration timeout_;
 };

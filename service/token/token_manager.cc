@@ -172,7 +172,7 @@ void TokenManager::Store(const std::string& key, int64_t stored_version,
   Finish(key, std::move(record), true);
 }
 
-void TokenManager::SetTransfer(const std::string& key, UpstreamClient::TransferId id) {
+void TokenManager::SetTransfer(const std::string& key, HttpTransport::TransferId id) {
   absl::MutexLock lock(&mu_);
   Slot& slot = slots_[key];
   if (!slot.fetching) return;  // that transfer already ended

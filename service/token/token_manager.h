@@ -99,7 +99,7 @@ class TokenManager : public AccessTokenProvider {
     std::string rejected;  // the value WeChat rejected, if any
     bool fetching = false;
     std::vector<Done> waiters;
-    std::optional<UpstreamClient::TransferId> transfer;
+    std::optional<HttpTransport::TransferId> transfer;
     int failures = 0;
     absl::Time retry_at = absl::InfinitePast();
     absl::Status last_error;
@@ -119,7 +119,7 @@ class TokenManager : public AccessTokenProvider {
                    int64_t stored_version, bool retried);
   void Store(const std::string& key, int64_t stored_version, absl::StatusOr<FetchedToken> got);
   void Finish(const std::string& key, FetchOutcome outcome, bool from_wechat);
-  void SetTransfer(const std::string& key, UpstreamClient::TransferId id);
+  void SetTransfer(const std::string& key, HttpTransport::TransferId id);
 
   TokenFetcher* const fetcher_;
   TokenStore* const store_;

@@ -5,9 +5,9 @@
 //                               [](absl::StatusOr<HttpResponse> answer) { … });
 //   client.Cancel(id);   // optional: `done` then runs with CANCELLED
 //
-// Send() never blocks on the network: the transfer runs on the client's own thread,
-// which calls `done` exactly once when the transfer ends (answer, transport error,
-// timeout or cancel). `done` runs on that thread and must not block. Connections
+// The HttpTransport of production: Send() never blocks on the network, the transfer
+// runs on the client's own thread, which calls `done` exactly once when the transfer
+// ends (answer, transport error, timeout or cancel). Connections
 // are kept alive and reused (HTTP/2 multiplexing where the server offers it).
 // TLS peers are always verified. The destructor cancels what is still running.
 #ifndef WXGATE_SERVICE_UPSTREAM_UPSTREAM_CLIENT_H_
@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "service/upstream/http_exchange.h"
+#include "service/upstream/http_transport.h"
 
 namespace wxgate {
 
@@ -31,19 +32,15 @@ struct UpstreamOptions {
   size_t max_answer_bytes = 64 << 20;
 };
 
-class UpstreamClient {
+class UpstreamClient : public HttpTransport {
  public:
-  using TransferId = uint64_t;
-  using Done = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>) &&>;
-
   explicit UpstreamClient(UpstreamOptions options);
-  ~UpstreamClient();
+  ~UpstreamClient() override;
   UpstreamClient(const UpstreamClient&) = delete;
   UpstreamClient& operator=(const UpstreamClient&) = delete;
 
-  TransferId Send(HttpRequest request, Done done);
-  // Aborts a transfer; a no-op when it already ended.
-  void Cancel(TransferId id);
+  TransferId Send(HttpRequest request, Done done) override;
+  void Cancel(TransferId id) override;
   // Transfers started and not yet ended.
   int64_t active_transfers() const;
 
