@@ -5,11 +5,9 @@
 #include <string>
 #include <utility>
 
+#include "service/call/message_bytes.h"
 #include "service/errors/grpc_status.h"
-#include "service/server/message_bytes.h"
-#include "service/server/upstream_reactor.h"
-#include "service/transcode/answer_parser.h"
-#include "service/transcode/request_builder.h"
+#include "service/transcode/request_transcoder.h"
 
 namespace wxgate {
 namespace {
@@ -22,17 +20,17 @@ class DownloadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   explicit DownloadReactor(const EndpointBinding& binding) : binding_(binding) {}
 
-  void Attach(std::shared_ptr<UpstreamCall> call) { cancellation_.Attach(std::move(call)); }
+  void Attach(std::shared_ptr<Cancellable> work) { cancellation_.Attach(std::move(work)); }
 
   // The upstream call's outcome: an error, a JSON answer or the file.
   void OnAnswer(absl::StatusOr<CheckedAnswer> answer) {
     if (!answer.ok()) return Finish(ToGrpcStatus(answer.status()));
     if (!answer->file) {
-      absl::StatusOr<grpc::ByteBuffer> bytes =
-          AnswerBytes(binding_.method->output_type(), answer->json);
-      if (!bytes.ok()) return Finish(ToGrpcStatus(bytes.status()));
+      absl::StatusOr<MessagePtr> response =
+          AnswerMessage(binding_.method->output_type(), answer->json);
+      if (!response.ok()) return Finish(ToGrpcStatus(response.status()));
       last_ = true;
-      pending_ = *std::move(bytes);
+      pending_ = ToByteBuffer(**response);
       return StartWrite(&pending_);
     }
     file_ = *std::move(answer->file);
@@ -79,33 +77,21 @@ class DownloadReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
 }  // namespace
 
-grpc::ServerWriteReactor<grpc::ByteBuffer>* ServeDownload(grpc::CallbackServerContext* context,
+grpc::ServerWriteReactor<grpc::ByteBuffer>* ServeDownload(const AdmittedCall& call,
                                                           const UpstreamDeps& deps,
-                                                          const CallAdmission& admission,
                                                           const EndpointBinding& binding,
-                                                          const grpc::ByteBuffer& request_bytes) {
+                                                          const Message& request) {
   auto* reactor = new DownloadReactor(binding);
-  std::shared_ptr<Message> request = NewMessage(binding.method->input_type());
-  absl::Status parsed = ParseRequest(request_bytes, request.get());
-  if (!parsed.ok()) {
-    reactor->Finish(ToGrpcStatus(parsed));
+  absl::StatusOr<UpstreamRequest> upstream = TranscodeRequest(binding, request);
+  if (!upstream.ok()) {
+    reactor->Finish(ToGrpcStatus(upstream.status()));
     return reactor;
   }
-  absl::StatusOr<const Account*> account = admission.Admit(*context, MethodName(*binding.method));
-  if (!account.ok()) {
-    reactor->Finish(ToGrpcStatus(account.status()));
-    return reactor;
-  }
-  auto build = [&binding, base_url = deps.BaseUrlFor(binding.host), request](
-                   const CallCredential& credential, absl::Duration timeout) {
-    return BuildHttpRequest(binding, *request, base_url, credential, timeout);
-  };
-  auto call = UpstreamCall::Create(
-      deps, **account, binding.SendsToken(), std::move(build), DeadlineOf(*context),
-      [reactor](absl::StatusOr<CheckedAnswer> answer) { reactor->OnAnswer(std::move(answer)); },
-      binding.answer);
-  reactor->Attach(call);  // before Begin: once done runs, the reactor may be gone
-  call->Begin();
+  auto exchange = UpstreamExchange::Create(
+      deps, *call.account, *std::move(upstream), binding.answer, call.deadline,
+      [reactor](absl::StatusOr<CheckedAnswer> answer) { reactor->OnAnswer(std::move(answer)); });
+  reactor->Attach(exchange);  // before Begin: once it answers, the reactor may be gone
+  exchange->Begin();
   return reactor;
 }
 

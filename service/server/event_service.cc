@@ -6,9 +6,12 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "service/call/message_bytes.h"
 #include "service/errors/error_info.h"
+#include "service/errors/gateway_reasons.h"
 #include "service/errors/grpc_status.h"
 #include "service/observe/log.h"
+#include "wxgate/v1/event.pb.h"
 
 namespace wxgate {
 namespace {
@@ -17,17 +20,17 @@ namespace {
 absl::Status WithReason(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kOutOfRange:
-      return GatewayError(status.code(), "EVENTS_NOT_RETAINED", status.message());
+      return GatewayError(Reason::kEventsNotRetained, status.message());
     case absl::StatusCode::kResourceExhausted:
-      return GatewayError(status.code(), "SUBSCRIBER_TOO_SLOW", status.message());
+      return GatewayError(Reason::kSubscriberTooSlow, status.message());
     case absl::StatusCode::kFailedPrecondition:
-      return GatewayError(status.code(), "REPLY_WINDOW_CLOSED", status.message());
+      return GatewayError(Reason::kReplyWindowClosed, status.message());
     default:
       return status;
   }
 }
 
-class SubscribeReactor : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
+class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // `slot` is null when `admitted` is an error.
   SubscribeReactor(EventHub& hub, const v1::SubscribeRequest& request, const absl::Status& admitted,
@@ -39,8 +42,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<v1::SubscribeResponse> 
     }
     auto subscription = hub.Subscribe(request, [this] { Pump(); });
     if (!subscription.ok()) {
-      Finish(ToGrpcStatus(GatewayError(subscription.status().code(), "UNKNOWN_CURSOR",
-                                       subscription.status().message())));
+      Finish(ToGrpcStatus(GatewayError(Reason::kUnknownCursor, subscription.status().message())));
       return;
     }
     subscription_ = *std::move(subscription);
@@ -85,10 +87,12 @@ class SubscribeReactor : public grpc::ServerWriteReactor<v1::SubscribeResponse> 
     if (!next.ok()) return EndLocked(ToGrpcStatus(WithReason(next.status())));
     if (*next == nullptr) return;  // the hub wakes us
     in_flight_ = *std::move(next);
-    response_.mutable_event()->CopyFrom(*in_flight_);
-    if (!include_raw_xml_ && !in_flight_->has_unknown()) response_.mutable_event()->clear_raw_xml();
+    v1::SubscribeResponse response;
+    response.mutable_event()->CopyFrom(*in_flight_);
+    if (!include_raw_xml_ && !in_flight_->has_unknown()) response.mutable_event()->clear_raw_xml();
+    pending_ = ToByteBuffer(response);
     writing_ = true;
-    StartWrite(&response_);
+    StartWrite(&pending_);
   }
 
   void EndLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -104,52 +108,56 @@ class SubscribeReactor : public grpc::ServerWriteReactor<v1::SubscribeResponse> 
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   EventHub::EventPtr in_flight_ ABSL_GUARDED_BY(mu_);
-  v1::SubscribeResponse response_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer pending_ ABSL_GUARDED_BY(mu_);
 };
+
+// The appids a Subscribe acts for: its filter's, or every account.
+std::vector<std::string> SubscribedAppids(const google::protobuf::Message& request) {
+  const auto& appids = RequestAs<v1::SubscribeRequest>(request).filter().appids();
+  if (appids.empty()) return {std::string(kAllAppids)};
+  return {appids.begin(), appids.end()};
+}
 
 }  // namespace
 
-grpc::ServerWriteReactor<v1::SubscribeResponse>* EventService::Subscribe(
-    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  constexpr absl::string_view kMethod = "wxgate.v1.EventService/Subscribe";
-  absl::StatusOr<std::string> caller = std::string();  // replaced by the first check
-  if (request->filter().appids().empty()) {
-    caller = admission_.AdmitCallerFor(*context, kMethod, kAllAppids);
-  }
-  for (const std::string& appid : request->filter().appids()) {
-    if (caller.ok()) caller = admission_.AdmitCallerFor(*context, kMethod, appid);
-  }
-  if (!caller.ok()) return new SubscribeReactor(hub_, *request, caller.status(), nullptr);
-  absl::StatusOr<std::unique_ptr<SubscriptionQuota::Slot>> slot = quota_.Acquire(*caller);
-  if (!slot.ok()) {
-    Log(LogLevel::kWarning, "subscribe_refused",
-        {{"caller", *caller}, {"reason", slot.status().message()}});
-    return new SubscribeReactor(hub_, *request, slot.status(), nullptr);
-  }
-  return new SubscribeReactor(hub_, *request, absl::OkStatus(), *std::move(slot));
-}
-
-grpc::ServerUnaryReactor* EventService::Reply(grpc::CallbackServerContext* context,
-                                              const v1::ReplyRequest* request,
-                                              v1::ReplyResponse* response) {
-  auto* reactor = context->DefaultReactor();
-  constexpr absl::string_view kMethod = "wxgate.v1.EventService/Reply";
-  // A push no longer waiting has no appid to check: the caller need only be known.
-  const std::string appid = broker_.AppidOf(request->event_id());
-  absl::Status admitted = appid.empty() ? admission_.Identify(*context).status()
-                                        : admission_.AdmitFor(*context, kMethod, appid);
-  if (!admitted.ok()) {
-    reactor->Finish(ToGrpcStatus(admitted));
-    return reactor;
-  }
-  std::optional<wechat::mp::v1::Reply> reply;
-  if (request->has_reply()) reply = request->reply();
-  absl::Status status = broker_.Reply(request->event_id(), reply);
-  if (status.code() == absl::StatusCode::kInvalidArgument) {
-    status = GatewayError(status.code(), "INVALID_REPLY", status.message());
-  }
-  reactor->Finish(ToGrpcStatus(WithReason(status)));
-  return reactor;
+std::unique_ptr<AdmittedService> ServeEvents(EventHub& hub, ReplyBroker& broker,
+                                             const CallAdmission& admission,
+                                             SubscriptionQuota& quota) {
+  auto service =
+      std::make_unique<AdmittedService>(ServiceOf<v1::SubscribeRequest>("EventService"), admission);
+  service->HandleServerStream(
+      "Subscribe",
+      [&hub, &quota](const AdmittedCall& call,
+                     MessagePtr message) -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
+        const auto& request = RequestAs<v1::SubscribeRequest>(*message);
+        absl::StatusOr<std::unique_ptr<SubscriptionQuota::Slot>> slot = quota.Acquire(call.caller);
+        if (!slot.ok()) {
+          Log(LogLevel::kWarning, "subscribe_refused",
+              {{"caller", call.caller}, {"reason", slot.status().message()}});
+          return new SubscribeReactor(hub, request, slot.status(), nullptr);
+        }
+        return new SubscribeReactor(hub, request, absl::OkStatus(), *std::move(slot));
+      },
+      SubscribedAppids);
+  service->HandleUnary(
+      "Reply",
+      [&broker](UnaryCall& call, MessagePtr message) {
+        const auto& request = RequestAs<v1::ReplyRequest>(*message);
+        std::optional<wechat::mp::v1::Reply> reply;
+        if (request.has_reply()) reply = request.reply();
+        absl::Status status = broker.Reply(request.event_id(), reply);
+        if (status.code() == absl::StatusCode::kInvalidArgument) {
+          status = GatewayError(Reason::kInvalidReply, status.message());
+        }
+        if (!status.ok()) return call.Respond(WithReason(status));
+        call.Respond(std::make_unique<v1::ReplyResponse>());
+      },
+      // A push no longer waiting has no appid to check: the caller need only be known.
+      [&broker](const google::protobuf::Message& message) {
+        const std::string appid = broker.AppidOf(RequestAs<v1::ReplyRequest>(message).event_id());
+        return appid.empty() ? std::vector<std::string>{} : std::vector<std::string>{appid};
+      });
+  return service;
 }
 
 }  // namespace wxgate

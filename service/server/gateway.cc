@@ -8,10 +8,14 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "grpc/health/v1/health.pb.h"
 #include "service/config/server_tls.h"
 #include "service/observe/log.h"
-#include "service/server/endpoint_catalog.h"
+#include "service/server/endpoint_service.h"
+#include "service/server/event_service.h"
+#include "service/server/raw_service.h"
+#include "service/server/token_service.h"
 
 namespace wxgate {
 namespace {
@@ -117,8 +121,9 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
   accounts_ = std::make_unique<AccountDirectory>(AccountsOf(loaded), loaded.config.default_appid());
   admission_ = std::make_unique<CallAdmission>(
       *accounts_, std::make_shared<const CallerAuthorizer>(loaded.config.access()));
-  deps_ = {.upstream = upstream_.get(),
-           .tokens = tokens_.get(),
+  credentials_ = std::make_unique<TokenCredentials>(*tokens_);
+  deps_ = {.transport = upstream_.get(),
+           .credentials = credentials_.get(),
            .base_url = upstream.base_url(),
            .timeout = timeout,
            .host_base_urls = {upstream.host_base_urls().begin(), upstream.host_base_urls().end()},
@@ -135,7 +140,6 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
   subscriptions_ = std::make_unique<SubscriptionQuota>(
       events.max_subscriptions_per_caller() > 0 ? events.max_subscriptions_per_caller()
                                                 : config::kDefaultMaxSubscriptionsPerCaller);
-  event_service_ = std::make_unique<EventService>(*hub_, *broker_, *admission_, *subscriptions_);
 }
 
 absl::Status Gateway::StartCallbacks(const config::LoadedConfig& loaded) {
@@ -169,6 +173,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
   if (!endpoints.ok()) return endpoints.status();
 
   std::unique_ptr<Gateway> gateway(new Gateway(loaded));
+  gateway->endpoints_ = *std::move(endpoints);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   // Reflection clients resolve the health service through this file's descriptors.
@@ -198,16 +203,23 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
       ListenerCredentials(server);
   if (!credentials.ok()) return credentials.status();
   builder.AddListeningPort(listen, *credentials, &gateway->port_);
-  for (ServiceEndpoints& entry : *endpoints) {
-    gateway->endpoint_services_.push_back(std::make_unique<EndpointService>(
-        std::move(entry.bindings), gateway->deps_, *gateway->admission_));
-    builder.RegisterService(gateway->endpoint_services_.back().get());
+  std::vector<std::unique_ptr<AdmittedService>>& services = gateway->services_;
+  for (const ServiceEndpoints& entry : gateway->endpoints_) {
+    absl::StatusOr<std::unique_ptr<AdmittedService>> service =
+        ServeEndpoints(entry, gateway->deps_, *gateway->admission_);
+    if (!service.ok()) return service.status();
+    services.push_back(*std::move(service));
   }
-  gateway->raw_service_ = std::make_unique<RawService>(gateway->deps_, *gateway->admission_);
-  builder.RegisterService(gateway->raw_service_.get());
-  gateway->token_service_ = std::make_unique<TokenService>(*gateway->tokens_, *gateway->admission_);
-  builder.RegisterService(gateway->token_service_.get());
-  builder.RegisterService(gateway->event_service_.get());
+  services.push_back(ServeRawCalls(gateway->deps_, *gateway->admission_));
+  services.push_back(ServeTokens(*gateway->tokens_, *gateway->admission_));
+  services.push_back(ServeEvents(*gateway->hub_, *gateway->broker_, *gateway->admission_,
+                                 *gateway->subscriptions_));
+  for (const std::unique_ptr<AdmittedService>& service : services) {
+    if (std::vector<std::string> problems = service->Problems(); !problems.empty()) {
+      return absl::InternalError(absl::StrJoin(problems, "; "));
+    }
+    builder.RegisterService(service.get());
+  }
   if (absl::Status status = gateway->StartCallbacks(loaded); !status.ok()) return status;
 
   gateway->server_ = builder.BuildAndStart();

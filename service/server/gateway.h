@@ -20,6 +20,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
+#include "service/call/account_directory.h"
+#include "service/call/admitted_service.h"
+#include "service/call/token_credentials.h"
+#include "service/call/upstream_exchange.h"
 #include "service/callback/callback_server.h"
 #include "service/callback/delayed_tasks.h"
 #include "service/callback/push_handler.h"
@@ -27,16 +31,11 @@
 #include "service/events/event_hub.h"
 #include "service/events/push_dedup.h"
 #include "service/events/reply_broker.h"
-#include "service/server/account_directory.h"
-#include "service/server/endpoint_service.h"
-#include "service/server/event_service.h"
-#include "service/server/raw_service.h"
 #include "service/server/subscription_quota.h"
-#include "service/server/token_service.h"
-#include "service/server/upstream_call.h"
 #include "service/token/memory_token_store.h"
 #include "service/token/token_fetcher.h"
 #include "service/token/token_manager.h"
+#include "service/transcode/endpoint_catalog.h"
 #include "service/upstream/upstream_client.h"
 
 namespace wxgate {
@@ -73,15 +72,15 @@ class Gateway {
   absl::Notification stop_refresher_;
   std::unique_ptr<AccountDirectory> accounts_;
   std::unique_ptr<CallAdmission> admission_;
+  std::unique_ptr<TokenCredentials> credentials_;
   UpstreamDeps deps_;
-  std::vector<std::unique_ptr<EndpointService>> endpoint_services_;
-  std::unique_ptr<RawService> raw_service_;
-  std::unique_ptr<TokenService> token_service_;
+  std::vector<ServiceEndpoints> endpoints_;
+  // Every gRPC service but health and reflection: the endpoints', raw, tokens, events.
+  std::vector<std::unique_ptr<AdmittedService>> services_;
   std::unique_ptr<EventHub> hub_;
   std::unique_ptr<PushDedup> dedup_;
   std::unique_ptr<ReplyBroker> broker_;
   std::unique_ptr<SubscriptionQuota> subscriptions_;
-  std::unique_ptr<EventService> event_service_;
   std::unique_ptr<DelayedTasks> reply_deadlines_;
   std::unique_ptr<PushHandler> push_handler_;
   std::unique_ptr<CallbackServer> callback_server_;

@@ -2,6 +2,7 @@
 //
 //   wxgate [--config FILE]
 //   wxgate --print_error_table
+//   wxgate --print_reason_table
 //
 // Without --config it runs on the embedded default (no accounts, in-memory state).
 // SIGHUP reads FILE again and puts its access rules in force (a file that does not
@@ -20,12 +21,15 @@
 #include "absl/strings/str_cat.h"
 #include "service/config/config_loader.h"
 #include "service/errors/error_table_doc.h"
+#include "service/errors/gateway_reasons.h"
 #include "service/observe/log.h"
 #include "service/server/gateway.h"
 
 ABSL_FLAG(std::string, config, "", "YAML configuration file; empty: the embedded default");
 ABSL_FLAG(bool, print_error_table, false,
           "print the errcode → gRPC code table (Markdown) and exit");
+ABSL_FLAG(bool, print_reason_table, false,
+          "print the table of the gateway's own error reasons (Markdown) and exit");
 
 namespace {
 
@@ -66,6 +70,10 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_print_error_table)) {
     std::fputs(wxgate::ErrorTableMarkdown().c_str(), stdout);
+    return 0;
+  }
+  if (absl::GetFlag(FLAGS_print_reason_table)) {
+    std::fputs(wxgate::ReasonTableMarkdown().c_str(), stdout);
     return 0;
   }
   KeepSecretsOutOfCoreDumps();  // before any secret is read

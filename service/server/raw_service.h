@@ -1,35 +1,25 @@
 // RawService: wxgate.v1.RawService/Call, the escape hatch for endpoints not
-// modelled yet. Same account resolution, token handling, retry and error mapping as
-// the typed methods; refuses the token endpoints, whose answers are secrets.
+// modelled yet, on the same pipeline as the typed methods: admission, the
+// credential by kind, the stale-credential retry and the error mapping. The request
+// is checked (TranscodeRawCall) before any credential is fetched for it; the answer
+// is WeChat's JSON object as text.
+//
+//   absl::StatusOr<std::unique_ptr<AdmittedService>> raw = ServeRawCalls(deps, admission);
+//   builder.RegisterService(raw->get());
+//
+// Does not own `deps` or `admission`.
 #ifndef WXGATE_SERVICE_SERVER_RAW_SERVICE_H_
 #define WXGATE_SERVICE_SERVER_RAW_SERVICE_H_
 
-#include "service/server/call_admission.h"
-#include "service/server/upstream_call.h"
-#include "wxgate/v1/raw.grpc.pb.h"
+#include <memory>
+
+#include "service/call/admitted_service.h"
+#include "service/call/upstream_exchange.h"
 
 namespace wxgate {
 
-class RawService : public wxgate::v1::RawService::CallbackService {
- public:
-  // Does not own `deps` or `accounts`.
-  RawService(const UpstreamDeps& deps, const CallAdmission& admission)
-      : deps_(deps), admission_(admission) {}
-
-  grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* context,
-                                 const v1::CallRequest* request,
-                                 v1::CallResponse* response) override;
-
- private:
-  const UpstreamDeps& deps_;
-  const CallAdmission& admission_;
-};
-
-// The HTTP request for a raw call, or INVALID_ARGUMENT / PERMISSION_DENIED.
-absl::StatusOr<HttpRequest> BuildRawRequest(const v1::CallRequest& request,
-                                            absl::string_view base_url,
-                                            const CallCredential& credential,
-                                            absl::Duration timeout);
+std::unique_ptr<AdmittedService> ServeRawCalls(const UpstreamDeps& deps,
+                                               const CallAdmission& admission);
 
 }  // namespace wxgate
 

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/errors/error_info.h"
+#include "service/errors/gateway_reasons.h"
 
 namespace wxgate {
 
@@ -12,7 +13,7 @@ absl::StatusOr<std::unique_ptr<SubscriptionQuota::Slot>> SubscriptionQuota::Acqu
   absl::MutexLock lock(&mu_);
   uint32_t& count = in_use_[caller];
   if (count >= max_per_caller_) {
-    return GatewayError(absl::StatusCode::kResourceExhausted, "TOO_MANY_SUBSCRIPTIONS",
+    return GatewayError(Reason::kTooManySubscriptions,
                         absl::StrCat("this caller already holds ", count,
                                      " live Subscribe streams, the most allowed "
                                      "(events.max_subscriptions_per_caller); end one first"));

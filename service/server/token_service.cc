@@ -2,10 +2,14 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <string>
+#include <utility>
+
 #include "absl/strings/match.h"
 #include "auth/jssdk_signature.h"
 #include "service/errors/error_info.h"
-#include "service/errors/grpc_status.h"
+#include "service/errors/gateway_reasons.h"
+#include "wxgate/v1/token.pb.h"
 
 namespace wxgate {
 namespace {
@@ -28,117 +32,100 @@ Timestamp ToTimestamp(absl::Time t) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
 }
 
-grpc::ServerUnaryReactor* Finished(grpc::CallbackServerContext* context,
-                                   const absl::Status& status) {
-  auto* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
+// Gets the credential of `kind` for the call's account, then answers with what
+// `respond` makes of it.
+using Responder = std::function<absl::StatusOr<MessagePtr>(const Account&, const std::string&)>;
+void WithCredential(TokenManager& tokens, UnaryCall& call, TokenKind kind, Responder respond) {
+  const Account& account = *call.admitted().account;
+  tokens.Get(account, kind,
+             [&call, &account, respond = std::move(respond)](absl::StatusOr<std::string> value) {
+               if (!value.ok()) return call.Respond(value.status());
+               call.Respond(respond(account, *value));
+             });
 }
 
 }  // namespace
 
-grpc::ServerUnaryReactor* TokenService::WithCredential(grpc::CallbackServerContext* context,
-                                                       absl::string_view method, TokenKind kind,
-                                                       OnValue on_value) {
-  absl::StatusOr<const Account*> account = admission_.Admit(*context, method);
-  if (!account.ok()) return Finished(context, account.status());
-  auto* reactor = context->DefaultReactor();
-  tokens_.Get(
-      **account, kind,
-      [reactor, account = *account,
-       on_value = std::move(on_value)](absl::StatusOr<std::string> value) {
-        reactor->Finish(ToGrpcStatus(value.ok() ? on_value(*account, *value) : value.status()));
-      });
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* TokenService::GetAccessToken(grpc::CallbackServerContext* context,
-                                                       const v1::GetAccessTokenRequest*,
-                                                       v1::GetAccessTokenResponse* response) {
-  return WithCredential(context, "wxgate.v1.TokenService/GetAccessToken", TokenKind::kAccessToken,
-                        [this, response](const Account& account, const std::string& value) {
-                          response->set_access_token(value);
-                          *response->mutable_expires_at() = ToTimestamp(
-                              tokens_.Status(account, TokenKind::kAccessToken).expires_at);
-                          return absl::OkStatus();
-                        });
-}
-
-grpc::ServerUnaryReactor* TokenService::GetJsapiTicket(grpc::CallbackServerContext* context,
-                                                       const v1::GetJsapiTicketRequest* request,
-                                                       v1::GetJsapiTicketResponse* response) {
-  const TokenKind kind = request->kind() == v1::TOKEN_KIND_WX_CARD_TICKET ? TokenKind::kWxCardTicket
-                                                                          : TokenKind::kJsapiTicket;
-  if (request->kind() == v1::TOKEN_KIND_ACCESS_TOKEN) {
-    return Finished(context, GatewayError(absl::StatusCode::kInvalidArgument, "INVALID_TOKEN_KIND",
-                                          "GetJsapiTicket serves tickets; use GetAccessToken"));
-  }
-  return WithCredential(context, "wxgate.v1.TokenService/GetJsapiTicket", kind,
-                        [this, kind, response](const Account& account, const std::string& value) {
-                          response->set_ticket(value);
-                          *response->mutable_expires_at() =
-                              ToTimestamp(tokens_.Status(account, kind).expires_at);
-                          return absl::OkStatus();
-                        });
-}
-
-grpc::ServerUnaryReactor* TokenService::SignJsSdkConfig(grpc::CallbackServerContext* context,
-                                                        const v1::SignJsSdkConfigRequest* request,
-                                                        v1::SignJsSdkConfigResponse* response) {
-  const std::string& url = request->url();
-  if (!(absl::StartsWith(url, "http://") || absl::StartsWith(url, "https://"))) {
-    return Finished(context, GatewayError(absl::StatusCode::kInvalidArgument, "INVALID_URL",
-                                          "url must be the page's full http:// or https:// URL"));
-  }
-  return WithCredential(context, "wxgate.v1.TokenService/SignJsSdkConfig", TokenKind::kJsapiTicket,
-                        [this, url, response](const Account& account, const std::string& ticket) {
-                          response->set_app_id(account.appid);
-                          response->set_timestamp(absl::ToUnixSeconds(now_()));
-                          response->set_nonce_str(NewNonce());
-                          response->set_signature(JsSdkSignature(ticket, response->nonce_str(),
-                                                                 response->timestamp(), url));
-                          return absl::OkStatus();
-                        });
-}
-
-grpc::ServerUnaryReactor* TokenService::InvalidateToken(grpc::CallbackServerContext* context,
-                                                        const v1::InvalidateTokenRequest* request,
-                                                        v1::InvalidateTokenResponse* response) {
-  absl::StatusOr<const Account*> account =
-      admission_.Admit(*context, "wxgate.v1.TokenService/InvalidateToken");
-  if (!account.ok()) return Finished(context, account.status());
-  if (request->token().empty()) {
-    return Finished(context, GatewayError(absl::StatusCode::kInvalidArgument, "MISSING_TOKEN",
-                                          "token: the value WeChat rejected is required"));
-  }
-  response->set_invalidated(
-      tokens_.Invalidate(**account, KindOf(request->kind()), request->token()));
-  return Finished(context, absl::OkStatus());
-}
-
-grpc::ServerUnaryReactor* TokenService::TokenStatus(grpc::CallbackServerContext* context,
-                                                    const v1::TokenStatusRequest*,
-                                                    v1::TokenStatusResponse* response) {
-  absl::StatusOr<const Account*> account =
-      admission_.Admit(*context, "wxgate.v1.TokenService/TokenStatus");
-  if (!account.ok()) return Finished(context, account.status());
-  for (v1::TokenKind kind :
-       {v1::TOKEN_KIND_ACCESS_TOKEN, v1::TOKEN_KIND_JSAPI_TICKET, v1::TOKEN_KIND_WX_CARD_TICKET}) {
-    const TokenState state = tokens_.Status(**account, KindOf(kind));
-    v1::TokenState* out = response->add_tokens();
-    out->set_kind(kind);
-    out->set_valid(state.valid);
-    *out->mutable_fetched_at() = ToTimestamp(state.fetched_at);
-    *out->mutable_expires_at() = ToTimestamp(state.expires_at);
-    if (state.refresh_at != absl::InfiniteFuture()) {
-      *out->mutable_refresh_at() = ToTimestamp(state.refresh_at);
+std::unique_ptr<AdmittedService> ServeTokens(TokenManager& tokens, const CallAdmission& admission,
+                                             std::function<absl::Time()> now) {
+  auto service = std::make_unique<AdmittedService>(
+      ServiceOf<v1::GetAccessTokenRequest>("TokenService"), admission);
+  service->HandleUnary("GetAccessToken", [&tokens](UnaryCall& call, MessagePtr) {
+    WithCredential(tokens, call, TokenKind::kAccessToken,
+                   [&tokens](const Account& account, const std::string& value) {
+                     auto response = std::make_unique<v1::GetAccessTokenResponse>();
+                     response->set_access_token(value);
+                     *response->mutable_expires_at() =
+                         ToTimestamp(tokens.Status(account, TokenKind::kAccessToken).expires_at);
+                     return MessagePtr(std::move(response));
+                   });
+  });
+  service->HandleUnary("GetJsapiTicket", [&tokens](UnaryCall& call, MessagePtr message) {
+    const auto& request = RequestAs<v1::GetJsapiTicketRequest>(*message);
+    if (request.kind() == v1::TOKEN_KIND_ACCESS_TOKEN) {
+      return call.Respond(GatewayError(Reason::kInvalidTokenKind,
+                                       "GetJsapiTicket serves tickets; use GetAccessToken"));
     }
-    out->set_fetches(state.fetches);
-    out->set_failed_fetches(state.failed_fetches);
-    out->set_last_error(state.last_error);
-    out->set_force_refresh_left(state.force_refresh_left);
-  }
-  return Finished(context, absl::OkStatus());
+    const TokenKind kind = request.kind() == v1::TOKEN_KIND_WX_CARD_TICKET
+                               ? TokenKind::kWxCardTicket
+                               : TokenKind::kJsapiTicket;
+    WithCredential(
+        tokens, call, kind, [&tokens, kind](const Account& account, const std::string& value) {
+          auto response = std::make_unique<v1::GetJsapiTicketResponse>();
+          response->set_ticket(value);
+          *response->mutable_expires_at() = ToTimestamp(tokens.Status(account, kind).expires_at);
+          return MessagePtr(std::move(response));
+        });
+  });
+  service->HandleUnary("SignJsSdkConfig", [&tokens, now](UnaryCall& call, MessagePtr message) {
+    const std::string url = RequestAs<v1::SignJsSdkConfigRequest>(*message).url();
+    if (!(absl::StartsWith(url, "http://") || absl::StartsWith(url, "https://"))) {
+      return call.Respond(
+          GatewayError(Reason::kInvalidUrl, "url must be the page's full http:// or https:// URL"));
+    }
+    WithCredential(tokens, call, TokenKind::kJsapiTicket,
+                   [url, now](const Account& account, const std::string& ticket) {
+                     auto response = std::make_unique<v1::SignJsSdkConfigResponse>();
+                     response->set_app_id(account.appid);
+                     response->set_timestamp(absl::ToUnixSeconds(now()));
+                     response->set_nonce_str(NewNonce());
+                     response->set_signature(
+                         JsSdkSignature(ticket, response->nonce_str(), response->timestamp(), url));
+                     return MessagePtr(std::move(response));
+                   });
+  });
+  service->HandleUnary("InvalidateToken", [&tokens](UnaryCall& call, MessagePtr message) {
+    const auto& request = RequestAs<v1::InvalidateTokenRequest>(*message);
+    if (request.token().empty()) {
+      return call.Respond(
+          GatewayError(Reason::kMissingToken, "token: the value WeChat rejected is required"));
+    }
+    auto response = std::make_unique<v1::InvalidateTokenResponse>();
+    response->set_invalidated(
+        tokens.Invalidate(*call.admitted().account, KindOf(request.kind()), request.token()));
+    call.Respond(std::move(response));
+  });
+  service->HandleUnary("TokenStatus", [&tokens](UnaryCall& call, MessagePtr) {
+    auto response = std::make_unique<v1::TokenStatusResponse>();
+    for (v1::TokenKind kind : {v1::TOKEN_KIND_ACCESS_TOKEN, v1::TOKEN_KIND_JSAPI_TICKET,
+                               v1::TOKEN_KIND_WX_CARD_TICKET}) {
+      const TokenState state = tokens.Status(*call.admitted().account, KindOf(kind));
+      v1::TokenState* out = response->add_tokens();
+      out->set_kind(kind);
+      out->set_valid(state.valid);
+      *out->mutable_fetched_at() = ToTimestamp(state.fetched_at);
+      *out->mutable_expires_at() = ToTimestamp(state.expires_at);
+      if (state.refresh_at != absl::InfiniteFuture()) {
+        *out->mutable_refresh_at() = ToTimestamp(state.refresh_at);
+      }
+      out->set_fetches(state.fetches);
+      out->set_failed_fetches(state.failed_fetches);
+      out->set_last_error(state.last_error);
+      out->set_force_refresh_left(state.force_refresh_left);
+    }
+    call.Respond(std::move(response));
+  });
+  return service;
 }
 
 }  // namespace wxgate

@@ -3,11 +3,9 @@
 #include <memory>
 #include <utility>
 
+#include "service/call/message_bytes.h"
 #include "service/errors/grpc_status.h"
-#include "service/server/message_bytes.h"
-#include "service/server/upstream_reactor.h"
-#include "service/transcode/answer_parser.h"
-#include "service/transcode/request_builder.h"
+#include "service/transcode/request_transcoder.h"
 #include "service/transcode/upload_request.h"
 
 namespace wxgate {
@@ -16,14 +14,13 @@ namespace {
 using google::protobuf::Message;
 
 // Owns itself until gRPC says the call is done. Reads run one at a time; the
-// upstream call starts after the last one.
+// upstream exchange starts after the last one.
 class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
-  UploadReactor(grpc::CallbackServerContext* context, const UpstreamDeps& deps,
-                const Account& account, const EndpointBinding& binding, grpc::ByteBuffer* response)
-      : context_(context),
+  UploadReactor(const AdmittedCall& call, const UpstreamDeps& deps, const EndpointBinding& binding,
+                grpc::ByteBuffer* response)
+      : call_(call),
         deps_(deps),
-        account_(account),
         binding_(binding),
         response_(response),
         request_(NewMessage(binding.method->input_type())),
@@ -32,7 +29,7 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) return context_->IsCancelled() ? Finish(grpc::Status::CANCELLED) : CallWeChat();
+    if (!ok) return call_.context->IsCancelled() ? Finish(grpc::Status::CANCELLED) : CallWeChat();
     std::unique_ptr<Message> piece = NewMessage(binding_.method->input_type());
     absl::Status status = ParseRequest(piece_, piece.get());
     if (status.ok()) status = assembler_.Add(*piece);
@@ -47,27 +44,23 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  private:
   void CallWeChat() {
     assembler_.Finish();
-    std::shared_ptr<const Message> request = std::move(request_);
-    auto build = [binding = &binding_, base_url = deps_.BaseUrlFor(binding_.host), request](
-                     const CallCredential& credential, absl::Duration timeout) {
-      return BuildHttpRequest(*binding, *request, base_url, credential, timeout);
-    };
-    auto call =
-        UpstreamCall::Create(deps_, account_, binding_.SendsToken(), std::move(build),
-                             DeadlineOf(*context_), [this](absl::StatusOr<CheckedAnswer> answer) {
-                               if (!answer.ok()) return Finish(ToGrpcStatus(answer.status()));
-                               absl::StatusOr<grpc::ByteBuffer> bytes =
-                                   AnswerBytes(binding_.method->output_type(), answer->json);
-                               if (bytes.ok()) *response_ = *std::move(bytes);
-                               Finish(ToGrpcStatus(bytes.status()));
-                             });
-    cancellation_.Attach(call);  // before Begin: once done runs, the reactor may be gone
-    call->Begin();
+    absl::StatusOr<UpstreamRequest> upstream = TranscodeRequest(binding_, *request_);
+    if (!upstream.ok()) return Finish(ToGrpcStatus(upstream.status()));
+    auto exchange =
+        UpstreamExchange::Create(deps_, *call_.account, *std::move(upstream), binding_.answer,
+                                 call_.deadline, [this](absl::StatusOr<CheckedAnswer> answer) {
+                                   if (!answer.ok()) return Finish(ToGrpcStatus(answer.status()));
+                                   absl::StatusOr<MessagePtr> response =
+                                       AnswerMessage(binding_.method->output_type(), answer->json);
+                                   if (response.ok()) *response_ = ToByteBuffer(**response);
+                                   Finish(ToGrpcStatus(response.status()));
+                                 });
+    cancellation_.Attach(exchange);  // before Begin: once it answers, the reactor may be gone
+    exchange->Begin();
   }
 
-  grpc::CallbackServerContext* const context_;
+  const AdmittedCall call_;
   const UpstreamDeps& deps_;
-  const Account& account_;
   const EndpointBinding& binding_;
   grpc::ByteBuffer* const response_;
   std::unique_ptr<Message> request_;
@@ -76,23 +69,13 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   CallCancellation cancellation_;
 };
 
-// Refuses the call before reading anything.
-class RefusedUpload : public grpc::ServerReadReactor<grpc::ByteBuffer> {
- public:
-  explicit RefusedUpload(const absl::Status& why) { Finish(ToGrpcStatus(why)); }
-  void OnDone() override { delete this; }
-};
-
 }  // namespace
 
-grpc::ServerReadReactor<grpc::ByteBuffer>* ServeUpload(grpc::CallbackServerContext* context,
+grpc::ServerReadReactor<grpc::ByteBuffer>* ServeUpload(const AdmittedCall& call,
                                                        const UpstreamDeps& deps,
-                                                       const CallAdmission& admission,
                                                        const EndpointBinding& binding,
                                                        grpc::ByteBuffer* response) {
-  absl::StatusOr<const Account*> account = admission.Admit(*context, MethodName(*binding.method));
-  if (!account.ok()) return new RefusedUpload(account.status());
-  return new UploadReactor(context, deps, **account, binding, response);
+  return new UploadReactor(call, deps, binding, response);
 }
 
 }  // namespace wxgate

@@ -3,45 +3,47 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "service/errors/error_info.h"
-#include "service/transcode/answer_parser.h"
-#include "service/transcode/request_builder.h"
+#include "service/errors/gateway_reasons.h"
+#include "service/upstream/upstream_answer.h"
 
 namespace wxgate {
 
-HttpTransport::TransferId TokenFetcher::FetchAccessToken(const Account& account,
-                                                          bool force_refresh, Done done) {
-  HttpRequest request;
-  request.timeout = timeout_;
+HttpTransport::TransferId TokenFetcher::FetchAccessToken(const Account& account, bool force_refresh,
+                                                         Done done) {
+  UpstreamRequest request{
+      .credential = CredentialKind::kAppidSecret, .appid_param = "appid", .secret_param = "secret"};
   if (account.token_api == config::v1::TOKEN_API_CLASSIC) {
-    request.url = absl::StrCat(base_url_, "/cgi-bin/token?grant_type=client_credential&appid=",
-                               EscapeQueryComponent(account.appid),
-                               "&secret=", EscapeQueryComponent(account.secret));
+    request.path = "/cgi-bin/token";
+    request.query = {{"grant_type", "client_credential"}};
   } else {
     request.method = "POST";
-    request.url = absl::StrCat(base_url_, "/cgi-bin/stable_token");
-    request.content_type = "application/json; charset=utf-8";
-    nlohmann::json body = {
-        {"grant_type", "client_credential"}, {"appid", account.appid}, {"secret", account.secret}};
-    if (force_refresh) body["force_refresh"] = true;
-    request.body = body.dump();
+    request.path = "/cgi-bin/stable_token";
+    request.json_body = nlohmann::json::object({{"grant_type", "client_credential"}});
+    if (force_refresh) (*request.json_body)["force_refresh"] = true;
   }
-  return Send(std::move(request), "access_token", std::move(done));
+  return Send(
+      request,
+      {.kind = CredentialKind::kAppidSecret, .appid = account.appid, .secret = account.secret},
+      "access_token", std::move(done));
 }
 
 HttpTransport::TransferId TokenFetcher::FetchTicket(absl::string_view access_token, TokenKind kind,
-                                                     Done done) {
-  HttpRequest request;
-  request.timeout = timeout_;
-  request.url = absl::StrCat(
-      base_url_, "/cgi-bin/ticket/getticket?access_token=", EscapeQueryComponent(access_token),
-      "&type=", kind == TokenKind::kWxCardTicket ? "wx_card" : "jsapi");
-  return Send(std::move(request), "ticket", std::move(done));
+                                                    Done done) {
+  UpstreamRequest request{
+      .path = "/cgi-bin/ticket/getticket",
+      .query = {{"type", kind == TokenKind::kWxCardTicket ? "wx_card" : "jsapi"}},
+      .credential = CredentialKind::kAccessToken};
+  return Send(request, {.kind = CredentialKind::kAccessToken, .token = std::string(access_token)},
+              "ticket", std::move(done));
 }
 
-HttpTransport::TransferId TokenFetcher::Send(HttpRequest request, absl::string_view value_key,
-                                              Done done) {
-  return upstream_->Send(std::move(request), [key = std::string(value_key), done = std::move(done)](
-                                                 absl::StatusOr<HttpResponse> answer) mutable {
+HttpTransport::TransferId TokenFetcher::Send(const UpstreamRequest& request,
+                                             const CallCredential& credential,
+                                             absl::string_view value_key, Done done) {
+  // The request and credential always agree here, so building cannot fail.
+  HttpRequest http = *BuildHttpRequest(request, base_url_, credential, timeout_);
+  return upstream_->Send(std::move(http), [key = std::string(value_key), done = std::move(done)](
+                                              absl::StatusOr<HttpResponse> answer) mutable {
     if (!answer.ok()) return std::move(done)(answer.status());
     absl::StatusOr<nlohmann::json> json = ParseAnswerJson(*answer);
     if (!json.ok()) return std::move(done)(json.status());
@@ -51,7 +53,7 @@ HttpTransport::TransferId TokenFetcher::Send(HttpRequest request, absl::string_v
         expires_in == json->end() || !expires_in->is_number_integer() ||
         expires_in->get<int64_t>() <= 0) {
       return std::move(done)(
-          GatewayError(absl::StatusCode::kInternal, "UPSTREAM_SCHEMA",
+          GatewayError(Reason::kUpstreamSchema,
                        absl::StrCat("WeChat's answer lacks ", key, " or a positive expires_in")));
     }
     std::move(done)(FetchedToken{.value = value->get<std::string>(),

@@ -20,6 +20,7 @@
 #include "service/token/account.h"
 #include "service/token/token_kind.h"
 #include "service/upstream/http_transport.h"
+#include "service/upstream/upstream_request.h"
 
 namespace wxgate {
 
@@ -35,13 +36,13 @@ class TokenFetcher {
   TokenFetcher(HttpTransport* upstream, std::string base_url, absl::Duration timeout)
       : upstream_(upstream), base_url_(std::move(base_url)), timeout_(timeout) {}
 
-  HttpTransport::TransferId FetchAccessToken(const Account& account, bool force_refresh,
-                                              Done done);
+  HttpTransport::TransferId FetchAccessToken(const Account& account, bool force_refresh, Done done);
   HttpTransport::TransferId FetchTicket(absl::string_view access_token, TokenKind kind, Done done);
   void Cancel(HttpTransport::TransferId id) { upstream_->Cancel(id); }
 
  private:
-  HttpTransport::TransferId Send(HttpRequest request, absl::string_view value_key, Done done);
+  HttpTransport::TransferId Send(const UpstreamRequest& request, const CallCredential& credential,
+                                 absl::string_view value_key, Done done);
 
   HttpTransport* const upstream_;
   const std::string base_url_;

@@ -1,47 +1,18 @@
-// Turns WeChat's HTTP answer into a response message, or into the status that
-// explains why it is not one:
-//   HTTP status other than 200      → UNAVAILABLE (5xx, 429) or INTERNAL, UPSTREAM_HTTP_STATUS
-//   a body that is not a JSON object → INTERNAL, UPSTREAM_NOT_JSON
-//   errcode ≠ 0                      → WeChatError (wechat_errors.h)
-//   a value of the wrong shape       → INTERNAL, UPSTREAM_SCHEMA, naming the field
-//   JSON where only a file may come  → INTERNAL, UPSTREAM_NOT_FILE
+// Reads WeChat's checked JSON answer (upstream_answer.h) into a response message:
+// a value of the wrong shape is INTERNAL, UPSTREAM_SCHEMA, naming the field.
+//
+//   ReadAnswer({"subscribe": 1, "openid": "o1"}, &user_info)  → OK, user_info filled
+//   ReadAnswer({"tagid_list": "x"}, &user_info)               → UPSTREAM_SCHEMA "tagid_list: …"
 #ifndef WXGATE_SERVICE_TRANSCODE_ANSWER_PARSER_H_
 #define WXGATE_SERVICE_TRANSCODE_ANSWER_PARSER_H_
 
 #include <google/protobuf/message.h>
 
-#include <optional>
-#include <string>
-
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
-#include "service/upstream/http_exchange.h"
-#include "wxgate/annotations.pb.h"
 
 namespace wxgate {
 
-// The answer's JSON object once the HTTP status, syntax and errcode are checked.
-absl::StatusOr<nlohmann::json> ParseAnswerJson(const HttpResponse& answer);
-
-// A checked answer of any AnswerKind: a JSON object, or the file a download got.
-struct CheckedAnswer {
-  nlohmann::json json;               // when WeChat answered JSON
-  std::optional<HttpResponse> file;  // when it answered a file
-};
-
-// Checks an answer as `kind` expects it. A download (ANSWER_KIND_BINARY or
-// JSON_OR_BINARY) is a file unless WeChat labels it JSON (or text/plain, as some
-// of its errors are) and it parses as an object: then it is checked as JSON, and
-// for ANSWER_KIND_BINARY a JSON answer without an error is UPSTREAM_NOT_FILE.
-absl::StatusOr<CheckedAnswer> CheckAnswer(HttpResponse answer, AnswerKind kind);
-
-// The file name a Content-Disposition header gives ("" when none):
-// `attachment; filename="a.jpg"` → "a.jpg".
-std::string FileNameOf(absl::string_view content_disposition);
-
-// Reads a checked answer object into `response` (UPSTREAM_SCHEMA on a mismatch).
 absl::Status ReadAnswer(const nlohmann::json& answer, google::protobuf::Message* response);
 
 }  // namespace wxgate

@@ -16,6 +16,23 @@ bool IsOfType(const FieldDescriptor& field, absl::string_view message_type) {
 
 }  // namespace
 
+CredentialKind CredentialKindOf(Credential credential) {
+  switch (credential) {
+    case CREDENTIAL_NONE:
+      return CredentialKind::kNone;
+    case CREDENTIAL_COMPONENT_ACCESS_TOKEN:
+      return CredentialKind::kComponentAccessToken;
+    case CREDENTIAL_AUTHORIZER_ACCESS_TOKEN:
+      return CredentialKind::kAuthorizerAccessToken;
+    case CREDENTIAL_APPID_SECRET:
+      return CredentialKind::kAppidSecret;
+    case CREDENTIAL_OAUTH_ACCESS_TOKEN:
+      return CredentialKind::kOAuthUserToken;
+    default:  // CREDENTIAL_ACCESS_TOKEN, UNSPECIFIED
+      return CredentialKind::kAccessToken;
+  }
+}
+
 bool HasEndpoint(const MethodDescriptor& method) {
   return method.options().HasExtension(wxgate::endpoint);
 }
@@ -42,8 +59,7 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
   }
   if (!absl::StartsWith(b.path, "/")) return fail("path must start with '/'");
 
-  b.credential = endpoint.credential() == CREDENTIAL_UNSPECIFIED ? CREDENTIAL_ACCESS_TOKEN
-                                                                 : endpoint.credential();
+  b.credential = CredentialKindOf(endpoint.credential());
   b.body = endpoint.body();
   if (b.body == BODY_KIND_UNSPECIFIED) {
     b.body = b.http_method == "GET" ? BODY_KIND_NONE : BODY_KIND_JSON;
@@ -80,6 +96,9 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
         url->type() != google::protobuf::FieldDescriptor::TYPE_STRING) {
       return fail("ANSWER_KIND_URL needs url_host and a string field `url` in the response");
     }
+    if (b.credential != CredentialKind::kNone) {
+      return fail("ANSWER_KIND_URL makes a URL for a browser: it takes CREDENTIAL_NONE");
+    }
     b.url_host = endpoint.url_host();
     b.url_fragment = endpoint.url_fragment();
   }
@@ -92,7 +111,7 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
       endpoint.credential_param().empty() ? "access_token" : endpoint.credential_param();
   b.appid_param = endpoint.appid_param();
   b.secret_param = endpoint.secret_param();
-  if (b.credential == CREDENTIAL_APPID_SECRET) {
+  if (b.credential == CredentialKind::kAppidSecret) {
     if (b.appid_param.empty()) b.appid_param = "appid";
     if (b.secret_param.empty()) b.secret_param = "secret";
   }

@@ -2,7 +2,7 @@
 // once from its descriptor's (wxgate.endpoint) option and checked at start-up.
 //
 //   rpc GetUserInfo(...) { option (wxgate.endpoint) = {get: "/cgi-bin/user/info"}; }
-//   → {http_method "GET", path "/cgi-bin/user/info", credential ACCESS_TOKEN,
+//   → {http_method "GET", path "/cgi-bin/user/info", credential kAccessToken,
 //      query_fields [openid, lang], body_fields []}
 //
 // Uploads (BODY_KIND_MULTIPART) may be client-streaming; downloads (ANSWER_KIND_BINARY,
@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "service/upstream/credential.h"
 #include "wxgate/annotations.pb.h"
 
 namespace wxgate {
@@ -27,7 +28,7 @@ struct EndpointBinding {
   const google::protobuf::MethodDescriptor* method = nullptr;
   std::string http_method;  // "GET" or "POST"
   std::string path;         // may carry a fixed "?action=…"
-  Credential credential = CREDENTIAL_ACCESS_TOKEN;
+  CredentialKind credential = CredentialKind::kAccessToken;
   BodyKind body = BODY_KIND_NONE;
   AnswerKind answer = ANSWER_KIND_JSON;
   std::string credential_param;  // "access_token" unless the annotation says otherwise
@@ -47,14 +48,10 @@ struct EndpointBinding {
   const google::protobuf::FieldDescriptor* chunk_field = nullptr;
   // The host WeChat serves the endpoint on; empty: the upstream base URL's.
   std::string host;
-
-  // Whether the gateway adds a token of its own to the query.
-  bool SendsToken() const {
-    return credential == CREDENTIAL_ACCESS_TOKEN ||
-           credential == CREDENTIAL_AUTHORIZER_ACCESS_TOKEN ||
-           credential == CREDENTIAL_COMPONENT_ACCESS_TOKEN;
-  }
 };
+
+// The kind an annotation's credential names (UNSPECIFIED: the access token).
+CredentialKind CredentialKindOf(Credential credential);
 
 // Whether the method carries (wxgate.endpoint).
 bool HasEndpoint(const google::protobuf::MethodDescriptor& method);

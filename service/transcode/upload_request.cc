@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/errors/error_info.h"
+#include "service/errors/gateway_reasons.h"
 
 namespace wxgate {
 namespace {
@@ -31,7 +32,7 @@ size_t UploadBytes(const EndpointBinding& binding, const Message& request) {
 
 absl::Status CheckUploadSize(size_t bytes, size_t limit) {
   if (bytes <= limit) return absl::OkStatus();
-  return GatewayError(absl::StatusCode::kResourceExhausted, "UPLOAD_TOO_LARGE",
+  return GatewayError(Reason::kUploadTooLarge,
                       absl::StrCat("the upload holds more than ", limit,
                                    " bytes of files (upstream.max_upload_bytes); send a smaller "
                                    "file"));

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "service/transcode/answer_parser.h"
+#include "service/upstream/upstream_answer.h"
 #include "wechat/mp/v1/events.pb.h"
 #include "wechat/mp/v1/menu.pb.h"
 #include "wechat/mp/v1/user.pb.h"

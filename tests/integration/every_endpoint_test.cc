@@ -10,7 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/notification.h"
-#include "service/server/endpoint_catalog.h"
+#include "service/transcode/endpoint_catalog.h"
 #include "service/transcode/wechat_json.h"
 #include "tests/fake_wechat/endpoint_table.h"
 #include "tests/integration/gateway_harness.h"

@@ -6,6 +6,7 @@
 Sections, each between <!-- NAME:begin --> and <!-- NAME:end --> in README.md:
   api-map      every annotated RPC → WeChat endpoint → document, read from proto/
   error-table  the errcode → gRPC code table, printed by `wxgate --print_error_table`
+  reason-table the gateway's own error reasons, printed by `wxgate --print_reason_table`
 Without --write it checks and exits 1 with a diff when the README is stale.
 """
 import argparse
@@ -62,9 +63,8 @@ def api_map():
     return "\n".join(out)
 
 
-def error_table(wxgate):
-    return subprocess.run([wxgate, "--print_error_table"], check=True, capture_output=True,
-                          text=True).stdout
+def printed(wxgate, flag):
+    return subprocess.run([wxgate, flag], check=True, capture_output=True, text=True).stdout
 
 
 def replace(readme, name, body):
@@ -81,7 +81,9 @@ def main():
     args = parser.parse_args()
     readme_path = ROOT / "README.md"
     old = readme_path.read_text(encoding="utf-8")
-    new = replace(replace(old, "api-map", api_map()), "error-table", error_table(args.wxgate))
+    new = replace(old, "api-map", api_map())
+    new = replace(new, "error-table", printed(args.wxgate, "--print_error_table"))
+    new = replace(new, "reason-table", printed(args.wxgate, "--print_reason_table"))
     if args.write:
         readme_path.write_text(new, encoding="utf-8")
     elif new != old:

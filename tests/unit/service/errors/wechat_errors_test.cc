@@ -6,7 +6,6 @@
 
 #include "google/rpc/status.pb.h"
 #include "service/errors/error_info.h"
-#include "service/errors/grpc_status.h"
 
 namespace wxgate {
 namespace {
@@ -65,29 +64,6 @@ TEST(WeChatErrorsTest, StaleTokenErrcodes) {
   EXPECT_TRUE(IsStaleTokenErrcode(40014));
   EXPECT_TRUE(IsStaleTokenErrcode(42001));
   EXPECT_FALSE(IsStaleTokenErrcode(40003));
-}
-
-TEST(GrpcStatusTest, DetailsHoldGoogleRpcStatusWithErrorInfo) {
-  grpc::Status status = ToGrpcStatus(WeChatError(46004, "user not exist rid: abc"));
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
-  google::rpc::Status details;
-  ASSERT_TRUE(details.ParseFromString(status.error_details()));
-  EXPECT_EQ(details.code(), static_cast<int>(grpc::StatusCode::NOT_FOUND));
-  ASSERT_EQ(details.details_size(), 1);
-  google::rpc::ErrorInfo info;
-  ASSERT_TRUE(details.details(0).UnpackTo(&info));
-  EXPECT_EQ(info.reason(), "WECHAT_46004");
-  EXPECT_EQ(info.metadata().at("rid"), "abc");
-}
-
-TEST(GrpcStatusTest, OkStaysOk) { EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok()); }
-
-TEST(GrpcStatusTest, PlainStatusHasNoErrorInfo) {
-  grpc::Status status = ToGrpcStatus(absl::InternalError("boom"));
-  google::rpc::Status details;
-  ASSERT_TRUE(details.ParseFromString(status.error_details()));
-  EXPECT_EQ(details.details_size(), 0);
-  EXPECT_EQ(status.error_message(), "boom");
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 // force_refresh budget, tickets, and errors that never show the secret.
 #include "service/token/token_manager.h"
 
+#include "service/upstream/upstream_client.h"
+
 #include <sys/stat.h>
 
 #include <cstdio>

@@ -28,7 +28,7 @@ TEST(EndpointBindingTest, GetPutsEveryFieldInTheQuery) {
   ASSERT_TRUE(binding.ok()) << binding.status();
   EXPECT_EQ(binding->http_method, "GET");
   EXPECT_EQ(binding->path, "/test/query");
-  EXPECT_EQ(binding->credential, CREDENTIAL_ACCESS_TOKEN);
+  EXPECT_EQ(binding->credential, CredentialKind::kAccessToken);
   EXPECT_EQ(binding->credential_param, "access_token");
   EXPECT_EQ(binding->body, BODY_KIND_NONE);
   EXPECT_EQ(Names(binding->query_fields),
@@ -50,11 +50,25 @@ TEST(EndpointBindingTest, AppidSecretDefaultsItsParameterNames) {
   ASSERT_TRUE(binding.ok());
   EXPECT_EQ(binding->appid_param, "appid");
   EXPECT_EQ(binding->secret_param, "secret");
-  EXPECT_FALSE(binding->SendsToken());
+  EXPECT_EQ(binding->credential, CredentialKind::kAppidSecret);
+}
+
+TEST(EndpointBindingTest, EveryAnnotatedCredentialKeepsItsKind) {
+  EXPECT_EQ(CredentialKindOf(CREDENTIAL_UNSPECIFIED), CredentialKind::kAccessToken);
+  EXPECT_EQ(CredentialKindOf(CREDENTIAL_ACCESS_TOKEN), CredentialKind::kAccessToken);
+  EXPECT_EQ(CredentialKindOf(CREDENTIAL_NONE), CredentialKind::kNone);
+  EXPECT_EQ(CredentialKindOf(CREDENTIAL_APPID_SECRET), CredentialKind::kAppidSecret);
+  EXPECT_EQ(CredentialKindOf(CREDENTIAL_OAUTH_ACCESS_TOKEN), CredentialKind::kOAuthUserToken);
+  EXPECT_EQ(CredentialKindOf(CREDENTIAL_COMPONENT_ACCESS_TOKEN),
+            CredentialKind::kComponentAccessToken);
+  EXPECT_EQ(CredentialKindOf(CREDENTIAL_AUTHORIZER_ACCESS_TOKEN),
+            CredentialKind::kAuthorizerAccessToken);
+  EXPECT_EQ(BindEndpoint(Method("LegacyParam"))->credential,
+            CredentialKind::kComponentAccessToken);
 }
 
 TEST(EndpointBindingTest, InvalidAnnotationsAreRejectedNamingTheMethod) {
-  for (const char* name : {"NoPattern", "RelativePath", "Streaming", "BadFixedParam"}) {
+  for (const char* name : {"NoPattern", "RelativePath", "Streaming", "BadFixedParam", "UrlWithToken"}) {
     absl::StatusOr<EndpointBinding> binding = BindEndpoint(Method(name));
     ASSERT_FALSE(binding.ok()) << name;
     EXPECT_NE(

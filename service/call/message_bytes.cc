@@ -1,10 +1,11 @@
-#include "service/server/message_bytes.h"
+#include "service/call/message_bytes.h"
 
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "service/errors/error_info.h"
+#include "service/errors/gateway_reasons.h"
 #include "service/transcode/answer_parser.h"
 
 namespace wxgate {
@@ -29,7 +30,7 @@ absl::Status ParseRequest(const grpc::ByteBuffer& bytes, Message* message) {
   }
   if (parsed) return absl::OkStatus();
   return GatewayError(
-      absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
+      Reason::kMalformedRequest,
       absl::StrCat("the request is not a valid ", message->GetDescriptor()->full_name()));
 }
 
@@ -38,11 +39,11 @@ grpc::ByteBuffer ToByteBuffer(const Message& message) {
   return grpc::ByteBuffer(&slice, 1);
 }
 
-absl::StatusOr<grpc::ByteBuffer> AnswerBytes(const google::protobuf::Descriptor* type,
-                                             const nlohmann::json& answer) {
+absl::StatusOr<std::unique_ptr<Message>> AnswerMessage(const google::protobuf::Descriptor* type,
+                                                       const nlohmann::json& answer) {
   std::unique_ptr<Message> response = NewMessage(type);
   if (absl::Status status = ReadAnswer(answer, response.get()); !status.ok()) return status;
-  return ToByteBuffer(*response);
+  return response;
 }
 
 }  // namespace wxgate

@@ -4,8 +4,8 @@
 //   no x-wx-appid             → the configured default, or FAILED_PRECONDITION
 //
 // Immutable once built; safe to share between threads.
-#ifndef WXGATE_SERVICE_SERVER_ACCOUNT_DIRECTORY_H_
-#define WXGATE_SERVICE_SERVER_ACCOUNT_DIRECTORY_H_
+#ifndef WXGATE_SERVICE_CALL_ACCOUNT_DIRECTORY_H_
+#define WXGATE_SERVICE_CALL_ACCOUNT_DIRECTORY_H_
 
 #include <grpcpp/server_context.h>
 
@@ -37,4 +37,4 @@ class AccountDirectory {
 
 }  // namespace wxgate
 
-#endif  // WXGATE_SERVICE_SERVER_ACCOUNT_DIRECTORY_H_
+#endif  // WXGATE_SERVICE_CALL_ACCOUNT_DIRECTORY_H_

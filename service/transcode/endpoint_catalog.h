@@ -1,8 +1,8 @@
 // DiscoverEndpoints: every proto service compiled into the binary whose methods
 // carry (wxgate.endpoint), found in the generated descriptor pool. Linking a new
 // annotated .proto is all it takes for the gateway to serve it.
-#ifndef WXGATE_SERVICE_SERVER_ENDPOINT_CATALOG_H_
-#define WXGATE_SERVICE_SERVER_ENDPOINT_CATALOG_H_
+#ifndef WXGATE_SERVICE_TRANSCODE_ENDPOINT_CATALOG_H_
+#define WXGATE_SERVICE_TRANSCODE_ENDPOINT_CATALOG_H_
 
 #include <google/protobuf/descriptor.h>
 
@@ -23,4 +23,4 @@ absl::StatusOr<std::vector<ServiceEndpoints>> DiscoverEndpoints();
 
 }  // namespace wxgate
 
-#endif  // WXGATE_SERVICE_SERVER_ENDPOINT_CATALOG_H_
+#endif  // WXGATE_SERVICE_TRANSCODE_ENDPOINT_CATALOG_H_

@@ -1,4 +1,4 @@
-#include "service/server/raw_service.h"
+#include "service/transcode/raw_call.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@ namespace wxgate {
 namespace {
 
 const CallCredential kCredential{
-    .access_token = "TOKEN", .appid = "wx0011223344556677", .secret = "SECRET"};
+    .token = "TOKEN", .appid = "wx0011223344556677", .secret = "SECRET"};
 
 v1::CallRequest Raw(std::string method, std::string path) {
   v1::CallRequest request;
@@ -18,11 +18,16 @@ v1::CallRequest Raw(std::string method, std::string path) {
   return request;
 }
 
+// The raw call as it goes upstream, with the credential of the kind it asks for.
 absl::StatusOr<HttpRequest> Build(const v1::CallRequest& request) {
-  return BuildRawRequest(request, "https://api.test", kCredential, absl::Seconds(3));
+  absl::StatusOr<UpstreamRequest> upstream = TranscodeRawCall(request);
+  if (!upstream.ok()) return upstream.status();
+  CallCredential credential = kCredential;
+  credential.kind = upstream->credential;
+  return BuildHttpRequest(*upstream, "https://api.test", credential, absl::Seconds(3));
 }
 
-TEST(RawRequestTest, GetWithQueryAndToken) {
+TEST(RawCallTest, GetWithQueryAndToken) {
   v1::CallRequest request = Raw("GET", "/cgi-bin/user/info");
   (*request.mutable_query())["openid"] = "o&1";
   absl::StatusOr<HttpRequest> http = Build(request);
@@ -31,7 +36,7 @@ TEST(RawRequestTest, GetWithQueryAndToken) {
   EXPECT_TRUE(http->body.empty());
 }
 
-TEST(RawRequestTest, PostSendsTheJsonBody) {
+TEST(RawCallTest, PostSendsTheJsonBody) {
   v1::CallRequest request = Raw("POST", "/cgi-bin/tags/create");
   request.set_json_body(R"({"tag":{"name":"vip"}})");
   absl::StatusOr<HttpRequest> http = Build(request);
@@ -40,7 +45,7 @@ TEST(RawRequestTest, PostSendsTheJsonBody) {
   EXPECT_EQ(http->content_type, "application/json; charset=utf-8");
 }
 
-TEST(RawRequestTest, AppidSecretAndNoCredential) {
+TEST(RawCallTest, AppidSecretAndNoCredential) {
   v1::CallRequest request = Raw("POST", "/cgi-bin/clear_quota/v2");
   request.set_credential(CREDENTIAL_APPID_SECRET);
   absl::StatusOr<HttpRequest> http = Build(request);
@@ -54,7 +59,7 @@ TEST(RawRequestTest, AppidSecretAndNoCredential) {
   EXPECT_EQ(Build(request)->url, "https://api.test/sns/auth");
 }
 
-TEST(RawRequestTest, MalformedRequestsAreInvalidArguments) {
+TEST(RawCallTest, MalformedRequestsAreInvalidArguments) {
   v1::CallRequest with_token_in_query = Raw("GET", "/cgi-bin/x");
   (*with_token_in_query.mutable_query())["access_token"] = "mine";
   v1::CallRequest get_with_body = Raw("GET", "/cgi-bin/x");
@@ -70,7 +75,7 @@ TEST(RawRequestTest, MalformedRequestsAreInvalidArguments) {
   }
 }
 
-TEST(RawRequestTest, TokenEndpointsAreRefused) {
+TEST(RawCallTest, TokenEndpointsAreRefused) {
   for (const char* path :
        {"/cgi-bin/token", "/cgi-bin/stable_token", "/cgi-bin/ticket/getticket"}) {
     absl::Status status = Build(Raw("GET", path)).status();
@@ -79,10 +84,30 @@ TEST(RawRequestTest, TokenEndpointsAreRefused) {
   }
 }
 
-TEST(RawRequestTest, ComponentCredentialsAreNotSupportedYet) {
+TEST(RawCallTest, TheCredentialKindIsCarriedAsAsked) {
   v1::CallRequest request = Raw("GET", "/cgi-bin/x");
   request.set_credential(CREDENTIAL_COMPONENT_ACCESS_TOKEN);
-  EXPECT_EQ(Build(request).status().code(), absl::StatusCode::kUnimplemented);
+  // The credential source refuses kinds it cannot serve (token_credentials_test).
+  EXPECT_EQ(TranscodeRawCall(request)->credential, CredentialKind::kComponentAccessToken);
+  EXPECT_EQ(TranscodeRawCall(Raw("GET", "/cgi-bin/x"))->credential, CredentialKind::kAccessToken);
+}
+
+TEST(RawCallTest, UserOAuthTokensAreNotSupported) {
+  v1::CallRequest request = Raw("GET", "/sns/userinfo");
+  request.set_credential(CREDENTIAL_OAUTH_ACCESS_TOKEN);
+  absl::Status status = TranscodeRawCall(request).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(ErrorInfoOf(status)->reason(), "CREDENTIAL_NOT_SUPPORTED");
+}
+
+TEST(RawCallTest, TheGatewaysAppidAndSecretReplaceTheBodys) {
+  v1::CallRequest request = Raw("POST", "/cgi-bin/clear_quota/v2");
+  request.set_credential(CREDENTIAL_APPID_SECRET);
+  request.set_json_body(R"({"appid":"wxother","secret":"guess","keep":1})");
+  absl::StatusOr<HttpRequest> http = Build(request);
+  ASSERT_TRUE(http.ok()) << http.status();
+  EXPECT_EQ(nlohmann::json::parse(http->body),
+            nlohmann::json({{"appid", "wx0011223344556677"}, {"secret", "SECRET"}, {"keep", 1}}));
 }
 
 }  // namespace

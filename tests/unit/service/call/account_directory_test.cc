@@ -1,4 +1,4 @@
-#include "service/server/account_directory.h"
+#include "service/call/account_directory.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-// Dynamic messages to and from the raw bytes gRPC hands the generic services.
-#ifndef WXGATE_SERVICE_SERVER_MESSAGE_BYTES_H_
-#define WXGATE_SERVICE_SERVER_MESSAGE_BYTES_H_
+// Messages to and from the raw bytes gRPC hands AdmittedService, by descriptor.
+#ifndef WXGATE_SERVICE_CALL_MESSAGE_BYTES_H_
+#define WXGATE_SERVICE_CALL_MESSAGE_BYTES_H_
 
 #include <google/protobuf/message.h>
 #include <grpcpp/support/byte_buffer.h>
@@ -21,11 +21,11 @@ absl::Status ParseRequest(const grpc::ByteBuffer& bytes, google::protobuf::Messa
 
 grpc::ByteBuffer ToByteBuffer(const google::protobuf::Message& message);
 
-// WeChat's checked JSON answer read into a message of `type`, as bytes
-// (UPSTREAM_SCHEMA when it does not fit: answer_parser.h).
-absl::StatusOr<grpc::ByteBuffer> AnswerBytes(const google::protobuf::Descriptor* type,
-                                             const nlohmann::json& answer);
+// WeChat's checked JSON answer read into a message of `type` (UPSTREAM_SCHEMA when
+// it does not fit: answer_parser.h).
+absl::StatusOr<std::unique_ptr<google::protobuf::Message>> AnswerMessage(
+    const google::protobuf::Descriptor* type, const nlohmann::json& answer);
 
 }  // namespace wxgate
 
-#endif  // WXGATE_SERVICE_SERVER_MESSAGE_BYTES_H_
+#endif  // WXGATE_SERVICE_CALL_MESSAGE_BYTES_H_

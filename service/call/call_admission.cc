@@ -1,4 +1,4 @@
-#include "service/server/call_admission.h"
+#include "service/call/call_admission.h"
 
 #include <google/protobuf/descriptor.h>
 #include <grpc/grpc_security_constants.h>
@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "auth/caller_identity.h"
 #include "service/errors/error_info.h"
+#include "service/errors/gateway_reasons.h"
 #include "service/observe/log.h"
 
 namespace wxgate {
@@ -45,6 +46,19 @@ std::string PresentedIdentities(const CallerCredentials& credentials) {
                         "]");
   }
   return "none";
+}
+
+// The refusal the caller sees, logged with what it presented (never to the caller).
+absl::Status Refused(const CallerCredentials& credentials, absl::string_view method,
+                     absl::string_view appid, const absl::Status& why) {
+  Log(LogLevel::kWarning, "call_refused",
+      {{"method", method},
+       {"appid", appid},
+       {"presented", PresentedIdentities(credentials)},
+       {"reason", why.message()}});
+  const bool unauthenticated = why.code() == absl::StatusCode::kUnauthenticated;
+  return GatewayError(unauthenticated ? Reason::kCallerUnauthenticated : Reason::kCallerNotAllowed,
+                      why.message());
 }
 
 }  // namespace
@@ -90,20 +104,12 @@ absl::StatusOr<std::string> CallAdmission::AdmitCallerFor(const grpc::ServerCont
     const absl::Duration wait = authorizer->Throttle(*caller);
     if (wait == absl::ZeroDuration()) return caller;
     return WithRetryDelay(
-        GatewayError(absl::StatusCode::kResourceExhausted, "CALLER_RATE_LIMITED",
+        GatewayError(Reason::kCallerRateLimited,
                      absl::StrCat("caller \"", *caller, "\" is over its rate limit; retry in ",
                                   absl::FormatDuration(wait))),
         wait);
   }
-  const bool unauthenticated = caller.status().code() == absl::StatusCode::kUnauthenticated;
-  Log(LogLevel::kWarning, "call_refused",
-      {{"method", method},
-       {"appid", appid},
-       {"presented", PresentedIdentities(credentials)},
-       {"reason", caller.status().message()}});
-  return GatewayError(caller.status().code(),
-                      unauthenticated ? "CALLER_UNAUTHENTICATED" : "CALLER_NOT_ALLOWED",
-                      caller.status().message());
+  return Refused(credentials, method, appid, caller.status());
 }
 
 absl::Status CallAdmission::AdmitFor(const grpc::ServerContextBase& context,
@@ -111,25 +117,24 @@ absl::Status CallAdmission::AdmitFor(const grpc::ServerContextBase& context,
   return AdmitCallerFor(context, method, appid).status();
 }
 
-absl::StatusOr<std::string> CallAdmission::Identify(const grpc::ServerContextBase& context) const {
+absl::StatusOr<std::string> CallAdmission::Identify(const grpc::ServerContextBase& context,
+                                                    absl::string_view method) const {
   const std::shared_ptr<const CallerAuthorizer> authorizer = Authorizer();
-  absl::StatusOr<std::string> caller =
-      authorizer->Identify(CredentialsOf(context, authorizer->identity_header()));
+  const CallerCredentials credentials = CredentialsOf(context, authorizer->identity_header());
+  absl::StatusOr<std::string> caller = authorizer->Identify(credentials);
   if (caller.ok()) return caller;
-  const bool unauthenticated = caller.status().code() == absl::StatusCode::kUnauthenticated;
-  return GatewayError(caller.status().code(),
-                      unauthenticated ? "CALLER_UNAUTHENTICATED" : "CALLER_NOT_ALLOWED",
-                      caller.status().message());
+  return Refused(credentials, method, "", caller.status());
 }
 
-absl::StatusOr<const Account*> CallAdmission::Admit(const grpc::ServerContextBase& context,
-                                                    absl::string_view method) const {
+absl::StatusOr<CallAdmission::Admitted> CallAdmission::Admit(const grpc::ServerContextBase& context,
+                                                             absl::string_view method) const {
+  // Who calls comes first: an unknown caller learns nothing about the accounts.
+  if (absl::Status known = Identify(context, method).status(); !known.ok()) return known;
   absl::StatusOr<const Account*> account = accounts_.ForCall(context);
   if (!account.ok()) return account.status();
-  if (absl::Status status = AdmitFor(context, method, (*account)->appid); !status.ok()) {
-    return status;
-  }
-  return account;
+  absl::StatusOr<std::string> caller = AdmitCallerFor(context, method, (*account)->appid);
+  if (!caller.ok()) return caller.status();
+  return Admitted{.caller = *std::move(caller), .account = *account};
 }
 
 std::string MethodName(const google::protobuf::MethodDescriptor& method) {

@@ -1,6 +1,6 @@
 // DiscoverEndpoints over the descriptor pool linked into this binary: the annotated
 // WeChat services with their bindings, sorted, and nothing unannotated.
-#include "service/server/endpoint_catalog.h"
+#include "service/transcode/endpoint_catalog.h"
 
 #include <google/protobuf/descriptor.h>
 
@@ -102,9 +102,8 @@ TEST_F(EndpointCatalogTest, BindingsCarryTheAnnotations) {
   ASSERT_NE(info, nullptr);
   EXPECT_EQ(info->http_method, "GET");
   EXPECT_EQ(info->path, "/cgi-bin/user/info");
-  EXPECT_EQ(info->credential, CREDENTIAL_ACCESS_TOKEN);
+  EXPECT_EQ(info->credential, CredentialKind::kAccessToken);
   EXPECT_EQ(info->credential_param, "access_token");
-  EXPECT_TRUE(info->SendsToken());
 
   const EndpointBinding* batch = BindingOf(*user, "BatchGetUserInfo");
   ASSERT_NE(batch, nullptr);
@@ -116,8 +115,7 @@ TEST_F(EndpointCatalogTest, BindingsCarryTheAnnotations) {
   ASSERT_NE(openapi, nullptr);
   const EndpointBinding* clear = BindingOf(*openapi, "ClearQuotaByAppSecret");
   ASSERT_NE(clear, nullptr);
-  EXPECT_EQ(clear->credential, CREDENTIAL_APPID_SECRET);
-  EXPECT_FALSE(clear->SendsToken());
+  EXPECT_EQ(clear->credential, CredentialKind::kAppidSecret);
   EXPECT_EQ(clear->appid_param, "appid");
   EXPECT_EQ(clear->secret_param, "appsecret");  // as WeChat spells it there
 }

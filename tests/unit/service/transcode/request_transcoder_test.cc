@@ -1,4 +1,5 @@
-#include "service/transcode/request_builder.h"
+// TranscodeRequest, checked through the HTTP request BuildHttpRequest makes of it.
+#include "service/transcode/request_transcoder.h"
 
 #include <gtest/gtest.h>
 
@@ -18,9 +19,20 @@ EndpointBinding Bind(const std::string& method) {
 }
 
 const CallCredential kCredential{
-    .access_token = "TOKEN", .appid = "wx0011223344556677", .secret = "SECRET"};
+    .token = "TOKEN", .appid = "wx0011223344556677", .secret = "SECRET"};
 
-TEST(RequestBuilderTest, GetEncodesQueryWithTokenFirst) {
+// The call as it goes upstream, with the credential of the kind the binding needs.
+absl::StatusOr<HttpRequest> BuildHttpRequest(const EndpointBinding& binding,
+                                             const google::protobuf::Message& request,
+                                             absl::string_view base_url, CallCredential credential,
+                                             absl::Duration timeout) {
+  absl::StatusOr<UpstreamRequest> upstream = TranscodeRequest(binding, request);
+  if (!upstream.ok()) return upstream.status();
+  credential.kind = binding.credential;
+  return wxgate::BuildHttpRequest(*upstream, base_url, credential, timeout);
+}
+
+TEST(RequestTranscoderTest, GetEncodesQueryWithTokenFirst) {
   testing::v1::QueryRequest request;
   request.set_openid("o 1&x");
   request.set_msg_id(9223372036854775807LL);
@@ -38,7 +50,7 @@ TEST(RequestBuilderTest, GetEncodesQueryWithTokenFirst) {
   EXPECT_EQ(http->timeout, absl::Seconds(2));
 }
 
-TEST(RequestBuilderTest, PostSplitsQueryAndBodyAndFillsAppid) {
+TEST(RequestTranscoderTest, PostSplitsQueryAndBodyAndFillsAppid) {
   testing::v1::MixedRequest request;
   request.set_type("news");
   request.mutable_inner()->set_name("名字");
@@ -53,7 +65,7 @@ TEST(RequestBuilderTest, PostSplitsQueryAndBodyAndFillsAppid) {
   EXPECT_NE(http->body.find("名字"), std::string::npos) << "UTF-8 is sent as is";
 }
 
-TEST(RequestBuilderTest, CallerAppidWins) {
+TEST(RequestTranscoderTest, CallerAppidWins) {
   testing::v1::MixedRequest request;
   request.set_appid("wxffffffffffffffff");
   absl::StatusOr<HttpRequest> http =
@@ -62,7 +74,7 @@ TEST(RequestBuilderTest, CallerAppidWins) {
   EXPECT_EQ(json::parse(http->body), json({{"appid", "wxffffffffffffffff"}}));
 }
 
-TEST(RequestBuilderTest, AppidSecretGoesToBodyForPostAndQueryForGet) {
+TEST(RequestTranscoderTest, AppidSecretGoesToBodyForPostAndQueryForGet) {
   testing::v1::Empty empty;
   absl::StatusOr<HttpRequest> post = BuildHttpRequest(Bind("WithSecret"), empty, "https://api.test",
                                                       kCredential, absl::Seconds(2));
@@ -77,7 +89,7 @@ TEST(RequestBuilderTest, AppidSecretGoesToBodyForPostAndQueryForGet) {
   EXPECT_EQ(get->url, "https://api.test/test/token?appid=wx0011223344556677&secret=SECRET");
 }
 
-TEST(RequestBuilderTest, FixedParamsGoWithTheOthersUnlessTheRequestSetsThem) {
+TEST(RequestTranscoderTest, FixedParamsGoWithTheOthersUnlessTheRequestSetsThem) {
   testing::v1::QueryRequest request;
   EXPECT_EQ(
       BuildHttpRequest(Bind("FixedParams"), request, "https://a", kCredential, absl::Seconds(1))
@@ -95,7 +107,7 @@ TEST(RequestBuilderTest, FixedParamsGoWithTheOthersUnlessTheRequestSetsThem) {
   EXPECT_EQ(json::parse(post->body), json({{"mode", "1"}}));
 }
 
-TEST(RequestBuilderTest, NoCredentialAndLegacyParameterName) {
+TEST(RequestTranscoderTest, NoCredentialAndLegacyParameterName) {
   testing::v1::QueryRequest request;
   request.set_text("t");
   EXPECT_EQ(
@@ -108,7 +120,7 @@ TEST(RequestBuilderTest, NoCredentialAndLegacyParameterName) {
       "https://a/test/legacy?component_access_token=TOKEN&text=t");
 }
 
-TEST(RequestBuilderTest, MessagesInTheQueryTravelAsJson) {
+TEST(RequestTranscoderTest, MessagesInTheQueryTravelAsJson) {
   testing::v1::MixedRequest request;
   request.mutable_inner()->set_name("n");
   request.mutable_inner()->add_ids(3);
@@ -119,17 +131,13 @@ TEST(RequestBuilderTest, MessagesInTheQueryTravelAsJson) {
             "bad?access_token=TOKEN&inner=%7B%22ids%22%3A%5B3%5D%2C%22name%22%3A%22n%22%7D");
 }
 
-TEST(RequestBuilderTest, EscapesEverythingButUnreserved) {
-  EXPECT_EQ(EscapeQueryComponent("aZ09-_.~ /?=&+%中"), "aZ09-_.~%20%2F%3F%3D%26%2B%25%E4%B8%AD");
-}
-
 }  // namespace
 }  // namespace wxgate
 
 namespace wxgate {
 namespace {
 
-TEST(RequestBuilderTest, UploadSendsFilesAndFormFieldsAsParts) {
+TEST(RequestTranscoderTest, UploadSendsFilesAndFormFieldsAsParts) {
   testing::v1::UploadRequest request;
   request.set_type("video");
   request.mutable_media()->set_filename("clip.mp4");
@@ -153,7 +161,7 @@ TEST(RequestBuilderTest, UploadSendsFilesAndFormFieldsAsParts) {
                 boundary + "--\r\n");
 }
 
-TEST(RequestBuilderTest, UploadNamesAFileWithoutNameAndNeutralisesQuotes) {
+TEST(RequestTranscoderTest, UploadNamesAFileWithoutNameAndNeutralisesQuotes) {
   testing::v1::UploadRequest request;
   request.mutable_media()->set_content("x");
   absl::StatusOr<HttpRequest> unnamed =
@@ -177,7 +185,7 @@ TEST(RequestBuilderTest, UploadNamesAFileWithoutNameAndNeutralisesQuotes) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(RequestBuilderTest, TextBodyIsTheTextAlone) {
+TEST(RequestTranscoderTest, TextBodyIsTheTextAlone) {
   testing::v1::TextRequest request;
   request.set_lfrom("zh_CN");
   request.set_content("你好 & bye");

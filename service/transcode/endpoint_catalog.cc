@@ -1,4 +1,4 @@
-#include "service/server/endpoint_catalog.h"
+#include "service/transcode/endpoint_catalog.h"
 
 #include <google/protobuf/descriptor_database.h>
 

@@ -1,7 +1,8 @@
-#include "service/server/account_directory.h"
+#include "service/call/account_directory.h"
 
 #include "absl/strings/str_cat.h"
 #include "service/errors/error_info.h"
+#include "service/errors/gateway_reasons.h"
 
 namespace wxgate {
 
@@ -16,7 +17,7 @@ AccountDirectory::AccountDirectory(std::vector<Account> accounts, std::string de
 absl::StatusOr<const Account*> AccountDirectory::Find(absl::string_view appid) const {
   if (appid.empty()) {
     if (default_appid_.empty()) {
-      return GatewayError(absl::StatusCode::kFailedPrecondition, "NO_DEFAULT_ACCOUNT",
+      return GatewayError(Reason::kNoDefaultAccount,
                           "the call names no account: send x-wx-appid metadata, or configure "
                           "default_appid");
     }
@@ -24,9 +25,9 @@ absl::StatusOr<const Account*> AccountDirectory::Find(absl::string_view appid) c
   }
   auto it = accounts_.find(appid);
   if (it == accounts_.end()) {
-    return ErrorWithInfo(absl::StatusCode::kNotFound,
-                         absl::StrCat("appid ", appid, " is not configured in this gateway"),
-                         "UNKNOWN_APPID", kGatewayDomain, {{"appid", std::string(appid)}});
+    return GatewayError(Reason::kUnknownAppid,
+                        absl::StrCat("appid ", appid, " is not configured in this gateway"),
+                        {{"appid", std::string(appid)}});
   }
   return &it->second;
 }

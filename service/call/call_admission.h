@@ -1,11 +1,17 @@
-// CallAdmission: the check every gRPC method of the gateway runs first. It finds the
-// account the call acts for (AccountDirectory) and asks the access rules
-// (CallerAuthorizer) whether the call's caller may call this method for it:
+// CallAdmission: the first stage of every gRPC call (AdmittedService runs it, before
+// the payload is read). It asks the access rules (CallerAuthorizer) who is calling,
+// finds the account the call acts for (AccountDirectory) and whether the caller may
+// call this method for it:
 //
 //   admission.Admit(context, "wechat.mp.v1.UserService/GetUserInfo")
-//     -> the account; or NOT_FOUND / FAILED_PRECONDITION (which account?),
-//        UNAUTHENTICATED (no or unknown API key), PERMISSION_DENIED (not allowed,
-//        or a client certificate / identity header no caller has)
+//     -> {caller, account}; or UNAUTHENTICATED (no or unknown API key),
+//        NOT_FOUND / FAILED_PRECONDITION (which account?), PERMISSION_DENIED (not
+//        allowed, or a client certificate / identity header no caller has)
+//
+// A method whose request names its accounts (Subscribe's filter, Reply's event) is
+// admitted in two steps: Identify before the payload is read, AdmitFor each appid
+// the parsed request names. Either way an unknown caller is UNAUTHENTICATED before
+// anything else is looked at.
 //
 // The caller is named by the call's `authorization` metadata, the verified client
 // certificate of its connection (SAN URIs and DNS names from grpc::AuthContext, or
@@ -15,8 +21,8 @@
 // Errors carry the reasons UNKNOWN_APPID, NO_DEFAULT_ACCOUNT, CALLER_UNAUTHENTICATED,
 // CALLER_NOT_ALLOWED and CALLER_RATE_LIMITED. Thread-safe; does not own the
 // directory.
-#ifndef WXGATE_SERVICE_SERVER_CALL_ADMISSION_H_
-#define WXGATE_SERVICE_SERVER_CALL_ADMISSION_H_
+#ifndef WXGATE_SERVICE_CALL_CALL_ADMISSION_H_
+#define WXGATE_SERVICE_CALL_CALL_ADMISSION_H_
 
 #include <grpcpp/server_context.h>
 
@@ -29,7 +35,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "auth/caller_authorizer.h"
-#include "service/server/account_directory.h"
+#include "service/call/account_directory.h"
 
 namespace wxgate {
 
@@ -42,9 +48,14 @@ class CallAdmission {
   // Puts new access rules in force for the calls admitted from now on.
   void ReplaceAuthorizer(std::shared_ptr<const CallerAuthorizer> authorizer);
 
+  struct Admitted {
+    std::string caller;
+    const Account* account = nullptr;
+  };
+
   // For methods that act for one account (x-wx-appid, or the default).
-  absl::StatusOr<const Account*> Admit(const grpc::ServerContextBase& context,
-                                       absl::string_view method) const;
+  absl::StatusOr<Admitted> Admit(const grpc::ServerContextBase& context,
+                                 absl::string_view method) const;
   // For methods that act for the given appids (kAllAppids: every account).
   absl::Status AdmitFor(const grpc::ServerContextBase& context, absl::string_view method,
                         absl::string_view appid) const;
@@ -54,7 +65,8 @@ class CallAdmission {
                                              absl::string_view method,
                                              absl::string_view appid) const;
   // Only that the caller is known (or anonymous calls are allowed at all): its name.
-  absl::StatusOr<std::string> Identify(const grpc::ServerContextBase& context) const;
+  absl::StatusOr<std::string> Identify(const grpc::ServerContextBase& context,
+                                       absl::string_view method) const;
 
   const AccountDirectory& accounts() const { return accounts_; }
 
@@ -76,4 +88,4 @@ std::string MethodName(const google::protobuf::MethodDescriptor& method);
 
 }  // namespace wxgate
 
-#endif  // WXGATE_SERVICE_SERVER_CALL_ADMISSION_H_
+#endif  // WXGATE_SERVICE_CALL_CALL_ADMISSION_H_

@@ -1,0 +1,33 @@
+// TokenCredentials: the CredentialSource of an account-holding gateway. The
+// account's own values come from the account; managed tokens from the TokenManager:
+//
+//   kNone, kOAuthUserToken   → the appid only (the request carries the rest)
+//   kAppidSecret             → the account's appid and secret
+//   kAccessToken, kJsapiTicket, kWxCardTicket → TokenManager::Get
+//   kComponentAccessToken, kAuthorizerAccessToken
+//                            → FAILED_PRECONDITION CREDENTIAL_NOT_SERVED: the
+//                              third-party platform is not served yet
+//
+// Does not own `tokens`, which must outlive it.
+#ifndef WXGATE_SERVICE_CALL_TOKEN_CREDENTIALS_H_
+#define WXGATE_SERVICE_CALL_TOKEN_CREDENTIALS_H_
+
+#include "service/call/credential_source.h"
+#include "service/token/token_manager.h"
+
+namespace wxgate {
+
+class TokenCredentials : public CredentialSource {
+ public:
+  explicit TokenCredentials(TokenManager& tokens) : tokens_(tokens) {}
+
+  void Get(const Account& account, CredentialKind kind, Done done) override;
+  void Invalidate(const Account& account, CredentialKind kind, absl::string_view token) override;
+
+ private:
+  TokenManager& tokens_;
+};
+
+}  // namespace wxgate
+
+#endif  // WXGATE_SERVICE_CALL_TOKEN_CREDENTIALS_H_

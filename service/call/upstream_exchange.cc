@@ -1,0 +1,105 @@
+#include "service/call/upstream_exchange.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "service/errors/error_info.h"
+#include "service/errors/gateway_reasons.h"
+
+namespace wxgate {
+
+std::string UpstreamDeps::BaseUrlFor(const std::string& host) const {
+  if (host.empty()) return base_url;
+  auto configured = host_base_urls.find(host);
+  return configured == host_base_urls.end() ? "https://" + host : configured->second;
+}
+
+std::shared_ptr<UpstreamExchange> UpstreamExchange::Create(const UpstreamDeps& deps,
+                                                           const Account& account,
+                                                           UpstreamRequest request,
+                                                           AnswerKind answer_kind,
+                                                           absl::Time deadline, Done done) {
+  return std::shared_ptr<UpstreamExchange>(new UpstreamExchange(
+      deps, account, std::move(request), answer_kind, deadline, std::move(done)));
+}
+
+UpstreamExchange::UpstreamExchange(const UpstreamDeps& deps, const Account& account,
+                                   UpstreamRequest request, AnswerKind answer_kind,
+                                   absl::Time deadline, Done done)
+    : deps_(deps),
+      account_(account),
+      request_(std::move(request)),
+      answer_kind_(answer_kind),
+      deadline_(deadline),
+      done_(std::move(done)) {}
+
+void UpstreamExchange::Begin() {
+  deps_.credentials->Get(account_, request_.credential,
+                         [self = shared_from_this()](absl::StatusOr<CallCredential> credential) {
+                           if (!credential.ok()) return self->Finish(credential.status());
+                           self->Send(*credential);
+                         });
+}
+
+void UpstreamExchange::Send(const CallCredential& credential) {
+  const absl::Duration left = deadline_ - absl::Now();
+  if (left <= absl::ZeroDuration()) {
+    return Finish(GatewayError(Reason::kDeadlineBeforeUpstream,
+                               "the call's deadline passed before the upstream request was sent"));
+  }
+  absl::StatusOr<HttpRequest> http = BuildHttpRequest(request_, deps_.BaseUrlFor(request_.host),
+                                                      credential, std::min(left, deps_.timeout));
+  if (!http.ok()) return Finish(http.status());
+  bool cancelled;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled = cancelled_;
+    if (!cancelled) {
+      transfer_ = deps_.transport->Send(
+          *std::move(http),
+          [self = shared_from_this(), token = credential.token](
+              absl::StatusOr<HttpResponse> answer) { self->OnAnswer(token, std::move(answer)); });
+    }
+  }
+  if (cancelled) Finish(absl::CancelledError("the caller cancelled the call"));
+}
+
+void UpstreamExchange::OnAnswer(const std::string& token, absl::StatusOr<HttpResponse> answer) {
+  if (!answer.ok()) return Finish(answer.status());
+  absl::StatusOr<CheckedAnswer> checked = CheckAnswer(*std::move(answer), answer_kind_);
+  if (!checked.ok() && !retried_ && CredentialWasStale(checked.status(), request_.credential)) {
+    retried_ = true;
+    deps_.credentials->Invalidate(account_, request_.credential, token);
+    return Begin();
+  }
+  Finish(std::move(checked));
+}
+
+void UpstreamExchange::Finish(absl::StatusOr<CheckedAnswer> outcome) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    finished_ = true;
+  }
+  std::move(done_)(std::move(outcome));
+}
+
+void UpstreamExchange::Cancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  if (transfer_) deps_.transport->Cancel(*transfer_);
+}
+
+void CallCancellation::Attach(std::shared_ptr<Cancellable> work) {
+  absl::MutexLock lock(&mu_);
+  work_ = std::move(work);
+  if (cancelled_) work_->Cancel();
+}
+
+void CallCancellation::Cancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  if (work_) work_->Cancel();
+}
+
+}  // namespace wxgate

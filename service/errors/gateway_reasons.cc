@@ -1,0 +1,128 @@
+#include "service/errors/gateway_reasons.h"
+
+#include <iterator>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "service/errors/error_info.h"
+
+namespace wxgate {
+namespace {
+
+using Code = absl::StatusCode;
+
+constexpr GatewayReason kReasons[] = {
+    {Reason::kUnknownAppid, "UNKNOWN_APPID", Code::kNotFound, "",
+     "`x-wx-appid` names an account not configured"},
+    {Reason::kNoDefaultAccount, "NO_DEFAULT_ACCOUNT", Code::kFailedPrecondition, "",
+     "no `x-wx-appid` and no default account"},
+    {Reason::kCallerUnauthenticated, "CALLER_UNAUTHENTICATED", Code::kUnauthenticated, "",
+     "no credentials (and no `anonymous` policy that allows the call), a malformed "
+     "`authorization`, or a key no caller has; answered before the request is read"},
+    {Reason::kCallerNotAllowed, "CALLER_NOT_ALLOWED", Code::kPermissionDenied, "",
+     "the caller's policy does not allow this method for this account, or its client "
+     "certificate or identity header names no caller"},
+    {Reason::kCallerRateLimited, "CALLER_RATE_LIMITED", Code::kResourceExhausted, "",
+     "the caller is over its `rate_limit`; `RetryInfo` says when to retry"},
+    {Reason::kMalformedRequest, "MALFORMED_REQUEST", Code::kInvalidArgument, "",
+     "the request bytes do not parse as the method's input"},
+    {Reason::kInvalidRawCall, "INVALID_RAW_CALL", Code::kInvalidArgument, "",
+     "a `RawService/Call` request is malformed"},
+    {Reason::kTokenEndpointRefused, "TOKEN_ENDPOINT_REFUSED", Code::kPermissionDenied, "",
+     "`RawService/Call` on a token endpoint"},
+    {Reason::kCredentialNotSupported, "CREDENTIAL_NOT_SUPPORTED", Code::kUnimplemented, "",
+     "`RawService/Call` with a user's OAuth token"},
+    {Reason::kUploadTooLarge, "UPLOAD_TOO_LARGE", Code::kResourceExhausted, "",
+     "the upload's files exceed `upstream.max_upload_bytes`"},
+    {Reason::kInvalidTokenKind, "INVALID_TOKEN_KIND", Code::kInvalidArgument, "",
+     "`GetJsapiTicket` asked for an access token; use `GetAccessToken`"},
+    {Reason::kMissingToken, "MISSING_TOKEN", Code::kInvalidArgument, "",
+     "`InvalidateToken` without the token WeChat rejected"},
+    {Reason::kInvalidUrl, "INVALID_URL", Code::kInvalidArgument, "",
+     "`SignJsSdkConfig`'s `url` is not the page's full http(s) URL"},
+    {Reason::kCredentialNotServed, "CREDENTIAL_NOT_SERVED", Code::kFailedPrecondition, "",
+     "the method needs a credential this gateway does not serve (the message names the "
+     "kind: `component_access_token`, `authorizer_access_token`); no other credential is "
+     "sent in its place"},
+    {Reason::kCredentialMismatch, "CREDENTIAL_MISMATCH", Code::kInternal, "",
+     "a bug: the gateway was about to send a credential of another kind than the endpoint "
+     "takes; nothing was sent"},
+    {Reason::kTokenRefreshElsewhere, "TOKEN_REFRESH_ELSEWHERE", Code::kUnavailable, "",
+     "another replica is fetching this token; retry shortly"},
+    {Reason::kForceRefreshBudgetSpent, "FORCE_REFRESH_BUDGET_SPENT", Code::kResourceExhausted, "",
+     "WeChat rejects the token and today's 20 `force_refresh` are spent"},
+    {Reason::kForceRefreshTooSoon, "FORCE_REFRESH_TOO_SOON", Code::kUnavailable, "",
+     "WeChat rejects the token and the last `force_refresh` was less than 30 s ago"},
+    {Reason::kDeadlineBeforeUpstream, "DEADLINE_BEFORE_UPSTREAM", Code::kDeadlineExceeded, "",
+     "the deadline passed before the request went out"},
+    {Reason::kUpstreamUnreachable, "UPSTREAM_UNREACHABLE", Code::kUnavailable, "",
+     "connection refused or host not found"},
+    {Reason::kUpstreamTls, "UPSTREAM_TLS", Code::kUnavailable, "",
+     "TLS handshake or certificate verification failed"},
+    {Reason::kUpstreamTimeout, "UPSTREAM_TIMEOUT", Code::kDeadlineExceeded, "",
+     "no answer within the deadline / `upstream.timeout`"},
+    {Reason::kUpstreamTruncated, "UPSTREAM_TRUNCATED", Code::kUnavailable, "",
+     "the connection closed before a complete answer"},
+    {Reason::kUpstreamTooLarge, "UPSTREAM_TOO_LARGE", Code::kResourceExhausted, "",
+     "the answer exceeds `upstream.max_answer_bytes` (64 MiB)"},
+    {Reason::kUpstreamTransport, "UPSTREAM_TRANSPORT", Code::kUnavailable, "",
+     "any other transport failure"},
+    {Reason::kUpstreamHttpStatus, "UPSTREAM_HTTP_STATUS", Code::kUnavailable, "INTERNAL",
+     "WeChat answered an HTTP status other than 200 (UNAVAILABLE for 5xx and 429)"},
+    {Reason::kUpstreamNotJson, "UPSTREAM_NOT_JSON", Code::kInternal, "",
+     "the answer is not a JSON object"},
+    {Reason::kUpstreamNotFile, "UPSTREAM_NOT_FILE", Code::kInternal, "",
+     "a download answered a JSON object without an error instead of a file"},
+    {Reason::kUpstreamSchema, "UPSTREAM_SCHEMA", Code::kInternal, "",
+     "a field of the answer has the wrong type (the message names it)"},
+    {Reason::kUnknownCursor, "UNKNOWN_CURSOR", Code::kInvalidArgument, "",
+     "`Subscribe`'s `after_cursor` is beyond the newest event"},
+    {Reason::kEventsNotRetained, "EVENTS_NOT_RETAINED", Code::kOutOfRange, "",
+     "events after the cursor were dropped by retention (the message names them)"},
+    {Reason::kSubscriberTooSlow, "SUBSCRIBER_TOO_SLOW", Code::kResourceExhausted, "",
+     "the subscriber fell `events.max_lag` events behind; resume from its last cursor"},
+    {Reason::kTooManySubscriptions, "TOO_MANY_SUBSCRIPTIONS", Code::kResourceExhausted, "",
+     "the caller already holds `events.max_subscriptions_per_caller` live `Subscribe` "
+     "streams; end one first"},
+    {Reason::kInvalidReply, "INVALID_REPLY", Code::kInvalidArgument, "",
+     "a `Reply` is empty or has more than one news article; the push still waits"},
+    {Reason::kReplyWindowClosed, "REPLY_WINDOW_CLOSED", Code::kFailedPrecondition, "",
+     "the push was answered already or its reply window passed"},
+};
+
+constexpr bool InReasonOrder() {
+  for (size_t i = 0; i < std::size(kReasons); ++i) {
+    if (static_cast<size_t>(kReasons[i].reason) != i) return false;
+  }
+  return true;
+}
+static_assert(InReasonOrder(), "kReasons must list every Reason once, in enum order");
+static_assert(static_cast<size_t>(Reason::kReplyWindowClosed) + 1 == std::size(kReasons),
+              "kReasons must end with the last Reason");
+
+}  // namespace
+
+std::span<const GatewayReason> GatewayReasons() { return kReasons; }
+
+const GatewayReason& ReasonInfo(Reason reason) { return kReasons[static_cast<size_t>(reason)]; }
+
+absl::Status GatewayError(Reason reason, absl::string_view message, const ErrorMetadata& metadata) {
+  return GatewayError(reason, ReasonInfo(reason).code, message, metadata);
+}
+
+absl::Status GatewayError(Reason reason, absl::StatusCode code, absl::string_view message,
+                          const ErrorMetadata& metadata) {
+  return ErrorWithInfo(code, message, ReasonInfo(reason).name, kGatewayDomain, metadata);
+}
+
+std::string ReasonTableMarkdown() {
+  std::string out = "| reason | gRPC code | when |\n|---|---|---|\n";
+  for (const GatewayReason& reason : kReasons) {
+    std::string code = absl::StatusCodeToString(reason.code);
+    if (!reason.other_codes.empty()) absl::StrAppend(&code, " / ", reason.other_codes);
+    absl::StrAppend(&out, "| `", reason.name, "` | ", code, " | ", reason.when, " |\n");
+  }
+  return out;
+}
+
+}  // namespace wxgate

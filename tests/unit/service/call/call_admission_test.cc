@@ -1,0 +1,121 @@
+// CallAdmission on server contexts built in the test (ServerContextTestSpouse sets
+// their metadata): who calls comes first, then which account, then whether the
+// caller may call the method for it; each refusal has its own reason.
+#include "service/call/call_admission.h"
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/test/server_context_test_spouse.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "service/errors/error_info.h"
+
+namespace wxgate {
+namespace {
+
+constexpr char kAppid[] = "wx0000000000000001";
+constexpr char kOther[] = "wx0000000000000002";
+constexpr char kMethod[] = "wechat.mp.v1.UserService/GetUserInfo";
+// SHA-256 of "k1".
+constexpr char kKeyHash[] = "6ab9f1eb8f7d3388f4f9d586f66e99fd54080df2c446f0e58668b09c08a16dd0";
+
+config::v1::Access ShopOnly(double per_second = 0) {
+  config::v1::Access access;
+  auto* shop = access.add_callers();
+  shop->set_name("shop");
+  shop->add_api_key_sha256(kKeyHash);
+  shop->mutable_policy()->add_appids(kAppid);
+  shop->mutable_policy()->add_methods("wechat.mp.v1.UserService/*");
+  if (per_second > 0) {
+    shop->mutable_rate_limit()->set_per_second(per_second);
+    shop->mutable_rate_limit()->set_burst(1);
+  }
+  return access;
+}
+
+std::string ReasonOf(const absl::Status& status) {
+  std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(status);
+  return info ? info->reason() : "<none>";
+}
+
+class CallAdmissionTest : public ::testing::Test {
+ protected:
+  // A context with these metadata ("" leaves a key out).
+  std::unique_ptr<grpc::ServerContext> Context(const std::string& key, const std::string& appid) {
+    auto context = std::make_unique<grpc::ServerContext>();
+    grpc::testing::ServerContextTestSpouse spouse(context.get());
+    if (!key.empty()) spouse.AddClientMetadata("authorization", "Bearer " + key);
+    if (!appid.empty()) spouse.AddClientMetadata("x-wx-appid", appid);
+    return context;
+  }
+
+  AccountDirectory accounts_{{{.appid = kAppid}, {.appid = kOther}}, ""};
+  CallAdmission admission_{accounts_, std::make_shared<const CallerAuthorizer>(ShopOnly())};
+};
+
+TEST_F(CallAdmissionTest, AKnownCallerIsAdmittedForItsAccount) {
+  absl::StatusOr<CallAdmission::Admitted> admitted =
+      admission_.Admit(*Context("k1", kAppid), kMethod);
+  ASSERT_TRUE(admitted.ok()) << admitted.status();
+  EXPECT_EQ(admitted->caller, "shop");
+  EXPECT_EQ(admitted->account->appid, kAppid);
+}
+
+TEST_F(CallAdmissionTest, AnUnknownCallerIsUnauthenticatedBeforeTheAccountIsLookedAt) {
+  for (const std::string& key : {std::string(""), std::string("wrong")}) {
+    for (const std::string& appid :
+         {std::string(kAppid), std::string("wxunknown"), std::string()}) {
+      absl::Status status = admission_.Admit(*Context(key, appid), kMethod).status();
+      EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << key << " " << appid;
+      EXPECT_EQ(ReasonOf(status), "CALLER_UNAUTHENTICATED");
+    }
+  }
+}
+
+TEST_F(CallAdmissionTest, AKnownCallerLearnsWhichAccountIsWrong) {
+  EXPECT_EQ(ReasonOf(admission_.Admit(*Context("k1", "wxunknown"), kMethod).status()),
+            "UNKNOWN_APPID");
+  EXPECT_EQ(ReasonOf(admission_.Admit(*Context("k1", ""), kMethod).status()), "NO_DEFAULT_ACCOUNT");
+}
+
+TEST_F(CallAdmissionTest, ACallOutsideThePolicyIsNotAllowed) {
+  absl::Status other_account = admission_.Admit(*Context("k1", kOther), kMethod).status();
+  EXPECT_EQ(other_account.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ReasonOf(other_account), "CALLER_NOT_ALLOWED");
+  absl::Status other_method =
+      admission_.Admit(*Context("k1", kAppid), "wxgate.v1.TokenService/GetAccessToken").status();
+  EXPECT_EQ(ReasonOf(other_method), "CALLER_NOT_ALLOWED");
+}
+
+TEST_F(CallAdmissionTest, IdentifyOnlyNamesTheCaller) {
+  EXPECT_EQ(*admission_.Identify(*Context("k1", ""), kMethod), "shop");
+  EXPECT_EQ(ReasonOf(admission_.Identify(*Context("", ""), kMethod).status()),
+            "CALLER_UNAUTHENTICATED");
+  EXPECT_EQ(ReasonOf(admission_.AdmitFor(*Context("k1", ""), kMethod, kOther)),
+            "CALLER_NOT_ALLOWED");
+  EXPECT_TRUE(admission_.AdmitFor(*Context("k1", ""), kMethod, kAppid).ok());
+}
+
+TEST_F(CallAdmissionTest, ACallerOverItsRateLimitIsToldWhenToRetry) {
+  admission_.ReplaceAuthorizer(std::make_shared<const CallerAuthorizer>(ShopOnly(0.001)));
+  ASSERT_TRUE(admission_.Admit(*Context("k1", kAppid), kMethod).ok());
+  absl::Status limited = admission_.Admit(*Context("k1", kAppid), kMethod).status();
+  EXPECT_EQ(limited.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ReasonOf(limited), "CALLER_RATE_LIMITED");
+  EXPECT_TRUE(RetryInfoOf(limited).has_value());
+}
+
+TEST_F(CallAdmissionTest, NewRulesApplyToTheNextCall) {
+  config::v1::Access open;
+  open.mutable_anonymous()->add_appids("*");
+  open.mutable_anonymous()->add_methods("*");
+  admission_.ReplaceAuthorizer(std::make_shared<const CallerAuthorizer>(open));
+  absl::StatusOr<CallAdmission::Admitted> admitted =
+      admission_.Admit(*Context("", kOther), kMethod);
+  ASSERT_TRUE(admitted.ok()) << admitted.status();
+  EXPECT_EQ(admitted->caller, "anonymous");
+}
+
+}  // namespace
+}  // namespace wxgate

@@ -1,0 +1,92 @@
+// TokenCredentials: the account's own values by kind, managed tokens from the
+// TokenManager (here over a transport that answers every fetch with one token),
+// and a clear refusal of the kinds the gateway does not serve yet.
+#include "service/call/token_credentials.h"
+
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include "service/errors/error_info.h"
+#include "service/token/memory_token_store.h"
+
+namespace wxgate {
+namespace {
+
+// Answers every request at once with a token and counts the requests.
+class TokenIssuingTransport : public HttpTransport {
+ public:
+  int sent = 0;
+  TransferId Send(HttpRequest, Done done) override {
+    ++sent;
+    std::move(done)(
+        HttpResponse{.status = 200,
+                     .content_type = "application/json",
+                     .body = R"({"access_token":"AT","ticket":"TK","expires_in":7200})"});
+    return sent;
+  }
+  void Cancel(TransferId) override {}
+};
+
+class TokenCredentialsTest : public ::testing::Test {
+ protected:
+  absl::StatusOr<CallCredential> Get(CredentialKind kind) {
+    std::optional<absl::StatusOr<CallCredential>> got;
+    credentials_.Get(account_, kind, [&got](absl::StatusOr<CallCredential> c) { got = c; });
+    EXPECT_TRUE(got.has_value()) << "the callback must have run: nothing here waits";
+    return got.value_or(absl::InternalError("no answer"));
+  }
+
+  const Account account_{.appid = "wx1", .secret = "secret-1"};
+  TokenIssuingTransport transport_;
+  TokenFetcher fetcher_{&transport_, "https://api.test", absl::Seconds(5)};
+  MemoryTokenStore store_;
+  TokenManager tokens_{&fetcher_, &store_};
+  TokenCredentials credentials_{tokens_};
+};
+
+TEST_F(TokenCredentialsTest, TheAccountsOwnValuesByKind) {
+  absl::StatusOr<CallCredential> none = Get(CredentialKind::kNone);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->kind, CredentialKind::kNone);
+  EXPECT_EQ(none->appid, "wx1");
+  EXPECT_TRUE(none->secret.empty());
+  EXPECT_TRUE(none->token.empty());
+
+  absl::StatusOr<CallCredential> oauth = Get(CredentialKind::kOAuthUserToken);
+  EXPECT_EQ(oauth->kind, CredentialKind::kOAuthUserToken);
+  EXPECT_TRUE(oauth->secret.empty());
+
+  absl::StatusOr<CallCredential> secret = Get(CredentialKind::kAppidSecret);
+  EXPECT_EQ(secret->kind, CredentialKind::kAppidSecret);
+  EXPECT_EQ(secret->secret, "secret-1");
+  EXPECT_EQ(transport_.sent, 0);
+}
+
+TEST_F(TokenCredentialsTest, ManagedTokensComeFromTheTokenManager) {
+  absl::StatusOr<CallCredential> token = Get(CredentialKind::kAccessToken);
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_EQ(token->kind, CredentialKind::kAccessToken);
+  EXPECT_EQ(token->token, "AT");
+  EXPECT_TRUE(token->secret.empty());
+  absl::StatusOr<CallCredential> ticket = Get(CredentialKind::kJsapiTicket);
+  EXPECT_EQ(ticket->token, "TK");
+  EXPECT_EQ(transport_.sent, 2);  // the access token is cached
+
+  credentials_.Invalidate(account_, CredentialKind::kAccessToken, "AT");
+  EXPECT_FALSE(tokens_.Status(account_, TokenKind::kAccessToken).valid);
+}
+
+TEST_F(TokenCredentialsTest, KindsNotServedYetFailNamingThemAndNeverFallBack) {
+  for (CredentialKind kind :
+       {CredentialKind::kComponentAccessToken, CredentialKind::kAuthorizerAccessToken}) {
+    absl::Status status = Get(kind).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(ErrorInfoOf(status)->reason(), "CREDENTIAL_NOT_SERVED");
+    EXPECT_NE(status.message().find(CredentialKindName(kind)), std::string::npos) << status;
+  }
+  EXPECT_EQ(transport_.sent, 0);
+}
+
+}  // namespace
+}  // namespace wxgate
