@@ -14,6 +14,7 @@
 #include "absl/synchronization/notification.h"
 #include "service/token/memory_token_store.h"
 #include "service/token/token_manager.h"
+#include "service/upstream/upstream_client.h"
 #include "tests/fake_wechat/fake_wechat.h"
 
 namespace wxgate {
