@@ -3,8 +3,9 @@
 //   provider.GetAccessToken(account, [](absl::StatusOr<std::string> token) { … });
 //   provider.Invalidate(account, token_that_failed);   // only if still the current one
 //
-// `done` runs exactly once, possibly on the calling thread (cached token) or on the
-// upstream client's thread (after a fetch); it must not block.
+// `done` runs exactly once, possibly on the calling thread (cached token), on the
+// upstream client's thread (after a fetch) or on the token store's thread; it must
+// not block.
 #ifndef WXGATE_SERVICE_TOKEN_ACCESS_TOKEN_PROVIDER_H_
 #define WXGATE_SERVICE_TOKEN_ACCESS_TOKEN_PROVIDER_H_
 

@@ -9,9 +9,11 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "service/observe/log.h"
 
 namespace wxgate {
 namespace {
@@ -46,11 +48,32 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
   return absl::OkStatus();
 }
 
+std::string ToJson(const absl::flat_hash_map<std::string, TokenRecord>& records) {
+  nlohmann::json json = nlohmann::json::object();
+  for (const auto& [key, record] : records) {
+    json[key] = {{"value", record.value},
+                 {"fetched_at_ms", absl::ToUnixMillis(record.fetched_at)},
+                 {"expires_at_ms", absl::ToUnixMillis(record.expires_at)},
+                 {"version", record.version}};
+  }
+  return json.dump();
+}
+
 }  // namespace
 
 MemoryTokenStore::MemoryTokenStore(std::string state_file, std::function<absl::Time()> now)
     : state_file_(std::move(state_file)), now_(std::move(now)) {
-  if (!state_file_.empty()) Load();
+  if (state_file_.empty()) return;
+  Load();
+  writer_ = std::thread([this] { WriteLoop(); });
+}
+
+MemoryTokenStore::~MemoryTokenStore() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (writer_.joinable()) writer_.join();
 }
 
 void MemoryTokenStore::Load() {
@@ -83,50 +106,88 @@ void MemoryTokenStore::Load() {
   }
 }
 
-absl::Status MemoryTokenStore::Persist() {
-  if (state_file_.empty()) return absl::OkStatus();
-  nlohmann::json json = nlohmann::json::object();
-  for (const auto& [key, record] : records_) {
-    json[key] = {{"value", record.value},
-                 {"fetched_at_ms", absl::ToUnixMillis(record.fetched_at)},
-                 {"expires_at_ms", absl::ToUnixMillis(record.expires_at)},
-                 {"version", record.version}};
+bool MemoryTokenStore::WriteDueLocked() const { return changes_ != written_ || stopping_; }
+
+bool MemoryTokenStore::FlushedLocked() const { return changes_ == written_; }
+
+void MemoryTokenStore::WriteLoop() {
+  absl::MutexLock lock(&mu_);
+  while (true) {
+    mu_.Await(absl::Condition(this, &MemoryTokenStore::WriteDueLocked));
+    if (changes_ == written_) return;  // stopping, and nothing is left to write
+    // Everything written up to now goes in this one file; later writes wait for the next.
+    const uint64_t upto = changes_;
+    const absl::flat_hash_map<std::string, TokenRecord> snapshot = records_;
+    mu_.Unlock();
+    absl::Status status = WriteFileAtomically(state_file_, ToJson(snapshot));
+    if (!status.ok()) {
+      Log(LogLevel::kWarning, "token_state_write_failed", {{"problem", status.message()}});
+    }
+    mu_.Lock();
+    written_ = upto;
+    last_write_ = std::move(status);
   }
-  return WriteFileAtomically(state_file_, json.dump());
 }
 
-absl::StatusOr<std::optional<TokenRecord>> MemoryTokenStore::Get(absl::string_view key) {
+absl::Status MemoryTokenStore::Flush() {
   absl::MutexLock lock(&mu_);
-  auto it = records_.find(key);
-  if (it == records_.end()) return std::nullopt;
-  return it->second;
+  if (state_file_.empty()) return absl::OkStatus();
+  mu_.Await(absl::Condition(this, &MemoryTokenStore::FlushedLocked));
+  return last_write_;
 }
 
-absl::StatusOr<bool> MemoryTokenStore::CompareAndSet(absl::string_view key,
-                                                     int64_t expected_version, TokenRecord record) {
-  absl::MutexLock lock(&mu_);
-  auto it = records_.find(key);
-  const int64_t current = it == records_.end() ? 0 : it->second.version;
-  if (current != expected_version) return false;
-  record.version = current + 1;
-  records_[key] = std::move(record);
-  if (absl::Status persisted = Persist(); !persisted.ok()) return persisted;
-  return true;
+void MemoryTokenStore::Get(absl::string_view key, GetDone done) {
+  std::optional<TokenRecord> record;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = records_.find(key);
+    if (it != records_.end()) record = it->second;
+  }
+  std::move(done)(std::move(record));
 }
 
-absl::StatusOr<bool> MemoryTokenStore::TryLease(absl::string_view key, absl::string_view owner,
-                                                absl::Duration ttl) {
-  absl::MutexLock lock(&mu_);
-  Lease& lease = leases_[key];
-  if (!lease.owner.empty() && lease.owner != owner && lease.until > now_()) return false;
-  lease = {.owner = std::string(owner), .until = now_() + ttl};
-  return true;
+void MemoryTokenStore::CompareAndSet(absl::string_view key, int64_t expected_version,
+                                     TokenRecord record, CasDone done) {
+  CasOutcome outcome;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = records_.find(key);
+    const int64_t current = it == records_.end() ? 0 : it->second.version;
+    if (current != expected_version) {
+      if (it != records_.end()) outcome.current = it->second;
+    } else {
+      record.version = current + 1;
+      records_[key] = record;
+      ++changes_;  // the writer thread wakes up for it
+      outcome = {.stored = true, .current = std::move(record)};
+    }
+  }
+  std::move(done)(std::move(outcome));
 }
 
-void MemoryTokenStore::ReleaseLease(absl::string_view key, absl::string_view owner) {
-  absl::MutexLock lock(&mu_);
-  auto it = leases_.find(key);
-  if (it != leases_.end() && it->second.owner == owner) leases_.erase(it);
+void MemoryTokenStore::TryLease(absl::string_view key, absl::string_view owner, absl::Duration ttl,
+                                LeaseDone done) {
+  bool taken = false;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = now_();
+    Lease& lease = leases_[key];
+    if (lease.owner.empty() || lease.owner == owner || lease.until <= now) {
+      lease = {.owner = std::string(owner), .until = now + ttl};
+      taken = true;
+    }
+  }
+  std::move(done)(taken);
+}
+
+void MemoryTokenStore::ReleaseLease(absl::string_view key, absl::string_view owner,
+                                    ReleaseDone done) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = leases_.find(key);
+    if (it != leases_.end() && it->second.owner == owner) leases_.erase(it);
+  }
+  std::move(done)(absl::OkStatus());
 }
 
 }  // namespace wxgate

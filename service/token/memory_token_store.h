@@ -1,37 +1,62 @@
 // MemoryTokenStore: the embedded default TokenStore, for one gateway process.
 //
-// With a state file, every write is persisted (JSON, written to a temporary file
-// with mode 0600 and renamed over the old one, so a crash never leaves half a file)
-// and the file is read back at start, so a restart reuses valid tokens instead of
+//   MemoryTokenStore store("/var/lib/wxgate/tokens.json");  // reads the file back
+//   if (!store.load_warning().empty()) Log(…);              // it was moved aside
+//   store.CompareAndSet(key, 0, record, done);  // `done` runs before CompareAndSet returns;
+//                                               // the file is written later, on the writer thread
+//   store.Flush();                              // shutdown, tests: wait until it is on disk
+//
+// Operations run inline on the calling thread under a mutex that guards memory only;
+// callbacks run after it is released. With a state file, writes are persisted off the
+// caller's thread: the store's writer thread writes the newest state as JSON to a
+// temporary file with mode 0600 and renames it over the old one, so a crash never
+// leaves half a file; writes that arrive while it is busy are coalesced into its next
+// one. The destructor writes what is still pending, so a clean shutdown loses nothing.
+//
+// The file is read at construction, so a restart reuses valid tokens instead of
 // spending WeChat's daily quota. A file that cannot be parsed is moved aside to
 // "<file>.corrupt" and the store starts empty: tokens can always be fetched again.
+// Leases are not persisted: they cover fetches in flight, which a restart ends.
 #ifndef WXGATE_SERVICE_TOKEN_MEMORY_TOKEN_STORE_H_
 #define WXGATE_SERVICE_TOKEN_MEMORY_TOKEN_STORE_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "service/token/token_store.h"
 
 namespace wxgate {
 
 class MemoryTokenStore : public TokenStore {
  public:
-  // `state_file` empty: memory only. `now` is the clock leases are measured on.
+  // `state_file` empty: memory only, no writer thread. `now` is the clock leases
+  // are measured on.
   explicit MemoryTokenStore(std::string state_file = "",
                             std::function<absl::Time()> now = absl::Now);
+  // Writes what is pending, then stops the writer thread.
+  ~MemoryTokenStore() override;
+  MemoryTokenStore(const MemoryTokenStore&) = delete;
+  MemoryTokenStore& operator=(const MemoryTokenStore&) = delete;
 
   // What happened to the state file at start ("" when it loaded or did not exist).
   const std::string& load_warning() const { return load_warning_; }
 
-  absl::StatusOr<std::optional<TokenRecord>> Get(absl::string_view key) override;
-  absl::StatusOr<bool> CompareAndSet(absl::string_view key, int64_t expected_version,
-                                     TokenRecord record) override;
-  absl::StatusOr<bool> TryLease(absl::string_view key, absl::string_view owner,
-                                absl::Duration ttl) override;
-  void ReleaseLease(absl::string_view key, absl::string_view owner) override;
+  // Blocks until every write made so far is in the state file, and returns how the
+  // last attempt went. Not for serving threads: for shutdown and tests.
+  absl::Status Flush();
+
+  void Get(absl::string_view key, GetDone done) override;
+  void CompareAndSet(absl::string_view key, int64_t expected_version, TokenRecord record,
+                     CasDone done) override;
+  void TryLease(absl::string_view key, absl::string_view owner, absl::Duration ttl,
+                LeaseDone done) override;
+  void ReleaseLease(absl::string_view key, absl::string_view owner, ReleaseDone done) override;
 
  private:
   struct Lease {
@@ -39,15 +64,24 @@ class MemoryTokenStore : public TokenStore {
     absl::Time until;
   };
   void Load();
-  absl::Status Persist() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteLoop();
+  bool WriteDueLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool FlushedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string state_file_;
   const std::function<absl::Time()> now_;
   std::string load_warning_;
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, TokenRecord> records_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Lease> leases_ ABSL_GUARDED_BY(mu_);
+  // Writes to records_ so far, and how many of them the file holds (or the writer
+  // tried to put there: `last_write_` says how that went).
+  uint64_t changes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status last_write_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread writer_;  // only with a state file
 };
 
 }  // namespace wxgate

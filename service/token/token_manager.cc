@@ -11,8 +11,7 @@
 namespace wxgate {
 namespace {
 
-// How long a refresh lease lasts: longer than one fetch may take.
-constexpr absl::Duration kLeaseTtl = absl::Seconds(30);
+absl::Status ShuttingDown() { return absl::CancelledError("the gateway is shutting down"); }
 
 }  // namespace
 
@@ -23,13 +22,19 @@ TokenManager::TokenManager(TokenFetcher* fetcher, TokenStore* store, TokenManage
       random_(options_.jitter_seed) {}
 
 TokenManager::~TokenManager() {
-  absl::MutexLock lock(&mu_);
-  stopping_ = true;
-  for (const auto& [key, slot] : slots_) {
-    if (slot.transfer) fetcher_->Cancel(*slot.transfer);
+  std::vector<HttpTransport::TransferId> running;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    for (const auto& [handle, id] : transfers_) {
+      if (id) running.push_back(*id);
+    }
   }
+  // Unlocked: a transport may end a transfer, and so run our callback, inside Cancel.
+  for (HttpTransport::TransferId id : running) fetcher_->Cancel(id);
+  absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(
-      +[](int* in_flight) { return *in_flight == 0; }, &fetches_in_flight_));
+      +[](int* in_flight) { return *in_flight == 0; }, &in_flight_));
 }
 
 std::string TokenManager::KeyOf(const Account& account, TokenKind kind) {
@@ -43,6 +48,7 @@ bool TokenManager::Usable(const TokenRecord& record) const {
 void TokenManager::Get(const Account& account, TokenKind kind, Done done) {
   const std::string key = KeyOf(account, kind);
   absl::StatusOr<std::string> answer;
+  bool queued = false;
   {
     absl::MutexLock lock(&mu_);
     Slot& slot = slots_[key];
@@ -54,22 +60,39 @@ void TokenManager::Get(const Account& account, TokenKind kind, Done done) {
       answer = slot.last_error;  // backing off: no new fetch yet
     } else {
       slot.waiters.push_back(std::move(done));
+      queued = true;
       if (slot.fetching) return;
       BeginFetchLocked(slot);
     }
   }
-  if (done) return std::move(done)(std::move(answer));
+  if (!queued) return std::move(done)(std::move(answer));
   Fetch(key);
 }
 
 void TokenManager::BeginFetchLocked(Slot& slot) {
   slot.fetching = true;
-  ++fetches_in_flight_;
+  ++slot.attempt;
+  slot.lease_held = false;
+  slot.renewing_lease = false;  // a renewal still running belongs to the last attempt
+  ++in_flight_;
 }
 
 void TokenManager::Fetch(const std::string& key) {
-  const Account* account = nullptr;
-  TokenKind kind = TokenKind::kAccessToken;
+  bool stopping;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping = stopping_;
+  }
+  if (stopping) return Finish(key, ShuttingDown(), false);
+  // Another replica, or this process before a restart, may have stored a newer good
+  // value: the store is asked before WeChat is.
+  store_->Get(key, [this, key](absl::StatusOr<std::optional<TokenRecord>> stored) {
+    OnStoreRead(key, std::move(stored));
+  });
+}
+
+void TokenManager::OnStoreRead(const std::string& key,
+                               absl::StatusOr<std::optional<TokenRecord>> stored) {
   std::string rejected;
   std::optional<int64_t> held_version;  // of the value this manager hands out, if any
   bool stopping;
@@ -77,34 +100,62 @@ void TokenManager::Fetch(const std::string& key) {
     absl::MutexLock lock(&mu_);
     stopping = stopping_;
     const Slot& slot = slots_[key];
-    account = slot.account;
-    kind = slot.kind;
     rejected = slot.rejected;
     if (!slot.record.value.empty()) held_version = slot.record.version;
   }
-  if (stopping) return Finish(key, absl::CancelledError("the gateway is shutting down"), false);
-  // Another replica, or this process before a restart, may have stored a newer good
-  // value; the one this manager already holds is what a refresh replaces.
+  if (stopping) return Finish(key, ShuttingDown(), false);
   int64_t version = 0;
-  absl::StatusOr<std::optional<TokenRecord>> stored = store_->Get(key);
-  if (stored.ok() && stored->has_value()) {
+  if (!stored.ok()) {
+    // Tokens keep coming from WeChat while the store is down; the write may then
+    // lose its compare-and-set, which is safe.
+    Log(LogLevel::kWarning, "token_store_failed",
+        {{"key", key}, {"operation", "get"}, {"error", stored.status().message()}});
+  } else if (stored->has_value()) {
     version = (*stored)->version;
-    const bool newer = !held_version || (*stored)->version > *held_version;
+    // The value this manager already holds is what a refresh replaces.
+    const bool newer = !held_version || version > *held_version;
     if (newer && Usable(**stored) && (*stored)->value != rejected) {
-      return Finish(key, **stored, false);
+      return Finish(key, **std::move(stored), false);
     }
   }
-  absl::StatusOr<bool> lease = store_->TryLease(key, options_.lease_owner, kLeaseTtl);
-  if (lease.ok() && !*lease) {
+  store_->TryLease(key, options_.lease_owner, options_.lease_ttl,
+                   [this, key, version](absl::StatusOr<bool> taken) {
+                     OnLease(key, version, std::move(taken));
+                   });
+}
+
+void TokenManager::OnLease(const std::string& key, int64_t stored_version,
+                           absl::StatusOr<bool> taken) {
+  const Account* account = nullptr;
+  TokenKind kind = TokenKind::kAccessToken;
+  std::string rejected;
+  bool stopping;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping = stopping_;
+    Slot& slot = slots_[key];
+    account = slot.account;
+    kind = slot.kind;
+    rejected = slot.rejected;
+    if (taken.ok() && *taken) {
+      slot.lease_held = true;
+      slot.lease_renew_at = options_.now() + options_.lease_ttl / 2;
+    }
+  }
+  if (!taken.ok()) {
+    Log(LogLevel::kWarning, "token_store_failed",
+        {{"key", key}, {"operation", "lease"}, {"error", taken.status().message()}});
+  } else if (!*taken) {
     return Finish(key,
                   GatewayError(absl::StatusCode::kUnavailable, "TOKEN_REFRESH_ELSEWHERE",
                                "another gateway replica is fetching this token; retry shortly"),
                   false);
   }
+  if (stopping) return Store(key, stored_version, ShuttingDown());
   if (kind == TokenKind::kAccessToken) {
-    FetchFromWeChat(key, *account, version, rejected);
+    FetchFromWeChat(key, *account, stored_version, std::move(rejected));
   } else {
-    FetchTicket(key, *account, kind, version, /*retried=*/false);
+    FetchTicket(key, *account, kind, stored_version, /*retried=*/false);
   }
 }
 
@@ -120,17 +171,21 @@ void TokenManager::FetchFromWeChat(const std::string& key, const Account& accoun
         return Store(key, stored_version, spend);
       }
       Log(LogLevel::kWarning, "token_force_refresh", {{"appid", account.appid}});
-      SetTransfer(key, fetcher_->FetchAccessToken(
-                           account, /*force_refresh=*/true,
-                           [this, key, stored_version](absl::StatusOr<FetchedToken> forced) {
-                             Store(key, stored_version, std::move(forced));
-                           }));
-      return;
+      return StartTransfer(
+          [&](TokenFetcher::Done done) {
+            return fetcher_->FetchAccessToken(account, /*force_refresh=*/true, std::move(done));
+          },
+          [this, key, stored_version](absl::StatusOr<FetchedToken> forced) {
+            Store(key, stored_version, std::move(forced));
+          });
     }
     Store(key, stored_version, std::move(got));
   };
-  SetTransfer(key,
-              fetcher_->FetchAccessToken(account, /*force_refresh=*/false, std::move(on_answer)));
+  StartTransfer(
+      [&](TokenFetcher::Done done) {
+        return fetcher_->FetchAccessToken(account, /*force_refresh=*/false, std::move(done));
+      },
+      std::move(on_answer));
 }
 
 void TokenManager::FetchTicket(const std::string& key, const Account& account, TokenKind kind,
@@ -138,46 +193,126 @@ void TokenManager::FetchTicket(const std::string& key, const Account& account, T
   Get(account, TokenKind::kAccessToken,
       [this, key, &account, kind, stored_version, retried](absl::StatusOr<std::string> token) {
         if (!token.ok()) return Store(key, stored_version, token.status());
-        SetTransfer(key, fetcher_->FetchTicket(
-                             *token, kind,
-                             [this, key, &account, kind, stored_version, retried,
-                              access = *token](absl::StatusOr<FetchedToken> got) {
-                               if (!got.ok() && !retried && IsStaleTokenError(got.status())) {
-                                 Invalidate(account, TokenKind::kAccessToken, access);
-                                 return FetchTicket(key, account, kind, stored_version, true);
-                               }
-                               Store(key, stored_version, std::move(got));
-                             }));
+        StartTransfer(
+            [&](TokenFetcher::Done done) {
+              return fetcher_->FetchTicket(*token, kind, std::move(done));
+            },
+            [this, key, &account, kind, stored_version, retried,
+             access = *token](absl::StatusOr<FetchedToken> got) {
+              if (!got.ok() && !retried && IsStaleTokenError(got.status())) {
+                Invalidate(account, TokenKind::kAccessToken, access);
+                return FetchTicket(key, account, kind, stored_version, true);
+              }
+              Store(key, stored_version, std::move(got));
+            });
       });
 }
 
 void TokenManager::Store(const std::string& key, int64_t stored_version,
                          absl::StatusOr<FetchedToken> got) {
-  store_->ReleaseLease(key, options_.lease_owner);
-  if (!got.ok()) return Finish(key, got.status(), true);
+  if (!got.ok()) {
+    ReleaseLease(key);
+    return Finish(key, got.status(), true);
+  }
   const absl::Time now = options_.now();
   TokenRecord record{.value = std::move(got->value),
                      .fetched_at = now,
                      .expires_at = now + got->lifetime,
                      .version = stored_version + 1};
-  absl::StatusOr<bool> stored = store_->CompareAndSet(key, stored_version, record);
-  if (!stored.ok()) {
-    Log(LogLevel::kWarning, "token_store_failed",
-        {{"key", key}, {"error", stored.status().message()}});
-  } else if (!*stored) {
-    // Another writer was first; converge on its value when it is good.
-    absl::StatusOr<std::optional<TokenRecord>> theirs = store_->Get(key);
-    if (theirs.ok() && theirs->has_value() && Usable(**theirs)) record = **theirs;
-  }
-  Finish(key, std::move(record), true);
+  // Written before the lease goes, so the next holder of the lease reads this value.
+  store_->CompareAndSet(
+      key, stored_version, record, [this, key, record](absl::StatusOr<CasOutcome> outcome) mutable {
+        if (!outcome.ok()) {
+          Log(LogLevel::kWarning, "token_store_failed",
+              {{"key", key},
+               {"operation", "compare_and_set"},
+               {"error", outcome.status().message()}});
+        } else if (outcome->stored && outcome->current.has_value()) {
+          record.version = outcome->current->version;
+        } else if (!outcome->stored && outcome->current.has_value() && Usable(*outcome->current)) {
+          record = *outcome->current;  // another writer was first: converge on its value
+        }
+        ReleaseLease(key);
+        Finish(key, std::move(record), true);
+      });
 }
 
-void TokenManager::SetTransfer(const std::string& key, HttpTransport::TransferId id) {
-  absl::MutexLock lock(&mu_);
-  Slot& slot = slots_[key];
-  if (!slot.fetching) return;  // that transfer already ended
-  slot.transfer = id;
-  if (stopping_) fetcher_->Cancel(id);
+void TokenManager::StartTransfer(
+    absl::FunctionRef<HttpTransport::TransferId(TokenFetcher::Done)> send,
+    TokenFetcher::Done on_answer) {
+  uint64_t handle = 0;  // none: stopping
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      handle = ++last_transfer_;
+      transfers_.emplace(handle, std::nullopt);
+    }
+  }
+  if (handle == 0) return std::move(on_answer)(ShuttingDown());
+  const HttpTransport::TransferId id = send(
+      [this, handle, on_answer = std::move(on_answer)](absl::StatusOr<FetchedToken> got) mutable {
+        {
+          absl::MutexLock lock(&mu_);
+          transfers_.erase(handle);
+        }
+        std::move(on_answer)(std::move(got));
+      });
+  bool cancel = false;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = transfers_.find(handle);
+    if (it == transfers_.end()) return;  // it ended inside Send
+    it->second = id;
+    cancel = stopping_;  // the destructor began while Send ran, and did not see the id
+  }
+  if (cancel) fetcher_->Cancel(id);
+}
+
+void TokenManager::ReleaseLease(const std::string& key) {
+  {
+    absl::MutexLock lock(&mu_);
+    slots_[key].lease_held = false;
+    ++in_flight_;
+  }
+  store_->ReleaseLease(key, options_.lease_owner, [this, key](absl::Status released) {
+    if (!released.ok()) {
+      Log(LogLevel::kWarning, "token_store_failed",
+          {{"key", key}, {"operation", "release_lease"}, {"error", released.message()}});
+    }
+    absl::MutexLock lock(&mu_);
+    --in_flight_;  // last: the destructor may go on once this reaches 0
+  });
+}
+
+void TokenManager::RenewLease(const std::string& key, uint64_t attempt) {
+  store_->TryLease(
+      key, options_.lease_owner, options_.lease_ttl,
+      [this, key, attempt](absl::StatusOr<bool> renewed) {
+        bool lost = false;
+        {
+          absl::MutexLock lock(&mu_);
+          Slot& slot = slots_[key];
+          if (slot.attempt == attempt) slot.renewing_lease = false;
+          if (slot.attempt == attempt && slot.lease_held) {
+            if (renewed.ok() && *renewed) {
+              slot.lease_renew_at = options_.now() + options_.lease_ttl / 2;
+            } else if (renewed.ok()) {
+              slot.lease_held = false;  // it lapsed and another owner took it over
+              lost = true;
+            }  // a store error: tried again by the next RefreshDue
+          }
+        }
+        if (!renewed.ok()) {
+          Log(LogLevel::kWarning, "token_store_failed",
+              {{"key", key}, {"operation", "renew_lease"}, {"error", renewed.status().message()}});
+        } else if (lost) {
+          // Harmless for the value (the write is a compare-and-set), but another
+          // replica may be asking WeChat at the same time.
+          Log(LogLevel::kWarning, "token_lease_lost", {{"key", key}});
+        }
+        absl::MutexLock lock(&mu_);
+        --in_flight_;  // last: the destructor may go on once this reaches 0
+      });
 }
 
 void TokenManager::Finish(const std::string& key, FetchOutcome outcome, bool from_wechat) {
@@ -187,7 +322,6 @@ void TokenManager::Finish(const std::string& key, FetchOutcome outcome, bool fro
     absl::MutexLock lock(&mu_);
     Slot& slot = slots_[key];
     slot.fetching = false;
-    slot.transfer.reset();
     appid = slot.account ? slot.account->appid : "";
     const absl::Time now = options_.now();
     if (outcome.ok()) {
@@ -229,7 +363,7 @@ void TokenManager::Finish(const std::string& key, FetchOutcome outcome, bool fro
     }
   }
   absl::MutexLock lock(&mu_);
-  --fetches_in_flight_;  // last: the destructor may go on once this reaches 0
+  --in_flight_;  // last: the destructor may go on once this reaches 0
 }
 
 bool TokenManager::Invalidate(const Account& account, TokenKind kind, absl::string_view value) {
@@ -247,12 +381,21 @@ bool TokenManager::Invalidate(const Account& account, TokenKind kind, absl::stri
 
 int TokenManager::RefreshDue() {
   std::vector<std::string> due;
+  std::vector<std::pair<std::string, uint64_t>> renew;  // key, attempt
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return 0;
     const absl::Time now = options_.now();
     for (auto& [key, slot] : slots_) {
-      if (slot.fetching || slot.account == nullptr || now < slot.retry_at) continue;
+      if (slot.fetching) {
+        if (slot.lease_held && !slot.renewing_lease && now >= slot.lease_renew_at) {
+          slot.renewing_lease = true;
+          ++in_flight_;
+          renew.emplace_back(key, slot.attempt);
+        }
+        continue;
+      }
+      if (slot.account == nullptr || now < slot.retry_at) continue;
       const bool ahead = !slot.record.value.empty() && now >= slot.refresh_at;
       if (ahead || !slot.waiters.empty()) {
         BeginFetchLocked(slot);
@@ -260,6 +403,7 @@ int TokenManager::RefreshDue() {
       }
     }
   }
+  for (const auto& [key, attempt] : renew) RenewLease(key, attempt);
   for (const std::string& key : due) Fetch(key);
   return static_cast<int>(due.size());
 }

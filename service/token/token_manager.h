@@ -8,8 +8,9 @@
 // Per (appid, kind):
 //   - single flight: concurrent misses share one fetch and all get its outcome;
 //   - the store is read before WeChat is asked, and written by compare-and-swap
-//     under a refresh lease, so replicas sharing a store fetch once between them
-//     and a restart reuses a persisted token;
+//     under a refresh lease (renewed by RefreshDue while the fetch runs), so
+//     replicas sharing a store fetch once between them and a restart reuses a
+//     persisted token; a store that fails is logged and bypassed, never fatal;
 //   - refresh ahead: at `refresh_fraction` of the lifetime (± jitter) RefreshDue
 //     fetches a new value while callers keep getting the old, still valid one;
 //   - Invalidate drops a value only if it is still the current one, so a thousand
@@ -19,7 +20,9 @@
 //   - stable_token's force_refresh is spent only when WeChat rejected the token and
 //     its normal mode hands the same one back (ForceRefreshBudget);
 //   - tickets are fetched with the account's access token, refreshed once if stale.
-// Callbacks run on the caller's thread (cached) or the upstream client's thread.
+// Nothing here blocks on I/O: the store and WeChat both answer through callbacks,
+// and the manager's lock is never held while it calls them. `done` runs on the
+// caller's thread (cached), the upstream client's thread or the store's thread.
 // Does not own `fetcher` or `store`; both must outlive the manager.
 #ifndef WXGATE_SERVICE_TOKEN_TOKEN_MANAGER_H_
 #define WXGATE_SERVICE_TOKEN_TOKEN_MANAGER_H_
@@ -31,6 +34,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/token/access_token_provider.h"
@@ -50,6 +54,9 @@ struct TokenManagerOptions {
   absl::Duration expiry_margin = absl::Minutes(1);
   std::function<absl::Time()> now = absl::Now;
   std::string lease_owner = "wxgate";
+  // How long a refresh lease lasts; RefreshDue renews it every half of that while
+  // the fetch runs, so it lapses only if this process stops refreshing.
+  absl::Duration lease_ttl = absl::Seconds(30);
   uint32_t jitter_seed = std::random_device{}();
 };
 
@@ -70,7 +77,8 @@ class TokenManager : public AccessTokenProvider {
   using Done = AccessTokenProvider::Done;
 
   TokenManager(TokenFetcher* fetcher, TokenStore* store, TokenManagerOptions options = {});
-  // Cancels fetches in flight and waits for their callbacks.
+  // Cancels fetches in flight and waits until no callback of a transfer or of a
+  // store operation it started can still run.
   ~TokenManager() override;
   TokenManager(const TokenManager&) = delete;
   TokenManager& operator=(const TokenManager&) = delete;
@@ -79,7 +87,8 @@ class TokenManager : public AccessTokenProvider {
   void Get(const Account& account, TokenKind kind, Done done);
   // True if `value` was the current one and is now dropped.
   bool Invalidate(const Account& account, TokenKind kind, absl::string_view value);
-  // Starts the refreshes that are due; returns how many.
+  // Starts the refreshes that are due and renews the leases of fetches in flight;
+  // returns how many refreshes it started.
   int RefreshDue();
   TokenState Status(const Account& account, TokenKind kind) const;
 
@@ -98,8 +107,11 @@ class TokenManager : public AccessTokenProvider {
     absl::Time refresh_at = absl::InfiniteFuture();
     std::string rejected;  // the value WeChat rejected, if any
     bool fetching = false;
+    uint64_t attempt = 0;  // counts fetches, so a late lease renewal knows its own
     std::vector<Done> waiters;
-    std::optional<HttpTransport::TransferId> transfer;
+    bool lease_held = false;  // this fetch holds the key's refresh lease
+    bool renewing_lease = false;
+    absl::Time lease_renew_at = absl::InfiniteFuture();
     int failures = 0;
     absl::Time retry_at = absl::InfinitePast();
     absl::Status last_error;
@@ -110,16 +122,28 @@ class TokenManager : public AccessTokenProvider {
 
   static std::string KeyOf(const Account& account, TokenKind kind);
   bool Usable(const TokenRecord& record) const;
+  // A fetch is a chain of callbacks: Fetch → store Get → OnStoreRead → TryLease →
+  // OnLease → WeChat (FetchFromWeChat / FetchTicket) → Store (compare-and-set) →
+  // Finish. It counts in `in_flight_` from BeginFetchLocked until Finish has run
+  // its waiters.
   // Marks the slot fetching; the caller runs Fetch(key) after unlocking.
   void BeginFetchLocked(Slot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Fetch(const std::string& key);
+  void OnStoreRead(const std::string& key, absl::StatusOr<std::optional<TokenRecord>> stored);
+  void OnLease(const std::string& key, int64_t stored_version, absl::StatusOr<bool> taken);
   void FetchFromWeChat(const std::string& key, const Account& account, int64_t stored_version,
                        std::string rejected);
   void FetchTicket(const std::string& key, const Account& account, TokenKind kind,
                    int64_t stored_version, bool retried);
   void Store(const std::string& key, int64_t stored_version, absl::StatusOr<FetchedToken> got);
   void Finish(const std::string& key, FetchOutcome outcome, bool from_wechat);
-  void SetTransfer(const std::string& key, HttpTransport::TransferId id);
+  // Sends one request through `send` and remembers the transfer while it runs, so
+  // the destructor can cancel it. `on_answer` gets CANCELLED once stopping.
+  void StartTransfer(absl::FunctionRef<HttpTransport::TransferId(TokenFetcher::Done)> send,
+                     TokenFetcher::Done on_answer);
+  // Store operations outside a fetch's chain: each counts in `in_flight_` too.
+  void ReleaseLease(const std::string& key);
+  void RenewLease(const std::string& key, uint64_t attempt);
 
   TokenFetcher* const fetcher_;
   TokenStore* const store_;
@@ -129,7 +153,12 @@ class TokenManager : public AccessTokenProvider {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Slot> slots_ ABSL_GUARDED_BY(mu_);
   std::mt19937 random_ ABSL_GUARDED_BY(mu_);
-  int fetches_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  // Transfers running, by a handle of ours: the transport's id once Send returned.
+  absl::flat_hash_map<uint64_t, std::optional<HttpTransport::TransferId>> transfers_
+      ABSL_GUARDED_BY(mu_);
+  uint64_t last_transfer_ ABSL_GUARDED_BY(mu_) = 0;
+  // Fetches and detached store operations whose callbacks may still run.
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -1,77 +1,94 @@
-// TokenManager against the fake WeChat over HTTPS, on a clock the test moves:
-// one fetch per cold miss however many callers wait, caching until shortly before
-// expiry, refresh ahead, compare-and-swap invalidation, backoff, persistence, the
-// force_refresh budget, tickets, and errors that never show the secret.
+// TokenManager in process, on fakes: a scripted HTTP transport stands in for WeChat,
+// a store that completes operations when the test says so stands in for memory or
+// Redis, and a clock only the test moves. Covers single flight, the cache, refresh
+// ahead, compare-and-swap invalidation, backoff, the force_refresh budget, tickets,
+// the refresh lease, store values and errors, and destruction with work in flight.
 #include "service/token/token_manager.h"
 
-#include "service/upstream/upstream_client.h"
-
-#include <sys/stat.h>
-
-#include <cstdio>
-#include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "service/errors/error_info.h"
-#include "service/token/memory_token_store.h"
-#include "tests/fake_wechat/fake_wechat.h"
+#include "service/observe/log.h"
+#include "service/token/token_fetcher.h"
+#include "tests/testing/fake_http_transport.h"
+#include "tests/testing/fake_token_store.h"
 
 namespace wxgate {
 namespace {
 
+using ::testing::ElementsAre;
+using testing::FakeHttpTransport;
+using testing::FakeTokenStore;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
+using Op = FakeTokenStore::Op;
 
-const std::string kCertDir = FAKE_WECHAT_CERT_DIR;
-constexpr absl::Duration kPatience = absl::Seconds(30);
+constexpr char kBaseUrl[] = "https://wechat.test";
 constexpr char kSecret[] = "s3cr3t-9f8e7d6c5b4a";
 constexpr char kStablePath[] = "/cgi-bin/stable_token";
 constexpr char kClassicPath[] = "/cgi-bin/token";
-// The fake's token lifetime (WeChat's) and the manager's margin before expiry.
+constexpr char kTicketPath[] = "/cgi-bin/ticket/getticket";
+constexpr char kKey[] = "wx1/access_token";
 constexpr absl::Duration kLifetime = absl::Seconds(7200);
-const absl::Duration kMargin = TokenManagerOptions().expiry_margin;
+const TokenManagerOptions kDefaults;
 
-// The token one GetAccessToken call delivered. Shared with the callback.
-class TokenOutcome {
+std::string TokenJson(absl::string_view token) {
+  return nlohmann::json{{"access_token", token}, {"expires_in", 7200}}.dump();
+}
+std::string TicketJson(absl::string_view ticket) {
+  return nlohmann::json{{"errcode", 0}, {"errmsg", "ok"}, {"ticket", ticket}, {"expires_in", 7200}}
+      .dump();
+}
+std::string ErrorJson(int errcode, absl::string_view errmsg) {
+  return nlohmann::json{{"errcode", errcode}, {"errmsg", errmsg}}.dump();
+}
+
+std::string ReasonOf(const absl::Status& status) {
+  std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(status);
+  return info ? info->reason() : "<no ErrorInfo>";
+}
+
+// What the `done` of one Get received, and how many times it ran.
+class Outcome {
  public:
-  static AccessTokenProvider::Done Into(std::shared_ptr<TokenOutcome> outcome) {
-    return [outcome = std::move(outcome)](absl::StatusOr<std::string> token) {
+  static TokenManager::Done Into(std::shared_ptr<Outcome> outcome) {
+    return [outcome = std::move(outcome)](absl::StatusOr<std::string> value) {
       absl::MutexLock lock(&outcome->mu_);
       ++outcome->calls_;
-      outcome->token_ = std::move(token);
+      outcome->value_ = std::move(value);
     };
   }
-
-  absl::StatusOr<std::string> Wait() {
-    absl::MutexLock lock(&mu_);
-    auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return calls_ > 0; };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&done), kPatience)) {
-      return absl::DeadlineExceededError("test: `done` never ran");
-    }
-    return *token_;
-  }
-
-  int calls() {
+  int calls() const {
     absl::MutexLock lock(&mu_);
     return calls_;
   }
+  absl::StatusOr<std::string> value() const {
+    absl::MutexLock lock(&mu_);
+    if (!value_) return absl::InternalError("test: `done` has not run");
+    return *value_;
+  }
 
  private:
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
-  std::optional<absl::StatusOr<std::string>> token_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::StatusOr<std::string>> value_ ABSL_GUARDED_BY(mu_);
 };
 
 // A clock only the test moves.
@@ -91,425 +108,662 @@ class TestClock {
   absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1700000000);
 };
 
-std::string ReasonOf(const absl::Status& status) {
-  std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(status);
-  return info ? info->reason() : "<no ErrorInfo>";
-}
-
 class TokenManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    fake_ = std::make_unique<fake::FakeWeChat>(
-        fake::FakeWeChatOptions{.cert_file = kCertDir + "/server.pem",
-                                .key_file = kCertDir + "/server.key",
-                                .endpoints_dir = FAKE_WECHAT_ENDPOINTS_DIR});
-    fake_->AddAccount("wx1", kSecret);
-    fake_->AddAccount("wx2", "other-secret");
-    ASSERT_TRUE(fake_->Start().ok());
-    upstream_ = std::make_unique<UpstreamClient>(UpstreamOptions{.ca_file = kCertDir + "/ca.pem"});
-    fetcher_ =
-        std::make_unique<TokenFetcher>(upstream_.get(), fake_->base_url(), absl::Seconds(20));
+    SetLogSink([this](const std::string& line) {
+      absl::MutexLock lock(&log_mu_);
+      log_.push_back(line);
+    });
     MakeManager();
   }
 
-  void MakeManager(std::string state_file = "") {
-    provider_.reset();
-    store_ = std::make_unique<MemoryTokenStore>(state_file, [this] { return clock_.Now(); });
-    provider_ = std::make_unique<TokenManager>(
-        fetcher_.get(), store_.get(),
-        TokenManagerOptions{.refresh_jitter = 0, .now = [this] { return clock_.Now(); }});
-  }
-
-  // The manager cancels its fetches through the client, so it goes first; the fake last.
   void TearDown() override {
-    provider_.reset();
-    upstream_.reset();
-    fake_.reset();
-  }
-
-  bool WaitFor(const std::function<bool()>& condition) {
-    const absl::Time deadline = absl::Now() + kPatience;
-    while (!condition()) {
-      if (absl::Now() > deadline) return false;
-      absl::SleepFor(absl::Milliseconds(1));  // polls: the fake cannot notify
+    // What a test left pending completes (new operations run inline), then the
+    // manager goes first.
+    store_.Hold(false);
+    store_.RunAll();
+    manager_.reset();
+    SetLogSink(nullptr);
+    absl::MutexLock lock(&log_mu_);
+    for (const std::string& line : log_) {
+      EXPECT_THAT(line, Not(HasSubstr(kSecret)));
+      EXPECT_THAT(line, Not(HasSubstr("TOKEN-"))) << "logs never show a token";
+      EXPECT_THAT(line, Not(HasSubstr("TICKET-"))) << "logs never show a ticket";
     }
-    return true;
-  }
-  bool WaitForCalls(const std::string& path, int64_t n) {
-    return WaitFor([&] { return fake_->CallCount(path) >= n; });
   }
 
-  int64_t FetchCount() { return fake_->CallCount(kStablePath) + fake_->CallCount(kClassicPath); }
+  void MakeManager(TokenManagerOptions options = {}) {
+    manager_.reset();
+    options.refresh_jitter = 0;
+    options.now = [this] { return clock_.Now(); };
+    manager_ = std::make_unique<TokenManager>(&fetcher_, &store_, std::move(options));
+  }
 
-  absl::StatusOr<std::string> GetToken(const Account& account) {
-    auto outcome = std::make_shared<TokenOutcome>();
-    provider_->GetAccessToken(account, TokenOutcome::Into(outcome));
-    return outcome->Wait();
+  // Get, with `done` expected to run before Get returns (cache, backoff, or every
+  // fake answering inline).
+  absl::StatusOr<std::string> GetNow(const Account& account,
+                                     TokenKind kind = TokenKind::kAccessToken) {
+    auto outcome = std::make_shared<Outcome>();
+    manager_->Get(account, kind, Outcome::Into(outcome));
+    if (outcome->calls() != 1) return absl::InternalError("test: `done` did not run inside Get");
+    return outcome->value();
+  }
+  std::shared_ptr<Outcome> GetLater(const Account& account,
+                                    TokenKind kind = TokenKind::kAccessToken) {
+    auto outcome = std::make_shared<Outcome>();
+    manager_->Get(account, kind, Outcome::Into(outcome));
+    return outcome;
+  }
+
+  int LogLines(absl::string_view event) {
+    absl::MutexLock lock(&log_mu_);
+    int n = 0;
+    for (const std::string& line : log_) n += absl::StrContains(line, event) ? 1 : 0;
+    return n;
   }
 
   Account account_{.appid = "wx1", .secret = kSecret};
   TestClock clock_;
-  std::unique_ptr<fake::FakeWeChat> fake_;
-  std::unique_ptr<UpstreamClient> upstream_;
-  std::unique_ptr<TokenFetcher> fetcher_;
-  std::unique_ptr<MemoryTokenStore> store_;
-  std::unique_ptr<TokenManager> provider_;
+  FakeHttpTransport transport_;
+  TokenFetcher fetcher_{&transport_, kBaseUrl, absl::Seconds(5)};
+  FakeTokenStore store_{[this] { return clock_.Now(); }};
+  std::unique_ptr<TokenManager> manager_;
+  absl::Mutex log_mu_;
+  std::vector<std::string> log_ ABSL_GUARDED_BY(log_mu_);
 };
 
-TEST_F(TokenManagerTest, FirstUseFetchesAStableTokenOnceThenServesTheCache) {
-  EXPECT_EQ(FetchCount(), 0);
-  absl::StatusOr<std::string> token = GetToken(account_);
-  ASSERT_TRUE(token.ok()) << token.status();
-  EXPECT_EQ(*token, fake_->CurrentAccessToken("wx1"));
-  EXPECT_EQ(FetchCount(), 1);
-  EXPECT_EQ(fake_->CallCount(kStablePath), 1);
-  EXPECT_EQ(fake_->CallCount(kClassicPath), 0);
+TEST_F(TokenManagerTest, FirstUseReadsTheStoreTakesTheLeaseFetchesAndStores) {
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  const absl::Time start = clock_.Now();
+  EXPECT_EQ(*GetNow(account_), "TOKEN-1");
 
-  std::optional<fake::FakeWeChat::Request> sent = fake_->LastRequest(kStablePath);
-  ASSERT_TRUE(sent.has_value());
-  EXPECT_EQ(sent->method, "POST");
-  EXPECT_TRUE(sent->query.empty());  // the secret travels in the body, not the URL
-  const nlohmann::json body = nlohmann::json::parse(sent->body);
-  EXPECT_EQ(body["grant_type"], "client_credential");
-  EXPECT_EQ(body["appid"], "wx1");
-  EXPECT_EQ(body["secret"], kSecret);
+  EXPECT_EQ(transport_.count(), 1);
+  EXPECT_EQ(store_.calls(Op::kGet), 1);
+  EXPECT_EQ(store_.calls(Op::kTryLease), 1);
+  EXPECT_EQ(store_.calls(Op::kCompareAndSet), 1);
+  EXPECT_EQ(store_.calls(Op::kReleaseLease), 1);
+  EXPECT_EQ(store_.LeaseOwner(kKey), "") << "released once the value is stored";
+  std::optional<TokenRecord> stored = store_.Peek(kKey);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->value, "TOKEN-1");
+  EXPECT_EQ(stored->version, 1);
+  EXPECT_EQ(stored->fetched_at, start);
+  EXPECT_EQ(stored->expires_at, start + kLifetime);
 
-  for (int i = 0; i < 3; ++i) {
-    absl::StatusOr<std::string> again = GetToken(account_);
-    ASSERT_TRUE(again.ok()) << again.status();
-    EXPECT_EQ(*again, *token);
-  }
-  EXPECT_EQ(FetchCount(), 1);
-  EXPECT_EQ(fake_->CallCount(kStablePath), 1);
+  const TokenState state = manager_->Status(account_, TokenKind::kAccessToken);
+  EXPECT_TRUE(state.valid);
+  EXPECT_EQ(state.fetches, 1);
+  EXPECT_EQ(state.refresh_at, start + kLifetime * kDefaults.refresh_fraction);
 }
 
-TEST_F(TokenManagerTest, ClassicAccountsUseTheClassicEndpoint) {
-  account_.token_api = config::v1::TOKEN_API_CLASSIC;
-  absl::StatusOr<std::string> token = GetToken(account_);
-  ASSERT_TRUE(token.ok()) << token.status();
-  EXPECT_EQ(*token, fake_->CurrentAccessToken("wx1"));
-  EXPECT_EQ(fake_->CallCount(kClassicPath), 1);
-  EXPECT_EQ(fake_->CallCount(kStablePath), 0);
-  std::optional<fake::FakeWeChat::Request> sent = fake_->LastRequest(kClassicPath);
-  ASSERT_TRUE(sent.has_value());
-  EXPECT_EQ(sent->method, "GET");
-  EXPECT_EQ(sent->query["appid"], "wx1");
-  EXPECT_EQ(sent->query["grant_type"], "client_credential");
-
-  EXPECT_EQ(*GetToken(account_), *token);
-  EXPECT_EQ(fake_->CallCount(kClassicPath), 1);
+TEST_F(TokenManagerTest, CachedValueIsAnsweredAtOnceWithoutTheStoreOrWeChat) {
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  ASSERT_EQ(*GetNow(account_), "TOKEN-1");
+  store_.Hold(true);  // a store that would make anyone wait
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(*GetNow(account_), "TOKEN-1");
+  EXPECT_EQ(store_.pending(), 0);
+  EXPECT_EQ(store_.calls(Op::kGet), 1);
+  EXPECT_EQ(transport_.count(), 1);
 }
 
-TEST_F(TokenManagerTest, ConcurrentColdMissesShareOneFetch) {
+TEST_F(TokenManagerTest, ConcurrentMissesShareOneFetch) {
   constexpr int kCallers = 50;
-  // The fetch stays in flight long enough for most callers to queue behind it.
-  fake_->SetLatency(absl::Milliseconds(200));
-  std::vector<std::shared_ptr<TokenOutcome>> outcomes;
-  for (int i = 0; i < kCallers; ++i) outcomes.push_back(std::make_shared<TokenOutcome>());
+  transport_.Hold(kStablePath);
+  std::vector<std::shared_ptr<Outcome>> outcomes(kCallers);
+  for (auto& outcome : outcomes) outcome = std::make_shared<Outcome>();
   absl::Notification go;
   std::vector<std::thread> callers;
   for (int i = 0; i < kCallers; ++i) {
     callers.emplace_back([&, i] {
       go.WaitForNotification();
-      provider_->GetAccessToken(account_, TokenOutcome::Into(outcomes[i]));
+      manager_->GetAccessToken(account_, Outcome::Into(outcomes[i]));
     });
   }
   go.Notify();
   for (std::thread& caller : callers) caller.join();
 
-  std::optional<std::string> first;
+  ASSERT_EQ(transport_.held().size(), 1u);
+  EXPECT_EQ(transport_.count(), 1);
+  for (const auto& outcome : outcomes) EXPECT_EQ(outcome->calls(), 0);
+  ASSERT_TRUE(transport_.CompleteOldest(FakeHttpTransport::Json(TokenJson("TOKEN-1"))));
   for (int i = 0; i < kCallers; ++i) {
-    absl::StatusOr<std::string> token = outcomes[i]->Wait();
-    ASSERT_TRUE(token.ok()) << "caller " << i << ": " << token.status();
-    if (!first) first = *token;
-    EXPECT_EQ(*token, *first) << "caller " << i;
+    EXPECT_EQ(outcomes[i]->calls(), 1) << "caller " << i;
+    EXPECT_EQ(*outcomes[i]->value(), "TOKEN-1") << "caller " << i;
   }
-  EXPECT_EQ(*first, fake_->CurrentAccessToken("wx1"));
-  EXPECT_EQ(fake_->CallCount(kStablePath), 1);
-  EXPECT_EQ(FetchCount(), 1);
-  upstream_.reset();  // no callback can still come
-  for (int i = 0; i < kCallers; ++i) EXPECT_EQ(outcomes[i]->calls(), 1) << "caller " << i;
+  EXPECT_EQ(transport_.count(), 1);
+  EXPECT_EQ(store_.calls(Op::kGet), 1);
 }
 
-TEST_F(TokenManagerTest, CachedWithinLifetimeAndFetchedAgainPastExpiryMinusMargin) {
-  absl::StatusOr<std::string> token = GetToken(account_);
-  ASSERT_TRUE(token.ok()) << token.status();
+TEST_F(TokenManagerTest, NeverWaitsOnTheStore) {
+  store_.Hold(true);
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  std::vector<std::shared_ptr<Outcome>> outcomes;
+  for (int i = 0; i < 10; ++i) outcomes.push_back(GetLater(account_));
+  // Every step returned at once, with one store read pending for all ten callers.
+  EXPECT_EQ(store_.pending(), 1);
+  EXPECT_EQ(store_.calls(Op::kGet), 1);
+  EXPECT_EQ(outcomes[0]->calls(), 0);
 
-  clock_.Advance(absl::Hours(1));
-  EXPECT_EQ(*GetToken(account_), *token);
-  clock_.Advance(kLifetime - kMargin - absl::Hours(1) - absl::Seconds(1));  // 1 s to spare
-  EXPECT_EQ(*GetToken(account_), *token);
-  EXPECT_EQ(FetchCount(), 1);
-  EXPECT_EQ(fake_->CallCount(kStablePath), 1);
-
-  clock_.Advance(absl::Seconds(2));  // past expiry minus the margin
-  absl::StatusOr<std::string> renewed = GetToken(account_);
-  ASSERT_TRUE(renewed.ok()) << renewed.status();
-  EXPECT_EQ(FetchCount(), 2);
-  EXPECT_EQ(fake_->CallCount(kStablePath), 2);
-  // ... and only one: the renewed token is cached in turn.
-  EXPECT_EQ(*GetToken(account_), *renewed);
-  EXPECT_EQ(fake_->CallCount(kStablePath), 2);
+  ASSERT_TRUE(store_.RunNext());  // the read: nothing stored
+  EXPECT_EQ(store_.calls(Op::kTryLease), 1);
+  EXPECT_EQ(transport_.count(), 0) << "WeChat is asked only under the lease";
+  ASSERT_TRUE(store_.RunNext());  // the lease: taken, so WeChat is asked
+  EXPECT_EQ(transport_.count(), 1);
+  EXPECT_EQ(store_.calls(Op::kCompareAndSet), 1);
+  EXPECT_EQ(outcomes[0]->calls(), 0) << "the value is handed out once stored";
+  ASSERT_TRUE(store_.RunNext());  // the compare-and-set
+  for (const auto& outcome : outcomes) EXPECT_EQ(*outcome->value(), "TOKEN-1");
+  EXPECT_EQ(store_.calls(Op::kReleaseLease), 1);
+  EXPECT_EQ(store_.pending(), 1);
+  EXPECT_EQ(store_.RunAll(), 1);
 }
 
-TEST_F(TokenManagerTest, InvalidatingTheCurrentTokenFetchesOnNextUse) {
-  absl::StatusOr<std::string> token = GetToken(account_);
-  ASSERT_TRUE(token.ok()) << token.status();
-  fake_->RevokeAccessTokens("wx1");  // as when WeChat answers 40001 for it
-  provider_->Invalidate(account_, *token);
-  EXPECT_EQ(fake_->CallCount(kStablePath), 1);  // lazily: nothing fetched yet
+TEST_F(TokenManagerTest, FetchedAgainOnlyPastExpiryMinusTheMargin) {
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  ASSERT_EQ(*GetNow(account_), "TOKEN-1");
+  clock_.Advance(kLifetime - kDefaults.expiry_margin - absl::Seconds(1));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-1");
+  EXPECT_EQ(transport_.count(), 1);
 
-  absl::StatusOr<std::string> fresh = GetToken(account_);
-  ASSERT_TRUE(fresh.ok()) << fresh.status();
-  EXPECT_NE(*fresh, *token);
-  EXPECT_EQ(*fresh, fake_->CurrentAccessToken("wx1"));
-  EXPECT_EQ(FetchCount(), 2);
-  EXPECT_EQ(fake_->CallCount(kStablePath), 2);
+  clock_.Advance(absl::Seconds(2));
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-2"));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-2");
+  EXPECT_EQ(*GetNow(account_), "TOKEN-2");
+  EXPECT_EQ(transport_.count(), 2);
 }
 
-TEST_F(TokenManagerTest, InvalidatingAnOlderTokenKeepsTheCurrentOne) {
-  // Two calls failed with T1; the first invalidates it and gets T2; the second's
-  // late Invalidate(T1) must not throw T2 away.
-  absl::StatusOr<std::string> t1 = GetToken(account_);
-  ASSERT_TRUE(t1.ok()) << t1.status();
-  fake_->RevokeAccessTokens("wx1");
-  provider_->Invalidate(account_, *t1);
-  absl::StatusOr<std::string> t2 = GetToken(account_);
-  ASSERT_TRUE(t2.ok()) << t2.status();
-  ASSERT_NE(*t1, *t2);
-
-  provider_->Invalidate(account_, *t1);
-  provider_->Invalidate(account_, "");
-  provider_->Invalidate(Account{.appid = "wx-unknown"}, *t2);
-  EXPECT_EQ(*GetToken(account_), *t2);
-  EXPECT_EQ(FetchCount(), 2);
-  EXPECT_EQ(fake_->CallCount(kStablePath), 2);
-}
-
-TEST_F(TokenManagerTest, WrongSecretFailsEveryWaiterWithoutShowingTheSecret) {
-  for (config::v1::TokenApi api : {config::v1::TOKEN_API_STABLE, config::v1::TOKEN_API_CLASSIC}) {
-    SCOPED_TRACE(config::v1::TokenApi_Name(api));
-    const std::string wrong = absl::StrCat("wrong-secret-", config::v1::TokenApi_Name(api));
-    const Account account{.appid = "wx1", .secret = wrong, .token_api = api};
-    fake_->SetLatency(absl::Milliseconds(100));  // so that the waiters pile up
-    std::vector<std::shared_ptr<TokenOutcome>> outcomes;
-    for (int i = 0; i < 5; ++i) {
-      outcomes.push_back(std::make_shared<TokenOutcome>());
-      provider_->GetAccessToken(account, TokenOutcome::Into(outcomes.back()));
-    }
-    for (const auto& outcome : outcomes) {
-      absl::StatusOr<std::string> token = outcome->Wait();
-      ASSERT_FALSE(token.ok());
-      EXPECT_EQ(token.status().code(), absl::StatusCode::kFailedPrecondition) << token.status();
-      EXPECT_EQ(ReasonOf(token.status()), "WECHAT_40125") << token.status();
-      EXPECT_THAT(token.status().ToString(), Not(HasSubstr(wrong)));
-      EXPECT_THAT(token.status().ToString(), Not(HasSubstr(kSecret)));
-    }
-    clock_.Advance(absl::Minutes(1));  // past the backoff
-  }
-  EXPECT_EQ(fake_->CallCount(kStablePath), 1);
-  EXPECT_EQ(fake_->CallCount(kClassicPath), 1);
-}
-
-TEST_F(TokenManagerTest, FailedFetchesBackOffAndDoNotShowTheSecret) {
-  account_.token_api = config::v1::TOKEN_API_CLASSIC;  // secret in the query string
-  fake_->InjectFailure(kClassicPath, fake::Failure::CloseWithoutAnswer());
-  absl::StatusOr<std::string> token = GetToken(account_);
-  ASSERT_FALSE(token.ok());
-  EXPECT_EQ(ReasonOf(token.status()), "UPSTREAM_TRUNCATED") << token.status();
-  EXPECT_THAT(token.status().ToString(), Not(HasSubstr(kSecret)));
-  const int64_t after_first = FetchCount();
-
-  // Within the backoff the error comes back at once, without asking WeChat.
-  EXPECT_EQ(ReasonOf(GetToken(account_).status()), "UPSTREAM_TRUNCATED");
-  EXPECT_EQ(FetchCount(), after_first);
-  EXPECT_THAT(provider_->Status(account_, TokenKind::kAccessToken).last_error,
-              HasSubstr("closed the connection"));
-
-  clock_.Advance(TokenManagerOptions().min_backoff);
-  fake_->InjectFailure(kClassicPath, fake::Failure::HttpStatus(503));
-  token = GetToken(account_);
-  EXPECT_EQ(token.status().code(), absl::StatusCode::kUnavailable) << token.status();
-  EXPECT_THAT(token.status().ToString(), Not(HasSubstr(kSecret)));
-  const int64_t after_second = FetchCount();
-  EXPECT_GT(after_second, after_first);
-
-  clock_.Advance(TokenManagerOptions().min_backoff);  // the backoff doubled: not yet
-  EXPECT_FALSE(GetToken(account_).ok());
-  EXPECT_EQ(FetchCount(), after_second);
-
-  clock_.Advance(TokenManagerOptions().min_backoff);
-  token = GetToken(account_);
-  ASSERT_TRUE(token.ok()) << token.status();
-  EXPECT_EQ(*token, fake_->CurrentAccessToken("wx1"));
-  EXPECT_EQ(FetchCount(), after_second + 1);
-  EXPECT_EQ(provider_->Status(account_, TokenKind::kAccessToken).last_error, "");
-}
-
-TEST_F(TokenManagerTest, AccountsHaveTheirOwnTokensAndFetchesAreCounted) {
-  const Account other{.appid = "wx2", .secret = "other-secret"};
-  absl::StatusOr<std::string> first = GetToken(account_);
-  absl::StatusOr<std::string> second = GetToken(other);
-  ASSERT_TRUE(first.ok()) << first.status();
-  ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_NE(*first, *second);
-  EXPECT_EQ(*second, fake_->CurrentAccessToken("wx2"));
-  EXPECT_EQ(FetchCount(), 2);
-
-  provider_->Invalidate(other, *second);  // only wx2's token goes
-  EXPECT_EQ(*GetToken(account_), *first);
-  ASSERT_TRUE(GetToken(other).ok());
-  // stable_token's normal mode hands back the token said to be rejected, so the
-  // manager also spends one force_refresh.
-  EXPECT_EQ(FetchCount(), 4);
-  EXPECT_EQ(fake_->CallCount(kStablePath), 4);
-}
-
-// Destroying the provider cancels its fetch; the callback never touches freed memory.
-TEST_F(TokenManagerTest, DestroyedWhileAFetchIsInFlight) {
-  fake_->SetLatency(absl::Seconds(60));
-  auto outcome = std::make_shared<TokenOutcome>();
-  provider_->GetAccessToken(account_, TokenOutcome::Into(outcome));
-  const absl::Time deadline = absl::Now() + kPatience;
-  while (fake_->CallCount(kStablePath) == 0 && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(1));  // polls: the fake cannot notify
-  }
-  ASSERT_EQ(fake_->CallCount(kStablePath), 1);
-  provider_.reset();  // cancels the fetch and waits for its callback
-  EXPECT_EQ(outcome->calls(), 1);
-  upstream_.reset();
-}
-
-TEST_F(TokenManagerTest, ColdStartStormCausesOneFetch) {
-  fake_->SetLatency(absl::Milliseconds(200));  // so that every caller arrives first
-  constexpr int kCallers = 1000;
-  std::vector<std::shared_ptr<TokenOutcome>> outcomes;
-  for (int i = 0; i < kCallers; ++i) {
-    outcomes.push_back(std::make_shared<TokenOutcome>());
-    provider_->GetAccessToken(account_, TokenOutcome::Into(outcomes.back()));
-  }
-  for (const auto& outcome : outcomes) {
-    absl::StatusOr<std::string> token = outcome->Wait();
-    ASSERT_TRUE(token.ok()) << token.status();
-    EXPECT_EQ(*token, fake_->CurrentAccessToken("wx1"));
-  }
-  EXPECT_EQ(fake_->CallCount(kStablePath), 1);
-}
-
-TEST_F(TokenManagerTest, RefreshAheadKeepsServingTheOldTokenUntilTheNewOneArrives) {
-  absl::StatusOr<std::string> first = GetToken(account_);
-  ASSERT_TRUE(first.ok());
+TEST_F(TokenManagerTest, RefreshAheadKeepsHandingOutTheOldValue) {
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  ASSERT_EQ(*GetNow(account_), "TOKEN-1");
   clock_.Advance(kLifetime * 0.79);
-  EXPECT_EQ(provider_->RefreshDue(), 0) << "not due before 80% of the lifetime";
+  EXPECT_EQ(manager_->RefreshDue(), 0) << "not due before 80% of the lifetime";
 
   clock_.Advance(kLifetime * 0.02);
-  fake_->SetLatency(absl::Seconds(60));  // hold the refresh in flight
-  fake_->RevokeAccessTokens("wx1");      // so that stable_token issues a new one
-  EXPECT_EQ(provider_->RefreshDue(), 1);
-  ASSERT_TRUE(WaitForCalls(kStablePath, 2));
-  EXPECT_EQ(*GetToken(account_), *first) << "callers never wait while a valid token exists";
-
-  fake_->SetLatency(absl::ZeroDuration());
-  provider_.reset();  // cancels the held refresh
-  MakeManager();
-  absl::StatusOr<std::string> second = GetToken(account_);
-  ASSERT_TRUE(second.ok());
-  EXPECT_NE(*second, *first);
-}
-
-TEST_F(TokenManagerTest, RefreshAheadReplacesTheToken) {
-  account_.token_api = config::v1::TOKEN_API_CLASSIC;  // every fetch issues a new token
-  absl::StatusOr<std::string> first = GetToken(account_);
-  ASSERT_TRUE(first.ok());
-  clock_.Advance(kLifetime * 0.81);
-  EXPECT_EQ(provider_->RefreshDue(), 1);
-  ASSERT_TRUE(
-      WaitFor([&] { return provider_->Status(account_, TokenKind::kAccessToken).fetches == 2; }));
-  absl::StatusOr<std::string> second = GetToken(account_);
-  ASSERT_TRUE(second.ok());
-  EXPECT_NE(*second, *first);
-  EXPECT_EQ(*second, fake_->CurrentAccessToken("wx1"));
-  EXPECT_EQ(FetchCount(), 2);
-  EXPECT_EQ(provider_->RefreshDue(), 0);
-}
-
-TEST_F(TokenManagerTest, PersistedTokenSurvivesARestart) {
-  const std::string state_file = absl::StrCat(::testing::TempDir(), "/tokens-restart.json");
-  std::remove(state_file.c_str());
-  MakeManager(state_file);
-  absl::StatusOr<std::string> first = GetToken(account_);
-  ASSERT_TRUE(first.ok());
-  struct stat info {};
-  ASSERT_EQ(stat(state_file.c_str(), &info), 0);
-  EXPECT_EQ(info.st_mode & 0777, 0600) << "the file holds tokens";
-
-  MakeManager(state_file);  // a restart
-  absl::StatusOr<std::string> again = GetToken(account_);
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ(*again, *first);
-  EXPECT_EQ(FetchCount(), 1) << "no fetch after a restart with a valid token";
-}
-
-TEST_F(TokenManagerTest, CorruptStateFileIsMovedAsideAndTokensFetched) {
-  const std::string state_file = absl::StrCat(::testing::TempDir(), "/tokens-corrupt.json");
-  {
-    std::ofstream out(state_file);
-    out << "{not json";
+  transport_.Hold(kStablePath);
+  EXPECT_EQ(manager_->RefreshDue(), 1);
+  EXPECT_EQ(manager_->RefreshDue(), 0) << "one refresh at a time";
+  ASSERT_EQ(transport_.held().size(), 1u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(*GetNow(account_), "TOKEN-1") << "callers never wait while a valid token exists";
   }
-  MakeManager(state_file);
-  EXPECT_THAT(store_->load_warning(), HasSubstr(".corrupt"));
-  EXPECT_TRUE(GetToken(account_).ok());
-  EXPECT_EQ(FetchCount(), 1);
-  std::ifstream aside(state_file + ".corrupt");
-  EXPECT_TRUE(aside.good());
+  ASSERT_TRUE(transport_.CompleteOldest(FakeHttpTransport::Json(TokenJson("TOKEN-2"))));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-2");
+  EXPECT_EQ(manager_->Status(account_, TokenKind::kAccessToken).fetches, 2);
+  EXPECT_EQ(store_.Peek(kKey)->value, "TOKEN-2");
+  EXPECT_EQ(store_.Peek(kKey)->version, 2);
+  EXPECT_EQ(manager_->RefreshDue(), 0);
+  EXPECT_EQ(transport_.count(), 2);
+}
+
+TEST_F(TokenManagerTest, RefreshAheadSpreadsAccountsWithJitter) {
+  manager_ = std::make_unique<TokenManager>(
+      &fetcher_, &store_,
+      TokenManagerOptions{
+          .refresh_jitter = 0.05, .now = [this] { return clock_.Now(); }, .jitter_seed = 7});
+  transport_.On([](const HttpRequest&) { return true; },
+                [](const HttpRequest& request) {
+                  return FakeHttpTransport::Json(TokenJson(absl::StrCat(
+                      "TOKEN-", nlohmann::json::parse(request.body)["appid"].get<std::string>())));
+                });
+  std::vector<Account> accounts;
+  for (int i = 0; i < 20; ++i) accounts.push_back({.appid = absl::StrCat("wx", i)});
+  std::set<absl::Time> refresh_at;
+  for (const Account& account : accounts) {
+    ASSERT_TRUE(GetNow(account).ok());
+    const absl::Time at = manager_->Status(account, TokenKind::kAccessToken).refresh_at;
+    EXPECT_GE(at, clock_.Now() + kLifetime * 0.75);
+    EXPECT_LE(at, clock_.Now() + kLifetime * 0.85);
+    refresh_at.insert(at);
+  }
+  EXPECT_GT(refresh_at.size(), 1u);
+  manager_.reset();  // before `accounts` goes
+}
+
+TEST_F(TokenManagerTest, InvalidateDropsOnlyTheCurrentValue) {
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  ASSERT_EQ(*GetNow(account_), "TOKEN-1");
+  EXPECT_FALSE(manager_->Invalidate(account_, TokenKind::kAccessToken, "TOKEN-0"));
+  EXPECT_FALSE(manager_->Invalidate(account_, TokenKind::kAccessToken, ""));
+  EXPECT_FALSE(
+      manager_->Invalidate(Account{.appid = "wx-other"}, TokenKind::kAccessToken, "TOKEN-1"));
+  EXPECT_FALSE(manager_->Invalidate(account_, TokenKind::kJsapiTicket, "TOKEN-1"));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-1");
+  EXPECT_EQ(transport_.count(), 1);
+
+  EXPECT_TRUE(manager_->Invalidate(account_, TokenKind::kAccessToken, "TOKEN-1"));
+  EXPECT_FALSE(manager_->Invalidate(account_, TokenKind::kAccessToken, "TOKEN-1")) << "CAS";
+  EXPECT_EQ(transport_.count(), 1) << "lazily: nothing fetched yet";
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-2"));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-2");
+  // A late Invalidate of the old value must not throw the new one away.
+  static_cast<AccessTokenProvider&>(*manager_).Invalidate(account_, "TOKEN-1");
+  EXPECT_EQ(*GetNow(account_), "TOKEN-2");
+  EXPECT_EQ(transport_.count(), 2);
+}
+
+TEST_F(TokenManagerTest, AThousandCallsFailingWithOneStaleTokenCauseOneRefresh) {
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  ASSERT_EQ(*GetNow(account_), "TOKEN-1");
+  transport_.Hold(kStablePath);
+  constexpr int kCalls = 1000;
+  int dropped = 0;
+  std::vector<std::shared_ptr<Outcome>> retries;
+  for (int i = 0; i < kCalls; ++i) {  // each call: WeChat said 40001 for TOKEN-1; retry once
+    dropped += manager_->Invalidate(account_, TokenKind::kAccessToken, "TOKEN-1") ? 1 : 0;
+    retries.push_back(GetLater(account_));
+  }
+  EXPECT_EQ(dropped, 1);
+  EXPECT_EQ(transport_.count(kStablePath), 2);
+  ASSERT_TRUE(transport_.CompleteOldest(FakeHttpTransport::Json(TokenJson("TOKEN-2"))));
+  for (const auto& retry : retries) {
+    ASSERT_EQ(retry->calls(), 1);
+    EXPECT_EQ(*retry->value(), "TOKEN-2");
+  }
+  EXPECT_EQ(transport_.count(kStablePath), 2);
+}
+
+TEST_F(TokenManagerTest, AFailedFetchFailsEveryWaiterThenBacksOffDoubling) {
+  transport_.Hold(kStablePath);
+  std::vector<std::shared_ptr<Outcome>> waiters;
+  for (int i = 0; i < 5; ++i) waiters.push_back(GetLater(account_));
+  ASSERT_TRUE(transport_.CompleteOldest(FakeHttpTransport::Json("busy", 503)));
+  for (const auto& waiter : waiters) {
+    ASSERT_EQ(waiter->calls(), 1);
+    EXPECT_EQ(waiter->value().status().code(), absl::StatusCode::kUnavailable);
+  }
+  EXPECT_EQ(store_.LeaseOwner(kKey), "") << "a failed fetch releases the lease";
+  EXPECT_EQ(store_.Peek(kKey), std::nullopt);
+
+  // Within the backoff the error comes back at once, without asking WeChat.
+  absl::StatusOr<std::string> token = GetNow(account_);
+  EXPECT_EQ(ReasonOf(token.status()), "UPSTREAM_HTTP_STATUS") << token.status();
+  EXPECT_EQ(transport_.count(), 1);
+  EXPECT_EQ(manager_->RefreshDue(), 0);
+  TokenState state = manager_->Status(account_, TokenKind::kAccessToken);
+  EXPECT_THAT(state.last_error, HasSubstr("HTTP 503"));
+  EXPECT_EQ(state.failed_fetches, 1);
+
+  clock_.Advance(kDefaults.min_backoff);  // 1 s: over; fails again
+  transport_.Queue(kStablePath, absl::UnavailableError("connection refused"));
+  EXPECT_EQ(GetNow(account_).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(transport_.count(), 2);
+
+  clock_.Advance(kDefaults.min_backoff);  // the backoff doubled to 2 s: not yet
+  EXPECT_THAT(GetNow(account_).status().message(), HasSubstr("connection refused"));
+  EXPECT_EQ(transport_.count(), 2);
+
+  clock_.Advance(kDefaults.min_backoff);
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-1");
+  EXPECT_EQ(transport_.count(), 3);
+  state = manager_->Status(account_, TokenKind::kAccessToken);
+  EXPECT_EQ(state.last_error, "");
+  EXPECT_EQ(state.failed_fetches, 2);
+  EXPECT_EQ(state.fetches, 1);
+}
+
+TEST_F(TokenManagerTest, BackoffStopsDoublingAtTheMaximum) {
+  MakeManager({.min_backoff = absl::Seconds(1), .max_backoff = absl::Seconds(4)});
+  transport_.On([](const HttpRequest&) { return true; },
+                [](const HttpRequest&) { return FakeHttpTransport::Json("busy", 503); });
+  std::vector<absl::Duration> backoffs;
+  for (int failure = 0; failure < 5; ++failure) {
+    ASSERT_FALSE(GetNow(account_).ok());
+    const int sent = transport_.count();
+    absl::Duration backoff;
+    while (transport_.count() == sent) {  // second by second until it asks WeChat again
+      clock_.Advance(absl::Seconds(1));
+      backoff += absl::Seconds(1);
+      if (GetNow(account_).ok()) break;
+      ASSERT_LE(backoff, absl::Seconds(10));
+    }
+    backoffs.push_back(backoff);
+  }
+  EXPECT_THAT(backoffs, ElementsAre(absl::Seconds(1), absl::Seconds(2), absl::Seconds(4),
+                                    absl::Seconds(4), absl::Seconds(4)));
 }
 
 TEST_F(TokenManagerTest, RejectedTokenHandedBackSpendsOneForceRefresh) {
-  absl::StatusOr<std::string> first = GetToken(account_);
-  ASSERT_TRUE(first.ok());
-  // WeChat rejected `first` (40001) while stable_token's normal mode still returns it.
-  EXPECT_TRUE(provider_->Invalidate(account_, TokenKind::kAccessToken, *first));
-  EXPECT_FALSE(provider_->Invalidate(account_, TokenKind::kAccessToken, *first)) << "CAS";
-  absl::StatusOr<std::string> second = GetToken(account_);
-  ASSERT_TRUE(second.ok()) << second.status();
-  EXPECT_NE(*second, *first);
-  EXPECT_EQ(fake_->CallCount(kStablePath), 3) << "normal mode, then force_refresh";
-  EXPECT_EQ(provider_->Status(account_, TokenKind::kAccessToken).force_refresh_left,
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  ASSERT_EQ(*GetNow(account_), "TOKEN-1");
+  // WeChat rejected TOKEN-1 while stable_token's normal mode still hands it out.
+  ASSERT_TRUE(manager_->Invalidate(account_, TokenKind::kAccessToken, "TOKEN-1"));
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-2"));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-2");
+  std::vector<HttpRequest> sent = transport_.sent(kStablePath);
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_FALSE(nlohmann::json::parse(sent[1].body).contains("force_refresh"));
+  EXPECT_EQ(nlohmann::json::parse(sent[2].body)["force_refresh"], true);
+  EXPECT_EQ(manager_->Status(account_, TokenKind::kAccessToken).force_refresh_left,
             ForceRefreshBudget::kPerDay - 1);
+  EXPECT_EQ(LogLines("token_force_refresh"), 1);
 
   // Again within 30 s: the budget refuses rather than invalidate everyone's token.
-  EXPECT_TRUE(provider_->Invalidate(account_, TokenKind::kAccessToken, *second));
-  absl::StatusOr<std::string> third = GetToken(account_);
-  EXPECT_EQ(ReasonOf(third.status()), "FORCE_REFRESH_TOO_SOON") << third.status();
+  ASSERT_TRUE(manager_->Invalidate(account_, TokenKind::kAccessToken, "TOKEN-2"));
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-2"));
+  absl::StatusOr<std::string> refused = GetNow(account_);
+  EXPECT_EQ(ReasonOf(refused.status()), "FORCE_REFRESH_TOO_SOON") << refused.status();
+  EXPECT_EQ(transport_.count(kStablePath), 4) << "no force_refresh sent";
+
+  clock_.Advance(ForceRefreshBudget::kSpacing);
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-2"));
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-3"));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-3");
+  EXPECT_EQ(manager_->Status(account_, TokenKind::kAccessToken).force_refresh_left,
+            ForceRefreshBudget::kPerDay - 2);
+}
+
+TEST_F(TokenManagerTest, NoForceRefreshWhenANewTokenComesBackOrForClassicAccounts) {
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  ASSERT_EQ(*GetNow(account_), "TOKEN-1");
+  ASSERT_TRUE(manager_->Invalidate(account_, TokenKind::kAccessToken, "TOKEN-1"));
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-2"));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-2");
+  EXPECT_EQ(transport_.count(kStablePath), 2);
+
+  const Account classic{
+      .appid = "wx2", .secret = kSecret, .token_api = config::v1::TOKEN_API_CLASSIC};
+  transport_.AnswerJson(kClassicPath, TokenJson("TOKEN-C1"));
+  ASSERT_EQ(*GetNow(classic), "TOKEN-C1");
+  ASSERT_TRUE(manager_->Invalidate(classic, TokenKind::kAccessToken, "TOKEN-C1"));
+  transport_.AnswerJson(kClassicPath, TokenJson("TOKEN-C1"));
+  EXPECT_EQ(*GetNow(classic), "TOKEN-C1");
+  EXPECT_EQ(transport_.count(kClassicPath), 2);
+  EXPECT_EQ(transport_.count(kStablePath), 2);
+  EXPECT_EQ(manager_->Status(classic, TokenKind::kAccessToken).force_refresh_left,
+            ForceRefreshBudget::kPerDay);
 }
 
 TEST_F(TokenManagerTest, TicketsAreFetchedWithTheAccessTokenAndCached) {
-  auto outcome = std::make_shared<TokenOutcome>();
-  provider_->Get(account_, TokenKind::kJsapiTicket, TokenOutcome::Into(outcome));
-  absl::StatusOr<std::string> ticket = outcome->Wait();
-  ASSERT_TRUE(ticket.ok()) << ticket.status();
-  EXPECT_FALSE(ticket->empty());
-  std::optional<fake::FakeWeChat::Request> sent = fake_->LastRequest("/cgi-bin/ticket/getticket");
-  ASSERT_TRUE(sent.has_value());
-  EXPECT_EQ(sent->query.at("type"), "jsapi");
-  EXPECT_EQ(sent->query.at("access_token"), fake_->CurrentAccessToken("wx1"));
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  transport_.AnswerJson(kTicketPath, TicketJson("TICKET-J1"));
+  transport_.AnswerJson(kTicketPath, TicketJson("TICKET-C1"));
+  EXPECT_EQ(*GetNow(account_, TokenKind::kJsapiTicket), "TICKET-J1");
+  EXPECT_EQ(testing::QueryOf(transport_.last(kTicketPath)->url),
+            (std::map<std::string, std::string>{{"access_token", "TOKEN-1"}, {"type", "jsapi"}}));
+  EXPECT_EQ(*GetNow(account_, TokenKind::kWxCardTicket), "TICKET-C1");
+  EXPECT_EQ(testing::QueryOf(transport_.last(kTicketPath)->url).at("type"), "wx_card");
 
-  auto again = std::make_shared<TokenOutcome>();
-  provider_->Get(account_, TokenKind::kJsapiTicket, TokenOutcome::Into(again));
-  EXPECT_EQ(*again->Wait(), *ticket);
-  EXPECT_EQ(fake_->CallCount("/cgi-bin/ticket/getticket"), 1);
-  EXPECT_EQ(fake_->CallCount(kStablePath), 1);
+  EXPECT_EQ(*GetNow(account_, TokenKind::kJsapiTicket), "TICKET-J1");
+  EXPECT_EQ(*GetNow(account_, TokenKind::kWxCardTicket), "TICKET-C1");
+  EXPECT_EQ(*GetNow(account_), "TOKEN-1");
+  EXPECT_EQ(transport_.count(kTicketPath), 2);
+  EXPECT_EQ(transport_.count(kStablePath), 1);
+  EXPECT_EQ(store_.Peek("wx1/jsapi_ticket")->value, "TICKET-J1");
+  EXPECT_EQ(store_.Peek("wx1/wx_card_ticket")->value, "TICKET-C1");
 }
 
-TEST_F(TokenManagerTest, TicketFetchRefreshesAStaleAccessTokenOnce) {
-  ASSERT_TRUE(GetToken(account_).ok());
-  fake_->RevokeAccessTokens("wx1");
-  auto outcome = std::make_shared<TokenOutcome>();
-  provider_->Get(account_, TokenKind::kWxCardTicket, TokenOutcome::Into(outcome));
-  ASSERT_TRUE(outcome->Wait().ok()) << outcome->Wait().status();
-  EXPECT_EQ(fake_->LastRequest("/cgi-bin/ticket/getticket")->query.at("type"), "wx_card");
-  EXPECT_EQ(fake_->CallCount("/cgi-bin/ticket/getticket"), 2);
-  EXPECT_EQ(fake_->CallCount(kStablePath), 2);
+TEST_F(TokenManagerTest, TicketWithAStaleAccessTokenRefreshesItOnce) {
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  ASSERT_EQ(*GetNow(account_), "TOKEN-1");
+  // WeChat no longer accepts TOKEN-1 (another program fetched a classic token).
+  transport_.On(
+      [](const HttpRequest& request) { return testing::PathOf(request.url) == kTicketPath; },
+      [](const HttpRequest& request) {
+        return FakeHttpTransport::Json(
+            testing::QueryOf(request.url)["access_token"] == "TOKEN-1"
+                ? ErrorJson(40001, "invalid credential, access_token is invalid or not latest")
+                : TicketJson("TICKET-1"));
+      });
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-2"));
+  EXPECT_EQ(*GetNow(account_, TokenKind::kWxCardTicket), "TICKET-1");
+  EXPECT_EQ(transport_.count(kTicketPath), 2);
+  EXPECT_EQ(transport_.count(kStablePath), 2);
+  EXPECT_EQ(*GetNow(account_), "TOKEN-2");
+}
+
+TEST_F(TokenManagerTest, TicketStillStaleAfterOneRefreshFails) {
+  transport_.On(
+      [](const HttpRequest& request) { return testing::PathOf(request.url) == kTicketPath; },
+      [](const HttpRequest&) { return FakeHttpTransport::Json(ErrorJson(40001, "invalid")); });
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-2"));
+  absl::StatusOr<std::string> ticket = GetNow(account_, TokenKind::kJsapiTicket);
+  EXPECT_EQ(ReasonOf(ticket.status()), "WECHAT_40001") << ticket.status();
+  EXPECT_EQ(transport_.count(kTicketPath), 2) << "refreshed once, not in a loop";
+  EXPECT_EQ(transport_.count(kStablePath), 2);
+}
+
+TEST_F(TokenManagerTest, TicketFailsWithTheAccessTokensError) {
+  transport_.AnswerJson(kStablePath, ErrorJson(40125, "invalid appsecret"));
+  absl::StatusOr<std::string> ticket = GetNow(account_, TokenKind::kJsapiTicket);
+  EXPECT_EQ(ReasonOf(ticket.status()), "WECHAT_40125") << ticket.status();
+  EXPECT_THAT(ticket.status().ToString(), Not(HasSubstr(kSecret)));
+  EXPECT_EQ(transport_.count(kTicketPath), 0);
+}
+
+TEST_F(TokenManagerTest, LeaseHeldElsewhereAnswersRefreshElsewhereThenUsesTheirValue) {
+  store_.LeaseTo(kKey, "replica-2", absl::Seconds(30));
+  absl::StatusOr<std::string> token = GetNow(account_);
+  EXPECT_EQ(token.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReasonOf(token.status()), "TOKEN_REFRESH_ELSEWHERE") << token.status();
+  EXPECT_EQ(transport_.count(), 0);
+  EXPECT_EQ(store_.LeaseOwner(kKey), "replica-2");
+
+  // replica-2 stores its value; after the backoff this replica reads it.
+  store_.Put(
+      kKey,
+      {.value = "TOKEN-R2", .fetched_at = clock_.Now(), .expires_at = clock_.Now() + kLifetime});
+  clock_.Advance(kDefaults.min_backoff);
+  EXPECT_EQ(*GetNow(account_), "TOKEN-R2");
+  EXPECT_EQ(transport_.count(), 0);
+  EXPECT_EQ(manager_->Status(account_, TokenKind::kAccessToken).fetches, 0);
+}
+
+TEST_F(TokenManagerTest, AnExpiredLeaseIsTakenOver) {
+  store_.LeaseTo(kKey, "replica-2", absl::Seconds(30));
+  clock_.Advance(absl::Seconds(30));  // replica-2 died while fetching
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-1");
+  EXPECT_EQ(store_.LeaseOwner(kKey), "");
+}
+
+TEST_F(TokenManagerTest, TheLeaseIsRenewedWhileTheFetchRuns) {
+  MakeManager({.lease_owner = "replica-1", .lease_ttl = absl::Seconds(30)});
+  transport_.Hold(kStablePath);
+  std::shared_ptr<Outcome> outcome = GetLater(account_);
+  EXPECT_EQ(store_.LeaseOwner(kKey), "replica-1");
+
+  clock_.Advance(absl::Seconds(14));
+  manager_->RefreshDue();
+  EXPECT_EQ(store_.calls(Op::kTryLease), 1) << "not yet half the TTL";
+  clock_.Advance(absl::Seconds(1));
+  manager_->RefreshDue();
+  EXPECT_EQ(store_.calls(Op::kTryLease), 2);
+  clock_.Advance(absl::Seconds(20));  // 35 s after it was first taken
+  EXPECT_EQ(store_.LeaseOwner(kKey), "replica-1");
+  manager_->RefreshDue();
+  EXPECT_EQ(store_.calls(Op::kTryLease), 3);
+
+  ASSERT_TRUE(transport_.CompleteOldest(FakeHttpTransport::Json(TokenJson("TOKEN-1"))));
+  EXPECT_EQ(*outcome->value(), "TOKEN-1");
+  EXPECT_EQ(store_.LeaseOwner(kKey), "");
+  clock_.Advance(absl::Seconds(20));
+  manager_->RefreshDue();
+  EXPECT_EQ(store_.calls(Op::kTryLease), 3) << "no renewal once the fetch ended";
+}
+
+TEST_F(TokenManagerTest, ALostLeaseIsLoggedAndTheFetchStillStoresByCompareAndSet) {
+  MakeManager({.lease_owner = "replica-1", .lease_ttl = absl::Seconds(30)});
+  transport_.Hold(kStablePath);
+  std::shared_ptr<Outcome> outcome = GetLater(account_);
+  clock_.Advance(absl::Seconds(31));  // the timer stalled; the lease lapsed
+  store_.LeaseTo(kKey, "replica-2", absl::Seconds(30));
+  manager_->RefreshDue();
+  EXPECT_EQ(LogLines("token_lease_lost"), 1);
+  ASSERT_TRUE(transport_.CompleteOldest(FakeHttpTransport::Json(TokenJson("TOKEN-1"))));
+  EXPECT_EQ(*outcome->value(), "TOKEN-1");
+  EXPECT_EQ(store_.Peek(kKey)->value, "TOKEN-1");
+  EXPECT_EQ(store_.LeaseOwner(kKey), "replica-2") << "not released: it is not ours";
+}
+
+TEST_F(TokenManagerTest, AStoredValueIsUsedBeforeWeChatIsAsked) {
+  // As after a restart, or when another replica fetched first.
+  store_.Put(kKey, {.value = "TOKEN-S",
+                    .fetched_at = clock_.Now() - absl::Minutes(110),
+                    .expires_at = clock_.Now() + absl::Minutes(10)});
+  EXPECT_EQ(*GetNow(account_), "TOKEN-S");
+  EXPECT_EQ(transport_.count(), 0);
+  EXPECT_EQ(store_.calls(Op::kTryLease), 0);
+  EXPECT_EQ(manager_->Status(account_, TokenKind::kAccessToken).fetches, 0);
+  // Refreshed ahead from the stored times: 80% of its lifetime was 14 min ago.
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  EXPECT_EQ(manager_->RefreshDue(), 1);
+  EXPECT_EQ(*GetNow(account_), "TOKEN-1");
+  EXPECT_EQ(store_.Peek(kKey)->version, 2);
+}
+
+TEST_F(TokenManagerTest, ANewerStoredValueReplacesARefresh) {
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  ASSERT_EQ(*GetNow(account_), "TOKEN-1");
+  clock_.Advance(kLifetime * 0.81);
+  store_.Put(kKey, {.value = "TOKEN-R2",
+                    .fetched_at = clock_.Now(),
+                    .expires_at = clock_.Now() + kLifetime});  // another replica refreshed
+  EXPECT_EQ(manager_->RefreshDue(), 1);
+  EXPECT_EQ(*GetNow(account_), "TOKEN-R2");
+  EXPECT_EQ(transport_.count(), 1);
+}
+
+TEST_F(TokenManagerTest, StoredValuesThatCannotServeAreFetchedAgain) {
+  // Expired, or the very value WeChat just rejected.
+  store_.Put(kKey, {.value = "TOKEN-OLD",
+                    .fetched_at = clock_.Now() - kLifetime,
+                    .expires_at = clock_.Now() + absl::Seconds(30)});
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-1");
+  EXPECT_EQ(transport_.count(), 1);
+  ASSERT_TRUE(manager_->Invalidate(account_, TokenKind::kAccessToken, "TOKEN-1"));
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-2"));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-2") << "TOKEN-1 is still in the store";
+  EXPECT_EQ(transport_.count(), 2);
+}
+
+TEST_F(TokenManagerTest, LosingTheCompareAndSetConvergesOnTheWinnersValue) {
+  store_.Hold(true);
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  std::shared_ptr<Outcome> outcome = GetLater(account_);
+  ASSERT_TRUE(store_.RunNext());  // read: nothing stored
+  ASSERT_TRUE(store_.RunNext());  // lease; TOKEN-1 fetched; compare-and-set pending
+  store_.Put(
+      kKey,
+      {.value = "TOKEN-R2", .fetched_at = clock_.Now(), .expires_at = clock_.Now() + kLifetime});
+  store_.RunAll();
+  EXPECT_EQ(*outcome->value(), "TOKEN-R2");
+  EXPECT_EQ(store_.Peek(kKey)->value, "TOKEN-R2");
+  EXPECT_EQ(store_.Peek(kKey)->version, 1);
+}
+
+TEST_F(TokenManagerTest, StoreErrorsAreLoggedAndTokensStillServed) {
+  store_.FailNext(Op::kGet, absl::UnavailableError("redis: connection refused"));
+  store_.FailNext(Op::kTryLease, absl::UnavailableError("redis: connection refused"));
+  store_.FailNext(Op::kReleaseLease, absl::UnavailableError("redis: connection refused"));
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-1");
+  EXPECT_EQ(store_.Peek(kKey)->value, "TOKEN-1");
+  EXPECT_EQ(LogLines("token_store_failed"), 3);
+
+  ASSERT_TRUE(manager_->Invalidate(account_, TokenKind::kAccessToken, "TOKEN-1"));
+  store_.FailAll(Op::kCompareAndSet, absl::UnavailableError("redis: timeout"));
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-2"));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-2");
+  EXPECT_EQ(store_.Peek(kKey)->value, "TOKEN-1") << "not written";
+  EXPECT_EQ(*GetNow(account_), "TOKEN-2");
+  EXPECT_EQ(LogLines("token_store_failed"), 4);
+  EXPECT_EQ(manager_->Status(account_, TokenKind::kAccessToken).last_error, "");
+}
+
+TEST_F(TokenManagerTest, AccountsAndKindsHaveTheirOwnFetches) {
+  const Account other{.appid = "wx2", .secret = "other-secret"};
+  transport_.Hold(kStablePath);
+  transport_.Hold(kStablePath);
+  std::shared_ptr<Outcome> first = GetLater(account_);
+  std::shared_ptr<Outcome> second = GetLater(other);
+  std::vector<FakeHttpTransport::TransferId> held = transport_.held();
+  ASSERT_EQ(held.size(), 2u);
+  transport_.Complete(held[1], FakeHttpTransport::Json(TokenJson("TOKEN-B")));
+  transport_.Complete(held[0], FakeHttpTransport::Json(TokenJson("TOKEN-A")));
+  EXPECT_EQ(*first->value(), "TOKEN-A");
+  EXPECT_EQ(*second->value(), "TOKEN-B");
+  EXPECT_TRUE(manager_->Invalidate(other, TokenKind::kAccessToken, "TOKEN-B"));
+  EXPECT_EQ(*GetNow(account_), "TOKEN-A");
+  EXPECT_FALSE(manager_->Status(other, TokenKind::kAccessToken).valid);
+}
+
+TEST_F(TokenManagerTest, DestroyedWithAFetchInFlight) {
+  transport_.Hold(kStablePath);
+  std::shared_ptr<Outcome> outcome = GetLater(account_);
+  ASSERT_EQ(transport_.held().size(), 1u);
+  const FakeHttpTransport::TransferId id = transport_.held()[0];
+  manager_.reset();  // cancels the fetch and waits for its callback
+  EXPECT_EQ(outcome->calls(), 1);
+  EXPECT_EQ(outcome->value().status().code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(transport_.cancelled(), ElementsAre(id));
+  EXPECT_THAT(transport_.held(), IsEmpty());
+  EXPECT_EQ(store_.LeaseOwner(kKey), "") << "the lease goes with the cancelled fetch";
+}
+
+TEST_F(TokenManagerTest, DestroyedWithAStoreReadInFlight) {
+  store_.Hold(true);
+  std::shared_ptr<Outcome> outcome = GetLater(account_);
+  ASSERT_EQ(store_.pending(), 1);
+  absl::Notification destroyed;
+  std::thread destroyer([&] {
+    manager_.reset();
+    destroyed.Notify();
+  });
+  // The destructor waits for the store's callback; it has not come yet.
+  EXPECT_FALSE(destroyed.WaitForNotificationWithTimeout(absl::Milliseconds(50)));
+  EXPECT_EQ(outcome->calls(), 0);
+  while (!destroyed.HasBeenNotified()) {
+    store_.RunAll();  // the read, and whatever the manager still starts
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  destroyer.join();
+  EXPECT_EQ(outcome->calls(), 1);
+  EXPECT_EQ(outcome->value().status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(store_.pending(), 0);
+}
+
+TEST_F(TokenManagerTest, DestroyedWithALeaseReleaseInFlight) {
+  store_.Hold(true);
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  std::shared_ptr<Outcome> outcome = GetLater(account_);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_.RunNext());  // read, lease, compare-and-set
+  ASSERT_EQ(*outcome->value(), "TOKEN-1");
+  ASSERT_EQ(store_.pending(), 1);  // the release: nobody waits for it
+  absl::Notification destroyed;
+  std::thread destroyer([&] {
+    manager_.reset();
+    destroyed.Notify();
+  });
+  EXPECT_FALSE(destroyed.WaitForNotificationWithTimeout(absl::Milliseconds(50)))
+      << "the destructor must wait for the release's callback";
+  EXPECT_EQ(store_.RunAll(), 1);
+  destroyer.join();
+  EXPECT_EQ(store_.LeaseOwner(kKey), "");
+}
+
+TEST_F(TokenManagerTest, DestroyedWhileAStoreWriteAndARefreshAreInFlight) {
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  ASSERT_EQ(*GetNow(account_), "TOKEN-1");
+  const Account other{.appid = "wx2", .secret = "other-secret"};
+  transport_.Hold(kStablePath);
+  std::shared_ptr<Outcome> waiting = GetLater(other);  // a fetch held at WeChat
+  store_.Hold(true);
+  clock_.Advance(kLifetime * 0.81);
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-2"));
+  EXPECT_EQ(manager_->RefreshDue(), 1);  // wx1's refresh: its store read is pending
+  std::thread destroyer([&] { manager_.reset(); });
+  while (waiting->calls() == 0) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(waiting->value().status().code(), absl::StatusCode::kCancelled);
+  while (store_.pending() == 0) absl::SleepFor(absl::Milliseconds(1));
+  while (store_.RunAll() > 0 || store_.pending() > 0) {
+  }
+  destroyer.join();
+  EXPECT_THAT(transport_.held(), IsEmpty());
 }
 
 }  // namespace
