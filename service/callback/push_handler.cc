@@ -66,7 +66,7 @@ PushHandler::PushHandler(std::vector<CallbackAccount> accounts, EventHub& hub, P
   }
 }
 
-void PushHandler::Handle(const CallbackRequest& request, const Respond& respond) const {
+void PushHandler::Handle(const CallbackRequest& request, Respond respond) const {
   const RequestTarget target = ParseRequestTarget(request.target);
   if (!absl::StartsWith(target.path, kCallbackPathPrefix)) {
     return respond(Text(404, "not a callback path; WeChat's URL is /wechat/callback/<appid>"));

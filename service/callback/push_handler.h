@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "auth/callback_envelope.h"
 #include "auth/message_cipher.h"
+#include "service/callback/http_handler.h"
 #include "service/callback/request_target.h"
 #include "service/events/event_hub.h"
 #include "service/events/push_dedup.h"
@@ -47,21 +48,8 @@ struct CallbackAccount {
   absl::Duration reply_window = absl::Seconds(3);
 };
 
-struct CallbackRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query
-  std::string body;
-};
-
-struct CallbackAnswer {
-  int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-};
-
-class PushHandler {
+class PushHandler final : public HttpHandler {
  public:
-  using Respond = std::function<void(CallbackAnswer)>;
   // Runs `task` once after `delay` (the reply window), on any thread.
   using Schedule = std::function<void(absl::Duration delay, std::function<void()> task)>;
 
@@ -71,7 +59,7 @@ class PushHandler {
 
   // Calls `respond` exactly once: before returning, or later from the thread that
   // delivers a Reply or runs the scheduled window's end.
-  void Handle(const CallbackRequest& request, const Respond& respond) const;
+  void Handle(const CallbackRequest& request, Respond respond) const override;
 
  private:
   // An account as the handler uses it: its token and key live in the envelope.
