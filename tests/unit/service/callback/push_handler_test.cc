@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "auth/callback_signature.h"
+#include "service/events/memory_event_store.h"
 #include "service/events/xml_codec.h"
 #include "tests/testing/pushes.h"
 
@@ -80,7 +81,8 @@ class PushHandlerTest : public ::testing::Test {
     }
   }
 
-  EventHub hub_{EventHub::Options{}};
+  EventHub hub_{std::make_unique<MemoryEventStore>(MemoryEventStore::Limits{}, 1),
+                EventHub::Options{}};
   std::unique_ptr<EventHub::Subscription> all_ = *hub_.Subscribe(v1::SubscribeRequest(), [] {});
   EventHub::EventPtr last_event_;
   PushDedup dedup_{absl::Minutes(5)};
