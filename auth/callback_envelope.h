@@ -8,11 +8,12 @@
 //   // GET ?timestamp=T&nonce=N&signature=sha1(sorted "token",T,N)&echostr=E
 //   envelope.Verify({.timestamp = T, .nonce = N, .signature = S})   -> OK: echo E
 //
-//   // POST ?timestamp=T&nonce=N&signature=S              <xml><MsgType>text</MsgType>...</xml>
-//   envelope.Open({T, N, S}, body)                        -> the body, as is
-//   // POST ...&encrypt_type=aes&msg_signature=sha1(sorted "token",T,N,X)
-//   //                                <xml><ToUserName>gh_1</ToUserName><Encrypt>X</Encrypt></xml>
-//   envelope.Open({T, N, S, M, .encrypted = true}, body)  -> the push XML decrypted from X
+//   // POST ?timestamp=T&nonce=N&signature=S          <xml><MsgType>text</MsgType>...</xml>
+//   envelope.Open({.timestamp = T, .nonce = N, .signature = S}, body)  -> the body, as is
+//   // POST ...&encrypt_type=aes&msg_signature=M, M = sha1(sorted "token",T,N,X)
+//   //                            <xml><ToUserName>gh_1</ToUserName><Encrypt>X</Encrypt></xml>
+//   envelope.Open({.timestamp = T, .nonce = N, .msg_signature = M, .encrypted = true}, body)
+//     -> the push XML decrypted from X
 //
 //   envelope.Seal("<xml>reply</xml>", now)
 //     -> <xml><Encrypt><![CDATA[Y]]></Encrypt><MsgSignature><![CDATA[sha1(sorted "token",
