@@ -1,7 +1,5 @@
 #include "auth/jssdk_signature.h"
 
-#include <openssl/rand.h>
-
 #include "absl/strings/str_cat.h"
 #include "auth/digest.h"
 
@@ -12,16 +10,6 @@ std::string JsSdkSignature(absl::string_view jsapi_ticket, absl::string_view non
   url = url.substr(0, url.find('#'));
   return Sha1Hex(absl::StrCat("jsapi_ticket=", jsapi_ticket, "&noncestr=", nonce_str,
                               "&timestamp=", timestamp, "&url=", url));
-}
-
-std::string NewNonce() {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  unsigned char random[16];
-  RAND_bytes(random, sizeof(random));
-  std::string nonce;
-  for (unsigned char byte : random) nonce.push_back(kAlphabet[byte % (sizeof(kAlphabet) - 1)]);
-  return nonce;
 }
 
 }  // namespace wxgate

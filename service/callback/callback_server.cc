@@ -37,7 +37,7 @@ class Session;
 // that comes after the server is gone posts into a stopped io_context, harmlessly.
 class CallbackServer::Impl {
  public:
-  Impl(const Options& options, const PushHandler& handler)
+  Impl(const Options& options, const HttpHandler& handler)
       : options_(options), handler_(handler), acceptor_(io_) {}
 
   absl::Status Listen();
@@ -48,7 +48,7 @@ class CallbackServer::Impl {
   // Declared first, destroyed last: every socket below belongs to it.
   net::io_context io_;
   const Options options_;
-  const PushHandler& handler_;
+  const HttpHandler& handler_;
   tcp::acceptor acceptor_;
   // Sessions keep themselves here until they close, I/O thread only.
   std::set<std::shared_ptr<Session>> sessions_;
@@ -61,7 +61,7 @@ class CallbackServer::Impl {
 
 namespace {
 
-// One connection: read a request, hand it to the PushHandler, write its answer
+// One connection: read a request, hand it to the HttpHandler, write its answer
 // when it comes, repeat while the client keeps the connection alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -220,7 +220,7 @@ void CallbackServer::Impl::Stop() {
 }
 
 absl::StatusOr<std::unique_ptr<CallbackServer>> CallbackServer::Start(const Options& options,
-                                                                      const PushHandler& handler) {
+                                                                      const HttpHandler& handler) {
   auto impl = std::make_shared<Impl>(options, handler);
   impl->self_ = impl;
   if (absl::Status status = impl->Listen(); !status.ok()) return status;

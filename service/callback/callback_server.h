@@ -2,11 +2,15 @@
 // terminator WeChat's https URL points at). Per connection, for each request:
 //
 //   read headers (<= 8 KiB, else 431) and body (<= max_body_bytes, else 413) within
-//   read_timeout (else the connection is closed) -> PushHandler::Handle -> write its
+//   read_timeout (else the connection is closed) -> HttpHandler::Handle -> write its
 //   answer, whenever it comes, with an X-Request-Id header -> next request (keep-alive)
 //
+//   auto server = CallbackServer::Start({.listen = "0.0.0.0:8081"}, push_handler);
+//   (*server)->port();   // 8081
+//
 // Malformed HTTP gets 400. At max_connections the listener stops accepting until a
-// connection closes. All I/O runs on one Asio thread; Beast stays inside the .cc.
+// connection closes. All I/O runs on one Asio thread, which is the thread Handle is
+// called on; an answer may come from any thread. Beast stays inside the .cc.
 #ifndef WXGATE_SERVICE_CALLBACK_CALLBACK_SERVER_H_
 #define WXGATE_SERVICE_CALLBACK_CALLBACK_SERVER_H_
 
@@ -17,7 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "service/callback/push_handler.h"
+#include "service/callback/http_handler.h"
 
 namespace wxgate {
 
@@ -34,7 +38,7 @@ class CallbackServer {
   // Binds and serves. The caller keeps `handler` alive until the server is
   // destroyed. UNAVAILABLE when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<CallbackServer>> Start(const Options& options,
-                                                               const PushHandler& handler);
+                                                               const HttpHandler& handler);
 
   ~CallbackServer();  // closes the listener and every connection, joins the thread
   CallbackServer(const CallbackServer&) = delete;

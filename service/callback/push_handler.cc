@@ -2,16 +2,12 @@
 
 #include <openssl/rand.h>
 
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "auth/callback_signature.h"
-#include "auth/jssdk_signature.h"
 #include "service/events/push_decoder.h"
-#include "service/events/xml_codec.h"
 #include "service/observe/log.h"
 
 namespace wxgate {
@@ -42,6 +38,15 @@ std::string NewEventId() {
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(random), sizeof(random)));
 }
 
+// The signed parts of a callback URL's query.
+CallbackEnvelope::Query SignedQueryOf(const RequestTarget& target) {
+  return {.timestamp = target.Param("timestamp"),
+          .nonce = target.Param("nonce"),
+          .signature = target.Param("signature"),
+          .msg_signature = target.Param("msg_signature"),
+          .encrypted = target.Param("encrypt_type") == "aes"};
+}
+
 }  // namespace
 
 PushHandler::PushHandler(std::vector<CallbackAccount> accounts, EventHub& hub, PushDedup& dedup,
@@ -53,11 +58,15 @@ PushHandler::PushHandler(std::vector<CallbackAccount> accounts, EventHub& hub, P
       now_(std::move(now)) {
   for (CallbackAccount& account : accounts) {
     std::string appid = account.appid;
-    accounts_.emplace(std::move(appid), std::move(account));
+    accounts_.try_emplace(std::move(appid), Account{.appid = account.appid,
+                                                    .reply_window = account.reply_window,
+                                                    .envelope = CallbackEnvelope(
+                                                        std::move(account.token), account.mode,
+                                                        std::move(account.cipher))});
   }
 }
 
-void PushHandler::Handle(const CallbackRequest& request, const Respond& respond) const {
+void PushHandler::Handle(const CallbackRequest& request, Respond respond) const {
   const RequestTarget target = ParseRequestTarget(request.target);
   if (!absl::StartsWith(target.path, kCallbackPathPrefix)) {
     return respond(Text(404, "not a callback path; WeChat's URL is /wechat/callback/<appid>"));
@@ -69,21 +78,18 @@ void PushHandler::Handle(const CallbackRequest& request, const Respond& respond)
   if (request.method == "GET") return respond(Verify(account->second, target));
   if (request.method != "POST") return respond(Text(405, "only GET and POST"));
 
-  const bool encrypted = target.Param("encrypt_type") == "aes";
-  absl::StatusOr<std::string> plain = OpenPush(account->second, target, request.body, encrypted);
+  const CallbackEnvelope::Query query = SignedQueryOf(target);
+  absl::StatusOr<std::string> plain = account->second.envelope.Open(query, request.body);
   if (!plain.ok()) {
     Log(LogLevel::kWarning, "callback_refused",
         {{"appid", account->first}, {"reason", plain.status().message()}});
     return respond(Refusal(plain.status()));
   }
-  Publish(account->second, *plain, encrypted, respond);
+  Publish(account->second, *plain, query.encrypted, respond);
 }
 
-CallbackAnswer PushHandler::Verify(const CallbackAccount& account,
-                                   const RequestTarget& target) const {
-  const std::string expected =
-      CallbackSignature(account.token, target.Param("timestamp"), target.Param("nonce"));
-  if (!SignaturesEqual(expected, target.Param("signature"))) {
+CallbackAnswer PushHandler::Verify(const Account& account, const RequestTarget& target) const {
+  if (!account.envelope.Verify(SignedQueryOf(target)).ok()) {
     Log(LogLevel::kWarning, "callback_refused",
         {{"appid", account.appid}, {"reason", "bad verification signature"}});
     return Text(403, "signature does not match");
@@ -91,40 +97,8 @@ CallbackAnswer PushHandler::Verify(const CallbackAccount& account,
   return Text(200, target.Param("echostr"));
 }
 
-absl::StatusOr<std::string> PushHandler::OpenPush(const CallbackAccount& account,
-                                                  const RequestTarget& target,
-                                                  const std::string& body, bool encrypted) const {
-  const std::string timestamp = target.Param("timestamp");
-  const std::string nonce = target.Param("nonce");
-  if (!encrypted) {
-    if (account.mode == config::v1::CALLBACK_MODE_SAFE) {
-      return absl::PermissionDeniedError(
-          "this account takes encrypted pushes only (safe mode); a clear push is refused");
-    }
-    if (!SignaturesEqual(CallbackSignature(account.token, timestamp, nonce),
-                         target.Param("signature"))) {
-      return absl::PermissionDeniedError("signature does not match");
-    }
-    return body;
-  }
-  if (!account.cipher.has_value()) {
-    return absl::InvalidArgumentError(
-        "the push is encrypted but this account is configured for plain mode; set its "
-        "callback.mode and encoding_aes_key");
-  }
-  pugi::xml_document outer;
-  if (absl::Status status = ParseUntrustedXml(body, outer); !status.ok()) return status;
-  const std::string encrypt = outer.document_element().child("Encrypt").text().get();
-  if (encrypt.empty()) return absl::InvalidArgumentError("the encrypted push has no <Encrypt>");
-  if (!SignaturesEqual(MessageSignature(account.token, timestamp, nonce, encrypt),
-                       target.Param("msg_signature"))) {
-    return absl::PermissionDeniedError("msg_signature does not match");
-  }
-  return account.cipher->Decrypt(encrypt);
-}
-
-void PushHandler::Publish(const CallbackAccount& account, const std::string& plain_xml,
-                          bool encrypted, const Respond& respond) const {
+void PushHandler::Publish(const Account& account, const std::string& plain_xml, bool encrypted,
+                          const Respond& respond) const {
   absl::StatusOr<DecodedPush> decoded = DecodePush(plain_xml);
   if (!decoded.ok()) {
     Log(LogLevel::kWarning, "callback_refused",
@@ -164,23 +138,17 @@ void PushHandler::Publish(const CallbackAccount& account, const std::string& pla
   schedule_(account.reply_window, [this, id] { broker_.Expire(id); });
 }
 
-CallbackAnswer PushHandler::ReplyAnswer(const CallbackAccount& account,
-                                        const std::string& reply_xml, bool encrypted) const {
+CallbackAnswer PushHandler::ReplyAnswer(const Account& account, const std::string& reply_xml,
+                                        bool encrypted) const {
   if (!encrypted) return {200, "application/xml; charset=utf-8", reply_xml};
-  const std::string encrypt = account.cipher->Encrypt(reply_xml);
-  const std::string timestamp = absl::StrCat(absl::ToUnixSeconds(now_()));
-  const std::string nonce = NewNonce();
-  pugi::xml_document document;
-  pugi::xml_node root = document.append_child("xml");
-  root.append_child("Encrypt").append_child(pugi::node_cdata).set_value(encrypt.c_str());
-  root.append_child("MsgSignature")
-      .append_child(pugi::node_cdata)
-      .set_value(MessageSignature(account.token, timestamp, nonce, encrypt).c_str());
-  root.append_child("TimeStamp").text().set(timestamp.c_str());
-  root.append_child("Nonce").append_child(pugi::node_cdata).set_value(nonce.c_str());
-  std::ostringstream out;
-  document.save(out, "", pugi::format_raw | pugi::format_no_declaration);
-  return {200, "application/xml; charset=utf-8", out.str()};
+  absl::StatusOr<std::string> sealed = account.envelope.Seal(reply_xml, now_());
+  if (!sealed.ok()) {
+    // Unreachable: an encrypted push was opened, so the account has its key.
+    Log(LogLevel::kError, "callback_reply_unsealed",
+        {{"appid", account.appid}, {"reason", sealed.status().message()}});
+    return Success();
+  }
+  return {200, "application/xml; charset=utf-8", *std::move(sealed)};
 }
 
 }  // namespace wxgate

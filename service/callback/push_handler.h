@@ -1,15 +1,19 @@
 // What the gateway answers WeChat on its callback URL, /wechat/callback/<appid>,
-// with the HTTP plumbing left to CallbackServer:
+// with the HTTP plumbing left to CallbackServer and the envelope (signatures, AES)
+// to CallbackEnvelope:
 //
 //   GET  ?signature&timestamp&nonce&echostr   -> 200 echostr, or 403 (nothing echoed)
 //   POST ?signature&timestamp&nonce[&encrypt_type=aes&msg_signature]  <xml>...</xml>
-//        -> verified, decrypted, decoded, deduplicated, published to the EventHub;
-//           then 200 with a subscriber's passive reply (encrypted in safe mode) if one
-//           comes within the account's reply window, else 200 "success".
+//        -> opened (verified, decrypted), decoded, deduplicated, published to the
+//           EventHub; then 200 with a subscriber's passive reply (sealed in safe mode)
+//           if one comes within the account's reply window, else 200 "success".
 //
 // Refusals publish nothing: 400 malformed (the body says why), 403 bad signature or
 // a clear push to a safe-mode account, 404 unknown account or path, 405 other
 // methods. A repeat of a push already seen gets "success" and is not published.
+//
+// Thread-safe: Handle may run on several threads at once. Keeps references to the
+// hub, the dedup and the broker; the caller keeps them alive.
 #ifndef WXGATE_SERVICE_CALLBACK_PUSH_HANDLER_H_
 #define WXGATE_SERVICE_CALLBACK_PUSH_HANDLER_H_
 
@@ -20,10 +24,11 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/status/statusor.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "auth/callback_envelope.h"
 #include "auth/message_cipher.h"
+#include "service/callback/http_handler.h"
 #include "service/callback/request_target.h"
 #include "service/events/event_hub.h"
 #include "service/events/push_dedup.h"
@@ -43,21 +48,8 @@ struct CallbackAccount {
   absl::Duration reply_window = absl::Seconds(3);
 };
 
-struct CallbackRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // path and query
-  std::string body;
-};
-
-struct CallbackAnswer {
-  int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-};
-
-class PushHandler {
+class PushHandler final : public HttpHandler {
  public:
-  using Respond = std::function<void(CallbackAnswer)>;
   // Runs `task` once after `delay` (the reply window), on any thread.
   using Schedule = std::function<void(absl::Duration delay, std::function<void()> task)>;
 
@@ -67,20 +59,25 @@ class PushHandler {
 
   // Calls `respond` exactly once: before returning, or later from the thread that
   // delivers a Reply or runs the scheduled window's end.
-  void Handle(const CallbackRequest& request, const Respond& respond) const;
+  void Handle(const CallbackRequest& request, Respond respond) const override;
 
  private:
-  CallbackAnswer Verify(const CallbackAccount& account, const RequestTarget& target) const;
-  // The push's plain XML, after checking its signature and decrypting it.
-  absl::StatusOr<std::string> OpenPush(const CallbackAccount& account, const RequestTarget& target,
-                                       const std::string& body, bool encrypted) const;
-  void Publish(const CallbackAccount& account, const std::string& plain_xml, bool encrypted,
+  // An account as the handler uses it: its token and key live in the envelope.
+  struct Account {
+    std::string appid;
+    absl::Duration reply_window;
+    CallbackEnvelope envelope;
+  };
+
+  CallbackAnswer Verify(const Account& account, const RequestTarget& target) const;
+  void Publish(const Account& account, const std::string& plain_xml, bool encrypted,
                const Respond& respond) const;
-  // The HTTP answer that carries a reply's XML: as is, or encrypted like the push.
-  CallbackAnswer ReplyAnswer(const CallbackAccount& account, const std::string& reply_xml,
+  // The HTTP answer that carries a reply's XML: as is, or sealed like the push came.
+  CallbackAnswer ReplyAnswer(const Account& account, const std::string& reply_xml,
                              bool encrypted) const;
 
-  absl::flat_hash_map<std::string, CallbackAccount> accounts_;
+  // Filled once by the constructor, so references to its values stay valid.
+  absl::flat_hash_map<std::string, Account> accounts_;
   EventHub& hub_;
   PushDedup& dedup_;
   ReplyBroker& broker_;

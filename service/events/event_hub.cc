@@ -9,15 +9,15 @@
 
 namespace wxgate {
 
-EventHub::EventHub(Options options)
-    : options_(std::move(options)), log_(options_.retention, options_.first_cursor) {}
+EventHub::EventHub(std::unique_ptr<EventStore> store, Options options)
+    : options_(std::move(options)), store_(std::move(store)) {}
 
 EventHub::Published EventHub::Publish(wechat::mp::v1::Event event) {
   Published published;
   std::vector<Subscription*> to_wake;
   {
     absl::MutexLock lock(&mu_);
-    published.event = log_.Append(std::move(event), options_.now());
+    published.event = store_->Append(std::move(event), options_.now());
     for (const Subscription* subscription : subscriptions_) {
       if (subscription->replies_ && EventMatches(subscription->reader_->filter, *published.event)) {
         published.awaits_reply = true;
@@ -33,15 +33,15 @@ EventHub::Published EventHub::Publish(wechat::mp::v1::Event event) {
 absl::StatusOr<std::unique_ptr<EventHub::Subscription>> EventHub::Subscribe(
     const wxgate::v1::SubscribeRequest& request, std::function<void()> wake) {
   absl::MutexLock lock(&mu_);
-  log_.Evict(options_.now());
-  uint64_t start = log_.next_cursor();  // live only
+  store_->Evict(options_.now());
+  uint64_t start = store_->next_cursor();  // live only
   if (request.has_after_cursor()) {
-    if (request.after_cursor() >= log_.next_cursor()) {
+    if (request.after_cursor() >= store_->next_cursor()) {
       return absl::InvalidArgumentError(
           absl::StrCat("after_cursor ", request.after_cursor(), " is beyond the newest event (",
-                       log_.next_cursor() - 1, "); it does not come from this gateway"));
+                       store_->next_cursor() - 1, "); it does not come from this gateway"));
     }
-    start = request.after_cursor() == 0 ? log_.oldest_cursor() : request.after_cursor() + 1;
+    start = request.after_cursor() == 0 ? store_->oldest_cursor() : request.after_cursor() + 1;
   }
   std::unique_ptr<Reader> own_reader;
   Reader* reader = nullptr;
@@ -61,7 +61,7 @@ absl::StatusOr<std::unique_ptr<EventHub::Subscription>> EventHub::Subscribe(
   if (own_reader != nullptr) {
     own_reader->filter = request.filter();
     own_reader->next_cursor = start;
-    own_reader->live_from = log_.next_cursor();
+    own_reader->live_from = store_->next_cursor();
   }
   std::unique_ptr<Subscription> subscription(
       new Subscription(*this, reader, std::move(own_reader), std::move(wake), request.replies()));
@@ -71,31 +71,35 @@ absl::StatusOr<std::unique_ptr<EventHub::Subscription>> EventHub::Subscribe(
 
 absl::StatusOr<EventHub::EventPtr> EventHub::NextFor(Subscription& subscription) {
   absl::MutexLock lock(&mu_);
-  log_.Evict(options_.now());
+  store_->Evict(options_.now());
   Reader& reader = *subscription.reader_;
   if (!reader.given_back.empty()) {
     EventPtr event = std::move(reader.given_back.front());
     reader.given_back.pop_front();
     return event;
   }
-  if (reader.next_cursor < log_.oldest_cursor()) {
+  if (reader.next_cursor < store_->oldest_cursor()) {
     const uint64_t first_lost = reader.next_cursor;
-    reader.next_cursor = log_.oldest_cursor();
-    return absl::OutOfRangeError(absl::StrCat(
-        "events with cursors ", first_lost, " to ", log_.oldest_cursor() - 1,
-        " are no longer retained (this gateway keeps the last ", log_.limits().max_events,
-        " events for ", absl::FormatDuration(log_.limits().max_age), ", from cursor ",
-        options_.first_cursor, " on); subscribe again with after_cursor ", log_.oldest_cursor() - 1,
-        " to go on from the oldest retained event"));
+    reader.next_cursor = store_->oldest_cursor();
+    return absl::OutOfRangeError(
+        absl::StrCat("events with cursors ", first_lost, " to ", store_->oldest_cursor() - 1,
+                     " are no longer retained (this gateway keeps ", store_->DescribeRetention(),
+                     "); subscribe again with after_cursor ", store_->oldest_cursor() - 1,
+                     " to go on from the oldest retained event"));
   }
-  const uint64_t behind = log_.next_cursor() - std::max(reader.next_cursor, reader.live_from);
+  const uint64_t behind = store_->next_cursor() - std::max(reader.next_cursor, reader.live_from);
   if (!reader.is_group && behind > options_.max_lag) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "this subscriber fell ", behind, " events behind (limit ", options_.max_lag,
         "); subscribe again with after_cursor ", reader.next_cursor - 1, " to resume"));
   }
-  while (reader.next_cursor < log_.next_cursor()) {
-    EventPtr event = log_.At(reader.next_cursor++);
+  while (reader.next_cursor < store_->next_cursor()) {
+    EventPtr event = store_->AtOrAfter(reader.next_cursor);
+    if (event == nullptr) {
+      reader.next_cursor = store_->next_cursor();
+      break;
+    }
+    reader.next_cursor = event->cursor() + 1;
     if (EventMatches(reader.filter, *event)) return event;
   }
   subscription.waiting_ = true;

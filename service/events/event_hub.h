@@ -1,21 +1,21 @@
 // Fans published events out to subscribers without ever blocking the publisher.
 //
-// Events are stored once, in an EventLog; a subscriber is a position in that log
+// Events are stored once, in an EventStore; a subscriber is a position in that log
 // plus a filter, and pulls the next matching event when it is ready to send one:
 //
-//   EventHub hub(options);
+//   EventHub hub(std::make_unique<MemoryEventStore>(limits, first_cursor), options);
 //   auto subscription = hub.Subscribe(request, /*wake=*/[&] { writer.Pump(); });
 //   hub.Publish(event);                    // calls wake() of subscribers waiting for data
 //   (*subscription)->Next();               // -> the event, then nullptr (wake comes later)
 //
 // A broadcast subscriber has its own position; it is ended with RESOURCE_EXHAUSTED
-// when it falls more than `max_lag` events behind the live events (a replay from a
-// cursor does not count). The members of a group share one
-// position, so each event goes to one member; an event a member took but could not
-// deliver goes back to the group (GiveBack). A position older than the log's
-// retention ends the subscriber with OUT_OF_RANGE naming the lost cursors.
+// when it falls more than `max_lag` cursors (with the memory store: events) behind
+// the live events (a replay from a cursor does not count). The members of a group
+// share one position, so each event goes to one member; an event a member took but
+// could not deliver goes back to the group (GiveBack). A position older than the
+// store's retention ends the subscriber with OUT_OF_RANGE naming the lost cursors.
 //
-// Thread-safe. The hub must outlive its subscriptions.
+// Thread-safe. The hub owns its store and must outlive its subscriptions.
 #ifndef WXGATE_SERVICE_EVENTS_EVENT_HUB_H_
 #define WXGATE_SERVICE_EVENTS_EVENT_HUB_H_
 
@@ -32,7 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "service/events/event_log.h"
+#include "service/events/event_store.h"
 #include "wechat/mp/v1/events.pb.h"
 #include "wxgate/v1/event.pb.h"
 
@@ -40,14 +40,12 @@ namespace wxgate {
 
 class EventHub {
  public:
-  using EventPtr = std::shared_ptr<const wechat::mp::v1::Event>;
+  using EventPtr = EventStore::EventPtr;
 
   struct Options {
-    EventLog::Limits retention;
-    // How many events a broadcast subscriber may fall behind before it is ended.
+    // How many cursors a broadcast subscriber may fall behind before it is ended.
     size_t max_lag = 1000;
     std::function<absl::Time()> now = absl::Now;
-    uint64_t first_cursor = 1;
   };
 
   struct Published {
@@ -58,7 +56,7 @@ class EventHub {
 
   class Subscription;
 
-  explicit EventHub(Options options);
+  EventHub(std::unique_ptr<EventStore> store, Options options);
   EventHub(const EventHub&) = delete;
   EventHub& operator=(const EventHub&) = delete;
 
@@ -78,7 +76,7 @@ class EventHub {
   struct Reader {
     wxgate::v1::EventFilter filter;
     uint64_t next_cursor = 0;
-    // The log's next cursor at subscription: what came before is a replay, which
+    // The store's next cursor at subscription: what came before is a replay, which
     // does not count as falling behind.
     uint64_t live_from = 0;
     bool is_group = false;
@@ -97,7 +95,7 @@ class EventHub {
 
   const Options options_;
   mutable absl::Mutex mu_;
-  EventLog log_ ABSL_GUARDED_BY(mu_);
+  const std::unique_ptr<EventStore> store_ ABSL_PT_GUARDED_BY(mu_);
   std::set<Subscription*> subscriptions_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<Reader>> groups_ ABSL_GUARDED_BY(mu_);
 };

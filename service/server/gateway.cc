@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "grpc/health/v1/health.pb.h"
 #include "service/config/server_tls.h"
+#include "service/events/memory_event_store.h"
 #include "service/observe/log.h"
 #include "service/server/endpoint_service.h"
 #include "service/server/event_service.h"
@@ -130,11 +131,12 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
            .max_upload_bytes = upstream.max_upload_bytes()};
   const config::v1::Events& events = loaded.config.events();
   hub_ = std::make_unique<EventHub>(
-      EventHub::Options{.retention = {.max_events = events.retention_count(),
-                                      .max_age = ToDuration(events.retention_age())},
-                        .max_lag = events.max_lag(),
-                        // Cursors keep growing across restarts (EventLog).
-                        .first_cursor = static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()))});
+      std::make_unique<MemoryEventStore>(
+          MemoryEventStore::Limits{.max_events = events.retention_count(),
+                                   .max_age = ToDuration(events.retention_age())},
+          // Cursors keep growing across restarts (MemoryEventStore).
+          static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()))),
+      EventHub::Options{.max_lag = events.max_lag()});
   dedup_ = std::make_unique<PushDedup>(ToDuration(events.dedup_window()));
   broker_ = std::make_unique<ReplyBroker>();
   subscriptions_ = std::make_unique<SubscriptionQuota>(

@@ -8,8 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "auth/callback_signature.h"
-#include "auth/jssdk_signature.h"
 #include "auth/message_cipher.h"
+#include "auth/nonce.h"
 
 namespace wxgate::fake {
 namespace {

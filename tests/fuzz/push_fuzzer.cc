@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "auth/callback_signature.h"
 #include "service/callback/push_handler.h"
+#include "service/events/memory_event_store.h"
 #include "service/observe/log.h"
 
 namespace {
@@ -37,7 +38,9 @@ struct Fixture {
                     [](absl::Duration, std::function<void()>) {});
   }
 
-  wxgate::EventHub hub{wxgate::EventHub::Options{.retention = {.max_events = 16}}};
+  wxgate::EventHub hub{std::make_unique<wxgate::MemoryEventStore>(
+                           wxgate::MemoryEventStore::Limits{.max_events = 16}, 1),
+                       wxgate::EventHub::Options{}};
   wxgate::PushDedup dedup{absl::ZeroDuration()};  // remember nothing: memory stays flat
   wxgate::ReplyBroker broker;
   std::optional<wxgate::PushHandler> handler;

@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
+#include "absl/synchronization/mutex.h"
 
 namespace wxgate {
 namespace {
@@ -65,36 +68,107 @@ std::string Post(const std::string& target, const std::string& body, bool keep_a
                       keep_alive ? "" : "\r\nConnection: close", "\r\n\r\n", body);
 }
 
+// The HTTP plumbing's only partner: records each request and answers it at once
+// with 202 "<method> <target>", or, while holding, keeps its Respond for the test.
+class RecordingHandler : public HttpHandler {
+ public:
+  void Handle(const CallbackRequest& request, Respond respond) const override {
+    {
+      absl::MutexLock lock(&mu_);
+      requests_.push_back(request);
+      if (holding_) {
+        held_.push_back(std::move(respond));
+        return;
+      }
+    }
+    respond(
+        {202, "application/xml; charset=utf-8", absl::StrCat(request.method, " ", request.target)});
+  }
+
+  void Hold() {
+    absl::MutexLock lock(&mu_);
+    holding_ = true;
+  }
+  // The Respond of the first held request, once there is one (nullptr after 60 s).
+  Respond WaitForHeld() {
+    absl::MutexLock lock(&mu_);
+    if (!mu_.AwaitWithTimeout(absl::Condition(this, &RecordingHandler::HasHeld),
+                              absl::Seconds(60))) {
+      return nullptr;
+    }
+    return held_.front();
+  }
+  std::vector<CallbackRequest> requests() const {
+    absl::MutexLock lock(&mu_);
+    return requests_;
+  }
+
+ private:
+  bool HasHeld() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !held_.empty(); }
+
+  mutable absl::Mutex mu_;
+  mutable std::vector<CallbackRequest> requests_ ABSL_GUARDED_BY(mu_);
+  mutable std::vector<Respond> held_ ABSL_GUARDED_BY(mu_);
+  bool holding_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+std::string RequestIdOf(const std::string& answer) {
+  const size_t at = answer.find("X-Request-Id: ");
+  if (at == std::string::npos) return "";
+  return answer.substr(at + 14, answer.find("\r\n", at) - at - 14);
+}
+
 class CallbackServerTest : public ::testing::Test {
  protected:
   void Start(CallbackServer::Options options) {
-    std::vector<CallbackAccount> accounts;
-    accounts.push_back({.appid = "wx00000000000000aa", .token = "t"});
-    handler_.emplace(std::move(accounts), hub_, dedup_, broker_,
-                     [](absl::Duration, std::function<void()>) {});
-    auto server = CallbackServer::Start(options, *handler_);
+    auto server = CallbackServer::Start(options, handler_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
   }
 
-  EventHub hub_{EventHub::Options{}};
-  PushDedup dedup_{absl::Minutes(5)};
-  ReplyBroker broker_;
-  std::optional<PushHandler> handler_;
+  RecordingHandler handler_;
   std::unique_ptr<CallbackServer> server_;
 };
 
-TEST_F(CallbackServerTest, AnswersWithTheHandlersAnswerAndARequestId) {
+TEST_F(CallbackServerTest, HandsTheRequestOverAndWritesTheAnswerWithARequestId) {
   Start({});
   RawClient client(server_->port());
   ASSERT_TRUE(client.connected());
-  client.Send(Post("/wechat/callback/wx0000000000000000", "<xml/>"));
+  client.Send(Post("/wechat/callback/wx1?signature=ab&nonce=1%2B2", "<xml>body</xml>"));
   const std::string first = client.ReadAnswer();
-  EXPECT_TRUE(absl::StartsWith(first, "HTTP/1.1 404")) << first;
-  EXPECT_TRUE(absl::StrContains(first, "X-Request-Id: ")) << first;
-  // Keep-alive: a second request on the same connection.
-  client.Send(Post("/wechat/callback/wx00000000000000aa?signature=bad", "<xml/>"));
-  EXPECT_TRUE(absl::StartsWith(client.ReadAnswer(), "HTTP/1.1 403"));
+  EXPECT_TRUE(absl::StartsWith(first, "HTTP/1.1 202")) << first;
+  EXPECT_TRUE(absl::StrContains(first, "Content-Type: application/xml; charset=utf-8")) << first;
+  EXPECT_TRUE(absl::EndsWith(first, "\r\n\r\nPOST /wechat/callback/wx1?signature=ab&nonce=1%2B2"))
+      << first;
+  // The target comes as written, undecoded; the body whole.
+  ASSERT_EQ(handler_.requests().size(), 1u);
+  EXPECT_EQ(handler_.requests()[0].method, "POST");
+  EXPECT_EQ(handler_.requests()[0].target, "/wechat/callback/wx1?signature=ab&nonce=1%2B2");
+  EXPECT_EQ(handler_.requests()[0].body, "<xml>body</xml>");
+
+  // Keep-alive: a second request on the same connection, with a request id of its own.
+  client.Send("GET /wechat/callback/wx1?echostr=e HTTP/1.1\r\nHost: test\r\n\r\n");
+  const std::string second = client.ReadAnswer();
+  EXPECT_TRUE(absl::StartsWith(second, "HTTP/1.1 202")) << second;
+  EXPECT_FALSE(RequestIdOf(first).empty()) << first;
+  EXPECT_NE(RequestIdOf(first), RequestIdOf(second));
+  ASSERT_EQ(handler_.requests().size(), 2u);
+  EXPECT_EQ(handler_.requests()[1].method, "GET");
+  EXPECT_EQ(handler_.requests()[1].body, "");
+}
+
+TEST_F(CallbackServerTest, AnAnswerFromAnotherThreadLaterIsWritten) {
+  handler_.Hold();
+  Start({});
+  RawClient client(server_->port());
+  client.Send(Post("/wechat/callback/wx1", "<xml/>"));
+  HttpHandler::Respond respond = handler_.WaitForHeld();
+  ASSERT_NE(respond, nullptr);
+  std::thread replier([&] { respond({200, "application/xml; charset=utf-8", "<xml>late</xml>"}); });
+  const std::string answer = client.ReadAnswer();
+  replier.join();
+  EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 200")) << answer;
+  EXPECT_TRUE(absl::EndsWith(answer, "<xml>late</xml>")) << answer;
 }
 
 TEST_F(CallbackServerTest, ABodyOverTheLimitGets413) {
@@ -103,6 +177,7 @@ TEST_F(CallbackServerTest, ABodyOverTheLimitGets413) {
   client.Send(Post("/wechat/callback/wx00000000000000aa", std::string(1001, 'x')));
   const std::string answer = client.ReadAll();
   EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 413")) << answer;
+  EXPECT_TRUE(handler_.requests().empty());
 }
 
 TEST_F(CallbackServerTest, HeadersOverTheLimitGet431) {
@@ -112,6 +187,7 @@ TEST_F(CallbackServerTest, HeadersOverTheLimitGet431) {
       absl::StrCat("GET / HTTP/1.1\r\nHost: t\r\nX-Big: ", std::string(2000, 'a'), "\r\n\r\n"));
   const std::string answer = client.ReadAll();
   EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 431")) << answer;
+  EXPECT_TRUE(handler_.requests().empty());
 }
 
 TEST_F(CallbackServerTest, MalformedHttpGets400) {
@@ -120,6 +196,7 @@ TEST_F(CallbackServerTest, MalformedHttpGets400) {
   client.Send("NOT HTTP AT ALL\r\n\r\n");
   const std::string answer = client.ReadAll();
   EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 400")) << answer;
+  EXPECT_TRUE(handler_.requests().empty());
 }
 
 TEST_F(CallbackServerTest, ASlowClientIsDisconnected) {
@@ -129,6 +206,7 @@ TEST_F(CallbackServerTest, ASlowClientIsDisconnected) {
       "POST /wechat/callback/wx00000000000000aa HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc");
   // The rest of the body never comes: the server closes without an answer.
   EXPECT_EQ(client.ReadAll(), "");
+  EXPECT_TRUE(handler_.requests().empty());
 }
 
 TEST_F(CallbackServerTest, AcceptsNoMoreThanMaxConnectionsAtOnce) {
@@ -145,14 +223,12 @@ TEST_F(CallbackServerTest, AcceptsNoMoreThanMaxConnectionsAtOnce) {
   third.Send(Post("/x", "", /*keep_alive=*/false));
   first.Send(Post("/x", "", /*keep_alive=*/false));
   EXPECT_FALSE(first.ReadAll().empty());
-  EXPECT_TRUE(absl::StartsWith(third.ReadAll(), "HTTP/1.1 404"));
+  EXPECT_TRUE(absl::StartsWith(third.ReadAll(), "HTTP/1.1 202"));
 }
 
 TEST_F(CallbackServerTest, ReportsAnAddressInUse) {
   Start({});
-  std::vector<CallbackAccount> none;
-  PushHandler other(std::move(none), hub_, dedup_, broker_,
-                    [](absl::Duration, std::function<void()>) {});
+  RecordingHandler other;
   auto clash =
       CallbackServer::Start({.listen = absl::StrCat("127.0.0.1:", server_->port())}, other);
   EXPECT_EQ(clash.status().code(), absl::StatusCode::kUnavailable);

@@ -8,12 +8,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "auth/callback_signature.h"
+#include "service/events/memory_event_store.h"
 #include "service/events/xml_codec.h"
+#include "tests/testing/callback_outcome.h"
 #include "tests/testing/pushes.h"
 
 namespace wxgate {
 namespace {
 
+using testing::CallbackOutcome;
 using testing::TextPush;
 
 constexpr char kPlain[] = "wx00000000000000aa";
@@ -45,16 +48,20 @@ class PushHandlerTest : public ::testing::Test {
                      });
   }
 
-  // Handles one request; the answer if it came before Handle returned.
+  // Every request is answered at most once (pending ones may never be, here).
+  void TearDown() override {
+    for (const auto& outcome : outcomes_) EXPECT_LE(outcome->count(), 1);
+  }
+
+  // Handles one request; the answer if it came before Handle returned. A later
+  // answer goes to last_outcome().
   std::optional<CallbackAnswer> Handle(const std::string& method, const std::string& target,
                                        const std::string& body = "") {
-    std::optional<CallbackAnswer> answer;
-    handler_->Handle({method, target, body}, [this, &answer](CallbackAnswer a) {
-      answer = a;
-      late_answers_.push_back(std::move(a));
-    });
-    return answer;
+    outcomes_.push_back(std::make_shared<CallbackOutcome>());
+    handler_->Handle({method, target, body}, outcomes_.back()->Respond());
+    return outcomes_.back()->answer();
   }
+  CallbackOutcome& last_outcome() { return *outcomes_.back(); }
 
   static std::string SignedQuery(const std::string& appid) {
     return absl::StrCat("/wechat/callback/", appid, "?timestamp=1700000000&nonce=n1&signature=",
@@ -80,13 +87,14 @@ class PushHandlerTest : public ::testing::Test {
     }
   }
 
-  EventHub hub_{EventHub::Options{}};
+  EventHub hub_{std::make_unique<MemoryEventStore>(MemoryEventStore::Limits{}, 1),
+                EventHub::Options{}};
   std::unique_ptr<EventHub::Subscription> all_ = *hub_.Subscribe(v1::SubscribeRequest(), [] {});
   EventHub::EventPtr last_event_;
   PushDedup dedup_{absl::Minutes(5)};
   ReplyBroker broker_;
   std::vector<std::pair<absl::Duration, std::function<void()>>> scheduled_;
-  std::vector<CallbackAnswer> late_answers_;
+  std::vector<std::shared_ptr<CallbackOutcome>> outcomes_;
   std::optional<PushHandler> handler_;
 };
 
@@ -198,11 +206,12 @@ TEST_F(PushHandlerTest, AReplyWithinTheWindowIsTheAnswer) {
   wechat::mp::v1::Reply reply;
   reply.mutable_text()->set_content("answer");
   ASSERT_TRUE(broker_.Reply((*event)->id(), reply).ok());
-  ASSERT_EQ(late_answers_.size(), 1u);
-  EXPECT_EQ(late_answers_[0].content_type, "application/xml; charset=utf-8");
-  EXPECT_NE(late_answers_[0].body.find("<Content><![CDATA[answer]]></Content>"), std::string::npos);
+  const std::optional<CallbackAnswer> answer = last_outcome().WaitForAnswer();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->content_type, "application/xml; charset=utf-8");
+  EXPECT_NE(answer->body.find("<Content><![CDATA[answer]]></Content>"), std::string::npos);
   scheduled_[0].second();  // the window's end changes nothing now
-  EXPECT_EQ(late_answers_.size(), 1u);
+  EXPECT_EQ(last_outcome().count(), 1);
 }
 
 TEST_F(PushHandlerTest, WithoutAReplyTheWindowsEndAnswersSuccess) {
@@ -212,8 +221,10 @@ TEST_F(PushHandlerTest, WithoutAReplyTheWindowsEndAnswersSuccess) {
   EXPECT_FALSE(Handle("POST", SignedQuery(kPlain), TextPush("question", 11)));
   ASSERT_EQ(scheduled_.size(), 1u);
   scheduled_[0].second();
-  ASSERT_EQ(late_answers_.size(), 1u);
-  EXPECT_EQ(late_answers_[0].body, "success");
+  const std::optional<CallbackAnswer> answer = last_outcome().WaitForAnswer();
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->body, "success");
+  EXPECT_EQ(last_outcome().count(), 1);
 }
 
 TEST_F(PushHandlerTest, ASafeModeReplyIsEncryptedAndSigned) {
@@ -228,10 +239,11 @@ TEST_F(PushHandlerTest, ASafeModeReplyIsEncryptedAndSigned) {
   wechat::mp::v1::Reply reply;
   reply.mutable_text()->set_content("secret answer");
   ASSERT_TRUE(broker_.Reply((*event)->id(), reply).ok());
-  ASSERT_EQ(late_answers_.size(), 1u);
+  const std::optional<CallbackAnswer> answer = last_outcome().WaitForAnswer();
+  ASSERT_TRUE(answer);
 
   pugi::xml_document document;
-  ASSERT_TRUE(ParseUntrustedXml(late_answers_[0].body, document).ok());
+  ASSERT_TRUE(ParseUntrustedXml(answer->body, document).ok());
   const pugi::xml_node root = document.document_element();
   const std::string encrypt = root.child("Encrypt").text().get();
   EXPECT_EQ(root.child("MsgSignature").text().get(),
@@ -240,7 +252,7 @@ TEST_F(PushHandlerTest, ASafeModeReplyIsEncryptedAndSigned) {
   absl::StatusOr<std::string> plain = MessageCipher::Create(kKey, kSafe)->Decrypt(encrypt);
   ASSERT_TRUE(plain.ok());
   EXPECT_NE(plain->find("secret answer"), std::string::npos);
-  EXPECT_EQ(late_answers_[0].body.find("secret answer"), std::string::npos);
+  EXPECT_EQ(answer->body.find("secret answer"), std::string::npos);
 }
 
 TEST_F(PushHandlerTest, PushesThatTakeNoReplyAreAnsweredAtOnce) {

@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "service/events/memory_event_store.h"
 
 namespace wxgate {
 namespace {
@@ -11,49 +15,53 @@ namespace {
 using v1::SubscribeRequest;
 using wechat::mp::v1::Event;
 
+Event Push(const std::string& appid, const std::string& msg_type,
+           const std::string& event_name = "", const std::string& key = "") {
+  Event event;
+  event.set_appid(appid);
+  event.set_msg_type(msg_type);
+  event.set_event(event_name);
+  if (!key.empty()) event.mutable_click()->set_event_key(key);
+  return event;
+}
+
+// Everything the subscription has ready now, by cursor.
+std::vector<uint64_t> Drain(EventHub::Subscription& subscription) {
+  std::vector<uint64_t> cursors;
+  while (true) {
+    absl::StatusOr<EventHub::EventPtr> next = subscription.Next();
+    EXPECT_TRUE(next.ok()) << next.status();
+    if (!next.ok() || *next == nullptr) return cursors;
+    cursors.push_back((*next)->cursor());
+  }
+}
+
 class EventHubTest : public ::testing::Test {
  protected:
+  // Events from cursor 1000 on, the last `max_events` for an hour.
+  static std::unique_ptr<EventStore> Store(size_t max_events = 100) {
+    return std::make_unique<MemoryEventStore>(
+        MemoryEventStore::Limits{.max_events = max_events, .max_age = absl::Hours(1)}, 1000);
+  }
+
   EventHub::Options Options() {
     EventHub::Options options;
-    options.retention = {.max_events = 100, .max_age = absl::Hours(1)};
     options.max_lag = 10;
     options.now = [this] { return now_; };
-    options.first_cursor = 1000;
     return options;
-  }
-
-  static Event Push(const std::string& appid, const std::string& msg_type,
-                    const std::string& event_name = "", const std::string& key = "") {
-    Event event;
-    event.set_appid(appid);
-    event.set_msg_type(msg_type);
-    event.set_event(event_name);
-    if (!key.empty()) event.mutable_click()->set_event_key(key);
-    return event;
-  }
-
-  // Everything the subscription has ready now, by cursor.
-  static std::vector<uint64_t> Drain(EventHub::Subscription& subscription) {
-    std::vector<uint64_t> cursors;
-    while (true) {
-      absl::StatusOr<EventHub::EventPtr> next = subscription.Next();
-      EXPECT_TRUE(next.ok()) << next.status();
-      if (!next.ok() || *next == nullptr) return cursors;
-      cursors.push_back((*next)->cursor());
-    }
   }
 
   absl::Time now_ = absl::FromUnixSeconds(1700000000);
 };
 
 TEST_F(EventHubTest, CursorsGrowFromTheFirstCursor) {
-  EventHub hub(Options());
+  EventHub hub(Store(), Options());
   EXPECT_EQ(hub.Publish(Push("wxa", "text")).event->cursor(), 1000u);
   EXPECT_EQ(hub.Publish(Push("wxa", "text")).event->cursor(), 1001u);
 }
 
 TEST_F(EventHubTest, BroadcastsToEverySubscriberAndWakesWaitingOnes) {
-  EventHub hub(Options());
+  EventHub hub(Store(), Options());
   std::atomic<int> wakes_a{0}, wakes_b{0};
   auto a = *hub.Subscribe(SubscribeRequest(), [&] { ++wakes_a; });
   auto b = *hub.Subscribe(SubscribeRequest(), [&] { ++wakes_b; });
@@ -66,7 +74,7 @@ TEST_F(EventHubTest, BroadcastsToEverySubscriberAndWakesWaitingOnes) {
 }
 
 TEST_F(EventHubTest, NewSubscribersGetOnlyLiveEventsUnlessTheyAskForMore) {
-  EventHub hub(Options());
+  EventHub hub(Store(), Options());
   hub.Publish(Push("wxa", "text"));
   hub.Publish(Push("wxa", "text"));
   auto live = *hub.Subscribe(SubscribeRequest(), [] {});
@@ -83,7 +91,7 @@ TEST_F(EventHubTest, NewSubscribersGetOnlyLiveEventsUnlessTheyAskForMore) {
 }
 
 TEST_F(EventHubTest, FiltersByAppidTypeEventAndKeyPrefix) {
-  EventHub hub(Options());
+  EventHub hub(Store(), Options());
   SubscribeRequest request;
   request.mutable_filter()->add_appids("wxa");
   request.mutable_filter()->add_msg_types("EVENT");
@@ -99,7 +107,7 @@ TEST_F(EventHubTest, FiltersByAppidTypeEventAndKeyPrefix) {
 }
 
 TEST_F(EventHubTest, AGroupGetsEachEventOnceAcrossItsMembers) {
-  EventHub hub(Options());
+  EventHub hub(Store(), Options());
   SubscribeRequest request;
   request.set_group("workers");
   auto first = *hub.Subscribe(request, [] {});
@@ -122,7 +130,7 @@ TEST_F(EventHubTest, AGroupGetsEachEventOnceAcrossItsMembers) {
 }
 
 TEST_F(EventHubTest, AnUndeliveredGroupEventGoesToAnotherMember) {
-  EventHub hub(Options());
+  EventHub hub(Store(), Options());
   SubscribeRequest request;
   request.set_group("workers");
   auto first = *hub.Subscribe(request, [] {});
@@ -139,7 +147,7 @@ TEST_F(EventHubTest, AnUndeliveredGroupEventGoesToAnotherMember) {
 }
 
 TEST_F(EventHubTest, AGroupKeepsItsPlaceWhileItHasNoMember) {
-  EventHub hub(Options());
+  EventHub hub(Store(), Options());
   SubscribeRequest request;
   request.set_group("workers");
   {
@@ -152,7 +160,7 @@ TEST_F(EventHubTest, AGroupKeepsItsPlaceWhileItHasNoMember) {
 }
 
 TEST_F(EventHubTest, ASlowBroadcastSubscriberIsEndedAndCanResume) {
-  EventHub hub(Options());  // max_lag 10
+  EventHub hub(Store(), Options());  // max_lag 10
   auto slow = *hub.Subscribe(SubscribeRequest(), [] {});
   for (int i = 0; i < 11; ++i) hub.Publish(Push("wxa", "text"));
   absl::StatusOr<EventHub::EventPtr> next = slow->Next();
@@ -167,9 +175,7 @@ TEST_F(EventHubTest, ASlowBroadcastSubscriberIsEndedAndCanResume) {
 }
 
 TEST_F(EventHubTest, ACursorOlderThanRetentionIsOutOfRangeAndSaysWhatWasLost) {
-  EventHub::Options options = Options();
-  options.retention.max_events = 3;
-  EventHub hub(options);
+  EventHub hub(Store(/*max_events=*/3), Options());
   for (int i = 0; i < 5; ++i) hub.Publish(Push("wxa", "text"));  // 1000..1004; 1002.. kept
   SubscribeRequest request;
   request.set_after_cursor(1000);
@@ -177,10 +183,15 @@ TEST_F(EventHubTest, ACursorOlderThanRetentionIsOutOfRangeAndSaysWhatWasLost) {
   absl::StatusOr<EventHub::EventPtr> next = subscription->Next();
   EXPECT_EQ(next.status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_NE(next.status().message().find("1001 to 1001"), absl::string_view::npos) << next.status();
+  EXPECT_NE(next.status().message().find(
+                "keeps the last 3 events for 1h, from cursor 1000 on); subscribe again with "
+                "after_cursor 1001"),
+            absl::string_view::npos)
+      << next.status();
 }
 
 TEST_F(EventHubTest, EventsOlderThanTheRetentionAgeAreDropped) {
-  EventHub hub(Options());  // max_age 1h
+  EventHub hub(Store(), Options());  // max_age 1h
   hub.Publish(Push("wxa", "text"));
   now_ += absl::Minutes(61);
   hub.Publish(Push("wxa", "text"));
@@ -191,7 +202,7 @@ TEST_F(EventHubTest, EventsOlderThanTheRetentionAgeAreDropped) {
 }
 
 TEST_F(EventHubTest, ACursorFromTheFutureIsRefused) {
-  EventHub hub(Options());
+  EventHub hub(Store(), Options());
   hub.Publish(Push("wxa", "text"));
   SubscribeRequest request;
   request.set_after_cursor(5000);
@@ -199,7 +210,7 @@ TEST_F(EventHubTest, ACursorFromTheFutureIsRefused) {
 }
 
 TEST_F(EventHubTest, AwaitsReplyOnlyWhenAReplyingSubscriberMatches) {
-  EventHub hub(Options());
+  EventHub hub(Store(), Options());
   auto listener = *hub.Subscribe(SubscribeRequest(), [] {});
   EXPECT_FALSE(hub.Publish(Push("wxa", "text")).awaits_reply);
   SubscribeRequest replier;
@@ -211,6 +222,109 @@ TEST_F(EventHubTest, AwaitsReplyOnlyWhenAReplyingSubscriberMatches) {
   answering.reset();
   EXPECT_FALSE(hub.Publish(Push("wxa", "text")).awaits_reply);
   EXPECT_EQ(hub.subscriber_count(), 1u);
+}
+
+// Another EventStore, to show the hub needs nothing but the interface: cursors step
+// by 10 (gaps, as a stream's ids may have), only the newest `max_events` are kept,
+// and age does not matter.
+class SparseEventStore final : public EventStore {
+ public:
+  explicit SparseEventStore(size_t max_events) : max_events_(max_events) {}
+
+  EventPtr Append(Event event, absl::Time) override {
+    last_ += 10;
+    event.set_cursor(last_);
+    auto stored = std::make_shared<const Event>(std::move(event));
+    events_[last_] = stored;
+    while (events_.size() > max_events_) {
+      evicted_through_ = events_.begin()->first;
+      events_.erase(events_.begin());
+    }
+    return stored;
+  }
+  void Evict(absl::Time) override {}
+  EventPtr AtOrAfter(uint64_t cursor) const override {
+    auto it = events_.lower_bound(cursor);
+    return it == events_.end() ? nullptr : it->second;
+  }
+  uint64_t next_cursor() const override { return last_ + 1; }
+  uint64_t oldest_cursor() const override { return evicted_through_ + 1; }
+  std::string DescribeRetention() const override {
+    return absl::StrCat("the newest ", max_events_, " events");
+  }
+
+ private:
+  const size_t max_events_;
+  uint64_t last_ = 0;
+  uint64_t evicted_through_ = 0;
+  std::map<uint64_t, EventPtr> events_;
+};
+
+class EventHubOverAnotherStoreTest : public ::testing::Test {
+ protected:
+  static std::unique_ptr<EventStore> Store(size_t max_events = 100) {
+    return std::make_unique<SparseEventStore>(max_events);
+  }
+  // max_lag counts cursors: 10 per event here.
+  static EventHub::Options Options() { return {.max_lag = 1000}; }
+  static Event Text() { return Push("wxa", "text"); }
+};
+
+TEST_F(EventHubOverAnotherStoreTest, TheStoreGivesTheCursors) {
+  EventHub hub(Store(), Options());
+  auto live = *hub.Subscribe(SubscribeRequest(), [] {});
+  EXPECT_EQ(hub.Publish(Text()).event->cursor(), 10u);
+  EXPECT_EQ(hub.Publish(Text()).event->cursor(), 20u);
+  hub.Publish(Text());
+  EXPECT_EQ(Drain(*live), (std::vector<uint64_t>{10, 20, 30}));
+}
+
+TEST_F(EventHubOverAnotherStoreTest, SubscribersResumeAcrossTheGapsBetweenCursors) {
+  EventHub hub(Store(), Options());
+  for (int i = 0; i < 3; ++i) hub.Publish(Text());  // 10, 20, 30
+  SubscribeRequest request;
+  request.set_after_cursor(0);
+  EXPECT_EQ(Drain(**hub.Subscribe(request, [] {})), (std::vector<uint64_t>{10, 20, 30}));
+  request.set_after_cursor(10);
+  EXPECT_EQ(Drain(**hub.Subscribe(request, [] {})), (std::vector<uint64_t>{20, 30}));
+  request.set_after_cursor(15);  // between two events
+  EXPECT_EQ(Drain(**hub.Subscribe(request, [] {})), (std::vector<uint64_t>{20, 30}));
+  request.set_after_cursor(30);
+  auto newest = *hub.Subscribe(request, [] {});
+  EXPECT_TRUE(Drain(*newest).empty());
+  hub.Publish(Text());
+  EXPECT_EQ(Drain(*newest), std::vector<uint64_t>{40});
+  request.set_after_cursor(41);
+  EXPECT_EQ(hub.Subscribe(request, [] {}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(EventHubOverAnotherStoreTest, WhatTheStoreEvictedIsOutOfRange) {
+  EventHub hub(Store(/*max_events=*/2), Options());
+  for (int i = 0; i < 4; ++i) hub.Publish(Text());  // 10..40; 30 and 40 kept
+  SubscribeRequest request;
+  request.set_after_cursor(10);
+  auto late = *hub.Subscribe(request, [] {});
+  absl::StatusOr<EventHub::EventPtr> next = late->Next();
+  EXPECT_EQ(next.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_NE(next.status().message().find(
+                "cursors 11 to 20 are no longer retained (this gateway keeps the newest 2 "
+                "events); subscribe again with after_cursor 20"),
+            absl::string_view::npos)
+      << next.status();
+  request.set_after_cursor(20);
+  EXPECT_EQ(Drain(**hub.Subscribe(request, [] {})), (std::vector<uint64_t>{30, 40}));
+}
+
+TEST_F(EventHubOverAnotherStoreTest, AGroupSharesOnePositionInTheStore) {
+  EventHub hub(Store(), Options());
+  SubscribeRequest request;
+  request.set_group("workers");
+  auto first = *hub.Subscribe(request, [] {});
+  auto second = *hub.Subscribe(request, [] {});
+  for (int i = 0; i < 4; ++i) hub.Publish(Text());
+  std::vector<uint64_t> seen = Drain(*first);
+  for (uint64_t cursor : Drain(*second)) seen.push_back(cursor);
+  EXPECT_EQ(seen, (std::vector<uint64_t>{10, 20, 30, 40}));
 }
 
 }  // namespace

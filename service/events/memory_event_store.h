@@ -1,0 +1,62 @@
+// The EventStore in this process's memory: the retained events in cursor order,
+// bounded by count and age. Cursors grow by one per event from `first_cursor`; the
+// gateway starts them at the Unix time in microseconds, so cursors also grow
+// across restarts.
+//
+//   MemoryEventStore store({.max_events = 2, .max_age = absl::Hours(1)}, /*first_cursor=*/100);
+//   store.Append(a, now);  // cursor 100
+//   store.Append(b, now);  // cursor 101
+//   store.Append(c, now);  // cursor 102; a is evicted: oldest_cursor() == 101
+//   store.AtOrAfter(100) -> b, store.AtOrAfter(102) -> c, store.AtOrAfter(103) -> nullptr
+//   store.Evict(now + absl::Minutes(61));  // b and c are too old: oldest_cursor() == 103
+//
+// Holds the events it is given (shared with the readers it returns them to). Not
+// thread-safe: EventHub serialises access.
+#ifndef WXGATE_SERVICE_EVENTS_MEMORY_EVENT_STORE_H_
+#define WXGATE_SERVICE_EVENTS_MEMORY_EVENT_STORE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+
+#include "absl/time/time.h"
+#include "service/events/event_store.h"
+#include "wechat/mp/v1/events.pb.h"
+
+namespace wxgate {
+
+class MemoryEventStore final : public EventStore {
+ public:
+  struct Limits {
+    size_t max_events = 10000;
+    absl::Duration max_age = absl::Hours(24);
+  };
+
+  MemoryEventStore(Limits limits, uint64_t first_cursor);
+
+  EventPtr Append(wechat::mp::v1::Event event, absl::Time now) override;
+  void Evict(absl::Time now) override;  // drops events older than max_age
+
+  EventPtr AtOrAfter(uint64_t cursor) const override;
+  uint64_t next_cursor() const override { return oldest_ + entries_.size(); }
+  uint64_t oldest_cursor() const override { return oldest_; }
+  std::string DescribeRetention() const override;
+
+ private:
+  struct Entry {
+    absl::Time appended;
+    EventPtr event;
+  };
+
+  const Limits limits_;
+  const uint64_t first_cursor_;
+  uint64_t oldest_;
+  // A deque, not a map: cursors have no gaps, so an entry's index is its cursor
+  // minus oldest_.
+  std::deque<Entry> entries_;
+};
+
+}  // namespace wxgate
+
+#endif  // WXGATE_SERVICE_EVENTS_MEMORY_EVENT_STORE_H_
