@@ -89,10 +89,8 @@ absl::StatusOr<AdmittedCall> AdmittedService::Admit(const MethodDescriptor& meth
   AdmittedCall call{.context = context, .method = &method, .deadline = DeadlineOf(*context)};
   const std::string name = MethodName(method);
   if (names_accounts) {
-    absl::StatusOr<std::string> caller = admission_.Identify(*context, name);
-    if (!caller.ok()) return caller.status();
-    call.caller = *std::move(caller);
-    return call;
+    if (absl::Status known = admission_.Authenticate(*context, name); !known.ok()) return known;
+    return call;  // the caller is named once the request says for which accounts
   }
   absl::StatusOr<CallAdmission::Admitted> admitted = admission_.Admit(*context, name);
   if (!admitted.ok()) return admitted.status();
@@ -109,11 +107,14 @@ absl::StatusOr<AdmittedService::Parsed> AdmittedService::AdmitAndParse(
   MessagePtr request = NewMessage(method.input_type());
   if (absl::Status parsed = ParseRequest(bytes, request.get()); !parsed.ok()) return parsed;
   if (appids_of) {
-    for (const std::string& appid : appids_of(*request)) {
-      absl::StatusOr<std::string> caller =
-          admission_.AdmitCallerFor(*context, MethodName(method), appid);
-      if (!caller.ok()) return caller.status();
+    const std::vector<std::string> appids = appids_of(*request);
+    absl::StatusOr<std::string> caller =
+        appids.empty() ? admission_.Identify(*context, MethodName(method)) : "";
+    for (const std::string& appid : appids) {
+      if (caller.ok()) caller = admission_.AdmitCallerFor(*context, MethodName(method), appid);
     }
+    if (!caller.ok()) return caller.status();
+    call->caller = *std::move(caller);
   }
   return Parsed{.call = *std::move(call), .request = std::move(request)};
 }

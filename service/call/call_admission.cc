@@ -126,10 +126,21 @@ absl::StatusOr<std::string> CallAdmission::Identify(const grpc::ServerContextBas
   return Refused(credentials, method, "", caller.status());
 }
 
+absl::Status CallAdmission::Authenticate(const grpc::ServerContextBase& context,
+                                         absl::string_view method) const {
+  const std::shared_ptr<const CallerAuthorizer> authorizer = Authorizer();
+  const CallerCredentials credentials = CredentialsOf(context, authorizer->identity_header());
+  absl::Status known = authorizer->Identify(credentials).status();
+  // An identity no caller has is refused later, like a caller outside its policy,
+  // so that the answer does not say which identities exist.
+  if (known.code() != absl::StatusCode::kUnauthenticated) return absl::OkStatus();
+  return Refused(credentials, method, "", known);
+}
+
 absl::StatusOr<CallAdmission::Admitted> CallAdmission::Admit(const grpc::ServerContextBase& context,
                                                              absl::string_view method) const {
-  // Who calls comes first: an unknown caller learns nothing about the accounts.
-  if (absl::Status known = Identify(context, method).status(); !known.ok()) return known;
+  // Who calls comes first: a caller without a valid key learns nothing about accounts.
+  if (absl::Status known = Authenticate(context, method); !known.ok()) return known;
   absl::StatusOr<const Account*> account = accounts_.ForCall(context);
   if (!account.ok()) return account.status();
   absl::StatusOr<std::string> caller = AdmitCallerFor(context, method, (*account)->appid);

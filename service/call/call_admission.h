@@ -9,9 +9,11 @@
 //        allowed, or a client certificate / identity header no caller has)
 //
 // A method whose request names its accounts (Subscribe's filter, Reply's event) is
-// admitted in two steps: Identify before the payload is read, AdmitFor each appid
-// the parsed request names. Either way an unknown caller is UNAUTHENTICATED before
-// anything else is looked at.
+// admitted in two steps: Authenticate before the payload is read, then AdmitFor
+// each appid the parsed request names (Identify when it names none). Either way a
+// call without a valid key is UNAUTHENTICATED before anything else is looked at; a
+// certificate or identity header no caller has is refused like a caller outside
+// its policy, with the same message.
 //
 // The caller is named by the call's `authorization` metadata, the verified client
 // certificate of its connection (SAN URIs and DNS names from grpc::AuthContext, or
@@ -53,6 +55,9 @@ class CallAdmission {
     const Account* account = nullptr;
   };
 
+  // UNAUTHENTICATED when the call presents no valid key (and anonymous calls are not
+  // allowed); OK otherwise, even for an identity no caller has.
+  absl::Status Authenticate(const grpc::ServerContextBase& context, absl::string_view method) const;
   // For methods that act for one account (x-wx-appid, or the default).
   absl::StatusOr<Admitted> Admit(const grpc::ServerContextBase& context,
                                  absl::string_view method) const;

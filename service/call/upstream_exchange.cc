@@ -54,14 +54,21 @@ void UpstreamExchange::Send(const CallCredential& credential) {
   {
     absl::MutexLock lock(&mu_);
     cancelled = cancelled_;
-    if (!cancelled) {
-      transfer_ = deps_.transport->Send(
-          *std::move(http),
-          [self = shared_from_this(), token = credential.token](
-              absl::StatusOr<HttpResponse> answer) { self->OnAnswer(token, std::move(answer)); });
-    }
   }
-  if (cancelled) Finish(absl::CancelledError("the caller cancelled the call"));
+  if (cancelled) return Finish(absl::CancelledError("the caller cancelled the call"));
+  // Not under mu_: a transport may answer inside Send.
+  const HttpTransport::TransferId id = deps_.transport->Send(
+      *std::move(http),
+      [self = shared_from_this(), token = credential.token](absl::StatusOr<HttpResponse> answer) {
+        self->OnAnswer(token, std::move(answer));
+      });
+  bool cancel_now;
+  {
+    absl::MutexLock lock(&mu_);
+    transfer_ = id;
+    cancel_now = cancelled_;  // a Cancel that came while Send ran did not see the id
+  }
+  if (cancel_now) deps_.transport->Cancel(id);
 }
 
 void UpstreamExchange::OnAnswer(const std::string& token, absl::StatusOr<HttpResponse> answer) {
@@ -84,22 +91,35 @@ void UpstreamExchange::Finish(absl::StatusOr<CheckedAnswer> outcome) {
   std::move(done_)(std::move(outcome));
 }
 
+// The locks are not held while cancelling: a cancel may finish the work inline.
 void UpstreamExchange::Cancel() {
-  absl::MutexLock lock(&mu_);
-  cancelled_ = true;
-  if (transfer_) deps_.transport->Cancel(*transfer_);
+  std::optional<HttpTransport::TransferId> transfer;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    transfer = transfer_;
+  }
+  if (transfer) deps_.transport->Cancel(*transfer);
 }
 
 void CallCancellation::Attach(std::shared_ptr<Cancellable> work) {
-  absl::MutexLock lock(&mu_);
-  work_ = std::move(work);
-  if (cancelled_) work_->Cancel();
+  bool cancelled;
+  {
+    absl::MutexLock lock(&mu_);
+    work_ = work;
+    cancelled = cancelled_;
+  }
+  if (cancelled) work->Cancel();
 }
 
 void CallCancellation::Cancel() {
-  absl::MutexLock lock(&mu_);
-  cancelled_ = true;
-  if (work_) work_->Cancel();
+  std::shared_ptr<Cancellable> work;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    work = work_;
+  }
+  if (work) work->Cancel();
 }
 
 }  // namespace wxgate

@@ -18,11 +18,6 @@ absl::Status ErrorWithInfo(absl::StatusCode code, absl::string_view message,
   return status;
 }
 
-absl::Status GatewayError(absl::StatusCode code, absl::string_view reason,
-                          absl::string_view message) {
-  return ErrorWithInfo(code, message, reason, kGatewayDomain);
-}
-
 std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const absl::Status& status) {
   absl::optional<absl::Cord> payload = status.GetPayload(kErrorInfoUrl);
   if (!payload) return std::nullopt;

@@ -3,7 +3,7 @@
 // Every failure the gateway reports is built here, so that each has a reason a
 // program can switch on and a message a person can act on:
 //
-//   absl::Status s = GatewayError(absl::StatusCode::kUnavailable, "UPSTREAM_TLS",
+//   absl::Status s = GatewayError(Reason::kUpstreamTls,        // gateway_reasons.h
 //                                 "TLS handshake with the upstream failed: ...");
 //   ErrorInfoOf(s)->reason() == "UPSTREAM_TLS";   // domain "wxgate"
 //
@@ -31,10 +31,6 @@ inline constexpr absl::string_view kWeChatDomain = "api.weixin.qq.com";
 absl::Status ErrorWithInfo(absl::StatusCode code, absl::string_view message,
                            absl::string_view reason, absl::string_view domain,
                            const absl::flat_hash_map<std::string, std::string>& metadata = {});
-
-// A gateway error: domain "wxgate".
-absl::Status GatewayError(absl::StatusCode code, absl::string_view reason,
-                          absl::string_view message);
 
 // The ErrorInfo a status carries, if any.
 std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const absl::Status& status);

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "auth/jssdk_signature.h"
+#include "auth/nonce.h"
 #include "service/errors/error_info.h"
 #include "service/errors/gateway_reasons.h"
 #include "wxgate/v1/token.pb.h"

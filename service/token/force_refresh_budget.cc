@@ -1,7 +1,7 @@
 #include "service/token/force_refresh_budget.h"
 
 #include "absl/strings/str_cat.h"
-#include "service/errors/error_info.h"
+#include "service/errors/gateway_reasons.h"
 
 namespace wxgate {
 
@@ -15,13 +15,13 @@ absl::Status ForceRefreshBudget::TrySpend(const std::string& appid, absl::Time n
   if (usage.day != BeijingDay(now)) usage = {.day = BeijingDay(now)};
   if (usage.used >= kPerDay) {
     return GatewayError(
-        absl::StatusCode::kResourceExhausted, "FORCE_REFRESH_BUDGET_SPENT",
+        Reason::kForceRefreshBudgetSpent,
         absl::StrCat("WeChat rejects the current access_token of ", appid, " and today's ", kPerDay,
                      " stable_token force_refresh calls are spent; find the "
                      "program that invalidates this appid's tokens"));
   }
   if (now - usage.last < kSpacing) {
-    return GatewayError(absl::StatusCode::kUnavailable, "FORCE_REFRESH_TOO_SOON",
+    return GatewayError(Reason::kForceRefreshTooSoon,
                         absl::StrCat("WeChat rejects the current access_token of ", appid,
                                      "; the next force_refresh is allowed 30 s after the last"));
   }

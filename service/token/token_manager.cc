@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "service/errors/error_info.h"
-#include "service/errors/wechat_errors.h"
+#include "service/errors/gateway_reasons.h"
 #include "service/observe/log.h"
+#include "service/upstream/credential.h"
 
 namespace wxgate {
 namespace {
@@ -147,7 +147,7 @@ void TokenManager::OnLease(const std::string& key, int64_t stored_version,
         {{"key", key}, {"operation", "lease"}, {"error", taken.status().message()}});
   } else if (!*taken) {
     return Finish(key,
-                  GatewayError(absl::StatusCode::kUnavailable, "TOKEN_REFRESH_ELSEWHERE",
+                  GatewayError(Reason::kTokenRefreshElsewhere,
                                "another gateway replica is fetching this token; retry shortly"),
                   false);
   }
@@ -199,7 +199,8 @@ void TokenManager::FetchTicket(const std::string& key, const Account& account, T
             },
             [this, key, &account, kind, stored_version, retried,
              access = *token](absl::StatusOr<FetchedToken> got) {
-              if (!got.ok() && !retried && IsStaleTokenError(got.status())) {
+              if (!got.ok() && !retried &&
+                  CredentialWasStale(got.status(), CredentialKind::kAccessToken)) {
                 Invalidate(account, TokenKind::kAccessToken, access);
                 return FetchTicket(key, account, kind, stored_version, true);
               }

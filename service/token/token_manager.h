@@ -34,10 +34,12 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "service/token/access_token_provider.h"
+#include "service/token/account.h"
 #include "service/token/force_refresh_budget.h"
 #include "service/token/token_fetcher.h"
 #include "service/token/token_kind.h"
@@ -72,14 +74,16 @@ struct TokenState {
   int force_refresh_left = ForceRefreshBudget::kPerDay;
 };
 
-class TokenManager : public AccessTokenProvider {
+class TokenManager {
  public:
-  using Done = AccessTokenProvider::Done;
+  // Runs exactly once, possibly on the calling thread (cached value), a transport
+  // thread or the token store's thread; it must not block.
+  using Done = absl::AnyInvocable<void(absl::StatusOr<std::string>) &&>;
 
   TokenManager(TokenFetcher* fetcher, TokenStore* store, TokenManagerOptions options = {});
   // Cancels fetches in flight and waits until no callback of a transfer or of a
   // store operation it started can still run.
-  ~TokenManager() override;
+  ~TokenManager();
   TokenManager(const TokenManager&) = delete;
   TokenManager& operator=(const TokenManager&) = delete;
 
@@ -91,13 +95,6 @@ class TokenManager : public AccessTokenProvider {
   // returns how many refreshes it started.
   int RefreshDue();
   TokenState Status(const Account& account, TokenKind kind) const;
-
-  void GetAccessToken(const Account& account, Done done) override {
-    Get(account, TokenKind::kAccessToken, std::move(done));
-  }
-  void Invalidate(const Account& account, absl::string_view token) override {
-    Invalidate(account, TokenKind::kAccessToken, token);
-  }
 
  private:
   struct Slot {

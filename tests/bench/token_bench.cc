@@ -39,7 +39,8 @@ class Fixture {
     manager_ = std::make_unique<TokenManager>(
         fetcher_.get(), &store_, TokenManagerOptions{.now = [this] { return now_.load(); }});
     absl::Notification primed;
-    manager_->GetAccessToken(account_, [&](absl::StatusOr<std::string>) { primed.Notify(); });
+    manager_->Get(account_, TokenKind::kAccessToken,
+                  [&](absl::StatusOr<std::string>) { primed.Notify(); });
     primed.WaitForNotification();
     if (refresh_in_flight) {
       now_ = now_.load() + absl::Minutes(110);  // past 80% ± 5% of 7200 s, before expiry
@@ -71,8 +72,8 @@ void RunGets(benchmark::State& state, bool refresh_in_flight) {
   // benchmark synchronizes threads before and after the timed loop.
   for (auto _ : state) {
     bool got = false;
-    fixture->manager().GetAccessToken(fixture->account(),
-                                      [&](absl::StatusOr<std::string> token) { got = token.ok(); });
+    fixture->manager().Get(fixture->account(), TokenKind::kAccessToken,
+                           [&](absl::StatusOr<std::string> token) { got = token.ok(); });
     if (!got) state.SkipWithError("no cached token");
   }
   state.SetItemsProcessed(state.iterations());

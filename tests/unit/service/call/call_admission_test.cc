@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <vector>
 
 #include "service/errors/error_info.h"
 
@@ -41,22 +42,26 @@ std::string ReasonOf(const absl::Status& status) {
 
 class CallAdmissionTest : public ::testing::Test {
  protected:
-  // A context with these metadata ("" leaves a key out).
-  std::unique_ptr<grpc::ServerContext> Context(const std::string& key, const std::string& appid) {
-    auto context = std::make_unique<grpc::ServerContext>();
-    grpc::testing::ServerContextTestSpouse spouse(context.get());
-    if (!key.empty()) spouse.AddClientMetadata("authorization", "Bearer " + key);
-    if (!appid.empty()) spouse.AddClientMetadata("x-wx-appid", appid);
-    return context;
+  // A context with these metadata ("" leaves a key out). The spouse keeps the
+  // metadata strings the context refers to, so it lives as long as the test.
+  grpc::ServerContext& Context(const std::string& key, const std::string& appid) {
+    contexts_.push_back(std::make_unique<grpc::ServerContext>());
+    spouses_.push_back(
+        std::make_unique<grpc::testing::ServerContextTestSpouse>(contexts_.back().get()));
+    if (!key.empty()) spouses_.back()->AddClientMetadata("authorization", "Bearer " + key);
+    if (!appid.empty()) spouses_.back()->AddClientMetadata("x-wx-appid", appid);
+    return *contexts_.back();
   }
 
+  std::vector<std::unique_ptr<grpc::ServerContext>> contexts_;
+  std::vector<std::unique_ptr<grpc::testing::ServerContextTestSpouse>> spouses_;
   AccountDirectory accounts_{{{.appid = kAppid}, {.appid = kOther}}, ""};
   CallAdmission admission_{accounts_, std::make_shared<const CallerAuthorizer>(ShopOnly())};
 };
 
 TEST_F(CallAdmissionTest, AKnownCallerIsAdmittedForItsAccount) {
   absl::StatusOr<CallAdmission::Admitted> admitted =
-      admission_.Admit(*Context("k1", kAppid), kMethod);
+      admission_.Admit(Context("k1", kAppid), kMethod);
   ASSERT_TRUE(admitted.ok()) << admitted.status();
   EXPECT_EQ(admitted->caller, "shop");
   EXPECT_EQ(admitted->account->appid, kAppid);
@@ -66,7 +71,7 @@ TEST_F(CallAdmissionTest, AnUnknownCallerIsUnauthenticatedBeforeTheAccountIsLook
   for (const std::string& key : {std::string(""), std::string("wrong")}) {
     for (const std::string& appid :
          {std::string(kAppid), std::string("wxunknown"), std::string()}) {
-      absl::Status status = admission_.Admit(*Context(key, appid), kMethod).status();
+      absl::Status status = admission_.Admit(Context(key, appid), kMethod).status();
       EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << key << " " << appid;
       EXPECT_EQ(ReasonOf(status), "CALLER_UNAUTHENTICATED");
     }
@@ -74,33 +79,33 @@ TEST_F(CallAdmissionTest, AnUnknownCallerIsUnauthenticatedBeforeTheAccountIsLook
 }
 
 TEST_F(CallAdmissionTest, AKnownCallerLearnsWhichAccountIsWrong) {
-  EXPECT_EQ(ReasonOf(admission_.Admit(*Context("k1", "wxunknown"), kMethod).status()),
+  EXPECT_EQ(ReasonOf(admission_.Admit(Context("k1", "wxunknown"), kMethod).status()),
             "UNKNOWN_APPID");
-  EXPECT_EQ(ReasonOf(admission_.Admit(*Context("k1", ""), kMethod).status()), "NO_DEFAULT_ACCOUNT");
+  EXPECT_EQ(ReasonOf(admission_.Admit(Context("k1", ""), kMethod).status()), "NO_DEFAULT_ACCOUNT");
 }
 
 TEST_F(CallAdmissionTest, ACallOutsideThePolicyIsNotAllowed) {
-  absl::Status other_account = admission_.Admit(*Context("k1", kOther), kMethod).status();
+  absl::Status other_account = admission_.Admit(Context("k1", kOther), kMethod).status();
   EXPECT_EQ(other_account.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(ReasonOf(other_account), "CALLER_NOT_ALLOWED");
   absl::Status other_method =
-      admission_.Admit(*Context("k1", kAppid), "wxgate.v1.TokenService/GetAccessToken").status();
+      admission_.Admit(Context("k1", kAppid), "wxgate.v1.TokenService/GetAccessToken").status();
   EXPECT_EQ(ReasonOf(other_method), "CALLER_NOT_ALLOWED");
 }
 
 TEST_F(CallAdmissionTest, IdentifyOnlyNamesTheCaller) {
-  EXPECT_EQ(*admission_.Identify(*Context("k1", ""), kMethod), "shop");
-  EXPECT_EQ(ReasonOf(admission_.Identify(*Context("", ""), kMethod).status()),
+  EXPECT_EQ(*admission_.Identify(Context("k1", ""), kMethod), "shop");
+  EXPECT_EQ(ReasonOf(admission_.Identify(Context("", ""), kMethod).status()),
             "CALLER_UNAUTHENTICATED");
-  EXPECT_EQ(ReasonOf(admission_.AdmitFor(*Context("k1", ""), kMethod, kOther)),
+  EXPECT_EQ(ReasonOf(admission_.AdmitFor(Context("k1", ""), kMethod, kOther)),
             "CALLER_NOT_ALLOWED");
-  EXPECT_TRUE(admission_.AdmitFor(*Context("k1", ""), kMethod, kAppid).ok());
+  EXPECT_TRUE(admission_.AdmitFor(Context("k1", ""), kMethod, kAppid).ok());
 }
 
 TEST_F(CallAdmissionTest, ACallerOverItsRateLimitIsToldWhenToRetry) {
   admission_.ReplaceAuthorizer(std::make_shared<const CallerAuthorizer>(ShopOnly(0.001)));
-  ASSERT_TRUE(admission_.Admit(*Context("k1", kAppid), kMethod).ok());
-  absl::Status limited = admission_.Admit(*Context("k1", kAppid), kMethod).status();
+  ASSERT_TRUE(admission_.Admit(Context("k1", kAppid), kMethod).ok());
+  absl::Status limited = admission_.Admit(Context("k1", kAppid), kMethod).status();
   EXPECT_EQ(limited.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(ReasonOf(limited), "CALLER_RATE_LIMITED");
   EXPECT_TRUE(RetryInfoOf(limited).has_value());
@@ -111,8 +116,7 @@ TEST_F(CallAdmissionTest, NewRulesApplyToTheNextCall) {
   open.mutable_anonymous()->add_appids("*");
   open.mutable_anonymous()->add_methods("*");
   admission_.ReplaceAuthorizer(std::make_shared<const CallerAuthorizer>(open));
-  absl::StatusOr<CallAdmission::Admitted> admitted =
-      admission_.Admit(*Context("", kOther), kMethod);
+  absl::StatusOr<CallAdmission::Admitted> admitted = admission_.Admit(Context("", kOther), kMethod);
   ASSERT_TRUE(admitted.ok()) << admitted.status();
   EXPECT_EQ(admitted->caller, "anonymous");
 }

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "service/errors/error_info.h"
+#include "service/errors/gateway_reasons.h"
 #include "tests/testing/fake_http_transport.h"
 
 namespace wxgate {
@@ -197,8 +198,8 @@ TEST_F(TokenFetcherTest, HttpAndTransportErrorsPassThrough) {
   EXPECT_EQ(token.status().code(), absl::StatusCode::kUnavailable) << token.status();
   EXPECT_EQ(ReasonOf(token.status()), "UPSTREAM_HTTP_STATUS");
 
-  const absl::Status refused = GatewayError(absl::StatusCode::kUnavailable, "UPSTREAM_CONNECT",
-                                            "cannot connect to api.weixin.test");
+  const absl::Status refused =
+      GatewayError(Reason::kUpstreamUnreachable, "cannot connect to api.weixin.test");
   token = AnswerWith(refused);
   EXPECT_EQ(token.status(), refused);
 }

@@ -217,7 +217,7 @@ TEST_F(TokenManagerTest, ConcurrentMissesShareOneFetch) {
   for (int i = 0; i < kCallers; ++i) {
     callers.emplace_back([&, i] {
       go.WaitForNotification();
-      manager_->GetAccessToken(account_, Outcome::Into(outcomes[i]));
+      manager_->Get(account_, TokenKind::kAccessToken, Outcome::Into(outcomes[i]));
     });
   }
   go.Notify();
@@ -337,7 +337,7 @@ TEST_F(TokenManagerTest, InvalidateDropsOnlyTheCurrentValue) {
   transport_.AnswerJson(kStablePath, TokenJson("TOKEN-2"));
   EXPECT_EQ(*GetNow(account_), "TOKEN-2");
   // A late Invalidate of the old value must not throw the new one away.
-  static_cast<AccessTokenProvider&>(*manager_).Invalidate(account_, "TOKEN-1");
+  EXPECT_FALSE(manager_->Invalidate(account_, TokenKind::kAccessToken, "TOKEN-1"));
   EXPECT_EQ(*GetNow(account_), "TOKEN-2");
   EXPECT_EQ(transport_.count(), 2);
 }

@@ -63,12 +63,12 @@ TEST(EndpointBindingTest, EveryAnnotatedCredentialKeepsItsKind) {
             CredentialKind::kComponentAccessToken);
   EXPECT_EQ(CredentialKindOf(CREDENTIAL_AUTHORIZER_ACCESS_TOKEN),
             CredentialKind::kAuthorizerAccessToken);
-  EXPECT_EQ(BindEndpoint(Method("LegacyParam"))->credential,
-            CredentialKind::kComponentAccessToken);
+  EXPECT_EQ(BindEndpoint(Method("LegacyParam"))->credential, CredentialKind::kComponentAccessToken);
 }
 
 TEST(EndpointBindingTest, InvalidAnnotationsAreRejectedNamingTheMethod) {
-  for (const char* name : {"NoPattern", "RelativePath", "Streaming", "BadFixedParam", "UrlWithToken"}) {
+  for (const char* name :
+       {"NoPattern", "RelativePath", "Streaming", "BadFixedParam", "UrlWithToken"}) {
     absl::StatusOr<EndpointBinding> binding = BindEndpoint(Method(name));
     ASSERT_FALSE(binding.ok()) << name;
     EXPECT_NE(
