@@ -24,27 +24,14 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "service/observe/log.h"
+#include "tests/testing/test_clock.h"
 
 namespace wxgate {
 namespace {
 
 using ::testing::HasSubstr;
 
-class TestClock {
- public:
-  absl::Time Now() {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration by) {
-    absl::MutexLock lock(&mu_);
-    now_ += by;
-  }
-
- private:
-  absl::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1700000000);
-};
+using testing::TestClock;
 
 TokenRecord RecordOf(std::string value, absl::Time at = absl::FromUnixSeconds(1700000000)) {
   return {.value = std::move(value), .fetched_at = at, .expires_at = at + absl::Seconds(7200)};

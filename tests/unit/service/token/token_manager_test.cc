@@ -28,6 +28,7 @@
 #include "service/token/token_fetcher.h"
 #include "tests/testing/fake_http_transport.h"
 #include "tests/testing/fake_token_store.h"
+#include "tests/testing/test_clock.h"
 
 namespace wxgate {
 namespace {
@@ -91,22 +92,7 @@ class Outcome {
   std::optional<absl::StatusOr<std::string>> value_ ABSL_GUARDED_BY(mu_);
 };
 
-// A clock only the test moves.
-class TestClock {
- public:
-  absl::Time Now() {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Advance(absl::Duration by) {
-    absl::MutexLock lock(&mu_);
-    now_ += by;
-  }
-
- private:
-  absl::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_) = absl::FromUnixSeconds(1700000000);
-};
+using testing::TestClock;
 
 class TokenManagerTest : public ::testing::Test {
  protected:
