@@ -4,11 +4,13 @@
 //   (*gateway)->port();   // the gRPC port actually bound
 //   (*gateway)->Wait();   // until Shutdown()
 //
-// It wires the upstream client, the token provider, the accounts, one
-// EndpointService per annotated proto service, RawService, TokenService, health and
-// reflection (unless server.reflection is false), on a plaintext or TLS listener
-// (server.tls, with client certificates when configured); and the event pipeline: the callback
-// listener (when server.callback_listen is set) -> PushHandler -> EventHub -> EventService.
+// It wires the upstream client, the token manager and the credential source, the
+// accounts and admission, and one AdmittedService per served proto service (every
+// annotated WeChat service, RawService, TokenService, EventService), plus health
+// and reflection (unless server.reflection is false), on a plaintext or TLS
+// listener (server.tls, with client certificates when configured); and the event
+// pipeline: the callback listener (when server.callback_listen is set) ->
+// PushHandler -> EventHub -> EventService.
 #ifndef WXGATE_SERVICE_SERVER_GATEWAY_H_
 #define WXGATE_SERVICE_SERVER_GATEWAY_H_
 

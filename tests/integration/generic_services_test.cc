@@ -3,6 +3,8 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "echo_test.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "nlohmann/json.hpp"
@@ -55,6 +57,22 @@ TEST_F(GenericServicesTest, LargeIntegersGoOutAsJsonNumbers) {
   EXPECT_EQ(nlohmann::json::parse(body),
             nlohmann::json::parse(
                 R"({"msg_id":1234567890123456789,"item":{"title":"t","ids":[4000000000]}})"));
+}
+
+TEST_F(GenericServicesTest, ACredentialKindNotServedFailsNamingItAndSendsNothing) {
+  auto stub = EchoTestService::NewStub(h_.channel());
+  EchoQueryRequest request;
+  request.set_openid("o1");
+  EchoResponse response;
+  grpc::Status component = stub->EchoAsComponent(ContextFor("").get(), request, &response);
+  grpc::Status authorizer = stub->EchoAsAuthorizer(ContextFor("").get(), request, &response);
+  for (const auto& [status, kind] : {std::pair{component, "component_access_token"},
+                                     std::pair{authorizer, "authorizer_access_token"}}) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << kind;
+    EXPECT_EQ(ErrorInfoFrom(status).reason(), "CREDENTIAL_NOT_SERVED") << kind;
+    EXPECT_NE(status.error_message().find(kind), std::string::npos) << status.error_message();
+  }
+  EXPECT_EQ(h_.fake().CallCount("/fake/echo"), 0);
 }
 
 TEST_F(GenericServicesTest, RawCallWithTheGatewaysToken) {
