@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -13,6 +14,39 @@
 
 namespace wxgate {
 namespace {
+
+// `value` as an Int when it is exactly one: an integer in range, a number with no
+// fraction in range, or a decimal string in range. Nothing is cast before it is
+// known to fit: every Int's range is [-2^digits, 2^digits) or [0, 2^digits), bounds
+// a double holds exactly (double(INT64_MAX) is 2^63, which does not fit).
+template <typename Int>
+std::optional<Int> ExactInteger(const nlohmann::json& value) {
+  using Limits = std::numeric_limits<Int>;
+  if (value.is_number_unsigned()) {
+    const uint64_t u = value.get<uint64_t>();
+    if (u > static_cast<uint64_t>(Limits::max())) return std::nullopt;
+    return static_cast<Int>(u);
+  }
+  if (value.is_number_integer()) {
+    const int64_t i = value.get<int64_t>();
+    if (i < 0 ? (!Limits::is_signed || i < static_cast<int64_t>(Limits::min()))
+              : static_cast<uint64_t>(i) > static_cast<uint64_t>(Limits::max())) {
+      return std::nullopt;
+    }
+    return static_cast<Int>(i);
+  }
+  if (value.is_number_float()) {
+    const double d = value.get<double>();
+    const double upper = std::ldexp(1.0, Limits::digits);
+    const double lower = Limits::is_signed ? -upper : 0.0;
+    // False for NaN and the infinities too.
+    if (!(d >= lower && d < upper && std::trunc(d) == d)) return std::nullopt;
+    return static_cast<Int>(d);
+  }
+  Int parsed{};
+  if (value.is_string() && absl::SimpleAtoi(value.get<std::string>(), &parsed)) return parsed;
+  return std::nullopt;
+}
 
 using google::protobuf::EnumValueDescriptor;
 using google::protobuf::FieldDescriptor;
@@ -148,33 +182,12 @@ class FieldReader {
 
   template <typename Int, typename Setter, typename Adder>
   absl::Status ReadInteger(const json& value, Setter set, Adder add) {
-    Int parsed{};
-    bool ok = false;
-    if (value.is_number_integer()) {
-      if (value.is_number_unsigned()) {
-        uint64_t u = value.get<uint64_t>();
-        ok = u <= static_cast<uint64_t>(std::numeric_limits<Int>::max());
-        parsed = static_cast<Int>(u);
-      } else {
-        int64_t i = value.get<int64_t>();
-        ok = i >= static_cast<int64_t>(std::numeric_limits<Int>::min()) &&
-             (i < 0 ||
-              static_cast<uint64_t>(i) <= static_cast<uint64_t>(std::numeric_limits<Int>::max()));
-        parsed = static_cast<Int>(i);
-      }
-    } else if (value.is_number_float()) {
-      double d = value.get<double>();
-      ok = std::trunc(d) == d && d >= static_cast<double>(std::numeric_limits<Int>::min()) &&
-           d <= static_cast<double>(std::numeric_limits<Int>::max());
-      parsed = static_cast<Int>(d);
-    } else if (value.is_string()) {
-      ok = absl::SimpleAtoi(value.get<std::string>(), &parsed);
-    }
-    if (!ok) return Mismatch("an integer in range", value);
+    std::optional<Int> parsed = ExactInteger<Int>(value);
+    if (!parsed) return Mismatch("an integer in range", value);
     if (field_.is_repeated()) {
-      (r_.*add)(message_, &field_, parsed);
+      (r_.*add)(message_, &field_, *parsed);
     } else {
-      (r_.*set)(message_, &field_, parsed);
+      (r_.*set)(message_, &field_, *parsed);
     }
     return absl::OkStatus();
   }
@@ -216,7 +229,9 @@ class FieldReader {
   absl::Status ReadEnum(const json& value) {
     int number = 0;
     if (value.is_number_integer()) {
-      number = value.get<int>();
+      std::optional<int32_t> exact = ExactInteger<int32_t>(value);
+      if (!exact) return Mismatch(absl::StrCat("a ", field_.enum_type()->name()), value);
+      number = *exact;
     } else if (value.is_string()) {
       const std::string text = value.get<std::string>();
       const EnumValueDescriptor* found = field_.enum_type()->FindValueByName(text);

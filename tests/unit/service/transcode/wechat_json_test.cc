@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+
 #include "transcode_sample.pb.h"
 
 namespace wxgate {
@@ -111,6 +116,71 @@ TEST(WeChatJsonTest, WrongShapesNameTheirPath) {
   EXPECT_EQ(MergeWeChatJson(json({{"flag", "yes"}}), &sample).message(),
             "flag: expected true or false, got string");
   EXPECT_FALSE(MergeWeChatJson(json::array(), &sample).ok());
+}
+
+// Whether `value` reads into `field` of a Sample, and what the field then holds.
+std::optional<std::string> ReadField(const std::string& field, const json& value) {
+  Sample sample;
+  if (!MergeWeChatJson(json::object({{field, value}}), &sample).ok()) return std::nullopt;
+  const auto* descriptor = Sample::descriptor()->FindFieldByName(field);
+  const auto& r = *sample.GetReflection();
+  switch (descriptor->cpp_type()) {
+    case google::protobuf::FieldDescriptor::CPPTYPE_INT32:
+      return std::to_string(r.GetInt32(sample, descriptor));
+    case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+      return std::to_string(r.GetInt64(sample, descriptor));
+    case google::protobuf::FieldDescriptor::CPPTYPE_UINT32:
+      return std::to_string(r.GetUInt32(sample, descriptor));
+    case google::protobuf::FieldDescriptor::CPPTYPE_UINT64:
+      return std::to_string(r.GetUInt64(sample, descriptor));
+    default:
+      return std::to_string(r.GetEnumValue(sample, descriptor));
+  }
+}
+
+// Found by answer_fuzzer: a huge number was cast before its range was checked.
+TEST(WeChatJsonTest, IntegersAreReadOnlyWhenTheyFitExactly) {
+  const double two63 = 9223372036854775808.0;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const char* field : {"count", "msg_id", "small", "big"}) {
+    SCOPED_TRACE(field);
+    for (const json& bad : {json(nan), json(inf), json(-inf), json(1e300), json(-1e300),
+                            json(two63 * 2), json(0.5), json("1.0"), json("x")}) {
+      EXPECT_EQ(ReadField(field, bad), std::nullopt) << bad.dump();
+    }
+    EXPECT_EQ(ReadField(field, json(-0.0)), "0");
+    EXPECT_EQ(ReadField(field, json(1)), "1");
+  }
+  // 2^63 fits only the unsigned 64-bit field, as a number and as a string.
+  for (const json& two63_forms :
+       {json(two63), json(9223372036854775808ULL), json("9223372036854775808")}) {
+    EXPECT_EQ(ReadField("msg_id", two63_forms), std::nullopt) << two63_forms.dump();
+    EXPECT_EQ(ReadField("big", two63_forms), "9223372036854775808") << two63_forms.dump();
+    EXPECT_EQ(ReadField("count", two63_forms), std::nullopt);
+  }
+  // -2^63 is int64's least value; nothing unsigned takes a negative number.
+  EXPECT_EQ(ReadField("msg_id", json(-two63)), "-9223372036854775808");
+  EXPECT_EQ(ReadField("msg_id", json(INT64_MIN)), "-9223372036854775808");
+  EXPECT_EQ(ReadField("big", json(-1)), std::nullopt);
+  EXPECT_EQ(ReadField("small", json(-1.0)), std::nullopt);
+  // 2^53 + 1 is exact as a JSON integer; as a double it is already 2^53.
+  EXPECT_EQ(ReadField("msg_id", json(9007199254740993LL)), "9007199254740993");
+  EXPECT_EQ(ReadField("msg_id", json(-9007199254740993LL)), "-9007199254740993");
+  EXPECT_EQ(ReadField("msg_id", json(9007199254740993.0)), "9007199254740992");
+  // 32-bit bounds.
+  EXPECT_EQ(ReadField("count", json(2147483647)), "2147483647");
+  EXPECT_EQ(ReadField("count", json(2147483648.0)), std::nullopt);
+  EXPECT_EQ(ReadField("count", json(-2147483648.0)), "-2147483648");
+  EXPECT_EQ(ReadField("small", json(4294967295.0)), "4294967295");
+  EXPECT_EQ(ReadField("small", json(4294967296LL)), std::nullopt);
+  // An enum takes a number in int32 range or a name (unknown names read as 0).
+  for (const json& bad : {json(nan), json(inf), json(1e300), json(2.0), json(4294967296LL),
+                          json(9223372036854775808ULL), json(-2147483649LL)}) {
+    EXPECT_EQ(ReadField("level", bad), std::nullopt) << bad.dump();
+  }
+  EXPECT_EQ(ReadField("level", json(2)), "2");
+  EXPECT_EQ(ReadField("level", json("LEVEL_TWO")), "2");
 }
 
 TEST(WeChatJsonTest, JsonArrayMessagesAreBareArrays) {
