@@ -4,7 +4,7 @@
 //
 //   admit (CallAdmission: who calls, for which account; before the payload is read)
 //   → parse the request (INVALID_ARGUMENT MALFORMED_REQUEST)      unary, server-streaming
-//   → for a request that names its accounts: AdmitFor each appid it names
+//   → for a request that names its accounts: AdmitCallerFor each appid it names
 //   → the method's handler
 //
 //   AdmittedService tokens(*pool.FindServiceByName("wxgate.v1.TokenService"), admission);
@@ -111,7 +111,6 @@ class AdmittedService : public grpc::Service {
   // What is wrong with the wiring: methods without a handler, handlers for methods
   // the service does not have (or of another shape). Empty when it may be served.
   std::vector<std::string> Problems() const;
-  const google::protobuf::ServiceDescriptor& descriptor() const { return service_; }
 
  private:
   // The admitted call with its parsed request, or why it was refused.

@@ -112,11 +112,6 @@ absl::StatusOr<std::string> CallAdmission::AdmitCallerFor(const grpc::ServerCont
   return Refused(credentials, method, appid, caller.status());
 }
 
-absl::Status CallAdmission::AdmitFor(const grpc::ServerContextBase& context,
-                                     absl::string_view method, absl::string_view appid) const {
-  return AdmitCallerFor(context, method, appid).status();
-}
-
 absl::StatusOr<std::string> CallAdmission::Identify(const grpc::ServerContextBase& context,
                                                     absl::string_view method) const {
   const std::shared_ptr<const CallerAuthorizer> authorizer = Authorizer();

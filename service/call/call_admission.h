@@ -9,7 +9,7 @@
 //        allowed, or a client certificate / identity header no caller has)
 //
 // A method whose request names its accounts (Subscribe's filter, Reply's event) is
-// admitted in two steps: Authenticate before the payload is read, then AdmitFor
+// admitted in two steps: Authenticate before the payload is read, then AdmitCallerFor
 // each appid the parsed request names (Identify when it names none). Either way a
 // call without a valid key is UNAUTHENTICATED before anything else is looked at; a
 // certificate or identity header no caller has is refused like a caller outside
@@ -61,11 +61,8 @@ class CallAdmission {
   // For methods that act for one account (x-wx-appid, or the default).
   absl::StatusOr<Admitted> Admit(const grpc::ServerContextBase& context,
                                  absl::string_view method) const;
-  // For methods that act for the given appids (kAllAppids: every account).
-  absl::Status AdmitFor(const grpc::ServerContextBase& context, absl::string_view method,
-                        absl::string_view appid) const;
-  // The same, returning the caller's name ("anonymous" for a call that presents
-  // nothing).
+  // For methods whose request names the account (kAllAppids: every account): the
+  // caller's name ("anonymous" for a call that presents nothing).
   absl::StatusOr<std::string> AdmitCallerFor(const grpc::ServerContextBase& context,
                                              absl::string_view method,
                                              absl::string_view appid) const;

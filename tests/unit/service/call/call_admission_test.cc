@@ -97,9 +97,9 @@ TEST_F(CallAdmissionTest, IdentifyOnlyNamesTheCaller) {
   EXPECT_EQ(*admission_.Identify(Context("k1", ""), kMethod), "shop");
   EXPECT_EQ(ReasonOf(admission_.Identify(Context("", ""), kMethod).status()),
             "CALLER_UNAUTHENTICATED");
-  EXPECT_EQ(ReasonOf(admission_.AdmitFor(Context("k1", ""), kMethod, kOther)),
+  EXPECT_EQ(ReasonOf(admission_.AdmitCallerFor(Context("k1", ""), kMethod, kOther).status()),
             "CALLER_NOT_ALLOWED");
-  EXPECT_TRUE(admission_.AdmitFor(Context("k1", ""), kMethod, kAppid).ok());
+  EXPECT_EQ(*admission_.AdmitCallerFor(Context("k1", ""), kMethod, kAppid), "shop");
 }
 
 TEST_F(CallAdmissionTest, ACallerOverItsRateLimitIsToldWhenToRetry) {

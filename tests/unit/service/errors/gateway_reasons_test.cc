@@ -27,8 +27,8 @@ TEST(GatewayReasonsTest, EveryReasonHasAUniqueNameACodeAndAnExplanation) {
 }
 
 TEST(GatewayReasonsTest, AnErrorCarriesItsReasonCodeAndMetadata) {
-  absl::Status status = GatewayError(Reason::kUnknownAppid, "appid wx9 is not configured",
-                                     {{"appid", "wx9"}});
+  absl::Status status =
+      GatewayError(Reason::kUnknownAppid, "appid wx9 is not configured", {{"appid", "wx9"}});
   EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(status.message(), "appid wx9 is not configured");
   std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(status);
