@@ -13,6 +13,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev
   # callback server and XML
   libboost-dev libpugixml-dev
+  # the shared store of several replicas (Redis)
+  libhiredis-dev redis-server
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev openssl curl clang-format
   # fuzzing (libFuzzer comes with clang's runtime)

@@ -47,8 +47,6 @@ constexpr GatewayReason kReasons[] = {
     {Reason::kCredentialMismatch, "CREDENTIAL_MISMATCH", Code::kInternal, "",
      "a bug: the gateway was about to send a credential of another kind than the endpoint "
      "takes; nothing was sent"},
-    {Reason::kTokenRefreshElsewhere, "TOKEN_REFRESH_ELSEWHERE", Code::kUnavailable, "",
-     "another replica is fetching this token; retry shortly"},
     {Reason::kForceRefreshBudgetSpent, "FORCE_REFRESH_BUDGET_SPENT", Code::kResourceExhausted, "",
      "WeChat rejects the token and today's 20 `force_refresh` are spent"},
     {Reason::kForceRefreshTooSoon, "FORCE_REFRESH_TOO_SOON", Code::kUnavailable, "",

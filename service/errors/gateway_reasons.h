@@ -39,7 +39,6 @@ enum class Reason {
   // Credentials.
   kCredentialNotServed,
   kCredentialMismatch,
-  kTokenRefreshElsewhere,
   kForceRefreshBudgetSpent,
   kForceRefreshTooSoon,
   // Upstream.

@@ -21,8 +21,9 @@
 namespace wxgate {
 namespace {
 
-// How often due token refreshes are started.
-constexpr absl::Duration kRefreshPeriod = absl::Seconds(1);
+// How often due token refreshes are started (and a fetch waiting on another
+// replica reads the store again).
+constexpr absl::Duration kRefreshPeriod = absl::Milliseconds(100);
 
 std::vector<Account> AccountsOf(const config::LoadedConfig& loaded) {
   std::vector<Account> accounts;

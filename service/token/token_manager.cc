@@ -23,15 +23,21 @@ TokenManager::TokenManager(TokenFetcher* fetcher, TokenStore* store, TokenManage
 
 TokenManager::~TokenManager() {
   std::vector<HttpTransport::TransferId> running;
+  std::vector<std::string> awaiting;  // fetches waiting for another replica's value
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     for (const auto& [handle, id] : transfers_) {
       if (id) running.push_back(*id);
     }
+    for (auto& [key, slot] : slots_) {
+      if (slot.awaiting_elsewhere) awaiting.push_back(key);
+      slot.awaiting_elsewhere = false;
+    }
   }
   // Unlocked: a transport may end a transfer, and so run our callback, inside Cancel.
   for (HttpTransport::TransferId id : running) fetcher_->Cancel(id);
+  for (const std::string& key : awaiting) Finish(key, ShuttingDown(), false);
   absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(
       +[](int* in_flight) { return *in_flight == 0; }, &in_flight_));
@@ -146,10 +152,13 @@ void TokenManager::OnLease(const std::string& key, int64_t stored_version,
     Log(LogLevel::kWarning, "token_store_failed",
         {{"key", key}, {"operation", "lease"}, {"error", taken.status().message()}});
   } else if (!*taken) {
-    return Finish(key,
-                  GatewayError(Reason::kTokenRefreshElsewhere,
-                               "another gateway replica is fetching this token; retry shortly"),
-                  false);
+    // Another replica is fetching: its callers' and ours wait for its value, which
+    // the next RefreshDue reads from the store (or takes the lease if it lapsed).
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      slots_[key].awaiting_elsewhere = true;
+      return;
+    }
   }
   if (stopping) return Store(key, stored_version, ShuttingDown());
   if (kind == TokenKind::kAccessToken) {
@@ -383,12 +392,17 @@ bool TokenManager::Invalidate(const Account& account, TokenKind kind, absl::stri
 int TokenManager::RefreshDue() {
   std::vector<std::string> due;
   std::vector<std::pair<std::string, uint64_t>> renew;  // key, attempt
+  std::vector<std::string> reread;  // waiting for another replica: read the store again
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return 0;
     const absl::Time now = options_.now();
     for (auto& [key, slot] : slots_) {
       if (slot.fetching) {
+        if (slot.awaiting_elsewhere) {
+          slot.awaiting_elsewhere = false;
+          reread.push_back(key);
+        }
         if (slot.lease_held && !slot.renewing_lease && now >= slot.lease_renew_at) {
           slot.renewing_lease = true;
           ++in_flight_;
@@ -405,6 +419,7 @@ int TokenManager::RefreshDue() {
     }
   }
   for (const auto& [key, attempt] : renew) RenewLease(key, attempt);
+  for (const std::string& key : reread) Fetch(key);
   for (const std::string& key : due) Fetch(key);
   return static_cast<int>(due.size());
 }

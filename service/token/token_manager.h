@@ -11,6 +11,10 @@
 //     under a refresh lease (renewed by RefreshDue while the fetch runs), so
 //     replicas sharing a store fetch once between them and a restart reuses a
 //     persisted token; a store that fails is logged and bypassed, never fatal;
+//   - while another replica holds the lease, callers wait: every RefreshDue reads
+//     the store again until that replica's value is there (or its lease lapsed and
+//     this one takes it), so a cold start across replicas costs one fetch and no
+//     caller error;
 //   - refresh ahead: at `refresh_fraction` of the lifetime (± jitter) RefreshDue
 //     fetches a new value while callers keep getting the old, still valid one;
 //   - Invalidate drops a value only if it is still the current one, so a thousand
@@ -91,8 +95,9 @@ class TokenManager {
   void Get(const Account& account, TokenKind kind, Done done);
   // True if `value` was the current one and is now dropped.
   bool Invalidate(const Account& account, TokenKind kind, absl::string_view value);
-  // Starts the refreshes that are due and renews the leases of fetches in flight;
-  // returns how many refreshes it started.
+  // Starts the refreshes that are due, renews the leases of fetches in flight and
+  // reads the store again for fetches waiting on another replica; returns how many
+  // refreshes it started. Call it often (the gateway: every 100 ms): it is cheap.
   int RefreshDue();
   TokenState Status(const Account& account, TokenKind kind) const;
 
@@ -107,6 +112,9 @@ class TokenManager {
     uint64_t attempt = 0;  // counts fetches, so a late lease renewal knows its own
     std::vector<Done> waiters;
     bool lease_held = false;  // this fetch holds the key's refresh lease
+    // Another replica holds the lease: this fetch waits for the next RefreshDue to
+    // read the store again.
+    bool awaiting_elsewhere = false;
     bool renewing_lease = false;
     absl::Time lease_renew_at = absl::InfiniteFuture();
     int failures = 0;

@@ -520,22 +520,44 @@ TEST_F(TokenManagerTest, TicketFailsWithTheAccessTokensError) {
   EXPECT_EQ(transport_.count(kTicketPath), 0);
 }
 
-TEST_F(TokenManagerTest, LeaseHeldElsewhereAnswersRefreshElsewhereThenUsesTheirValue) {
+TEST_F(TokenManagerTest, LeaseHeldElsewhereWaitsForThatReplicasValue) {
   store_.LeaseTo(kKey, "replica-2", absl::Seconds(30));
-  absl::StatusOr<std::string> token = GetNow(account_);
-  EXPECT_EQ(token.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(ReasonOf(token.status()), "TOKEN_REFRESH_ELSEWHERE") << token.status();
+  std::shared_ptr<Outcome> first = GetLater(account_);
+  std::shared_ptr<Outcome> second = GetLater(account_);
+  EXPECT_EQ(manager_->RefreshDue(), 0);  // the store still has nothing: keep waiting
+  EXPECT_EQ(first->calls(), 0);
+  EXPECT_EQ(second->calls(), 0);
   EXPECT_EQ(transport_.count(), 0);
   EXPECT_EQ(store_.LeaseOwner(kKey), "replica-2");
 
-  // replica-2 stores its value; after the backoff this replica reads it.
+  // replica-2 stores its value; the next RefreshDue reads it for both callers.
   store_.Put(
       kKey,
       {.value = "TOKEN-R2", .fetched_at = clock_.Now(), .expires_at = clock_.Now() + kLifetime});
-  clock_.Advance(kDefaults.min_backoff);
+  manager_->RefreshDue();
+  EXPECT_EQ(first->value().value_or("none"), "TOKEN-R2");
+  EXPECT_EQ(second->value().value_or("none"), "TOKEN-R2");
   EXPECT_EQ(*GetNow(account_), "TOKEN-R2");
   EXPECT_EQ(transport_.count(), 0);
   EXPECT_EQ(manager_->Status(account_, TokenKind::kAccessToken).fetches, 0);
+}
+
+TEST_F(TokenManagerTest, AWaitForAReplicaThatDiedEndsWithThisOneFetching) {
+  store_.LeaseTo(kKey, "replica-2", absl::Seconds(30));
+  std::shared_ptr<Outcome> waiting = GetLater(account_);
+  clock_.Advance(absl::Seconds(30));  // replica-2's lease lapses: it stopped renewing
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  manager_->RefreshDue();
+  EXPECT_EQ(waiting->value().value_or("none"), "TOKEN-1");
+  EXPECT_EQ(transport_.count(kStablePath), 1);
+}
+
+TEST_F(TokenManagerTest, AWaitForAnotherReplicaEndsWhenTheManagerStops) {
+  store_.LeaseTo(kKey, "replica-2", absl::Seconds(30));
+  std::shared_ptr<Outcome> waiting = GetLater(account_);
+  manager_.reset();
+  EXPECT_EQ(waiting->calls(), 1);
+  EXPECT_EQ(waiting->value().status().code(), absl::StatusCode::kCancelled);
 }
 
 TEST_F(TokenManagerTest, AnExpiredLeaseIsTakenOver) {
