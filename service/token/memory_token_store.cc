@@ -48,15 +48,61 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
   return absl::OkStatus();
 }
 
-std::string ToJson(const absl::flat_hash_map<std::string, TokenRecord>& records) {
-  nlohmann::json json = nlohmann::json::object();
-  for (const auto& [key, record] : records) {
-    json[key] = {{"value", record.value},
-                 {"fetched_at_ms", absl::ToUnixMillis(record.fetched_at)},
-                 {"expires_at_ms", absl::ToUnixMillis(record.expires_at)},
-                 {"version", record.version}};
+std::string ToJson(const MemoryTokenStore::State& state) {
+  nlohmann::json tokens = nlohmann::json::object();
+  for (const auto& [key, record] : state.records) {
+    tokens[key] = {{"value", record.value},
+                   {"fetched_at_ms", absl::ToUnixMillis(record.fetched_at)},
+                   {"expires_at_ms", absl::ToUnixMillis(record.expires_at)},
+                   {"version", record.version}};
   }
-  return json.dump();
+  nlohmann::json quotas = nlohmann::json::object();
+  for (const auto& [key, quota] : state.quotas) {
+    quotas[key] = {{"period", quota.period},
+                   {"used", quota.used},
+                   {"last_ms", absl::ToUnixMillis(quota.last)}};
+  }
+  return nlohmann::json{{"tokens", tokens}, {"quotas", quotas}}.dump();
+}
+
+bool HasIntegers(const nlohmann::json& entry, std::initializer_list<const char*> names) {
+  if (!entry.is_object()) return false;
+  for (const char* name : names) {
+    if (!entry.contains(name) || !entry[name].is_number_integer()) return false;
+  }
+  return true;
+}
+
+// The state file's JSON, or nullopt if it is not one. Files written before quotas
+// existed hold the token records alone, at the top level.
+std::optional<MemoryTokenStore::State> FromJson(const nlohmann::json& json) {
+  if (!json.is_object()) return std::nullopt;
+  const bool versioned = json.contains("tokens");
+  const nlohmann::json& tokens = versioned ? json["tokens"] : json;
+  const nlohmann::json quotas =
+      versioned && json.contains("quotas") ? json["quotas"] : nlohmann::json::object();
+  if (!tokens.is_object() || !quotas.is_object()) return std::nullopt;
+  MemoryTokenStore::State state;
+  for (auto it = tokens.begin(); it != tokens.end(); ++it) {
+    const nlohmann::json& entry = it.value();
+    if (!HasIntegers(entry, {"expires_at_ms", "fetched_at_ms", "version"}) ||
+        !entry.contains("value") || !entry["value"].is_string()) {
+      return std::nullopt;
+    }
+    state.records[it.key()] = {
+        .value = entry["value"].get<std::string>(),
+        .fetched_at = absl::FromUnixMillis(entry["fetched_at_ms"].get<int64_t>()),
+        .expires_at = absl::FromUnixMillis(entry["expires_at_ms"].get<int64_t>()),
+        .version = entry["version"].get<int64_t>()};
+  }
+  for (auto it = quotas.begin(); it != quotas.end(); ++it) {
+    const nlohmann::json& entry = it.value();
+    if (!HasIntegers(entry, {"period", "used", "last_ms"})) return std::nullopt;
+    state.quotas[it.key()] = {.period = entry["period"].get<int64_t>(),
+                              .used = entry["used"].get<int>(),
+                              .last = absl::FromUnixMillis(entry["last_ms"].get<int64_t>())};
+  }
+  return state;
 }
 
 }  // namespace
@@ -81,29 +127,18 @@ void MemoryTokenStore::Load() {
   if (!in) return;  // first start
   std::stringstream text;
   text << in.rdbuf();
-  nlohmann::json json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  absl::MutexLock lock(&mu_);
-  bool ok = json.is_object();
-  for (auto it = json.begin(); ok && it != json.end(); ++it) {
-    const nlohmann::json& entry = it.value();
-    ok = entry.is_object() && entry.contains("value") && entry["value"].is_string() &&
-         entry.contains("expires_at_ms") && entry["expires_at_ms"].is_number_integer() &&
-         entry.contains("fetched_at_ms") && entry["fetched_at_ms"].is_number_integer() &&
-         entry.contains("version") && entry["version"].is_number_integer();
-    if (!ok) break;
-    records_[it.key()] = {.value = entry["value"].get<std::string>(),
-                          .fetched_at = absl::FromUnixMillis(entry["fetched_at_ms"].get<int64_t>()),
-                          .expires_at = absl::FromUnixMillis(entry["expires_at_ms"].get<int64_t>()),
-                          .version = entry["version"].get<int64_t>()};
-  }
-  if (!ok) {
-    records_.clear();
+  std::optional<State> state =
+      FromJson(nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false));
+  if (!state) {
     const std::string aside = absl::StrCat(state_file_, ".corrupt");
     std::rename(state_file_.c_str(), aside.c_str());
     load_warning_ =
         absl::StrCat("tokens.state_file: ", state_file_, " is not a token state file; moved it to ",
                      aside, " and started empty");
+    return;
   }
+  absl::MutexLock lock(&mu_);
+  state_ = *std::move(state);
 }
 
 bool MemoryTokenStore::WriteDueLocked() const { return changes_ != written_ || stopping_; }
@@ -117,7 +152,7 @@ void MemoryTokenStore::WriteLoop() {
     if (changes_ == written_) return;  // stopping, and nothing is left to write
     // Everything written up to now goes in this one file; later writes wait for the next.
     const uint64_t upto = changes_;
-    const absl::flat_hash_map<std::string, TokenRecord> snapshot = records_;
+    const State snapshot = state_;
     mu_.Unlock();
     absl::Status status = WriteFileAtomically(state_file_, ToJson(snapshot));
     if (!status.ok()) {
@@ -140,8 +175,8 @@ void MemoryTokenStore::Get(absl::string_view key, GetDone done) {
   std::optional<TokenRecord> record;
   {
     absl::MutexLock lock(&mu_);
-    auto it = records_.find(key);
-    if (it != records_.end()) record = it->second;
+    auto it = state_.records.find(key);
+    if (it != state_.records.end()) record = it->second;
   }
   std::move(done)(std::move(record));
 }
@@ -151,13 +186,13 @@ void MemoryTokenStore::CompareAndSet(absl::string_view key, int64_t expected_ver
   CasOutcome outcome;
   {
     absl::MutexLock lock(&mu_);
-    auto it = records_.find(key);
-    const int64_t current = it == records_.end() ? 0 : it->second.version;
+    auto it = state_.records.find(key);
+    const int64_t current = it == state_.records.end() ? 0 : it->second.version;
     if (current != expected_version) {
-      if (it != records_.end()) outcome.current = it->second;
+      if (it != state_.records.end()) outcome.current = it->second;
     } else {
       record.version = current + 1;
-      records_[key] = record;
+      state_.records[key] = record;
       ++changes_;  // the writer thread wakes up for it
       outcome = {.stored = true, .current = std::move(record)};
     }
@@ -188,6 +223,33 @@ void MemoryTokenStore::ReleaseLease(absl::string_view key, absl::string_view own
     if (it != leases_.end() && it->second.owner == owner) leases_.erase(it);
   }
   std::move(done)(absl::OkStatus());
+}
+
+void MemoryTokenStore::TakeQuota(absl::string_view key, QuotaUse use, QuotaDone done) {
+  QuotaOutcome outcome;
+  {
+    absl::MutexLock lock(&mu_);
+    Quota& quota = state_.quotas[key];
+    if (quota.period != use.period) quota = {.period = use.period, .last = quota.last};
+    if (quota.used >= use.limit) {
+      outcome.verdict = QuotaOutcome::Verdict::kSpent;
+    } else if (use.now - quota.last < use.spacing) {
+      outcome.verdict = QuotaOutcome::Verdict::kTooSoon;
+    } else {
+      ++quota.used;
+      quota.last = use.now;
+      ++changes_;
+    }
+    outcome.used = quota.used;
+  }
+  std::move(done)(outcome);
+}
+
+std::string MemoryTokenStore::LeaseOwner(absl::string_view key) const {
+  absl::MutexLock lock(&mu_);
+  auto it = leases_.find(key);
+  if (it == leases_.end() || it->second.until <= now_()) return "";
+  return it->second.owner;
 }
 
 }  // namespace wxgate

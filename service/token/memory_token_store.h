@@ -16,7 +16,9 @@
 // The file is read at construction, so a restart reuses valid tokens instead of
 // spending WeChat's daily quota. A file that cannot be parsed is moved aside to
 // "<file>.corrupt" and the store starts empty: tokens can always be fetched again.
-// Leases are not persisted: they cover fetches in flight, which a restart ends.
+// Quotas are persisted with the tokens (a restart must not hand out 20 more
+// force_refresh calls); leases are not: they cover fetches in flight, which a
+// restart ends.
 #ifndef WXGATE_SERVICE_TOKEN_MEMORY_TOKEN_STORE_H_
 #define WXGATE_SERVICE_TOKEN_MEMORY_TOKEN_STORE_H_
 
@@ -57,6 +59,21 @@ class MemoryTokenStore : public TokenStore {
   void TryLease(absl::string_view key, absl::string_view owner, absl::Duration ttl,
                 LeaseDone done) override;
   void ReleaseLease(absl::string_view key, absl::string_view owner, ReleaseDone done) override;
+  void TakeQuota(absl::string_view key, QuotaUse use, QuotaDone done) override;
+
+  // Who holds the key's refresh lease now ("" when nobody does or it lapsed).
+  std::string LeaseOwner(absl::string_view key) const;
+
+  // What the state file holds.
+  struct Quota {
+    int64_t period = 0;
+    int used = 0;
+    absl::Time last = absl::InfinitePast();
+  };
+  struct State {
+    absl::flat_hash_map<std::string, TokenRecord> records;
+    absl::flat_hash_map<std::string, Quota> quotas;
+  };
 
  private:
   struct Lease {
@@ -73,9 +90,9 @@ class MemoryTokenStore : public TokenStore {
   std::string load_warning_;
 
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, TokenRecord> records_ ABSL_GUARDED_BY(mu_);
+  State state_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Lease> leases_ ABSL_GUARDED_BY(mu_);
-  // Writes to records_ so far, and how many of them the file holds (or the writer
+  // Writes to state_ so far, and how many of them the file holds (or the writer
   // tried to put there: `last_write_` says how that went).
   uint64_t changes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;

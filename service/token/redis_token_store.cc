@@ -33,6 +33,22 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 )lua";
 
+// KEYS[1] quota hash {p: period, used, last: ms}; ARGV period, limit, spacing ms, now ms.
+// Returns {verdict (1 taken, 2 spent, 3 too soon), uses in the period}. The hash
+// outlives a day's period by a day, so yesterday's last use still spaces today's first.
+constexpr char kTakeQuota[] = R"lua(
+local used = 0
+if redis.call('HGET', KEYS[1], 'p') == ARGV[1] then
+  used = tonumber(redis.call('HGET', KEYS[1], 'used'))
+end
+local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '-1e18')
+if used >= tonumber(ARGV[2]) then return {2, used} end
+if tonumber(ARGV[4]) - last < tonumber(ARGV[3]) then return {3, used} end
+redis.call('HSET', KEYS[1], 'p', ARGV[1], 'used', used + 1, 'last', ARGV[4])
+redis.call('EXPIRE', KEYS[1], 172800)
+return {1, used + 1}
+)lua";
+
 absl::Status Malformed(absl::string_view what) {
   return absl::InternalError(absl::StrCat("Redis holds a malformed token record: ", what));
 }
@@ -124,6 +140,30 @@ void RedisTokenStore::ReleaseLease(absl::string_view key, absl::string_view owne
                  [done = std::move(done)](absl::StatusOr<RedisReply> reply) mutable {
                    std::move(done)(reply.status());
                  });
+}
+
+void RedisTokenStore::TakeQuota(absl::string_view key, QuotaUse use, QuotaDone done) {
+  redis_.Command(
+      Eval(kTakeQuota, absl::StrCat(prefix_, "quota:", key),
+           {absl::StrCat(use.period), absl::StrCat(use.limit),
+            absl::StrCat(absl::ToInt64Milliseconds(use.spacing)),
+            absl::StrCat(absl::ToUnixMillis(use.now))}),
+      [done = std::move(done)](absl::StatusOr<RedisReply> reply) mutable {
+        if (!reply.ok()) return std::move(done)(reply.status());
+        std::optional<int64_t> verdict, used;
+        if (reply->type == RedisReply::Type::kArray && reply->elements.size() == 2) {
+          verdict = reply->elements[0].AsInteger();
+          used = reply->elements[1].AsInteger();
+        }
+        if (!verdict || !used || *verdict < 1 || *verdict > 3) {
+          return std::move(done)(absl::InternalError("Redis gave an unexpected quota answer"));
+        }
+        constexpr QuotaOutcome::Verdict kVerdicts[] = {QuotaOutcome::Verdict::kTaken,
+                                                       QuotaOutcome::Verdict::kSpent,
+                                                       QuotaOutcome::Verdict::kTooSoon};
+        std::move(done)(
+            QuotaOutcome{.verdict = kVerdicts[*verdict - 1], .used = static_cast<int>(*used)});
+      });
 }
 
 }  // namespace wxgate

@@ -7,7 +7,8 @@
 // Keys (all under the prefix, so several gateways can share one Redis):
 //   <prefix>token:<key>   a hash {v: value, f: fetched_at µs, e: expires_at µs, n: version}
 //   <prefix>lease:<key>   the refresh lease: the owner's name, with Redis's own expiry
-// Compare-and-set, taking the lease and releasing it are each one Lua script, so they
+//   <prefix>quota:<key>   a hash {p: period, used, last: ms}, expiring two days after use
+// Compare-and-set, the lease and the quota are each one Lua script, so they
 // are atomic across replicas; a lease's time is measured by Redis's clock, which all
 // replicas share. Records never expire in Redis: versions of a key only grow.
 // When Redis cannot be reached, operations answer UNAVAILABLE at once (RedisClient);
@@ -33,6 +34,7 @@ class RedisTokenStore : public TokenStore {
   void TryLease(absl::string_view key, absl::string_view owner, absl::Duration ttl,
                 LeaseDone done) override;
   void ReleaseLease(absl::string_view key, absl::string_view owner, ReleaseDone done) override;
+  void TakeQuota(absl::string_view key, QuotaUse use, QuotaDone done) override;
 
  private:
   std::string RecordKey(absl::string_view key) const;

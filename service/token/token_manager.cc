@@ -19,6 +19,7 @@ TokenManager::TokenManager(TokenFetcher* fetcher, TokenStore* store, TokenManage
     : fetcher_(fetcher),
       store_(store),
       options_(std::move(options)),
+      budget_(*store),
       random_(options_.jitter_seed) {}
 
 TokenManager::~TokenManager() {
@@ -176,16 +177,18 @@ void TokenManager::FetchFromWeChat(const std::string& key, const Account& accoun
     // someone else invalidated it: only force_refresh gets a working one.
     if (got.ok() && !rejected.empty() && got->value == rejected &&
         account.token_api != config::v1::TOKEN_API_CLASSIC) {
-      if (absl::Status spend = budget_.TrySpend(account.appid, options_.now()); !spend.ok()) {
-        return Store(key, stored_version, spend);
-      }
-      Log(LogLevel::kWarning, "token_force_refresh", {{"appid", account.appid}});
-      return StartTransfer(
-          [&](TokenFetcher::Done done) {
-            return fetcher_->FetchAccessToken(account, /*force_refresh=*/true, std::move(done));
-          },
-          [this, key, stored_version](absl::StatusOr<FetchedToken> forced) {
-            Store(key, stored_version, std::move(forced));
+      return budget_.TrySpend(
+          account.appid, options_.now(), [this, key, &account, stored_version](absl::Status spend) {
+            if (!spend.ok()) return Store(key, stored_version, spend);
+            Log(LogLevel::kWarning, "token_force_refresh", {{"appid", account.appid}});
+            StartTransfer(
+                [&](TokenFetcher::Done done) {
+                  return fetcher_->FetchAccessToken(account, /*force_refresh=*/true,
+                                                    std::move(done));
+                },
+                [this, key, stored_version](absl::StatusOr<FetchedToken> forced) {
+                  Store(key, stored_version, std::move(forced));
+                });
           });
     }
     Store(key, stored_version, std::move(got));

@@ -12,6 +12,9 @@
 //     // otherwise someone else wrote first and o->current is what the key holds
 //   });
 //   store.ReleaseLease(key, "replica-1", [](absl::Status) {});
+//   store.TakeQuota("force_refresh/wx1", {.period = day, .limit = 20, .spacing = 30s, .now = now},
+//                   [](absl::StatusOr<QuotaOutcome> o) { /* o->verdict: taken, spent, too soon */
+//                   });
 //
 // Callbacks:
 //   - run exactly once per call, successful or not (an error is a value, never silence);
@@ -36,6 +39,10 @@
 // same owner) while its fetch runs and releases it when the value is stored. A lease
 // that expires (its holder died or hung) may be taken over by any owner. A lease is
 // advice, not a lock: a late holder's write still goes through compare-and-set.
+//
+// A quota counts uses of something WeChat rations (stable_token's force_refresh: 20 a
+// day per appid) where every user of the store sees them: replicas sharing a store
+// share the allowance, and a persisted store keeps the count across restarts.
 //
 // The memory store (the embedded default) serves one process; a Redis store shares
 // tokens and the refresh lease between replicas behind the same interface.
@@ -70,12 +77,28 @@ struct CasOutcome {
   std::optional<TokenRecord> current;
 };
 
+// One use of a rationed allowance: at most `limit` uses per `period` (a number the
+// caller derives from the time, e.g. the day), each at least `spacing` after the last.
+struct QuotaUse {
+  int64_t period = 0;
+  int limit = 0;
+  absl::Duration spacing;
+  absl::Time now;
+};
+
+struct QuotaOutcome {
+  enum class Verdict { kTaken, kSpent, kTooSoon };
+  Verdict verdict = Verdict::kTaken;
+  int used = 0;  // uses in `period`, this one included when taken
+};
+
 class TokenStore {
  public:
   using GetDone = absl::AnyInvocable<void(absl::StatusOr<std::optional<TokenRecord>>) &&>;
   using CasDone = absl::AnyInvocable<void(absl::StatusOr<CasOutcome>) &&>;
   using LeaseDone = absl::AnyInvocable<void(absl::StatusOr<bool>) &&>;
   using ReleaseDone = absl::AnyInvocable<void(absl::Status) &&>;
+  using QuotaDone = absl::AnyInvocable<void(absl::StatusOr<QuotaOutcome>) &&>;
 
   virtual ~TokenStore() = default;
 
@@ -90,6 +113,8 @@ class TokenStore {
                         LeaseDone done) = 0;
   // Drops `owner`'s lease of `key`; a no-op (OK) if `owner` does not hold it.
   virtual void ReleaseLease(absl::string_view key, absl::string_view owner, ReleaseDone done) = 0;
+  // Takes one use of the quota `key` if `use` allows it; a use refused is not counted.
+  virtual void TakeQuota(absl::string_view key, QuotaUse use, QuotaDone done) = 0;
 };
 
 }  // namespace wxgate

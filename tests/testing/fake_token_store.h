@@ -11,11 +11,11 @@
 //   store.LeaseTo("wx1/access_token", "replica-2", absl::Seconds(30));
 //   store.calls(FakeTokenStore::Op::kGet);
 //
-// The data behaves as TokenStore says (versions assigned and growing, compare-and-set
-// by version, leases by owner and TTL on the injected clock). An operation runs
-// against the data when it completes, not when it is called, as a remote store's
-// would. Without Hold it completes inline, inside the call, like the memory store.
-// A failed operation leaves the data alone. Callbacks never run under the fake's lock.
+// The data is a MemoryTokenStore's (leases on the injected clock), so it behaves as
+// the embedded default does. An operation runs against the data when it completes,
+// not when it is called, as a remote store's would. Without Hold it completes inline, inside the
+// call, like the memory store. A failed operation leaves the data alone. Callbacks never run under
+// the fake's lock.
 #ifndef WXGATE_TESTS_TESTING_FAKE_TOKEN_STORE_H_
 #define WXGATE_TESTS_TESTING_FAKE_TOKEN_STORE_H_
 
@@ -30,15 +30,15 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "service/token/token_store.h"
+#include "service/token/memory_token_store.h"
 
 namespace wxgate::testing {
 
 class FakeTokenStore : public TokenStore {
  public:
-  enum class Op { kGet, kCompareAndSet, kTryLease, kReleaseLease };
+  enum class Op { kGet, kCompareAndSet, kTryLease, kReleaseLease, kTakeQuota };
 
-  explicit FakeTokenStore(std::function<absl::Time()> now) : now_(std::move(now)) {}
+  explicit FakeTokenStore(std::function<absl::Time()> now) : data_("", std::move(now)) {}
   // Operations still pending never complete: run them first (RunAll).
   ~FakeTokenStore() override = default;
   FakeTokenStore(const FakeTokenStore&) = delete;
@@ -90,30 +90,24 @@ class FakeTokenStore : public TokenStore {
 
   // Writes `record` as the key's next version, as another writer would.
   TokenRecord Put(const std::string& key, TokenRecord record) {
-    absl::MutexLock lock(&mu_);
-    auto it = records_.find(key);
-    record.version = it == records_.end() ? 1 : it->second.version + 1;
-    records_[key] = record;
-    return record;
+    const std::optional<TokenRecord> current = Peek(key);
+    TokenRecord stored;
+    data_.CompareAndSet(key, current ? current->version : 0, std::move(record),
+                        [&](absl::StatusOr<CasOutcome> outcome) { stored = *outcome->current; });
+    return stored;
   }
   std::optional<TokenRecord> Peek(const std::string& key) const {
-    absl::MutexLock lock(&mu_);
-    auto it = records_.find(key);
-    if (it == records_.end()) return std::nullopt;
-    return it->second;
+    std::optional<TokenRecord> record;
+    data_.Get(key, [&](absl::StatusOr<std::optional<TokenRecord>> got) { record = *got; });
+    return record;
   }
   // Gives the lease to `owner`, as another replica taking it would.
   void LeaseTo(const std::string& key, std::string owner, absl::Duration ttl) {
-    absl::MutexLock lock(&mu_);
-    leases_[key] = {.owner = std::move(owner), .until = now_() + ttl};
+    data_.ReleaseLease(key, data_.LeaseOwner(key), [](absl::Status) {});
+    data_.TryLease(key, owner, ttl, [](absl::StatusOr<bool>) {});
   }
   // Who holds the key's lease now ("" when nobody does or it expired).
-  std::string LeaseOwner(const std::string& key) const {
-    absl::MutexLock lock(&mu_);
-    auto it = leases_.find(key);
-    if (it == leases_.end() || it->second.until <= now_()) return "";
-    return it->second.owner;
-  }
+  std::string LeaseOwner(const std::string& key) const { return data_.LeaseOwner(key); }
   // How many operations of kind `op` were called (failed ones included).
   int calls(Op op) const {
     absl::MutexLock lock(&mu_);
@@ -125,7 +119,7 @@ class FakeTokenStore : public TokenStore {
     Start(Op::kGet, [this, key = std::string(key),
                      done = std::move(done)](std::optional<absl::Status> failure) mutable {
       if (failure) return std::move(done)(*failure);
-      std::move(done)(Peek(key));
+      data_.Get(key, std::move(done));
     });
   }
 
@@ -135,20 +129,7 @@ class FakeTokenStore : public TokenStore {
           [this, key = std::string(key), expected_version, record = std::move(record),
            done = std::move(done)](std::optional<absl::Status> failure) mutable {
             if (failure) return std::move(done)(*failure);
-            CasOutcome outcome;
-            {
-              absl::MutexLock lock(&mu_);
-              auto it = records_.find(key);
-              const int64_t current = it == records_.end() ? 0 : it->second.version;
-              if (current != expected_version) {
-                if (it != records_.end()) outcome.current = it->second;
-              } else {
-                record.version = current + 1;
-                records_[key] = record;
-                outcome = {.stored = true, .current = record};
-              }
-            }
-            std::move(done)(std::move(outcome));
+            data_.CompareAndSet(key, expected_version, std::move(record), std::move(done));
           });
   }
 
@@ -157,17 +138,7 @@ class FakeTokenStore : public TokenStore {
     Start(Op::kTryLease, [this, key = std::string(key), owner = std::string(owner), ttl,
                           done = std::move(done)](std::optional<absl::Status> failure) mutable {
       if (failure) return std::move(done)(*failure);
-      bool taken = false;
-      {
-        absl::MutexLock lock(&mu_);
-        const absl::Time now = now_();
-        Lease& lease = leases_[key];
-        if (lease.owner.empty() || lease.owner == owner || lease.until <= now) {
-          lease = {.owner = owner, .until = now + ttl};
-          taken = true;
-        }
-      }
-      std::move(done)(taken);
+      data_.TryLease(key, owner, ttl, std::move(done));
     });
   }
 
@@ -175,20 +146,19 @@ class FakeTokenStore : public TokenStore {
     Start(Op::kReleaseLease, [this, key = std::string(key), owner = std::string(owner),
                               done = std::move(done)](std::optional<absl::Status> failure) mutable {
       if (failure) return std::move(done)(*failure);
-      {
-        absl::MutexLock lock(&mu_);
-        auto it = leases_.find(key);
-        if (it != leases_.end() && it->second.owner == owner) leases_.erase(it);
-      }
-      std::move(done)(absl::OkStatus());
+      data_.ReleaseLease(key, owner, std::move(done));
+    });
+  }
+
+  void TakeQuota(absl::string_view key, QuotaUse use, QuotaDone done) override {
+    Start(Op::kTakeQuota, [this, key = std::string(key), use,
+                           done = std::move(done)](std::optional<absl::Status> failure) mutable {
+      if (failure) return std::move(done)(*failure);
+      data_.TakeQuota(key, use, std::move(done));
     });
   }
 
  private:
-  struct Lease {
-    std::string owner;
-    absl::Time until;
-  };
   // `run` gets the failure the operation was scripted to have, if any.
   using Run = absl::AnyInvocable<void(std::optional<absl::Status>) &&>;
 
@@ -216,15 +186,13 @@ class FakeTokenStore : public TokenStore {
     return std::nullopt;
   }
 
-  const std::function<absl::Time()> now_;
+  mutable MemoryTokenStore data_;  // answers inline
   mutable absl::Mutex mu_;
   bool hold_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<absl::AnyInvocable<void() &&>> pending_ ABSL_GUARDED_BY(mu_);
   std::map<Op, std::deque<absl::Status>> failures_ ABSL_GUARDED_BY(mu_);
   std::map<Op, absl::Status> always_fail_ ABSL_GUARDED_BY(mu_);
   std::map<Op, int> calls_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, TokenRecord> records_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, Lease> leases_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace wxgate::testing

@@ -182,10 +182,10 @@ TEST_F(MemoryTokenStoreFileTest, PersistsAndReadsBack) {
     ASSERT_EQ(stat(path_.c_str(), &info), 0);
     EXPECT_EQ(info.st_mode & 0777, 0600) << "the file holds tokens";
     const nlohmann::json json = nlohmann::json::parse(ReadFile(path_));
-    EXPECT_EQ(json["wx1/access_token"]["value"], "T2");
-    EXPECT_EQ(json["wx1/access_token"]["version"], 2);
-    EXPECT_EQ(json["wx1/access_token"]["expires_at_ms"], int64_t{1700007200000});
-    EXPECT_EQ(json["wx1/jsapi_ticket"]["value"], "J1");
+    EXPECT_EQ(json["tokens"]["wx1/access_token"]["value"], "T2");
+    EXPECT_EQ(json["tokens"]["wx1/access_token"]["version"], 2);
+    EXPECT_EQ(json["tokens"]["wx1/access_token"]["expires_at_ms"], int64_t{1700007200000});
+    EXPECT_EQ(json["tokens"]["wx1/jsapi_ticket"]["value"], "J1");
     EXPECT_EQ(stat(absl::StrCat(path_, ".tmp").c_str(), &info), -1) << "renamed, not left";
   }
   MemoryTokenStore reloaded(path_);  // a restart
@@ -259,13 +259,13 @@ TEST_F(MemoryTokenStoreFileTest, CallersNeverWaitWhileTheFileIsWritten) {
     first.append(buffer, static_cast<size_t>(n));
   }
   close(fifo);
-  EXPECT_EQ(nlohmann::json::parse(first)["wx1/access_token"]["version"], 1);
+  EXPECT_EQ(nlohmann::json::parse(first)["tokens"]["wx1/access_token"]["version"], 1);
   // The hundred writes made meanwhile went into the next file, together.
   ASSERT_TRUE(store.Flush().ok());
   struct stat info {};
   ASSERT_EQ(stat(path_.c_str(), &info), 0);
   ASSERT_TRUE(S_ISREG(info.st_mode));
-  EXPECT_EQ(nlohmann::json::parse(ReadFile(path_))["wx1/access_token"]["version"], 101);
+  EXPECT_EQ(nlohmann::json::parse(ReadFile(path_))["tokens"]["wx1/access_token"]["version"], 101);
 }
 
 TEST_F(MemoryTokenStoreFileTest, LooserPermissionsAreTightened) {
@@ -287,12 +287,63 @@ TEST_F(MemoryTokenStoreFileTest, LooserPermissionsAreTightened) {
   EXPECT_EQ(info.st_mode & 0777, 0600);
 }
 
+QuotaOutcome QuotaOf(TokenStore& store, const std::string& key, absl::Time now) {
+  std::optional<absl::StatusOr<QuotaOutcome>> got;
+  store.TakeQuota(key, {.period = 7, .limit = 2, .spacing = absl::Seconds(30), .now = now},
+                  [&](absl::StatusOr<QuotaOutcome> o) { got = std::move(o); });
+  EXPECT_TRUE(got.has_value() && got->ok()) << "TakeQuota answered inline";
+  return got && got->ok() ? **got : QuotaOutcome{};
+}
+
+TEST(MemoryTokenStoreTest, AQuotaCountsUsesPerPeriodSpacedApart) {
+  MemoryTokenStore store;
+  const absl::Time t = absl::FromUnixSeconds(1700000000);
+  using Verdict = QuotaOutcome::Verdict;
+  QuotaOutcome first = QuotaOf(store, "q", t);
+  EXPECT_EQ(first.verdict, Verdict::kTaken);
+  EXPECT_EQ(first.used, 1);
+  EXPECT_EQ(QuotaOf(store, "q", t + absl::Seconds(29)).verdict, Verdict::kTooSoon);
+  EXPECT_EQ(QuotaOf(store, "q", t + absl::Seconds(30)).used, 2);
+  QuotaOutcome spent = QuotaOf(store, "q", t + absl::Hours(1));
+  EXPECT_EQ(spent.verdict, Verdict::kSpent);
+  EXPECT_EQ(spent.used, 2) << "a refused use is not counted";
+  EXPECT_EQ(QuotaOf(store, "other", t).verdict, Verdict::kTaken) << "keys are independent";
+}
+
+TEST_F(MemoryTokenStoreFileTest, QuotasArePersistedWithTheTokens) {
+  const absl::Time t = absl::FromUnixSeconds(1700000000);
+  {
+    MemoryTokenStore store(path_);
+    QuotaOf(store, "force_refresh/wx1", t);
+    QuotaOf(store, "force_refresh/wx1", t + absl::Minutes(1));
+  }
+  const nlohmann::json json = nlohmann::json::parse(ReadFile(path_));
+  EXPECT_EQ(json["quotas"]["force_refresh/wx1"]["used"], 2);
+  MemoryTokenStore reloaded(path_);
+  EXPECT_EQ(QuotaOf(reloaded, "force_refresh/wx1", t + absl::Hours(1)).verdict,
+            QuotaOutcome::Verdict::kSpent);
+}
+
+TEST_F(MemoryTokenStoreFileTest, AFileFromBeforeQuotasIsReadAsTokens) {
+  {
+    std::ofstream out(path_);
+    out << R"({"wx1/access_token": {"value": "T1", "expires_at_ms": 1700007200000,
+                "fetched_at_ms": 1700000000000, "version": 3}})";
+  }
+  MemoryTokenStore store(path_);
+  EXPECT_EQ(store.load_warning(), "");
+  ASSERT_TRUE(GetOf(store, "wx1/access_token").has_value());
+  EXPECT_EQ(GetOf(store, "wx1/access_token")->version, 3);
+}
+
 TEST_F(MemoryTokenStoreFileTest, CorruptFileIsMovedAsideAndTheStoreStartsEmpty) {
   for (const std::string contents :
        {"{not json", "[1, 2]",
         R"({"wx1/access_token": {"value": "T1", "expires_at_ms": "soon", "fetched_at_ms": 1,
             "version": 1}})",
-        R"({"wx1/access_token": {"value": "T1", "expires_at_ms": 1, "fetched_at_ms": 1}})"}) {
+        R"({"wx1/access_token": {"value": "T1", "expires_at_ms": 1, "fetched_at_ms": 1}})",
+        R"({"tokens": {}, "quotas": {"force_refresh/wx1": {"period": 1, "used": "x"}}})",
+        R"({"tokens": [], "quotas": {}})"}) {
     SCOPED_TRACE(contents);
     Clean();
     {

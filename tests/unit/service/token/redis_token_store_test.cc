@@ -133,6 +133,31 @@ TEST_F(RedisTokenStoreTest, PrefixesKeepGatewaysApart) {
   EXPECT_EQ((*Get(store_, "wx1/access_token"))->value, "PROD");
 }
 
+TEST_F(RedisTokenStoreTest, AQuotaIsCountedInRedisForEveryReplica) {
+  RedisClient other_redis({.port = server_.port(), .connect_timeout = absl::Seconds(5)});
+  ASSERT_TRUE(other_redis.WaitReady(kPatience));
+  RedisTokenStore other(other_redis, "wxgate:");
+  const absl::Time t = absl::FromUnixSeconds(1700000000);
+  auto take = [&](RedisTokenStore& store, absl::Time now) {
+    return Await<absl::StatusOr<QuotaOutcome>>([&](auto done) {
+      store.TakeQuota("force_refresh/wx1",
+                      {.period = 7, .limit = 2, .spacing = absl::Seconds(30), .now = now},
+                      std::move(done));
+    });
+  };
+  using Verdict = QuotaOutcome::Verdict;
+  absl::StatusOr<QuotaOutcome> first = take(store_, t);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->verdict, Verdict::kTaken);
+  EXPECT_EQ(first->used, 1);
+  EXPECT_EQ(take(other, t + absl::Seconds(29))->verdict, Verdict::kTooSoon);
+  EXPECT_EQ(take(other, t + absl::Seconds(30))->used, 2);
+  absl::StatusOr<QuotaOutcome> spent = take(store_, t + absl::Hours(1));
+  EXPECT_EQ(spent->verdict, Verdict::kSpent);
+  EXPECT_EQ(spent->used, 2);
+  EXPECT_NE(server_.Cli("TTL wxgate:quota:force_refresh/wx1"), "-1") << "it expires";
+}
+
 TEST_F(RedisTokenStoreTest, AMalformedRecordIsAnErrorNotAToken) {
   server_.Cli("HSET wxgate:token:wx1/access_token v X f notanumber e 1 n 1");
   absl::StatusOr<std::optional<TokenRecord>> got = Get(store_, "wx1/access_token");
