@@ -194,6 +194,42 @@ absl::Status ValidateEvents(const v1::Events& events) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateStore(LoadedConfig& loaded, const EnvLookup& env) {
+  const v1::Config& config = loaded.config;
+  if (!config.store().has_redis()) return absl::OkStatus();
+  const v1::Redis& redis = config.store().redis();
+  if (redis.address().empty()) {
+    return Invalid("store.redis.address", "missing; write host:port, e.g. \"127.0.0.1:6379\"");
+  }
+  if (std::string problem = HostPortProblem(redis.address(), /*port_required=*/true);
+      !problem.empty()) {
+    return Invalid("store.redis.address",
+                   absl::StrCat("\"", redis.address(), "\" is not host:port (it ", problem,
+                                "); write e.g. \"127.0.0.1:6379\""));
+  }
+  for (auto [path, is_set, duration] :
+       {std::make_tuple("store.redis.connect_timeout", redis.has_connect_timeout(),
+                        &redis.connect_timeout()),
+        std::make_tuple("store.redis.command_timeout", redis.has_command_timeout(),
+                        &redis.command_timeout())}) {
+    if (absl::Status status = ValidatePositive(path, is_set, *duration); !status.ok()) {
+      return status;
+    }
+  }
+  if (!config.tokens().state_file().empty()) {
+    return Invalid("tokens.state_file",
+                   "is not used with store.redis, which keeps the tokens for every replica; "
+                   "remove one of them");
+  }
+  if (redis.has_password()) {
+    absl::StatusOr<std::string> password =
+        ReadSecret(redis.password(), "store.redis.password", env);
+    if (!password.ok()) return password.status();
+    loaded.redis_password = *std::move(password);
+  }
+  return absl::OkStatus();
+}
+
 bool IsEncodingAesKey(absl::string_view key) {
   return key.size() == 43 && std::all_of(key.begin(), key.end(), [](char c) {
            return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
@@ -547,6 +583,14 @@ void ApplyDefaults(v1::Config& config) {
   if (events.max_subscriptions_per_caller() == 0) {
     events.set_max_subscriptions_per_caller(kDefaultMaxSubscriptionsPerCaller);
   }
+  if (config.store().has_redis()) {
+    v1::Redis& redis = *config.mutable_store()->mutable_redis();
+    if (redis.key_prefix().empty()) redis.set_key_prefix(std::string(kDefaultRedisKeyPrefix));
+    for (google::protobuf::Duration* timeout :
+         {redis.mutable_connect_timeout(), redis.mutable_command_timeout()}) {
+      if (!IsPositive(*timeout)) timeout->set_seconds(kDefaultRedisTimeoutSeconds);
+    }
+  }
   if (config.default_appid().empty() && config.accounts_size() == 1) {
     config.set_default_appid(config.accounts(0).appid());
   }
@@ -565,6 +609,7 @@ absl::StatusOr<LoadedConfig> LoadConfigFromYaml(std::string_view yaml, const Env
     return status;
   }
   if (absl::Status status = ValidateEvents(config.events()); !status.ok()) return status;
+  if (absl::Status status = ValidateStore(loaded, env); !status.ok()) return status;
   if (absl::Status status = LoadAccounts(loaded, env); !status.ok()) return status;
   if (absl::Status status = ValidateDefaultAppid(config); !status.ok()) return status;
   if (absl::Status status = ValidateAccess(config); !status.ok()) return status;

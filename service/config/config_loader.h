@@ -43,7 +43,9 @@
 //     identity is non-empty, without whitespace, and belongs to one caller;
 //     identity_header is a header name (stored lowercased), not authorization,
 //     x-wx-appid, grpc-* or a binary (-bin) header;
-//   - events durations, if set, are more than 0.
+//   - events durations, if set, are more than 0;
+//   - store.redis: address is host:port, the password (if set) reads from its
+//     source, durations are more than 0, and tokens.state_file is not set too.
 // Defaults, applied after validation: server.grpc_listen "127.0.0.1:50051",
 // upstream.base_url "https://api.weixin.qq.com", upstream.timeout 5s,
 // upstream.max_connections 256 (also when 0), token_api TOKEN_API_STABLE when
@@ -51,7 +53,8 @@
 // callback mode plain and reply_window 3s; events: retention 10000 events for 24h,
 // max_lag 1000, dedup_window 5m, max_body_bytes 1 MiB, read_timeout 10s,
 // max_connections 1024, max_subscriptions_per_caller 64; server.reflection true;
-// server.tls.client_certificates none without client_ca_file, require with it.
+// server.tls.client_certificates none without client_ca_file, require with it;
+// store.redis: key_prefix "wxgate:", connect_timeout and command_timeout 1s.
 //
 // Secrets appear only in LoadedConfig::secrets: never in an error message, and
 // never in LoadedConfig::config (which holds their sources, not their values).
@@ -78,6 +81,8 @@ inline constexpr std::string_view kDefaultBaseUrl = "https://api.weixin.qq.com";
 inline constexpr int64_t kDefaultTimeoutSeconds = 5;
 inline constexpr uint32_t kDefaultMaxConnections = 256;
 inline constexpr uint32_t kDefaultMaxSubscriptionsPerCaller = 64;
+inline constexpr std::string_view kDefaultRedisKeyPrefix = "wxgate:";
+inline constexpr int64_t kDefaultRedisTimeoutSeconds = 1;
 inline constexpr absl::Duration kDefaultReplyWindow = absl::Seconds(3);
 // WeChat waits 5 s for an answer; the gateway keeps half a second for itself.
 inline constexpr absl::Duration kMaxReplyWindow = absl::Milliseconds(4500);
@@ -99,6 +104,8 @@ struct LoadedConfig {
   absl::flat_hash_map<std::string, std::string> secrets;
   // appid -> callback secrets, for the accounts with a callback section.
   absl::flat_hash_map<std::string, CallbackSecrets> callback_secrets;
+  // store.redis.password, when set.
+  std::string redis_password;
 };
 
 // Loads a configuration from YAML text. `env` resolves secrets given by

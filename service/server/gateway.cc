@@ -114,12 +114,10 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
                       .max_answer_bytes = upstream.max_answer_bytes()});
   const absl::Duration timeout =
       absl::Seconds(upstream.timeout().seconds()) + absl::Nanoseconds(upstream.timeout().nanos());
-  token_store_ = std::make_unique<MemoryTokenStore>(loaded.config.tokens().state_file());
-  if (!token_store_->load_warning().empty()) {
-    Log(LogLevel::kWarning, "token_state_file", {{"problem", token_store_->load_warning()}});
-  }
+  shared_ = SharedState::From(loaded);
   token_fetcher_ = std::make_unique<TokenFetcher>(upstream_.get(), upstream.base_url(), timeout);
-  tokens_ = std::make_unique<TokenManager>(token_fetcher_.get(), token_store_.get());
+  tokens_ = std::make_unique<TokenManager>(token_fetcher_.get(), shared_.tokens.get(),
+                                           TokenManagerOptions{.lease_owner = shared_.replica});
   accounts_ = std::make_unique<AccountDirectory>(AccountsOf(loaded), loaded.config.default_appid());
   admission_ = std::make_unique<CallAdmission>(
       *accounts_, std::make_shared<const CallerAuthorizer>(loaded.config.access()));

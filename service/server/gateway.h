@@ -4,7 +4,8 @@
 //   (*gateway)->port();   // the gRPC port actually bound
 //   (*gateway)->Wait();   // until Shutdown()
 //
-// It wires the upstream client, the token manager and the credential source, the
+// It wires the upstream client, the shared state (memory or Redis: shared_state.h),
+// the token manager and the credential source, the
 // accounts and admission, and one AdmittedService per served proto service (every
 // annotated WeChat service, RawService, TokenService, EventService), plus health
 // and reflection (unless server.reflection is false), on a plaintext or TLS
@@ -33,8 +34,8 @@
 #include "service/events/event_hub.h"
 #include "service/events/push_dedup.h"
 #include "service/events/reply_broker.h"
+#include "service/server/shared_state.h"
 #include "service/server/subscription_quota.h"
-#include "service/token/memory_token_store.h"
 #include "service/token/token_fetcher.h"
 #include "service/token/token_manager.h"
 #include "service/transcode/endpoint_catalog.h"
@@ -67,7 +68,7 @@ class Gateway {
   absl::Status StartCallbacks(const config::LoadedConfig& loaded);
 
   std::unique_ptr<UpstreamClient> upstream_;
-  std::unique_ptr<MemoryTokenStore> token_store_;
+  SharedState shared_;  // the token store (and Redis): outlives the token manager
   std::unique_ptr<TokenFetcher> token_fetcher_;
   std::unique_ptr<TokenManager> tokens_;
   std::unique_ptr<std::thread> refresher_;

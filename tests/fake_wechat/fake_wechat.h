@@ -19,7 +19,8 @@
 //                                         revoked, 42001 expired
 //   /fake/echo                            echoes method, path, query, JSON body (and
 //                                         the token's appid when one is sent)
-//   /fake/stats, POST /fake/latency       for out-of-process users; not counted
+//   /fake/stats, POST /fake/latency,      for out-of-process users; not counted
+//   POST /fake/revoke {"appid": …}
 //   anything else                         HTTP 404
 // Failures can be injected per path (failure.h). Thread-safe: every method may be
 // called while serving.

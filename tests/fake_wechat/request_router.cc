@@ -14,6 +14,7 @@ using nlohmann::json;
 
 constexpr char kStatsPath[] = "/fake/stats";
 constexpr char kLatencyPath[] = "/fake/latency";
+constexpr char kRevokePath[] = "/fake/revoke";
 
 HttpReply TokenReply(const TokenGrant& grant) {
   if (grant.errcode != 0) return ErrcodeReply(grant.errcode, grant.errmsg);
@@ -50,6 +51,7 @@ void RequestRouter::SetLatency(absl::Duration latency) {
 HttpReply RequestRouter::Handle(const HttpRequest& request) {
   if (request.path == kStatsPath) return Stats();
   if (request.path == kLatencyPath) return SetLatencyFromBody(request);
+  if (request.path == kRevokePath) return RevokeFromBody(request);
 
   stats_->RecordRequest(request);
   std::optional<Failure> failure = failures_->Take(request.path);
@@ -180,6 +182,16 @@ HttpReply RequestRouter::TableEndpoint(const Endpoint& endpoint, const HttpReque
   json answer = {{"errcode", 0}, {"errmsg", "ok"}};
   answer.update(endpoint.answer);
   return JsonReply(answer);
+}
+
+HttpReply RequestRouter::RevokeFromBody(const HttpRequest& request) {
+  if (auto wrong = RequireMethod(request, "POST")) return *wrong;
+  const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body.contains("appid") || !body["appid"].is_string()) {
+    return ErrcodeReply(47001, "data format error hint: want {\"appid\": \"wx...\"}");
+  }
+  tokens_->Revoke(body["appid"].get<std::string>());
+  return JsonReply({{"errcode", 0}, {"errmsg", "ok"}});
 }
 
 }  // namespace wxgate::fake

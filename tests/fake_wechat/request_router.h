@@ -46,6 +46,8 @@ class RequestRouter : public RequestHandler {
   HttpReply Echo(const HttpRequest& request);
   HttpReply Stats() const;
   HttpReply SetLatencyFromBody(const HttpRequest& request);
+  // POST /fake/revoke {"appid": "wx…"}: every token of the account becomes unknown.
+  HttpReply RevokeFromBody(const HttpRequest& request);
   HttpReply TableEndpoint(const Endpoint& endpoint, const HttpRequest& request);
 
   TokenAuthority* const tokens_;

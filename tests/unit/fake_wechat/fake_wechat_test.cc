@@ -328,6 +328,15 @@ TEST_F(FakeWeChatTest, EchoShowsWhatWasSent) {
   EXPECT_FALSE(fake_.LastRequest("/never").has_value());
 }
 
+TEST_F(FakeWeChatTest, RevokeControlEndpointMakesEveryTokenUnknown) {
+  const std::string token = StableToken("wx1", "secret1", false)["access_token"];
+  EXPECT_EQ(PostJson("/fake/revoke", {{"appid", 1}})["errcode"], 47001);
+  EXPECT_EQ(PostJson("/fake/revoke", {{"appid", "wx1"}})["errcode"], 0);
+  EXPECT_EQ(GetJson("/fake/echo?access_token=" + token)["errcode"], 40001);
+  EXPECT_NE(StableToken("wx1", "secret1", false)["access_token"], token) << "a new one is issued";
+  EXPECT_EQ(fake_.CallCount("/fake/revoke"), 0) << "control endpoints are not counted";
+}
+
 TEST_F(FakeWeChatTest, UnknownPathIsHttp404) {
   const Reply reply = client_.Get(Url("/cgi-bin/nope"));
   EXPECT_EQ(reply.code, CURLE_OK);

@@ -321,7 +321,7 @@ TEST(ConfigLoaderErrorTest, UnknownKeyListsKnownKeys) {
 TEST(ConfigLoaderErrorTest, UnknownTopLevelKey) {
   EXPECT_EQ(ErrorOf("acounts: []\n"),
             "acounts: unknown key (known keys: server, upstream, accounts, default_appid, tokens, "
-            "events, access)");
+            "events, access, store)");
 }
 
 TEST(ConfigLoaderErrorTest, UnknownKeyInsideAnAccount) {
@@ -948,6 +948,61 @@ TEST(ConfigLoaderAccessTest, RefusesBadIdentities) {
   };
   for (const Case& c : cases) {
     EXPECT_THAT(ErrorOf(WithAccess(c.access)), StartsWith(c.error_start)) << c.access;
+  }
+}
+
+}  // namespace
+}  // namespace wxgate::config
+
+// --- Shared store -----------------------------------------------------------
+
+namespace wxgate::config {
+namespace {
+
+TEST(ConfigLoaderStoreTest, RedisGetsItsDefaultsAndPassword) {
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+      absl::StrCat("store:\n  redis: {address: \"redis.svc:6379\", password: {env: WX_REDIS}}\n",
+                   OneAccount()),
+      FakeEnv({{"WX_REDIS", "redis-pass"}}));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const v1::Redis& redis = loaded->config.store().redis();
+  EXPECT_EQ(redis.key_prefix(), "wxgate:");
+  EXPECT_EQ(redis.connect_timeout().seconds(), 1);
+  EXPECT_EQ(redis.command_timeout().seconds(), 1);
+  EXPECT_EQ(redis.db(), 0u);
+  EXPECT_EQ(loaded->redis_password, "redis-pass");
+  EXPECT_THAT(loaded->config.DebugString(), Not(HasSubstr("redis-pass")));
+}
+
+TEST(ConfigLoaderStoreTest, WithoutAStoreNothingIsShared) {
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(OneAccount(), FakeEnv());
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_FALSE(loaded->config.store().has_redis());
+}
+
+TEST(ConfigLoaderStoreTest, RefusesBadRedisSections) {
+  struct Case {
+    std::string store;
+    std::string error_start;
+  };
+  const Case cases[] = {
+      {"store: {redis: {db: 1}}\n", "store.redis.address: missing"},
+      {"store: {redis: {address: \"redis.svc\"}}\n",
+       "store.redis.address: \"redis.svc\" is not host:port"},
+      {"store: {redis: {address: \"redis:99999\"}}\n", "store.redis.address:"},
+      {"store: {redis: {address: \"redis:6379\", command_timeout: 0s}}\n",
+       "store.redis.command_timeout: must be more than 0"},
+      {"store: {redis: {address: \"redis:6379\", connect_timeout: -1s}}\n",
+       "store.redis.connect_timeout: \"-1s\" is negative"},
+      {"store: {redis: {address: \"redis:6379\", password: {env: WX_UNSET}}}\n",
+       "store.redis.password: environment variable WX_UNSET is not set"},
+      {"store: {redis: {address: \"redis:6379\"}}\ntokens: {state_file: /tmp/t.json}\n",
+       "tokens.state_file: is not used with store.redis"},
+      {"store: {redis: {address: \"redis:6379\", pasword: {env: X}}}\n",
+       "store.redis.pasword: unknown key (known keys: address, password, db,"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(ErrorOf(absl::StrCat(c.store, OneAccount())), StartsWith(c.error_start)) << c.store;
   }
 }
 
