@@ -133,7 +133,8 @@ def _health_serving(target, timeout):
     return answer == b"\x08\x01"
 
 
-def _write_config(path, grpc_port, callback_port, fake_port, cert_dir, callback_mode, access):
+def _write_config(path, grpc_port, callback_port, fake_port, cert_dir, callback_mode, access,
+                  extra):
     aes_key = f"\n      encoding_aes_key: {{env: {AES_KEY_ENV}}}" if callback_mode != "plain" else ""
     with open(path, "w", encoding="utf-8") as f:
         f.write(f"""\
@@ -154,7 +155,76 @@ accounts:
       mode: {callback_mode}{aes_key}
 access:
   {access}
-""")
+{extra}""")
+
+
+def start_fake(args, workdir):
+    """Starts fake_wechat (output in workdir/fake_wechat.log); returns (process, port)."""
+    log = os.path.join(workdir, "fake_wechat.log")
+    port_file = os.path.join(workdir, "fake.port")
+    fake = _start([args.fake_wechat,
+                   "--cert", os.path.join(args.cert_dir, "server.pem"),
+                   "--key", os.path.join(args.cert_dir, "server.key"),
+                   "--port", "0", "--port-file", port_file,
+                   "--endpoints", args.endpoints_dir,
+                   "--account", f"{APPID}:{SECRET}"], log)
+    try:
+        port = int(wait_until(lambda: _read(port_file).strip(), STARTUP_TIMEOUT,
+                              "fake_wechat writing its port file", fake, log))
+    except BaseException:
+        _stop(fake)
+        raise
+    return fake, port
+
+
+class Gateway(NamedTuple):
+    target: str         # "127.0.0.1:PORT"
+    callback_url: str   # where WeChat pushes the account's messages
+    process: subprocess.Popen
+    config: str
+    log: str
+
+
+def write_gateway_config(args, workdir, name, fake_port, callback_mode="plain", access=ANYONE,
+                         extra=""):
+    """Writes workdir/<name>.yaml for a gateway on fresh ports; returns (config, ports)."""
+    grpc_port, callback_port = free_port(), free_port()
+    config = os.path.join(workdir, f"{name}.yaml")
+    _write_config(config, grpc_port, callback_port, fake_port, args.cert_dir, callback_mode,
+                  access, extra)
+    return config, (grpc_port, callback_port)
+
+
+def start_gateway(args, config, ports, log):
+    """Starts wxgate on `config` and waits until it serves; returns a Gateway."""
+    grpc_port, callback_port = ports
+    env = dict(os.environ, **{SECRET_ENV: SECRET, CALLBACK_TOKEN_ENV: CALLBACK_TOKEN,
+                              AES_KEY_ENV: AES_KEY})
+    gateway = _start([args.wxgate, "--config", config], log, env=env)
+    try:
+        banner = wait_until(lambda: _SERVING.search(_read(log)), STARTUP_TIMEOUT,
+                            "wxgate announcing that it serves", gateway, log)
+        if int(banner.group(2)) != grpc_port:
+            raise RuntimeError(f"wxgate serves on port {banner.group(2)}, not {grpc_port}")
+        target = f"127.0.0.1:{grpc_port}"
+        if not _health_serving(target, STARTUP_TIMEOUT):
+            raise RuntimeError("wxgate's health check does not answer SERVING")
+    except BaseException:
+        _stop(gateway)
+        raise
+    return Gateway(target, f"http://127.0.0.1:{callback_port}/wechat/callback/{APPID}",
+                   gateway, config, log)
+
+
+def report(logs, failed, codes):
+    """Prints the logs when something failed; raises if a process did not stop cleanly."""
+    # 0 is a clean stop on SIGTERM; -15 means it died before installing its handler.
+    unclean = any(code not in (0, -signal.SIGTERM) for code in codes)
+    if failed or unclean:
+        for name, path in logs:
+            print(f"----- {name} output -----\n{_read(path)}", file=sys.stderr)
+    if unclean and not failed:
+        raise RuntimeError(f"a process did not stop cleanly: exit codes {codes}")
 
 
 @contextlib.contextmanager
@@ -170,43 +240,18 @@ def running(args, callback_mode="plain", access=ANYONE):
     processes = []
     failed = True
     try:
-        port_file = os.path.join(workdir, "fake.port")
-        fake = _start([args.fake_wechat,
-                       "--cert", os.path.join(args.cert_dir, "server.pem"),
-                       "--key", os.path.join(args.cert_dir, "server.key"),
-                       "--port", "0", "--port-file", port_file,
-                       "--endpoints", args.endpoints_dir,
-                       "--account", f"{APPID}:{SECRET}"], fake_log)
+        fake, fake_port = start_fake(args, workdir)
         processes.append(fake)
-        fake_port = int(wait_until(lambda: _read(port_file).strip(), STARTUP_TIMEOUT,
-                                   "fake_wechat writing its port file", fake, fake_log))
-
-        grpc_port, callback_port = free_port(), free_port()
-        config = os.path.join(workdir, "wxgate.yaml")
-        _write_config(config, grpc_port, callback_port, fake_port, args.cert_dir, callback_mode,
-                      access)
-        env = dict(os.environ, **{SECRET_ENV: SECRET, CALLBACK_TOKEN_ENV: CALLBACK_TOKEN,
-                                  AES_KEY_ENV: AES_KEY})
-        gateway = _start([args.wxgate, "--config", config], gateway_log, env=env)
-        processes.append(gateway)
-        banner = wait_until(lambda: _SERVING.search(_read(gateway_log)), STARTUP_TIMEOUT,
-                            "wxgate announcing that it serves", gateway, gateway_log)
-        if int(banner.group(2)) != grpc_port:
-            raise RuntimeError(f"wxgate serves on port {banner.group(2)}, not {grpc_port}")
-        target = f"127.0.0.1:{grpc_port}"
-        if not _health_serving(target, STARTUP_TIMEOUT):
-            raise RuntimeError("wxgate's health check does not answer SERVING")
-
-        yield Stack(target, APPID, f"http://127.0.0.1:{callback_port}/wechat/callback/{APPID}",
-                    gateway, config, gateway_log)
+        config, ports = write_gateway_config(args, workdir, "wxgate", fake_port, callback_mode,
+                                             access)
+        gateway = start_gateway(args, config, ports, gateway_log)
+        processes.append(gateway.process)
+        yield Stack(gateway.target, APPID, gateway.callback_url, gateway.process, config,
+                    gateway_log)
         failed = False
     finally:
         codes = [_stop(p) for p in reversed(processes)]  # the gateway first
-        # 0 is a clean stop on SIGTERM; -15 means it died before installing its handler.
-        unclean = any(code not in (0, -signal.SIGTERM) for code in codes)
-        if failed or unclean:
-            for name, path in (("fake_wechat", fake_log), ("wxgate", gateway_log)):
-                print(f"----- {name} output -----\n{_read(path)}", file=sys.stderr)
-        shutil.rmtree(workdir, ignore_errors=True)
-        if unclean and not failed:
-            raise RuntimeError(f"a process did not stop cleanly: exit codes {codes}")
+        try:
+            report((("fake_wechat", fake_log), ("wxgate", gateway_log)), failed, codes)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
