@@ -133,6 +133,44 @@ void TokenManager::OnStoreRead(const std::string& key,
 
 void TokenManager::OnLease(const std::string& key, int64_t stored_version,
                            absl::StatusOr<bool> taken) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (taken.ok() && *taken) {
+      Slot& slot = slots_[key];
+      slot.lease_held = true;
+      slot.lease_renew_at = options_.now() + options_.lease_ttl / 2;
+    } else if (taken.ok() && !stopping_) {
+      // Another replica is fetching: its callers' and ours wait for its value, which
+      // the next RefreshDue reads from the store (or takes the lease if it lapsed).
+      slots_[key].awaiting_elsewhere = true;
+      return;
+    }
+  }
+  if (!taken.ok()) {
+    Log(LogLevel::kWarning, "token_store_failed",
+        {{"key", key}, {"operation", "lease"}, {"error", taken.status().message()}});
+    return FetchFromUpstream(key, stored_version);
+  }
+  if (!*taken) return Finish(key, ShuttingDown(), false);
+  // Read again under the lease: the last holder may have stored its value and let
+  // the lease go between our read and our lease, and must not be fetched twice.
+  store_->Get(key, [this, key, stored_version](absl::StatusOr<std::optional<TokenRecord>> again) {
+    std::string rejected;
+    {
+      absl::MutexLock lock(&mu_);
+      rejected = slots_[key].rejected;
+    }
+    if (again.ok() && again->has_value() && (*again)->version > stored_version && Usable(**again) &&
+        (*again)->value != rejected) {
+      ReleaseLease(key);
+      return Finish(key, **std::move(again), false);
+    }
+    const bool newer = again.ok() && again->has_value() && (*again)->version > stored_version;
+    FetchFromUpstream(key, newer ? (*again)->version : stored_version);
+  });
+}
+
+void TokenManager::FetchFromUpstream(const std::string& key, int64_t stored_version) {
   const Account* account = nullptr;
   TokenKind kind = TokenKind::kAccessToken;
   std::string rejected;
@@ -140,26 +178,10 @@ void TokenManager::OnLease(const std::string& key, int64_t stored_version,
   {
     absl::MutexLock lock(&mu_);
     stopping = stopping_;
-    Slot& slot = slots_[key];
+    const Slot& slot = slots_[key];
     account = slot.account;
     kind = slot.kind;
     rejected = slot.rejected;
-    if (taken.ok() && *taken) {
-      slot.lease_held = true;
-      slot.lease_renew_at = options_.now() + options_.lease_ttl / 2;
-    }
-  }
-  if (!taken.ok()) {
-    Log(LogLevel::kWarning, "token_store_failed",
-        {{"key", key}, {"operation", "lease"}, {"error", taken.status().message()}});
-  } else if (!*taken) {
-    // Another replica is fetching: its callers' and ours wait for its value, which
-    // the next RefreshDue reads from the store (or takes the lease if it lapsed).
-    absl::MutexLock lock(&mu_);
-    if (!stopping_) {
-      slots_[key].awaiting_elsewhere = true;
-      return;
-    }
   }
   if (stopping) return Store(key, stored_version, ShuttingDown());
   if (kind == TokenKind::kAccessToken) {

@@ -128,14 +128,15 @@ class TokenManager {
   static std::string KeyOf(const Account& account, TokenKind kind);
   bool Usable(const TokenRecord& record) const;
   // A fetch is a chain of callbacks: Fetch → store Get → OnStoreRead → TryLease →
-  // OnLease → WeChat (FetchFromWeChat / FetchTicket) → Store (compare-and-set) →
-  // Finish. It counts in `in_flight_` from BeginFetchLocked until Finish has run
-  // its waiters.
-  // Marks the slot fetching; the caller runs Fetch(key) after unlocking.
+  // OnLease → store Get again → FetchFromUpstream → WeChat (FetchFromWeChat /
+  // FetchTicket) → Store (compare-and-set) → Finish. It counts in `in_flight_` from
+  // BeginFetchLocked until Finish has run its waiters. Marks the slot fetching; the caller runs
+  // Fetch(key) after unlocking.
   void BeginFetchLocked(Slot& slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Fetch(const std::string& key);
   void OnStoreRead(const std::string& key, absl::StatusOr<std::optional<TokenRecord>> stored);
   void OnLease(const std::string& key, int64_t stored_version, absl::StatusOr<bool> taken);
+  void FetchFromUpstream(const std::string& key, int64_t stored_version);
   void FetchFromWeChat(const std::string& key, const Account& account, int64_t stored_version,
                        std::string rejected);
   void FetchTicket(const std::string& key, const Account& account, TokenKind kind,

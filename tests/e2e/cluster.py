@@ -64,8 +64,10 @@ class Replica:
     def __init__(self, args, workdir, index, fake_port, extra):
         self.args = args
         self.name = f"wxgate-{index}"
-        self.config, self.ports = stack.write_gateway_config(args, workdir, self.name, fake_port,
-                                                             extra=extra)
+        # Few upstream connections: three gateways opening 256 TLS connections each at
+        # once to the one-thread fake would time out handshakes on a loaded machine.
+        self.config, self.ports = stack.write_gateway_config(
+            args, workdir, self.name, fake_port, max_connections=16, extra=extra)
         self.workdir = workdir
         self.logs = []  # one per start
         self.gateway = None

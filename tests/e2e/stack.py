@@ -133,31 +133,6 @@ def _health_serving(target, timeout):
     return answer == b"\x08\x01"
 
 
-def _write_config(path, grpc_port, callback_port, fake_port, cert_dir, callback_mode, access,
-                  extra):
-    aes_key = f"\n      encoding_aes_key: {{env: {AES_KEY_ENV}}}" if callback_mode != "plain" else ""
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(f"""\
-server:
-  grpc_listen: "127.0.0.1:{grpc_port}"
-  callback_listen: "127.0.0.1:{callback_port}"
-upstream:
-  base_url: "https://127.0.0.1:{fake_port}"
-  ca_file: "{os.path.join(cert_dir, 'ca.pem')}"
-  timeout: 20s
-  host_base_urls: {{mp.weixin.qq.com: "https://127.0.0.1:{fake_port}"}}
-accounts:
-  - appid: {APPID}
-    secret: {{env: {SECRET_ENV}}}
-    callback:
-      token: {{env: {CALLBACK_TOKEN_ENV}}}
-      reply_window: 4s
-      mode: {callback_mode}{aes_key}
-access:
-  {access}
-{extra}""")
-
-
 def start_fake(args, workdir):
     """Starts fake_wechat (output in workdir/fake_wechat.log); returns (process, port)."""
     log = os.path.join(workdir, "fake_wechat.log")
@@ -186,12 +161,36 @@ class Gateway(NamedTuple):
 
 
 def write_gateway_config(args, workdir, name, fake_port, callback_mode="plain", access=ANYONE,
-                         extra=""):
-    """Writes workdir/<name>.yaml for a gateway on fresh ports; returns (config, ports)."""
+                         max_connections=256, extra=""):
+    """Writes workdir/<name>.yaml for a gateway on fresh ports; returns (config, ports).
+
+    callback_mode and access as for running(); max_connections: upstream connections
+    per host; extra: YAML sections appended at the end.
+    """
     grpc_port, callback_port = free_port(), free_port()
     config = os.path.join(workdir, f"{name}.yaml")
-    _write_config(config, grpc_port, callback_port, fake_port, args.cert_dir, callback_mode,
-                  access, extra)
+    aes_key = f"\n      encoding_aes_key: {{env: {AES_KEY_ENV}}}" if callback_mode != "plain" else ""
+    with open(config, "w", encoding="utf-8") as f:
+        f.write(f"""\
+server:
+  grpc_listen: "127.0.0.1:{grpc_port}"
+  callback_listen: "127.0.0.1:{callback_port}"
+upstream:
+  base_url: "https://127.0.0.1:{fake_port}"
+  ca_file: "{os.path.join(args.cert_dir, 'ca.pem')}"
+  timeout: 20s
+  max_connections: {max_connections}
+  host_base_urls: {{mp.weixin.qq.com: "https://127.0.0.1:{fake_port}"}}
+accounts:
+  - appid: {APPID}
+    secret: {{env: {SECRET_ENV}}}
+    callback:
+      token: {{env: {CALLBACK_TOKEN_ENV}}}
+      reply_window: 4s
+      mode: {callback_mode}{aes_key}
+access:
+  {access}
+{extra}""")
     return config, (grpc_port, callback_port)
 
 

@@ -165,7 +165,7 @@ TEST_F(TokenManagerTest, FirstUseReadsTheStoreTakesTheLeaseFetchesAndStores) {
   EXPECT_EQ(*GetNow(account_), "TOKEN-1");
 
   EXPECT_EQ(transport_.count(), 1);
-  EXPECT_EQ(store_.calls(Op::kGet), 1);
+  EXPECT_EQ(store_.calls(Op::kGet), 2) << "read, then read again under the lease";
   EXPECT_EQ(store_.calls(Op::kTryLease), 1);
   EXPECT_EQ(store_.calls(Op::kCompareAndSet), 1);
   EXPECT_EQ(store_.calls(Op::kReleaseLease), 1);
@@ -189,7 +189,7 @@ TEST_F(TokenManagerTest, CachedValueIsAnsweredAtOnceWithoutTheStoreOrWeChat) {
   store_.Hold(true);  // a store that would make anyone wait
   for (int i = 0; i < 3; ++i) EXPECT_EQ(*GetNow(account_), "TOKEN-1");
   EXPECT_EQ(store_.pending(), 0);
-  EXPECT_EQ(store_.calls(Op::kGet), 1);
+  EXPECT_EQ(store_.calls(Op::kGet), 2) << "only the first fetch's";
   EXPECT_EQ(transport_.count(), 1);
 }
 
@@ -218,7 +218,7 @@ TEST_F(TokenManagerTest, ConcurrentMissesShareOneFetch) {
     EXPECT_EQ(*outcomes[i]->value(), "TOKEN-1") << "caller " << i;
   }
   EXPECT_EQ(transport_.count(), 1);
-  EXPECT_EQ(store_.calls(Op::kGet), 1);
+  EXPECT_EQ(store_.calls(Op::kGet), 2);
 }
 
 TEST_F(TokenManagerTest, NeverWaitsOnTheStore) {
@@ -234,7 +234,9 @@ TEST_F(TokenManagerTest, NeverWaitsOnTheStore) {
   ASSERT_TRUE(store_.RunNext());  // the read: nothing stored
   EXPECT_EQ(store_.calls(Op::kTryLease), 1);
   EXPECT_EQ(transport_.count(), 0) << "WeChat is asked only under the lease";
-  ASSERT_TRUE(store_.RunNext());  // the lease: taken, so WeChat is asked
+  ASSERT_TRUE(store_.RunNext());  // the lease: taken, so the store is read again
+  EXPECT_EQ(transport_.count(), 0);
+  ASSERT_TRUE(store_.RunNext());  // still nothing stored: WeChat is asked
   EXPECT_EQ(transport_.count(), 1);
   EXPECT_EQ(store_.calls(Op::kCompareAndSet), 1);
   EXPECT_EQ(outcomes[0]->calls(), 0) << "the value is handed out once stored";
@@ -243,6 +245,22 @@ TEST_F(TokenManagerTest, NeverWaitsOnTheStore) {
   EXPECT_EQ(store_.calls(Op::kReleaseLease), 1);
   EXPECT_EQ(store_.pending(), 1);
   EXPECT_EQ(store_.RunAll(), 1);
+}
+
+TEST_F(TokenManagerTest, AValueStoredJustBeforeTheLeaseIsTakenIsNotFetchedAgain) {
+  store_.Hold(true);
+  std::shared_ptr<Outcome> outcome = GetLater(account_);
+  ASSERT_TRUE(store_.RunNext());  // the read: nothing stored yet
+  // Another replica stores its value and lets its lease go before ours is taken.
+  store_.Put(
+      kKey,
+      {.value = "TOKEN-R2", .fetched_at = clock_.Now(), .expires_at = clock_.Now() + kLifetime});
+  ASSERT_TRUE(store_.RunNext());  // the lease: taken
+  ASSERT_TRUE(store_.RunNext());  // the read under the lease finds TOKEN-R2
+  store_.RunAll();
+  EXPECT_EQ(outcome->value().value_or("none"), "TOKEN-R2");
+  EXPECT_EQ(transport_.count(), 0);
+  EXPECT_EQ(store_.LeaseOwner(kKey), "") << "released";
 }
 
 TEST_F(TokenManagerTest, FetchedAgainOnlyPastExpiryMinusTheMargin) {
@@ -654,7 +672,8 @@ TEST_F(TokenManagerTest, LosingTheCompareAndSetConvergesOnTheWinnersValue) {
   transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
   std::shared_ptr<Outcome> outcome = GetLater(account_);
   ASSERT_TRUE(store_.RunNext());  // read: nothing stored
-  ASSERT_TRUE(store_.RunNext());  // lease; TOKEN-1 fetched; compare-and-set pending
+  ASSERT_TRUE(store_.RunNext());  // lease
+  ASSERT_TRUE(store_.RunNext());  // read again; TOKEN-1 fetched; compare-and-set pending
   store_.Put(
       kKey,
       {.value = "TOKEN-R2", .fetched_at = clock_.Now(), .expires_at = clock_.Now() + kLifetime});
@@ -739,7 +758,8 @@ TEST_F(TokenManagerTest, DestroyedWithALeaseReleaseInFlight) {
   store_.Hold(true);
   transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
   std::shared_ptr<Outcome> outcome = GetLater(account_);
-  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_.RunNext());  // read, lease, compare-and-set
+  // read, lease, read again, compare-and-set
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store_.RunNext());
   ASSERT_EQ(*outcome->value(), "TOKEN-1");
   ASSERT_EQ(store_.pending(), 1);  // the release: nobody waits for it
   absl::Notification destroyed;
