@@ -41,7 +41,8 @@ std::string MemberName(const Event& event) {
 
 // Every sample push (tests/fake_wechat/pushes/<member>.xml) decodes into its member
 // with nothing left over, and every value of the sample survives the trip: a
-// misnamed or mistyped field loses a value and fails here.
+// misnamed or mistyped field loses a value and fails here. raw_xml is the sample,
+// byte for byte.
 TEST(PushDecoderTest, EverySamplePushDecodesCompletely) {
   std::set<std::string> members_seen;
   for (const auto& entry : std::filesystem::directory_iterator(WXGATE_PUSH_SAMPLES_DIR)) {
@@ -52,8 +53,9 @@ TEST(PushDecoderTest, EverySamplePushDecodesCompletely) {
     absl::StatusOr<DecodedPush> decoded = DecodePush(xml);
     ASSERT_TRUE(decoded.ok()) << decoded.status();
     EXPECT_TRUE(decoded->unplaced.empty()) << decoded->unplaced.front();
+    EXPECT_TRUE(decoded->event.untyped().empty());
     EXPECT_EQ(MemberName(decoded->event), name);
-    EXPECT_TRUE(decoded->event.raw_xml().empty());
+    EXPECT_EQ(decoded->event.raw_xml(), xml);
     EXPECT_EQ(XmlLeaves(Reencode(decoded->event)), XmlLeaves(xml));
     members_seen.insert(name);
   }
@@ -91,9 +93,46 @@ TEST(PushDecoderTest, KeepsRawXmlWhenSomethingCouldNotBePlaced) {
   absl::StatusOr<DecodedPush> decoded = DecodePush(xml);
   ASSERT_TRUE(decoded.ok());
   EXPECT_EQ(decoded->unplaced, std::vector<std::string>{"Brand"});
+  EXPECT_EQ(std::vector<std::string>(decoded->event.untyped().begin(),
+                                     decoded->event.untyped().end()),
+            std::vector<std::string>{"Brand"});
   EXPECT_EQ(decoded->event.raw_xml(), xml);
   EXPECT_EQ(decoded->event.text().content(), "hi");
   EXPECT_TRUE(decoded->event.reply_allowed());
+}
+
+// Event chooses the payload of MsgType event and device_event only: a text message
+// that also carries <Event> is text, its <Event> an untyped element.
+TEST(PushDecoderTest, AnEventElementDoesNotChooseTheKindOfAMessage) {
+  const std::string xml =
+      "<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime>"
+      "<MsgType>text</MsgType><Event>CLICK</Event><Content>hi</Content><MsgId>7</MsgId></xml>";
+  absl::StatusOr<DecodedPush> decoded = DecodePush(xml);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  ASSERT_TRUE(decoded->event.has_text());
+  EXPECT_EQ(decoded->event.text().content(), "hi");
+  EXPECT_EQ(decoded->event.text().msg_id(), 7);
+  EXPECT_TRUE(decoded->event.reply_allowed());
+  EXPECT_EQ(decoded->event.event(), "");
+  EXPECT_EQ(decoded->unplaced, std::vector<std::string>{"Event"});
+  EXPECT_EQ(decoded->event.raw_xml(), xml);
+
+  // An unknown MsgType keeps its <Event> in the field map.
+  decoded = DecodePush(
+      "<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime>"
+      "<MsgType>hologram</MsgType><Event>CLICK</Event></xml>");
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  ASSERT_TRUE(decoded->event.has_unknown());
+  EXPECT_EQ(decoded->event.event(), "");
+  EXPECT_EQ(decoded->event.unknown().fields().at("Event"), "CLICK");
+
+  // device_event is chosen by its Event.
+  decoded = DecodePush(
+      "<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName><CreateTime>1</CreateTime>"
+      "<MsgType>device_event</MsgType><Event>unbind</Event><OpType>1</OpType></xml>");
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_TRUE(decoded->event.has_device_unbind());
+  EXPECT_EQ(decoded->event.event(), "unbind");
 }
 
 TEST(PushDecoderTest, RefusesWhatIsNotAPush) {
