@@ -95,9 +95,9 @@ TEST(PushDecoderTest, KeepsRawXmlWhenSomethingCouldNotBePlaced) {
   absl::StatusOr<DecodedPush> decoded = DecodePush(xml);
   ASSERT_TRUE(decoded.ok());
   EXPECT_EQ(decoded->unplaced, std::vector<std::string>{"Brand"});
-  EXPECT_EQ(std::vector<std::string>(decoded->event.untyped().begin(),
-                                     decoded->event.untyped().end()),
-            std::vector<std::string>{"Brand"});
+  EXPECT_EQ(
+      std::vector<std::string>(decoded->event.untyped().begin(), decoded->event.untyped().end()),
+      std::vector<std::string>{"Brand"});
   EXPECT_EQ(decoded->event.raw_xml(), xml);
   EXPECT_EQ(decoded->event.text().content(), "hi");
   EXPECT_TRUE(decoded->event.reply_allowed());
@@ -145,8 +145,7 @@ std::string DocumentedPush(const std::string& msg_type, const std::string& event
       "<FromUserName><![CDATA[owAqB1v0ahK_Xlc7GshIDdf2yf7E]]></FromUserName>"
       "<CreateTime>1626857200</CreateTime><MsgType><![CDATA[",
       msg_type, "]]></MsgType>",
-      event.empty() ? "" : absl::StrCat("<Event><![CDATA[", event, "]]></Event>"), body,
-      "</xml>");
+      event.empty() ? "" : absl::StrCat("<Event><![CDATA[", event, "]]></Event>"), body, "</xml>");
 }
 
 // Fields that once survived only in raw_xml, with the samples of WeChat's pages (and
