@@ -50,10 +50,12 @@ CallbackEnvelope::Query SignedQueryOf(const RequestTarget& target) {
 }  // namespace
 
 PushHandler::PushHandler(std::vector<CallbackAccount> accounts, EventHub& hub, PushDedup& dedup,
-                         ReplyBroker& broker, Schedule schedule, std::function<absl::Time()> now)
+                         ReplyBroker& broker, PushFreshness freshness, Schedule schedule,
+                         std::function<absl::Time()> now)
     : hub_(hub),
       dedup_(dedup),
       broker_(broker),
+      freshness_(freshness),
       schedule_(std::move(schedule)),
       now_(std::move(now)) {
   for (CallbackAccount& account : accounts) {
@@ -80,6 +82,10 @@ void PushHandler::Handle(const CallbackRequest& request, Respond respond) const 
 
   const CallbackEnvelope::Query query = SignedQueryOf(target);
   absl::StatusOr<std::string> plain = account->second.envelope.Open(query, request.body);
+  // Checked once the signature holds: the timestamp is WeChat's only then.
+  if (plain.ok()) {
+    if (absl::Status fresh = freshness_.Check(query.timestamp, now_()); !fresh.ok()) plain = fresh;
+  }
   if (!plain.ok()) {
     Log(LogLevel::kWarning, "callback_refused",
         {{"appid", account->first}, {"reason", plain.status().message()}});

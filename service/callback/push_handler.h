@@ -4,13 +4,16 @@
 //
 //   GET  ?signature&timestamp&nonce&echostr   -> 200 echostr, or 403 (nothing echoed)
 //   POST ?signature&timestamp&nonce[&encrypt_type=aes&msg_signature]  <xml>...</xml>
-//        -> opened (verified, decrypted), decoded, deduplicated, published to the
-//           EventHub; then 200 with a subscriber's passive reply (sealed in safe mode)
-//           if one comes within the account's reply window, else 200 "success".
+//        -> opened (verified, decrypted), checked fresh, decoded, deduplicated,
+//           published to the EventHub; then 200 with a subscriber's passive reply
+//           (sealed in safe mode) if one comes within the account's reply window,
+//           else 200 "success".
 //
-// Refusals publish nothing: 400 malformed (the body says why), 403 bad signature or
-// a clear push to a safe-mode account, 404 unknown account or path, 405 other
-// methods. A repeat of a push already seen gets "success" and is not published.
+// Refusals publish nothing and are logged (callback_refused, with the reason): 400
+// malformed (the body says why), 403 bad signature, a clear push to a safe-mode
+// account, or a push that is not fresh (PushFreshness: signed too long ago, or too
+// far ahead), 404 unknown account or path, 405 other methods. A repeat of a push
+// already seen gets "success" and is not published.
 //
 // Thread-safe: Handle may run on several threads at once. Keeps references to the
 // hub, the dedup and the broker; the caller keeps them alive.
@@ -29,6 +32,7 @@
 #include "auth/callback_envelope.h"
 #include "auth/message_cipher.h"
 #include "service/callback/http_handler.h"
+#include "service/callback/push_freshness.h"
 #include "service/callback/request_target.h"
 #include "service/events/event_hub.h"
 #include "service/events/push_dedup.h"
@@ -54,8 +58,10 @@ class PushHandler final : public HttpHandler {
   using Schedule = std::function<void(absl::Duration delay, std::function<void()> task)>;
 
   // Keeps references to hub, dedup and broker: the caller keeps them alive.
+  // `dedup`'s window is at least freshness.MinDedupWindow(), or replays slip through.
   PushHandler(std::vector<CallbackAccount> accounts, EventHub& hub, PushDedup& dedup,
-              ReplyBroker& broker, Schedule schedule, std::function<absl::Time()> now = absl::Now);
+              ReplyBroker& broker, PushFreshness freshness, Schedule schedule,
+              std::function<absl::Time()> now = absl::Now);
 
   // Calls `respond` exactly once: before returning, or later from the thread that
   // delivers a Reply or runs the scheduled window's end.
@@ -81,6 +87,7 @@ class PushHandler final : public HttpHandler {
   EventHub& hub_;
   PushDedup& dedup_;
   ReplyBroker& broker_;
+  const PushFreshness freshness_;
   const Schedule schedule_;
   const std::function<absl::Time()> now_;
 };

@@ -181,15 +181,37 @@ absl::Status ValidatePositive(absl::string_view path, bool is_set,
   return Invalid(path, "must be more than 0; leave it out for the default");
 }
 
+absl::Duration ToDuration(const google::protobuf::Duration& duration) {
+  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
+}
+
+// The shortest dedup window that closes replays: see PushFreshness.
+absl::Duration MinDedupWindow(const v1::Events& events) {
+  return (events.has_max_push_age() ? ToDuration(events.max_push_age()) : kDefaultMaxPushAge) +
+         (events.has_max_push_ahead() ? ToDuration(events.max_push_ahead()) : kDefaultMaxPushAhead);
+}
+
 absl::Status ValidateEvents(const v1::Events& events) {
   for (auto [path, is_set, duration] :
        {std::make_tuple("events.retention_age", events.has_retention_age(),
                         &events.retention_age()),
         std::make_tuple("events.dedup_window", events.has_dedup_window(), &events.dedup_window()),
-        std::make_tuple("events.read_timeout", events.has_read_timeout(),
-                        &events.read_timeout())}) {
+        std::make_tuple("events.read_timeout", events.has_read_timeout(), &events.read_timeout()),
+        std::make_tuple("events.max_push_age", events.has_max_push_age(), &events.max_push_age()),
+        std::make_tuple("events.max_push_ahead", events.has_max_push_ahead(),
+                        &events.max_push_ahead())}) {
     if (absl::Status status = ValidatePositive(path, is_set, *duration); !status.ok())
       return status;
+  }
+  if (events.has_dedup_window() && ToDuration(events.dedup_window()) < MinDedupWindow(events)) {
+    const std::string minimum = absl::FormatDuration(MinDedupWindow(events));
+    return Invalid(
+        "events.dedup_window",
+        absl::StrCat(absl::FormatDuration(ToDuration(events.dedup_window())),
+                     " is shorter than events.max_push_age + events.max_push_ahead (", minimum,
+                     "): a replayed push could be forgotten before it is too old. "
+                     "Set it to at least ",
+                     minimum, " or leave it out"));
   }
   return absl::OkStatus();
 }
@@ -266,8 +288,7 @@ absl::StatusOr<CallbackSecrets> LoadCallback(const v1::Callback& callback, const
     secrets.encoding_aes_key = *std::move(key);
   }
   if (callback.has_reply_window()) {
-    const absl::Duration window = absl::Seconds(callback.reply_window().seconds()) +
-                                  absl::Nanoseconds(callback.reply_window().nanos());
+    const absl::Duration window = ToDuration(callback.reply_window());
     if (window <= absl::ZeroDuration() || window > kMaxReplyWindow) {
       return Invalid(path + ".reply_window",
                      absl::StrCat(absl::FormatDuration(window),
@@ -576,7 +597,18 @@ void ApplyDefaults(v1::Config& config) {
   if (events.retention_count() == 0) events.set_retention_count(10000);
   if (!events.has_retention_age()) events.mutable_retention_age()->set_seconds(24 * 3600);
   if (events.max_lag() == 0) events.set_max_lag(1000);
-  if (!events.has_dedup_window()) events.mutable_dedup_window()->set_seconds(300);
+  if (!events.has_dedup_window()) {
+    const absl::Duration window = MinDedupWindow(events);
+    events.mutable_dedup_window()->set_seconds(absl::ToInt64Seconds(window));
+    events.mutable_dedup_window()->set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(window % absl::Seconds(1))));
+  }
+  if (!events.has_max_push_age()) {
+    events.mutable_max_push_age()->set_seconds(absl::ToInt64Seconds(kDefaultMaxPushAge));
+  }
+  if (!events.has_max_push_ahead()) {
+    events.mutable_max_push_ahead()->set_seconds(absl::ToInt64Seconds(kDefaultMaxPushAhead));
+  }
   if (events.max_body_bytes() == 0) events.set_max_body_bytes(1 << 20);
   if (!events.has_read_timeout()) events.mutable_read_timeout()->set_seconds(10);
   if (events.max_connections() == 0) events.set_max_connections(1024);

@@ -43,7 +43,8 @@
 //     identity is non-empty, without whitespace, and belongs to one caller;
 //     identity_header is a header name (stored lowercased), not authorization,
 //     x-wx-appid, grpc-* or a binary (-bin) header;
-//   - events durations, if set, are more than 0;
+//   - events durations, if set, are more than 0; events.dedup_window, if set, is at
+//     least events.max_push_age + events.max_push_ahead;
 //   - store.redis: address is host:port, the password (if set) reads from its
 //     source, durations are more than 0, and tokens.state_file is not set too.
 // Defaults, applied after validation: server.grpc_listen "127.0.0.1:50051",
@@ -51,7 +52,8 @@
 // upstream.max_connections 256 (also when 0), token_api TOKEN_API_STABLE when
 // unspecified, default_appid the only account when there is exactly one;
 // callback mode plain and reply_window 3s; events: retention 10000 events for 24h,
-// max_lag 1000, dedup_window 5m, max_body_bytes 1 MiB, read_timeout 10s,
+// max_lag 1000, max_push_age 5m, max_push_ahead 1m, dedup_window their sum,
+// max_body_bytes 1 MiB, read_timeout 10s,
 // max_connections 1024, max_subscriptions_per_caller 64; server.reflection true;
 // server.tls.client_certificates none without client_ca_file, require with it;
 // store.redis: key_prefix "wxgate:", connect_timeout and command_timeout 1s.
@@ -86,6 +88,10 @@ inline constexpr int64_t kDefaultRedisTimeoutSeconds = 1;
 inline constexpr absl::Duration kDefaultReplyWindow = absl::Seconds(3);
 // WeChat waits 5 s for an answer; the gateway keeps half a second for itself.
 inline constexpr absl::Duration kMaxReplyWindow = absl::Milliseconds(4500);
+// Pushes signed longer ago, or further ahead of the gateway's clock, are refused
+// (events.max_push_age, events.max_push_ahead).
+inline constexpr absl::Duration kDefaultMaxPushAge = absl::Minutes(5);
+inline constexpr absl::Duration kDefaultMaxPushAhead = absl::Minutes(1);
 
 // The largest configuration file accepted, in bytes.
 inline constexpr std::size_t kMaxConfigFileBytes = 1024 * 1024;

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "service/events/xml_codec.h"
@@ -15,8 +16,14 @@ namespace {
 using google::protobuf::FieldDescriptor;
 using wechat::mp::v1::Event;
 
-constexpr absl::string_view kHeader[] = {"ToUserName", "FromUserName", "CreateTime", "MsgType",
-                                         "Event"};
+constexpr absl::string_view kHeader[] = {"ToUserName", "FromUserName", "CreateTime", "MsgType"};
+
+// WeChat's docs give <Event> to MsgType "event" and "device_event" only; in any other
+// push it is an element like the rest, and does not choose the payload.
+bool TakesEvent(absl::string_view msg_type) {
+  return absl::EqualsIgnoreCase(msg_type, "event") ||
+         absl::EqualsIgnoreCase(msg_type, "device_event");
+}
 
 std::string PushKind(absl::string_view msg_type, absl::string_view event) {
   std::string kind = absl::AsciiStrToLower(msg_type);
@@ -40,19 +47,21 @@ const std::map<std::string, const FieldDescriptor*>& PayloadMembers() {
   return *members;
 }
 
-bool IsHeader(absl::string_view path) {
-  return std::find(std::begin(kHeader), std::end(kHeader), path) != std::end(kHeader);
+// Whether `path` is an element of the header, which Event's own fields hold.
+bool IsHeader(absl::string_view path, bool takes_event) {
+  return std::find(std::begin(kHeader), std::end(kHeader), path) != std::end(kHeader) ||
+         (takes_event && path == "Event");
 }
 
-void Flatten(const pugi::xml_node& parent, const std::string& prefix,
+void Flatten(const pugi::xml_node& parent, const std::string& prefix, bool takes_event,
              google::protobuf::Map<std::string, std::string>& fields) {
   for (const pugi::xml_node& element : parent.children()) {
     if (element.type() != pugi::node_element) continue;
     const std::string path =
         prefix.empty() ? element.name() : absl::StrCat(prefix, ".", element.name());
-    if (prefix.empty() && IsHeader(path)) continue;
+    if (prefix.empty() && IsHeader(path, takes_event)) continue;
     if (element.find_child([](pugi::xml_node n) { return n.type() == pugi::node_element; })) {
-      Flatten(element, path, fields);
+      Flatten(element, path, takes_event, fields);
     } else {
       fields[path] = XmlText(element);
     }
@@ -71,11 +80,15 @@ absl::StatusOr<DecodedPush> DecodePush(absl::string_view xml) {
   }
   DecodedPush decoded;
   Event& event = decoded.event;
+  event.set_raw_xml(std::string(xml));
   event.set_to_user_name(root.child("ToUserName").text().get());
   event.set_from_user_name(root.child("FromUserName").text().get());
   event.set_msg_type(std::string(absl::StripAsciiWhitespace(root.child("MsgType").text().get())));
-  event.set_event(std::string(absl::StripAsciiWhitespace(root.child("Event").text().get())));
   if (event.msg_type().empty()) return absl::InvalidArgumentError("the push has no MsgType");
+  const bool takes_event = TakesEvent(event.msg_type());
+  if (takes_event) {
+    event.set_event(std::string(absl::StripAsciiWhitespace(root.child("Event").text().get())));
+  }
   const char* create_time = root.child("CreateTime").text().get();
   int64_t seconds = 0;
   if (absl::SimpleAtoi(create_time, &seconds)) {
@@ -87,18 +100,17 @@ absl::StatusOr<DecodedPush> DecodePush(absl::string_view xml) {
   const auto& members = PayloadMembers();
   const auto member = members.find(PushKind(event.msg_type(), event.event()));
   if (member == members.end()) {
-    Flatten(root, "", *event.mutable_unknown()->mutable_fields());
+    Flatten(root, "", takes_event, *event.mutable_unknown()->mutable_fields());
     event.set_reply_allowed(event.msg_type() != "event");
-    event.set_raw_xml(std::string(xml));
     return decoded;
   }
   const FieldDescriptor* field = member->second;
   event.set_reply_allowed(field->options().GetExtension(wxgate::push).replies());
   auto* payload = event.GetReflection()->MutableMessage(&event, field);
   for (std::string& path : ReadXmlFields(root, *payload)) {
-    if (!IsHeader(path)) decoded.unplaced.push_back(std::move(path));
+    if (!IsHeader(path, takes_event)) decoded.unplaced.push_back(std::move(path));
   }
-  if (!decoded.unplaced.empty()) event.set_raw_xml(std::string(xml));
+  event.mutable_untyped()->Add(decoded.unplaced.begin(), decoded.unplaced.end());
   return decoded;
 }
 

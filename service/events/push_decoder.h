@@ -7,9 +7,12 @@
 //            click {event_key: "V1001"} reply_allowed: true}
 //
 // The payload member is the oneof member of Event whose (wxgate.push) matches the
-// MsgType and Event. A push no member matches becomes `unknown`, a flat map of its
-// elements, with raw_xml. Elements the payload has no field for, and values that do
-// not parse, are listed in `unplaced` and raw_xml is kept, so nothing is lost.
+// MsgType, and the Event for MsgType "event" and "device_event" only (in any other
+// push an <Event> element is an ordinary one: text + <Event> is still text). A push
+// no member matches becomes `unknown`, a flat map of its elements. Elements the
+// payload has no field for, and values that do not parse, are listed in `unplaced`
+// and in Event.untyped. raw_xml is always `xml`, byte for byte, so nothing is lost;
+// EventService drops it for subscribers that did not ask for it.
 // Fills neither appid, id, cursor nor received_time: the caller knows them.
 #ifndef WXGATE_SERVICE_EVENTS_PUSH_DECODER_H_
 #define WXGATE_SERVICE_EVENTS_PUSH_DECODER_H_

@@ -19,10 +19,15 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
+// The field whose element name, or one of its (wxgate.xml_alias), is `element`.
 const FieldDescriptor* FieldForElement(const Descriptor& descriptor, absl::string_view element) {
   for (int i = 0; i < descriptor.field_count(); ++i) {
     const FieldDescriptor* field = descriptor.field(i);
     if (XmlElementName(*field) == element) return field;
+    const google::protobuf::FieldOptions& options = field->options();
+    for (int j = 0; j < options.ExtensionSize(wxgate::xml_alias); ++j) {
+      if (options.GetExtension(wxgate::xml_alias, j) == element) return field;
+    }
   }
   return nullptr;
 }

@@ -9,7 +9,8 @@
 //                                                </SendPicsInfo>
 //
 // A field's element is its name in UpperCamelCase unless `(wxgate.xml_name)` says
-// otherwise. Repeated fields are wrapped items (`xml_item`) or sibling elements.
+// otherwise; `(wxgate.xml_alias)` names more elements it is read from. Repeated
+// fields are wrapped items (`xml_item`) or sibling elements.
 #ifndef WXGATE_SERVICE_EVENTS_XML_CODEC_H_
 #define WXGATE_SERVICE_EVENTS_XML_CODEC_H_
 

@@ -89,7 +89,9 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     in_flight_ = *std::move(next);
     v1::SubscribeResponse response;
     response.mutable_event()->CopyFrom(*in_flight_);
-    if (!include_raw_xml_ && !in_flight_->has_unknown()) response.mutable_event()->clear_raw_xml();
+    if (!include_raw_xml_ && !in_flight_->has_unknown() && in_flight_->untyped().empty()) {
+      response.mutable_event()->clear_raw_xml();
+    }
     pending_ = ToByteBuffer(response);
     writing_ = true;
     StartWrite(&pending_);

@@ -147,12 +147,14 @@ absl::Status Gateway::StartCallbacks(const config::LoadedConfig& loaded) {
   const std::string& listen = loaded.config.server().callback_listen();
   if (listen.empty()) return absl::OkStatus();
   reply_deadlines_ = std::make_unique<DelayedTasks>();
+  const config::v1::Events& events = loaded.config.events();
   push_handler_ = std::make_unique<PushHandler>(
       CallbackAccountsOf(loaded), *hub_, *dedup_, *broker_,
+      PushFreshness({.max_age = ToDuration(events.max_push_age()),
+                     .max_ahead = ToDuration(events.max_push_ahead())}),
       [tasks = reply_deadlines_.get()](absl::Duration delay, std::function<void()> task) {
         tasks->RunAfter(delay, std::move(task));
       });
-  const config::v1::Events& events = loaded.config.events();
   absl::StatusOr<std::unique_ptr<CallbackServer>> server =
       CallbackServer::Start({.listen = listen,
                              .max_body_bytes = events.max_body_bytes(),

@@ -33,9 +33,9 @@ def text_push(content, msg_id):
             f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>")
 
 
-def push(url, xml, token=stack.CALLBACK_TOKEN):
-    """POSTs a signed push; returns (HTTP status, body)."""
-    timestamp, nonce = str(int(time.time())), "e2enonce"
+def push(url, xml, token=stack.CALLBACK_TOKEN, skew=0):
+    """POSTs a push signed `skew` seconds off the current time; returns (HTTP status, body)."""
+    timestamp, nonce = str(int(time.time()) + skew), "e2enonce"
     signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
     request = urllib.request.Request(
         f"{url}?timestamp={timestamp}&nonce={nonce}&signature={signature}",
@@ -76,7 +76,7 @@ class PythonEventsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls._stack = stack.running(ARGS)
-        cls.target, cls.appid, cls.callback_url, *_ = cls._stack.__enter__()
+        cls.target, cls.appid, cls.callback_url, _, _, cls.log = cls._stack.__enter__()
         cls.channel = grpc.insecure_channel(cls.target)
 
     @classmethod
@@ -151,6 +151,23 @@ class PythonEventsTest(unittest.TestCase):
     def test_a_forged_push_is_refused(self):
         status, _ = push(self.callback_url, text_push("forged", 2), token="wrong")
         self.assertEqual(status, 403)
+
+    def test_stale_and_future_pushes_are_refused_and_logged(self):
+        status, body = push(self.callback_url, text_push("captured last year", 3),
+                            skew=-365 * 24 * 3600)
+        self.assertEqual(status, 403)
+        self.assertIn("stale push", body)
+        status, body = push(self.callback_url, text_push("from the future", 4), skew=3600)
+        self.assertEqual(status, 403)
+        self.assertIn("push from the future", body)
+        # A few seconds of skew either way is nothing.
+        self.assertEqual(push(self.callback_url, text_push("a bit behind", 5), skew=-5)[0], 200)
+        self.assertEqual(push(self.callback_url, text_push("a bit ahead", 6), skew=5)[0], 200)
+        stack.wait_until(lambda: "push from the future" in stack._read(self.log), TIMEOUT,
+                         "the refusals in the gateway's log")
+        log = stack._read(self.log)
+        self.assertRegex(log, r"callback_refused .*reason=\"stale push")
+        self.assertRegex(log, r"callback_refused .*reason=\"push from the future")
 
 
 def main():

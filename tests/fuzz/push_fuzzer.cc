@@ -34,8 +34,11 @@ struct Fixture {
                         .token = kToken,
                         .mode = wxgate::config::v1::CALLBACK_MODE_SAFE,
                         .cipher = *wxgate::MessageCipher::Create(kKey, kSafe)});
-    handler.emplace(std::move(accounts), hub, dedup, broker,
-                    [](absl::Duration, std::function<void()>) {});
+    // The clock stands at the pushes' timestamp, so that every input is fresh and
+    // reaches the decoder.
+    handler.emplace(
+        std::move(accounts), hub, dedup, broker, wxgate::PushFreshness({}),
+        [](absl::Duration, std::function<void()>) {}, [] { return absl::FromUnixSeconds(1); });
   }
 
   wxgate::EventHub hub{std::make_unique<wxgate::MemoryEventStore>(

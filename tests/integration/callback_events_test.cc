@@ -131,6 +131,40 @@ TEST_F(CallbackEventsTest, EveryPushReachesTheBroadcastAndOneMemberOfTheGroup) {
   EXPECT_EQ(group_ids, all_ids);
 }
 
+// Every sample push, to the plain account and encrypted to the safe-mode one: a
+// subscriber that asks for raw_xml gets the push's XML byte for byte (the decrypted
+// inner XML in safe mode); one that does not ask gets it only for unknown pushes.
+TEST_F(CallbackEventsTest, RawXmlIsThePushByteForByteWhenAskedFor) {
+  SubscribeRequest with_raw;
+  with_raw.set_include_raw_xml(true);
+  Subscriber raw(harness_.channel(), with_raw);
+  Subscriber plain(harness_.channel(), SubscribeRequest());
+  WaitForSubscribers(2);
+
+  std::vector<std::string> sent;
+  for (const auto& entry : std::filesystem::directory_iterator(WXGATE_PUSH_SAMPLES_DIR)) {
+    const std::string xml = ReadTextFile(entry.path());
+    for (const char* appid : {kAppidA, kAppidB}) {
+      absl::StatusOr<fake::PushAnswer> answer = Push(appid, xml);
+      ASSERT_TRUE(answer.ok()) << answer.status();
+      ASSERT_EQ(answer->http_status, 200) << entry.path() << ": " << answer->body;
+      sent.push_back(xml);
+    }
+  }
+  ASSERT_GT(sent.size(), 100u);
+  ASSERT_TRUE(raw.WaitForEvents(sent.size()));
+  ASSERT_TRUE(plain.WaitForEvents(sent.size()));
+  const std::vector<Event> with = raw.events();
+  const std::vector<Event> without = plain.events();
+  ASSERT_EQ(with.size(), sent.size());
+  for (size_t i = 0; i < sent.size(); ++i) {
+    SCOPED_TRACE(with[i].appid() + " " + with[i].msg_type() + "/" + with[i].event());
+    EXPECT_EQ(with[i].raw_xml(), sent[i]);
+    EXPECT_EQ(with[i].appid(), i % 2 == 0 ? kAppidA : kAppidB);
+    EXPECT_EQ(without[i].raw_xml(), without[i].has_unknown() ? sent[i] : "");
+  }
+}
+
 TEST_F(CallbackEventsTest, ARepliedPushCarriesTheReplyBackEncryptedInSafeMode) {
   SubscribeRequest request;
   request.set_replies(true);

@@ -70,7 +70,9 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
   events->set_retention_count(10000);
   events->mutable_retention_age()->set_seconds(3600);
   events->set_max_lag(1000);
-  events->mutable_dedup_window()->set_seconds(300);
+  events->mutable_max_push_age()->set_seconds(300);
+  events->mutable_max_push_ahead()->set_seconds(60);
+  events->mutable_dedup_window()->set_seconds(360);
   events->set_max_body_bytes(1 << 20);
   events->mutable_read_timeout()->set_seconds(10);
   events->set_max_connections(1024);

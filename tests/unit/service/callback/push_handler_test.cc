@@ -10,8 +10,10 @@
 #include "auth/callback_signature.h"
 #include "service/events/memory_event_store.h"
 #include "service/events/xml_codec.h"
+#include "service/observe/log.h"
 #include "tests/testing/callback_outcome.h"
 #include "tests/testing/pushes.h"
+#include "tests/testing/test_clock.h"
 
 namespace wxgate {
 namespace {
@@ -42,10 +44,12 @@ class PushHandlerTest : public ::testing::Test {
                         .token = kToken,
                         .mode = config::v1::CALLBACK_MODE_COMPATIBLE,
                         .cipher = *MessageCipher::Create(kKey, kCompatible)});
-    handler_.emplace(std::move(accounts), hub_, dedup_, broker_,
-                     [this](absl::Duration delay, std::function<void()> task) {
-                       scheduled_.push_back({delay, std::move(task)});
-                     });
+    handler_.emplace(
+        std::move(accounts), hub_, dedup_, broker_, freshness_,
+        [this](absl::Duration delay, std::function<void()> task) {
+          scheduled_.push_back({delay, std::move(task)});
+        },
+        [this] { return clock_.Now(); });
   }
 
   // Every request is answered at most once (pending ones may never be, here).
@@ -63,9 +67,11 @@ class PushHandlerTest : public ::testing::Test {
   }
   CallbackOutcome& last_outcome() { return *outcomes_.back(); }
 
-  static std::string SignedQuery(const std::string& appid) {
-    return absl::StrCat("/wechat/callback/", appid, "?timestamp=1700000000&nonce=n1&signature=",
-                        CallbackSignature(kToken, "1700000000", "n1"));
+  // Signed at `timestamp`; the test clock starts at 1700000000.
+  static std::string SignedQuery(const std::string& appid,
+                                 const std::string& timestamp = "1700000000") {
+    return absl::StrCat("/wechat/callback/", appid, "?timestamp=", timestamp,
+                        "&nonce=n1&signature=", CallbackSignature(kToken, timestamp, "n1"));
   }
 
   std::string EncryptedBody(const std::string& xml, std::string* query,
@@ -91,7 +97,9 @@ class PushHandlerTest : public ::testing::Test {
                 EventHub::Options{}};
   std::unique_ptr<EventHub::Subscription> all_ = *hub_.Subscribe(v1::SubscribeRequest(), [] {});
   EventHub::EventPtr last_event_;
-  PushDedup dedup_{absl::Minutes(5)};
+  testing::TestClock clock_;
+  PushFreshness freshness_{{.max_age = absl::Minutes(5), .max_ahead = absl::Minutes(1)}};
+  PushDedup dedup_{freshness_.MinDedupWindow(), [this] { return clock_.Now(); }};
   ReplyBroker broker_;
   std::vector<std::pair<absl::Duration, std::function<void()>>> scheduled_;
   std::vector<std::shared_ptr<CallbackOutcome>> outcomes_;
@@ -192,6 +200,72 @@ TEST_F(PushHandlerTest, RepeatsAreAnsweredButNotPublishedAgain) {
   EXPECT_EQ(Handle("POST", SignedQuery(kPlain), kSubscribePush)->body, "success");
   EXPECT_EQ(Handle("POST", SignedQuery(kPlain), kSubscribePush)->body, "success");
   EXPECT_EQ(Published().size(), 2u);
+}
+
+// A captured push replayed after the dedup window forgot it is refused for its
+// age: the window outlasts max_age + max_ahead, so a replay is caught either way.
+TEST_F(PushHandlerTest, AReplayAfterTheDedupWindowIsRefusedForItsAge) {
+  std::vector<std::string> log;
+  const LogSink previous = SetLogSink([&log](const std::string& line) { log.push_back(line); });
+  const std::string query = SignedQuery(kPlain);
+  EXPECT_EQ(Handle("POST", query, TextPush("pay me", 30))->body, "success");
+  clock_.Advance(absl::Minutes(2));
+  EXPECT_EQ(Handle("POST", query, TextPush("pay me", 30))->body, "success");  // a repeat
+  EXPECT_EQ(Published().size(), 1u);
+
+  clock_.Advance(freshness_.MinDedupWindow());  // the dedup window has passed
+  auto answer = Handle("POST", query, TextPush("pay me", 30));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 403);
+  EXPECT_NE(answer->body.find("stale push"), std::string::npos) << answer->body;
+  EXPECT_NE(answer->body.find("events.max_push_age"), std::string::npos) << answer->body;
+  EXPECT_TRUE(Published().empty());
+  SetLogSink(previous);
+  ASSERT_FALSE(log.empty());
+  EXPECT_NE(log.back().find("callback_refused"), std::string::npos) << log.back();
+  EXPECT_NE(log.back().find("stale push"), std::string::npos) << log.back();
+  EXPECT_NE(log.back().find(kPlain), std::string::npos) << log.back();
+}
+
+TEST_F(PushHandlerTest, APushFromBeyondTheToleratedFutureIsRefused) {
+  std::vector<std::string> log;
+  const LogSink previous = SetLogSink([&log](const std::string& line) { log.push_back(line); });
+  auto answer = Handle("POST", SignedQuery(kPlain, "1700000061"), TextPush("early", 31));
+  SetLogSink(previous);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 403);
+  EXPECT_NE(answer->body.find("events.max_push_ahead"), std::string::npos) << answer->body;
+  EXPECT_TRUE(Published().empty());
+  ASSERT_FALSE(log.empty());
+  EXPECT_NE(log.back().find("push from the future"), std::string::npos) << log.back();
+
+  // Encrypted pushes are held to the same rule.
+  std::string query;
+  const std::string body = EncryptedBody(TextPush("old secret", 32), &query);
+  clock_.Advance(absl::Hours(24 * 365));
+  EXPECT_EQ(Handle("POST", query, body)->status, 403);
+  EXPECT_TRUE(Published().empty());
+}
+
+TEST_F(PushHandlerTest, APushWithAFewSecondsOfSkewIsAccepted) {
+  // WeChat's clock 5 s behind the gateway's, then 5 s ahead of it.
+  EXPECT_EQ(Handle("POST", SignedQuery(kPlain, "1699999995"), TextPush("behind", 33))->body,
+            "success");
+  EXPECT_EQ(Handle("POST", SignedQuery(kPlain, "1700000005"), TextPush("ahead", 34))->body,
+            "success");
+  EXPECT_EQ(Published().size(), 2u);
+}
+
+TEST_F(PushHandlerTest, AMalformedTimestampIsRefusedAsMalformed) {
+  for (const char* timestamp :
+       {"", "17e8", "-1700000000", "1700000000.5", " 1700000000", "99999999999999999999"}) {
+    SCOPED_TRACE(timestamp);
+    auto answer = Handle("POST", SignedQuery(kPlain, timestamp), TextPush("x", 35));
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 400);
+    EXPECT_NE(answer->body.find("timestamp"), std::string::npos) << answer->body;
+  }
+  EXPECT_TRUE(Published().empty());
 }
 
 TEST_F(PushHandlerTest, AReplyWithinTheWindowIsTheAnswer) {

@@ -650,9 +650,28 @@ TEST(ConfigLoaderCallbackTest, ReadsCallbackSecretsAndAppliesDefaults) {
   EXPECT_EQ(events.retention_count(), 10000u);
   EXPECT_EQ(events.retention_age().seconds(), 24 * 3600);
   EXPECT_EQ(events.max_lag(), 1000u);
-  EXPECT_EQ(events.dedup_window().seconds(), 300);
+  EXPECT_EQ(events.max_push_age().seconds(), 300);
+  EXPECT_EQ(events.max_push_ahead().seconds(), 60);
+  // max_push_age + max_push_ahead, so that replays are refused either way.
+  EXPECT_EQ(events.dedup_window().seconds(), 360);
   EXPECT_EQ(events.max_body_bytes(), 1u << 20);
   EXPECT_EQ(events.max_connections(), 1024u);
+}
+
+// The dedup window follows the freshness limits unless set, and may be longer.
+TEST(ConfigLoaderCallbackTest, TheDedupWindowCoversTheFreshnessLimits) {
+  absl::StatusOr<LoadedConfig> loaded = LoadWithCallbackSecrets(
+      absl::StrCat("events: {max_push_age: 90s, max_push_ahead: 500ms}\n", OneAccount()));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.events().dedup_window().seconds(), 90);
+  EXPECT_EQ(loaded->config.events().dedup_window().nanos(), 500000000);
+  EXPECT_EQ(loaded->config.events().max_push_ahead().nanos(), 500000000);
+
+  loaded = LoadWithCallbackSecrets(
+      absl::StrCat("events: {dedup_window: 1h, max_push_age: 10m}\n", OneAccount()));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.events().dedup_window().seconds(), 3600);
+  EXPECT_EQ(loaded->config.events().max_push_ahead().seconds(), 60);
 }
 
 TEST(ConfigLoaderCallbackTest, PlainModeNeedsNoKey) {
@@ -694,6 +713,19 @@ TEST(ConfigLoaderCallbackTest, RefusesBadCallbackSections) {
       {absl::StrCat("events: {read_timeout: 0s}\n", OneAccount()),
        "events.read_timeout: must be more than 0"},
       {absl::StrCat("events: {max_lag: -1}\n", OneAccount()), "events.max_lag:"},
+      {absl::StrCat("events: {max_push_age: 0s}\n", OneAccount()),
+       "events.max_push_age: must be more than 0"},
+      {absl::StrCat("events: {max_push_ahead: 0s}\n", OneAccount()),
+       "events.max_push_ahead: must be more than 0"},
+      {absl::StrCat("events: {max_push_ahead: -1s}\n", OneAccount()),
+       "events.max_push_ahead: \"-1s\" is negative"},
+      {absl::StrCat("events: {max_push_age: soon}\n", OneAccount()), "events.max_push_age:"},
+      {absl::StrCat("events: {dedup_window: 5m}\n", OneAccount()),
+       "events.dedup_window: 5m is shorter than events.max_push_age + events.max_push_ahead "
+       "(6m): a replayed push could be forgotten before it is too old. Set it to at least 6m"},
+      {absl::StrCat("events: {dedup_window: 10m, max_push_age: 10m}\n", OneAccount()),
+       "events.dedup_window: 10m is shorter than events.max_push_age + events.max_push_ahead "
+       "(11m)"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<LoadedConfig> loaded = LoadWithCallbackSecrets(c.yaml);

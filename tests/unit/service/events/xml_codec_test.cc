@@ -4,6 +4,7 @@
 
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "wechat/mp/v1/events.pb.h"
 #include "wechat/mp/v1/replies.pb.h"
 
@@ -87,6 +88,30 @@ TEST(ReadXmlFieldsTest, ReadsNumbersBeyondThirtyTwoBits) {
   wechat::mp::v1::TextMessage text;
   EXPECT_TRUE(ReadXmlFields(root, text).empty());
   EXPECT_EQ(text.msg_id(), 22283948117418048);
+}
+
+// (wxgate.xml_alias) names more elements a field is read from; written, the field
+// takes its own name.
+TEST(ReadXmlFieldsTest, ReadsAFieldFromItsAliasesAndWritesItsOwnName) {
+  for (const char* element : {"ShopId", "PlaceId"}) {
+    SCOPED_TRACE(element);
+    pugi::xml_document document;
+    const pugi::xml_node root =
+        Root(document, absl::StrCat("<xml><", element, ">429620</", element, "></xml>"));
+    wechat::mp::v1::WifiConnectedEvent event;
+    EXPECT_TRUE(ReadXmlFields(root, event).empty());
+    EXPECT_EQ(event.shop_id(), 429620);
+
+    pugi::xml_document written;
+    pugi::xml_node out = written.append_child("xml");
+    WriteXmlFields(event, out);
+    EXPECT_EQ(std::string(out.first_child().name()), "ShopId");
+  }
+  // An element that is neither the name nor an alias is still left over.
+  pugi::xml_document document;
+  wechat::mp::v1::WifiConnectedEvent event;
+  EXPECT_EQ(ReadXmlFields(Root(document, "<xml><Placeid>1</Placeid></xml>"), event),
+            std::vector<std::string>{"Placeid"});
 }
 
 TEST(WriteXmlFieldsTest, WritesStringsAsCdataAndSplitsTheirTerminator) {
