@@ -181,10 +181,6 @@ absl::Status ValidatePositive(absl::string_view path, bool is_set,
   return Invalid(path, "must be more than 0; leave it out for the default");
 }
 
-absl::Duration ToDuration(const google::protobuf::Duration& duration) {
-  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
-}
-
 // The shortest dedup window that closes replays: see PushFreshness.
 absl::Duration MinDedupWindow(const v1::Events& events) {
   return (events.has_max_push_age() ? ToDuration(events.max_push_age()) : kDefaultMaxPushAge) +
@@ -658,5 +654,9 @@ absl::StatusOr<LoadedConfig> LoadConfigFile(const std::string& path, const EnvLo
 }
 
 std::string_view EmbeddedDefaultYaml() { return kEmbeddedDefault; }
+
+absl::Duration ToDuration(const google::protobuf::Duration& duration) {
+  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
+}
 
 }  // namespace wxgate::config

@@ -114,6 +114,9 @@ struct LoadedConfig {
   std::string redis_password;
 };
 
+// A configured duration as an absl::Duration.
+absl::Duration ToDuration(const google::protobuf::Duration& duration);
+
 // Loads a configuration from YAML text. `env` resolves secrets given by
 // environment variable; secret and CA files are read from the file system.
 absl::StatusOr<LoadedConfig> LoadConfigFromYaml(std::string_view yaml, const EnvLookup& env);

@@ -37,10 +37,6 @@ std::vector<Account> AccountsOf(const config::LoadedConfig& loaded) {
   return accounts;
 }
 
-absl::Duration ToDuration(const google::protobuf::Duration& duration) {
-  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
-}
-
 std::vector<CallbackAccount> CallbackAccountsOf(const config::LoadedConfig& loaded) {
   std::vector<CallbackAccount> accounts;
   for (const auto& account : loaded.config.accounts()) {
@@ -49,7 +45,7 @@ std::vector<CallbackAccount> CallbackAccountsOf(const config::LoadedConfig& load
     CallbackAccount callback{.appid = account.appid(),
                              .token = secrets->second.token,
                              .mode = account.callback().mode(),
-                             .reply_window = ToDuration(account.callback().reply_window())};
+                             .reply_window = config::ToDuration(account.callback().reply_window())};
     if (!secrets->second.encoding_aes_key.empty()) {
       // The loader checked the key's shape, so this cannot fail.
       callback.cipher = *MessageCipher::Create(secrets->second.encoding_aes_key, account.appid());
@@ -132,11 +128,11 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
   hub_ = std::make_unique<EventHub>(
       std::make_unique<MemoryEventStore>(
           MemoryEventStore::Limits{.max_events = events.retention_count(),
-                                   .max_age = ToDuration(events.retention_age())},
+                                   .max_age = config::ToDuration(events.retention_age())},
           // Cursors keep growing across restarts (MemoryEventStore).
           static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()))),
       EventHub::Options{.max_lag = events.max_lag()});
-  dedup_ = std::make_unique<PushDedup>(ToDuration(events.dedup_window()));
+  dedup_ = std::make_unique<PushDedup>(config::ToDuration(events.dedup_window()));
   broker_ = std::make_unique<ReplyBroker>();
   subscriptions_ = std::make_unique<SubscriptionQuota>(
       events.max_subscriptions_per_caller() > 0 ? events.max_subscriptions_per_caller()
@@ -150,15 +146,15 @@ absl::Status Gateway::StartCallbacks(const config::LoadedConfig& loaded) {
   const config::v1::Events& events = loaded.config.events();
   push_handler_ = std::make_unique<PushHandler>(
       CallbackAccountsOf(loaded), *hub_, *dedup_, *broker_,
-      PushFreshness({.max_age = ToDuration(events.max_push_age()),
-                     .max_ahead = ToDuration(events.max_push_ahead())}),
+      PushFreshness({.max_age = config::ToDuration(events.max_push_age()),
+                     .max_ahead = config::ToDuration(events.max_push_ahead())}),
       [tasks = reply_deadlines_.get()](absl::Duration delay, std::function<void()> task) {
         tasks->RunAfter(delay, std::move(task));
       });
   absl::StatusOr<std::unique_ptr<CallbackServer>> server =
       CallbackServer::Start({.listen = listen,
                              .max_body_bytes = events.max_body_bytes(),
-                             .read_timeout = ToDuration(events.read_timeout()),
+                             .read_timeout = config::ToDuration(events.read_timeout()),
                              .max_connections = events.max_connections()},
                             *push_handler_);
   if (!server.ok()) {

@@ -14,10 +14,6 @@
 namespace wxgate {
 namespace {
 
-absl::Duration ToDuration(const google::protobuf::Duration& duration) {
-  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
-}
-
 std::string ReplicaName() {
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
@@ -38,8 +34,8 @@ RedisOptions RedisOptionsOf(const config::v1::Redis& redis, const std::string& p
           .port = port,
           .password = password,
           .db = static_cast<int>(redis.db()),
-          .connect_timeout = ToDuration(redis.connect_timeout()),
-          .command_timeout = ToDuration(redis.command_timeout())};
+          .connect_timeout = config::ToDuration(redis.connect_timeout()),
+          .command_timeout = config::ToDuration(redis.command_timeout())};
 }
 
 }  // namespace
