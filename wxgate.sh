@@ -18,6 +18,8 @@ setup() {
   if [ ! -x tests/tools/node_modules/.bin/buf ]; then
     npm install --prefix tests/tools --no-audit --no-fund --loglevel=error
   fi
+  # The client packages' dependencies, once, into each ecosystem's usual cache.
+  (cd client_stubs/go && go mod download)
 }
 
 # build DIR [cmake args...]

@@ -30,6 +30,13 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
   missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
 fi
 read -r -a missing <<<"${missing[*]}"
+# The client packages' toolchains (client_stubs/): Debian's package only where the
+# command is missing, since a newer one already on PATH serves better. The Go
+# module needs Go >= 1.26 (grpc-go's own minimum); Debian 12's golang-go is 1.19.
+declare -A package_of=([go]=golang-go [java]=default-jdk-headless [mvn]=maven)
+for cmd in "${!package_of[@]}"; do
+  command -v "$cmd" >/dev/null || missing+=("${package_of[$cmd]}")
+done
 
 if ((${#missing[@]})); then
   sudo_cmd=()
