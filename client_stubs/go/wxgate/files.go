@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
-	filev1 "wxgate.dev/go/gen/wxgate/file/v1"
 	mpv1 "wxgate.dev/go/gen/wechat/mp/v1"
+	filev1 "wxgate.dev/go/gen/wxgate/file/v1"
 )
 
 // PieceSize is how many bytes of a file each upload message carries.
