@@ -20,6 +20,9 @@ setup() {
   fi
   # The client packages' dependencies, once, into each ecosystem's usual cache.
   (cd client_stubs/go && go mod download)
+  if [ ! client_stubs/node/node_modules/.package-lock.json -nt client_stubs/node/package-lock.json ]; then
+    npm ci --prefix client_stubs/node --no-audit --no-fund --loglevel=error
+  fi
 }
 
 # build DIR [cmake args...]
