@@ -18,11 +18,17 @@ setup() {
   if [ ! -x tests/tools/node_modules/.bin/buf ]; then
     npm install --prefix tests/tools --no-audit --no-fund --loglevel=error
   fi
-  # The client packages' dependencies, once, into each ecosystem's usual cache.
+}
+
+# The client packages' dependencies (tests only), fetched once into each ecosystem's
+# usual place: ~/go/pkg/mod, client_stubs/node/node_modules, ~/.m2. Maven builds the
+# Java client here too (its test run then finds it built).
+setup_clients() {
   (cd client_stubs/go && go mod download)
   if [ ! client_stubs/node/node_modules/.package-lock.json -nt client_stubs/node/package-lock.json ]; then
     npm ci --prefix client_stubs/node --no-audit --no-fund --loglevel=error
   fi
+  mvn -B -q -Dstyle.color=never -f client_stubs/java/pom.xml test-compile
 }
 
 # build DIR [cmake args...]
@@ -40,6 +46,7 @@ cmd_run() {
 
 cmd_test() {
   setup
+  setup_clients
   local dir=build
   if [ "${1:-}" = "--sanitize" ]; then
     dir=build-asan
