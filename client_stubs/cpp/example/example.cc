@@ -50,10 +50,12 @@ int main(int argc, char** argv) {
   gateway.Prepare(user_call);
   if (grpc::Status s = users->GetUserInfo(&user_call, request, &user); !s.ok()) {
     auto error = wxgate_client::ErrorOf(s);
-    std::cerr << "GetUserInfo: " << s.error_message() << " (reason " << (error ? error->reason : "none") << ")\n";
+    std::cerr << "GetUserInfo: " << s.error_message() << " (reason "
+              << (error ? error->reason : "none") << ")\n";
     return 1;
   }
-  std::cout << "user " << user.openid() << ": " << user.nickname() << ", " << user.city() << ", tags";
+  std::cout << "user " << user.openid() << ": " << user.nickname() << ", " << user.city()
+            << ", tags";
   for (auto tag : user.tagid_list()) std::cout << " " << tag;
   std::cout << "\n";
 
@@ -68,7 +70,8 @@ int main(int argc, char** argv) {
   }
   grpc::ClientContext refused_call;  // no tag: WeChat refuses
   gateway.Prepare(refused_call);
-  grpc::Status refused = tags->CreateTag(&refused_call, wechat::mp::v1::CreateTagRequest(), &created);
+  grpc::Status refused =
+      tags->CreateTag(&refused_call, wechat::mp::v1::CreateTagRequest(), &created);
   if (auto error = wxgate_client::ErrorOf(refused); error && error->is_wechat()) {
     std::cout << "tag refused: errcode " << error->errcode << " (" << error->errmsg << "), rid \""
               << error->rid << "\", reason " << error->reason << "\n";
@@ -89,7 +92,8 @@ int main(int argc, char** argv) {
     subscriber.Stop();
   });
   grpc::Status ended = subscriber.Run([](const wechat::mp::v1::Event& event) {
-    std::cout << event.from_user_name() << " says \"" << event.text().content() << "\"" << std::endl;
+    std::cout << event.from_user_name() << " says \"" << event.text().content() << "\""
+              << std::endl;
     return std::optional(wxgate_client::TextReply("you said: " + event.text().content()));
   });
   stop_requested = 1;

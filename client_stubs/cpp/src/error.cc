@@ -23,7 +23,8 @@ std::optional<WxgateError> ErrorOf(const grpc::Status& status) {
     if (auto it = error.metadata.find("errcode"); it != error.metadata.end()) {
       error.errcode = std::atoi(it->second.c_str());
     }
-    if (auto it = error.metadata.find("errmsg"); it != error.metadata.end()) error.errmsg = it->second;
+    if (auto it = error.metadata.find("errmsg"); it != error.metadata.end())
+      error.errmsg = it->second;
     if (auto it = error.metadata.find("rid"); it != error.metadata.end()) error.rid = it->second;
     return error;
   }

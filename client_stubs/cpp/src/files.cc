@@ -24,7 +24,8 @@ grpc::Status UploadMedia(wechat::mp::v1::MaterialService::StubInterface& materia
 
 grpc::Status UploadMediaFile(wechat::mp::v1::MaterialService::StubInterface& material,
                              grpc::ClientContext& context, wechat::mp::v1::MaterialMediaType type,
-                             const std::string& path, wechat::mp::v1::UploadMediaResponse* response) {
+                             const std::string& path,
+                             wechat::mp::v1::UploadMediaResponse* response) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "cannot read " + path);
   return UploadMedia(material, context, type, std::filesystem::path(path).filename().string(), in,
@@ -32,8 +33,8 @@ grpc::Status UploadMediaFile(wechat::mp::v1::MaterialService::StubInterface& mat
 }
 
 grpc::Status DownloadMedia(wechat::mp::v1::MaterialService::StubInterface& material,
-                           grpc::ClientContext& context, const std::string& media_id, std::ostream& out,
-                           wxgate::file::v1::FileChunk* meta) {
+                           grpc::ClientContext& context, const std::string& media_id,
+                           std::ostream& out, wxgate::file::v1::FileChunk* meta) {
   wechat::mp::v1::GetMediaRequest request;
   request.set_media_id(media_id);
   auto reader = material.GetMedia(&context, request);
@@ -47,7 +48,8 @@ grpc::Status DownloadMediaFile(wechat::mp::v1::MaterialService::StubInterface& m
   if (!out) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "cannot write " + path);
   grpc::Status status = DownloadMedia(material, context, media_id, out, meta);
   out.close();
-  if (status.ok() && !out) return grpc::Status(grpc::StatusCode::INTERNAL, "writing " + path + " failed");
+  if (status.ok() && !out)
+    return grpc::Status(grpc::StatusCode::INTERNAL, "writing " + path + " failed");
   return status;
 }
 

@@ -33,14 +33,16 @@ Gateway::Gateway(const std::string& target, GatewayOptions options) : options_(s
     ssl.pem_private_key = options_.key_pem;
     credentials = grpc::SslCredentials(ssl);
     if (!options_.api_key.empty()) {
-      key_credentials_ = grpc::MetadataCredentialsFromPlugin(std::make_unique<ApiKeyPlugin>(options_.api_key));
+      key_credentials_ =
+          grpc::MetadataCredentialsFromPlugin(std::make_unique<ApiKeyPlugin>(options_.api_key));
     }
   }
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
   // The factories are shared with the options; each channel gets a forwarding one.
   struct Forward : grpc::experimental::ClientInterceptorFactoryInterface {
     std::shared_ptr<grpc::experimental::ClientInterceptorFactoryInterface> factory;
-    grpc::experimental::Interceptor* CreateClientInterceptor(grpc::experimental::ClientRpcInfo* info) override {
+    grpc::experimental::Interceptor* CreateClientInterceptor(
+        grpc::experimental::ClientRpcInfo* info) override {
       return factory->CreateClientInterceptor(info);
     }
   };

@@ -64,7 +64,8 @@ std::string Push(const std::string& content, int msg_id) {
 class CppClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (Env("WXGATE_E2E_TARGET").empty()) GTEST_SKIP() << "no live gateway: run through tests/e2e/client_test.py";
+    if (Env("WXGATE_E2E_TARGET").empty())
+      GTEST_SKIP() << "no live gateway: run through tests/e2e/client_test.py";
   }
   static wxgate_client::GatewayOptions Options() {
     wxgate_client::GatewayOptions options;
@@ -81,7 +82,8 @@ class CppClientTest : public ::testing::Test {
                            const std::string& appid = "") {
     grpc::ClientContext context;
     gateway.Prepare(context, appid);
-    return wechat::mp::v1::UserService::NewStub(gateway.channel())->GetUserInfo(&context, Follower(), user);
+    return wechat::mp::v1::UserService::NewStub(gateway.channel())
+        ->GetUserInfo(&context, Follower(), user);
   }
 };
 
@@ -149,8 +151,9 @@ TEST_F(CppClientTest, UploadInPiecesAndDownload) {
   wechat::mp::v1::UploadMediaResponse uploaded;
   grpc::ClientContext upload_call;
   gateway.Prepare(upload_call);
-  grpc::Status status = wxgate_client::UploadMedia(*material, upload_call,
-      wechat::mp::v1::MATERIAL_MEDIA_TYPE_IMAGE, "photo.jpg", in, &uploaded);
+  grpc::Status status =
+      wxgate_client::UploadMedia(*material, upload_call, wechat::mp::v1::MATERIAL_MEDIA_TYPE_IMAGE,
+                                 "photo.jpg", in, &uploaded);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_FALSE(uploaded.media_id().empty());
   EXPECT_TRUE(in.eof()) << "not all of the file was read";
@@ -161,8 +164,10 @@ TEST_F(CppClientTest, UploadInPiecesAndDownload) {
   wechat::mp::v1::UploadMediaResponse from_file;
   grpc::ClientContext file_call;
   gateway.Prepare(file_call);
-  ASSERT_TRUE(wxgate_client::UploadMediaFile(*material, file_call, wechat::mp::v1::MATERIAL_MEDIA_TYPE_IMAGE,
-                                             (dir / "photo.jpg").string(), &from_file).ok());
+  ASSERT_TRUE(wxgate_client::UploadMediaFile(*material, file_call,
+                                             wechat::mp::v1::MATERIAL_MEDIA_TYPE_IMAGE,
+                                             (dir / "photo.jpg").string(), &from_file)
+                  .ok());
   EXPECT_FALSE(from_file.media_id().empty());
 
   wxgate::file::v1::FileChunk meta;
@@ -178,7 +183,9 @@ TEST_F(CppClientTest, UploadInPiecesAndDownload) {
   std::ostringstream streamed;
   grpc::ClientContext stream_call;
   gateway.Prepare(stream_call);
-  ASSERT_TRUE(wxgate_client::DownloadMedia(*material, stream_call, uploaded.media_id(), streamed, &meta).ok());
+  ASSERT_TRUE(
+      wxgate_client::DownloadMedia(*material, stream_call, uploaded.media_id(), streamed, &meta)
+          .ok());
   EXPECT_EQ(streamed.str(), written);
   std::filesystem::remove_all(dir);
 }
@@ -187,7 +194,8 @@ TEST_F(CppClientTest, UploadInPiecesAndDownload) {
 // and its reader sees UNAVAILABLE.
 class Cutter : public grpc::experimental::ClientInterceptorFactoryInterface {
  public:
-  grpc::experimental::Interceptor* CreateClientInterceptor(grpc::experimental::ClientRpcInfo* info) override {
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo* info) override {
     if (std::string(info->method()) != "/wxgate.v1.EventService/Subscribe") return nullptr;
     return new Interceptor(this, info);
   }
@@ -206,16 +214,20 @@ class Cutter : public grpc::experimental::ClientInterceptorFactoryInterface {
  private:
   class Interceptor : public grpc::experimental::Interceptor {
    public:
-    Interceptor(Cutter* cutter, grpc::experimental::ClientRpcInfo* info) : cutter_(cutter), info_(info) {}
+    Interceptor(Cutter* cutter, grpc::experimental::ClientRpcInfo* info)
+        : cutter_(cutter), info_(info) {}
     void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
       using grpc::experimental::InterceptionHookPoints;
       {
         std::lock_guard<std::mutex> lock(cutter_->mu_);
-        if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+        if (methods->QueryInterceptionHookPoint(
+                InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
           cutter_->live_ = info_;
         }
         if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_STATUS)) {
-          if (cutter_->cut_ == info_) *methods->GetRecvStatus() = grpc::Status(grpc::StatusCode::UNAVAILABLE, "cut by the test");
+          if (cutter_->cut_ == info_)
+            *methods->GetRecvStatus() =
+                grpc::Status(grpc::StatusCode::UNAVAILABLE, "cut by the test");
           if (cutter_->live_ == info_) cutter_->live_ = nullptr;
         }
       }
@@ -295,7 +307,8 @@ TEST_F(CppClientTest, SubscriberRepliesIsCutAndResumesWithoutLossOrRepeat) {
   int msg_id = 5000;
   for (auto deadline = std::chrono::steady_clock::now() + kTimeout;;) {
     std::string content = "hello " + std::to_string(++msg_id);
-    if (Push(content, msg_id).find("<Content><![CDATA[re: " + content + "]]></Content>") != std::string::npos) {
+    if (Push(content, msg_id).find("<Content><![CDATA[re: " + content + "]]></Content>") !=
+        std::string::npos) {
       pushed.push_back(content);
       break;
     }
@@ -332,21 +345,26 @@ TEST_F(CppClientTest, SubscriberRepliesIsCutAndResumesWithoutLossOrRepeat) {
 }
 
 TEST_F(CppClientTest, ExampleCallsAndReplies) {
-  std::string example = (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "wxgate_client_example").string();
-  std::string log = std::filesystem::temp_directory_path() / ("wxgate-cpp-example-" + std::to_string(getpid()));
+  std::string example =
+      (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "wxgate_client_example")
+          .string();
+  std::string log =
+      std::filesystem::temp_directory_path() / ("wxgate-cpp-example-" + std::to_string(getpid()));
   pid_t pid = fork();
   if (pid == 0) {
     FILE* out = freopen(log.c_str(), "w", stdout);
     dup2(fileno(out), 2);
-    std::string target = Env("WXGATE_E2E_TARGET"), appid = Env("WXGATE_E2E_APPID"), openid = Env("WXGATE_E2E_OPENID");
-    execl(example.c_str(), example.c_str(), "--target", target.c_str(), "--appid", appid.c_str(), "--openid",
-          openid.c_str(), "--subscribe", static_cast<char*>(nullptr));
+    std::string target = Env("WXGATE_E2E_TARGET"), appid = Env("WXGATE_E2E_APPID"),
+                openid = Env("WXGATE_E2E_OPENID");
+    execl(example.c_str(), example.c_str(), "--target", target.c_str(), "--appid", appid.c_str(),
+          "--openid", openid.c_str(), "--subscribe", static_cast<char*>(nullptr));
     _exit(127);
   }
   ASSERT_GT(pid, 0);
   bool replied = false;
   int msg_id = 7000;
-  for (auto deadline = std::chrono::steady_clock::now() + kTimeout; !replied && std::chrono::steady_clock::now() < deadline;) {
+  for (auto deadline = std::chrono::steady_clock::now() + kTimeout;
+       !replied && std::chrono::steady_clock::now() < deadline;) {
     replied = Push("hi example", ++msg_id).find("you said: hi example") != std::string::npos;
     if (!replied) std::this_thread::sleep_for(50ms);
   }
@@ -357,8 +375,11 @@ TEST_F(CppClientTest, ExampleCallsAndReplies) {
   std::filesystem::remove(log);
   EXPECT_TRUE(replied) << output;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
-  for (const char* want : {"广州, tags 128 2", "tag created: 134", "errcode 47001", "oE2eUser says \"hi example\""}) {
-    EXPECT_NE(output.find(want), std::string::npos) << "the example's output lacks " << want << ":\n" << output;
+  for (const char* want :
+       {"广州, tags 128 2", "tag created: 134", "errcode 47001", "oE2eUser says \"hi example\""}) {
+    EXPECT_NE(output.find(want), std::string::npos)
+        << "the example's output lacks " << want << ":\n"
+        << output;
   }
 }
 

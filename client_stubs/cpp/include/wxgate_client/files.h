@@ -30,7 +30,8 @@ inline constexpr size_t kPieceSize = 64 * 1024;
 // Finish: the call's status.
 // Piece: void(std::string content, bool first, Request*).
 template <typename Request, typename Piece>
-grpc::Status SendPieces(grpc::ClientWriterInterface<Request>& writer, std::istream& in, Piece&& piece) {
+grpc::Status SendPieces(grpc::ClientWriterInterface<Request>& writer, std::istream& in,
+                        Piece&& piece) {
   std::string buffer(kPieceSize, '\0');
   bool first = true;
   while (true) {
@@ -56,7 +57,8 @@ grpc::Status UploadMedia(wechat::mp::v1::MaterialService::StubInterface& materia
 // Uploads the file at path, named by its file name.
 grpc::Status UploadMediaFile(wechat::mp::v1::MaterialService::StubInterface& material,
                              grpc::ClientContext& context, wechat::mp::v1::MaterialMediaType type,
-                             const std::string& path, wechat::mp::v1::UploadMediaResponse* response);
+                             const std::string& path,
+                             wechat::mp::v1::UploadMediaResponse* response);
 
 // Writes a download stream's file (GetMedia, GetMaterial, GetHdVoice,
 // GetQrcodeImage, DownloadNontaxBill) to `out`; *meta gets the first chunk's
@@ -73,18 +75,21 @@ grpc::Status ReceiveFile(grpc::ClientReaderInterface<Response>& reader, std::ost
       meta->clear_data();
       first = false;
     }
-    out.write(message.file().data().data(), static_cast<std::streamsize>(message.file().data().size()));
+    out.write(message.file().data().data(),
+              static_cast<std::streamsize>(message.file().data().size()));
   }
   grpc::Status status = reader.Finish();
-  if (status.ok() && first) return grpc::Status(grpc::StatusCode::NOT_FOUND, "the download carried no file");
-  if (status.ok() && !out) return grpc::Status(grpc::StatusCode::INTERNAL, "writing the download failed");
+  if (status.ok() && first)
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, "the download carried no file");
+  if (status.ok() && !out)
+    return grpc::Status(grpc::StatusCode::INTERNAL, "writing the download failed");
   return status;
 }
 
 // Writes the temporary media media_id to `out`, or to the file at path.
 grpc::Status DownloadMedia(wechat::mp::v1::MaterialService::StubInterface& material,
-                           grpc::ClientContext& context, const std::string& media_id, std::ostream& out,
-                           wxgate::file::v1::FileChunk* meta);
+                           grpc::ClientContext& context, const std::string& media_id,
+                           std::ostream& out, wxgate::file::v1::FileChunk* meta);
 grpc::Status DownloadMediaFile(wechat::mp::v1::MaterialService::StubInterface& material,
                                grpc::ClientContext& context, const std::string& media_id,
                                const std::string& path, wxgate::file::v1::FileChunk* meta);
