@@ -24,7 +24,10 @@ setup() {
 # usual place: ~/go/pkg/mod, client_stubs/node/node_modules, ~/.m2, ~/.cache. Maven builds the
 # Java client here too (its test run then finds it built).
 setup_clients() {
-  (cd client_stubs/go && go mod download)
+  # Debian 12's own Go (1.19) is older than grpc-go needs: say so, and let the Go
+  # tests fail rather than stopping every other test.
+  (cd client_stubs/go && go mod download) ||
+    echo "wxgate.sh: the Go client needs Go 1.26 or newer ($(go version)); its tests will fail" >&2
   if [ ! client_stubs/node/node_modules/.package-lock.json -nt client_stubs/node/package-lock.json ]; then
     npm ci --prefix client_stubs/node --no-audit --no-fund --loglevel=error
   fi
