@@ -191,7 +191,9 @@ TEST_F(CppClientTest, UploadInPiecesAndDownload) {
 }
 
 // Cuts the live Subscribe stream as a network failure would: the call is cancelled
-// and its reader sees UNAVAILABLE.
+// and its reader sees UNAVAILABLE. Cut() runs in the subscriber's handler, so that
+// the call's ClientContext is alive while TryCancel runs (from the test's thread the
+// stream could end and the context go away during TryCancel).
 class Cutter : public grpc::experimental::ClientInterceptorFactoryInterface {
  public:
   grpc::experimental::Interceptor* CreateClientInterceptor(
@@ -199,6 +201,8 @@ class Cutter : public grpc::experimental::ClientInterceptorFactoryInterface {
     if (std::string(info->method()) != "/wxgate.v1.EventService/Subscribe") return nullptr;
     return new Interceptor(this, info);
   }
+
+  std::atomic<bool> armed{false};  // cut in the next handled event
 
   void Cut() {
     grpc::ClientContext* context = nullptr;
@@ -281,14 +285,17 @@ TEST_F(CppClientTest, SubscriberRepliesIsCutAndResumesWithoutLossOrRepeat) {
   std::atomic<int> retries = 0;
   auto start = [&] {
     wxgate_client::SubscriberOptions subscription;
+    // Long enough for the pushes after the cut to land while no stream is live.
+    subscription.min_backoff = 1s;
     subscription.request.mutable_filter()->add_msg_types("text");
     subscription.request.set_replies(true);
     subscription.store = &store;
     subscription.on_retry = [&](const grpc::Status&, std::chrono::milliseconds) { ++retries; };
     auto subscriber = std::make_unique<wxgate_client::Subscriber>(gateway, subscription);
-    std::thread thread([&inbox, s = subscriber.get()] {
-      grpc::Status status = s->Run([&inbox](const wechat::mp::v1::Event& event) {
+    std::thread thread([&inbox, cutter, s = subscriber.get()] {
+      grpc::Status status = s->Run([&inbox, cutter](const wechat::mp::v1::Event& event) {
         inbox.Add({event.text().content(), event.cursor()});
+        if (cutter->armed.exchange(false)) cutter->Cut();
         return std::optional(wxgate_client::TextReply("re: " + event.text().content()));
       });
       EXPECT_TRUE(status.ok()) << status.error_message();
@@ -300,6 +307,7 @@ TEST_F(CppClientTest, SubscriberRepliesIsCutAndResumesWithoutLossOrRepeat) {
     if (!h) ADD_FAILURE() << "no event within the timeout";
     return h.value_or(Handled{"(none)", 0});
   };
+  cutter->armed = true;  // the first event handled cuts the stream after it
   auto [subscriber, thread] = start();
 
   // Live only: push until a push is delivered and replied to in the HTTP answer.
@@ -318,7 +326,6 @@ TEST_F(CppClientTest, SubscriberRepliesIsCutAndResumesWithoutLossOrRepeat) {
   std::vector<Handled> got{next()};
   while (got[0].content != pushed[0] && got[0].content.rfind("hello ", 0) == 0) got[0] = next();
 
-  cutter->Cut();
   for (const char* content : {"during the cut 1", "during the cut 2", "after the cut"}) {
     Push(content, ++msg_id);
     pushed.push_back(content);
