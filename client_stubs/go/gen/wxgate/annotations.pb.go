@@ -567,6 +567,14 @@ var file_wxgate_annotations_proto_extTypes = []protoimpl.ExtensionInfo{
 		Filename:      "wxgate/annotations.proto",
 	},
 	{
+		ExtendedType:  (*descriptorpb.FieldOptions)(nil),
+		ExtensionType: ([]string)(nil),
+		Field:         51734,
+		Name:          "wxgate.xml_alias",
+		Tag:           "bytes,51734,rep,name=xml_alias",
+		Filename:      "wxgate/annotations.proto",
+	},
+	{
 		ExtendedType:  (*descriptorpb.MessageOptions)(nil),
 		ExtensionType: (*bool)(nil),
 		Field:         51730,
@@ -609,6 +617,12 @@ var (
 	//
 	// optional wxgate.Push push = 51733;
 	E_Push = &file_wxgate_annotations_proto_extTypes[4]
+	// Other element names read into this field, where WeChat's pages (or its pushes
+	// and its docs) spell one value two ways: shop_id is <ShopId> in the doc's sample
+	// and <PlaceId> elsewhere. Only read; written, the field takes its own name.
+	//
+	// repeated string xml_alias = 51734;
+	E_XmlAlias = &file_wxgate_annotations_proto_extTypes[5]
 )
 
 // Extension fields to descriptorpb.MessageOptions.
@@ -618,7 +632,7 @@ var (
 	// [districts]]), which proto cannot nest directly.
 	//
 	// optional bool json_array = 51730;
-	E_JsonArray = &file_wxgate_annotations_proto_extTypes[5]
+	E_JsonArray = &file_wxgate_annotations_proto_extTypes[6]
 )
 
 // Extension fields to descriptorpb.EnumValueOptions.
@@ -627,7 +641,7 @@ var (
 	// travel as strings; the others travel as their numbers.
 	//
 	// optional string wire_name = 51730;
-	E_WireName = &file_wxgate_annotations_proto_extTypes[6]
+	E_WireName = &file_wxgate_annotations_proto_extTypes[7]
 )
 
 var File_wxgate_annotations_proto protoreflect.FileDescriptor
@@ -687,7 +701,8 @@ const file_wxgate_annotations_proto_rawDesc = "" +
 	"\tplacement\x12\x1d.google.protobuf.FieldOptions\x18\x92\x94\x03 \x01(\x0e2\x11.wxgate.PlacementR\tplacement::\n" +
 	"\bxml_name\x12\x1d.google.protobuf.FieldOptions\x18\x93\x94\x03 \x01(\tR\axmlName::\n" +
 	"\bxml_item\x12\x1d.google.protobuf.FieldOptions\x18\x94\x94\x03 \x01(\tR\axmlItem:A\n" +
-	"\x04push\x12\x1d.google.protobuf.FieldOptions\x18\x95\x94\x03 \x01(\v2\f.wxgate.PushR\x04push:@\n" +
+	"\x04push\x12\x1d.google.protobuf.FieldOptions\x18\x95\x94\x03 \x01(\v2\f.wxgate.PushR\x04push:<\n" +
+	"\txml_alias\x12\x1d.google.protobuf.FieldOptions\x18\x96\x94\x03 \x03(\tR\bxmlAlias:@\n" +
 	"\n" +
 	"json_array\x12\x1f.google.protobuf.MessageOptions\x18\x92\x94\x03 \x01(\bR\tjsonArray:@\n" +
 	"\twire_name\x12!.google.protobuf.EnumValueOptions\x18\x92\x94\x03 \x01(\tR\bwireNameb\x06proto3"
@@ -727,15 +742,16 @@ var file_wxgate_annotations_proto_depIdxs = []int32{
 	7,  // 5: wxgate.xml_name:extendee -> google.protobuf.FieldOptions
 	7,  // 6: wxgate.xml_item:extendee -> google.protobuf.FieldOptions
 	7,  // 7: wxgate.push:extendee -> google.protobuf.FieldOptions
-	8,  // 8: wxgate.json_array:extendee -> google.protobuf.MessageOptions
-	9,  // 9: wxgate.wire_name:extendee -> google.protobuf.EnumValueOptions
-	4,  // 10: wxgate.endpoint:type_name -> wxgate.Endpoint
-	3,  // 11: wxgate.placement:type_name -> wxgate.Placement
-	5,  // 12: wxgate.push:type_name -> wxgate.Push
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	10, // [10:13] is the sub-list for extension type_name
-	3,  // [3:10] is the sub-list for extension extendee
+	7,  // 8: wxgate.xml_alias:extendee -> google.protobuf.FieldOptions
+	8,  // 9: wxgate.json_array:extendee -> google.protobuf.MessageOptions
+	9,  // 10: wxgate.wire_name:extendee -> google.protobuf.EnumValueOptions
+	4,  // 11: wxgate.endpoint:type_name -> wxgate.Endpoint
+	3,  // 12: wxgate.placement:type_name -> wxgate.Placement
+	5,  // 13: wxgate.push:type_name -> wxgate.Push
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	11, // [11:14] is the sub-list for extension type_name
+	3,  // [3:11] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name
 }
 
@@ -755,7 +771,7 @@ func file_wxgate_annotations_proto_init() {
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wxgate_annotations_proto_rawDesc), len(file_wxgate_annotations_proto_rawDesc)),
 			NumEnums:      4,
 			NumMessages:   2,
-			NumExtensions: 7,
+			NumExtensions: 8,
 			NumServices:   0,
 		},
 		GoTypes:           file_wxgate_annotations_proto_goTypes,

@@ -109,7 +109,9 @@ type SubscribeRequest struct {
 	// Unset: live events only. 0: every retained event first. Any other value: the
 	// retained events after this cursor first. Ignored for a group that already exists.
 	AfterCursor *uint64 `protobuf:"varint,3,opt,name=after_cursor,json=afterCursor,proto3,oneof" json:"after_cursor,omitempty"`
-	// Fill Event.raw_xml on every event (it is always set on unknown pushes).
+	// Fill Event.raw_xml on every event: the push's XML byte for byte (decrypted in
+	// safe mode). Without it raw_xml is set only on unknown pushes and pushes with
+	// untyped elements.
 	IncludeRawXml bool `protobuf:"varint,4,opt,name=include_raw_xml,json=includeRawXml,proto3" json:"include_raw_xml,omitempty"`
 	// This subscriber answers pushes with Reply: the gateway holds WeChat's HTTP
 	// answer up to the account's reply window for a reply, instead of answering

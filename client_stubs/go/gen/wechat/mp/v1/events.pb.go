@@ -45,11 +45,18 @@ type Event struct {
 	Cursor uint64 `protobuf:"varint,3,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	// When the gateway received the push.
 	ReceivedTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=received_time,json=receivedTime,proto3" json:"received_time,omitempty"`
-	// The push's raw XML (decrypted in safe mode). Set only when the subscriber asks
-	// for it, and always for unknown pushes.
+	// The push's XML exactly as WeChat sent it, byte for byte; for an encrypted push
+	// (compatible or safe mode) the decrypted inner XML, not the <Encrypt> envelope.
+	// Delivered when the subscriber asks for it (SubscribeRequest.include_raw_xml),
+	// and always for `unknown` pushes and pushes with `untyped` elements.
 	RawXml string `protobuf:"bytes,5,opt,name=raw_xml,json=rawXml,proto3" json:"raw_xml,omitempty"`
 	// Whether WeChat accepts a passive reply to this push.
 	ReplyAllowed bool `protobuf:"varint,6,opt,name=reply_allowed,json=replyAllowed,proto3" json:"reply_allowed,omitempty"`
+	// What no typed field holds: the paths of elements the payload has no field for
+	// ("Brand", "ScanCodeInfo.Extra"), and values that do not parse as their field's
+	// type ("CreateTime=abc"). Empty for a push decoded completely; raw_xml carries
+	// the values.
+	Untyped []string `protobuf:"bytes,7,rep,name=untyped,proto3" json:"untyped,omitempty"`
 	// The header every push carries.
 	// The Official Account's original id (gh_...).
 	ToUserName string `protobuf:"bytes,10,opt,name=to_user_name,json=toUserName,proto3" json:"to_user_name,omitempty"`
@@ -59,11 +66,13 @@ type Event struct {
 	CreateTime int64 `protobuf:"varint,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// "text", "image", ..., "event", "device_event", ...
 	MsgType string `protobuf:"bytes,13,opt,name=msg_type,json=msgType,proto3" json:"msg_type,omitempty"`
-	// For MsgType "event" and "device_event": the event ("subscribe", "CLICK", ...).
+	// For MsgType "event" and "device_event" only: the event ("subscribe", "CLICK",
+	// ...). Empty for other MsgTypes, even when their push has an <Event> element
+	// (which then is `untyped`).
 	Event string `protobuf:"bytes,14,opt,name=event,proto3" json:"event,omitempty"`
-	// The payload, chosen by MsgType and Event (the Event compared
-	// case-insensitively). `replies: true` marks the pushes WeChat takes a passive
-	// reply to (shared/catalog/mp-events.tsv).
+	// The payload, chosen by MsgType and, for MsgType "event" and "device_event", by
+	// Event (compared case-insensitively). `replies: true` marks the pushes WeChat
+	// takes a passive reply to (shared/catalog/mp-events.tsv).
 	//
 	// Types that are valid to be assigned to Payload:
 	//
@@ -229,6 +238,13 @@ func (x *Event) GetReplyAllowed() bool {
 		return x.ReplyAllowed
 	}
 	return false
+}
+
+func (x *Event) GetUntyped() []string {
+	if x != nil {
+		return x.Untyped
+	}
+	return nil
 }
 
 func (x *Event) GetToUserName() string {
@@ -408,7 +424,7 @@ func (x *Event) GetSubscribe() *SubscribeEvent {
 	return nil
 }
 
-func (x *Event) GetUnsubscribe() *EmptyEvent {
+func (x *Event) GetUnsubscribe() *UnsubscribeEvent {
 	if x != nil {
 		if x, ok := x.Payload.(*Event_Unsubscribe); ok {
 			return x.Unsubscribe
@@ -1122,7 +1138,7 @@ type Event_Subscribe struct {
 }
 
 type Event_Unsubscribe struct {
-	Unsubscribe *EmptyEvent `protobuf:"bytes,34,opt,name=unsubscribe,proto3,oneof"`
+	Unsubscribe *UnsubscribeEvent `protobuf:"bytes,34,opt,name=unsubscribe,proto3,oneof"`
 }
 
 type Event_Scan struct {
@@ -1654,7 +1670,10 @@ type TextMessage struct {
 	MsgDataId int64 `protobuf:"varint,3,opt,name=msg_data_id,json=msgDataId,proto3" json:"msg_data_id,omitempty"`
 	Idx       int32 `protobuf:"varint,4,opt,name=idx,proto3" json:"idx,omitempty"`
 	// The id of the customer-service menu option the user tapped.
-	Bizmsgmenuid  string `protobuf:"bytes,5,opt,name=bizmsgmenuid,proto3" json:"bizmsgmenuid,omitempty"`
+	Bizmsgmenuid string `protobuf:"bytes,5,opt,name=bizmsgmenuid,proto3" json:"bizmsgmenuid,omitempty"`
+	// Set when the message comes from a sub-merchant's customer-service session (a
+	// platform mini program's per-merchant customer service): the merchant's id.
+	BusinessId    int64 `protobuf:"varint,6,opt,name=business_id,json=businessId,proto3" json:"business_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1724,6 +1743,13 @@ func (x *TextMessage) GetBizmsgmenuid() string {
 	return ""
 }
 
+func (x *TextMessage) GetBusinessId() int64 {
+	if x != nil {
+		return x.BusinessId
+	}
+	return 0
+}
+
 // 图片消息: a user sent a picture.
 // Doc: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
 type ImageMessage struct {
@@ -1735,8 +1761,10 @@ type ImageMessage struct {
 	MsgId   int64  `protobuf:"varint,3,opt,name=msg_id,json=msgId,proto3" json:"msg_id,omitempty"`
 	// Set when the message was sent from an article: the article's message data id
 	// and its index.
-	MsgDataId     int64 `protobuf:"varint,4,opt,name=msg_data_id,json=msgDataId,proto3" json:"msg_data_id,omitempty"`
-	Idx           int32 `protobuf:"varint,5,opt,name=idx,proto3" json:"idx,omitempty"`
+	MsgDataId int64 `protobuf:"varint,4,opt,name=msg_data_id,json=msgDataId,proto3" json:"msg_data_id,omitempty"`
+	Idx       int32 `protobuf:"varint,5,opt,name=idx,proto3" json:"idx,omitempty"`
+	// As TextMessage.business_id.
+	BusinessId    int64 `protobuf:"varint,6,opt,name=business_id,json=businessId,proto3" json:"business_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1802,6 +1830,13 @@ func (x *ImageMessage) GetMsgDataId() int64 {
 func (x *ImageMessage) GetIdx() int32 {
 	if x != nil {
 		return x.Idx
+	}
+	return 0
+}
+
+func (x *ImageMessage) GetBusinessId() int64 {
+	if x != nil {
+		return x.BusinessId
 	}
 	return 0
 }
@@ -2178,13 +2213,15 @@ func (x *LinkMessage) GetIdx() int32 {
 // transfer_customer_service works as a passive reply.
 // Doc: https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/customer-message/receive.html
 type MiniProgramPageMessage struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AppId         string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
-	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
-	PagePath      string                 `protobuf:"bytes,3,opt,name=page_path,json=pagePath,proto3" json:"page_path,omitempty"`
-	ThumbUrl      string                 `protobuf:"bytes,4,opt,name=thumb_url,json=thumbUrl,proto3" json:"thumb_url,omitempty"`
-	ThumbMediaId  string                 `protobuf:"bytes,5,opt,name=thumb_media_id,json=thumbMediaId,proto3" json:"thumb_media_id,omitempty"`
-	MsgId         int64                  `protobuf:"varint,6,opt,name=msg_id,json=msgId,proto3" json:"msg_id,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	AppId        string                 `protobuf:"bytes,1,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	Title        string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	PagePath     string                 `protobuf:"bytes,3,opt,name=page_path,json=pagePath,proto3" json:"page_path,omitempty"`
+	ThumbUrl     string                 `protobuf:"bytes,4,opt,name=thumb_url,json=thumbUrl,proto3" json:"thumb_url,omitempty"`
+	ThumbMediaId string                 `protobuf:"bytes,5,opt,name=thumb_media_id,json=thumbMediaId,proto3" json:"thumb_media_id,omitempty"`
+	MsgId        int64                  `protobuf:"varint,6,opt,name=msg_id,json=msgId,proto3" json:"msg_id,omitempty"`
+	// As TextMessage.business_id.
+	BusinessId    int64 `protobuf:"varint,7,opt,name=business_id,json=businessId,proto3" json:"business_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2257,6 +2294,13 @@ func (x *MiniProgramPageMessage) GetThumbMediaId() string {
 func (x *MiniProgramPageMessage) GetMsgId() int64 {
 	if x != nil {
 		return x.MsgId
+	}
+	return 0
+}
+
+func (x *MiniProgramPageMessage) GetBusinessId() int64 {
+	if x != nil {
+		return x.BusinessId
 	}
 	return 0
 }
@@ -2355,9 +2399,11 @@ type DeviceBindEvent struct {
 	DeviceId   string                 `protobuf:"bytes,2,opt,name=device_id,json=deviceId,proto3" json:"device_id,omitempty"`
 	SessionId  int64                  `protobuf:"varint,3,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	// Base64 of the device's bytes (the bind request's extra data).
-	Content       string `protobuf:"bytes,4,opt,name=content,proto3" json:"content,omitempty"`
-	OpenId        string `protobuf:"bytes,5,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
-	OpType        int32  `protobuf:"varint,6,opt,name=op_type,json=opType,proto3" json:"op_type,omitempty"`
+	Content string `protobuf:"bytes,4,opt,name=content,proto3" json:"content,omitempty"`
+	OpenId  string `protobuf:"bytes,5,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	OpType  int32  `protobuf:"varint,6,opt,name=op_type,json=opType,proto3" json:"op_type,omitempty"`
+	// The push's message id (the hardware platform's samples carry one).
+	MsgId         int64 `protobuf:"varint,7,opt,name=msg_id,json=msgId,proto3" json:"msg_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2430,6 +2476,13 @@ func (x *DeviceBindEvent) GetOpenId() string {
 func (x *DeviceBindEvent) GetOpType() int32 {
 	if x != nil {
 		return x.OpType
+	}
+	return 0
+}
+
+func (x *DeviceBindEvent) GetMsgId() int64 {
+	if x != nil {
+		return x.MsgId
 	}
 	return 0
 }
@@ -2563,8 +2616,7 @@ func (x *SubscribeEvent) GetTicket() string {
 	return ""
 }
 
-// 取消关注事件 and other events without fields of their own: only the header and Event.
-// Doc: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
+// Events without fields of their own: only the header and Event.
 type EmptyEvent struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -2601,6 +2653,53 @@ func (*EmptyEvent) Descriptor() ([]byte, []int) {
 	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{13}
 }
 
+// 取消关注事件: the user unfollowed the account. A reply is not delivered.
+// Doc: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
+type UnsubscribeEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// WeChat sends an <EventKey>, usually empty.
+	EventKey      string `protobuf:"bytes,1,opt,name=event_key,json=eventKey,proto3" json:"event_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnsubscribeEvent) Reset() {
+	*x = UnsubscribeEvent{}
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnsubscribeEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnsubscribeEvent) ProtoMessage() {}
+
+func (x *UnsubscribeEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnsubscribeEvent.ProtoReflect.Descriptor instead.
+func (*UnsubscribeEvent) Descriptor() ([]byte, []int) {
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *UnsubscribeEvent) GetEventKey() string {
+	if x != nil {
+		return x.EventKey
+	}
+	return ""
+}
+
 // 上报地理位置事件: the periodic location report (when the account enabled it).
 // Doc: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_event_pushes.html
 type LocationEvent struct {
@@ -2615,7 +2714,7 @@ type LocationEvent struct {
 
 func (x *LocationEvent) Reset() {
 	*x = LocationEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[14]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2627,7 +2726,7 @@ func (x *LocationEvent) String() string {
 func (*LocationEvent) ProtoMessage() {}
 
 func (x *LocationEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[14]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2640,7 +2739,7 @@ func (x *LocationEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocationEvent.ProtoReflect.Descriptor instead.
 func (*LocationEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{14}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *LocationEvent) GetLatitude() float64 {
@@ -2677,7 +2776,7 @@ type ClickEvent struct {
 
 func (x *ClickEvent) Reset() {
 	*x = ClickEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[15]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2689,7 +2788,7 @@ func (x *ClickEvent) String() string {
 func (*ClickEvent) ProtoMessage() {}
 
 func (x *ClickEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[15]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2702,7 +2801,7 @@ func (x *ClickEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClickEvent.ProtoReflect.Descriptor instead.
 func (*ClickEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ClickEvent) GetEventKey() string {
@@ -2726,7 +2825,7 @@ type ViewEvent struct {
 
 func (x *ViewEvent) Reset() {
 	*x = ViewEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[16]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2738,7 +2837,7 @@ func (x *ViewEvent) String() string {
 func (*ViewEvent) ProtoMessage() {}
 
 func (x *ViewEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[16]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2751,7 +2850,7 @@ func (x *ViewEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ViewEvent.ProtoReflect.Descriptor instead.
 func (*ViewEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ViewEvent) GetEventKey() string {
@@ -2780,7 +2879,7 @@ type ScanCodeEvent struct {
 
 func (x *ScanCodeEvent) Reset() {
 	*x = ScanCodeEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[17]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2792,7 +2891,7 @@ func (x *ScanCodeEvent) String() string {
 func (*ScanCodeEvent) ProtoMessage() {}
 
 func (x *ScanCodeEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[17]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2805,7 +2904,7 @@ func (x *ScanCodeEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanCodeEvent.ProtoReflect.Descriptor instead.
 func (*ScanCodeEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ScanCodeEvent) GetEventKey() string {
@@ -2834,7 +2933,7 @@ type ScanCodeInfo struct {
 
 func (x *ScanCodeInfo) Reset() {
 	*x = ScanCodeInfo{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[18]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2846,7 +2945,7 @@ func (x *ScanCodeInfo) String() string {
 func (*ScanCodeInfo) ProtoMessage() {}
 
 func (x *ScanCodeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[18]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2859,7 +2958,7 @@ func (x *ScanCodeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScanCodeInfo.ProtoReflect.Descriptor instead.
 func (*ScanCodeInfo) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{18}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ScanCodeInfo) GetScanType() string {
@@ -2889,7 +2988,7 @@ type PicEvent struct {
 
 func (x *PicEvent) Reset() {
 	*x = PicEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[19]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2901,7 +3000,7 @@ func (x *PicEvent) String() string {
 func (*PicEvent) ProtoMessage() {}
 
 func (x *PicEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[19]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2914,7 +3013,7 @@ func (x *PicEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PicEvent.ProtoReflect.Descriptor instead.
 func (*PicEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{19}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PicEvent) GetEventKey() string {
@@ -2942,7 +3041,7 @@ type SendPicsInfo struct {
 
 func (x *SendPicsInfo) Reset() {
 	*x = SendPicsInfo{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[20]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2954,7 +3053,7 @@ func (x *SendPicsInfo) String() string {
 func (*SendPicsInfo) ProtoMessage() {}
 
 func (x *SendPicsInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[20]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2967,7 +3066,7 @@ func (x *SendPicsInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendPicsInfo.ProtoReflect.Descriptor instead.
 func (*SendPicsInfo) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{20}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SendPicsInfo) GetCount() int32 {
@@ -2994,7 +3093,7 @@ type PicListItem struct {
 
 func (x *PicListItem) Reset() {
 	*x = PicListItem{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[21]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3006,7 +3105,7 @@ func (x *PicListItem) String() string {
 func (*PicListItem) ProtoMessage() {}
 
 func (x *PicListItem) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[21]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3019,7 +3118,7 @@ func (x *PicListItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PicListItem.ProtoReflect.Descriptor instead.
 func (*PicListItem) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{21}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PicListItem) GetPicMd5Sum() string {
@@ -3042,7 +3141,7 @@ type LocationSelectEvent struct {
 
 func (x *LocationSelectEvent) Reset() {
 	*x = LocationSelectEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[22]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3054,7 +3153,7 @@ func (x *LocationSelectEvent) String() string {
 func (*LocationSelectEvent) ProtoMessage() {}
 
 func (x *LocationSelectEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[22]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3067,7 +3166,7 @@ func (x *LocationSelectEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LocationSelectEvent.ProtoReflect.Descriptor instead.
 func (*LocationSelectEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{22}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *LocationSelectEvent) GetEventKey() string {
@@ -3101,7 +3200,7 @@ type SendLocationInfo struct {
 
 func (x *SendLocationInfo) Reset() {
 	*x = SendLocationInfo{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[23]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3113,7 +3212,7 @@ func (x *SendLocationInfo) String() string {
 func (*SendLocationInfo) ProtoMessage() {}
 
 func (x *SendLocationInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[23]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3126,7 +3225,7 @@ func (x *SendLocationInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendLocationInfo.ProtoReflect.Descriptor instead.
 func (*SendLocationInfo) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{23}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SendLocationInfo) GetLocationX() float64 {
@@ -3188,7 +3287,7 @@ type MassSendJobFinishEvent struct {
 
 func (x *MassSendJobFinishEvent) Reset() {
 	*x = MassSendJobFinishEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[24]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3200,7 +3299,7 @@ func (x *MassSendJobFinishEvent) String() string {
 func (*MassSendJobFinishEvent) ProtoMessage() {}
 
 func (x *MassSendJobFinishEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[24]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3213,7 +3312,7 @@ func (x *MassSendJobFinishEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MassSendJobFinishEvent.ProtoReflect.Descriptor instead.
 func (*MassSendJobFinishEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{24}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *MassSendJobFinishEvent) GetMsgId() int64 {
@@ -3285,7 +3384,7 @@ type MassCopyrightCheckResult struct {
 
 func (x *MassCopyrightCheckResult) Reset() {
 	*x = MassCopyrightCheckResult{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[25]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3297,7 +3396,7 @@ func (x *MassCopyrightCheckResult) String() string {
 func (*MassCopyrightCheckResult) ProtoMessage() {}
 
 func (x *MassCopyrightCheckResult) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[25]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3310,7 +3409,7 @@ func (x *MassCopyrightCheckResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MassCopyrightCheckResult.ProtoReflect.Descriptor instead.
 func (*MassCopyrightCheckResult) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{25}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *MassCopyrightCheckResult) GetCount() int32 {
@@ -3351,7 +3450,7 @@ type MassCopyrightCheckItem struct {
 
 func (x *MassCopyrightCheckItem) Reset() {
 	*x = MassCopyrightCheckItem{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[26]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3363,7 +3462,7 @@ func (x *MassCopyrightCheckItem) String() string {
 func (*MassCopyrightCheckItem) ProtoMessage() {}
 
 func (x *MassCopyrightCheckItem) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[26]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3376,7 +3475,7 @@ func (x *MassCopyrightCheckItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MassCopyrightCheckItem.ProtoReflect.Descriptor instead.
 func (*MassCopyrightCheckItem) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{26}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *MassCopyrightCheckItem) GetArticleIdx() int32 {
@@ -3446,7 +3545,7 @@ type MassArticleUrlResult struct {
 
 func (x *MassArticleUrlResult) Reset() {
 	*x = MassArticleUrlResult{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[27]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3458,7 +3557,7 @@ func (x *MassArticleUrlResult) String() string {
 func (*MassArticleUrlResult) ProtoMessage() {}
 
 func (x *MassArticleUrlResult) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[27]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3471,7 +3570,7 @@ func (x *MassArticleUrlResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MassArticleUrlResult.ProtoReflect.Descriptor instead.
 func (*MassArticleUrlResult) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{27}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *MassArticleUrlResult) GetCount() int32 {
@@ -3499,7 +3598,7 @@ type MassArticleUrlItem struct {
 
 func (x *MassArticleUrlItem) Reset() {
 	*x = MassArticleUrlItem{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[28]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3511,7 +3610,7 @@ func (x *MassArticleUrlItem) String() string {
 func (*MassArticleUrlItem) ProtoMessage() {}
 
 func (x *MassArticleUrlItem) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[28]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3524,7 +3623,7 @@ func (x *MassArticleUrlItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MassArticleUrlItem.ProtoReflect.Descriptor instead.
 func (*MassArticleUrlItem) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{28}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *MassArticleUrlItem) GetArticleIdx() int32 {
@@ -3554,7 +3653,7 @@ type TemplateSendJobFinishEvent struct {
 
 func (x *TemplateSendJobFinishEvent) Reset() {
 	*x = TemplateSendJobFinishEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[29]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3566,7 +3665,7 @@ func (x *TemplateSendJobFinishEvent) String() string {
 func (*TemplateSendJobFinishEvent) ProtoMessage() {}
 
 func (x *TemplateSendJobFinishEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[29]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3579,7 +3678,7 @@ func (x *TemplateSendJobFinishEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TemplateSendJobFinishEvent.ProtoReflect.Descriptor instead.
 func (*TemplateSendJobFinishEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{29}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *TemplateSendJobFinishEvent) GetMsgId() int64 {
@@ -3607,7 +3706,7 @@ type PublishJobFinishEvent struct {
 
 func (x *PublishJobFinishEvent) Reset() {
 	*x = PublishJobFinishEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[30]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3619,7 +3718,7 @@ func (x *PublishJobFinishEvent) String() string {
 func (*PublishJobFinishEvent) ProtoMessage() {}
 
 func (x *PublishJobFinishEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[30]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3632,7 +3731,7 @@ func (x *PublishJobFinishEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishJobFinishEvent.ProtoReflect.Descriptor instead.
 func (*PublishJobFinishEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{30}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *PublishJobFinishEvent) GetPublishEventInfo() *PublishEventInfo {
@@ -3659,7 +3758,7 @@ type PublishEventInfo struct {
 
 func (x *PublishEventInfo) Reset() {
 	*x = PublishEventInfo{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[31]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3671,7 +3770,7 @@ func (x *PublishEventInfo) String() string {
 func (*PublishEventInfo) ProtoMessage() {}
 
 func (x *PublishEventInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[31]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3684,7 +3783,7 @@ func (x *PublishEventInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishEventInfo.ProtoReflect.Descriptor instead.
 func (*PublishEventInfo) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{31}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *PublishEventInfo) GetPublishId() int64 {
@@ -3733,7 +3832,7 @@ type PublishArticleDetail struct {
 
 func (x *PublishArticleDetail) Reset() {
 	*x = PublishArticleDetail{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[32]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3745,7 +3844,7 @@ func (x *PublishArticleDetail) String() string {
 func (*PublishArticleDetail) ProtoMessage() {}
 
 func (x *PublishArticleDetail) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[32]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3758,7 +3857,7 @@ func (x *PublishArticleDetail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishArticleDetail.ProtoReflect.Descriptor instead.
 func (*PublishArticleDetail) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{32}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *PublishArticleDetail) GetCount() int32 {
@@ -3786,7 +3885,7 @@ type PublishArticleDetailItem struct {
 
 func (x *PublishArticleDetailItem) Reset() {
 	*x = PublishArticleDetailItem{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[33]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3798,7 +3897,7 @@ func (x *PublishArticleDetailItem) String() string {
 func (*PublishArticleDetailItem) ProtoMessage() {}
 
 func (x *PublishArticleDetailItem) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[33]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3811,7 +3910,7 @@ func (x *PublishArticleDetailItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishArticleDetailItem.ProtoReflect.Descriptor instead.
 func (*PublishArticleDetailItem) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{33}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *PublishArticleDetailItem) GetIdx() int32 {
@@ -3839,7 +3938,7 @@ type SubscribeMsgPopupEvent struct {
 
 func (x *SubscribeMsgPopupEvent) Reset() {
 	*x = SubscribeMsgPopupEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[34]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3851,7 +3950,7 @@ func (x *SubscribeMsgPopupEvent) String() string {
 func (*SubscribeMsgPopupEvent) ProtoMessage() {}
 
 func (x *SubscribeMsgPopupEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[34]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3864,7 +3963,7 @@ func (x *SubscribeMsgPopupEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeMsgPopupEvent.ProtoReflect.Descriptor instead.
 func (*SubscribeMsgPopupEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{34}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *SubscribeMsgPopupEvent) GetSubscribeMsgPopupEvent() *SubscribeMsgPopupEventList {
@@ -3885,7 +3984,7 @@ type SubscribeMsgPopupEventList struct {
 
 func (x *SubscribeMsgPopupEventList) Reset() {
 	*x = SubscribeMsgPopupEventList{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[35]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3897,7 +3996,7 @@ func (x *SubscribeMsgPopupEventList) String() string {
 func (*SubscribeMsgPopupEventList) ProtoMessage() {}
 
 func (x *SubscribeMsgPopupEventList) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[35]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3910,7 +4009,7 @@ func (x *SubscribeMsgPopupEventList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeMsgPopupEventList.ProtoReflect.Descriptor instead.
 func (*SubscribeMsgPopupEventList) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{35}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SubscribeMsgPopupEventList) GetList() []*SubscribeMsgPopupItem {
@@ -3934,7 +4033,7 @@ type SubscribeMsgPopupItem struct {
 
 func (x *SubscribeMsgPopupItem) Reset() {
 	*x = SubscribeMsgPopupItem{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[36]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3946,7 +4045,7 @@ func (x *SubscribeMsgPopupItem) String() string {
 func (*SubscribeMsgPopupItem) ProtoMessage() {}
 
 func (x *SubscribeMsgPopupItem) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[36]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3959,7 +4058,7 @@ func (x *SubscribeMsgPopupItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeMsgPopupItem.ProtoReflect.Descriptor instead.
 func (*SubscribeMsgPopupItem) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{36}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SubscribeMsgPopupItem) GetTemplateId() string {
@@ -3994,7 +4093,7 @@ type SubscribeMsgChangeEvent struct {
 
 func (x *SubscribeMsgChangeEvent) Reset() {
 	*x = SubscribeMsgChangeEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[37]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4006,7 +4105,7 @@ func (x *SubscribeMsgChangeEvent) String() string {
 func (*SubscribeMsgChangeEvent) ProtoMessage() {}
 
 func (x *SubscribeMsgChangeEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[37]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4019,7 +4118,7 @@ func (x *SubscribeMsgChangeEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeMsgChangeEvent.ProtoReflect.Descriptor instead.
 func (*SubscribeMsgChangeEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{37}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SubscribeMsgChangeEvent) GetSubscribeMsgChangeEvent() *SubscribeMsgChangeEventList {
@@ -4039,7 +4138,7 @@ type SubscribeMsgChangeEventList struct {
 
 func (x *SubscribeMsgChangeEventList) Reset() {
 	*x = SubscribeMsgChangeEventList{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[38]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4051,7 +4150,7 @@ func (x *SubscribeMsgChangeEventList) String() string {
 func (*SubscribeMsgChangeEventList) ProtoMessage() {}
 
 func (x *SubscribeMsgChangeEventList) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[38]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4064,7 +4163,7 @@ func (x *SubscribeMsgChangeEventList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeMsgChangeEventList.ProtoReflect.Descriptor instead.
 func (*SubscribeMsgChangeEventList) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{38}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *SubscribeMsgChangeEventList) GetList() []*SubscribeMsgChangeItem {
@@ -4085,7 +4184,7 @@ type SubscribeMsgChangeItem struct {
 
 func (x *SubscribeMsgChangeItem) Reset() {
 	*x = SubscribeMsgChangeItem{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[39]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4097,7 +4196,7 @@ func (x *SubscribeMsgChangeItem) String() string {
 func (*SubscribeMsgChangeItem) ProtoMessage() {}
 
 func (x *SubscribeMsgChangeItem) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[39]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4110,7 +4209,7 @@ func (x *SubscribeMsgChangeItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeMsgChangeItem.ProtoReflect.Descriptor instead.
 func (*SubscribeMsgChangeItem) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{39}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SubscribeMsgChangeItem) GetTemplateId() string {
@@ -4138,7 +4237,7 @@ type SubscribeMsgSentEvent struct {
 
 func (x *SubscribeMsgSentEvent) Reset() {
 	*x = SubscribeMsgSentEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[40]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4150,7 +4249,7 @@ func (x *SubscribeMsgSentEvent) String() string {
 func (*SubscribeMsgSentEvent) ProtoMessage() {}
 
 func (x *SubscribeMsgSentEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[40]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4163,7 +4262,7 @@ func (x *SubscribeMsgSentEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeMsgSentEvent.ProtoReflect.Descriptor instead.
 func (*SubscribeMsgSentEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{40}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SubscribeMsgSentEvent) GetSubscribeMsgSentEvent() *SubscribeMsgSentEventList {
@@ -4183,7 +4282,7 @@ type SubscribeMsgSentEventList struct {
 
 func (x *SubscribeMsgSentEventList) Reset() {
 	*x = SubscribeMsgSentEventList{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[41]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4195,7 +4294,7 @@ func (x *SubscribeMsgSentEventList) String() string {
 func (*SubscribeMsgSentEventList) ProtoMessage() {}
 
 func (x *SubscribeMsgSentEventList) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[41]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4208,7 +4307,7 @@ func (x *SubscribeMsgSentEventList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeMsgSentEventList.ProtoReflect.Descriptor instead.
 func (*SubscribeMsgSentEventList) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{41}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *SubscribeMsgSentEventList) GetList() []*SubscribeMsgSentItem {
@@ -4232,7 +4331,7 @@ type SubscribeMsgSentItem struct {
 
 func (x *SubscribeMsgSentItem) Reset() {
 	*x = SubscribeMsgSentItem{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[42]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4244,7 +4343,7 @@ func (x *SubscribeMsgSentItem) String() string {
 func (*SubscribeMsgSentItem) ProtoMessage() {}
 
 func (x *SubscribeMsgSentItem) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[42]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4257,7 +4356,7 @@ func (x *SubscribeMsgSentItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeMsgSentItem.ProtoReflect.Descriptor instead.
 func (*SubscribeMsgSentItem) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{42}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SubscribeMsgSentItem) GetTemplateId() string {
@@ -4299,7 +4398,7 @@ type KfSessionEvent struct {
 
 func (x *KfSessionEvent) Reset() {
 	*x = KfSessionEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[43]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4311,7 +4410,7 @@ func (x *KfSessionEvent) String() string {
 func (*KfSessionEvent) ProtoMessage() {}
 
 func (x *KfSessionEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[43]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4324,7 +4423,7 @@ func (x *KfSessionEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KfSessionEvent.ProtoReflect.Descriptor instead.
 func (*KfSessionEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{43}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *KfSessionEvent) GetKfAccount() string {
@@ -4346,7 +4445,7 @@ type KfSwitchSessionEvent struct {
 
 func (x *KfSwitchSessionEvent) Reset() {
 	*x = KfSwitchSessionEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[44]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4358,7 +4457,7 @@ func (x *KfSwitchSessionEvent) String() string {
 func (*KfSwitchSessionEvent) ProtoMessage() {}
 
 func (x *KfSwitchSessionEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[44]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4371,7 +4470,7 @@ func (x *KfSwitchSessionEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KfSwitchSessionEvent.ProtoReflect.Descriptor instead.
 func (*KfSwitchSessionEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{44}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *KfSwitchSessionEvent) GetFromKfAccount() string {
@@ -4402,7 +4501,7 @@ type VerifyExpiredTimeEvent struct {
 
 func (x *VerifyExpiredTimeEvent) Reset() {
 	*x = VerifyExpiredTimeEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[45]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4414,7 +4513,7 @@ func (x *VerifyExpiredTimeEvent) String() string {
 func (*VerifyExpiredTimeEvent) ProtoMessage() {}
 
 func (x *VerifyExpiredTimeEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[45]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4427,7 +4526,7 @@ func (x *VerifyExpiredTimeEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyExpiredTimeEvent.ProtoReflect.Descriptor instead.
 func (*VerifyExpiredTimeEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{45}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *VerifyExpiredTimeEvent) GetExpiredTime() int64 {
@@ -4450,7 +4549,7 @@ type VerifyFailEvent struct {
 
 func (x *VerifyFailEvent) Reset() {
 	*x = VerifyFailEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[46]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4462,7 +4561,7 @@ func (x *VerifyFailEvent) String() string {
 func (*VerifyFailEvent) ProtoMessage() {}
 
 func (x *VerifyFailEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[46]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4475,7 +4574,7 @@ func (x *VerifyFailEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyFailEvent.ProtoReflect.Descriptor instead.
 func (*VerifyFailEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{46}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *VerifyFailEvent) GetFailTime() int64 {
@@ -4504,7 +4603,7 @@ type VerifyRefillEvent struct {
 
 func (x *VerifyRefillEvent) Reset() {
 	*x = VerifyRefillEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[47]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4516,7 +4615,7 @@ func (x *VerifyRefillEvent) String() string {
 func (*VerifyRefillEvent) ProtoMessage() {}
 
 func (x *VerifyRefillEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[47]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4529,7 +4628,7 @@ func (x *VerifyRefillEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyRefillEvent.ProtoReflect.Descriptor instead.
 func (*VerifyRefillEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{47}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *VerifyRefillEvent) GetRefillTime() int64 {
@@ -4550,17 +4649,20 @@ func (x *VerifyRefillEvent) GetRefillReason() string {
 // deleted their WeChat account; delete or refresh what you keep about them.
 // Doc: https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/authorization_change.html
 type UserAuthorizationEvent struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	OpenId        string                 `protobuf:"bytes,1,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
-	AppId         string                 `protobuf:"bytes,2,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
-	UnionId       string                 `protobuf:"bytes,3,opt,name=union_id,json=unionId,proto3" json:"union_id,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	OpenId  string                 `protobuf:"bytes,1,opt,name=open_id,json=openId,proto3" json:"open_id,omitempty"`
+	AppId   string                 `protobuf:"bytes,2,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	UnionId string                 `protobuf:"bytes,3,opt,name=union_id,json=unionId,proto3" json:"union_id,omitempty"`
+	// WeChat's sample of user_info_modified carries it too (see
+	// UserAuthorizationRevokeEvent.revoke_info).
+	RevokeInfo    string `protobuf:"bytes,4,opt,name=revoke_info,json=revokeInfo,proto3" json:"revoke_info,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UserAuthorizationEvent) Reset() {
 	*x = UserAuthorizationEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[48]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4572,7 +4674,7 @@ func (x *UserAuthorizationEvent) String() string {
 func (*UserAuthorizationEvent) ProtoMessage() {}
 
 func (x *UserAuthorizationEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[48]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4585,7 +4687,7 @@ func (x *UserAuthorizationEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserAuthorizationEvent.ProtoReflect.Descriptor instead.
 func (*UserAuthorizationEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{48}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *UserAuthorizationEvent) GetOpenId() string {
@@ -4609,6 +4711,13 @@ func (x *UserAuthorizationEvent) GetUnionId() string {
 	return ""
 }
 
+func (x *UserAuthorizationEvent) GetRevokeInfo() string {
+	if x != nil {
+		return x.RevokeInfo
+	}
+	return ""
+}
+
 // 用户撤回授权信息: a web-authorized user withdrew some of the data they granted.
 // Doc: https://developers.weixin.qq.com/doc/offiaccount/OA_Web_Apps/authorization_change.html
 type UserAuthorizationRevokeEvent struct {
@@ -4618,14 +4727,18 @@ type UserAuthorizationRevokeEvent struct {
 	UnionId string                 `protobuf:"bytes,3,opt,name=union_id,json=unionId,proto3" json:"union_id,omitempty"`
 	// What was withdrawn: 201 address, 202 invoice, 203 card, 204 microphone,
 	// 205 nickname and avatar, 206 location, 207 chosen media.
-	RevokeInfo    string `protobuf:"bytes,4,opt,name=revoke_info,json=revokeInfo,proto3" json:"revoke_info,omitempty"`
+	RevokeInfo string `protobuf:"bytes,4,opt,name=revoke_info,json=revokeInfo,proto3" json:"revoke_info,omitempty"`
+	// Withdrawn inside a plugin (mini programs): the plugin's appid ...
+	PluginId string `protobuf:"bytes,5,opt,name=plugin_id,json=pluginId,proto3" json:"plugin_id,omitempty"`
+	// ... and the user's OpenPID there.
+	OpenPid       string `protobuf:"bytes,6,opt,name=open_pid,json=openPid,proto3" json:"open_pid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UserAuthorizationRevokeEvent) Reset() {
 	*x = UserAuthorizationRevokeEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[49]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4637,7 +4750,7 @@ func (x *UserAuthorizationRevokeEvent) String() string {
 func (*UserAuthorizationRevokeEvent) ProtoMessage() {}
 
 func (x *UserAuthorizationRevokeEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[49]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4650,7 +4763,7 @@ func (x *UserAuthorizationRevokeEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserAuthorizationRevokeEvent.ProtoReflect.Descriptor instead.
 func (*UserAuthorizationRevokeEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{49}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *UserAuthorizationRevokeEvent) GetOpenId() string {
@@ -4681,6 +4794,20 @@ func (x *UserAuthorizationRevokeEvent) GetRevokeInfo() string {
 	return ""
 }
 
+func (x *UserAuthorizationRevokeEvent) GetPluginId() string {
+	if x != nil {
+		return x.PluginId
+	}
+	return ""
+}
+
+func (x *UserAuthorizationRevokeEvent) GetOpenPid() string {
+	if x != nil {
+		return x.OpenPid
+	}
+	return ""
+}
+
 // 卡券审核事件推送: a card passed or failed review.
 // Doc: https://developers.weixin.qq.com/doc/offiaccount/Cards_and_Offer/Coupons_Vouchers_and_Cards_Event_Push_Messages.html
 type CardCheckEvent struct {
@@ -4694,7 +4821,7 @@ type CardCheckEvent struct {
 
 func (x *CardCheckEvent) Reset() {
 	*x = CardCheckEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[50]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4706,7 +4833,7 @@ func (x *CardCheckEvent) String() string {
 func (*CardCheckEvent) ProtoMessage() {}
 
 func (x *CardCheckEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[50]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4719,7 +4846,7 @@ func (x *CardCheckEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CardCheckEvent.ProtoReflect.Descriptor instead.
 func (*CardCheckEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{50}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *CardCheckEvent) GetCardId() string {
@@ -4763,7 +4890,7 @@ type UserGetCardEvent struct {
 
 func (x *UserGetCardEvent) Reset() {
 	*x = UserGetCardEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[51]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4775,7 +4902,7 @@ func (x *UserGetCardEvent) String() string {
 func (*UserGetCardEvent) ProtoMessage() {}
 
 func (x *UserGetCardEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[51]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4788,7 +4915,7 @@ func (x *UserGetCardEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserGetCardEvent.ProtoReflect.Descriptor instead.
 func (*UserGetCardEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{51}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *UserGetCardEvent) GetCardId() string {
@@ -4878,7 +5005,7 @@ type UserGiftingCardEvent struct {
 
 func (x *UserGiftingCardEvent) Reset() {
 	*x = UserGiftingCardEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[52]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4890,7 +5017,7 @@ func (x *UserGiftingCardEvent) String() string {
 func (*UserGiftingCardEvent) ProtoMessage() {}
 
 func (x *UserGiftingCardEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[52]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4903,7 +5030,7 @@ func (x *UserGiftingCardEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserGiftingCardEvent.ProtoReflect.Descriptor instead.
 func (*UserGiftingCardEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{52}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *UserGiftingCardEvent) GetCardId() string {
@@ -4954,7 +5081,7 @@ type CardCodeEvent struct {
 
 func (x *CardCodeEvent) Reset() {
 	*x = CardCodeEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[53]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4966,7 +5093,7 @@ func (x *CardCodeEvent) String() string {
 func (*CardCodeEvent) ProtoMessage() {}
 
 func (x *CardCodeEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[53]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4979,7 +5106,7 @@ func (x *CardCodeEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CardCodeEvent.ProtoReflect.Descriptor instead.
 func (*CardCodeEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{53}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *CardCodeEvent) GetCardId() string {
@@ -5019,7 +5146,7 @@ type UserConsumeCardEvent struct {
 
 func (x *UserConsumeCardEvent) Reset() {
 	*x = UserConsumeCardEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[54]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5031,7 +5158,7 @@ func (x *UserConsumeCardEvent) String() string {
 func (*UserConsumeCardEvent) ProtoMessage() {}
 
 func (x *UserConsumeCardEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[54]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5044,7 +5171,7 @@ func (x *UserConsumeCardEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserConsumeCardEvent.ProtoReflect.Descriptor instead.
 func (*UserConsumeCardEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{54}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *UserConsumeCardEvent) GetCardId() string {
@@ -5136,7 +5263,7 @@ type UserPayFromPayCellEvent struct {
 
 func (x *UserPayFromPayCellEvent) Reset() {
 	*x = UserPayFromPayCellEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[55]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5148,7 +5275,7 @@ func (x *UserPayFromPayCellEvent) String() string {
 func (*UserPayFromPayCellEvent) ProtoMessage() {}
 
 func (x *UserPayFromPayCellEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[55]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5161,7 +5288,7 @@ func (x *UserPayFromPayCellEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserPayFromPayCellEvent.ProtoReflect.Descriptor instead.
 func (*UserPayFromPayCellEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{55}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *UserPayFromPayCellEvent) GetCardId() string {
@@ -5227,7 +5354,7 @@ type UserViewCardEvent struct {
 
 func (x *UserViewCardEvent) Reset() {
 	*x = UserViewCardEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[56]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5239,7 +5366,7 @@ func (x *UserViewCardEvent) String() string {
 func (*UserViewCardEvent) ProtoMessage() {}
 
 func (x *UserViewCardEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[56]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5252,7 +5379,7 @@ func (x *UserViewCardEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserViewCardEvent.ProtoReflect.Descriptor instead.
 func (*UserViewCardEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{56}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *UserViewCardEvent) GetCardId() string {
@@ -5299,7 +5426,7 @@ type UpdateMemberCardEvent struct {
 
 func (x *UpdateMemberCardEvent) Reset() {
 	*x = UpdateMemberCardEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[57]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5311,7 +5438,7 @@ func (x *UpdateMemberCardEvent) String() string {
 func (*UpdateMemberCardEvent) ProtoMessage() {}
 
 func (x *UpdateMemberCardEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[57]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5324,7 +5451,7 @@ func (x *UpdateMemberCardEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberCardEvent.ProtoReflect.Descriptor instead.
 func (*UpdateMemberCardEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{57}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *UpdateMemberCardEvent) GetCardId() string {
@@ -5367,7 +5494,7 @@ type CardSkuRemindEvent struct {
 
 func (x *CardSkuRemindEvent) Reset() {
 	*x = CardSkuRemindEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[58]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5379,7 +5506,7 @@ func (x *CardSkuRemindEvent) String() string {
 func (*CardSkuRemindEvent) ProtoMessage() {}
 
 func (x *CardSkuRemindEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[58]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5392,7 +5519,7 @@ func (x *CardSkuRemindEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CardSkuRemindEvent.ProtoReflect.Descriptor instead.
 func (*CardSkuRemindEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{58}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *CardSkuRemindEvent) GetCardId() string {
@@ -5433,7 +5560,7 @@ type CardPayOrderEvent struct {
 
 func (x *CardPayOrderEvent) Reset() {
 	*x = CardPayOrderEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[59]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5445,7 +5572,7 @@ func (x *CardPayOrderEvent) String() string {
 func (*CardPayOrderEvent) ProtoMessage() {}
 
 func (x *CardPayOrderEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[59]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5458,7 +5585,7 @@ func (x *CardPayOrderEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CardPayOrderEvent.ProtoReflect.Descriptor instead.
 func (*CardPayOrderEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{59}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *CardPayOrderEvent) GetOrderId() string {
@@ -5560,7 +5687,7 @@ type CardMerchantCheckResultEvent struct {
 
 func (x *CardMerchantCheckResultEvent) Reset() {
 	*x = CardMerchantCheckResultEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[60]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5572,7 +5699,7 @@ func (x *CardMerchantCheckResultEvent) String() string {
 func (*CardMerchantCheckResultEvent) ProtoMessage() {}
 
 func (x *CardMerchantCheckResultEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[60]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5585,7 +5712,7 @@ func (x *CardMerchantCheckResultEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CardMerchantCheckResultEvent.ProtoReflect.Descriptor instead.
 func (*CardMerchantCheckResultEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{60}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *CardMerchantCheckResultEvent) GetMerchantId() int64 {
@@ -5621,7 +5748,7 @@ type GiftCardPayDoneEvent struct {
 
 func (x *GiftCardPayDoneEvent) Reset() {
 	*x = GiftCardPayDoneEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[61]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5633,7 +5760,7 @@ func (x *GiftCardPayDoneEvent) String() string {
 func (*GiftCardPayDoneEvent) ProtoMessage() {}
 
 func (x *GiftCardPayDoneEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[61]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5646,7 +5773,7 @@ func (x *GiftCardPayDoneEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GiftCardPayDoneEvent.ProtoReflect.Descriptor instead.
 func (*GiftCardPayDoneEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{61}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *GiftCardPayDoneEvent) GetPageId() string {
@@ -5677,7 +5804,7 @@ type GiftCardSendToFriendEvent struct {
 
 func (x *GiftCardSendToFriendEvent) Reset() {
 	*x = GiftCardSendToFriendEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[62]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5689,7 +5816,7 @@ func (x *GiftCardSendToFriendEvent) String() string {
 func (*GiftCardSendToFriendEvent) ProtoMessage() {}
 
 func (x *GiftCardSendToFriendEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[62]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5702,7 +5829,7 @@ func (x *GiftCardSendToFriendEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GiftCardSendToFriendEvent.ProtoReflect.Descriptor instead.
 func (*GiftCardSendToFriendEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{62}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *GiftCardSendToFriendEvent) GetPageId() string {
@@ -5746,7 +5873,7 @@ type GiftCardUserAcceptEvent struct {
 
 func (x *GiftCardUserAcceptEvent) Reset() {
 	*x = GiftCardUserAcceptEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[63]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5758,7 +5885,7 @@ func (x *GiftCardUserAcceptEvent) String() string {
 func (*GiftCardUserAcceptEvent) ProtoMessage() {}
 
 func (x *GiftCardUserAcceptEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[63]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5771,7 +5898,7 @@ func (x *GiftCardUserAcceptEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GiftCardUserAcceptEvent.ProtoReflect.Descriptor instead.
 func (*GiftCardUserAcceptEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{63}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *GiftCardUserAcceptEvent) GetPageId() string {
@@ -5801,9 +5928,10 @@ type UserAuthorizeInvoiceEvent struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	SuccOrderId string                 `protobuf:"bytes,1,opt,name=succ_order_id,json=succOrderId,proto3" json:"succ_order_id,omitempty"`
 	FailOrderId string                 `protobuf:"bytes,2,opt,name=fail_order_id,json=failOrderId,proto3" json:"fail_order_id,omitempty"`
-	// The appid that received the authorisation (wechatpy reads it as AppId).
+	// The appid that received the authorisation: <AuthorizeAppId>, or <AppId> as
+	// wechatpy's model reads it.
 	AuthorizeAppId string `protobuf:"bytes,3,opt,name=authorize_app_id,json=authorizeAppId,proto3" json:"authorize_app_id,omitempty"`
-	// "web" (H5), "app", "wxa", ...
+	// "web" (H5), "app", "wxa", ...: <Source>, or <source> as WxJava's model reads it.
 	Source        string `protobuf:"bytes,4,opt,name=source,proto3" json:"source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -5811,7 +5939,7 @@ type UserAuthorizeInvoiceEvent struct {
 
 func (x *UserAuthorizeInvoiceEvent) Reset() {
 	*x = UserAuthorizeInvoiceEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[64]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5823,7 +5951,7 @@ func (x *UserAuthorizeInvoiceEvent) String() string {
 func (*UserAuthorizeInvoiceEvent) ProtoMessage() {}
 
 func (x *UserAuthorizeInvoiceEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[64]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5836,7 +5964,7 @@ func (x *UserAuthorizeInvoiceEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserAuthorizeInvoiceEvent.ProtoReflect.Descriptor instead.
 func (*UserAuthorizeInvoiceEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{64}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *UserAuthorizeInvoiceEvent) GetSuccOrderId() string {
@@ -5880,7 +6008,7 @@ type UpdateInvoiceStatusEvent struct {
 
 func (x *UpdateInvoiceStatusEvent) Reset() {
 	*x = UpdateInvoiceStatusEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[65]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5892,7 +6020,7 @@ func (x *UpdateInvoiceStatusEvent) String() string {
 func (*UpdateInvoiceStatusEvent) ProtoMessage() {}
 
 func (x *UpdateInvoiceStatusEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[65]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5905,7 +6033,7 @@ func (x *UpdateInvoiceStatusEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateInvoiceStatusEvent.ProtoReflect.Descriptor instead.
 func (*UpdateInvoiceStatusEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{65}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *UpdateInvoiceStatusEvent) GetStatus() string {
@@ -5948,7 +6076,7 @@ type SubmitInvoiceTitleEvent struct {
 
 func (x *SubmitInvoiceTitleEvent) Reset() {
 	*x = SubmitInvoiceTitleEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[66]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5960,7 +6088,7 @@ func (x *SubmitInvoiceTitleEvent) String() string {
 func (*SubmitInvoiceTitleEvent) ProtoMessage() {}
 
 func (x *SubmitInvoiceTitleEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[66]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5973,7 +6101,7 @@ func (x *SubmitInvoiceTitleEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitInvoiceTitleEvent.ProtoReflect.Descriptor instead.
 func (*SubmitInvoiceTitleEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{66}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *SubmitInvoiceTitleEvent) GetTitle() string {
@@ -6048,7 +6176,7 @@ type CloudInvoiceResultEvent struct {
 
 func (x *CloudInvoiceResultEvent) Reset() {
 	*x = CloudInvoiceResultEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[67]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6060,7 +6188,7 @@ func (x *CloudInvoiceResultEvent) String() string {
 func (*CloudInvoiceResultEvent) ProtoMessage() {}
 
 func (x *CloudInvoiceResultEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[67]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6073,7 +6201,7 @@ func (x *CloudInvoiceResultEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloudInvoiceResultEvent.ProtoReflect.Descriptor instead.
 func (*CloudInvoiceResultEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{67}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *CloudInvoiceResultEvent) GetStatus() int32 {
@@ -6106,7 +6234,7 @@ type PoiCheckNotifyEvent struct {
 	// "succ" or "fail".
 	Result string `protobuf:"bytes,3,opt,name=result,proto3" json:"result,omitempty"`
 	// The notice, or why it failed. The doc's sample XML writes <Msg>, its table
-	// "msg"; SDKs read Msg.
+	// "msg"; wechatpy reads Msg, WxJava msg: both are read.
 	Msg           string `protobuf:"bytes,4,opt,name=msg,proto3" json:"msg,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -6114,7 +6242,7 @@ type PoiCheckNotifyEvent struct {
 
 func (x *PoiCheckNotifyEvent) Reset() {
 	*x = PoiCheckNotifyEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[68]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6126,7 +6254,7 @@ func (x *PoiCheckNotifyEvent) String() string {
 func (*PoiCheckNotifyEvent) ProtoMessage() {}
 
 func (x *PoiCheckNotifyEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[68]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6139,7 +6267,7 @@ func (x *PoiCheckNotifyEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PoiCheckNotifyEvent.ProtoReflect.Descriptor instead.
 func (*PoiCheckNotifyEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{68}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *PoiCheckNotifyEvent) GetUniqId() string {
@@ -6185,7 +6313,7 @@ type StoreAuditEvent struct {
 
 func (x *StoreAuditEvent) Reset() {
 	*x = StoreAuditEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[69]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6197,7 +6325,7 @@ func (x *StoreAuditEvent) String() string {
 func (*StoreAuditEvent) ProtoMessage() {}
 
 func (x *StoreAuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[69]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6210,7 +6338,7 @@ func (x *StoreAuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StoreAuditEvent.ProtoReflect.Descriptor instead.
 func (*StoreAuditEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{69}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *StoreAuditEvent) GetAuditId() int64 {
@@ -6253,7 +6381,7 @@ type CreateMapPoiAuditEvent struct {
 
 func (x *CreateMapPoiAuditEvent) Reset() {
 	*x = CreateMapPoiAuditEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[70]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6265,7 +6393,7 @@ func (x *CreateMapPoiAuditEvent) String() string {
 func (*CreateMapPoiAuditEvent) ProtoMessage() {}
 
 func (x *CreateMapPoiAuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[70]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6278,7 +6406,7 @@ func (x *CreateMapPoiAuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMapPoiAuditEvent.ProtoReflect.Descriptor instead.
 func (*CreateMapPoiAuditEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{70}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *CreateMapPoiAuditEvent) GetAuditId() int64 {
@@ -6353,7 +6481,7 @@ type AddStoreAuditEvent struct {
 
 func (x *AddStoreAuditEvent) Reset() {
 	*x = AddStoreAuditEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[71]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6365,7 +6493,7 @@ func (x *AddStoreAuditEvent) String() string {
 func (*AddStoreAuditEvent) ProtoMessage() {}
 
 func (x *AddStoreAuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[71]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6378,7 +6506,7 @@ func (x *AddStoreAuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddStoreAuditEvent.ProtoReflect.Descriptor instead.
 func (*AddStoreAuditEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{71}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *AddStoreAuditEvent) GetAuditId() int64 {
@@ -6430,7 +6558,7 @@ type MerchantOrderEvent struct {
 
 func (x *MerchantOrderEvent) Reset() {
 	*x = MerchantOrderEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[72]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6442,7 +6570,7 @@ func (x *MerchantOrderEvent) String() string {
 func (*MerchantOrderEvent) ProtoMessage() {}
 
 func (x *MerchantOrderEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[72]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6455,7 +6583,7 @@ func (x *MerchantOrderEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MerchantOrderEvent.ProtoReflect.Descriptor instead.
 func (*MerchantOrderEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{72}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *MerchantOrderEvent) GetOrderId() string {
@@ -6496,7 +6624,8 @@ type WifiConnectedEvent struct {
 	ExpireTime int64 `protobuf:"varint,2,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
 	// Reserved by WeChat (a fixed value).
 	VendorId string `protobuf:"bytes,3,opt,name=vendor_id,json=vendorId,proto3" json:"vendor_id,omitempty"`
-	// The Wi-Fi shop_id (some SDKs read PlaceId; the doc's table says ShopId).
+	// The Wi-Fi shop_id: <ShopId> in the doc's sample, <PlaceId> on other pages and
+	// in wechatpy's model; both are read.
 	ShopId int64 `protobuf:"varint,4,opt,name=shop_id,json=shopId,proto3" json:"shop_id,omitempty"`
 	// The access point's MAC address (bssid).
 	DeviceNo      string `protobuf:"bytes,5,opt,name=device_no,json=deviceNo,proto3" json:"device_no,omitempty"`
@@ -6506,7 +6635,7 @@ type WifiConnectedEvent struct {
 
 func (x *WifiConnectedEvent) Reset() {
 	*x = WifiConnectedEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[73]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6518,7 +6647,7 @@ func (x *WifiConnectedEvent) String() string {
 func (*WifiConnectedEvent) ProtoMessage() {}
 
 func (x *WifiConnectedEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[73]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6531,7 +6660,7 @@ func (x *WifiConnectedEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WifiConnectedEvent.ProtoReflect.Descriptor instead.
 func (*WifiConnectedEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{73}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *WifiConnectedEvent) GetConnectTime() int64 {
@@ -6582,7 +6711,7 @@ type ShakearoundUserShakeEvent struct {
 
 func (x *ShakearoundUserShakeEvent) Reset() {
 	*x = ShakearoundUserShakeEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[74]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6594,7 +6723,7 @@ func (x *ShakearoundUserShakeEvent) String() string {
 func (*ShakearoundUserShakeEvent) ProtoMessage() {}
 
 func (x *ShakearoundUserShakeEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[74]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6607,7 +6736,7 @@ func (x *ShakearoundUserShakeEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShakearoundUserShakeEvent.ProtoReflect.Descriptor instead.
 func (*ShakearoundUserShakeEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{74}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{75}
 }
 
 func (x *ShakearoundUserShakeEvent) GetChosenBeacon() *ShakearoundUserShakeBeacon {
@@ -6628,8 +6757,10 @@ func (x *ShakearoundUserShakeEvent) GetAroundBeacons() []*ShakearoundUserShakeBe
 type ShakearoundUserShakeBeacon struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Uuid  string                 `protobuf:"bytes,1,opt,name=uuid,proto3" json:"uuid,omitempty"`
-	Major int32                  `protobuf:"varint,2,opt,name=major,proto3" json:"major,omitempty"`
-	Minor int32                  `protobuf:"varint,3,opt,name=minor,proto3" json:"minor,omitempty"`
+	// iBeacon major and minor: unsigned (0-65535 by the iBeacon format; uint32 so that
+	// no value WeChat sends beyond int32 is lost).
+	Major uint32 `protobuf:"varint,2,opt,name=major,proto3" json:"major,omitempty"`
+	Minor uint32 `protobuf:"varint,3,opt,name=minor,proto3" json:"minor,omitempty"`
 	// Metres from the phone.
 	Distance      float64 `protobuf:"fixed64,4,opt,name=distance,proto3" json:"distance,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -6638,7 +6769,7 @@ type ShakearoundUserShakeBeacon struct {
 
 func (x *ShakearoundUserShakeBeacon) Reset() {
 	*x = ShakearoundUserShakeBeacon{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[75]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6650,7 +6781,7 @@ func (x *ShakearoundUserShakeBeacon) String() string {
 func (*ShakearoundUserShakeBeacon) ProtoMessage() {}
 
 func (x *ShakearoundUserShakeBeacon) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[75]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6663,7 +6794,7 @@ func (x *ShakearoundUserShakeBeacon) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShakearoundUserShakeBeacon.ProtoReflect.Descriptor instead.
 func (*ShakearoundUserShakeBeacon) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{75}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{76}
 }
 
 func (x *ShakearoundUserShakeBeacon) GetUuid() string {
@@ -6673,14 +6804,14 @@ func (x *ShakearoundUserShakeBeacon) GetUuid() string {
 	return ""
 }
 
-func (x *ShakearoundUserShakeBeacon) GetMajor() int32 {
+func (x *ShakearoundUserShakeBeacon) GetMajor() uint32 {
 	if x != nil {
 		return x.Major
 	}
 	return 0
 }
 
-func (x *ShakearoundUserShakeBeacon) GetMinor() int32 {
+func (x *ShakearoundUserShakeBeacon) GetMinor() uint32 {
 	if x != nil {
 		return x.Minor
 	}
@@ -6709,7 +6840,7 @@ type ShakearoundLotteryBindEvent struct {
 
 func (x *ShakearoundLotteryBindEvent) Reset() {
 	*x = ShakearoundLotteryBindEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[76]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6721,7 +6852,7 @@ func (x *ShakearoundLotteryBindEvent) String() string {
 func (*ShakearoundLotteryBindEvent) ProtoMessage() {}
 
 func (x *ShakearoundLotteryBindEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[76]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6734,7 +6865,7 @@ func (x *ShakearoundLotteryBindEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShakearoundLotteryBindEvent.ProtoReflect.Descriptor instead.
 func (*ShakearoundLotteryBindEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{76}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{77}
 }
 
 func (x *ShakearoundLotteryBindEvent) GetLotteryId() string {
@@ -6786,7 +6917,7 @@ type UserScanProductEvent struct {
 
 func (x *UserScanProductEvent) Reset() {
 	*x = UserScanProductEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[77]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[78]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6798,7 +6929,7 @@ func (x *UserScanProductEvent) String() string {
 func (*UserScanProductEvent) ProtoMessage() {}
 
 func (x *UserScanProductEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[77]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[78]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6811,7 +6942,7 @@ func (x *UserScanProductEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserScanProductEvent.ProtoReflect.Descriptor instead.
 func (*UserScanProductEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{77}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{78}
 }
 
 func (x *UserScanProductEvent) GetKeyStandard() string {
@@ -6882,7 +7013,7 @@ type UserScanProductEnterSessionEvent struct {
 
 func (x *UserScanProductEnterSessionEvent) Reset() {
 	*x = UserScanProductEnterSessionEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[78]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[79]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6894,7 +7025,7 @@ func (x *UserScanProductEnterSessionEvent) String() string {
 func (*UserScanProductEnterSessionEvent) ProtoMessage() {}
 
 func (x *UserScanProductEnterSessionEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[78]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[79]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6907,7 +7038,7 @@ func (x *UserScanProductEnterSessionEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserScanProductEnterSessionEvent.ProtoReflect.Descriptor instead.
 func (*UserScanProductEnterSessionEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{78}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{79}
 }
 
 func (x *UserScanProductEnterSessionEvent) GetKeyStandard() string {
@@ -6945,7 +7076,7 @@ type UserScanProductAsyncEvent struct {
 
 func (x *UserScanProductAsyncEvent) Reset() {
 	*x = UserScanProductAsyncEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[79]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[80]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -6957,7 +7088,7 @@ func (x *UserScanProductAsyncEvent) String() string {
 func (*UserScanProductAsyncEvent) ProtoMessage() {}
 
 func (x *UserScanProductAsyncEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[79]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[80]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -6970,7 +7101,7 @@ func (x *UserScanProductAsyncEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserScanProductAsyncEvent.ProtoReflect.Descriptor instead.
 func (*UserScanProductAsyncEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{79}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{80}
 }
 
 func (x *UserScanProductAsyncEvent) GetKeyStandard() string {
@@ -7015,7 +7146,7 @@ type UserScanProductVerifyActionEvent struct {
 
 func (x *UserScanProductVerifyActionEvent) Reset() {
 	*x = UserScanProductVerifyActionEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[80]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[81]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7027,7 +7158,7 @@ func (x *UserScanProductVerifyActionEvent) String() string {
 func (*UserScanProductVerifyActionEvent) ProtoMessage() {}
 
 func (x *UserScanProductVerifyActionEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[80]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[81]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7040,7 +7171,7 @@ func (x *UserScanProductVerifyActionEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserScanProductVerifyActionEvent.ProtoReflect.Descriptor instead.
 func (*UserScanProductVerifyActionEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{80}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{81}
 }
 
 func (x *UserScanProductVerifyActionEvent) GetKeyStandard() string {
@@ -7082,7 +7213,7 @@ type GuideQrcodeScanEvent struct {
 
 func (x *GuideQrcodeScanEvent) Reset() {
 	*x = GuideQrcodeScanEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[81]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[82]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7094,7 +7225,7 @@ func (x *GuideQrcodeScanEvent) String() string {
 func (*GuideQrcodeScanEvent) ProtoMessage() {}
 
 func (x *GuideQrcodeScanEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[81]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[82]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7107,7 +7238,7 @@ func (x *GuideQrcodeScanEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GuideQrcodeScanEvent.ProtoReflect.Descriptor instead.
 func (*GuideQrcodeScanEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{81}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{82}
 }
 
 func (x *GuideQrcodeScanEvent) GetGuideScanEvent() *GuideScanEventInfo {
@@ -7134,7 +7265,7 @@ type GuideScanEventInfo struct {
 
 func (x *GuideScanEventInfo) Reset() {
 	*x = GuideScanEventInfo{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[82]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[83]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7146,7 +7277,7 @@ func (x *GuideScanEventInfo) String() string {
 func (*GuideScanEventInfo) ProtoMessage() {}
 
 func (x *GuideScanEventInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[82]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[83]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7159,7 +7290,7 @@ func (x *GuideScanEventInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GuideScanEventInfo.ProtoReflect.Descriptor instead.
 func (*GuideScanEventInfo) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{82}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{83}
 }
 
 func (x *GuideScanEventInfo) GetQrcodeGuideAccount() string {
@@ -7207,7 +7338,7 @@ type GuideInviteResultEvent struct {
 
 func (x *GuideInviteResultEvent) Reset() {
 	*x = GuideInviteResultEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[83]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[84]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7219,7 +7350,7 @@ func (x *GuideInviteResultEvent) String() string {
 func (*GuideInviteResultEvent) ProtoMessage() {}
 
 func (x *GuideInviteResultEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[83]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[84]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7232,7 +7363,7 @@ func (x *GuideInviteResultEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GuideInviteResultEvent.ProtoReflect.Descriptor instead.
 func (*GuideInviteResultEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{83}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{84}
 }
 
 func (x *GuideInviteResultEvent) GetGuideInviteEvent() *GuideInviteEventInfo {
@@ -7255,7 +7386,7 @@ type GuideInviteEventInfo struct {
 
 func (x *GuideInviteEventInfo) Reset() {
 	*x = GuideInviteEventInfo{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[84]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[85]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7267,7 +7398,7 @@ func (x *GuideInviteEventInfo) String() string {
 func (*GuideInviteEventInfo) ProtoMessage() {}
 
 func (x *GuideInviteEventInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[84]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[85]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7280,7 +7411,7 @@ func (x *GuideInviteEventInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GuideInviteEventInfo.ProtoReflect.Descriptor instead.
 func (*GuideInviteEventInfo) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{84}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{85}
 }
 
 func (x *GuideInviteEventInfo) GetGuideAccount() string {
@@ -7310,14 +7441,16 @@ func (x *GuideInviteEventInfo) GetInviteResult() int32 {
 type UserEnterTempSessionEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The session-from value of the contact button.
-	SessionFrom   string `protobuf:"bytes,1,opt,name=session_from,json=sessionFrom,proto3" json:"session_from,omitempty"`
+	SessionFrom string `protobuf:"bytes,1,opt,name=session_from,json=sessionFrom,proto3" json:"session_from,omitempty"`
+	// As TextMessage.business_id.
+	BusinessId    int64 `protobuf:"varint,2,opt,name=business_id,json=businessId,proto3" json:"business_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UserEnterTempSessionEvent) Reset() {
 	*x = UserEnterTempSessionEvent{}
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[85]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[86]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -7329,7 +7462,7 @@ func (x *UserEnterTempSessionEvent) String() string {
 func (*UserEnterTempSessionEvent) ProtoMessage() {}
 
 func (x *UserEnterTempSessionEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_mp_v1_events_proto_msgTypes[85]
+	mi := &file_wechat_mp_v1_events_proto_msgTypes[86]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -7342,7 +7475,7 @@ func (x *UserEnterTempSessionEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserEnterTempSessionEvent.ProtoReflect.Descriptor instead.
 func (*UserEnterTempSessionEvent) Descriptor() ([]byte, []int) {
-	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{85}
+	return file_wechat_mp_v1_events_proto_rawDescGZIP(), []int{86}
 }
 
 func (x *UserEnterTempSessionEvent) GetSessionFrom() string {
@@ -7352,18 +7485,26 @@ func (x *UserEnterTempSessionEvent) GetSessionFrom() string {
 	return ""
 }
 
+func (x *UserEnterTempSessionEvent) GetBusinessId() int64 {
+	if x != nil {
+		return x.BusinessId
+	}
+	return 0
+}
+
 var File_wechat_mp_v1_events_proto protoreflect.FileDescriptor
 
 const file_wechat_mp_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x19wechat/mp/v1/events.proto\x12\fwechat.mp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18wxgate/annotations.proto\"\x97P\n" +
+	"\x19wechat/mp/v1/events.proto\x12\fwechat.mp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18wxgate/annotations.proto\"\xb7P\n" +
 	"\x05Event\x12\x14\n" +
 	"\x05appid\x18\x01 \x01(\tR\x05appid\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
 	"\x06cursor\x18\x03 \x01(\x04R\x06cursor\x12?\n" +
 	"\rreceived_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\freceivedTime\x12\x17\n" +
 	"\araw_xml\x18\x05 \x01(\tR\x06rawXml\x12#\n" +
-	"\rreply_allowed\x18\x06 \x01(\bR\freplyAllowed\x12 \n" +
+	"\rreply_allowed\x18\x06 \x01(\bR\freplyAllowed\x12\x18\n" +
+	"\auntyped\x18\a \x03(\tR\auntyped\x12 \n" +
 	"\fto_user_name\x18\n" +
 	" \x01(\tR\n" +
 	"toUserName\x12$\n" +
@@ -7405,8 +7546,8 @@ const file_wechat_mp_v1_events_proto_rawDesc = "" +
 	"\x19device_unsubscribe_status\x18  \x01(\v2\x1f.wechat.mp.v1.DeviceStatusEventB&\xaa\xa1\x19\"\n" +
 	"\fdevice_event\x12\x12unsubscribe_statusH\x00R\x17deviceUnsubscribeStatus\x12V\n" +
 	"\tsubscribe\x18! \x01(\v2\x1c.wechat.mp.v1.SubscribeEventB\x18\xaa\xa1\x19\x14\n" +
-	"\x05event\x12\tsubscribe\x18\x01H\x00R\tsubscribe\x12V\n" +
-	"\vunsubscribe\x18\" \x01(\v2\x18.wechat.mp.v1.EmptyEventB\x18\xaa\xa1\x19\x14\n" +
+	"\x05event\x12\tsubscribe\x18\x01H\x00R\tsubscribe\x12\\\n" +
+	"\vunsubscribe\x18\" \x01(\v2\x1e.wechat.mp.v1.UnsubscribeEventB\x18\xaa\xa1\x19\x14\n" +
 	"\x05event\x12\vunsubscribeH\x00R\vunsubscribe\x12G\n" +
 	"\x04scan\x18# \x01(\v2\x1c.wechat.mp.v1.SubscribeEventB\x13\xaa\xa1\x19\x0f\n" +
 	"\x05event\x12\x04SCAN\x18\x01H\x00R\x04scan\x12]\n" +
@@ -7557,19 +7698,23 @@ const file_wechat_mp_v1_events_proto_rawDesc = "" +
 	"\x06fields\x18\x01 \x03(\v2%.wechat.mp.v1.UnknownPush.FieldsEntryR\x06fields\x1a9\n" +
 	"\vFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa6\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc7\x01\n" +
 	"\vTextMessage\x12\x18\n" +
 	"\acontent\x18\x01 \x01(\tR\acontent\x12\x15\n" +
 	"\x06msg_id\x18\x02 \x01(\x03R\x05msgId\x12\x1e\n" +
 	"\vmsg_data_id\x18\x03 \x01(\x03R\tmsgDataId\x12\x10\n" +
 	"\x03idx\x18\x04 \x01(\x05R\x03idx\x124\n" +
-	"\fbizmsgmenuid\x18\x05 \x01(\tB\x10\x9a\xa1\x19\fbizmsgmenuidR\fbizmsgmenuid\"\x8b\x01\n" +
+	"\fbizmsgmenuid\x18\x05 \x01(\tB\x10\x9a\xa1\x19\fbizmsgmenuidR\fbizmsgmenuid\x12\x1f\n" +
+	"\vbusiness_id\x18\x06 \x01(\x03R\n" +
+	"businessId\"\xac\x01\n" +
 	"\fImageMessage\x12\x17\n" +
 	"\apic_url\x18\x01 \x01(\tR\x06picUrl\x12\x19\n" +
 	"\bmedia_id\x18\x02 \x01(\tR\amediaId\x12\x15\n" +
 	"\x06msg_id\x18\x03 \x01(\x03R\x05msgId\x12\x1e\n" +
 	"\vmsg_data_id\x18\x04 \x01(\x03R\tmsgDataId\x12\x10\n" +
-	"\x03idx\x18\x05 \x01(\x05R\x03idx\"\xde\x01\n" +
+	"\x03idx\x18\x05 \x01(\x05R\x03idx\x12\x1f\n" +
+	"\vbusiness_id\x18\x06 \x01(\x03R\n" +
+	"businessId\"\xde\x01\n" +
 	"\fVoiceMessage\x12\x19\n" +
 	"\bmedia_id\x18\x01 \x01(\tR\amediaId\x12\x16\n" +
 	"\x06format\x18\x02 \x01(\tR\x06format\x12 \n" +
@@ -7604,14 +7749,16 @@ const file_wechat_mp_v1_events_proto_rawDesc = "" +
 	"\x03url\x18\x03 \x01(\tR\x03url\x12\x15\n" +
 	"\x06msg_id\x18\x04 \x01(\x03R\x05msgId\x12\x1e\n" +
 	"\vmsg_data_id\x18\x05 \x01(\x03R\tmsgDataId\x12\x10\n" +
-	"\x03idx\x18\x06 \x01(\x05R\x03idx\"\xbc\x01\n" +
+	"\x03idx\x18\x06 \x01(\x05R\x03idx\"\xdd\x01\n" +
 	"\x16MiniProgramPageMessage\x12\x15\n" +
 	"\x06app_id\x18\x01 \x01(\tR\x05appId\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12\x1b\n" +
 	"\tpage_path\x18\x03 \x01(\tR\bpagePath\x12\x1b\n" +
 	"\tthumb_url\x18\x04 \x01(\tR\bthumbUrl\x12$\n" +
 	"\x0ethumb_media_id\x18\x05 \x01(\tR\fthumbMediaId\x12\x15\n" +
-	"\x06msg_id\x18\x06 \x01(\x03R\x05msgId\"\xe3\x01\n" +
+	"\x06msg_id\x18\x06 \x01(\x03R\x05msgId\x12\x1f\n" +
+	"\vbusiness_id\x18\a \x01(\x03R\n" +
+	"businessId\"\xe3\x01\n" +
 	"\x11DeviceTextMessage\x12\x1f\n" +
 	"\vdevice_type\x18\x01 \x01(\tR\n" +
 	"deviceType\x12)\n" +
@@ -7621,7 +7768,7 @@ const file_wechat_mp_v1_events_proto_rawDesc = "" +
 	"\acontent\x18\x04 \x01(\tR\acontent\x12#\n" +
 	"\aopen_id\x18\x05 \x01(\tB\n" +
 	"\x9a\xa1\x19\x06OpenIDR\x06openId\x12\x15\n" +
-	"\x06msg_id\x18\x06 \x01(\x03R\x05msgId\"\xe3\x01\n" +
+	"\x06msg_id\x18\x06 \x01(\x03R\x05msgId\"\xfa\x01\n" +
 	"\x0fDeviceBindEvent\x12\x1f\n" +
 	"\vdevice_type\x18\x01 \x01(\tR\n" +
 	"deviceType\x12)\n" +
@@ -7631,7 +7778,8 @@ const file_wechat_mp_v1_events_proto_rawDesc = "" +
 	"\acontent\x18\x04 \x01(\tR\acontent\x12#\n" +
 	"\aopen_id\x18\x05 \x01(\tB\n" +
 	"\x9a\xa1\x19\x06OpenIDR\x06openId\x12\x17\n" +
-	"\aop_type\x18\x06 \x01(\x05R\x06opType\"\x9d\x01\n" +
+	"\aop_type\x18\x06 \x01(\x05R\x06opType\x12\x15\n" +
+	"\x06msg_id\x18\a \x01(\x03R\x05msgId\"\x9d\x01\n" +
 	"\x11DeviceStatusEvent\x12\x1f\n" +
 	"\vdevice_type\x18\x01 \x01(\tR\n" +
 	"deviceType\x12)\n" +
@@ -7643,7 +7791,9 @@ const file_wechat_mp_v1_events_proto_rawDesc = "" +
 	"\tevent_key\x18\x01 \x01(\tR\beventKey\x12\x16\n" +
 	"\x06ticket\x18\x02 \x01(\tR\x06ticket\"\f\n" +
 	"\n" +
-	"EmptyEvent\"g\n" +
+	"EmptyEvent\"/\n" +
+	"\x10UnsubscribeEvent\x12\x1b\n" +
+	"\tevent_key\x18\x01 \x01(\tR\beventKey\"g\n" +
 	"\rLocationEvent\x12\x1a\n" +
 	"\blatitude\x18\x01 \x01(\x01R\blatitude\x12\x1c\n" +
 	"\tlongitude\x18\x02 \x01(\x01R\tlongitude\x12\x1c\n" +
@@ -7787,19 +7937,23 @@ const file_wechat_mp_v1_events_proto_rawDesc = "" +
 	"\x11VerifyRefillEvent\x12\x1f\n" +
 	"\vrefill_time\x18\x01 \x01(\x03R\n" +
 	"refillTime\x12#\n" +
-	"\rrefill_reason\x18\x02 \x01(\tR\frefillReason\"\x87\x01\n" +
+	"\rrefill_reason\x18\x02 \x01(\tR\frefillReason\"\xa8\x01\n" +
 	"\x16UserAuthorizationEvent\x12#\n" +
 	"\aopen_id\x18\x01 \x01(\tB\n" +
 	"\x9a\xa1\x19\x06OpenIDR\x06openId\x12 \n" +
 	"\x06app_id\x18\x02 \x01(\tB\t\x9a\xa1\x19\x05AppIDR\x05appId\x12&\n" +
-	"\bunion_id\x18\x03 \x01(\tB\v\x9a\xa1\x19\aUnionIDR\aunionId\"\xae\x01\n" +
+	"\bunion_id\x18\x03 \x01(\tB\v\x9a\xa1\x19\aUnionIDR\aunionId\x12\x1f\n" +
+	"\vrevoke_info\x18\x04 \x01(\tR\n" +
+	"revokeInfo\"\x81\x02\n" +
 	"\x1cUserAuthorizationRevokeEvent\x12#\n" +
 	"\aopen_id\x18\x01 \x01(\tB\n" +
 	"\x9a\xa1\x19\x06OpenIDR\x06openId\x12 \n" +
 	"\x06app_id\x18\x02 \x01(\tB\t\x9a\xa1\x19\x05AppIDR\x05appId\x12&\n" +
 	"\bunion_id\x18\x03 \x01(\tB\v\x9a\xa1\x19\aUnionIDR\aunionId\x12\x1f\n" +
 	"\vrevoke_info\x18\x04 \x01(\tR\n" +
-	"revokeInfo\"N\n" +
+	"revokeInfo\x12)\n" +
+	"\tplugin_id\x18\x05 \x01(\tB\f\x9a\xa1\x19\bPluginIDR\bpluginId\x12&\n" +
+	"\bopen_pid\x18\x06 \x01(\tB\v\x9a\xa1\x19\aOpenPIDR\aopenPid\"N\n" +
 	"\x0eCardCheckEvent\x12\x17\n" +
 	"\acard_id\x18\x01 \x01(\tR\x06cardId\x12#\n" +
 	"\rrefuse_reason\x18\x02 \x01(\tR\frefuseReason\"\x90\x03\n" +
@@ -7894,12 +8048,13 @@ const file_wechat_mp_v1_events_proto_rawDesc = "" +
 	"\apage_id\x18\x01 \x01(\tR\x06pageId\x12\x19\n" +
 	"\border_id\x18\x02 \x01(\tR\aorderId\x12 \n" +
 	"\fis_chat_room\x18\x03 \x01(\bR\n" +
-	"isChatRoom\"\xa5\x01\n" +
+	"isChatRoom\"\xbc\x01\n" +
 	"\x19UserAuthorizeInvoiceEvent\x12\"\n" +
 	"\rsucc_order_id\x18\x01 \x01(\tR\vsuccOrderId\x12\"\n" +
-	"\rfail_order_id\x18\x02 \x01(\tR\vfailOrderId\x12(\n" +
-	"\x10authorize_app_id\x18\x03 \x01(\tR\x0eauthorizeAppId\x12\x16\n" +
-	"\x06source\x18\x04 \x01(\tR\x06source\"_\n" +
+	"\rfail_order_id\x18\x02 \x01(\tR\vfailOrderId\x123\n" +
+	"\x10authorize_app_id\x18\x03 \x01(\tB\t\xb2\xa1\x19\x05AppIdR\x0eauthorizeAppId\x12\"\n" +
+	"\x06source\x18\x04 \x01(\tB\n" +
+	"\xb2\xa1\x19\x06sourceR\x06source\"_\n" +
 	"\x18UpdateInvoiceStatusEvent\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x17\n" +
 	"\acard_id\x18\x02 \x01(\tR\x06cardId\x12\x12\n" +
@@ -7922,12 +8077,12 @@ const file_wechat_mp_v1_events_proto_rawDesc = "" +
 	"\x9a\xa1\x19\x06statusR\x06status\x12%\n" +
 	"\afpqqlsh\x18\x02 \x01(\tB\v\x9a\xa1\x19\afpqqlshR\afpqqlsh\x12\"\n" +
 	"\x06nsrsbh\x18\x03 \x01(\tB\n" +
-	"\x9a\xa1\x19\x06nsrsbhR\x06nsrsbh\"o\n" +
+	"\x9a\xa1\x19\x06nsrsbhR\x06nsrsbh\"x\n" +
 	"\x13PoiCheckNotifyEvent\x12\x17\n" +
 	"\auniq_id\x18\x01 \x01(\tR\x06uniqId\x12\x15\n" +
 	"\x06poi_id\x18\x02 \x01(\tR\x05poiId\x12\x16\n" +
-	"\x06result\x18\x03 \x01(\tR\x06result\x12\x10\n" +
-	"\x03msg\x18\x04 \x01(\tR\x03msg\"\x82\x01\n" +
+	"\x06result\x18\x03 \x01(\tR\x06result\x12\x19\n" +
+	"\x03msg\x18\x04 \x01(\tB\a\xb2\xa1\x19\x03msgR\x03msg\"\x82\x01\n" +
 	"\x0fStoreAuditEvent\x12'\n" +
 	"\baudit_id\x18\x01 \x01(\x03B\f\x9a\xa1\x19\baudit_idR\aauditId\x12\"\n" +
 	"\x06status\x18\x02 \x01(\x05B\n" +
@@ -7961,21 +8116,21 @@ const file_wechat_mp_v1_events_proto_rawDesc = "" +
 	"\forder_status\x18\x02 \x01(\x05R\vorderStatus\x12\x1d\n" +
 	"\n" +
 	"product_id\x18\x03 \x01(\tR\tproductId\x12\x19\n" +
-	"\bsku_info\x18\x04 \x01(\tR\askuInfo\"\xab\x01\n" +
+	"\bsku_info\x18\x04 \x01(\tR\askuInfo\"\xb8\x01\n" +
 	"\x12WifiConnectedEvent\x12!\n" +
 	"\fconnect_time\x18\x01 \x01(\x03R\vconnectTime\x12\x1f\n" +
 	"\vexpire_time\x18\x02 \x01(\x03R\n" +
 	"expireTime\x12\x1b\n" +
-	"\tvendor_id\x18\x03 \x01(\tR\bvendorId\x12\x17\n" +
-	"\ashop_id\x18\x04 \x01(\x03R\x06shopId\x12\x1b\n" +
+	"\tvendor_id\x18\x03 \x01(\tR\bvendorId\x12$\n" +
+	"\ashop_id\x18\x04 \x01(\x03B\v\xb2\xa1\x19\aPlaceIdR\x06shopId\x12\x1b\n" +
 	"\tdevice_no\x18\x05 \x01(\tR\bdeviceNo\"\xcd\x01\n" +
 	"\x19ShakearoundUserShakeEvent\x12M\n" +
 	"\rchosen_beacon\x18\x01 \x01(\v2(.wechat.mp.v1.ShakearoundUserShakeBeaconR\fchosenBeacon\x12a\n" +
 	"\x0earound_beacons\x18\x02 \x03(\v2(.wechat.mp.v1.ShakearoundUserShakeBeaconB\x10\xa2\xa1\x19\fAroundBeaconR\raroundBeacons\"x\n" +
 	"\x1aShakearoundUserShakeBeacon\x12\x12\n" +
 	"\x04uuid\x18\x01 \x01(\tR\x04uuid\x12\x14\n" +
-	"\x05major\x18\x02 \x01(\x05R\x05major\x12\x14\n" +
-	"\x05minor\x18\x03 \x01(\x05R\x05minor\x12\x1a\n" +
+	"\x05major\x18\x02 \x01(\rR\x05major\x12\x14\n" +
+	"\x05minor\x18\x03 \x01(\rR\x05minor\x12\x1a\n" +
 	"\bdistance\x18\x04 \x01(\x01R\bdistance\"\x87\x01\n" +
 	"\x1bShakearoundLotteryBindEvent\x12\x1d\n" +
 	"\n" +
@@ -8024,9 +8179,11 @@ const file_wechat_mp_v1_events_proto_rawDesc = "" +
 	"\x14GuideInviteEventInfo\x126\n" +
 	"\rguide_account\x18\x01 \x01(\tB\x11\x9a\xa1\x19\rguide_accountR\fguideAccount\x123\n" +
 	"\fguide_openid\x18\x02 \x01(\tB\x10\x9a\xa1\x19\fguide_openidR\vguideOpenid\x126\n" +
-	"\rinvite_result\x18\x03 \x01(\x05B\x11\x9a\xa1\x19\rinvite_resultR\finviteResult\">\n" +
+	"\rinvite_result\x18\x03 \x01(\x05B\x11\x9a\xa1\x19\rinvite_resultR\finviteResult\"_\n" +
 	"\x19UserEnterTempSessionEvent\x12!\n" +
-	"\fsession_from\x18\x01 \x01(\tR\vsessionFromb\x06proto3"
+	"\fsession_from\x18\x01 \x01(\tR\vsessionFrom\x12\x1f\n" +
+	"\vbusiness_id\x18\x02 \x01(\x03R\n" +
+	"businessIdb\x06proto3"
 
 var (
 	file_wechat_mp_v1_events_proto_rawDescOnce sync.Once
@@ -8040,7 +8197,7 @@ func file_wechat_mp_v1_events_proto_rawDescGZIP() []byte {
 	return file_wechat_mp_v1_events_proto_rawDescData
 }
 
-var file_wechat_mp_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 87)
+var file_wechat_mp_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 88)
 var file_wechat_mp_v1_events_proto_goTypes = []any{
 	(*Event)(nil),                            // 0: wechat.mp.v1.Event
 	(*UnknownPush)(nil),                      // 1: wechat.mp.v1.UnknownPush
@@ -8056,83 +8213,84 @@ var file_wechat_mp_v1_events_proto_goTypes = []any{
 	(*DeviceStatusEvent)(nil),                // 11: wechat.mp.v1.DeviceStatusEvent
 	(*SubscribeEvent)(nil),                   // 12: wechat.mp.v1.SubscribeEvent
 	(*EmptyEvent)(nil),                       // 13: wechat.mp.v1.EmptyEvent
-	(*LocationEvent)(nil),                    // 14: wechat.mp.v1.LocationEvent
-	(*ClickEvent)(nil),                       // 15: wechat.mp.v1.ClickEvent
-	(*ViewEvent)(nil),                        // 16: wechat.mp.v1.ViewEvent
-	(*ScanCodeEvent)(nil),                    // 17: wechat.mp.v1.ScanCodeEvent
-	(*ScanCodeInfo)(nil),                     // 18: wechat.mp.v1.ScanCodeInfo
-	(*PicEvent)(nil),                         // 19: wechat.mp.v1.PicEvent
-	(*SendPicsInfo)(nil),                     // 20: wechat.mp.v1.SendPicsInfo
-	(*PicListItem)(nil),                      // 21: wechat.mp.v1.PicListItem
-	(*LocationSelectEvent)(nil),              // 22: wechat.mp.v1.LocationSelectEvent
-	(*SendLocationInfo)(nil),                 // 23: wechat.mp.v1.SendLocationInfo
-	(*MassSendJobFinishEvent)(nil),           // 24: wechat.mp.v1.MassSendJobFinishEvent
-	(*MassCopyrightCheckResult)(nil),         // 25: wechat.mp.v1.MassCopyrightCheckResult
-	(*MassCopyrightCheckItem)(nil),           // 26: wechat.mp.v1.MassCopyrightCheckItem
-	(*MassArticleUrlResult)(nil),             // 27: wechat.mp.v1.MassArticleUrlResult
-	(*MassArticleUrlItem)(nil),               // 28: wechat.mp.v1.MassArticleUrlItem
-	(*TemplateSendJobFinishEvent)(nil),       // 29: wechat.mp.v1.TemplateSendJobFinishEvent
-	(*PublishJobFinishEvent)(nil),            // 30: wechat.mp.v1.PublishJobFinishEvent
-	(*PublishEventInfo)(nil),                 // 31: wechat.mp.v1.PublishEventInfo
-	(*PublishArticleDetail)(nil),             // 32: wechat.mp.v1.PublishArticleDetail
-	(*PublishArticleDetailItem)(nil),         // 33: wechat.mp.v1.PublishArticleDetailItem
-	(*SubscribeMsgPopupEvent)(nil),           // 34: wechat.mp.v1.SubscribeMsgPopupEvent
-	(*SubscribeMsgPopupEventList)(nil),       // 35: wechat.mp.v1.SubscribeMsgPopupEventList
-	(*SubscribeMsgPopupItem)(nil),            // 36: wechat.mp.v1.SubscribeMsgPopupItem
-	(*SubscribeMsgChangeEvent)(nil),          // 37: wechat.mp.v1.SubscribeMsgChangeEvent
-	(*SubscribeMsgChangeEventList)(nil),      // 38: wechat.mp.v1.SubscribeMsgChangeEventList
-	(*SubscribeMsgChangeItem)(nil),           // 39: wechat.mp.v1.SubscribeMsgChangeItem
-	(*SubscribeMsgSentEvent)(nil),            // 40: wechat.mp.v1.SubscribeMsgSentEvent
-	(*SubscribeMsgSentEventList)(nil),        // 41: wechat.mp.v1.SubscribeMsgSentEventList
-	(*SubscribeMsgSentItem)(nil),             // 42: wechat.mp.v1.SubscribeMsgSentItem
-	(*KfSessionEvent)(nil),                   // 43: wechat.mp.v1.KfSessionEvent
-	(*KfSwitchSessionEvent)(nil),             // 44: wechat.mp.v1.KfSwitchSessionEvent
-	(*VerifyExpiredTimeEvent)(nil),           // 45: wechat.mp.v1.VerifyExpiredTimeEvent
-	(*VerifyFailEvent)(nil),                  // 46: wechat.mp.v1.VerifyFailEvent
-	(*VerifyRefillEvent)(nil),                // 47: wechat.mp.v1.VerifyRefillEvent
-	(*UserAuthorizationEvent)(nil),           // 48: wechat.mp.v1.UserAuthorizationEvent
-	(*UserAuthorizationRevokeEvent)(nil),     // 49: wechat.mp.v1.UserAuthorizationRevokeEvent
-	(*CardCheckEvent)(nil),                   // 50: wechat.mp.v1.CardCheckEvent
-	(*UserGetCardEvent)(nil),                 // 51: wechat.mp.v1.UserGetCardEvent
-	(*UserGiftingCardEvent)(nil),             // 52: wechat.mp.v1.UserGiftingCardEvent
-	(*CardCodeEvent)(nil),                    // 53: wechat.mp.v1.CardCodeEvent
-	(*UserConsumeCardEvent)(nil),             // 54: wechat.mp.v1.UserConsumeCardEvent
-	(*UserPayFromPayCellEvent)(nil),          // 55: wechat.mp.v1.UserPayFromPayCellEvent
-	(*UserViewCardEvent)(nil),                // 56: wechat.mp.v1.UserViewCardEvent
-	(*UpdateMemberCardEvent)(nil),            // 57: wechat.mp.v1.UpdateMemberCardEvent
-	(*CardSkuRemindEvent)(nil),               // 58: wechat.mp.v1.CardSkuRemindEvent
-	(*CardPayOrderEvent)(nil),                // 59: wechat.mp.v1.CardPayOrderEvent
-	(*CardMerchantCheckResultEvent)(nil),     // 60: wechat.mp.v1.CardMerchantCheckResultEvent
-	(*GiftCardPayDoneEvent)(nil),             // 61: wechat.mp.v1.GiftCardPayDoneEvent
-	(*GiftCardSendToFriendEvent)(nil),        // 62: wechat.mp.v1.GiftCardSendToFriendEvent
-	(*GiftCardUserAcceptEvent)(nil),          // 63: wechat.mp.v1.GiftCardUserAcceptEvent
-	(*UserAuthorizeInvoiceEvent)(nil),        // 64: wechat.mp.v1.UserAuthorizeInvoiceEvent
-	(*UpdateInvoiceStatusEvent)(nil),         // 65: wechat.mp.v1.UpdateInvoiceStatusEvent
-	(*SubmitInvoiceTitleEvent)(nil),          // 66: wechat.mp.v1.SubmitInvoiceTitleEvent
-	(*CloudInvoiceResultEvent)(nil),          // 67: wechat.mp.v1.CloudInvoiceResultEvent
-	(*PoiCheckNotifyEvent)(nil),              // 68: wechat.mp.v1.PoiCheckNotifyEvent
-	(*StoreAuditEvent)(nil),                  // 69: wechat.mp.v1.StoreAuditEvent
-	(*CreateMapPoiAuditEvent)(nil),           // 70: wechat.mp.v1.CreateMapPoiAuditEvent
-	(*AddStoreAuditEvent)(nil),               // 71: wechat.mp.v1.AddStoreAuditEvent
-	(*MerchantOrderEvent)(nil),               // 72: wechat.mp.v1.MerchantOrderEvent
-	(*WifiConnectedEvent)(nil),               // 73: wechat.mp.v1.WifiConnectedEvent
-	(*ShakearoundUserShakeEvent)(nil),        // 74: wechat.mp.v1.ShakearoundUserShakeEvent
-	(*ShakearoundUserShakeBeacon)(nil),       // 75: wechat.mp.v1.ShakearoundUserShakeBeacon
-	(*ShakearoundLotteryBindEvent)(nil),      // 76: wechat.mp.v1.ShakearoundLotteryBindEvent
-	(*UserScanProductEvent)(nil),             // 77: wechat.mp.v1.UserScanProductEvent
-	(*UserScanProductEnterSessionEvent)(nil), // 78: wechat.mp.v1.UserScanProductEnterSessionEvent
-	(*UserScanProductAsyncEvent)(nil),        // 79: wechat.mp.v1.UserScanProductAsyncEvent
-	(*UserScanProductVerifyActionEvent)(nil), // 80: wechat.mp.v1.UserScanProductVerifyActionEvent
-	(*GuideQrcodeScanEvent)(nil),             // 81: wechat.mp.v1.GuideQrcodeScanEvent
-	(*GuideScanEventInfo)(nil),               // 82: wechat.mp.v1.GuideScanEventInfo
-	(*GuideInviteResultEvent)(nil),           // 83: wechat.mp.v1.GuideInviteResultEvent
-	(*GuideInviteEventInfo)(nil),             // 84: wechat.mp.v1.GuideInviteEventInfo
-	(*UserEnterTempSessionEvent)(nil),        // 85: wechat.mp.v1.UserEnterTempSessionEvent
-	nil,                                      // 86: wechat.mp.v1.UnknownPush.FieldsEntry
-	(*timestamppb.Timestamp)(nil),            // 87: google.protobuf.Timestamp
+	(*UnsubscribeEvent)(nil),                 // 14: wechat.mp.v1.UnsubscribeEvent
+	(*LocationEvent)(nil),                    // 15: wechat.mp.v1.LocationEvent
+	(*ClickEvent)(nil),                       // 16: wechat.mp.v1.ClickEvent
+	(*ViewEvent)(nil),                        // 17: wechat.mp.v1.ViewEvent
+	(*ScanCodeEvent)(nil),                    // 18: wechat.mp.v1.ScanCodeEvent
+	(*ScanCodeInfo)(nil),                     // 19: wechat.mp.v1.ScanCodeInfo
+	(*PicEvent)(nil),                         // 20: wechat.mp.v1.PicEvent
+	(*SendPicsInfo)(nil),                     // 21: wechat.mp.v1.SendPicsInfo
+	(*PicListItem)(nil),                      // 22: wechat.mp.v1.PicListItem
+	(*LocationSelectEvent)(nil),              // 23: wechat.mp.v1.LocationSelectEvent
+	(*SendLocationInfo)(nil),                 // 24: wechat.mp.v1.SendLocationInfo
+	(*MassSendJobFinishEvent)(nil),           // 25: wechat.mp.v1.MassSendJobFinishEvent
+	(*MassCopyrightCheckResult)(nil),         // 26: wechat.mp.v1.MassCopyrightCheckResult
+	(*MassCopyrightCheckItem)(nil),           // 27: wechat.mp.v1.MassCopyrightCheckItem
+	(*MassArticleUrlResult)(nil),             // 28: wechat.mp.v1.MassArticleUrlResult
+	(*MassArticleUrlItem)(nil),               // 29: wechat.mp.v1.MassArticleUrlItem
+	(*TemplateSendJobFinishEvent)(nil),       // 30: wechat.mp.v1.TemplateSendJobFinishEvent
+	(*PublishJobFinishEvent)(nil),            // 31: wechat.mp.v1.PublishJobFinishEvent
+	(*PublishEventInfo)(nil),                 // 32: wechat.mp.v1.PublishEventInfo
+	(*PublishArticleDetail)(nil),             // 33: wechat.mp.v1.PublishArticleDetail
+	(*PublishArticleDetailItem)(nil),         // 34: wechat.mp.v1.PublishArticleDetailItem
+	(*SubscribeMsgPopupEvent)(nil),           // 35: wechat.mp.v1.SubscribeMsgPopupEvent
+	(*SubscribeMsgPopupEventList)(nil),       // 36: wechat.mp.v1.SubscribeMsgPopupEventList
+	(*SubscribeMsgPopupItem)(nil),            // 37: wechat.mp.v1.SubscribeMsgPopupItem
+	(*SubscribeMsgChangeEvent)(nil),          // 38: wechat.mp.v1.SubscribeMsgChangeEvent
+	(*SubscribeMsgChangeEventList)(nil),      // 39: wechat.mp.v1.SubscribeMsgChangeEventList
+	(*SubscribeMsgChangeItem)(nil),           // 40: wechat.mp.v1.SubscribeMsgChangeItem
+	(*SubscribeMsgSentEvent)(nil),            // 41: wechat.mp.v1.SubscribeMsgSentEvent
+	(*SubscribeMsgSentEventList)(nil),        // 42: wechat.mp.v1.SubscribeMsgSentEventList
+	(*SubscribeMsgSentItem)(nil),             // 43: wechat.mp.v1.SubscribeMsgSentItem
+	(*KfSessionEvent)(nil),                   // 44: wechat.mp.v1.KfSessionEvent
+	(*KfSwitchSessionEvent)(nil),             // 45: wechat.mp.v1.KfSwitchSessionEvent
+	(*VerifyExpiredTimeEvent)(nil),           // 46: wechat.mp.v1.VerifyExpiredTimeEvent
+	(*VerifyFailEvent)(nil),                  // 47: wechat.mp.v1.VerifyFailEvent
+	(*VerifyRefillEvent)(nil),                // 48: wechat.mp.v1.VerifyRefillEvent
+	(*UserAuthorizationEvent)(nil),           // 49: wechat.mp.v1.UserAuthorizationEvent
+	(*UserAuthorizationRevokeEvent)(nil),     // 50: wechat.mp.v1.UserAuthorizationRevokeEvent
+	(*CardCheckEvent)(nil),                   // 51: wechat.mp.v1.CardCheckEvent
+	(*UserGetCardEvent)(nil),                 // 52: wechat.mp.v1.UserGetCardEvent
+	(*UserGiftingCardEvent)(nil),             // 53: wechat.mp.v1.UserGiftingCardEvent
+	(*CardCodeEvent)(nil),                    // 54: wechat.mp.v1.CardCodeEvent
+	(*UserConsumeCardEvent)(nil),             // 55: wechat.mp.v1.UserConsumeCardEvent
+	(*UserPayFromPayCellEvent)(nil),          // 56: wechat.mp.v1.UserPayFromPayCellEvent
+	(*UserViewCardEvent)(nil),                // 57: wechat.mp.v1.UserViewCardEvent
+	(*UpdateMemberCardEvent)(nil),            // 58: wechat.mp.v1.UpdateMemberCardEvent
+	(*CardSkuRemindEvent)(nil),               // 59: wechat.mp.v1.CardSkuRemindEvent
+	(*CardPayOrderEvent)(nil),                // 60: wechat.mp.v1.CardPayOrderEvent
+	(*CardMerchantCheckResultEvent)(nil),     // 61: wechat.mp.v1.CardMerchantCheckResultEvent
+	(*GiftCardPayDoneEvent)(nil),             // 62: wechat.mp.v1.GiftCardPayDoneEvent
+	(*GiftCardSendToFriendEvent)(nil),        // 63: wechat.mp.v1.GiftCardSendToFriendEvent
+	(*GiftCardUserAcceptEvent)(nil),          // 64: wechat.mp.v1.GiftCardUserAcceptEvent
+	(*UserAuthorizeInvoiceEvent)(nil),        // 65: wechat.mp.v1.UserAuthorizeInvoiceEvent
+	(*UpdateInvoiceStatusEvent)(nil),         // 66: wechat.mp.v1.UpdateInvoiceStatusEvent
+	(*SubmitInvoiceTitleEvent)(nil),          // 67: wechat.mp.v1.SubmitInvoiceTitleEvent
+	(*CloudInvoiceResultEvent)(nil),          // 68: wechat.mp.v1.CloudInvoiceResultEvent
+	(*PoiCheckNotifyEvent)(nil),              // 69: wechat.mp.v1.PoiCheckNotifyEvent
+	(*StoreAuditEvent)(nil),                  // 70: wechat.mp.v1.StoreAuditEvent
+	(*CreateMapPoiAuditEvent)(nil),           // 71: wechat.mp.v1.CreateMapPoiAuditEvent
+	(*AddStoreAuditEvent)(nil),               // 72: wechat.mp.v1.AddStoreAuditEvent
+	(*MerchantOrderEvent)(nil),               // 73: wechat.mp.v1.MerchantOrderEvent
+	(*WifiConnectedEvent)(nil),               // 74: wechat.mp.v1.WifiConnectedEvent
+	(*ShakearoundUserShakeEvent)(nil),        // 75: wechat.mp.v1.ShakearoundUserShakeEvent
+	(*ShakearoundUserShakeBeacon)(nil),       // 76: wechat.mp.v1.ShakearoundUserShakeBeacon
+	(*ShakearoundLotteryBindEvent)(nil),      // 77: wechat.mp.v1.ShakearoundLotteryBindEvent
+	(*UserScanProductEvent)(nil),             // 78: wechat.mp.v1.UserScanProductEvent
+	(*UserScanProductEnterSessionEvent)(nil), // 79: wechat.mp.v1.UserScanProductEnterSessionEvent
+	(*UserScanProductAsyncEvent)(nil),        // 80: wechat.mp.v1.UserScanProductAsyncEvent
+	(*UserScanProductVerifyActionEvent)(nil), // 81: wechat.mp.v1.UserScanProductVerifyActionEvent
+	(*GuideQrcodeScanEvent)(nil),             // 82: wechat.mp.v1.GuideQrcodeScanEvent
+	(*GuideScanEventInfo)(nil),               // 83: wechat.mp.v1.GuideScanEventInfo
+	(*GuideInviteResultEvent)(nil),           // 84: wechat.mp.v1.GuideInviteResultEvent
+	(*GuideInviteEventInfo)(nil),             // 85: wechat.mp.v1.GuideInviteEventInfo
+	(*UserEnterTempSessionEvent)(nil),        // 86: wechat.mp.v1.UserEnterTempSessionEvent
+	nil,                                      // 87: wechat.mp.v1.UnknownPush.FieldsEntry
+	(*timestamppb.Timestamp)(nil),            // 88: google.protobuf.Timestamp
 }
 var file_wechat_mp_v1_events_proto_depIdxs = []int32{
-	87,  // 0: wechat.mp.v1.Event.received_time:type_name -> google.protobuf.Timestamp
+	88,  // 0: wechat.mp.v1.Event.received_time:type_name -> google.protobuf.Timestamp
 	1,   // 1: wechat.mp.v1.Event.unknown:type_name -> wechat.mp.v1.UnknownPush
 	2,   // 2: wechat.mp.v1.Event.text:type_name -> wechat.mp.v1.TextMessage
 	3,   // 3: wechat.mp.v1.Event.image:type_name -> wechat.mp.v1.ImageMessage
@@ -8148,100 +8306,100 @@ var file_wechat_mp_v1_events_proto_depIdxs = []int32{
 	11,  // 13: wechat.mp.v1.Event.device_subscribe_status:type_name -> wechat.mp.v1.DeviceStatusEvent
 	11,  // 14: wechat.mp.v1.Event.device_unsubscribe_status:type_name -> wechat.mp.v1.DeviceStatusEvent
 	12,  // 15: wechat.mp.v1.Event.subscribe:type_name -> wechat.mp.v1.SubscribeEvent
-	13,  // 16: wechat.mp.v1.Event.unsubscribe:type_name -> wechat.mp.v1.EmptyEvent
+	14,  // 16: wechat.mp.v1.Event.unsubscribe:type_name -> wechat.mp.v1.UnsubscribeEvent
 	12,  // 17: wechat.mp.v1.Event.scan:type_name -> wechat.mp.v1.SubscribeEvent
-	14,  // 18: wechat.mp.v1.Event.location_event:type_name -> wechat.mp.v1.LocationEvent
-	15,  // 19: wechat.mp.v1.Event.click:type_name -> wechat.mp.v1.ClickEvent
-	16,  // 20: wechat.mp.v1.Event.view:type_name -> wechat.mp.v1.ViewEvent
-	16,  // 21: wechat.mp.v1.Event.view_miniprogram:type_name -> wechat.mp.v1.ViewEvent
-	17,  // 22: wechat.mp.v1.Event.scancode_push:type_name -> wechat.mp.v1.ScanCodeEvent
-	17,  // 23: wechat.mp.v1.Event.scancode_waitmsg:type_name -> wechat.mp.v1.ScanCodeEvent
-	19,  // 24: wechat.mp.v1.Event.pic_sysphoto:type_name -> wechat.mp.v1.PicEvent
-	19,  // 25: wechat.mp.v1.Event.pic_photo_or_album:type_name -> wechat.mp.v1.PicEvent
-	19,  // 26: wechat.mp.v1.Event.pic_weixin:type_name -> wechat.mp.v1.PicEvent
-	22,  // 27: wechat.mp.v1.Event.location_select:type_name -> wechat.mp.v1.LocationSelectEvent
-	24,  // 28: wechat.mp.v1.Event.mass_send_job_finish:type_name -> wechat.mp.v1.MassSendJobFinishEvent
-	29,  // 29: wechat.mp.v1.Event.template_send_job_finish:type_name -> wechat.mp.v1.TemplateSendJobFinishEvent
-	30,  // 30: wechat.mp.v1.Event.publish_job_finish:type_name -> wechat.mp.v1.PublishJobFinishEvent
-	34,  // 31: wechat.mp.v1.Event.subscribe_msg_popup_event:type_name -> wechat.mp.v1.SubscribeMsgPopupEvent
-	37,  // 32: wechat.mp.v1.Event.subscribe_msg_change_event:type_name -> wechat.mp.v1.SubscribeMsgChangeEvent
-	40,  // 33: wechat.mp.v1.Event.subscribe_msg_sent_event:type_name -> wechat.mp.v1.SubscribeMsgSentEvent
-	43,  // 34: wechat.mp.v1.Event.kf_create_session:type_name -> wechat.mp.v1.KfSessionEvent
-	43,  // 35: wechat.mp.v1.Event.kf_close_session:type_name -> wechat.mp.v1.KfSessionEvent
-	44,  // 36: wechat.mp.v1.Event.kf_switch_session:type_name -> wechat.mp.v1.KfSwitchSessionEvent
-	45,  // 37: wechat.mp.v1.Event.qualification_verify_success:type_name -> wechat.mp.v1.VerifyExpiredTimeEvent
-	46,  // 38: wechat.mp.v1.Event.qualification_verify_fail:type_name -> wechat.mp.v1.VerifyFailEvent
-	45,  // 39: wechat.mp.v1.Event.naming_verify_success:type_name -> wechat.mp.v1.VerifyExpiredTimeEvent
-	46,  // 40: wechat.mp.v1.Event.naming_verify_fail:type_name -> wechat.mp.v1.VerifyFailEvent
-	45,  // 41: wechat.mp.v1.Event.annual_renew:type_name -> wechat.mp.v1.VerifyExpiredTimeEvent
-	45,  // 42: wechat.mp.v1.Event.verify_expired:type_name -> wechat.mp.v1.VerifyExpiredTimeEvent
-	48,  // 43: wechat.mp.v1.Event.user_info_modified:type_name -> wechat.mp.v1.UserAuthorizationEvent
-	49,  // 44: wechat.mp.v1.Event.user_authorization_revoke:type_name -> wechat.mp.v1.UserAuthorizationRevokeEvent
-	48,  // 45: wechat.mp.v1.Event.user_authorization_cancellation:type_name -> wechat.mp.v1.UserAuthorizationEvent
-	50,  // 46: wechat.mp.v1.Event.card_pass_check:type_name -> wechat.mp.v1.CardCheckEvent
-	50,  // 47: wechat.mp.v1.Event.card_not_pass_check:type_name -> wechat.mp.v1.CardCheckEvent
-	51,  // 48: wechat.mp.v1.Event.user_get_card:type_name -> wechat.mp.v1.UserGetCardEvent
-	52,  // 49: wechat.mp.v1.Event.user_gifting_card:type_name -> wechat.mp.v1.UserGiftingCardEvent
-	53,  // 50: wechat.mp.v1.Event.user_del_card:type_name -> wechat.mp.v1.CardCodeEvent
-	54,  // 51: wechat.mp.v1.Event.user_consume_card:type_name -> wechat.mp.v1.UserConsumeCardEvent
-	55,  // 52: wechat.mp.v1.Event.user_pay_from_pay_cell:type_name -> wechat.mp.v1.UserPayFromPayCellEvent
-	56,  // 53: wechat.mp.v1.Event.user_view_card:type_name -> wechat.mp.v1.UserViewCardEvent
-	53,  // 54: wechat.mp.v1.Event.user_enter_session_from_card:type_name -> wechat.mp.v1.CardCodeEvent
-	57,  // 55: wechat.mp.v1.Event.update_member_card:type_name -> wechat.mp.v1.UpdateMemberCardEvent
-	58,  // 56: wechat.mp.v1.Event.card_sku_remind:type_name -> wechat.mp.v1.CardSkuRemindEvent
-	59,  // 57: wechat.mp.v1.Event.card_pay_order:type_name -> wechat.mp.v1.CardPayOrderEvent
-	53,  // 58: wechat.mp.v1.Event.submit_membercard_user_info:type_name -> wechat.mp.v1.CardCodeEvent
-	60,  // 59: wechat.mp.v1.Event.card_merchant_check_result:type_name -> wechat.mp.v1.CardMerchantCheckResultEvent
-	61,  // 60: wechat.mp.v1.Event.giftcard_pay_done:type_name -> wechat.mp.v1.GiftCardPayDoneEvent
-	62,  // 61: wechat.mp.v1.Event.giftcard_send_to_friend:type_name -> wechat.mp.v1.GiftCardSendToFriendEvent
-	63,  // 62: wechat.mp.v1.Event.giftcard_user_accept:type_name -> wechat.mp.v1.GiftCardUserAcceptEvent
-	64,  // 63: wechat.mp.v1.Event.user_authorize_invoice:type_name -> wechat.mp.v1.UserAuthorizeInvoiceEvent
-	65,  // 64: wechat.mp.v1.Event.update_invoice_status:type_name -> wechat.mp.v1.UpdateInvoiceStatusEvent
-	66,  // 65: wechat.mp.v1.Event.submit_invoice_title:type_name -> wechat.mp.v1.SubmitInvoiceTitleEvent
-	67,  // 66: wechat.mp.v1.Event.cloud_invoice_invoiceresult_event:type_name -> wechat.mp.v1.CloudInvoiceResultEvent
-	68,  // 67: wechat.mp.v1.Event.poi_check_notify:type_name -> wechat.mp.v1.PoiCheckNotifyEvent
-	69,  // 68: wechat.mp.v1.Event.apply_merchant_audit_info:type_name -> wechat.mp.v1.StoreAuditEvent
-	70,  // 69: wechat.mp.v1.Event.create_map_poi_audit_info:type_name -> wechat.mp.v1.CreateMapPoiAuditEvent
-	71,  // 70: wechat.mp.v1.Event.add_store_audit_info:type_name -> wechat.mp.v1.AddStoreAuditEvent
-	69,  // 71: wechat.mp.v1.Event.modify_store_audit_info:type_name -> wechat.mp.v1.StoreAuditEvent
-	72,  // 72: wechat.mp.v1.Event.merchant_order:type_name -> wechat.mp.v1.MerchantOrderEvent
-	73,  // 73: wechat.mp.v1.Event.wifi_connected:type_name -> wechat.mp.v1.WifiConnectedEvent
-	74,  // 74: wechat.mp.v1.Event.shakearound_user_shake:type_name -> wechat.mp.v1.ShakearoundUserShakeEvent
-	76,  // 75: wechat.mp.v1.Event.shakearound_lottery_bind:type_name -> wechat.mp.v1.ShakearoundLotteryBindEvent
-	77,  // 76: wechat.mp.v1.Event.user_scan_product:type_name -> wechat.mp.v1.UserScanProductEvent
-	78,  // 77: wechat.mp.v1.Event.user_scan_product_enter_session:type_name -> wechat.mp.v1.UserScanProductEnterSessionEvent
-	79,  // 78: wechat.mp.v1.Event.user_scan_product_async:type_name -> wechat.mp.v1.UserScanProductAsyncEvent
-	80,  // 79: wechat.mp.v1.Event.user_scan_product_verify_action:type_name -> wechat.mp.v1.UserScanProductVerifyActionEvent
-	81,  // 80: wechat.mp.v1.Event.guide_qrcode_scan_event:type_name -> wechat.mp.v1.GuideQrcodeScanEvent
-	83,  // 81: wechat.mp.v1.Event.guide_invite_result_event:type_name -> wechat.mp.v1.GuideInviteResultEvent
+	15,  // 18: wechat.mp.v1.Event.location_event:type_name -> wechat.mp.v1.LocationEvent
+	16,  // 19: wechat.mp.v1.Event.click:type_name -> wechat.mp.v1.ClickEvent
+	17,  // 20: wechat.mp.v1.Event.view:type_name -> wechat.mp.v1.ViewEvent
+	17,  // 21: wechat.mp.v1.Event.view_miniprogram:type_name -> wechat.mp.v1.ViewEvent
+	18,  // 22: wechat.mp.v1.Event.scancode_push:type_name -> wechat.mp.v1.ScanCodeEvent
+	18,  // 23: wechat.mp.v1.Event.scancode_waitmsg:type_name -> wechat.mp.v1.ScanCodeEvent
+	20,  // 24: wechat.mp.v1.Event.pic_sysphoto:type_name -> wechat.mp.v1.PicEvent
+	20,  // 25: wechat.mp.v1.Event.pic_photo_or_album:type_name -> wechat.mp.v1.PicEvent
+	20,  // 26: wechat.mp.v1.Event.pic_weixin:type_name -> wechat.mp.v1.PicEvent
+	23,  // 27: wechat.mp.v1.Event.location_select:type_name -> wechat.mp.v1.LocationSelectEvent
+	25,  // 28: wechat.mp.v1.Event.mass_send_job_finish:type_name -> wechat.mp.v1.MassSendJobFinishEvent
+	30,  // 29: wechat.mp.v1.Event.template_send_job_finish:type_name -> wechat.mp.v1.TemplateSendJobFinishEvent
+	31,  // 30: wechat.mp.v1.Event.publish_job_finish:type_name -> wechat.mp.v1.PublishJobFinishEvent
+	35,  // 31: wechat.mp.v1.Event.subscribe_msg_popup_event:type_name -> wechat.mp.v1.SubscribeMsgPopupEvent
+	38,  // 32: wechat.mp.v1.Event.subscribe_msg_change_event:type_name -> wechat.mp.v1.SubscribeMsgChangeEvent
+	41,  // 33: wechat.mp.v1.Event.subscribe_msg_sent_event:type_name -> wechat.mp.v1.SubscribeMsgSentEvent
+	44,  // 34: wechat.mp.v1.Event.kf_create_session:type_name -> wechat.mp.v1.KfSessionEvent
+	44,  // 35: wechat.mp.v1.Event.kf_close_session:type_name -> wechat.mp.v1.KfSessionEvent
+	45,  // 36: wechat.mp.v1.Event.kf_switch_session:type_name -> wechat.mp.v1.KfSwitchSessionEvent
+	46,  // 37: wechat.mp.v1.Event.qualification_verify_success:type_name -> wechat.mp.v1.VerifyExpiredTimeEvent
+	47,  // 38: wechat.mp.v1.Event.qualification_verify_fail:type_name -> wechat.mp.v1.VerifyFailEvent
+	46,  // 39: wechat.mp.v1.Event.naming_verify_success:type_name -> wechat.mp.v1.VerifyExpiredTimeEvent
+	47,  // 40: wechat.mp.v1.Event.naming_verify_fail:type_name -> wechat.mp.v1.VerifyFailEvent
+	46,  // 41: wechat.mp.v1.Event.annual_renew:type_name -> wechat.mp.v1.VerifyExpiredTimeEvent
+	46,  // 42: wechat.mp.v1.Event.verify_expired:type_name -> wechat.mp.v1.VerifyExpiredTimeEvent
+	49,  // 43: wechat.mp.v1.Event.user_info_modified:type_name -> wechat.mp.v1.UserAuthorizationEvent
+	50,  // 44: wechat.mp.v1.Event.user_authorization_revoke:type_name -> wechat.mp.v1.UserAuthorizationRevokeEvent
+	49,  // 45: wechat.mp.v1.Event.user_authorization_cancellation:type_name -> wechat.mp.v1.UserAuthorizationEvent
+	51,  // 46: wechat.mp.v1.Event.card_pass_check:type_name -> wechat.mp.v1.CardCheckEvent
+	51,  // 47: wechat.mp.v1.Event.card_not_pass_check:type_name -> wechat.mp.v1.CardCheckEvent
+	52,  // 48: wechat.mp.v1.Event.user_get_card:type_name -> wechat.mp.v1.UserGetCardEvent
+	53,  // 49: wechat.mp.v1.Event.user_gifting_card:type_name -> wechat.mp.v1.UserGiftingCardEvent
+	54,  // 50: wechat.mp.v1.Event.user_del_card:type_name -> wechat.mp.v1.CardCodeEvent
+	55,  // 51: wechat.mp.v1.Event.user_consume_card:type_name -> wechat.mp.v1.UserConsumeCardEvent
+	56,  // 52: wechat.mp.v1.Event.user_pay_from_pay_cell:type_name -> wechat.mp.v1.UserPayFromPayCellEvent
+	57,  // 53: wechat.mp.v1.Event.user_view_card:type_name -> wechat.mp.v1.UserViewCardEvent
+	54,  // 54: wechat.mp.v1.Event.user_enter_session_from_card:type_name -> wechat.mp.v1.CardCodeEvent
+	58,  // 55: wechat.mp.v1.Event.update_member_card:type_name -> wechat.mp.v1.UpdateMemberCardEvent
+	59,  // 56: wechat.mp.v1.Event.card_sku_remind:type_name -> wechat.mp.v1.CardSkuRemindEvent
+	60,  // 57: wechat.mp.v1.Event.card_pay_order:type_name -> wechat.mp.v1.CardPayOrderEvent
+	54,  // 58: wechat.mp.v1.Event.submit_membercard_user_info:type_name -> wechat.mp.v1.CardCodeEvent
+	61,  // 59: wechat.mp.v1.Event.card_merchant_check_result:type_name -> wechat.mp.v1.CardMerchantCheckResultEvent
+	62,  // 60: wechat.mp.v1.Event.giftcard_pay_done:type_name -> wechat.mp.v1.GiftCardPayDoneEvent
+	63,  // 61: wechat.mp.v1.Event.giftcard_send_to_friend:type_name -> wechat.mp.v1.GiftCardSendToFriendEvent
+	64,  // 62: wechat.mp.v1.Event.giftcard_user_accept:type_name -> wechat.mp.v1.GiftCardUserAcceptEvent
+	65,  // 63: wechat.mp.v1.Event.user_authorize_invoice:type_name -> wechat.mp.v1.UserAuthorizeInvoiceEvent
+	66,  // 64: wechat.mp.v1.Event.update_invoice_status:type_name -> wechat.mp.v1.UpdateInvoiceStatusEvent
+	67,  // 65: wechat.mp.v1.Event.submit_invoice_title:type_name -> wechat.mp.v1.SubmitInvoiceTitleEvent
+	68,  // 66: wechat.mp.v1.Event.cloud_invoice_invoiceresult_event:type_name -> wechat.mp.v1.CloudInvoiceResultEvent
+	69,  // 67: wechat.mp.v1.Event.poi_check_notify:type_name -> wechat.mp.v1.PoiCheckNotifyEvent
+	70,  // 68: wechat.mp.v1.Event.apply_merchant_audit_info:type_name -> wechat.mp.v1.StoreAuditEvent
+	71,  // 69: wechat.mp.v1.Event.create_map_poi_audit_info:type_name -> wechat.mp.v1.CreateMapPoiAuditEvent
+	72,  // 70: wechat.mp.v1.Event.add_store_audit_info:type_name -> wechat.mp.v1.AddStoreAuditEvent
+	70,  // 71: wechat.mp.v1.Event.modify_store_audit_info:type_name -> wechat.mp.v1.StoreAuditEvent
+	73,  // 72: wechat.mp.v1.Event.merchant_order:type_name -> wechat.mp.v1.MerchantOrderEvent
+	74,  // 73: wechat.mp.v1.Event.wifi_connected:type_name -> wechat.mp.v1.WifiConnectedEvent
+	75,  // 74: wechat.mp.v1.Event.shakearound_user_shake:type_name -> wechat.mp.v1.ShakearoundUserShakeEvent
+	77,  // 75: wechat.mp.v1.Event.shakearound_lottery_bind:type_name -> wechat.mp.v1.ShakearoundLotteryBindEvent
+	78,  // 76: wechat.mp.v1.Event.user_scan_product:type_name -> wechat.mp.v1.UserScanProductEvent
+	79,  // 77: wechat.mp.v1.Event.user_scan_product_enter_session:type_name -> wechat.mp.v1.UserScanProductEnterSessionEvent
+	80,  // 78: wechat.mp.v1.Event.user_scan_product_async:type_name -> wechat.mp.v1.UserScanProductAsyncEvent
+	81,  // 79: wechat.mp.v1.Event.user_scan_product_verify_action:type_name -> wechat.mp.v1.UserScanProductVerifyActionEvent
+	82,  // 80: wechat.mp.v1.Event.guide_qrcode_scan_event:type_name -> wechat.mp.v1.GuideQrcodeScanEvent
+	84,  // 81: wechat.mp.v1.Event.guide_invite_result_event:type_name -> wechat.mp.v1.GuideInviteResultEvent
 	13,  // 82: wechat.mp.v1.Event.add_guide_buyer_relation_event:type_name -> wechat.mp.v1.EmptyEvent
-	85,  // 83: wechat.mp.v1.Event.user_enter_tempsession:type_name -> wechat.mp.v1.UserEnterTempSessionEvent
-	45,  // 84: wechat.mp.v1.Event.wx_verify_pay_succ:type_name -> wechat.mp.v1.VerifyExpiredTimeEvent
-	45,  // 85: wechat.mp.v1.Event.wx_verify_dispatch:type_name -> wechat.mp.v1.VerifyExpiredTimeEvent
-	47,  // 86: wechat.mp.v1.Event.wx_verify_refill:type_name -> wechat.mp.v1.VerifyRefillEvent
-	46,  // 87: wechat.mp.v1.Event.wx_verify_fail:type_name -> wechat.mp.v1.VerifyFailEvent
-	86,  // 88: wechat.mp.v1.UnknownPush.fields:type_name -> wechat.mp.v1.UnknownPush.FieldsEntry
-	18,  // 89: wechat.mp.v1.ScanCodeEvent.scan_code_info:type_name -> wechat.mp.v1.ScanCodeInfo
-	20,  // 90: wechat.mp.v1.PicEvent.send_pics_info:type_name -> wechat.mp.v1.SendPicsInfo
-	21,  // 91: wechat.mp.v1.SendPicsInfo.pic_list:type_name -> wechat.mp.v1.PicListItem
-	23,  // 92: wechat.mp.v1.LocationSelectEvent.send_location_info:type_name -> wechat.mp.v1.SendLocationInfo
-	25,  // 93: wechat.mp.v1.MassSendJobFinishEvent.copyright_check_result:type_name -> wechat.mp.v1.MassCopyrightCheckResult
-	27,  // 94: wechat.mp.v1.MassSendJobFinishEvent.article_url_result:type_name -> wechat.mp.v1.MassArticleUrlResult
-	26,  // 95: wechat.mp.v1.MassCopyrightCheckResult.result_list:type_name -> wechat.mp.v1.MassCopyrightCheckItem
-	28,  // 96: wechat.mp.v1.MassArticleUrlResult.result_list:type_name -> wechat.mp.v1.MassArticleUrlItem
-	31,  // 97: wechat.mp.v1.PublishJobFinishEvent.publish_event_info:type_name -> wechat.mp.v1.PublishEventInfo
-	32,  // 98: wechat.mp.v1.PublishEventInfo.article_detail:type_name -> wechat.mp.v1.PublishArticleDetail
-	33,  // 99: wechat.mp.v1.PublishArticleDetail.items:type_name -> wechat.mp.v1.PublishArticleDetailItem
-	35,  // 100: wechat.mp.v1.SubscribeMsgPopupEvent.subscribe_msg_popup_event:type_name -> wechat.mp.v1.SubscribeMsgPopupEventList
-	36,  // 101: wechat.mp.v1.SubscribeMsgPopupEventList.list:type_name -> wechat.mp.v1.SubscribeMsgPopupItem
-	38,  // 102: wechat.mp.v1.SubscribeMsgChangeEvent.subscribe_msg_change_event:type_name -> wechat.mp.v1.SubscribeMsgChangeEventList
-	39,  // 103: wechat.mp.v1.SubscribeMsgChangeEventList.list:type_name -> wechat.mp.v1.SubscribeMsgChangeItem
-	41,  // 104: wechat.mp.v1.SubscribeMsgSentEvent.subscribe_msg_sent_event:type_name -> wechat.mp.v1.SubscribeMsgSentEventList
-	42,  // 105: wechat.mp.v1.SubscribeMsgSentEventList.list:type_name -> wechat.mp.v1.SubscribeMsgSentItem
-	75,  // 106: wechat.mp.v1.ShakearoundUserShakeEvent.chosen_beacon:type_name -> wechat.mp.v1.ShakearoundUserShakeBeacon
-	75,  // 107: wechat.mp.v1.ShakearoundUserShakeEvent.around_beacons:type_name -> wechat.mp.v1.ShakearoundUserShakeBeacon
-	82,  // 108: wechat.mp.v1.GuideQrcodeScanEvent.guide_scan_event:type_name -> wechat.mp.v1.GuideScanEventInfo
-	84,  // 109: wechat.mp.v1.GuideInviteResultEvent.guide_invite_event:type_name -> wechat.mp.v1.GuideInviteEventInfo
+	86,  // 83: wechat.mp.v1.Event.user_enter_tempsession:type_name -> wechat.mp.v1.UserEnterTempSessionEvent
+	46,  // 84: wechat.mp.v1.Event.wx_verify_pay_succ:type_name -> wechat.mp.v1.VerifyExpiredTimeEvent
+	46,  // 85: wechat.mp.v1.Event.wx_verify_dispatch:type_name -> wechat.mp.v1.VerifyExpiredTimeEvent
+	48,  // 86: wechat.mp.v1.Event.wx_verify_refill:type_name -> wechat.mp.v1.VerifyRefillEvent
+	47,  // 87: wechat.mp.v1.Event.wx_verify_fail:type_name -> wechat.mp.v1.VerifyFailEvent
+	87,  // 88: wechat.mp.v1.UnknownPush.fields:type_name -> wechat.mp.v1.UnknownPush.FieldsEntry
+	19,  // 89: wechat.mp.v1.ScanCodeEvent.scan_code_info:type_name -> wechat.mp.v1.ScanCodeInfo
+	21,  // 90: wechat.mp.v1.PicEvent.send_pics_info:type_name -> wechat.mp.v1.SendPicsInfo
+	22,  // 91: wechat.mp.v1.SendPicsInfo.pic_list:type_name -> wechat.mp.v1.PicListItem
+	24,  // 92: wechat.mp.v1.LocationSelectEvent.send_location_info:type_name -> wechat.mp.v1.SendLocationInfo
+	26,  // 93: wechat.mp.v1.MassSendJobFinishEvent.copyright_check_result:type_name -> wechat.mp.v1.MassCopyrightCheckResult
+	28,  // 94: wechat.mp.v1.MassSendJobFinishEvent.article_url_result:type_name -> wechat.mp.v1.MassArticleUrlResult
+	27,  // 95: wechat.mp.v1.MassCopyrightCheckResult.result_list:type_name -> wechat.mp.v1.MassCopyrightCheckItem
+	29,  // 96: wechat.mp.v1.MassArticleUrlResult.result_list:type_name -> wechat.mp.v1.MassArticleUrlItem
+	32,  // 97: wechat.mp.v1.PublishJobFinishEvent.publish_event_info:type_name -> wechat.mp.v1.PublishEventInfo
+	33,  // 98: wechat.mp.v1.PublishEventInfo.article_detail:type_name -> wechat.mp.v1.PublishArticleDetail
+	34,  // 99: wechat.mp.v1.PublishArticleDetail.items:type_name -> wechat.mp.v1.PublishArticleDetailItem
+	36,  // 100: wechat.mp.v1.SubscribeMsgPopupEvent.subscribe_msg_popup_event:type_name -> wechat.mp.v1.SubscribeMsgPopupEventList
+	37,  // 101: wechat.mp.v1.SubscribeMsgPopupEventList.list:type_name -> wechat.mp.v1.SubscribeMsgPopupItem
+	39,  // 102: wechat.mp.v1.SubscribeMsgChangeEvent.subscribe_msg_change_event:type_name -> wechat.mp.v1.SubscribeMsgChangeEventList
+	40,  // 103: wechat.mp.v1.SubscribeMsgChangeEventList.list:type_name -> wechat.mp.v1.SubscribeMsgChangeItem
+	42,  // 104: wechat.mp.v1.SubscribeMsgSentEvent.subscribe_msg_sent_event:type_name -> wechat.mp.v1.SubscribeMsgSentEventList
+	43,  // 105: wechat.mp.v1.SubscribeMsgSentEventList.list:type_name -> wechat.mp.v1.SubscribeMsgSentItem
+	76,  // 106: wechat.mp.v1.ShakearoundUserShakeEvent.chosen_beacon:type_name -> wechat.mp.v1.ShakearoundUserShakeBeacon
+	76,  // 107: wechat.mp.v1.ShakearoundUserShakeEvent.around_beacons:type_name -> wechat.mp.v1.ShakearoundUserShakeBeacon
+	83,  // 108: wechat.mp.v1.GuideQrcodeScanEvent.guide_scan_event:type_name -> wechat.mp.v1.GuideScanEventInfo
+	85,  // 109: wechat.mp.v1.GuideInviteResultEvent.guide_invite_event:type_name -> wechat.mp.v1.GuideInviteEventInfo
 	110, // [110:110] is the sub-list for method output_type
 	110, // [110:110] is the sub-list for method input_type
 	110, // [110:110] is the sub-list for extension type_name
@@ -8349,7 +8507,7 @@ func file_wechat_mp_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wechat_mp_v1_events_proto_rawDesc), len(file_wechat_mp_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   87,
+			NumMessages:   88,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
