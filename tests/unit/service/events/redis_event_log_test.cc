@@ -9,11 +9,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "service/events/redis_event_tail.h"
+#include "tests/testing/await_callback.h"
 #include "tests/testing/redis_server.h"
 
 namespace wxgate {
 namespace {
 
+using testing::AwaitCallback;
 using ::testing::ElementsAre;
 using testing::RedisServer;
 using EventPtr = RedisEventLog::EventPtr;
@@ -30,18 +32,6 @@ wechat::mp::v1::Event TextEvent(const std::string& content) {
   return event;
 }
 
-template <typename Result, typename Start>
-Result Await(Start start) {
-  absl::Notification done;
-  std::optional<Result> result;
-  start([&](Result r) {
-    result.emplace(std::move(r));
-    done.Notify();
-  });
-  EXPECT_TRUE(done.WaitForNotificationWithTimeout(kPatience));
-  return result ? *std::move(result) : Result(absl::DeadlineExceededError("no callback"));
-}
-
 class RedisEventLogTest : public ::testing::Test {
  protected:
   RedisEventLogTest() { EXPECT_TRUE(redis_.WaitReady(kPatience)); }
@@ -49,12 +39,13 @@ class RedisEventLogTest : public ::testing::Test {
   absl::StatusOr<RedisEventLog::Appended> Append(RedisEventLog& log, const std::string& identity,
                                                  const std::string& content,
                                                  absl::Time now = kNow) {
-    return Await<absl::StatusOr<RedisEventLog::Appended>>(
+    return AwaitCallback<absl::StatusOr<RedisEventLog::Appended>>(
         [&](auto done) { log.Append(identity, TextEvent(content), now, std::move(done)); });
   }
   std::vector<std::string> ContentsAfter(uint64_t cursor) {
-    absl::StatusOr<std::vector<EventPtr>> events = Await<absl::StatusOr<std::vector<EventPtr>>>(
-        [&](auto done) { log_.ReadAfter(cursor, 100, std::move(done)); });
+    absl::StatusOr<std::vector<EventPtr>> events =
+        AwaitCallback<absl::StatusOr<std::vector<EventPtr>>>(
+            [&](auto done) { log_.ReadAfter(cursor, 100, std::move(done)); });
     EXPECT_TRUE(events.ok()) << events.status();
     std::vector<std::string> contents;
     for (const EventPtr& event : events.value_or(std::vector<EventPtr>{})) {
@@ -78,8 +69,9 @@ TEST_F(RedisEventLogTest, CursorsFollowTheClockAndOnlyGrow) {
   EXPECT_EQ(Append(log_, "b", "two")->cursor, first->cursor + 1);
   EXPECT_EQ(Append(log_, "c", "three", kNow - absl::Hours(1))->cursor, first->cursor + 2);
 
-  absl::StatusOr<std::vector<EventPtr>> events = Await<absl::StatusOr<std::vector<EventPtr>>>(
-      [&](auto done) { log_.ReadAfter(first->cursor, 10, std::move(done)); });
+  absl::StatusOr<std::vector<EventPtr>> events =
+      AwaitCallback<absl::StatusOr<std::vector<EventPtr>>>(
+          [&](auto done) { log_.ReadAfter(first->cursor, 10, std::move(done)); });
   ASSERT_TRUE(events.ok());
   ASSERT_EQ(events->size(), 2u);
   EXPECT_EQ((*events)[0]->cursor(), first->cursor + 1);
@@ -121,8 +113,9 @@ TEST_F(RedisEventLogTest, WithRedisDownNothingIsReportedAppended) {
 
 TEST_F(RedisEventLogTest, AMalformedEntryIsAnError) {
   server_.Cli("XADD wxgate:events 5-0 e notaproto");
-  absl::StatusOr<std::vector<EventPtr>> events = Await<absl::StatusOr<std::vector<EventPtr>>>(
-      [&](auto done) { log_.ReadAfter(0, 10, std::move(done)); });
+  absl::StatusOr<std::vector<EventPtr>> events =
+      AwaitCallback<absl::StatusOr<std::vector<EventPtr>>>(
+          [&](auto done) { log_.ReadAfter(0, 10, std::move(done)); });
   EXPECT_EQ(events.status().code(), absl::StatusCode::kInternal);
 }
 
@@ -159,7 +152,7 @@ TEST(RedisEventTailTest, DeliversEveryEventOnceInOrderAcrossARedisRestart) {
   ASSERT_TRUE(redis.WaitReady(kPatience));
   RedisEventLog log(redis, {});
   auto append = [&](const std::string& content) {
-    return Await<absl::StatusOr<RedisEventLog::Appended>>(
+    return AwaitCallback<absl::StatusOr<RedisEventLog::Appended>>(
         [&](auto done) { log.Append("", TextEvent(content), absl::Now(), std::move(done)); });
   };
   ASSERT_TRUE(append("before").ok());
