@@ -18,16 +18,42 @@ EventHub::Published EventHub::Publish(wechat::mp::v1::Event event) {
   {
     absl::MutexLock lock(&mu_);
     published.event = store_->Append(std::move(event), options_.now());
-    for (const Subscription* subscription : subscriptions_) {
-      if (subscription->replies_ && EventMatches(subscription->reader_->filter, *published.event)) {
-        published.awaits_reply = true;
-        break;
-      }
-    }
+    published.awaits_reply = AwaitsReplyLocked(*published.event);
     to_wake = TakeWaiting([](const Subscription&) { return true; });
   }
   Wake(to_wake);
   return published;
+}
+
+void EventHub::Ingest(const std::vector<EventPtr>& events) {
+  std::vector<Subscription*> to_wake;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = options_.now();
+    for (const EventPtr& event : events) store_->Insert(event, now);
+    to_wake = TakeWaiting([](const Subscription&) { return true; });
+  }
+  Wake(to_wake);
+}
+
+bool EventHub::AwaitsReply(const wechat::mp::v1::Event& event) const {
+  absl::MutexLock lock(&mu_);
+  return AwaitsReplyLocked(event);
+}
+
+bool EventHub::AwaitsReplyLocked(const wechat::mp::v1::Event& event) const {
+  for (const Subscription* subscription : subscriptions_) {
+    if (subscription->replies_ && EventMatches(subscription->reader_->filter, event)) return true;
+  }
+  return false;
+}
+
+bool EventHub::has_repliers() const {
+  absl::MutexLock lock(&mu_);
+  for (const Subscription* subscription : subscriptions_) {
+    if (subscription->replies_) return true;
+  }
+  return false;
 }
 
 absl::StatusOr<std::unique_ptr<EventHub::Subscription>> EventHub::Subscribe(
@@ -35,13 +61,15 @@ absl::StatusOr<std::unique_ptr<EventHub::Subscription>> EventHub::Subscribe(
   absl::MutexLock lock(&mu_);
   store_->Evict(options_.now());
   uint64_t start = store_->next_cursor();  // live only
+  uint64_t live_from = start;
   if (request.has_after_cursor()) {
-    if (request.after_cursor() >= store_->next_cursor()) {
+    if (request.after_cursor() >= store_->next_cursor() && !MayComeLater(request.after_cursor())) {
       return absl::InvalidArgumentError(
           absl::StrCat("after_cursor ", request.after_cursor(), " is beyond the newest event (",
                        store_->next_cursor() - 1, "); it does not come from this gateway"));
     }
     start = request.after_cursor() == 0 ? store_->oldest_cursor() : request.after_cursor() + 1;
+    if (request.after_cursor() >= store_->next_cursor()) live_from = start;
   }
   std::unique_ptr<Reader> own_reader;
   Reader* reader = nullptr;
@@ -61,7 +89,7 @@ absl::StatusOr<std::unique_ptr<EventHub::Subscription>> EventHub::Subscribe(
   if (own_reader != nullptr) {
     own_reader->filter = request.filter();
     own_reader->next_cursor = start;
-    own_reader->live_from = store_->next_cursor();
+    own_reader->live_from = live_from;
   }
   std::unique_ptr<Subscription> subscription(
       new Subscription(*this, reader, std::move(own_reader), std::move(wake), request.replies()));
@@ -87,7 +115,7 @@ absl::StatusOr<EventHub::EventPtr> EventHub::NextFor(Subscription& subscription)
                      "); subscribe again with after_cursor ", store_->oldest_cursor() - 1,
                      " to go on from the oldest retained event"));
   }
-  const uint64_t behind = store_->next_cursor() - std::max(reader.next_cursor, reader.live_from);
+  const size_t behind = store_->CountFrom(std::max(reader.next_cursor, reader.live_from));
   if (!reader.is_group && behind > options_.max_lag) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "this subscriber fell ", behind, " events behind (limit ", options_.max_lag,
@@ -146,6 +174,13 @@ void EventHub::Remove(Subscription& subscription) {
   subscriptions_.erase(&subscription);
   mu_.Await(absl::Condition(
       +[](Subscription* s) { return s->wakes_in_progress_ == 0; }, &subscription));
+}
+
+bool EventHub::MayComeLater(uint64_t cursor) const {
+  // A mirror's cursors are times in µs: a cursor up to a second ahead of the clock
+  // may be an event another replica stored and this one has not read yet.
+  return options_.mirror &&
+         cursor <= static_cast<uint64_t>(absl::ToUnixMicros(options_.now() + absl::Seconds(1)));
 }
 
 size_t EventHub::subscriber_count() const {

@@ -9,8 +9,11 @@
 //   (*subscription)->Next();               // -> the event, then nullptr (wake comes later)
 //
 // A broadcast subscriber has its own position; it is ended with RESOURCE_EXHAUSTED
-// when it falls more than `max_lag` cursors (with the memory store: events) behind
-// the live events (a replay from a cursor does not count). The members of a group
+// when it falls more than `max_lag` events behind the live events (a replay from a
+// cursor does not count).
+//
+// With several replicas, each hub mirrors the log they share: Ingest() takes the
+// events, with their cursors, that every replica appended. The members of a group
 // share one position, so each event goes to one member; an event a member took but
 // could not deliver goes back to the group (GiveBack). A position older than the
 // store's retention ends the subscriber with OUT_OF_RANGE naming the lost cursors.
@@ -27,6 +30,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -43,8 +47,11 @@ class EventHub {
   using EventPtr = EventStore::EventPtr;
 
   struct Options {
-    // How many cursors a broadcast subscriber may fall behind before it is ended.
+    // How many events a broadcast subscriber may fall behind before it is ended.
     size_t max_lag = 1000;
+    // The store mirrors a shared log whose cursors are Unix times in µs (Ingest):
+    // an after_cursor up to the present is accepted though not read here yet.
+    bool mirror = false;
     std::function<absl::Time()> now = absl::Now;
   };
 
@@ -61,6 +68,14 @@ class EventHub {
   EventHub& operator=(const EventHub&) = delete;
 
   Published Publish(wechat::mp::v1::Event event);
+  // Stores events that have their cursors (a mirror of a shared log; those stored
+  // before are skipped) and wakes the subscribers.
+  void Ingest(const std::vector<EventPtr>& events);
+
+  // Whether a live subscriber that answers pushes matches `event`.
+  bool AwaitsReply(const wechat::mp::v1::Event& event) const;
+  // Whether any live subscriber answers pushes.
+  bool has_repliers() const;
 
   // INVALID_ARGUMENT for an after_cursor beyond the newest event. `wake` is called,
   // from a publishing thread and without the hub's lock, when Next() returned
@@ -83,6 +98,8 @@ class EventHub {
     std::deque<EventPtr> given_back;  // groups only: taken but not delivered
   };
 
+  bool AwaitsReplyLocked(const wechat::mp::v1::Event& event) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  bool MayComeLater(uint64_t cursor) const;
   absl::StatusOr<EventPtr> NextFor(Subscription& subscription);
   void GiveBack(Subscription& subscription, EventPtr event);
   void Remove(Subscription& subscription);

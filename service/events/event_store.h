@@ -11,17 +11,18 @@
 //   store.oldest_cursor() == 1700000000000002, store.AtOrAfter(...) == nullptr
 //
 // Cursors grow with each event; a store may leave gaps between them (the hub
-// reads with AtOrAfter and measures a subscriber's lag in cursors). What is
+// reads with AtOrAfter and measures a subscriber's lag with CountFrom). What is
 // evicted is always the oldest: the retained events are those from
 // oldest_cursor() to next_cursor(). How long they are kept (count, age) is the
 // store's configuration.
 //
-// MemoryEventStore is the gateway's, in this process; a Redis Streams store can
-// share the log between replicas. The hub owns its store and calls it under its
-// own lock, one call at a time: an implementation need not be thread-safe.
+// MemoryEventStore is the gateway's, in this process. With several replicas each
+// holds a mirror of the shared log on Redis, filled with Insert. The hub owns its store and calls
+// it under its own lock, one call at a time: an implementation need not be thread-safe.
 #ifndef WXGATE_SERVICE_EVENTS_EVENT_STORE_H_
 #define WXGATE_SERVICE_EVENTS_EVENT_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,12 +41,18 @@ class EventStore {
   // Stores `event` under the next cursor (written into the event), then evicts
   // what the retention no longer allows at `now`. Returns the stored event.
   virtual EventPtr Append(wechat::mp::v1::Event event, absl::Time now) = 0;
+  // Stores `event`, which has its cursor already (a mirror of a shared log), then
+  // evicts like Append. False, and nothing stored, when the cursor is below
+  // next_cursor(): the event was stored before.
+  virtual bool Insert(EventPtr event, absl::Time now) = 0;
   // Evicts what the retention no longer allows at `now`.
   virtual void Evict(absl::Time now) = 0;
 
   // The retained event at `cursor`, else the first one after it; nullptr when there
   // is none.
   virtual EventPtr AtOrAfter(uint64_t cursor) const = 0;
+  // How many retained events have a cursor at or after `cursor`.
+  virtual size_t CountFrom(uint64_t cursor) const = 0;
   // Greater than every cursor given so far: what "the newest" is compared with.
   virtual uint64_t next_cursor() const = 0;
   // Every event before this cursor is gone; none from it on was evicted

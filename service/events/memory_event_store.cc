@@ -1,5 +1,6 @@
 #include "service/events/memory_event_store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -7,31 +8,47 @@
 namespace wxgate {
 
 MemoryEventStore::MemoryEventStore(Limits limits, uint64_t first_cursor)
-    : limits_(limits), first_cursor_(first_cursor), oldest_(first_cursor) {}
+    : limits_(limits), first_cursor_(first_cursor), oldest_(first_cursor), next_(first_cursor) {}
 
 EventStore::EventPtr MemoryEventStore::Append(wechat::mp::v1::Event event, absl::Time now) {
-  event.set_cursor(next_cursor());
+  event.set_cursor(next_);
   auto stored = std::make_shared<const wechat::mp::v1::Event>(std::move(event));
-  entries_.push_back({now, stored});
-  while (entries_.size() > limits_.max_events) {
-    entries_.pop_front();
-    ++oldest_;
-  }
-  Evict(now);
+  Insert(stored, now);
   return stored;
 }
 
+bool MemoryEventStore::Insert(EventPtr event, absl::Time now) {
+  if (event->cursor() < next_) return false;
+  next_ = event->cursor() + 1;
+  entries_.push_back({now, std::move(event)});
+  while (entries_.size() > limits_.max_events) DropOldest();
+  Evict(now);
+  return true;
+}
+
 void MemoryEventStore::Evict(absl::Time now) {
-  while (!entries_.empty() && now - entries_.front().appended > limits_.max_age) {
-    entries_.pop_front();
-    ++oldest_;
-  }
+  while (!entries_.empty() && now - entries_.front().appended > limits_.max_age) DropOldest();
+}
+
+void MemoryEventStore::DropOldest() {
+  oldest_ = entries_.front().event->cursor() + 1;
+  entries_.pop_front();
+}
+
+std::deque<MemoryEventStore::Entry>::const_iterator MemoryEventStore::FirstFrom(
+    uint64_t cursor) const {
+  return std::lower_bound(
+      entries_.begin(), entries_.end(), cursor,
+      [](const Entry& entry, uint64_t value) { return entry.event->cursor() < value; });
 }
 
 EventStore::EventPtr MemoryEventStore::AtOrAfter(uint64_t cursor) const {
-  if (cursor < oldest_) cursor = oldest_;
-  if (cursor >= next_cursor()) return nullptr;
-  return entries_[cursor - oldest_].event;
+  auto entry = FirstFrom(cursor);
+  return entry == entries_.end() ? nullptr : entry->event;
+}
+
+size_t MemoryEventStore::CountFrom(uint64_t cursor) const {
+  return static_cast<size_t>(entries_.end() - FirstFrom(cursor));
 }
 
 std::string MemoryEventStore::DescribeRetention() const {

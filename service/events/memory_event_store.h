@@ -1,7 +1,8 @@
 // The EventStore in this process's memory: the retained events in cursor order,
-// bounded by count and age. Cursors grow by one per event from `first_cursor`; the
-// gateway starts them at the Unix time in microseconds, so cursors also grow
-// across restarts.
+// bounded by count and age. Appended events get cursors that grow by one from
+// `first_cursor`; the gateway starts them at the Unix time in microseconds, so
+// cursors also grow across restarts. Inserted events (a mirror of the log that
+// replicas share) keep their own cursors, gaps and all.
 //
 //   MemoryEventStore store({.max_events = 2, .max_age = absl::Hours(1)}, /*first_cursor=*/100);
 //   store.Append(a, now);  // cursor 100
@@ -9,6 +10,7 @@
 //   store.Append(c, now);  // cursor 102; a is evicted: oldest_cursor() == 101
 //   store.AtOrAfter(100) -> b, store.AtOrAfter(102) -> c, store.AtOrAfter(103) -> nullptr
 //   store.Evict(now + absl::Minutes(61));  // b and c are too old: oldest_cursor() == 103
+//   store.Insert(d_with_cursor_500, now);  // AtOrAfter(103) -> d, next_cursor() == 501
 //
 // Holds the events it is given (shared with the readers it returns them to). Not
 // thread-safe: EventHub serialises access.
@@ -36,10 +38,12 @@ class MemoryEventStore final : public EventStore {
   MemoryEventStore(Limits limits, uint64_t first_cursor);
 
   EventPtr Append(wechat::mp::v1::Event event, absl::Time now) override;
+  bool Insert(EventPtr event, absl::Time now) override;
   void Evict(absl::Time now) override;  // drops events older than max_age
 
   EventPtr AtOrAfter(uint64_t cursor) const override;
-  uint64_t next_cursor() const override { return oldest_ + entries_.size(); }
+  size_t CountFrom(uint64_t cursor) const override;
+  uint64_t next_cursor() const override { return next_; }
   uint64_t oldest_cursor() const override { return oldest_; }
   std::string DescribeRetention() const override;
 
@@ -49,12 +53,15 @@ class MemoryEventStore final : public EventStore {
     EventPtr event;
   };
 
+  // The first entry whose cursor is at or after `cursor`.
+  std::deque<Entry>::const_iterator FirstFrom(uint64_t cursor) const;
+  void DropOldest();
+
   const Limits limits_;
   const uint64_t first_cursor_;
-  uint64_t oldest_;
-  // A deque, not a map: cursors have no gaps, so an entry's index is its cursor
-  // minus oldest_.
-  std::deque<Entry> entries_;
+  uint64_t oldest_;            // one past the newest evicted cursor
+  uint64_t next_;              // one past the newest stored cursor
+  std::deque<Entry> entries_;  // in cursor order
 };
 
 }  // namespace wxgate

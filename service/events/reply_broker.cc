@@ -8,7 +8,7 @@
 
 namespace wxgate {
 
-void ReplyBroker::Await(std::shared_ptr<const wechat::mp::v1::Event> push, Answer answer) {
+void ReplyBroker::Await(std::shared_ptr<const wechat::mp::v1::Event> push, AnswerFn answer) {
   absl::MutexLock lock(&mu_);
   const std::string id = push->id();
   waiting_[id] = {std::move(push), std::move(answer)};
@@ -16,41 +16,48 @@ void ReplyBroker::Await(std::shared_ptr<const wechat::mp::v1::Event> push, Answe
 
 absl::Status ReplyBroker::Reply(const std::string& event_id,
                                 const std::optional<wechat::mp::v1::Reply>& reply) {
-  Answer answer;
   std::optional<std::string> reply_xml;
   {
     absl::MutexLock lock(&mu_);
     auto it = waiting_.find(event_id);
-    if (it == waiting_.end()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "event ", event_id,
-          " is not waiting for a reply: it was answered already, its reply "
-          "window passed, or no subscriber with replies=true received it; send a customer-service "
-          "message instead (wechat.mp.v1.KfService/SendCustomMessage)"));
-    }
+    if (it == waiting_.end()) return NotWaiting(event_id);
     if (reply.has_value()) {
       absl::StatusOr<std::string> xml =
           EncodeReply(*reply, *it->second.push, absl::ToUnixSeconds(now_()));
       if (!xml.ok()) return xml.status();
       reply_xml = *std::move(xml);
     }
+  }
+  // Another thread may have answered meanwhile: then this reply came too late.
+  return Answer(event_id, std::move(reply_xml)) ? absl::OkStatus() : NotWaiting(event_id);
+}
+
+bool ReplyBroker::Answer(const std::string& event_id, std::optional<std::string> reply_xml) {
+  AnswerFn answer;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = waiting_.find(event_id);
+    if (it == waiting_.end()) return false;
     answer = std::move(it->second.answer);
     waiting_.erase(it);
   }
   answer(std::move(reply_xml));
-  return absl::OkStatus();
+  return true;
 }
 
-void ReplyBroker::Expire(const std::string& event_id) {
-  Answer answer;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = waiting_.find(event_id);
-    if (it == waiting_.end()) return;
-    answer = std::move(it->second.answer);
-    waiting_.erase(it);
-  }
-  answer(std::nullopt);
+void ReplyBroker::Expire(const std::string& event_id) { Answer(event_id, std::nullopt); }
+
+bool ReplyBroker::Forget(const std::string& event_id) {
+  absl::MutexLock lock(&mu_);
+  return waiting_.erase(event_id) > 0;
+}
+
+absl::Status ReplyBroker::NotWaiting(const std::string& event_id) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "event ", event_id,
+      " is not waiting for a reply: it was answered already, its reply "
+      "window passed, or no subscriber with replies=true received it; send a customer-service "
+      "message instead (wechat.mp.v1.KfService/SendCustomMessage)"));
 }
 
 std::string ReplyBroker::AppidOf(const std::string& event_id) const {

@@ -3,6 +3,8 @@
 //   broker.Await(event, [](std::optional<std::string> reply_xml) { ... answer WeChat ... });
 //   broker.Reply(event.id(), reply)   // encodes, then calls the answer with the XML
 //   broker.Expire(event.id())         // the window passed: calls the answer with nullopt
+//   broker.Answer(event.id(), xml)    // a reply encoded elsewhere (another replica)
+//   broker.Forget(event.id())         // the push was not kept: drops it, never answers
 //
 // Each answer is called exactly once, by whichever comes first, on the caller's
 // thread and without the broker's lock. Thread-safe.
@@ -26,11 +28,11 @@ namespace wxgate {
 
 class ReplyBroker {
  public:
-  using Answer = std::function<void(std::optional<std::string> reply_xml)>;
+  using AnswerFn = std::function<void(std::optional<std::string> reply_xml)>;
 
   explicit ReplyBroker(std::function<absl::Time()> now = absl::Now) : now_(std::move(now)) {}
 
-  void Await(std::shared_ptr<const wechat::mp::v1::Event> push, Answer answer);
+  void Await(std::shared_ptr<const wechat::mp::v1::Event> push, AnswerFn answer);
 
   // Answers the push with `reply` (nullopt: "success"). FAILED_PRECONDITION when
   // no push with that id is waiting (answered already, its window passed, or never
@@ -39,7 +41,16 @@ class ReplyBroker {
   absl::Status Reply(const std::string& event_id,
                      const std::optional<wechat::mp::v1::Reply>& reply);
 
+  // Answers the push with XML encoded already (nullopt: "success"); false when no
+  // push with that id is waiting.
+  bool Answer(const std::string& event_id, std::optional<std::string> reply_xml);
+
   void Expire(const std::string& event_id);
+  // Drops a waiting push without answering it; false when none was waiting.
+  bool Forget(const std::string& event_id);
+
+  // The FAILED_PRECONDITION of a reply to a push that is not waiting (here).
+  static absl::Status NotWaiting(const std::string& event_id);
 
   // The appid of a waiting push, for the caller's permission check; "" if none.
   std::string AppidOf(const std::string& event_id) const;
@@ -47,7 +58,7 @@ class ReplyBroker {
  private:
   struct Waiting {
     std::shared_ptr<const wechat::mp::v1::Event> push;
-    Answer answer;
+    AnswerFn answer;
   };
 
   const std::function<absl::Time()> now_;

@@ -242,10 +242,19 @@ class SparseEventStore final : public EventStore {
     }
     return stored;
   }
+  bool Insert(EventPtr event, absl::Time) override {
+    if (event->cursor() <= last_) return false;
+    last_ = event->cursor();
+    events_[last_] = std::move(event);
+    return true;
+  }
   void Evict(absl::Time) override {}
   EventPtr AtOrAfter(uint64_t cursor) const override {
     auto it = events_.lower_bound(cursor);
     return it == events_.end() ? nullptr : it->second;
+  }
+  size_t CountFrom(uint64_t cursor) const override {
+    return static_cast<size_t>(std::distance(events_.lower_bound(cursor), events_.end()));
   }
   uint64_t next_cursor() const override { return last_ + 1; }
   uint64_t oldest_cursor() const override { return evicted_through_ + 1; }
@@ -265,8 +274,7 @@ class EventHubOverAnotherStoreTest : public ::testing::Test {
   static std::unique_ptr<EventStore> Store(size_t max_events = 100) {
     return std::make_unique<SparseEventStore>(max_events);
   }
-  // max_lag counts cursors: 10 per event here.
-  static EventHub::Options Options() { return {.max_lag = 1000}; }
+  static EventHub::Options Options() { return {.max_lag = 100}; }
   static Event Text() { return Push("wxa", "text"); }
 };
 
@@ -325,6 +333,72 @@ TEST_F(EventHubOverAnotherStoreTest, AGroupSharesOnePositionInTheStore) {
   std::vector<uint64_t> seen = Drain(*first);
   for (uint64_t cursor : Drain(*second)) seen.push_back(cursor);
   EXPECT_EQ(seen, (std::vector<uint64_t>{10, 20, 30, 40}));
+}
+
+// A replica's hub mirroring the shared log: events come with cursors that are times
+// in µs, with gaps, through Ingest.
+class MirrorEventHubTest : public EventHubTest {
+ protected:
+  EventHub::Options MirrorOptions() {
+    EventHub::Options options = Options();
+    options.mirror = true;
+    return options;
+  }
+  uint64_t NowMicros() const { return static_cast<uint64_t>(absl::ToUnixMicros(now_)); }
+  static EventHub::EventPtr At(uint64_t cursor, bool reply_allowed = false) {
+    Event event = Push("wxa", "text");
+    event.set_cursor(cursor);
+    event.set_reply_allowed(reply_allowed);
+    return std::make_shared<const Event>(std::move(event));
+  }
+};
+
+TEST_F(MirrorEventHubTest, IngestedEventsKeepTheirCursorsAndWakeSubscribers) {
+  EventHub hub(Store(), MirrorOptions());
+  int wakes = 0;
+  auto live = *hub.Subscribe(SubscribeRequest(), [&] { ++wakes; });
+  EXPECT_TRUE(Drain(*live).empty());
+  hub.Ingest({At(5000), At(7000)});
+  EXPECT_EQ(wakes, 1);
+  hub.Ingest({At(7000), At(9000)});  // 7000 again: read twice from the log, kept once
+  EXPECT_EQ(Drain(*live), (std::vector<uint64_t>{5000, 7000, 9000}));
+}
+
+TEST_F(MirrorEventHubTest, LagCountsEventsNotTheGapsBetweenCursors) {
+  EventHub hub(Store(), MirrorOptions());  // max_lag 10
+  auto slow = *hub.Subscribe(SubscribeRequest(), [] {});
+  for (uint64_t i = 1; i <= 10; ++i) hub.Ingest({At(i * 1'000'000)});
+  EXPECT_EQ(Drain(*slow).size(), 10u);  // 10 events 9 s apart in cursors: not behind
+  for (uint64_t i = 11; i <= 21; ++i) hub.Ingest({At(i * 1'000'000)});
+  EXPECT_EQ(slow->Next().status().code(), absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(MirrorEventHubTest, ACursorUpToNowMayBeAnEventNotReadYet) {
+  EventHub hub(Store(), MirrorOptions());
+  hub.Ingest({At(NowMicros() - 500)});
+  // Another replica stored an event at now - 100 µs and the subscriber saw it there.
+  SubscribeRequest request;
+  request.set_after_cursor(NowMicros() - 100);
+  auto resumed = *hub.Subscribe(request, [] {});
+  hub.Ingest({At(NowMicros() - 100), At(NowMicros() + 5)});
+  EXPECT_EQ(Drain(*resumed), std::vector<uint64_t>{NowMicros() + 5});
+  // A cursor from the future is nobody's.
+  request.set_after_cursor(NowMicros() + 60'000'000);
+  EXPECT_EQ(hub.Subscribe(request, [] {}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(MirrorEventHubTest, KnowsWhetherASubscriberAnswersPushes) {
+  EventHub hub(Store(), MirrorOptions());
+  EXPECT_FALSE(hub.has_repliers());
+  SubscribeRequest request;
+  request.set_replies(true);
+  request.mutable_filter()->add_appids("wxb");
+  auto replier = *hub.Subscribe(request, [] {});
+  EXPECT_TRUE(hub.has_repliers());
+  EXPECT_FALSE(hub.AwaitsReply(*At(1)));  // wxa: not its account
+  Event for_b = *At(1);
+  for_b.set_appid("wxb");
+  EXPECT_TRUE(hub.AwaitsReply(for_b));
 }
 
 }  // namespace

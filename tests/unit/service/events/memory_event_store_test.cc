@@ -86,5 +86,27 @@ TEST_F(MemoryEventStoreTest, DescribesItsRetention) {
   EXPECT_EQ(store.DescribeRetention(), "the last 3 events for 24h, from cursor 1000 on");
 }
 
+TEST_F(MemoryEventStoreTest, InsertedEventsKeepTheirCursorsWithGaps) {
+  MemoryEventStore store({.max_events = 2, .max_age = absl::Hours(1)}, 100);
+  auto at = [](uint64_t cursor) {
+    wechat::mp::v1::Event event = Text("x");
+    event.set_cursor(cursor);
+    return std::make_shared<const wechat::mp::v1::Event>(std::move(event));
+  };
+  EXPECT_TRUE(store.Insert(at(500), now_));
+  EXPECT_TRUE(store.Insert(at(900), now_));
+  EXPECT_FALSE(store.Insert(at(900), now_));  // stored before
+  EXPECT_FALSE(store.Insert(at(700), now_));  // older than the newest
+  EXPECT_EQ(ReadFrom(store, 0), (std::vector<uint64_t>{500, 900}));
+  EXPECT_EQ(store.AtOrAfter(501)->cursor(), 900u);
+  EXPECT_EQ(store.CountFrom(501), 1u);
+  EXPECT_EQ(store.CountFrom(0), 2u);
+  EXPECT_EQ(store.next_cursor(), 901u);
+  // Appending goes on after the newest inserted cursor; 500 is evicted (max 2).
+  EXPECT_EQ(store.Append(Text("y"), now_)->cursor(), 901u);
+  EXPECT_EQ(store.oldest_cursor(), 501u);
+  EXPECT_EQ(ReadFrom(store, 0), (std::vector<uint64_t>{900, 901}));
+}
+
 }  // namespace
 }  // namespace wxgate

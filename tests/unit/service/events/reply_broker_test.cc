@@ -26,7 +26,7 @@ wechat::mp::v1::Reply TextReply(const std::string& content) {
 
 class ReplyBrokerTest : public ::testing::Test {
  protected:
-  ReplyBroker::Answer Record() {
+  ReplyBroker::AnswerFn Record() {
     return [this](std::optional<std::string> xml) { answers_.push_back(xml); };
   }
   ReplyBroker broker_{[] { return absl::FromUnixSeconds(1700000001); }};
@@ -78,6 +78,23 @@ TEST_F(ReplyBrokerTest, AMalformedReplyIsRefusedAndThePushKeepsWaiting) {
 TEST_F(ReplyBrokerTest, UnknownIdsAreNotWaiting) {
   EXPECT_EQ(broker_.Reply("nope", TextReply("x")).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(broker_.AppidOf("nope"), "");
+}
+
+TEST_F(ReplyBrokerTest, AReplyEncodedElsewhereAnswersAsIs) {
+  broker_.Await(Push("e1"), Record());
+  EXPECT_TRUE(broker_.Answer("e1", "<xml>from another replica</xml>"));
+  EXPECT_FALSE(broker_.Answer("e1", "<xml>again</xml>"));
+  ASSERT_EQ(answers_.size(), 1u);
+  EXPECT_EQ(answers_[0], "<xml>from another replica</xml>");
+}
+
+TEST_F(ReplyBrokerTest, AForgottenPushIsNeverAnswered) {
+  broker_.Await(Push("e1"), Record());
+  EXPECT_TRUE(broker_.Forget("e1"));
+  EXPECT_FALSE(broker_.Forget("e1"));
+  broker_.Expire("e1");
+  EXPECT_EQ(broker_.Reply("e1", TextReply("x")).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(answers_.empty());
 }
 
 }  // namespace
