@@ -49,11 +49,10 @@ CallbackEnvelope::Query SignedQueryOf(const RequestTarget& target) {
 
 }  // namespace
 
-PushHandler::PushHandler(std::vector<CallbackAccount> accounts, EventHub& hub, PushDedup& dedup,
-                         ReplyBroker& broker, PushFreshness freshness, Schedule schedule,
+PushHandler::PushHandler(std::vector<CallbackAccount> accounts, PushSink& sink, ReplyBroker& broker,
+                         PushFreshness freshness, Schedule schedule,
                          std::function<absl::Time()> now)
-    : hub_(hub),
-      dedup_(dedup),
+    : sink_(sink),
       broker_(broker),
       freshness_(freshness),
       schedule_(std::move(schedule)),
@@ -118,11 +117,6 @@ void PushHandler::Publish(const Account& account, const std::string& plain_xml, 
   event.mutable_received_time()->set_seconds(absl::ToUnixSeconds(now));
   event.mutable_received_time()->set_nanos(static_cast<int32_t>(
       (now - absl::FromUnixSeconds(absl::ToUnixSeconds(now))) / absl::Nanoseconds(1)));
-  if (!dedup_.FirstSighting(PushIdentity(event))) {
-    Log(LogLevel::kInfo, "callback_repeat",
-        {{"appid", account.appid}, {"msg_type", event.msg_type()}});
-    return respond(Success());
-  }
   if (!decoded->unplaced.empty()) {
     // Only the count: the values are user content. raw_xml carries them to subscribers.
     Log(LogLevel::kWarning, "callback_unplaced_elements",
@@ -132,16 +126,33 @@ void PushHandler::Publish(const Account& account, const std::string& plain_xml, 
          {"count", absl::StrCat(decoded->unplaced.size())}});
   }
   const std::string id = event.id();
-  if (event.reply_allowed()) {
+  const bool reply_allowed = event.reply_allowed();
+  // Awaited before it is kept: on another replica a subscriber may reply at once.
+  if (reply_allowed) {
     broker_.Await(std::make_shared<const wechat::mp::v1::Event>(event),
                   [this, &account, encrypted, respond](std::optional<std::string> reply_xml) {
                     respond(reply_xml ? ReplyAnswer(account, *reply_xml, encrypted) : Success());
                   });
   }
-  const EventHub::Published published = hub_.Publish(std::move(event));
-  if (!published.event->reply_allowed()) return respond(Success());
-  if (!published.awaits_reply) return broker_.Expire(id);
-  schedule_(account.reply_window, [this, id] { broker_.Expire(id); });
+  std::string msg_type = event.msg_type();
+  sink_.Keep(std::move(event), reply_allowed ? account.reply_window : absl::ZeroDuration(),
+             [this, &account, id, reply_allowed, msg_type = std::move(msg_type),
+              respond](absl::StatusOr<PushSink::Kept> kept) {
+               if (!kept.ok() || kept->duplicate) {
+                 if (reply_allowed) broker_.Forget(id);
+                 if (kept.ok()) {
+                   Log(LogLevel::kInfo, "callback_repeat",
+                       {{"appid", account.appid}, {"msg_type", msg_type}});
+                   return respond(Success());
+                 }
+                 Log(LogLevel::kError, "callback_not_kept",
+                     {{"appid", account.appid}, {"reason", kept.status().message()}});
+                 return respond(Text(503, "the push could not be stored; WeChat retries it"));
+               }
+               if (!reply_allowed) return respond(Success());
+               if (!kept->awaits_reply) return broker_.Expire(id);
+               schedule_(account.reply_window, [this, id] { broker_.Expire(id); });
+             });
 }
 
 CallbackAnswer PushHandler::ReplyAnswer(const Account& account, const std::string& reply_xml,

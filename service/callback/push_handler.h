@@ -4,10 +4,11 @@
 //
 //   GET  ?signature&timestamp&nonce&echostr   -> 200 echostr, or 403 (nothing echoed)
 //   POST ?signature&timestamp&nonce[&encrypt_type=aes&msg_signature]  <xml>...</xml>
-//        -> opened (verified, decrypted), checked fresh, decoded, deduplicated,
-//           published to the EventHub; then 200 with a subscriber's passive reply
-//           (sealed in safe mode) if one comes within the account's reply window,
-//           else 200 "success".
+//        -> opened (verified, decrypted), checked fresh, decoded, kept (PushSink:
+//           deduplicated, stored, published); then 200 with a subscriber's passive
+//           reply (sealed in safe mode) if one comes within the account's reply
+//           window, else 200 "success". A push that could not be kept (the shared
+//           store is down) gets 503, so that WeChat retries it.
 //
 // Refusals publish nothing and are logged (callback_refused, with the reason): 400
 // malformed (the body says why), 403 bad signature, a clear push to a safe-mode
@@ -16,7 +17,7 @@
 // already seen gets "success" and is not published.
 //
 // Thread-safe: Handle may run on several threads at once. Keeps references to the
-// hub, the dedup and the broker; the caller keeps them alive.
+// sink and the broker; the caller keeps them alive.
 #ifndef WXGATE_SERVICE_CALLBACK_PUSH_HANDLER_H_
 #define WXGATE_SERVICE_CALLBACK_PUSH_HANDLER_H_
 
@@ -34,8 +35,7 @@
 #include "service/callback/http_handler.h"
 #include "service/callback/push_freshness.h"
 #include "service/callback/request_target.h"
-#include "service/events/event_hub.h"
-#include "service/events/push_dedup.h"
+#include "service/events/push_sink.h"
 #include "service/events/reply_broker.h"
 #include "wxgate/config/v1/config.pb.h"
 
@@ -57,10 +57,10 @@ class PushHandler final : public HttpHandler {
   // Runs `task` once after `delay` (the reply window), on any thread.
   using Schedule = std::function<void(absl::Duration delay, std::function<void()> task)>;
 
-  // Keeps references to hub, dedup and broker: the caller keeps them alive.
-  // `dedup`'s window is at least freshness.MinDedupWindow(), or replays slip through.
-  PushHandler(std::vector<CallbackAccount> accounts, EventHub& hub, PushDedup& dedup,
-              ReplyBroker& broker, PushFreshness freshness, Schedule schedule,
+  // Keeps references to sink and broker: the caller keeps them alive. The sink's
+  // dedup window is at least freshness.MinDedupWindow(), or replays slip through.
+  PushHandler(std::vector<CallbackAccount> accounts, PushSink& sink, ReplyBroker& broker,
+              PushFreshness freshness, Schedule schedule,
               std::function<absl::Time()> now = absl::Now);
 
   // Calls `respond` exactly once: before returning, or later from the thread that
@@ -84,8 +84,7 @@ class PushHandler final : public HttpHandler {
 
   // Filled once by the constructor, so references to its values stay valid.
   absl::flat_hash_map<std::string, Account> accounts_;
-  EventHub& hub_;
-  PushDedup& dedup_;
+  PushSink& sink_;
   ReplyBroker& broker_;
   const PushFreshness freshness_;
   const Schedule schedule_;

@@ -8,10 +8,13 @@
 namespace wxgate {
 namespace {
 
-// KEYS[1] stream, KEYS[2] dedup key ("" for none).
-// ARGV now µs, dedup window ms, max events, oldest cursor kept, event bytes.
-// Returns {"1", cursor} when appended, {"0", first cursor} for a duplicate.
-// Numbers cross into Lua as doubles: µs since 1970 stay exact below 2^53.
+// KEYS[1] stream, KEYS[2] dedup key ("" for none), KEYS[3] reply wait key ("" when
+// WeChat does not wait for a reply), KEYS[4] the repliers' sorted set.
+// ARGV now µs, dedup window ms, max events, oldest cursor kept, event bytes,
+// replica holding the push, reply wait ms, now ms, "1" when a subscriber here answers
+// pushes. The wait is written only when some replica has such a subscriber.
+// Returns {"1", cursor, live repliers} when appended, {"0", first cursor} for a
+// duplicate. Numbers cross into Lua as doubles: µs since 1970 stay exact below 2^53.
 constexpr char kAppend[] = R"lua(
 if KEYS[2] ~= '' then
   local seen = redis.call('GET', KEYS[2])
@@ -27,7 +30,11 @@ local id = string.format('%d', cursor)
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], id .. '-0', 'e', ARGV[5])
 redis.call('XTRIM', KEYS[1], 'MINID', ARGV[4])
 if KEYS[2] ~= '' then redis.call('SET', KEYS[2], id, 'PX', ARGV[2]) end
-return {'1', id}
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[8])
+local repliers = redis.call('ZCARD', KEYS[4])
+if ARGV[9] == '1' then repliers = repliers + 1 end
+if KEYS[3] ~= '' and repliers > 0 then redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7]) end
+return {'1', id, repliers}
 )lua";
 
 absl::Status Malformed(absl::string_view what) {
@@ -36,37 +43,56 @@ absl::Status Malformed(absl::string_view what) {
 
 }  // namespace
 
+std::string ReplyWaitKey(absl::string_view key_prefix, absl::string_view event_id) {
+  return absl::StrCat(key_prefix, "reply:", event_id);
+}
+
+std::string RepliersKey(absl::string_view key_prefix) {
+  return absl::StrCat(key_prefix, "repliers");
+}
+
 RedisEventLog::RedisEventLog(RedisClient& redis, Options options)
     : redis_(redis),
       options_(std::move(options)),
       stream_key_(absl::StrCat(options_.key_prefix, "events")) {}
 
 void RedisEventLog::Append(const std::string& identity, const wechat::mp::v1::Event& event,
-                           absl::Time now, AppendDone done) {
+                           absl::Duration reply_wait, bool replier_here, absl::Time now,
+                           AppendDone done) {
   wechat::mp::v1::Event stored = event;
   stored.clear_cursor();  // the stream entry's ID holds it
   const int64_t now_us = absl::ToUnixMicros(now);
   std::vector<std::string> command = {
       "EVAL",
       kAppend,
-      "2",
+      "4",
       stream_key_,
       identity.empty() ? "" : absl::StrCat(options_.key_prefix, "push:", identity),
+      reply_wait > absl::ZeroDuration() ? ReplyWaitKey(options_.key_prefix, event.id()) : "",
+      RepliersKey(options_.key_prefix),
       absl::StrCat(now_us),
       absl::StrCat(absl::ToInt64Milliseconds(options_.dedup_window)),
       absl::StrCat(options_.max_events),
       absl::StrCat(now_us - absl::ToInt64Microseconds(options_.max_age)),
-      stored.SerializeAsString()};
-  redis_.Command(
-      std::move(command), [done = std::move(done)](absl::StatusOr<RedisReply> reply) mutable {
-        if (!reply.ok()) return std::move(done)(reply.status());
-        uint64_t cursor = 0;
-        if (reply->type != RedisReply::Type::kArray || reply->elements.size() != 2 ||
-            !absl::SimpleAtoi(reply->elements[1].str, &cursor)) {
-          return std::move(done)(Malformed("unexpected answer to an append"));
-        }
-        std::move(done)(Appended{.cursor = cursor, .duplicate = reply->elements[0].str == "0"});
-      });
+      stored.SerializeAsString(),
+      options_.replica,
+      absl::StrCat(absl::ToInt64Milliseconds(reply_wait)),
+      absl::StrCat(absl::ToUnixMillis(now)),
+      replier_here ? "1" : "0"};
+  redis_.Command(std::move(command),
+                 [done = std::move(done)](absl::StatusOr<RedisReply> reply) mutable {
+                   if (!reply.ok()) return std::move(done)(reply.status());
+                   uint64_t cursor = 0;
+                   if (reply->type != RedisReply::Type::kArray || reply->elements.size() < 2 ||
+                       !absl::SimpleAtoi(reply->elements[1].str, &cursor)) {
+                     return std::move(done)(Malformed("unexpected answer to an append"));
+                   }
+                   const bool duplicate = reply->elements[0].str == "0";
+                   std::move(done)(Appended{.cursor = cursor,
+                                            .duplicate = duplicate,
+                                            .repliers = !duplicate && reply->elements.size() == 3 &&
+                                                        reply->elements[2].integer > 0});
+                 });
 }
 
 void RedisEventLog::ReadAfter(uint64_t cursor, int limit, ReadDone done) {

@@ -4,7 +4,8 @@
 //
 //   RedisEventLog log(redis, {.key_prefix = "wxgate:", .max_events = 10000,
 //                             .max_age = absl::Hours(24), .dedup_window = absl::Minutes(6)});
-//   log.Append(PushIdentity(event), event, now, [](absl::StatusOr<Appended> a) {
+//   log.Append(PushIdentity(event), event, /*reply_wait=*/absl::Seconds(3),
+//              /*replier_here=*/false, now, [](absl::StatusOr<Appended> a) {
 //     // a->cursor: where the event is; a->duplicate: a retry of a push the cluster
 //     // already keeps (a->cursor is then the first one's). An error: not stored.
 //   });
@@ -15,6 +16,10 @@
 // cursor of a push, kept for the dedup window). Append is one Lua script: the dedup
 // check, the cursor (max(now in µs, last + 1), so cursors only grow and stay close
 // to the time), XADD, and trimming by count (MAXLEN) and age (MINID) happen at once.
+// For a push WeChat holds open for a passive reply it also writes
+// <prefix>reply:<event id> = this replica, for `reply_wait` (RedisReplyRelay), when
+// some replica has a subscriber that answers pushes (<prefix>repliers, or
+// `replier_here`), and tells whether one has.
 // Callbacks run on the Redis client's thread; while Redis cannot be reached they
 // fail at once (UNAVAILABLE), and an event that was not stored is never reported as
 // appended. Does not own `redis`, which must outlive the log and its callbacks.
@@ -34,12 +39,19 @@
 
 namespace wxgate {
 
+// <prefix>reply:<event id>: the replica that holds a push waiting for a reply.
+std::string ReplyWaitKey(absl::string_view key_prefix, absl::string_view event_id);
+// <prefix>repliers: replicas with a subscriber that answers pushes, scored by when
+// that stops being true unless renewed (ms since 1970).
+std::string RepliersKey(absl::string_view key_prefix);
+
 class RedisEventLog {
  public:
   using EventPtr = std::shared_ptr<const wechat::mp::v1::Event>;
 
   struct Options {
     std::string key_prefix = "wxgate:";
+    std::string replica;  // this process, which holds the pushes it appends
     uint32_t max_events = 10000;
     absl::Duration max_age = absl::Hours(24);
     absl::Duration dedup_window = absl::Minutes(6);
@@ -47,6 +59,8 @@ class RedisEventLog {
   struct Appended {
     uint64_t cursor = 0;
     bool duplicate = false;
+    // Some replica has a live subscriber that answers pushes (RedisReplyRelay).
+    bool repliers = false;
   };
   using AppendDone = absl::AnyInvocable<void(absl::StatusOr<Appended>) &&>;
   using ReadDone = absl::AnyInvocable<void(absl::StatusOr<std::vector<EventPtr>>) &&>;
@@ -54,9 +68,11 @@ class RedisEventLog {
   RedisEventLog(RedisClient& redis, Options options);
 
   // Appends `event` unless `identity` (PushIdentity) was appended within the dedup
-  // window; an empty identity is never a duplicate.
-  void Append(const std::string& identity, const wechat::mp::v1::Event& event, absl::Time now,
-              AppendDone done);
+  // window; an empty identity is never a duplicate. `reply_wait` > 0: this replica
+  // holds WeChat's request that long for a passive reply to the event (its id);
+  // `replier_here`: a subscriber on this replica answers such pushes.
+  void Append(const std::string& identity, const wechat::mp::v1::Event& event,
+              absl::Duration reply_wait, bool replier_here, absl::Time now, AppendDone done);
   // Up to `limit` retained events after `cursor`, oldest first, with their cursors.
   void ReadAfter(uint64_t cursor, int limit, ReadDone done);
 

@@ -10,6 +10,7 @@
 #include "service/errors/error_info.h"
 #include "service/errors/gateway_reasons.h"
 #include "service/errors/grpc_status.h"
+#include "service/events/reply_encoder.h"
 #include "service/observe/log.h"
 #include "wxgate/v1/event.pb.h"
 
@@ -120,18 +121,48 @@ std::vector<std::string> SubscribedAppids(const google::protobuf::Message& reque
   return {appids.begin(), appids.end()};
 }
 
+void RespondToReply(UnaryCall& call, absl::Status status) {
+  if (status.code() == absl::StatusCode::kInvalidArgument) {
+    status = GatewayError(Reason::kInvalidReply, status.message());
+  }
+  if (!status.ok()) return call.Respond(WithReason(status));
+  call.Respond(std::make_unique<v1::ReplyResponse>());
+}
+
+// A reply to a push another replica holds: encoded here, so that a malformed reply
+// is refused to its sender, then handed over.
+void ForwardReply(UnaryCall& call, RedisReplyRelay& relay, const wechat::mp::v1::Event& push,
+                  const std::optional<wechat::mp::v1::Reply>& reply) {
+  std::optional<std::string> reply_xml;
+  if (reply.has_value()) {
+    absl::StatusOr<std::string> xml = EncodeReply(*reply, push, absl::ToUnixSeconds(absl::Now()));
+    if (!xml.ok()) return RespondToReply(call, xml.status());
+    reply_xml = *std::move(xml);
+  }
+  relay.Forward(push.id(), reply_xml,
+                [&call](absl::Status status) { RespondToReply(call, std::move(status)); });
+}
+
 }  // namespace
 
 std::unique_ptr<AdmittedService> ServeEvents(EventHub& hub, ReplyBroker& broker,
-                                             const CallAdmission& admission,
+                                             RedisReplyRelay* relay, const CallAdmission& admission,
                                              SubscriptionQuota& quota) {
   auto service =
       std::make_unique<AdmittedService>(ServiceOf<v1::SubscribeRequest>("EventService"), admission);
   service->HandleServerStream(
       "Subscribe",
-      [&hub, &quota](const AdmittedCall& call,
-                     MessagePtr message) -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
+      [&hub, &quota, relay](const AdmittedCall& call,
+                            MessagePtr message) -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
         const auto& request = RequestAs<v1::SubscribeRequest>(*message);
+        if (relay != nullptr && !request.group().empty()) {
+          return new SubscribeReactor(
+              hub, request,
+              absl::UnimplementedError(
+                  "subscriber groups are not shared between replicas yet (store.redis): "
+                  "subscribe without a group"),
+              nullptr);
+        }
         absl::StatusOr<std::unique_ptr<SubscriptionQuota::Slot>> slot = quota.Acquire(call.caller);
         if (!slot.ok()) {
           Log(LogLevel::kWarning, "subscribe_refused",
@@ -143,20 +174,26 @@ std::unique_ptr<AdmittedService> ServeEvents(EventHub& hub, ReplyBroker& broker,
       SubscribedAppids);
   service->HandleUnary(
       "Reply",
-      [&broker](UnaryCall& call, MessagePtr message) {
+      [&broker, relay](UnaryCall& call, MessagePtr message) {
         const auto& request = RequestAs<v1::ReplyRequest>(*message);
         std::optional<wechat::mp::v1::Reply> reply;
         if (request.has_reply()) reply = request.reply();
         absl::Status status = broker.Reply(request.event_id(), reply);
-        if (status.code() == absl::StatusCode::kInvalidArgument) {
-          status = GatewayError(Reason::kInvalidReply, status.message());
+        if (status.ok() && relay != nullptr) relay->Withdraw(request.event_id());
+        if (status.code() == absl::StatusCode::kFailedPrecondition && relay != nullptr) {
+          if (RedisReplyRelay::EventPtr push = relay->Find(request.event_id())) {
+            return ForwardReply(call, *relay, *push, reply);
+          }
         }
-        if (!status.ok()) return call.Respond(WithReason(status));
-        call.Respond(std::make_unique<v1::ReplyResponse>());
+        RespondToReply(call, status);
       },
       // A push no longer waiting has no appid to check: the caller need only be known.
-      [&broker](const google::protobuf::Message& message) {
-        const std::string appid = broker.AppidOf(RequestAs<v1::ReplyRequest>(message).event_id());
+      [&broker, relay](const google::protobuf::Message& message) {
+        const std::string& event_id = RequestAs<v1::ReplyRequest>(message).event_id();
+        std::string appid = broker.AppidOf(event_id);
+        if (appid.empty() && relay != nullptr) {
+          if (RedisReplyRelay::EventPtr push = relay->Find(event_id)) appid = push->appid();
+        }
         return appid.empty() ? std::vector<std::string>{} : std::vector<std::string>{appid};
       });
   return service;

@@ -1,6 +1,7 @@
 // ServeEvents: wxgate.v1.EventService over the EventHub and the ReplyBroker.
 //
-//   std::unique_ptr<AdmittedService> events = ServeEvents(hub, broker, admission, quota);
+//   std::unique_ptr<AdmittedService> events =
+//       ServeEvents(hub, broker, /*relay=*/nullptr, admission, quota);
 //   builder.RegisterService(events.get());
 //
 // Subscribe is a server stream that writes one event at a time: when a write
@@ -24,14 +25,17 @@
 
 #include "service/call/admitted_service.h"
 #include "service/events/event_hub.h"
+#include "service/events/redis_reply_relay.h"
 #include "service/events/reply_broker.h"
 #include "service/server/subscription_quota.h"
 
 namespace wxgate {
 
 // Does not own `hub`, `broker`, `admission` or `quota`; `quota` outlives every stream.
+// `relay` (several replicas, else null): a Reply for a push another replica holds
+// is encoded here and handed to that replica.
 std::unique_ptr<AdmittedService> ServeEvents(EventHub& hub, ReplyBroker& broker,
-                                             const CallAdmission& admission,
+                                             RedisReplyRelay* relay, const CallAdmission& admission,
                                              SubscriptionQuota& quota);
 
 }  // namespace wxgate

@@ -125,15 +125,6 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
            .host_base_urls = {upstream.host_base_urls().begin(), upstream.host_base_urls().end()},
            .max_upload_bytes = upstream.max_upload_bytes()};
   const config::v1::Events& events = loaded.config.events();
-  hub_ = std::make_unique<EventHub>(
-      std::make_unique<MemoryEventStore>(
-          MemoryEventStore::Limits{.max_events = events.retention_count(),
-                                   .max_age = config::ToDuration(events.retention_age())},
-          // Cursors keep growing across restarts (MemoryEventStore).
-          static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()))),
-      EventHub::Options{.max_lag = events.max_lag()});
-  dedup_ = std::make_unique<PushDedup>(config::ToDuration(events.dedup_window()));
-  broker_ = std::make_unique<ReplyBroker>();
   subscriptions_ = std::make_unique<SubscriptionQuota>(
       events.max_subscriptions_per_caller() > 0 ? events.max_subscriptions_per_caller()
                                                 : config::kDefaultMaxSubscriptionsPerCaller);
@@ -145,7 +136,7 @@ absl::Status Gateway::StartCallbacks(const config::LoadedConfig& loaded) {
   reply_deadlines_ = std::make_unique<DelayedTasks>();
   const config::v1::Events& events = loaded.config.events();
   push_handler_ = std::make_unique<PushHandler>(
-      CallbackAccountsOf(loaded), *hub_, *dedup_, *broker_,
+      CallbackAccountsOf(loaded), *shared_.pushes, *shared_.broker,
       PushFreshness({.max_age = config::ToDuration(events.max_push_age()),
                      .max_ahead = config::ToDuration(events.max_push_ahead())}),
       [tasks = reply_deadlines_.get()](absl::Duration delay, std::function<void()> task) {
@@ -211,7 +202,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
   }
   services.push_back(ServeRawCalls(gateway->deps_, *gateway->admission_));
   services.push_back(ServeTokens(*gateway->tokens_, *gateway->admission_));
-  services.push_back(ServeEvents(*gateway->hub_, *gateway->broker_, *gateway->admission_,
+  services.push_back(ServeEvents(*gateway->shared_.hub, *gateway->shared_.broker,
+                                 gateway->shared_.replies.get(), *gateway->admission_,
                                  *gateway->subscriptions_));
   for (const std::unique_ptr<AdmittedService>& service : services) {
     if (std::vector<std::string> problems = service->Problems(); !problems.empty()) {
@@ -239,8 +231,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
 Gateway::~Gateway() {
   // Order matters: no call may outlive the server, and the token manager cancels
   // its fetches through the upstream client, so it goes before the client. Pushes
-  // waiting for a reply hold answers that use the push handler: the listener and
-  // the reply deadlines go before it, and it before the broker holding them.
+  // waiting for a reply hold answers that use the push handler: the listener, the
+  // reply deadlines and whatever brings replies or Redis answers (the relay, the
+  // Redis client, which fails what is pending) go before it, and it before the
+  // broker holding them.
   Shutdown(absl::ZeroDuration());
   if (refresher_) {
     stop_refresher_.Notify();
@@ -249,9 +243,11 @@ Gateway::~Gateway() {
   server_.reset();
   callback_server_.reset();
   reply_deadlines_.reset();
-  push_handler_.reset();
-  broker_.reset();
+  shared_.tail.reset();
+  shared_.replies.reset();
   tokens_.reset();
+  shared_.redis.reset();
+  push_handler_.reset();
   upstream_.reset();
 }
 

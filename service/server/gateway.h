@@ -51,7 +51,7 @@ class Gateway {
   int port() const { return port_; }
   // The callback listener's port; 0 without server.callback_listen.
   int callback_port() const { return callback_server_ ? callback_server_->port() : 0; }
-  EventHub& events() { return *hub_; }
+  EventHub& events() { return *shared_.hub; }
   // Live Subscribe streams per caller.
   const SubscriptionQuota& subscriptions() const { return *subscriptions_; }
   TokenManager& tokens() { return *tokens_; }
@@ -68,7 +68,7 @@ class Gateway {
   absl::Status StartCallbacks(const config::LoadedConfig& loaded);
 
   std::unique_ptr<UpstreamClient> upstream_;
-  SharedState shared_;  // the token store (and Redis): outlives the token manager
+  SharedState shared_;  // tokens and events (and Redis): outlive their users
   std::unique_ptr<TokenFetcher> token_fetcher_;
   std::unique_ptr<TokenManager> tokens_;
   std::unique_ptr<std::thread> refresher_;
@@ -80,9 +80,6 @@ class Gateway {
   std::vector<ServiceEndpoints> endpoints_;
   // Every gRPC service but health and reflection: the endpoints', raw, tokens, events.
   std::vector<std::unique_ptr<AdmittedService>> services_;
-  std::unique_ptr<EventHub> hub_;
-  std::unique_ptr<PushDedup> dedup_;
-  std::unique_ptr<ReplyBroker> broker_;
   std::unique_ptr<SubscriptionQuota> subscriptions_;
   std::unique_ptr<DelayedTasks> reply_deadlines_;
   std::unique_ptr<PushHandler> push_handler_;

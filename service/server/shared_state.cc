@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/events/memory_event_store.h"
+#include "service/events/redis_push_sink.h"
 #include "service/observe/log.h"
 #include "service/token/memory_token_store.h"
 #include "service/token/redis_token_store.h"
@@ -38,21 +41,74 @@ RedisOptions RedisOptionsOf(const config::v1::Redis& redis, const std::string& p
           .command_timeout = config::ToDuration(redis.command_timeout())};
 }
 
+MemoryEventStore::Limits RetentionOf(const config::v1::Events& events) {
+  return {.max_events = events.retention_count(),
+          .max_age = config::ToDuration(events.retention_age())};
+}
+
+// The events of a replica among several: a hub that mirrors the log on Redis, the
+// sink that appends to it, the tail that reads it and the relay of replies.
+void ShareEvents(const config::v1::Config& config, const RedisOptions& redis, SharedState& state) {
+  const config::v1::Events& events = config.events();
+  const std::string& key_prefix = config.store().redis().key_prefix();
+  state.hub = std::make_unique<EventHub>(
+      std::make_unique<MemoryEventStore>(RetentionOf(events), /*first_cursor=*/0),
+      EventHub::Options{.max_lag = events.max_lag(), .mirror = true});
+  state.event_log = std::make_unique<RedisEventLog>(
+      *state.redis,
+      RedisEventLog::Options{.key_prefix = key_prefix,
+                             .replica = state.replica,
+                             .max_events = events.retention_count(),
+                             .max_age = config::ToDuration(events.retention_age()),
+                             .dedup_window = config::ToDuration(events.dedup_window())});
+  state.pushes = std::make_unique<RedisPushSink>(*state.event_log, *state.hub);
+  // A blocking read must end before the connection's command timeout.
+  const absl::Duration block = std::min(absl::Milliseconds(500), redis.command_timeout / 2);
+  state.replies = std::make_unique<RedisReplyRelay>(
+      *state.redis, redis,
+      RedisReplyRelay::Options{.key_prefix = key_prefix, .replica = state.replica, .block = block},
+      *state.broker, [hub = state.hub.get()] { return hub->has_repliers(); });
+  state.tail = std::make_unique<RedisEventTail>(
+      redis, state.event_log->stream_key(), /*after=*/0,
+      [hub = state.hub.get(),
+       replies = state.replies.get()](std::vector<RedisEventLog::EventPtr> events) {
+        replies->Remember(events);
+        hub->Ingest(events);
+      },
+      block);
+  const absl::Duration wait = redis.connect_timeout + 3 * redis.command_timeout;
+  if (!state.tail->WaitCaughtUp(wait)) {
+    Log(LogLevel::kWarning, "event_log_not_read",
+        {{"redis", state.redis->address()},
+         {"waited", absl::FormatDuration(wait)},
+         {"effect", "subscribers get the retained events as the tail reads them"}});
+  }
+}
+
 }  // namespace
 
 SharedState SharedState::From(const config::LoadedConfig& loaded) {
   SharedState state;
   state.replica = ReplicaName();
+  state.broker = std::make_unique<ReplyBroker>();
   const config::v1::Config& config = loaded.config;
   if (config.store().has_redis()) {
-    state.redis = std::make_unique<RedisClient>(
-        RedisOptionsOf(config.store().redis(), loaded.redis_password));
+    const RedisOptions redis = RedisOptionsOf(config.store().redis(), loaded.redis_password);
+    state.redis = std::make_unique<RedisClient>(redis);
     state.tokens =
         std::make_unique<RedisTokenStore>(*state.redis, config.store().redis().key_prefix());
+    ShareEvents(config, redis, state);
     Log(LogLevel::kInfo, "shared_store",
         {{"redis", state.redis->address()}, {"replica", state.replica}});
     return state;
   }
+  state.hub = std::make_unique<EventHub>(
+      std::make_unique<MemoryEventStore>(RetentionOf(config.events()),
+                                         // Cursors keep growing across restarts (MemoryEventStore).
+                                         static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()))),
+      EventHub::Options{.max_lag = config.events().max_lag()});
+  state.dedup = std::make_unique<PushDedup>(config::ToDuration(config.events().dedup_window()));
+  state.pushes = std::make_unique<LocalPushSink>(*state.hub, *state.dedup);
   auto memory = std::make_unique<MemoryTokenStore>(config.tokens().state_file());
   if (!memory->load_warning().empty()) {
     Log(LogLevel::kWarning, "token_state_file", {{"problem", memory->load_warning()}});

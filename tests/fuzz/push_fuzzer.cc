@@ -37,7 +37,7 @@ struct Fixture {
     // The clock stands at the pushes' timestamp, so that every input is fresh and
     // reaches the decoder.
     handler.emplace(
-        std::move(accounts), hub, dedup, broker, wxgate::PushFreshness({}),
+        std::move(accounts), sink, broker, wxgate::PushFreshness({}),
         [](absl::Duration, std::function<void()>) {}, [] { return absl::FromUnixSeconds(1); });
   }
 
@@ -45,6 +45,7 @@ struct Fixture {
                            wxgate::MemoryEventStore::Limits{.max_events = 16}, 1),
                        wxgate::EventHub::Options{}};
   wxgate::PushDedup dedup{absl::ZeroDuration()};  // remember nothing: memory stays flat
+  wxgate::LocalPushSink sink{hub, dedup};
   wxgate::ReplyBroker broker;
   std::optional<wxgate::PushHandler> handler;
   const wxgate::MessageCipher cipher = *wxgate::MessageCipher::Create(kKey, kSafe);

@@ -31,6 +31,20 @@ constexpr char kSubscribePush[] =
     "<xml><ToUserName>gh_1</ToUserName><FromUserName>oUser</FromUserName>"
     "<CreateTime>1700000000</CreateTime><MsgType>event</MsgType><Event>subscribe</Event></xml>";
 
+// The gateway's own sink, unless told to fail as a shared store that is down does.
+class FailingSink final : public PushSink {
+ public:
+  explicit FailingSink(PushSink& kept) : kept_(kept) {}
+  void Keep(wechat::mp::v1::Event event, absl::Duration reply_window, Done done) override {
+    if (failing) return std::move(done)(absl::UnavailableError("Redis at 127.0.0.1:1 is down"));
+    kept_.Keep(std::move(event), reply_window, std::move(done));
+  }
+  bool failing = false;
+
+ private:
+  PushSink& kept_;
+};
+
 class PushHandlerTest : public ::testing::Test {
  protected:
   PushHandlerTest() {
@@ -45,7 +59,7 @@ class PushHandlerTest : public ::testing::Test {
                         .mode = config::v1::CALLBACK_MODE_COMPATIBLE,
                         .cipher = *MessageCipher::Create(kKey, kCompatible)});
     handler_.emplace(
-        std::move(accounts), hub_, dedup_, broker_, freshness_,
+        std::move(accounts), sink_, broker_, freshness_,
         [this](absl::Duration delay, std::function<void()> task) {
           scheduled_.push_back({delay, std::move(task)});
         },
@@ -100,6 +114,8 @@ class PushHandlerTest : public ::testing::Test {
   testing::TestClock clock_;
   PushFreshness freshness_{{.max_age = absl::Minutes(5), .max_ahead = absl::Minutes(1)}};
   PushDedup dedup_{freshness_.MinDedupWindow(), [this] { return clock_.Now(); }};
+  LocalPushSink local_sink_{hub_, dedup_};
+  FailingSink sink_{local_sink_};
   ReplyBroker broker_;
   std::vector<std::pair<absl::Duration, std::function<void()>>> scheduled_;
   std::vector<std::shared_ptr<CallbackOutcome>> outcomes_;
@@ -200,6 +216,28 @@ TEST_F(PushHandlerTest, RepeatsAreAnsweredButNotPublishedAgain) {
   EXPECT_EQ(Handle("POST", SignedQuery(kPlain), kSubscribePush)->body, "success");
   EXPECT_EQ(Handle("POST", SignedQuery(kPlain), kSubscribePush)->body, "success");
   EXPECT_EQ(Published().size(), 2u);
+}
+
+TEST_F(PushHandlerTest, APushThatCannotBeKeptIsRefusedSoThatWeChatRetries) {
+  std::vector<std::string> log;
+  const LogSink previous = SetLogSink([&log](const std::string& line) { log.push_back(line); });
+  v1::SubscribeRequest replier;
+  replier.set_replies(true);
+  auto replying = *hub_.Subscribe(replier, [] {});
+  sink_.failing = true;
+  std::optional<CallbackAnswer> answer = Handle("POST", SignedQuery(kPlain), TextPush("lost?", 12));
+  SetLogSink(previous);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 503);
+  EXPECT_EQ(answer->body, "the push could not be stored; WeChat retries it");
+  EXPECT_TRUE(scheduled_.empty()) << "nothing waits for a reply to a push not kept";
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_NE(log[0].find("callback_not_kept"), std::string::npos) << log[0];
+  EXPECT_NE(log[0].find("127.0.0.1:1 is down"), std::string::npos) << log[0];
+  // WeChat's retry, once the store is back, is kept: the failure was not remembered.
+  sink_.failing = false;
+  EXPECT_FALSE(Handle("POST", SignedQuery(kPlain), TextPush("lost?", 12)));  // awaits a reply
+  EXPECT_EQ(Published().size(), 1u);
 }
 
 // A captured push replayed after the dedup window forgot it is refused for its

@@ -40,7 +40,7 @@ class RedisEventLogTest : public ::testing::Test {
                                                  const std::string& content,
                                                  absl::Time now = kNow) {
     return AwaitCallback<absl::StatusOr<RedisEventLog::Appended>>(
-        [&](auto done) { log.Append(identity, TextEvent(content), now, std::move(done)); });
+        [&](auto done) { log.Append(identity, TextEvent(content), absl::ZeroDuration(), false, now, std::move(done)); });
   }
   std::vector<std::string> ContentsAfter(uint64_t cursor) {
     absl::StatusOr<std::vector<EventPtr>> events =
@@ -153,7 +153,7 @@ TEST(RedisEventTailTest, DeliversEveryEventOnceInOrderAcrossARedisRestart) {
   RedisEventLog log(redis, {});
   auto append = [&](const std::string& content) {
     return AwaitCallback<absl::StatusOr<RedisEventLog::Appended>>(
-        [&](auto done) { log.Append("", TextEvent(content), absl::Now(), std::move(done)); });
+        [&](auto done) { log.Append("", TextEvent(content), absl::ZeroDuration(), false, absl::Now(), std::move(done)); });
   };
   ASSERT_TRUE(append("before").ok());
 
