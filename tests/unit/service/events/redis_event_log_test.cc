@@ -39,8 +39,9 @@ class RedisEventLogTest : public ::testing::Test {
   absl::StatusOr<RedisEventLog::Appended> Append(RedisEventLog& log, const std::string& identity,
                                                  const std::string& content,
                                                  absl::Time now = kNow) {
-    return AwaitCallback<absl::StatusOr<RedisEventLog::Appended>>(
-        [&](auto done) { log.Append(identity, TextEvent(content), absl::ZeroDuration(), false, now, std::move(done)); });
+    return AwaitCallback<absl::StatusOr<RedisEventLog::Appended>>([&](auto done) {
+      log.Append(identity, TextEvent(content), absl::ZeroDuration(), false, now, std::move(done));
+    });
   }
   std::vector<std::string> ContentsAfter(uint64_t cursor) {
     absl::StatusOr<std::vector<EventPtr>> events =
@@ -152,8 +153,9 @@ TEST(RedisEventTailTest, DeliversEveryEventOnceInOrderAcrossARedisRestart) {
   ASSERT_TRUE(redis.WaitReady(kPatience));
   RedisEventLog log(redis, {});
   auto append = [&](const std::string& content) {
-    return AwaitCallback<absl::StatusOr<RedisEventLog::Appended>>(
-        [&](auto done) { log.Append("", TextEvent(content), absl::ZeroDuration(), false, absl::Now(), std::move(done)); });
+    return AwaitCallback<absl::StatusOr<RedisEventLog::Appended>>([&](auto done) {
+      log.Append("", TextEvent(content), absl::ZeroDuration(), false, absl::Now(), std::move(done));
+    });
   };
   ASSERT_TRUE(append("before").ok());
 
