@@ -4,72 +4,22 @@
     /usr/bin/python3 tests/e2e/python_events_test.py --wxgate BIN --fake-wechat BIN \
         --cert-dir DIR --endpoints-dir DIR --stubs-dir GEN
 
-The pushes are signed here as WeChat signs them (sha1 of the sorted token, timestamp
-and nonce), in plain mode.
+The pushes are signed here as WeChat signs them (wechat_push.py), in plain mode.
 """
 
 import argparse
-import hashlib
 import os
 import queue
 import sys
 import threading
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stack  # noqa: E402
+from wechat_push import TIMEOUT, Subscription, push, text_push  # noqa: E402
 
-TIMEOUT = 60.0  # seconds; generous for a loaded machine
 ARGS = None
-
-
-def text_push(content, msg_id):
-    return (f"<xml><ToUserName><![CDATA[gh_e2e]]></ToUserName>"
-            f"<FromUserName><![CDATA[oE2eUser]]></FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>")
-
-
-def push(url, xml, token=stack.CALLBACK_TOKEN, skew=0):
-    """POSTs a push signed `skew` seconds off the current time; returns (HTTP status, body)."""
-    timestamp, nonce = str(int(time.time()) + skew), "e2enonce"
-    signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
-    request = urllib.request.Request(
-        f"{url}?timestamp={timestamp}&nonce={nonce}&signature={signature}",
-        data=xml.encode(), method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-class Subscription:
-    """A Subscribe stream read by a thread into a queue."""
-
-    def __init__(self, channel, **request):
-        stub = event_pb2_grpc.EventServiceStub(channel)
-        self.call = stub.Subscribe(event_pb2.SubscribeRequest(**request))
-        self.events = queue.Queue()
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self):
-        try:
-            for response in self.call:
-                self.events.put(response.event)
-        except grpc.RpcError:
-            pass  # cancelled at the end of the test
-
-    def next(self):
-        return self.events.get(timeout=TIMEOUT)
-
-    def close(self):
-        self.call.cancel()
-        self.thread.join(TIMEOUT)
 
 
 class PythonEventsTest(unittest.TestCase):
