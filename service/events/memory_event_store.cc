@@ -19,7 +19,6 @@ EventStore::EventPtr MemoryEventStore::Append(wechat::mp::v1::Event event, absl:
 
 bool MemoryEventStore::Insert(EventPtr event, absl::Time now) {
   if (event->cursor() < next_) return false;
-  if (first_cursor_ == 0 && next_ == 0) oldest_ = event->cursor();  // a mirror's start
   next_ = event->cursor() + 1;
   entries_.push_back({now, std::move(event)});
   while (entries_.size() > limits_.max_events) DropOldest();

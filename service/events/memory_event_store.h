@@ -2,8 +2,8 @@
 // bounded by count and age. Appended events get cursors that grow by one from
 // `first_cursor`; the gateway starts them at the Unix time in microseconds, so
 // cursors also grow across restarts. Inserted events (a mirror of the log that
-// replicas share) keep their own cursors, gaps and all; a mirror is made with
-// `first_cursor` 0: what it holds starts at the first event inserted.
+// replicas share) keep their own cursors, gaps and all; a mirror starts at the
+// shared log's oldest retained cursor (0 for an empty log).
 //
 //   MemoryEventStore store({.max_events = 2, .max_age = absl::Hours(1)}, /*first_cursor=*/100);
 //   store.Append(a, now);  // cursor 100

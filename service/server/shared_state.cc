@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/notification.h"
 #include "service/events/memory_event_store.h"
 #include "service/events/redis_push_sink.h"
 #include "service/observe/log.h"
@@ -46,14 +47,35 @@ MemoryEventStore::Limits RetentionOf(const config::v1::Events& events) {
           .max_age = config::ToDuration(events.retention_age())};
 }
 
+// The cursor of the oldest event the shared log retains, where a replica's mirror
+// starts: nothing before it can be read. 0 when the log is empty, or Redis did not
+// answer within `wait` (then a cursor older than the log is not recognised as lost).
+uint64_t OldestRetainedCursor(RedisClient& redis, const std::string& stream_key,
+                              absl::Duration wait) {
+  absl::StatusOr<std::vector<RedisEventLog::EventPtr>> first =
+      absl::UnavailableError("Redis did not answer");
+  if (redis.WaitReady(wait)) {
+    absl::Notification answered;
+    redis.Command({"XRANGE", stream_key, "-", "+", "COUNT", "1"},
+                  [&](absl::StatusOr<RedisReply> reply) {
+                    first = reply.ok() ? RedisEventLog::EventsOf(*reply) : reply.status();
+                    answered.Notify();
+                  });
+    answered.WaitForNotification();  // the client answers every command
+  }
+  if (!first.ok()) {
+    Log(LogLevel::kWarning, "event_log_not_read",
+        {{"redis", redis.address()}, {"problem", first.status().message()}});
+    return 0;
+  }
+  return first->empty() ? 0 : first->front()->cursor();
+}
+
 // The events of a replica among several: a hub that mirrors the log on Redis, the
 // sink that appends to it, the tail that reads it and the relay of replies.
 void ShareEvents(const config::v1::Config& config, const RedisOptions& redis, SharedState& state) {
   const config::v1::Events& events = config.events();
   const std::string& key_prefix = config.store().redis().key_prefix();
-  state.hub = std::make_unique<EventHub>(
-      std::make_unique<MemoryEventStore>(RetentionOf(events), /*first_cursor=*/0),
-      EventHub::Options{.max_lag = events.max_lag(), .mirror = true});
   state.event_log = std::make_unique<RedisEventLog>(
       *state.redis,
       RedisEventLog::Options{.key_prefix = key_prefix,
@@ -61,6 +83,12 @@ void ShareEvents(const config::v1::Config& config, const RedisOptions& redis, Sh
                              .max_events = events.retention_count(),
                              .max_age = config::ToDuration(events.retention_age()),
                              .dedup_window = config::ToDuration(events.dedup_window())});
+  const absl::Duration wait = redis.connect_timeout + 3 * redis.command_timeout;
+  state.hub = std::make_unique<EventHub>(
+      std::make_unique<MemoryEventStore>(
+          RetentionOf(events),
+          OldestRetainedCursor(*state.redis, state.event_log->stream_key(), wait)),
+      EventHub::Options{.max_lag = events.max_lag(), .mirror = true});
   state.pushes = std::make_unique<RedisPushSink>(*state.event_log, *state.hub);
   // A blocking read must end before the connection's command timeout.
   const absl::Duration block = std::min(absl::Milliseconds(500), redis.command_timeout / 2);
@@ -76,7 +104,6 @@ void ShareEvents(const config::v1::Config& config, const RedisOptions& redis, Sh
         hub->Ingest(events);
       },
       block);
-  const absl::Duration wait = redis.connect_timeout + 3 * redis.command_timeout;
   if (!state.tail->WaitCaughtUp(wait)) {
     Log(LogLevel::kWarning, "event_log_not_read",
         {{"redis", state.redis->address()},
