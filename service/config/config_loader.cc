@@ -195,7 +195,9 @@ absl::Status ValidateEvents(const v1::Events& events) {
         std::make_tuple("events.read_timeout", events.has_read_timeout(), &events.read_timeout()),
         std::make_tuple("events.max_push_age", events.has_max_push_age(), &events.max_push_age()),
         std::make_tuple("events.max_push_ahead", events.has_max_push_ahead(),
-                        &events.max_push_ahead())}) {
+                        &events.max_push_ahead()),
+        std::make_tuple("events.group_claim_after", events.has_group_claim_after(),
+                        &events.group_claim_after())}) {
     if (absl::Status status = ValidatePositive(path, is_set, *duration); !status.ok())
       return status;
   }
@@ -605,6 +607,7 @@ void ApplyDefaults(v1::Config& config) {
   if (!events.has_max_push_ahead()) {
     events.mutable_max_push_ahead()->set_seconds(absl::ToInt64Seconds(kDefaultMaxPushAhead));
   }
+  if (!events.has_group_claim_after()) events.mutable_group_claim_after()->set_seconds(30);
   if (events.max_body_bytes() == 0) events.set_max_body_bytes(1 << 20);
   if (!events.has_read_timeout()) events.mutable_read_timeout()->set_seconds(10);
   if (events.max_connections() == 0) events.set_max_connections(1024);

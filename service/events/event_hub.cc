@@ -58,43 +58,69 @@ bool EventHub::has_repliers() const {
 
 absl::StatusOr<std::unique_ptr<EventHub::Subscription>> EventHub::Subscribe(
     const wxgate::v1::SubscribeRequest& request, std::function<void()> wake) {
-  absl::MutexLock lock(&mu_);
-  store_->Evict(options_.now());
-  uint64_t start = store_->next_cursor();  // live only
-  uint64_t live_from = start;
-  if (request.has_after_cursor()) {
-    if (request.after_cursor() >= store_->next_cursor() && !MayComeLater(request.after_cursor())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("after_cursor ", request.after_cursor(), " is beyond the newest event (",
-                       store_->next_cursor() - 1, "); it does not come from this gateway"));
+  std::unique_ptr<Subscription> subscription;
+  {
+    absl::MutexLock lock(&mu_);
+    store_->Evict(options_.now());
+    uint64_t start = store_->next_cursor();  // live only
+    uint64_t live_from = start;
+    if (request.has_after_cursor()) {
+      if (request.after_cursor() >= store_->next_cursor() &&
+          !MayComeLater(request.after_cursor())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("after_cursor ", request.after_cursor(), " is beyond the newest event (",
+                         store_->next_cursor() - 1, "); it does not come from this gateway"));
+      }
+      start = request.after_cursor() == 0 ? store_->oldest_cursor() : request.after_cursor() + 1;
+      if (request.after_cursor() >= store_->next_cursor()) live_from = start;
     }
-    start = request.after_cursor() == 0 ? store_->oldest_cursor() : request.after_cursor() + 1;
-    if (request.after_cursor() >= store_->next_cursor()) live_from = start;
-  }
-  std::unique_ptr<Reader> own_reader;
-  Reader* reader = nullptr;
-  if (request.group().empty()) {
-    own_reader = std::make_unique<Reader>();
-    reader = own_reader.get();
-  } else {
-    auto& group = groups_[request.group()];
-    if (group == nullptr) {
-      group = std::make_unique<Reader>();
-      group->is_group = true;
-      group->filter = request.filter();
-      group->next_cursor = start;
+    std::unique_ptr<Reader> own_reader;
+    Reader* reader = nullptr;
+    if (request.group().empty()) {
+      own_reader = std::make_unique<Reader>();
+      own_reader->filter = request.filter();
+      own_reader->next_cursor = start;
+      own_reader->live_from = live_from;
+      reader = own_reader.get();
+    } else {
+      auto& group = groups_[request.group()];
+      if (group == nullptr) {
+        group = std::make_unique<Reader>();
+        group->is_group = true;
+        group->name = request.group();
+        group->filter = request.filter();
+        group->next_cursor = start;
+        if (options_.group_feeds != nullptr) {
+          group->feed = options_.group_feeds->Open(request.group(), request, *this);
+        }
+      }
+      ++group->members;
+      reader = group.get();
     }
-    reader = group.get();
+    subscription.reset(
+        new Subscription(*this, reader, std::move(own_reader), std::move(wake), request.replies()));
+    subscriptions_.insert(subscription.get());
   }
-  if (own_reader != nullptr) {
-    own_reader->filter = request.filter();
-    own_reader->next_cursor = start;
-    own_reader->live_from = live_from;
-  }
-  std::unique_ptr<Subscription> subscription(
-      new Subscription(*this, reader, std::move(own_reader), std::move(wake), request.replies()));
-  subscriptions_.insert(subscription.get());
   return subscription;
+}
+
+bool EventHub::FeedGroup(const std::string& group, const std::vector<EventPtr>& events) {
+  std::vector<Subscription*> to_wake;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = groups_.find(group);
+    if (it == groups_.end()) return false;  // its last member left meanwhile
+    Reader* reader = it->second.get();
+    reader->given_back.insert(reader->given_back.end(), events.begin(), events.end());
+    to_wake = TakeWaiting([reader](const Subscription& s) { return s.reader_ == reader; });
+  }
+  Wake(to_wake);
+  return true;
+}
+
+void EventHub::Delivered(Subscription& subscription, const EventPtr& event) {
+  // A reader lives as long as its subscriptions; a feed as long as its reader.
+  if (subscription.reader_->feed) subscription.reader_->feed->Delivered(event->cursor());
 }
 
 absl::StatusOr<EventHub::EventPtr> EventHub::NextFor(Subscription& subscription) {
@@ -105,6 +131,10 @@ absl::StatusOr<EventHub::EventPtr> EventHub::NextFor(Subscription& subscription)
     EventPtr event = std::move(reader.given_back.front());
     reader.given_back.pop_front();
     return event;
+  }
+  if (reader.feed) {  // the group's feed brings its events
+    subscription.waiting_ = true;
+    return EventPtr();
   }
   if (reader.next_cursor < store_->oldest_cursor()) {
     const uint64_t first_lost = reader.next_cursor;
@@ -170,10 +200,20 @@ void EventHub::Wake(const std::vector<Subscription*>& subscriptions) {
 }
 
 void EventHub::Remove(Subscription& subscription) {
-  absl::MutexLock lock(&mu_);
-  subscriptions_.erase(&subscription);
-  mu_.Await(absl::Condition(
-      +[](Subscription* s) { return s->wakes_in_progress_ == 0; }, &subscription));
+  std::unique_ptr<GroupFeed> closed;
+  {
+    absl::MutexLock lock(&mu_);
+    subscriptions_.erase(&subscription);
+    mu_.Await(absl::Condition(
+        +[](Subscription* s) { return s->wakes_in_progress_ == 0; }, &subscription));
+    Reader* reader = subscription.reader_;
+    if (reader->is_group && --reader->members == 0 && reader->feed) {
+      // What it holds is the feeds' to hand on; a new member starts a new feed.
+      closed = std::move(reader->feed);
+      groups_.erase(reader->name);
+    }
+  }
+  closed.reset();  // outside the lock: a feed stopping may wait for FeedGroup
 }
 
 bool EventHub::MayComeLater(uint64_t cursor) const {

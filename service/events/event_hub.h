@@ -13,7 +13,10 @@
 // cursor does not count).
 //
 // With several replicas, each hub mirrors the log they share: Ingest() takes the
-// events, with their cursors, that every replica appended. The members of a group
+// events, with their cursors, that every replica appended. Groups then span the
+// replicas: with Options::group_feeds a group's events come from its feed
+// (FeedGroup) rather than from the store, and each one written is reported
+// delivered (Subscription::Delivered). The members of a group
 // share one position, so each event goes to one member; an event a member took but
 // could not deliver goes back to the group (GiveBack). A position older than the
 // store's retention ends the subscriber with OUT_OF_RANGE naming the lost cursors.
@@ -37,6 +40,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "service/events/event_store.h"
+#include "service/events/group_feeds.h"
 #include "wechat/mp/v1/events.pb.h"
 #include "wxgate/v1/event.pb.h"
 
@@ -52,6 +56,9 @@ class EventHub {
     // The store mirrors a shared log whose cursors are Unix times in µs (Ingest):
     // an after_cursor up to the present is accepted though not read here yet.
     bool mirror = false;
+    // Where groups get their events, when they span replicas; null: from the store.
+    // Must outlive the hub's subscriptions.
+    GroupFeeds* group_feeds = nullptr;
     std::function<absl::Time()> now = absl::Now;
   };
 
@@ -71,6 +78,10 @@ class EventHub {
   // Stores events that have their cursors (a mirror of a shared log; those stored
   // before are skipped) and wakes the subscribers.
   void Ingest(const std::vector<EventPtr>& events);
+
+  // Hands a group's feed's events to its members here (Options::group_feeds);
+  // false when the group has no member here any more.
+  bool FeedGroup(const std::string& group, const std::vector<EventPtr>& events);
 
   // Whether a live subscriber that answers pushes matches `event`.
   bool AwaitsReply(const wechat::mp::v1::Event& event) const;
@@ -95,13 +106,19 @@ class EventHub {
     // does not count as falling behind.
     uint64_t live_from = 0;
     bool is_group = false;
-    std::deque<EventPtr> given_back;  // groups only: taken but not delivered
+    std::string name;  // groups only
+    int members = 0;   // groups only
+    // Groups with Options::group_feeds: where their events come from, not the store.
+    std::unique_ptr<GroupFeed> feed;
+    // Groups only: taken but not delivered, and what a feed brought.
+    std::deque<EventPtr> given_back;
   };
 
   bool AwaitsReplyLocked(const wechat::mp::v1::Event& event) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   bool MayComeLater(uint64_t cursor) const;
   absl::StatusOr<EventPtr> NextFor(Subscription& subscription);
   void GiveBack(Subscription& subscription, EventPtr event);
+  void Delivered(Subscription& subscription, const EventPtr& event);
   void Remove(Subscription& subscription);
   // Marks the waiting subscriptions that `should_wake` selects and returns them;
   // Wake() then calls them outside the lock.
@@ -126,6 +143,8 @@ class EventHub::Subscription {
   absl::StatusOr<EventPtr> Next() { return hub_.NextFor(*this); }
   // For a group member: `event` came from Next() but was not delivered.
   void GiveBack(EventPtr event) { hub_.GiveBack(*this, std::move(event)); }
+  // `event` came from Next() and was written to the subscriber.
+  void Delivered(const EventPtr& event) { hub_.Delivered(*this, event); }
 
  private:
   friend class EventHub;

@@ -11,6 +11,7 @@ namespace {
 
 constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
 constexpr absl::Duration kMaxBackoff = absl::Seconds(2);
+constexpr absl::Duration kIdle = absl::Milliseconds(50);
 
 }  // namespace
 
@@ -30,7 +31,9 @@ RedisPoller::~RedisPoller() {
 
 void RedisPoller::Send() {
   if (stopping_) return;
-  redis_->Command(command_(), [this](absl::StatusOr<RedisReply> answer) {
+  std::optional<std::vector<std::string>> command = command_();
+  if (!command) return redis_->After(kIdle, [this] { Send(); });
+  redis_->Command(*std::move(command), [this](absl::StatusOr<RedisReply> answer) {
     if (stopping_) return;
     if (!answer.ok()) return RetryLater();  // the client logs the outage
     if (absl::Status handled = handle_(*answer); !handled.ok()) {

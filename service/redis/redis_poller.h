@@ -5,7 +5,8 @@
 //                      [&] { return std::vector<std::string>{"XREAD", …, after}; },
 //                      [&](const RedisReply& answer) { … return absl::OkStatus(); });
 //
-// The command is built anew before each send, so it can carry the position reached.
+// The command is built anew before each send, so it can carry the position reached;
+// no command (nullopt) means nothing to ask now: it asks again 50 ms later.
 // When Redis cannot be reached, or `handle` says the answer is malformed (an error,
 // logged as <name>_failed), it waits (100 ms doubling to 2 s) and sends again. The
 // command must block for less than the connection's command_timeout. `command` and
@@ -17,6 +18,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,7 +30,7 @@ namespace wxgate {
 
 class RedisPoller {
  public:
-  using Command = std::function<std::vector<std::string>()>;
+  using Command = std::function<std::optional<std::vector<std::string>>()>;
   using Handle = std::function<absl::Status(const RedisReply& answer)>;
 
   RedisPoller(RedisOptions redis, std::string name, Command command, Handle handle);

@@ -62,6 +62,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
         EndLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the stream broke"));
         return;
       }
+      subscription_->Delivered(in_flight_);
       in_flight_.reset();
     }
     Pump();
@@ -152,17 +153,9 @@ std::unique_ptr<AdmittedService> ServeEvents(EventHub& hub, ReplyBroker& broker,
       std::make_unique<AdmittedService>(ServiceOf<v1::SubscribeRequest>("EventService"), admission);
   service->HandleServerStream(
       "Subscribe",
-      [&hub, &quota, relay](const AdmittedCall& call,
-                            MessagePtr message) -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
+      [&hub, &quota](const AdmittedCall& call,
+                     MessagePtr message) -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
         const auto& request = RequestAs<v1::SubscribeRequest>(*message);
-        if (relay != nullptr && !request.group().empty()) {
-          return new SubscribeReactor(
-              hub, request,
-              absl::UnimplementedError(
-                  "subscriber groups are not shared between replicas yet (store.redis): "
-                  "subscribe without a group"),
-              nullptr);
-        }
         absl::StatusOr<std::unique_ptr<SubscriptionQuota::Slot>> slot = quota.Acquire(call.caller);
         if (!slot.ok()) {
           Log(LogLevel::kWarning, "subscribe_refused",

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "service/events/memory_event_store.h"
+#include "service/events/redis_group_feeds.h"
 #include "service/events/redis_push_sink.h"
 #include "service/observe/log.h"
 #include "service/token/memory_token_store.h"
@@ -84,14 +85,21 @@ void ShareEvents(const config::v1::Config& config, const RedisOptions& redis, Sh
                              .max_age = config::ToDuration(events.retention_age()),
                              .dedup_window = config::ToDuration(events.dedup_window())});
   const absl::Duration wait = redis.connect_timeout + 3 * redis.command_timeout;
+  // A blocking read must end before the connection's command timeout.
+  const absl::Duration block = std::min(absl::Milliseconds(500), redis.command_timeout / 2);
+  state.group_feeds = std::make_unique<RedisGroupFeeds>(
+      *state.redis, redis,
+      RedisGroupFeeds::Options{.stream_key = state.event_log->stream_key(),
+                               .consumer = state.replica,
+                               .claim_after = config::ToDuration(events.group_claim_after()),
+                               .block = block});
   state.hub = std::make_unique<EventHub>(
       std::make_unique<MemoryEventStore>(
           RetentionOf(events),
           OldestRetainedCursor(*state.redis, state.event_log->stream_key(), wait)),
-      EventHub::Options{.max_lag = events.max_lag(), .mirror = true});
+      EventHub::Options{
+          .max_lag = events.max_lag(), .mirror = true, .group_feeds = state.group_feeds.get()});
   state.pushes = std::make_unique<RedisPushSink>(*state.event_log, *state.hub);
-  // A blocking read must end before the connection's command timeout.
-  const absl::Duration block = std::min(absl::Milliseconds(500), redis.command_timeout / 2);
   state.replies = std::make_unique<RedisReplyRelay>(
       *state.redis, redis,
       RedisReplyRelay::Options{.key_prefix = key_prefix, .replica = state.replica, .block = block},

@@ -26,6 +26,7 @@
 #include "service/events/push_sink.h"
 #include "service/events/redis_event_log.h"
 #include "service/events/redis_event_tail.h"
+#include "service/events/redis_group_feeds.h"
 #include "service/events/redis_reply_relay.h"
 #include "service/events/reply_broker.h"
 #include "service/redis/redis_client.h"
@@ -41,6 +42,9 @@ struct SharedState {
   std::unique_ptr<RedisClient> redis;  // with store.redis only; outlives the stores
   std::unique_ptr<TokenStore> tokens;
 
+  // With Redis only: subscriber groups across replicas. The hub's subscriptions
+  // end before it goes.
+  std::unique_ptr<RedisGroupFeeds> group_feeds;
   std::unique_ptr<EventHub> hub;  // what subscribers read
   std::unique_ptr<ReplyBroker> broker;
   std::unique_ptr<PushDedup> dedup;          // in memory only

@@ -654,6 +654,7 @@ TEST(ConfigLoaderCallbackTest, ReadsCallbackSecretsAndAppliesDefaults) {
   EXPECT_EQ(events.max_push_ahead().seconds(), 60);
   // max_push_age + max_push_ahead, so that replays are refused either way.
   EXPECT_EQ(events.dedup_window().seconds(), 360);
+  EXPECT_EQ(events.group_claim_after().seconds(), 30);
   EXPECT_EQ(events.max_body_bytes(), 1u << 20);
   EXPECT_EQ(events.max_connections(), 1024u);
 }
@@ -717,6 +718,8 @@ TEST(ConfigLoaderCallbackTest, RefusesBadCallbackSections) {
        "events.max_push_age: must be more than 0"},
       {absl::StrCat("events: {max_push_ahead: 0s}\n", OneAccount()),
        "events.max_push_ahead: must be more than 0"},
+      {absl::StrCat("events: {group_claim_after: 0s}\n", OneAccount()),
+       "events.group_claim_after: must be more than 0"},
       {absl::StrCat("events: {max_push_ahead: -1s}\n", OneAccount()),
        "events.max_push_ahead: \"-1s\" is negative"},
       {absl::StrCat("events: {max_push_age: soon}\n", OneAccount()), "events.max_push_age:"},

@@ -401,5 +401,54 @@ TEST_F(MirrorEventHubTest, KnowsWhetherASubscriberAnswersPushes) {
   EXPECT_TRUE(hub.AwaitsReply(for_b));
 }
 
+// Groups fed from elsewhere (GroupFeeds), as when they span replicas.
+class RecordingFeeds final : public GroupFeeds {
+ public:
+  class Feed final : public GroupFeed {
+   public:
+    explicit Feed(RecordingFeeds& feeds) : feeds_(feeds) {}
+    ~Feed() override { ++feeds_.closed; }
+    void Delivered(uint64_t cursor) override { feeds_.delivered.push_back(cursor); }
+
+   private:
+    RecordingFeeds& feeds_;
+  };
+  std::unique_ptr<GroupFeed> Open(const std::string& group, const SubscribeRequest&,
+                                  EventHub&) override {
+    opened.push_back(group);
+    return std::make_unique<Feed>(*this);
+  }
+  std::vector<std::string> opened;
+  std::vector<uint64_t> delivered;
+  int closed = 0;
+};
+
+TEST_F(MirrorEventHubTest, AFedGroupGetsItsEventsFromItsFeedNotTheStore) {
+  RecordingFeeds feeds;
+  EventHub::Options options = MirrorOptions();
+  options.group_feeds = &feeds;
+  EventHub hub(Store(), options);
+  SubscribeRequest request;
+  request.set_group("workers");
+  int wakes = 0;
+  auto first = *hub.Subscribe(request, [&] { ++wakes; });
+  auto second = *hub.Subscribe(request, [] {});
+  EXPECT_EQ(feeds.opened, std::vector<std::string>{"workers"});  // once per group
+  hub.Ingest({At(100)});
+  EXPECT_TRUE(Drain(*first).empty()) << "a fed group does not read the store";
+  EXPECT_TRUE(hub.FeedGroup("workers", {At(7), At(9)}));
+  EXPECT_EQ(wakes, 1);
+  absl::StatusOr<EventHub::EventPtr> taken = first->Next();
+  ASSERT_TRUE(taken.ok() && *taken != nullptr);
+  first->Delivered(*taken);
+  EXPECT_EQ(Drain(*second), std::vector<uint64_t>{9});
+  EXPECT_EQ(feeds.delivered, std::vector<uint64_t>{7});
+  first.reset();
+  EXPECT_EQ(feeds.closed, 0);
+  second.reset();  // the last member here: the feed stops
+  EXPECT_EQ(feeds.closed, 1);
+  EXPECT_FALSE(hub.FeedGroup("workers", {At(11)}));
+}
+
 }  // namespace
 }  // namespace wxgate

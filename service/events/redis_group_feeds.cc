@@ -1,0 +1,178 @@
+#include "service/events/redis_group_feeds.h"
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "service/events/event_filter.h"
+#include "service/events/redis_event_log.h"
+#include "service/redis/redis_poller.h"
+
+namespace wxgate {
+namespace {
+
+// KEYS[1] stream; ARGV group, start ID. A group that exists already is left as is.
+constexpr char kCreateGroup[] = R"lua(
+redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], ARGV[2], 'MKSTREAM')
+return 1
+)lua";
+
+constexpr size_t kMaxInHand = 64;
+constexpr int kBatch = 32;
+
+std::string EntryId(uint64_t cursor) { return absl::StrCat(cursor, "-0"); }
+
+}  // namespace
+
+// One group's consumer on this replica: reads on a connection of its own, hands
+// the events its filter matches to the hub, acknowledges what was delivered.
+class RedisGroupFeeds::Feed final : public GroupFeed {
+ public:
+  Feed(RedisClient& redis, RedisOptions connection, const Options& options, std::string group,
+       const v1::SubscribeRequest& request, EventHub& hub)
+      : redis_(redis),
+        options_(options),
+        group_(std::move(group)),
+        filter_(request.filter()),
+        start_(!request.has_after_cursor()   ? "$"
+               : request.after_cursor() == 0 ? "0"
+                                             : EntryId(request.after_cursor())),
+        hub_(hub),
+        poller_(
+            std::move(connection), "group_feed", [this] { return NextCommand(); },
+            [this](const RedisReply& answer) { return Take(answer); }) {}
+
+  void Delivered(uint64_t cursor) override {
+    {
+      absl::MutexLock lock(&mu_);
+      in_hand_.erase(cursor);
+    }
+    Ack(EntryId(cursor));
+  }
+
+ private:
+  enum class Step { kCreate, kRefresh, kClaim, kRead };
+
+  std::optional<std::vector<std::string>> NextCommand() {
+    if (step_ == Step::kCreate) {
+      return std::vector<std::string>{"EVAL", kCreateGroup, "1", options_.stream_key,
+                                      group_, start_};
+    }
+    const absl::Time now = options_.now();
+    if (now >= next_claim_) {
+      // Every claim_after / 3: first mark what this replica holds as still being
+      // worked on (XCLAIM to itself resets its idle time), so that no other replica
+      // claims it while its members are alive; then claim what went idle elsewhere.
+      next_claim_ = now + options_.claim_after / 3;
+      std::vector<std::string> refresh = {"XCLAIM", options_.stream_key, group_, options_.consumer,
+                                          "0"};
+      {
+        absl::MutexLock lock(&mu_);
+        for (uint64_t cursor : in_hand_) refresh.push_back(EntryId(cursor));
+      }
+      if (refresh.size() > 5) {
+        refresh.push_back("JUSTID");
+        step_ = Step::kRefresh;
+        return refresh;
+      }
+      step_ = Step::kRefresh;  // nothing held: on to the claim
+    }
+    if (step_ == Step::kRefresh) {
+      step_ = Step::kClaim;
+      return std::vector<std::string>{"XAUTOCLAIM",
+                                      options_.stream_key,
+                                      group_,
+                                      options_.consumer,
+                                      absl::StrCat(absl::ToInt64Milliseconds(options_.claim_after)),
+                                      "0-0",
+                                      "COUNT",
+                                      "100"};
+    }
+    step_ = Step::kRead;
+    if (InHand() >= kMaxInHand) return std::nullopt;  // the members are behind
+    return std::vector<std::string>{
+        "XREADGROUP", "GROUP",
+        group_,       options_.consumer,
+        "COUNT",      absl::StrCat(kBatch),
+        "BLOCK",      absl::StrCat(absl::ToInt64Milliseconds(options_.block)),
+        "STREAMS",    options_.stream_key,
+        ">"};
+  }
+
+  absl::Status Take(const RedisReply& answer) {
+    switch (step_) {
+      case Step::kCreate:
+        step_ = Step::kRead;
+        return absl::OkStatus();
+      case Step::kRefresh:
+        return absl::OkStatus();
+      case Step::kClaim:  // [next start, entries, deleted IDs]
+        if (answer.elements.size() < 2) return absl::InternalError("unexpected XAUTOCLAIM answer");
+        return Hand(answer.elements[1]);
+      case Step::kRead:  // nil, or [[stream, entries]]
+        if (answer.is_nil()) return absl::OkStatus();
+        if (answer.elements.size() != 1 || answer.elements[0].elements.size() != 2) {
+          return absl::InternalError("unexpected XREADGROUP answer");
+        }
+        return Hand(answer.elements[0].elements[1]);
+    }
+    return absl::OkStatus();
+  }
+
+  // Hands the entries the group's filter matches to the members here; acknowledges
+  // the others.
+  absl::Status Hand(const RedisReply& entries) {
+    absl::StatusOr<std::vector<EventHub::EventPtr>> events = RedisEventLog::EventsOf(entries);
+    if (!events.ok()) return events.status();
+    std::vector<EventHub::EventPtr> fresh;
+    {
+      absl::MutexLock lock(&mu_);
+      for (EventHub::EventPtr& event : *events) {
+        if (!EventMatches(filter_, *event)) {
+          Ack(EntryId(event->cursor()));
+        } else if (in_hand_.insert(event->cursor()).second) {  // not reclaimed from ourselves
+          fresh.push_back(std::move(event));
+        }
+      }
+    }
+    if (!fresh.empty() && !hub_.FeedGroup(group_, fresh)) {
+      // Its members left: the events stay pending for another replica to claim.
+      absl::MutexLock lock(&mu_);
+      for (const EventHub::EventPtr& event : fresh) in_hand_.erase(event->cursor());
+    }
+    return absl::OkStatus();
+  }
+
+  size_t InHand() {
+    absl::MutexLock lock(&mu_);
+    return in_hand_.size();
+  }
+
+  void Ack(const std::string& id) {
+    redis_.Command({"XACK", options_.stream_key, group_, id},
+                   [](absl::StatusOr<RedisReply>) {});  // else it is claimed again
+  }
+
+  RedisClient& redis_;
+  const Options& options_;
+  const std::string group_;
+  const v1::EventFilter filter_;
+  const std::string start_;
+  EventHub& hub_;
+  // Touched only on the poller's thread.
+  Step step_ = Step::kCreate;
+  absl::Time next_claim_ = absl::InfinitePast();
+  absl::Mutex mu_;
+  absl::flat_hash_set<uint64_t> in_hand_ ABSL_GUARDED_BY(mu_);  // fed, not yet delivered
+  RedisPoller poller_;                                          // last: stopped first
+};
+
+std::unique_ptr<GroupFeed> RedisGroupFeeds::Open(const std::string& group,
+                                                 const v1::SubscribeRequest& request,
+                                                 EventHub& hub) {
+  return std::make_unique<Feed>(redis_, connection_, options_, group, request, hub);
+}
+
+}  // namespace wxgate
