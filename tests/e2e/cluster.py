@@ -120,8 +120,10 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def running(args, replicas=3, append_only=False):
-    """Yields a Cluster of `replicas` gateways with store.redis, all started and serving."""
+def running(args, replicas=3, append_only=False, extra=""):
+    """Yields a Cluster of `replicas` gateways with store.redis, all started and serving.
+
+    extra: more YAML sections for every replica's configuration."""
     workdir = tempfile.mkdtemp(prefix="wxgate-cluster-")
     fake_process = None
     redis = Redis(workdir, append_only)
@@ -130,7 +132,7 @@ def running(args, replicas=3, append_only=False):
     try:
         fake_process, fake_port = stack.start_fake(args, workdir)
         redis.start()
-        extra = f'store:\n  redis: {{address: "127.0.0.1:{redis.port}"}}\n'
+        extra += f'store:\n  redis: {{address: "127.0.0.1:{redis.port}"}}\n'
         members = [Replica(args, workdir, i, fake_port, extra) for i in range(replicas)]
         for member in members:
             member.start()

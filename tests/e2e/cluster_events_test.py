@@ -14,7 +14,8 @@ The tests run in order on one cluster; WeChat's pushes go to random replicas:
      replays every push answered 200 since the cluster started;
   5. a Reply sent to another replica than the one holding WeChat's request answers
      it; after the reply window it is refused;
-  6. subscriber groups, not shared between replicas yet, are refused.
+  6. a group with a member on every replica gets each push once; when a member's
+     replica is killed, what it had not delivered goes to the other members.
 """
 
 import argparse
@@ -41,7 +42,8 @@ class ClusterEventsTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls._cluster = cluster.running(ARGS, replicas=3, append_only=True)
+        cls._cluster = cluster.running(ARGS, replicas=3, append_only=True,
+                                       extra="events: {group_claim_after: 1s}\n")
         cls.cluster = cls._cluster.__enter__()
 
     @classmethod
@@ -164,14 +166,14 @@ class ClusterEventsTest(unittest.TestCase):
         replay = self.subscribe(1, after_cursor=0)
         self.collect(replay, set(self.acked) - self._markers_acked())
 
-    def next_with(self, subscription, content):
-        """The next event of `subscription` whose text is `content`."""
+    def next_with(self, subscription, content, msg_id=None):
+        """The next event of `subscription` whose text is `content` (and msg_id)."""
         while True:
             try:
                 event = subscription.next()
             except queue.Empty:
                 self.fail(f"no push {content!r} came; the stream ended with {subscription.error}")
-            if event.text.content == content:
+            if event.text.content == content and msg_id in (None, event.text.msg_id):
                 return event
 
     def _markers_acked(self):
@@ -215,12 +217,42 @@ class ClusterEventsTest(unittest.TestCase):
         self.assertEqual(refused.exception.code(), grpc.StatusCode.FAILED_PRECONDITION)
         self.assertIn("not waiting for a reply", refused.exception.details())
 
-    def test_6_groups_are_refused_until_they_are_shared(self):
-        group = self.subscribe(0, group="workers")
-        group.thread.join(TIMEOUT)
-        self.assertIsNotNone(group.error)
-        self.assertEqual(group.error.code(), grpc.StatusCode.UNIMPLEMENTED)
-        self.assertIn("not shared between replicas", group.error.details())
+    def test_6_a_group_spread_over_replicas_gets_each_push_once(self):
+        # The group starts after a marker every replica knows.
+        watcher = self.subscribe(0)
+        self.wait_live(watcher)
+        marker = next(self.markers)
+        self.push_to(0, marker, "marker")
+        start = self.next_with(watcher, "marker", msg_id=marker).cursor
+        members = [self.subscribe(i, group="workers", after_cursor=start) for i in range(3)]
+        self.push_many(range(6000, 6300))
+        taken = self.drain_until(members, set(range(6000, 6300)))
+        everything = [m for got in taken for m in got]
+        self.assertEqual(sorted(everything), list(range(6000, 6300)), "each push once")
+
+        # Replica 2 dies mid-run: what it held goes to the others after 1 s.
+        self.push_many(range(6300, 6400))
+        self.replica(2).kill()
+        self.push_many(range(6400, 6500), replicas=(0, 1))
+        taken = self.drain_until(members, set(range(6300, 6500)))
+        seen = {m for got in taken for m in got}
+        self.assertEqual(seen, set(range(6300, 6500)), "every push answered 200 came")
+        self.replica(2).start()
+
+    def drain_until(self, members, msg_ids):
+        """Reads the members until together they got `msg_ids`; returns each one's list."""
+        taken = [[] for _ in members]
+        deadline = time.monotonic() + TIMEOUT
+        while not msg_ids <= {m for got in taken for m in got}:
+            self.assertLess(time.monotonic(), deadline, "pushes missing")
+            for index, member in enumerate(members):
+                try:
+                    event = member.next(timeout=0.05)
+                except queue.Empty:
+                    continue
+                if event.text.content != "marker":
+                    taken[index].append(event.text.msg_id)
+        return taken
 
 
 def main():
