@@ -2,17 +2,20 @@
 // client, signed as WeChat signs) -> the gateway's callback listener -> EventHub ->
 // EventService -> real gRPC subscribers in this process.
 //
-//   BM_Push/subscribers:N/safe:S  one push at a time, each iteration until every
-//                                 subscriber holds it; counters: pushes/s and the
-//                                 p50/p99 of push sent -> HTTP answer, in µs
+//   BM_Push/subscribers:N/safe:S/redis:R  one push at a time, each iteration until
+//                                 every subscriber holds it; counters: pushes/s and
+//                                 the p50/p99 of push sent -> HTTP answer, in µs
 //
 // Side by side: 100 subscribers against 1 (the fan-out's cost), safe mode
-// (AES + signature both ways) against plain.
+// (AES + signature both ways) against plain, and the event log on a local
+// redis-server (as a replica among several: stored in Redis before the answer,
+// read back by the replica's tail) against the memory store.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -20,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "tests/integration/gateway_harness.h"
+#include "tests/testing/redis_server.h"
 #include "wxgate/v1/event.grpc.pb.h"
 
 namespace wxgate {
@@ -80,9 +84,11 @@ std::string TextPush(int64_t msg_id) {
 void BM_Push(benchmark::State& state) {
   const int subscriber_count = static_cast<int>(state.range(0));
   const bool safe = state.range(1) != 0;
+  std::optional<testing::RedisServer> redis;
   // All subscribers are one (anonymous) caller: lift its cap on live streams.
   testing::HarnessOptions options;
   options.max_subscriptions_per_caller = static_cast<uint32_t>(subscriber_count);
+  if (state.range(2) != 0) options.redis_port = redis.emplace().port();
   GatewayHarness harness(options);
   Tally tally;
   std::vector<std::unique_ptr<CountingSubscriber>> subscribers;
@@ -116,11 +122,13 @@ void BM_Push(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(pushed), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_Push)
-    ->ArgNames({"subscribers", "safe"})
-    ->Args({1, 0})
-    ->Args({100, 0})
-    ->Args({1, 1})
-    ->Args({100, 1})
+    ->ArgNames({"subscribers", "safe", "redis"})
+    ->Args({1, 0, 0})
+    ->Args({1, 0, 1})
+    ->Args({100, 0, 0})
+    ->Args({100, 0, 1})
+    ->Args({1, 1, 0})
+    ->Args({100, 1, 0})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 

@@ -77,6 +77,14 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
   events->mutable_read_timeout()->set_seconds(10);
   events->set_max_connections(1024);
   events->set_max_subscriptions_per_caller(options.max_subscriptions_per_caller);
+  events->mutable_group_claim_after()->set_seconds(30);
+  if (options.redis_port.has_value()) {
+    config::v1::Redis& redis = *config.mutable_store()->mutable_redis();
+    redis.set_address(absl::StrCat("127.0.0.1:", *options.redis_port));
+    redis.set_key_prefix("wxgate:");
+    redis.mutable_connect_timeout()->set_seconds(5);
+    redis.mutable_command_timeout()->set_seconds(1);
+  }
 
   absl::StatusOr<std::unique_ptr<Gateway>> gateway = Gateway::Start(loaded);
   EXPECT_TRUE(gateway.ok()) << gateway.status();
