@@ -18,7 +18,6 @@ The tests run in order on one cluster; WeChat's pushes go to random replicas:
      replica is killed, what it had not delivered goes to the other members.
 """
 
-import argparse
 import concurrent.futures
 import os
 import queue
@@ -257,15 +256,11 @@ class ClusterEventsTest(unittest.TestCase):
 
 def main():
     global ARGS, grpc, event_pb2, event_pb2_grpc, replies_pb2
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    cluster.stack.add_arguments(parser)
-    parser.add_argument("--stubs-dir", required=True, help="the generated Python modules")
-    ARGS, rest = parser.parse_known_args()
-    sys.path.insert(0, ARGS.stubs_dir)
+    ARGS, argv = cluster.parse_args(__doc__)
     import grpc
     from wxgate.v1 import event_pb2, event_pb2_grpc
     from wechat.mp.v1 import replies_pb2
-    unittest.main(argv=[sys.argv[0]] + rest)
+    unittest.main(argv=argv)
 
 
 if __name__ == "__main__":

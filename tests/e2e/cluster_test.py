@@ -11,7 +11,6 @@ and each one checks how many tokens the fake WeChat handed out:
   4. Redis stopped: the replicas keep serving the token they hold; it comes back.
 """
 
-import argparse
 import asyncio
 import os
 import sys
@@ -102,15 +101,11 @@ class ClusterTokensTest(unittest.TestCase):
 
 def main():
     global ARGS, grpc, user_pb2, user_pb2_grpc
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    cluster.stack.add_arguments(parser)
-    parser.add_argument("--stubs-dir", required=True, help="the generated Python modules")
-    ARGS, rest = parser.parse_known_args()
-    sys.path.insert(0, ARGS.stubs_dir)
+    ARGS, argv = cluster.parse_args(__doc__)
     import grpc
     import grpc.aio  # noqa: F401
     from wechat.mp.v1 import user_pb2, user_pb2_grpc
-    unittest.main(argv=[sys.argv[0]] + rest)
+    unittest.main(argv=argv)
 
 
 if __name__ == "__main__":
