@@ -44,7 +44,10 @@ struct Fixture {
   wxgate::EventHub hub{std::make_unique<wxgate::MemoryEventStore>(
                            wxgate::MemoryEventStore::Limits{.max_events = 16}, 1),
                        wxgate::EventHub::Options{}};
-  wxgate::PushDedup dedup{absl::ZeroDuration()};  // remember nothing: memory stays flat
+  // As the gateway has it: a window that closes replays, on a clock that (as the
+  // handler's) stands still, so only the entry bound keeps its memory flat.
+  wxgate::PushDedup dedup{wxgate::PushFreshness({}).MinDedupWindow(),
+                          [] { return absl::FromUnixSeconds(1); }};
   wxgate::ReplyBroker broker;
   std::optional<wxgate::PushHandler> handler;
   const wxgate::MessageCipher cipher = *wxgate::MessageCipher::Create(kKey, kSafe);
