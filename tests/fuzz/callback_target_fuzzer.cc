@@ -10,43 +10,12 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "service/callback/push_handler.h"
 #include "service/callback/request_target.h"
-#include "service/events/memory_event_store.h"
-#include "service/observe/log.h"
+#include "tests/fuzz/push_handler_fixture.h"
 
 namespace {
 
-using wxgate::CallbackAccount;
 using wxgate::CallbackAnswer;
-
-constexpr char kToken[] = "fuzz-token";
-constexpr char kKey[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-constexpr char kPlain[] = "wx00000000000000aa";
-constexpr char kSafe[] = "wx00000000000000bb";
-
-struct Fixture {
-  Fixture() {
-    wxgate::SetLogSink([](const std::string&) {});  // refusals are the norm here
-    std::vector<CallbackAccount> accounts;
-    accounts.push_back({.appid = kPlain, .token = kToken});
-    accounts.push_back({.appid = kSafe,
-                        .token = kToken,
-                        .mode = wxgate::config::v1::CALLBACK_MODE_SAFE,
-                        .cipher = *wxgate::MessageCipher::Create(kKey, kSafe)});
-    handler.emplace(
-        std::move(accounts), hub, dedup, broker, freshness,
-        [](absl::Duration, std::function<void()>) {}, [] { return absl::FromUnixSeconds(1); });
-  }
-
-  wxgate::EventHub hub{std::make_unique<wxgate::MemoryEventStore>(
-                           wxgate::MemoryEventStore::Limits{.max_events = 16}, 1),
-                       wxgate::EventHub::Options{}};
-  wxgate::PushFreshness freshness{{}};
-  wxgate::PushDedup dedup{freshness.MinDedupWindow()};
-  wxgate::ReplyBroker broker;
-  std::optional<wxgate::PushHandler> handler;
-};
 
 // Decoding never lengthens: each part is at most as long as what it came from.
 void CheckParsed(const wxgate::RequestTarget& parsed, size_t size) {
@@ -58,14 +27,14 @@ void CheckParsed(const wxgate::RequestTarget& parsed, size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Fixture* fixture = new Fixture;
+  static auto* fixture = new wxgate::fuzz::PushHandlerFixture;
   const std::string input(reinterpret_cast<const char*>(data), size);
   CheckParsed(wxgate::ParseRequestTarget(input), size);
 
   const auto ignore = [](CallbackAnswer) {};
   const std::string body = "<xml><Encrypt><![CDATA[AAAA]]></Encrypt></xml>";
   fixture->handler->Handle({"GET", input, ""}, ignore);
-  for (const char* appid : {kPlain, kSafe}) {
+  for (const char* appid : {wxgate::fuzz::kPlain, wxgate::fuzz::kSafe}) {
     const std::string target = absl::StrCat(wxgate::kCallbackPathPrefix, appid, "?", input);
     fixture->handler->Handle({"GET", target, ""}, ignore);
     fixture->handler->Handle({"POST", target, body}, ignore);
