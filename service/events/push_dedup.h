@@ -35,8 +35,8 @@ namespace wxgate {
 // What identifies a push across WeChat's retries (appid included).
 std::string PushIdentity(const wechat::mp::v1::Event& event);
 
-// Identities remembered at most: about 100 bytes each, so some 10 MB, and more
-// than 300 pushes a second over a 5-minute window.
+// Identities remembered at most: some 200 bytes each (kept twice), so about 20 MB;
+// nearly 300 distinct pushes a second over the default 6-minute window.
 inline constexpr size_t kDefaultMaxDedupEntries = 100000;
 
 class PushDedup {
