@@ -20,6 +20,20 @@ setup() {
   fi
 }
 
+# The client packages' dependencies (tests only), fetched once into each ecosystem's
+# usual place: ~/go/pkg/mod, client_stubs/node/node_modules, ~/.m2, ~/.cache. Maven builds the
+# Java client here too (its test run then finds it built).
+setup_clients() {
+  (cd client_stubs/go && go mod download)
+  if [ ! client_stubs/node/node_modules/.package-lock.json -nt client_stubs/node/package-lock.json ]; then
+    npm ci --prefix client_stubs/node --no-audit --no-fund --loglevel=error
+  fi
+  mvn -B -q -Dstyle.color=never -f client_stubs/java/pom.xml test-compile
+  # PyPI's grpcio and protobuf, for the Python package's test (python_package_test.sh).
+  /usr/bin/python3 -m pip download -q -d "$HOME/.cache/wxgate/wheels" \
+    -r client_stubs/python/requirements-pypi.txt
+}
+
 # build DIR [cmake args...]
 build() {
   local dir=$1; shift
@@ -35,6 +49,7 @@ cmd_run() {
 
 cmd_test() {
   setup
+  setup_clients
   local dir=build
   if [ "${1:-}" = "--sanitize" ]; then
     dir=build-asan

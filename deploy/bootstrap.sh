@@ -20,7 +20,7 @@ packages=(
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # clients in other languages (end-to-end tests) and buf (lint, reflection client)
-  python3 python3-grpcio python3-protobuf nodejs npm
+  python3 python3-grpcio python3-protobuf python3-pip python3-venv python3-setuptools nodejs npm
 )
 
 missing=()
@@ -32,11 +32,36 @@ if command -v node >/dev/null && command -v npm >/dev/null; then
   missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
 fi
 read -r -a missing <<<"${missing[*]}"
+# The client packages' toolchains (client_stubs/): Debian's package only where the
+# command is missing, since a newer one already on PATH serves better.
+declare -A package_of=([java]=default-jdk-headless [mvn]=maven [unzip]=unzip)
+for cmd in "${!package_of[@]}"; do
+  command -v "$cmd" >/dev/null || missing+=("${package_of[$cmd]}")
+done
 
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 if ((${#missing[@]})); then
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -q
   "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The Go client needs Go >= 1.26 (grpc-go's own minimum) and Debian 12's golang-go is
+# 1.19, so an older or missing Go is replaced by the release the Go module proxy
+# serves as a module (golang.org/toolchain), installed under /usr/local.
+go_release=go1.26.8
+if ! go version 2>/dev/null | grep -qE 'go1\.(2[6-9]|[3-9][0-9])'; then
+  go_root=/usr/local/lib/$go_release
+  if [ ! -x "$go_root/bin/go" ]; then
+    zip=$(mktemp)
+    arch=$(dpkg --print-architecture)  # amd64, arm64: Go's names too
+    curl -fsSL "https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-$go_release.linux-$arch.zip" \
+      -o "$zip"
+    unpacked=$(mktemp -d)
+    unzip -q "$zip" -d "$unpacked"
+    "${sudo_cmd[@]}" mv "$unpacked/golang.org/toolchain@v0.0.1-$go_release.linux-$arch" "$go_root"
+    rm -rf "$zip" "$unpacked"
+  fi
+  "${sudo_cmd[@]}" ln -sf "$go_root/bin/go" "$go_root/bin/gofmt" /usr/local/bin/
 fi

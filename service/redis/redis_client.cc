@@ -11,6 +11,7 @@
 #include <deque>
 #include <optional>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "service/observe/log.h"
 #include "service/redis/hiredis_asio.h"
@@ -83,8 +84,22 @@ class RedisClient::Connection {
       connect_deadline_.cancel();
       reconnect_timer_.cancel();
       timeout_check_.cancel();
+      for (const auto& timer : timers_) timer->cancel();
       if (ac_ != nullptr) Drop("the gateway is shutting down");
       work_.reset();
+    });
+  }
+
+  void After(absl::Duration delay, absl::AnyInvocable<void() &&> task) {
+    asio::post(io_, [this, delay, task = std::move(task)]() mutable {
+      if (stopping_) return;
+      auto timer = std::make_shared<asio::steady_timer>(io_, ToChrono(delay));
+      timers_.insert(timer);
+      timer->async_wait(
+          [this, timer, task = std::move(task)](boost::system::error_code error) mutable {
+            timers_.erase(timer);
+            if (!error && !stopping_) std::move(task)();
+          });
     });
   }
 
@@ -274,6 +289,7 @@ class RedisClient::Connection {
   asio::steady_timer connect_deadline_;
   asio::steady_timer reconnect_timer_;
   asio::steady_timer timeout_check_;
+  absl::flat_hash_set<std::shared_ptr<asio::steady_timer>> timers_;  // of After
 
   redisAsyncContext* ac_ = nullptr;
   State state_ = State::kDown;
@@ -313,6 +329,10 @@ bool RedisClient::WaitReady(absl::Duration timeout) const {
       absl::Condition(
           +[](const std::atomic<bool>* ready) { return ready->load(); }, &ready_),
       timeout);
+}
+
+void RedisClient::After(absl::Duration delay, absl::AnyInvocable<void() &&> task) {
+  connection_->After(delay, std::move(task));
 }
 
 }  // namespace wxgate

@@ -58,6 +58,10 @@ class RedisClient {
   // Sends one command (its arguments are binary-safe).
   void Command(std::vector<std::string> args, Done done);
 
+  // Runs `task` on the client's I/O thread after `delay` (e.g. a retry's backoff).
+  // A task still waiting when the client is destroyed is dropped without running.
+  void After(absl::Duration delay, absl::AnyInvocable<void() &&> task);
+
   // Whether the connection is up and checked.
   bool ready() const { return ready_.load(std::memory_order_acquire); }
   // Waits until ready or `timeout` passes. For start-up and tests, not serving threads.

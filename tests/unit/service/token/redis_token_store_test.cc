@@ -6,28 +6,17 @@
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/await_callback.h"
 #include "tests/testing/redis_server.h"
 
 namespace wxgate {
 namespace {
 
+using testing::AwaitCallback;
 using ::testing::HasSubstr;
 using testing::RedisServer;
 
 constexpr absl::Duration kPatience = absl::Seconds(20);
-
-// Runs one store operation and waits for its callback.
-template <typename Result, typename Start>
-Result Await(Start start) {
-  absl::Notification done;
-  std::optional<Result> result;
-  start([&](Result r) {
-    result.emplace(std::move(r));
-    done.Notify();
-  });
-  EXPECT_TRUE(done.WaitForNotificationWithTimeout(kPatience));
-  return result ? *std::move(result) : Result(absl::DeadlineExceededError("no callback"));
-}
 
 TokenRecord RecordOf(std::string value, int64_t fetched_unix_s) {
   return {.value = std::move(value),
@@ -40,23 +29,23 @@ class RedisTokenStoreTest : public ::testing::Test {
   RedisTokenStoreTest() { EXPECT_TRUE(redis_.WaitReady(kPatience)); }
 
   absl::StatusOr<std::optional<TokenRecord>> Get(RedisTokenStore& store, const std::string& key) {
-    return Await<absl::StatusOr<std::optional<TokenRecord>>>(
+    return AwaitCallback<absl::StatusOr<std::optional<TokenRecord>>>(
         [&](auto done) { store.Get(key, std::move(done)); });
   }
   absl::StatusOr<CasOutcome> Cas(RedisTokenStore& store, const std::string& key, int64_t expected,
                                  TokenRecord record) {
-    return Await<absl::StatusOr<CasOutcome>>(
+    return AwaitCallback<absl::StatusOr<CasOutcome>>(
         [&](auto done) { store.CompareAndSet(key, expected, std::move(record), std::move(done)); });
   }
   // "taken", "refused" or the error.
   std::string Lease(const std::string& owner, absl::Duration ttl = absl::Seconds(30)) {
-    absl::StatusOr<bool> taken = Await<absl::StatusOr<bool>>(
+    absl::StatusOr<bool> taken = AwaitCallback<absl::StatusOr<bool>>(
         [&](auto done) { store_.TryLease("wx1/access_token", owner, ttl, std::move(done)); });
     if (!taken.ok()) return taken.status().ToString();
     return *taken ? "taken" : "refused";
   }
   absl::Status Release(const std::string& owner) {
-    return Await<absl::Status>(
+    return AwaitCallback<absl::Status>(
         [&](auto done) { store_.ReleaseLease("wx1/access_token", owner, std::move(done)); });
   }
 
@@ -139,7 +128,7 @@ TEST_F(RedisTokenStoreTest, AQuotaIsCountedInRedisForEveryReplica) {
   RedisTokenStore other(other_redis, "wxgate:");
   const absl::Time t = absl::FromUnixSeconds(1700000000);
   auto take = [&](RedisTokenStore& store, absl::Time now) {
-    return Await<absl::StatusOr<QuotaOutcome>>([&](auto done) {
+    return AwaitCallback<absl::StatusOr<QuotaOutcome>>([&](auto done) {
       store.TakeQuota("force_refresh/wx1",
                       {.period = 7, .limit = 2, .spacing = absl::Seconds(30), .now = now},
                       std::move(done));
