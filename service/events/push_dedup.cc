@@ -36,7 +36,13 @@ bool PushDedup::FirstSighting(const std::string& identity) {
     seen_.erase(by_age_.front().second);
     by_age_.pop_front();
   }
-  if (!seen_.insert(identity).second) return false;
+  if (seen_.contains(identity)) return false;
+  // Full: the oldest identity makes room, before its window has passed.
+  while (!by_age_.empty() && by_age_.size() >= max_entries_) {
+    seen_.erase(by_age_.front().second);
+    by_age_.pop_front();
+  }
+  seen_.insert(identity);
   by_age_.emplace_back(now, identity);
   return true;
 }

@@ -7,10 +7,17 @@
 //   dedup.FirstSighting(PushIdentity(event))  // true: publish it
 //   dedup.FirstSighting(PushIdentity(event))  // false within 5 minutes: a repeat
 //
-// Thread-safe. Memory is bounded by the pushes of one window.
+// Memory is bounded twice: by the pushes of one window, and by `max_entries`
+// identities (default kDefaultMaxDedupEntries). A flood of distinct pushes faster
+// than that within one window forgets the oldest identities early, so their repeats
+// would be published again; the time bound alone would let memory grow with the push
+// rate (or forever, on a clock that stands still).
+//
+// Thread-safe.
 #ifndef WXGATE_SERVICE_EVENTS_PUSH_DEDUP_H_
 #define WXGATE_SERVICE_EVENTS_PUSH_DEDUP_H_
 
+#include <cstddef>
 #include <deque>
 #include <functional>
 #include <string>
@@ -28,10 +35,15 @@ namespace wxgate {
 // What identifies a push across WeChat's retries (appid included).
 std::string PushIdentity(const wechat::mp::v1::Event& event);
 
+// Identities remembered at most: some 200 bytes each (kept twice), so about 20 MB;
+// nearly 300 distinct pushes a second over the default 6-minute window.
+inline constexpr size_t kDefaultMaxDedupEntries = 100000;
+
 class PushDedup {
  public:
-  explicit PushDedup(absl::Duration window, std::function<absl::Time()> now = absl::Now)
-      : window_(window), now_(std::move(now)) {}
+  explicit PushDedup(absl::Duration window, std::function<absl::Time()> now = absl::Now,
+                     size_t max_entries = kDefaultMaxDedupEntries)
+      : window_(window), now_(std::move(now)), max_entries_(max_entries) {}
 
   // True unless `identity` was seen within the window.
   bool FirstSighting(const std::string& identity);
@@ -39,6 +51,7 @@ class PushDedup {
  private:
   const absl::Duration window_;
   const std::function<absl::Time()> now_;
+  const size_t max_entries_;
   absl::Mutex mu_;
   absl::flat_hash_set<std::string> seen_ ABSL_GUARDED_BY(mu_);
   std::deque<std::pair<absl::Time, std::string>> by_age_ ABSL_GUARDED_BY(mu_);

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <utility>
 
@@ -65,10 +66,16 @@ std::string ToJson(const MemoryTokenStore::State& state) {
   return nlohmann::json{{"tokens", tokens}, {"quotas", quotas}}.dump();
 }
 
+// Whether each of `names` holds an integer within int64_t (an unsigned one beyond it
+// would wrap around to a negative number).
 bool HasIntegers(const nlohmann::json& entry, std::initializer_list<const char*> names) {
   if (!entry.is_object()) return false;
   for (const char* name : names) {
     if (!entry.contains(name) || !entry[name].is_number_integer()) return false;
+    if (entry[name].is_number_unsigned() &&
+        entry[name].get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()}) {
+      return false;
+    }
   }
   return true;
 }
@@ -98,14 +105,23 @@ std::optional<MemoryTokenStore::State> FromJson(const nlohmann::json& json) {
   for (auto it = quotas.begin(); it != quotas.end(); ++it) {
     const nlohmann::json& entry = it.value();
     if (!HasIntegers(entry, {"period", "used", "last_ms"})) return std::nullopt;
+    // Quota::used is an int: a larger count would be cut to its low bits.
+    const int64_t used = entry["used"].get<int64_t>();
+    if (used < 0 || used > std::numeric_limits<int>::max()) return std::nullopt;
     state.quotas[it.key()] = {.period = entry["period"].get<int64_t>(),
-                              .used = entry["used"].get<int>(),
+                              .used = static_cast<int>(used),
                               .last = absl::FromUnixMillis(entry["last_ms"].get<int64_t>())};
   }
   return state;
 }
 
 }  // namespace
+
+std::optional<MemoryTokenStore::State> MemoryTokenStore::ParseState(absl::string_view text) {
+  return FromJson(nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false));
+}
+
+std::string MemoryTokenStore::SerializeState(const State& state) { return ToJson(state); }
 
 MemoryTokenStore::MemoryTokenStore(std::string state_file, std::function<absl::Time()> now)
     : state_file_(std::move(state_file)), now_(std::move(now)) {
@@ -127,8 +143,7 @@ void MemoryTokenStore::Load() {
   if (!in) return;  // first start
   std::stringstream text;
   text << in.rdbuf();
-  std::optional<State> state =
-      FromJson(nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false));
+  std::optional<State> state = ParseState(text.str());
   if (!state) {
     const std::string aside = absl::StrCat(state_file_, ".corrupt");
     std::rename(state_file_.c_str(), aside.c_str());
@@ -154,7 +169,7 @@ void MemoryTokenStore::WriteLoop() {
     const uint64_t upto = changes_;
     const State snapshot = state_;
     mu_.Unlock();
-    absl::Status status = WriteFileAtomically(state_file_, ToJson(snapshot));
+    absl::Status status = WriteFileAtomically(state_file_, SerializeState(snapshot));
     if (!status.ok()) {
       Log(LogLevel::kWarning, "token_state_write_failed", {{"problem", status.message()}});
     }

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -74,6 +75,13 @@ class MemoryTokenStore : public TokenStore {
     absl::flat_hash_map<std::string, TokenRecord> records;
     absl::flat_hash_map<std::string, Quota> quotas;
   };
+
+  // The state file's text as read at construction, or nullopt when it is not a token
+  // state file (not JSON, a value of the wrong type or out of range). Pure; also for
+  // the fuzzer.
+  static std::optional<State> ParseState(absl::string_view text);
+  // The text the writer thread puts in the file; ParseState reads it back.
+  static std::string SerializeState(const State& state);
 
  private:
   struct Lease {

@@ -11,43 +11,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "auth/callback_signature.h"
-#include "service/callback/push_handler.h"
-#include "service/events/memory_event_store.h"
-#include "service/observe/log.h"
+#include "tests/fuzz/push_handler_fixture.h"
 
 namespace {
 
-using wxgate::CallbackAccount;
 using wxgate::CallbackAnswer;
+using wxgate::fuzz::kKey;
+using wxgate::fuzz::kPlain;
+using wxgate::fuzz::kSafe;
+using wxgate::fuzz::kToken;
 
-constexpr char kToken[] = "fuzz-token";
-constexpr char kKey[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
-constexpr char kPlain[] = "wx00000000000000aa";
-constexpr char kSafe[] = "wx00000000000000bb";
-
-struct Fixture {
-  Fixture() {
-    wxgate::SetLogSink([](const std::string&) {});  // refusals are the norm here
-    std::vector<CallbackAccount> accounts;
-    accounts.push_back({.appid = kPlain, .token = kToken});
-    accounts.push_back({.appid = kSafe,
-                        .token = kToken,
-                        .mode = wxgate::config::v1::CALLBACK_MODE_SAFE,
-                        .cipher = *wxgate::MessageCipher::Create(kKey, kSafe)});
-    // The clock stands at the pushes' timestamp, so that every input is fresh and
-    // reaches the decoder.
-    handler.emplace(
-        std::move(accounts), sink, broker, wxgate::PushFreshness({}),
-        [](absl::Duration, std::function<void()>) {}, [] { return absl::FromUnixSeconds(1); });
-  }
-
-  wxgate::EventHub hub{std::make_unique<wxgate::MemoryEventStore>(
-                           wxgate::MemoryEventStore::Limits{.max_events = 16}, 1),
-                       wxgate::EventHub::Options{}};
-  wxgate::PushDedup dedup{absl::ZeroDuration()};  // remember nothing: memory stays flat
-  wxgate::LocalPushSink sink{hub, dedup};
-  wxgate::ReplyBroker broker;
-  std::optional<wxgate::PushHandler> handler;
+struct Fixture : wxgate::fuzz::PushHandlerFixture {
   const wxgate::MessageCipher cipher = *wxgate::MessageCipher::Create(kKey, kSafe);
 };
 

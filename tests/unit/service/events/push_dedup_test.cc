@@ -54,5 +54,19 @@ TEST(PushDedupTest, DropsRepeatsWithinTheWindowOnly) {
   EXPECT_TRUE(dedup.FirstSighting("a"));  // the window passed: new again
 }
 
+TEST(PushDedupTest, ForgetsTheOldestWhenFull) {
+  const absl::Time now = absl::FromUnixSeconds(1700000000);  // a clock that stands still
+  PushDedup dedup(
+      absl::Minutes(5), [&] { return now; }, /*max_entries=*/2);
+  EXPECT_TRUE(dedup.FirstSighting("a"));
+  EXPECT_TRUE(dedup.FirstSighting("b"));
+  EXPECT_FALSE(dedup.FirstSighting("a"));  // a repeat takes no room
+  EXPECT_FALSE(dedup.FirstSighting("b"));
+  EXPECT_TRUE(dedup.FirstSighting("c"));  // full: "a" is forgotten early
+  EXPECT_FALSE(dedup.FirstSighting("b"));
+  EXPECT_FALSE(dedup.FirstSighting("c"));
+  EXPECT_TRUE(dedup.FirstSighting("a"));
+}
+
 }  // namespace
 }  // namespace wxgate

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -387,6 +388,43 @@ TEST_F(MemoryTokenStoreFileTest, AFileThatCannotBeWrittenIsLoggedAndMemoryStillS
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_THAT(lines[0], HasSubstr("token_state_write_failed"));
   EXPECT_THAT(lines[0], ::testing::Not(HasSubstr("T-secret-value")));
+}
+
+TEST(MemoryTokenStoreTest, ParseStateReadsWhatSerializeStateWrites) {
+  MemoryTokenStore::State state;
+  state.records["wx1/access_token"] = {.value = "T1",
+                                       .fetched_at = absl::FromUnixMillis(1700000000000),
+                                       .expires_at = absl::FromUnixMillis(1700007200000),
+                                       .version = 3};
+  state.quotas["force_refresh/wx1"] = {
+      .period = 19700, .used = 2, .last = absl::FromUnixMillis(1700000000000)};
+  const std::string text = MemoryTokenStore::SerializeState(state);
+  std::optional<MemoryTokenStore::State> read = MemoryTokenStore::ParseState(text);
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->records["wx1/access_token"].value, "T1");
+  EXPECT_EQ(read->records["wx1/access_token"].version, 3);
+  EXPECT_EQ(read->records["wx1/access_token"].expires_at, absl::FromUnixMillis(1700007200000));
+  EXPECT_EQ(read->quotas["force_refresh/wx1"].used, 2);
+  EXPECT_EQ(read->quotas["force_refresh/wx1"].period, 19700);
+  EXPECT_EQ(MemoryTokenStore::SerializeState(*read), text);
+}
+
+TEST(MemoryTokenStoreTest, ParseStateRefusesNumbersOutOfRange) {
+  // Found while writing token_state_fuzzer: these were cut or wrapped around silently.
+  const std::string token = R"({"tokens": {"wx1/access_token": {"value": "T1",
+      "fetched_at_ms": 1, "expires_at_ms": 2, "version": %s}}})";
+  const std::string quota = R"({"tokens": {}, "quotas": {"force_refresh/wx1":
+      {"period": 1, "last_ms": 1, "used": %s}}})";
+  const auto with = [](const std::string& text, const std::string& number) {
+    return absl::StrReplaceAll(text, {{"%s", number}});
+  };
+  EXPECT_TRUE(MemoryTokenStore::ParseState(with(token, "9223372036854775807")).has_value());
+  EXPECT_FALSE(MemoryTokenStore::ParseState(with(token, "9223372036854775808")).has_value());
+  EXPECT_FALSE(MemoryTokenStore::ParseState(with(token, "18446744073709551615")).has_value());
+  EXPECT_TRUE(MemoryTokenStore::ParseState(with(quota, "2147483647")).has_value());
+  EXPECT_FALSE(MemoryTokenStore::ParseState(with(quota, "4294967297")).has_value());
+  EXPECT_FALSE(MemoryTokenStore::ParseState(with(quota, "-1")).has_value());
+  EXPECT_FALSE(MemoryTokenStore::ParseState("{not json").has_value());
 }
 
 TEST(MemoryTokenStoreTest, FlushWithoutAFileReturnsAtOnce) {
