@@ -1,5 +1,6 @@
 #include "service/events/redis_group_feeds.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -40,6 +41,9 @@ class RedisGroupFeeds::Feed final : public GroupFeed {
                : request.after_cursor() == 0 ? "0"
                                              : EntryId(request.after_cursor())),
         hub_(hub),
+        // Short enough that the hold on what this replica has is renewed well
+        // within claim_after.
+        block_(std::min(options.block, options.claim_after / 4)),
         poller_(
             std::move(connection), "group_feed", [this] { return NextCommand(); },
             [this](const RedisReply& answer) { return Take(answer); }) {}
@@ -92,13 +96,12 @@ class RedisGroupFeeds::Feed final : public GroupFeed {
     }
     step_ = Step::kRead;
     if (InHand() >= kMaxInHand) return std::nullopt;  // the members are behind
-    return std::vector<std::string>{
-        "XREADGROUP", "GROUP",
-        group_,       options_.consumer,
-        "COUNT",      absl::StrCat(kBatch),
-        "BLOCK",      absl::StrCat(absl::ToInt64Milliseconds(options_.block)),
-        "STREAMS",    options_.stream_key,
-        ">"};
+    return std::vector<std::string>{"XREADGROUP", "GROUP",
+                                    group_,       options_.consumer,
+                                    "COUNT",      absl::StrCat(kBatch),
+                                    "BLOCK",      absl::StrCat(absl::ToInt64Milliseconds(block_)),
+                                    "STREAMS",    options_.stream_key,
+                                    ">"};
   }
 
   absl::Status Take(const RedisReply& answer) {
@@ -161,6 +164,7 @@ class RedisGroupFeeds::Feed final : public GroupFeed {
   const v1::EventFilter filter_;
   const std::string start_;
   EventHub& hub_;
+  const absl::Duration block_;
   // Touched only on the poller's thread.
   Step step_ = Step::kCreate;
   absl::Time next_claim_ = absl::InfinitePast();

@@ -42,7 +42,7 @@ class ClusterEventsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls._cluster = cluster.running(ARGS, replicas=3, append_only=True,
-                                       extra="events: {group_claim_after: 1s}\n")
+                                       extra="events: {group_claim_after: 2s}\n")
         cls.cluster = cls._cluster.__enter__()
 
     @classmethod
@@ -229,7 +229,7 @@ class ClusterEventsTest(unittest.TestCase):
         everything = [m for got in taken for m in got]
         self.assertEqual(sorted(everything), list(range(6000, 6300)), "each push once")
 
-        # Replica 2 dies mid-run: what it held goes to the others after 1 s.
+        # Replica 2 dies mid-run: what it held goes to the others after 2 s.
         self.push_many(range(6300, 6400))
         self.replica(2).kill()
         self.push_many(range(6400, 6500), replicas=(0, 1))

@@ -37,7 +37,7 @@ struct Replica {
       : feeds(redis, options,
               {.stream_key = "wxgate:events",
                .consumer = name,
-               .claim_after = absl::Milliseconds(400),
+               .claim_after = absl::Seconds(1),
                .block = absl::Milliseconds(100)}) {}
 
   // A member of "workers" that counts its wakes.
@@ -157,8 +157,8 @@ TEST_F(RedisGroupFeedsTest, WhatALiveMemberHoldsIsNotClaimedElsewhere) {
            (absl::SleepFor(absl::Milliseconds(5)), true));
   ASSERT_TRUE(held.ok() && *held != nullptr);
   auto on_b = b_.Member();
-  // Four times claim_after: A renews its hold on the event meanwhile.
-  const absl::Time until = absl::Now() + absl::Milliseconds(1600);
+  // Three times claim_after: A renews its hold on the event meanwhile.
+  const absl::Time until = absl::Now() + absl::Seconds(3);
   while (absl::Now() < until) {
     absl::StatusOr<EventHub::EventPtr> stolen = on_b->Next();
     ASSERT_TRUE(stolen.ok());
