@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "service/events/event_filter.h"
 #include "service/events/redis_event_log.h"
@@ -28,7 +28,9 @@ std::string EntryId(uint64_t cursor) { return absl::StrCat(cursor, "-0"); }
 }  // namespace
 
 // One group's consumer on this replica: reads on a connection of its own, hands
-// the events its filter matches to the hub, acknowledges what was delivered.
+// the events its filter matches to the hub, acknowledges what was delivered a
+// moment later (`ack_delay_`): a write that completed may still sit in this
+// process's buffers, and a replica that dies then must leave the event to others.
 class RedisGroupFeeds::Feed final : public GroupFeed {
  public:
   Feed(RedisClient& redis, RedisOptions connection, const Options& options, std::string group,
@@ -44,16 +46,24 @@ class RedisGroupFeeds::Feed final : public GroupFeed {
         // Short enough that the hold on what this replica has is renewed well
         // within claim_after.
         block_(std::min(options.block, options.claim_after / 4)),
+        ack_delay_(std::min(absl::Seconds(1), options.claim_after / 4)),
         poller_(
             std::move(connection), "group_feed", [this] { return NextCommand(); },
             [this](const RedisReply& answer) { return Take(answer); }) {}
 
-  void Delivered(uint64_t cursor) override {
-    {
-      absl::MutexLock lock(&mu_);
-      in_hand_.erase(cursor);
+  // Members that left had their chance to read what they were written.
+  ~Feed() override {
+    std::vector<std::string> written;
+    absl::MutexLock lock(&mu_);
+    for (const auto& [cursor, at] : in_hand_) {
+      if (at.has_value()) written.push_back(EntryId(cursor));
     }
-    Ack(EntryId(cursor));
+    Ack(written);
+  }
+
+  void Delivered(uint64_t cursor) override {
+    absl::MutexLock lock(&mu_);
+    if (auto it = in_hand_.find(cursor); it != in_hand_.end()) it->second = options_.now();
   }
 
  private:
@@ -65,6 +75,7 @@ class RedisGroupFeeds::Feed final : public GroupFeed {
                                       group_, start_};
     }
     const absl::Time now = options_.now();
+    AckWritten(now);
     if (now >= next_claim_) {
       // Every claim_after / 3: first mark what this replica holds as still being
       // worked on (XCLAIM to itself resets its idle time), so that no other replica
@@ -74,7 +85,7 @@ class RedisGroupFeeds::Feed final : public GroupFeed {
                                           "0"};
       {
         absl::MutexLock lock(&mu_);
-        for (uint64_t cursor : in_hand_) refresh.push_back(EntryId(cursor));
+        for (const auto& [cursor, at] : in_hand_) refresh.push_back(EntryId(cursor));
       }
       if (refresh.size() > 5) {
         refresh.push_back("JUSTID");
@@ -134,8 +145,8 @@ class RedisGroupFeeds::Feed final : public GroupFeed {
       absl::MutexLock lock(&mu_);
       for (EventHub::EventPtr& event : *events) {
         if (!EventMatches(filter_, *event)) {
-          Ack(EntryId(event->cursor()));
-        } else if (in_hand_.insert(event->cursor()).second) {  // not reclaimed from ourselves
+          Ack({EntryId(event->cursor())});
+        } else if (in_hand_.try_emplace(event->cursor()).second) {  // not reclaimed from ourselves
           fresh.push_back(std::move(event));
         }
       }
@@ -148,14 +159,35 @@ class RedisGroupFeeds::Feed final : public GroupFeed {
     return absl::OkStatus();
   }
 
+  // How many events wait for a member here.
   size_t InHand() {
     absl::MutexLock lock(&mu_);
-    return in_hand_.size();
+    size_t waiting = 0;
+    for (const auto& [cursor, at] : in_hand_) waiting += at.has_value() ? 0 : 1;
+    return waiting;
   }
 
-  void Ack(const std::string& id) {
-    redis_.Command({"XACK", options_.stream_key, group_, id},
-                   [](absl::StatusOr<RedisReply>) {});  // else it is claimed again
+  // Acknowledges the events written at least ack_delay_ ago.
+  void AckWritten(absl::Time now) {
+    std::vector<std::string> ids;
+    absl::MutexLock lock(&mu_);
+    for (auto it = in_hand_.begin(); it != in_hand_.end();) {
+      if (it->second.has_value() && now - *it->second >= ack_delay_) {
+        ids.push_back(EntryId(it->first));
+        in_hand_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    Ack(ids);
+  }
+
+  void Ack(const std::vector<std::string>& ids) {
+    if (ids.empty()) return;
+    std::vector<std::string> command = {"XACK", options_.stream_key, group_};
+    command.insert(command.end(), ids.begin(), ids.end());
+    // Fails only with Redis down: then it is claimed again, and comes twice.
+    redis_.Command(std::move(command), [](absl::StatusOr<RedisReply>) {});
   }
 
   RedisClient& redis_;
@@ -165,12 +197,14 @@ class RedisGroupFeeds::Feed final : public GroupFeed {
   const std::string start_;
   EventHub& hub_;
   const absl::Duration block_;
+  const absl::Duration ack_delay_;
   // Touched only on the poller's thread.
   Step step_ = Step::kCreate;
   absl::Time next_claim_ = absl::InfinitePast();
   absl::Mutex mu_;
-  absl::flat_hash_set<uint64_t> in_hand_ ABSL_GUARDED_BY(mu_);  // fed, not yet delivered
-  RedisPoller poller_;                                          // last: stopped first
+  // Fed and not acknowledged yet: by cursor, when a member wrote it (none: not yet).
+  absl::flat_hash_map<uint64_t, std::optional<absl::Time>> in_hand_ ABSL_GUARDED_BY(mu_);
+  RedisPoller poller_;  // last: stopped first
 };
 
 std::unique_ptr<GroupFeed> RedisGroupFeeds::Open(const std::string& group,

@@ -7,10 +7,13 @@
 //                                             .consumer = replica});
 //   EventHub hub(store, {.mirror = true, .group_feeds = &feeds});
 //
-// Each event goes to one replica (XREADGROUP), which acknowledges it (XACK) once a
-// member wrote it to its stream. An event a replica read but did not deliver within
-// `claim_after` (the replica died, or its members left) is claimed by a replica that
-// has members (XAUTOCLAIM, every claim_after / 2): delivery is at least once. Events
+// Each event goes to one replica (XREADGROUP), which acknowledges it (XACK) a moment
+// (a second, or claim_after / 4 when shorter) after a member's stream took it: a
+// write that completed may still sit in this process's buffers. An event a replica
+// read and did not acknowledge within `claim_after` (the replica died, or its
+// members left before taking it) is claimed by a replica that has members
+// (XAUTOCLAIM, every claim_after / 3); a replica alive renews its hold on what it
+// has (XCLAIM to itself). Delivery is at least once. Events
 // the group's filter (its first member's here) does not match are acknowledged at
 // once. A new group starts at its first member's after_cursor, else with the events
 // that come after it. A replica holds at most 64 unacknowledged events of a group.

@@ -243,7 +243,10 @@ class ClusterEventsTest(unittest.TestCase):
         taken = [[] for _ in members]
         deadline = time.monotonic() + TIMEOUT
         while not msg_ids <= {m for got in taken for m in got}:
-            self.assertLess(time.monotonic(), deadline, "pushes missing")
+            missing = sorted(msg_ids - {m for got in taken for m in got})
+            self.assertLess(time.monotonic(), deadline,
+                            f"{len(missing)} pushes never came, e.g. {missing[:5]}; the "
+                            f"streams ended with {[m.error for m in members]}")
             for index, member in enumerate(members):
                 try:
                     event = member.next(timeout=0.05)
