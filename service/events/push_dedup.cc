@@ -1,5 +1,8 @@
 #include "service/events/push_dedup.h"
 
+#include <openssl/sha.h>
+
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "service/events/event_filter.h"
 
@@ -22,11 +25,16 @@ int64_t MsgIdOf(const wechat::mp::v1::Event& event) {
 }  // namespace
 
 std::string PushIdentity(const wechat::mp::v1::Event& event) {
-  if (const int64_t msg_id = MsgIdOf(event); msg_id != 0) {
-    return absl::StrCat(event.appid(), "|", event.msg_type(), "|", msg_id);
-  }
-  return absl::StrCat(event.appid(), "|", event.from_user_name(), "|", event.create_time(), "|",
-                      event.msg_type(), "|", event.event(), "|", EventKeyOf(event));
+  const int64_t msg_id = MsgIdOf(event);
+  const std::string parts =
+      msg_id != 0 ? absl::StrCat(event.appid(), "|", event.msg_type(), "|", msg_id)
+                  : absl::StrCat(event.appid(), "|", event.from_user_name(), "|",
+                                 event.create_time(), "|", event.msg_type(), "|", event.event(),
+                                 "|", EventKeyOf(event));
+  // A digest: the parts are as long as the push makes them, an identity is not.
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(parts.data()), parts.size(), digest);
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 16));
 }
 
 bool PushDedup::FirstSighting(const std::string& identity) {

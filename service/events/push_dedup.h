@@ -32,11 +32,12 @@
 
 namespace wxgate {
 
-// What identifies a push across WeChat's retries (appid included).
+// What identifies a push across WeChat's retries (appid included): 32 hex digits,
+// half a SHA-256 of the parts, however long they are.
 std::string PushIdentity(const wechat::mp::v1::Event& event);
 
-// Identities remembered at most: some 200 bytes each (kept twice), so about 20 MB;
-// nearly 300 distinct pushes a second over the default 6-minute window.
+// Identities remembered at most: some 150 bytes each with the containers' overhead,
+// so about 15 MB; nearly 300 distinct pushes a second over the default 6-minute window.
 inline constexpr size_t kDefaultMaxDedupEntries = 100000;
 
 class PushDedup {

@@ -36,6 +36,13 @@ TEST(PushIdentityTest, IsTheMsgIdWhenThereIsOne) {
   EXPECT_NE(PushIdentity(Text(42)), PushIdentity(other_account));
 }
 
+TEST(PushIdentityTest, HasOneSizeHoweverLongThePush) {
+  EXPECT_EQ(PushIdentity(Text(42)).size(), 32u);
+  EXPECT_EQ(PushIdentity(Click(std::string(1 << 20, 'k'))).size(), 32u);
+  EXPECT_NE(PushIdentity(Click(std::string(1 << 20, 'k'))),
+            PushIdentity(Click(std::string((1 << 20) + 1, 'k'))));
+}
+
 TEST(PushIdentityTest, IsSenderTimeEventAndKeyOtherwise) {
   EXPECT_EQ(PushIdentity(Click("A")), PushIdentity(Click("A")));
   EXPECT_NE(PushIdentity(Click("A")), PushIdentity(Click("B")));
