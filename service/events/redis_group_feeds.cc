@@ -51,15 +51,9 @@ class RedisGroupFeeds::Feed final : public GroupFeed {
             std::move(connection), "group_feed", [this] { return NextCommand(); },
             [this](const RedisReply& answer) { return Take(answer); }) {}
 
-  // Members that left had their chance to read what they were written.
-  ~Feed() override {
-    std::vector<std::string> written;
-    absl::MutexLock lock(&mu_);
-    for (const auto& [cursor, at] : in_hand_) {
-      if (at.has_value()) written.push_back(EntryId(cursor));
-    }
-    Ack(written);
-  }
+  // What was written a moment ago stays pending: if its member's stream broke, it
+  // never arrived, and another replica's member gets it (at least once).
+  ~Feed() override { AckWritten(options_.now()); }
 
   void Delivered(uint64_t cursor) override {
     absl::MutexLock lock(&mu_);
