@@ -26,7 +26,9 @@ class PythonEventsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls._stack = stack.running(ARGS)
-        cls.target, cls.appid, cls.callback_url, _, _, cls.log = cls._stack.__enter__()
+        running = cls._stack.__enter__()
+        cls.target, cls.appid, cls.callback_url, cls.log = (
+            running.target, running.appid, running.callback_url, running.log)
         cls.channel = grpc.insecure_channel(cls.target)
 
     @classmethod

@@ -3,8 +3,8 @@
     parser = argparse.ArgumentParser()
     stack.add_arguments(parser)       # --wxgate --fake-wechat --cert-dir --endpoints-dir
     args = parser.parse_args()
-    with stack.running(args) as (target, appid):
-        ...  # gRPC to target ("127.0.0.1:PORT"); the gateway's one account is appid
+    with stack.running(args) as running:
+        ...  # gRPC to running.target ("127.0.0.1:PORT"), for the account running.appid
 
 What `running` does, in order, each step waiting on a condition (never a fixed sleep)
 with a generous deadline:
@@ -54,6 +54,8 @@ class Stack(NamedTuple):
     gateway: subprocess.Popen  # the wxgate process
     config: str  # its configuration file
     log: str     # everything it wrote to stdout and stderr
+    fake_port: int  # the fake's HTTPS port, for further gateways (write_gateway_config)
+    workdir: str    # the temp dir, removed at the end, for their configs and logs
 
 
 def add_arguments(parser):
@@ -119,13 +121,18 @@ def _stop(process):
     return process.returncode
 
 
-def _health_serving(target, timeout):
-    """True once grpc.health.v1.Health/Check answers SERVING for the whole server."""
+def _health_serving(target, timeout, credentials=None):
+    """True once grpc.health.v1.Health/Check answers SERVING for the whole server.
+
+    credentials: grpc.ChannelCredentials for a TLS listener; None: plaintext.
+    """
     import grpc  # only here, so that users without grpcio can still import the rest
 
     # HealthCheckRequest{service: ""} is empty on the wire; SERVING is field 1 = 1.
     identity = lambda b: b  # noqa: E731
-    with grpc.insecure_channel(target) as channel:
+    channel = (grpc.insecure_channel(target) if credentials is None
+               else grpc.secure_channel(target, credentials))
+    with channel:
         check = channel.unary_unary("/grpc.health.v1.Health/Check",
                                     request_serializer=identity,
                                     response_deserializer=identity)
@@ -161,11 +168,13 @@ class Gateway(NamedTuple):
 
 
 def write_gateway_config(args, workdir, name, fake_port, callback_mode="plain", access=ANYONE,
-                         max_connections=256, extra=""):
+                         max_connections=256, extra="", server_extra=""):
     """Writes workdir/<name>.yaml for a gateway on fresh ports; returns (config, ports).
 
     callback_mode and access as for running(); max_connections: upstream connections
-    per host; extra: YAML sections appended at the end.
+    per host; extra: YAML sections appended at the end; server_extra: YAML lines
+    appended to the server section, each indented by two spaces and ending in a
+    newline (e.g. its tls).
     """
     grpc_port, callback_port = free_port(), free_port()
     config = os.path.join(workdir, f"{name}.yaml")
@@ -175,7 +184,7 @@ def write_gateway_config(args, workdir, name, fake_port, callback_mode="plain", 
 server:
   grpc_listen: "127.0.0.1:{grpc_port}"
   callback_listen: "127.0.0.1:{callback_port}"
-upstream:
+{server_extra}upstream:
   base_url: "https://127.0.0.1:{fake_port}"
   ca_file: "{os.path.join(args.cert_dir, 'ca.pem')}"
   timeout: 20s
@@ -194,8 +203,12 @@ access:
     return config, (grpc_port, callback_port)
 
 
-def start_gateway(args, config, ports, log):
-    """Starts wxgate on `config` and waits until it serves; returns a Gateway."""
+def start_gateway(args, config, ports, log, credentials=None):
+    """Starts wxgate on `config` and waits until it serves; returns a Gateway.
+
+    credentials: the grpc.ChannelCredentials its health check needs when it serves
+    TLS (with a client certificate if it requires one); None: plaintext.
+    """
     grpc_port, callback_port = ports
     env = dict(os.environ, **{SECRET_ENV: SECRET, CALLBACK_TOKEN_ENV: CALLBACK_TOKEN,
                               AES_KEY_ENV: AES_KEY})
@@ -206,7 +219,7 @@ def start_gateway(args, config, ports, log):
         if int(banner.group(2)) != grpc_port:
             raise RuntimeError(f"wxgate serves on port {banner.group(2)}, not {grpc_port}")
         target = f"127.0.0.1:{grpc_port}"
-        if not _health_serving(target, STARTUP_TIMEOUT):
+        if not _health_serving(target, STARTUP_TIMEOUT, credentials):
             raise RuntimeError("wxgate's health check does not answer SERVING")
     except BaseException:
         _stop(gateway)
@@ -246,7 +259,7 @@ def running(args, callback_mode="plain", access=ANYONE):
         gateway = start_gateway(args, config, ports, gateway_log)
         processes.append(gateway.process)
         yield Stack(gateway.target, APPID, gateway.callback_url, gateway.process, config,
-                    gateway_log)
+                    gateway_log, fake_port, workdir)
         failed = False
     finally:
         codes = [_stop(p) for p in reversed(processes)]  # the gateway first

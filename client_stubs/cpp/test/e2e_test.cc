@@ -143,6 +143,32 @@ TEST_F(CppClientTest, ApiKeyGoesOutWithEveryCall) {
   EXPECT_EQ(error->reason, "CALLER_UNAUTHENTICATED");
 }
 
+// The second gateway requires a client certificate and lets in only spiffe://test/shop.
+TEST_F(CppClientTest, MtlsCallerIsKnownByItsCertificate) {
+  const std::string target = Env("WXGATE_E2E_MTLS_TARGET");
+  if (target.empty()) GTEST_SKIP() << "no mTLS gateway: run through tests/e2e/client_test.py";
+  wxgate_client::GatewayOptions options = Options();
+  options.tls = true;
+  options.ca_pem = wxgate_client::ReadFile(Env("WXGATE_E2E_CA_FILE"));
+  options.cert_pem = wxgate_client::ReadFile(Env("WXGATE_E2E_CLIENT_CERT"));
+  options.key_pem = wxgate_client::ReadFile(Env("WXGATE_E2E_CLIENT_KEY"));
+  GetUserInfoResponse user;
+  grpc::Status status = GetUserInfo(wxgate_client::Gateway(target, options), &user);
+  ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  EXPECT_EQ(user.openid(), Env("WXGATE_E2E_OPENID"));
+  EXPECT_EQ(user.city(), "广州");
+
+  // TLS alone, trusting the same CA: the handshake fails, so the call never reaches
+  // the gateway's admission (which would say why, in an ErrorInfo).
+  options.cert_pem.clear();
+  options.key_pem.clear();
+  grpc::Status refused = GetUserInfo(wxgate_client::Gateway(target, options), &user);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  EXPECT_FALSE(wxgate_client::ErrorOf(refused).has_value()) << refused.error_message();
+  std::printf("without a client certificate: %d %s\n", refused.error_code(),
+              refused.error_message().c_str());
+}
+
 TEST_F(CppClientTest, UploadInPiecesAndDownload) {
   wxgate_client::Gateway gateway(Env("WXGATE_E2E_TARGET"), Options());
   auto material = wechat::mp::v1::MaterialService::NewStub(gateway.channel());

@@ -6,6 +6,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -110,6 +112,45 @@ func TestAPIKeyIsSentAsCallCredentials(t *testing.T) {
 	if !errors.As(err, &e) || e.Code != codes.Unauthenticated || e.Reason != "CALLER_UNAUTHENTICATED" {
 		t.Errorf("GetUserInfo with an unknown key: %v", err)
 	}
+}
+
+// TestMTLSCallerIsKnownByItsCertificate calls the second gateway, which requires a
+// client certificate and lets in only the caller with spiffe://test/shop.
+func TestMTLSCallerIsKnownByItsCertificate(t *testing.T) {
+	_, appid := live(t)
+	target, ca := os.Getenv("WXGATE_E2E_MTLS_TARGET"), os.Getenv("WXGATE_E2E_CA_FILE")
+	if target == "" {
+		t.Skip("no mTLS gateway: run through tests/e2e/client_test.py")
+	}
+	openid := os.Getenv("WXGATE_E2E_OPENID")
+	getUser := func(opt wxgate.Option) (*mpv1.GetUserInfoResponse, error) {
+		conn, err := wxgate.Dial(target, wxgate.WithAppID(appid), opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		return mpv1.NewUserServiceClient(conn).GetUserInfo(callContext(t), &mpv1.GetUserInfoRequest{Openid: openid})
+	}
+
+	user, err := getUser(wxgate.WithMTLS(ca, os.Getenv("WXGATE_E2E_CLIENT_CERT"), os.Getenv("WXGATE_E2E_CLIENT_KEY")))
+	if err != nil || user.GetOpenid() != openid || user.GetCity() != "广州" {
+		t.Fatalf("GetUserInfo over mTLS = %v, %v", user, err)
+	}
+
+	// TLS alone, trusting the same CA: the handshake fails, so the call never
+	// reaches the gateway's admission (which would say why, in an ErrorInfo).
+	pem, err := os.ReadFile(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	_, err = getUser(wxgate.WithTLS(&tls.Config{RootCAs: roots}))
+	var e *wxgate.Error
+	if status.Code(err) != codes.Unavailable || errors.As(err, &e) {
+		t.Errorf("GetUserInfo over TLS without a client certificate: %v, want UNAVAILABLE", err)
+	}
+	t.Logf("without a client certificate: %v", err)
 }
 
 func TestUploadInPiecesAndDownload(t *testing.T) {

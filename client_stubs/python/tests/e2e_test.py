@@ -122,6 +122,30 @@ class PackageTest(unittest.TestCase):
                 wxgate_client.call(users.GetUserInfo, user_pb2.GetUserInfoRequest(openid=OPENID), timeout=TIMEOUT)
         self.assertEqual(raised.exception.reason, "CALLER_UNAUTHENTICATED")
 
+    @unittest.skipUnless(os.environ.get("WXGATE_E2E_MTLS_TARGET"),
+                         "no mTLS gateway: run through tests/e2e/client_test.py")
+    def test_mtls_the_caller_is_known_by_its_certificate(self):
+        # The second gateway requires a client certificate and lets in only spiffe://test/shop.
+        target, ca = os.environ["WXGATE_E2E_MTLS_TARGET"], os.environ["WXGATE_E2E_CA_FILE"]
+        request = user_pb2.GetUserInfoRequest(openid=OPENID)
+        credentials = wxgate_client.mtls_credentials(ca, os.environ["WXGATE_E2E_CLIENT_CERT"],
+                                                     os.environ["WXGATE_E2E_CLIENT_KEY"])
+        with wxgate_client.connect(target, appid=APPID, credentials=credentials) as mtls:
+            user = mtls.stub(user_pb2_grpc.UserServiceStub).GetUserInfo(request, timeout=TIMEOUT)
+        self.assertEqual((user.openid, user.city), (OPENID, "广州"))
+
+        # TLS alone, trusting the same CA: the handshake fails, so the call never
+        # reaches the gateway's admission (which would say why, in an ErrorInfo).
+        tls_only = wxgate_client.mtls_credentials(ca)
+        with wxgate_client.connect(target, appid=APPID, credentials=tls_only) as client:
+            users = client.stub(user_pb2_grpc.UserServiceStub)
+            with self.assertRaises(grpc.RpcError) as raised:
+                wxgate_client.call(users.GetUserInfo, request, timeout=TIMEOUT)
+        e = raised.exception
+        self.assertNotIsInstance(e, wxgate_client.WxgateError)
+        self.assertEqual(e.code(), grpc.StatusCode.UNAVAILABLE, e.details())
+        print(f"without a client certificate: {e.code()} {e.details()}", file=sys.stderr)
+
     def test_an_upload_in_pieces_and_a_download(self):
         material = self.client.stub(material_pb2_grpc.MaterialServiceStub)
         image = b"\xd8" * (3 * wxgate_client.PIECE_SIZE + 1000)

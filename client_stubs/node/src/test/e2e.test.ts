@@ -15,7 +15,7 @@ import { MaterialMediaType, MaterialServiceClient } from "../gen/wechat/mp/v1/ma
 import { TagServiceClient } from "../gen/wechat/mp/v1/tag";
 import { UserServiceClient } from "../gen/wechat/mp/v1/user";
 import { EventServiceClient } from "../gen/wxgate/v1/event";
-import { accountMetadata, download, Gateway, MemoryCursorStore, PIECE_SIZE, Subscriber, textReply, unary, uploadMedia, WxgateError } from "..";
+import { accountMetadata, download, Gateway, GatewayOptions, MemoryCursorStore, PIECE_SIZE, Subscriber, textReply, unary, uploadMedia, WxgateError } from "..";
 
 const { WXGATE_E2E_TARGET: target, WXGATE_E2E_APPID: appid, WXGATE_E2E_OPENID: openid = "" } = process.env;
 const OTHER_APPID = "wx2222222222222222"; // well formed, not configured
@@ -77,6 +77,33 @@ describe("wxgate TypeScript client", { skip: !target && "no live gateway: run th
     const error = await rejection(unary(keyed.getUserInfo.bind(keyed), { openid, lang: 0 }));
     assert.equal(error.reason, "CALLER_UNAUTHENTICATED");
     keyed.close();
+  });
+
+  test("mTLS: the certificate's caller is let in, TLS without one is refused", async (t) => {
+    const { WXGATE_E2E_MTLS_TARGET: mtlsTarget, WXGATE_E2E_CA_FILE: caFile } = process.env;
+    if (!mtlsTarget) return t.skip("no mTLS gateway: run through tests/e2e/client_test.py");
+    const getUser = async (tls: GatewayOptions["tls"]) => {
+      const client = new Gateway(mtlsTarget, { appid, tls }).client(UserServiceClient);
+      try {
+        return await unary(client.getUserInfo.bind(client), { openid, lang: 0 }, undefined, { deadline: Date.now() + TIMEOUT_MS });
+      } finally {
+        client.close();
+      }
+    };
+    const { WXGATE_E2E_CLIENT_CERT: certFile, WXGATE_E2E_CLIENT_KEY: keyFile } = process.env;
+    const user = await getUser({ caFile, certFile, keyFile });
+    assert.equal(user.openid, openid);
+    assert.equal(user.city, "广州");
+
+    // TLS alone, trusting the same CA: the handshake fails, so the call never reaches
+    // the gateway's admission (which would say why, in an ErrorInfo).
+    const error = await getUser({ caFile }).then(
+      () => assert.fail("the call without a client certificate succeeded"),
+      (e: grpc.ServiceError) => e,
+    );
+    assert.ok(!(error instanceof WxgateError), `${error}`);
+    assert.equal(error.code, grpc.status.UNAVAILABLE, `${error}`);
+    t.diagnostic(`without a client certificate: ${error.message}`);
   });
 
   test("an upload streams up in pieces and a download comes back", async () => {

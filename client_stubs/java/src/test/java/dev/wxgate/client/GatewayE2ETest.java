@@ -18,8 +18,10 @@ import io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -129,6 +131,33 @@ class GatewayE2ETest {
       var users = UserServiceGrpc.newBlockingStub(keyed.channel());
       var e = assertThrows(WxgateException.class, () -> WxgateException.call(() -> users.getUserInfo(follower())));
       assertEquals("CALLER_UNAUTHENTICATED", e.reason());
+    }
+  }
+
+  /** The second gateway requires a client certificate and lets in only spiffe://test/shop. */
+  @Test
+  void mtlsCallerIsKnownByItsCertificate() {
+    String mtlsTarget = System.getenv("WXGATE_E2E_MTLS_TARGET");
+    assumeTrue(mtlsTarget != null, "no mTLS gateway: run through tests/e2e/client_test.py");
+    File ca = new File(System.getenv("WXGATE_E2E_CA_FILE"));
+    File cert = new File(System.getenv("WXGATE_E2E_CLIENT_CERT"));
+    File key = new File(System.getenv("WXGATE_E2E_CLIENT_KEY"));
+    try (Gateway mtls = Gateway.builder(mtlsTarget).appid(appid).mtls(ca, cert, key).build()) {
+      var user = UserServiceGrpc.newBlockingStub(mtls.channel())
+          .withDeadlineAfter(TIMEOUT_S, TimeUnit.SECONDS).getUserInfo(follower());
+      assertEquals(openid, user.getOpenid());
+      assertEquals("广州", user.getCity());
+    }
+    // TLS alone, trusting the same CA: the handshake fails, so the call never reaches
+    // the gateway's admission (which would say why, in an ErrorInfo).
+    try (Gateway tlsOnly = Gateway.builder(mtlsTarget).appid(appid).tls(ca).build()) {
+      var users = UserServiceGrpc.newBlockingStub(tlsOnly.channel())
+          .withDeadlineAfter(TIMEOUT_S, TimeUnit.SECONDS);
+      var e = assertThrows(StatusRuntimeException.class,
+          () -> WxgateException.call(() -> users.getUserInfo(follower())));
+      assertFalse(e instanceof WxgateException, e.toString());
+      assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.toString());
+      System.out.println("without a client certificate: " + e + ", caused by " + e.getCause());
     }
   }
 
