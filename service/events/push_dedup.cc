@@ -27,10 +27,10 @@ int64_t MsgIdOf(const wechat::mp::v1::Event& event) {
 std::string PushIdentity(const wechat::mp::v1::Event& event) {
   const int64_t msg_id = MsgIdOf(event);
   const std::string parts =
-      msg_id != 0 ? absl::StrCat(event.appid(), "|", event.msg_type(), "|", msg_id)
-                  : absl::StrCat(event.appid(), "|", event.from_user_name(), "|",
-                                 event.create_time(), "|", event.msg_type(), "|", event.event(),
-                                 "|", EventKeyOf(event));
+      msg_id != 0
+          ? absl::StrCat(event.appid(), "|", event.msg_type(), "|", msg_id)
+          : absl::StrCat(event.appid(), "|", event.from_user_name(), "|", event.create_time(), "|",
+                         event.msg_type(), "|", event.event(), "|", EventKeyOf(event));
   // A digest: the parts are as long as the push makes them, an identity is not.
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(parts.data()), parts.size(), digest);
