@@ -75,20 +75,21 @@ class RedisGroupFeeds::Feed final : public GroupFeed {
       // worked on (XCLAIM to itself resets its idle time), so that no other replica
       // claims it while its members are alive; then claim what went idle elsewhere.
       next_claim_ = now + options_.claim_after / 3;
+      claim_due_ = true;
       std::vector<std::string> refresh = {"XCLAIM", options_.stream_key, group_, options_.consumer,
                                           "0"};
       {
         absl::MutexLock lock(&mu_);
         for (const auto& [cursor, at] : in_hand_) refresh.push_back(EntryId(cursor));
       }
-      if (refresh.size() > 5) {
+      if (refresh.size() > 5) {  // it holds something
         refresh.push_back("JUSTID");
         step_ = Step::kRefresh;
         return refresh;
       }
-      step_ = Step::kRefresh;  // nothing held: on to the claim
     }
-    if (step_ == Step::kRefresh) {
+    if (claim_due_) {
+      claim_due_ = false;
       step_ = Step::kClaim;
       return std::vector<std::string>{"XAUTOCLAIM",
                                       options_.stream_key,
@@ -195,6 +196,7 @@ class RedisGroupFeeds::Feed final : public GroupFeed {
   // Touched only on the poller's thread.
   Step step_ = Step::kCreate;
   absl::Time next_claim_ = absl::InfinitePast();
+  bool claim_due_ = false;  // the refresh went out: the claim comes next
   absl::Mutex mu_;
   // Fed and not acknowledged yet: by cursor, when a member wrote it (none: not yet).
   absl::flat_hash_map<uint64_t, std::optional<absl::Time>> in_hand_ ABSL_GUARDED_BY(mu_);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 
 #include "absl/strings/numbers.h"
@@ -49,10 +50,11 @@ MemoryEventStore::Limits RetentionOf(const config::v1::Events& events) {
 }
 
 // The cursor of the oldest event the shared log retains, where a replica's mirror
-// starts: nothing before it can be read. 0 when the log is empty, or Redis did not
-// answer within `wait` (then a cursor older than the log is not recognised as lost).
-uint64_t OldestRetainedCursor(RedisClient& redis, const std::string& stream_key,
-                              absl::Duration wait) {
+// starts: nothing before it can be read; 0 when the log is empty. Nothing when Redis
+// did not answer within `wait` (then a cursor older than the log is not recognised
+// as lost).
+std::optional<uint64_t> OldestRetainedCursor(RedisClient& redis, const std::string& stream_key,
+                                             absl::Duration wait) {
   absl::StatusOr<std::vector<RedisEventLog::EventPtr>> first =
       absl::UnavailableError("Redis did not answer");
   if (redis.WaitReady(wait)) {
@@ -66,8 +68,10 @@ uint64_t OldestRetainedCursor(RedisClient& redis, const std::string& stream_key,
   }
   if (!first.ok()) {
     Log(LogLevel::kWarning, "event_log_not_read",
-        {{"redis", redis.address()}, {"problem", first.status().message()}});
-    return 0;
+        {{"redis", redis.address()},
+         {"problem", first.status().message()},
+         {"effect", "subscribers get the retained events as the tail reads them"}});
+    return std::nullopt;
   }
   return first->empty() ? 0 : first->front()->cursor();
 }
@@ -93,10 +97,10 @@ void ShareEvents(const config::v1::Config& config, const RedisOptions& redis, Sh
                                .consumer = state.replica,
                                .claim_after = config::ToDuration(events.group_claim_after()),
                                .block = block});
+  const std::optional<uint64_t> oldest =
+      OldestRetainedCursor(*state.redis, state.event_log->stream_key(), wait);
   state.hub = std::make_unique<EventHub>(
-      std::make_unique<MemoryEventStore>(
-          RetentionOf(events),
-          OldestRetainedCursor(*state.redis, state.event_log->stream_key(), wait)),
+      std::make_unique<MemoryEventStore>(RetentionOf(events), oldest.value_or(0)),
       EventHub::Options{
           .max_lag = events.max_lag(), .mirror = true, .group_feeds = state.group_feeds.get()});
   state.pushes = std::make_unique<RedisPushSink>(*state.event_log, *state.hub);
@@ -112,7 +116,8 @@ void ShareEvents(const config::v1::Config& config, const RedisOptions& redis, Sh
         hub->Ingest(events);
       },
       block);
-  if (!state.tail->WaitCaughtUp(wait)) {
+  // Unreachable at the start: said once above, and not waited for twice.
+  if (oldest.has_value() && !state.tail->WaitCaughtUp(wait)) {
     Log(LogLevel::kWarning, "event_log_not_read",
         {{"redis", state.redis->address()},
          {"waited", absl::FormatDuration(wait)},
