@@ -108,6 +108,9 @@ class AdmittedService : public grpc::Service {
                           AppidsOf appids_of = nullptr);
   void HandleClientStream(absl::string_view method, ClientStreamHandler handler);
 
+  // The full name of the gRPC service, e.g. "wechat.mp.v1.UserService".
+  const std::string& name() const { return service_.full_name(); }
+
   // What is wrong with the wiring: methods without a handler, handlers for methods
   // the service does not have (or of another shape). Empty when it may be served.
   std::vector<std::string> Problems() const;

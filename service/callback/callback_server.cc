@@ -9,8 +9,10 @@
 #include <thread>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "service/observe/log.h"
 
 namespace wxgate {
@@ -43,17 +45,24 @@ class CallbackServer::Impl {
   absl::Status Listen();
   void Accept();                                         // I/O thread
   void Closed(const std::shared_ptr<Session>& session);  // I/O thread
+  void StopAccepting();                                  // I/O thread
   void Stop();
 
   // Declared first, destroyed last: every socket below belongs to it.
   net::io_context io_;
+  // Keeps io_.run() going while no operation is pending: draining closes the
+  // listener, and answers still to come are posted later.
+  net::executor_work_guard<net::io_context::executor_type> keep_running_ =
+      net::make_work_guard(io_);
   const Options options_;
   const HttpHandler& handler_;
   tcp::acceptor acceptor_;
   // Sessions keep themselves here until they close, I/O thread only.
   std::set<std::shared_ptr<Session>> sessions_;
-  std::atomic<size_t> connection_count_{0};
-  bool paused_ = false;  // accepting waits for a session to close
+  absl::Mutex count_mu_;  // for AwaitClosed
+  size_t connection_count_ ABSL_GUARDED_BY(count_mu_) = 0;
+  bool paused_ = false;    // accepting waits for a session to close
+  bool draining_ = false;  // StopAccepting: no new connection, no next request
   std::weak_ptr<Impl> self_;
   uint16_t port_ = 0;
   std::thread thread_;
@@ -103,6 +112,7 @@ class Session : public std::enable_shared_from_this<Session> {
                              std::move(request.body())};
     // No read while the answer is pending: one request at a time per connection.
     stream_.expires_never();
+    answering_ = true;
     // The session stays in the server's set while its answer is pending.
     std::weak_ptr<Session> weak = shared_from_this();
     server_.handler_.Handle(callback, [weak, server = server_.self_.lock()](CallbackAnswer answer) {
@@ -126,12 +136,16 @@ class Session : public std::enable_shared_from_this<Session> {
     response_->set(http::field::content_type, answer.content_type);
     response_->set("X-Request-Id", request_id_);
     response_->body() = std::move(answer.body);
+    keep_alive_ = keep_alive_ && !server_.draining_;
     response_->keep_alive(keep_alive_);
     response_->prepare_payload();
     stream_.expires_after(kWriteTimeout);
     http::async_write(stream_, *response_,
                       [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (ec || !self->keep_alive_) return self->Close();
+                        self->answering_ = false;
+                        if (ec || !self->keep_alive_ || self->server_.draining_) {
+                          return self->Close();
+                        }
                         self->ReadRequest();
                       });
   }
@@ -150,6 +164,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::response<http::string_body>> response_;
   std::string request_id_;
   bool keep_alive_ = false;
+  bool answering_ = false;  // a request was read and its answer is not written yet
 };
 
 }  // namespace
@@ -193,6 +208,7 @@ void CallbackServer::Impl::Accept() {
     if (!ec) {
       auto session = std::make_shared<Session>(std::move(socket), *this);
       sessions_.insert(session);
+      absl::MutexLock lock(&count_mu_);
       connection_count_ = sessions_.size();
       session->ReadRequest();
     }
@@ -202,10 +218,23 @@ void CallbackServer::Impl::Accept() {
 
 void CallbackServer::Impl::Closed(const std::shared_ptr<Session>& session) {
   sessions_.erase(session);
-  connection_count_ = sessions_.size();
+  {
+    absl::MutexLock lock(&count_mu_);
+    connection_count_ = sessions_.size();
+  }
   if (paused_ && acceptor_.is_open()) {
     paused_ = false;
     Accept();
+  }
+}
+
+void CallbackServer::Impl::StopAccepting() {
+  draining_ = true;
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+  // An idle connection's pending read ends (operation_aborted) and closes it.
+  for (const auto& session : sessions_) {
+    if (!session->answering_) session->stream_.socket().close(ignored);
   }
 }
 
@@ -235,6 +264,21 @@ CallbackServer::~CallbackServer() { impl_->Stop(); }
 
 uint16_t CallbackServer::port() const { return impl_->port_; }
 
-size_t CallbackServer::connection_count() const { return impl_->connection_count_.load(); }
+void CallbackServer::StopAccepting() {
+  net::post(impl_->io_, [impl = impl_] { impl->StopAccepting(); });
+}
+
+bool CallbackServer::AwaitClosed(absl::Time deadline) {
+  absl::MutexLock lock(&impl_->count_mu_);
+  return impl_->count_mu_.AwaitWithDeadline(
+      absl::Condition(
+          +[](size_t* count) { return *count == 0; }, &impl_->connection_count_),
+      deadline);
+}
+
+size_t CallbackServer::connection_count() const {
+  absl::MutexLock lock(&impl_->count_mu_);
+  return impl_->connection_count_;
+}
 
 }  // namespace wxgate

@@ -8,9 +8,9 @@
 //   auto server = CallbackServer::Start({.listen = "0.0.0.0:8081"}, push_handler);
 //   (*server)->port();   // 8081
 //
-// Malformed HTTP gets 400. At max_connections the listener stops accepting until a
-// connection closes. All I/O runs on one Asio thread, which is the thread Handle is
-// called on; an answer may come from any thread. Beast stays inside the .cc.
+// Malformed HTTP gets 400. StopAccepting() + AwaitClosed() drain it. At max_connections the
+// listener stops accepting until a connection closes. All I/O runs on one Asio thread, which is the
+// thread Handle is called on; an answer may come from any thread. Beast stays inside the .cc.
 #ifndef WXGATE_SERVICE_CALLBACK_CALLBACK_SERVER_H_
 #define WXGATE_SERVICE_CALLBACK_CALLBACK_SERVER_H_
 
@@ -43,6 +43,13 @@ class CallbackServer {
   ~CallbackServer();  // closes the listener and every connection, joins the thread
   CallbackServer(const CallbackServer&) = delete;
   CallbackServer& operator=(const CallbackServer&) = delete;
+
+  // Draining, for a gateway that stops: closes the listener and the idle
+  // connections; a request in progress is answered, then its connection closed.
+  void StopAccepting();
+  // After StopAccepting(): waits until every connection is closed; false if some
+  // are still open at `deadline`.
+  bool AwaitClosed(absl::Time deadline);
 
   uint16_t port() const;
   // Open connections, for tests and the status page.

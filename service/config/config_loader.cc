@@ -147,6 +147,16 @@ absl::Status ValidateServerTls(const v1::Server& server) {
   return absl::OkStatus();
 }
 
+bool IsPositive(const google::protobuf::Duration& duration) {
+  return duration.seconds() > 0 || (duration.seconds() == 0 && duration.nanos() > 0);
+}
+
+absl::Status ValidatePositive(absl::string_view path, bool is_set,
+                              const google::protobuf::Duration& duration) {
+  if (!is_set || IsPositive(duration)) return absl::OkStatus();
+  return Invalid(path, "must be more than 0; leave it out for the default");
+}
+
 absl::Status ValidateServer(const v1::Server& server) {
   if (absl::Status status = ValidateListen("server.grpc_listen", server.grpc_listen(), "50051");
       !status.ok()) {
@@ -154,6 +164,11 @@ absl::Status ValidateServer(const v1::Server& server) {
   }
   if (absl::Status status =
           ValidateListen("server.callback_listen", server.callback_listen(), "8080");
+      !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = ValidatePositive("server.drain_timeout", server.has_drain_timeout(),
+                                             server.drain_timeout());
       !status.ok()) {
     return status;
   }
@@ -169,16 +184,6 @@ absl::Status ValidateServer(const v1::Server& server) {
                                 "terminates mTLS for the gateway (or for development)"));
   }
   return absl::OkStatus();
-}
-
-bool IsPositive(const google::protobuf::Duration& duration) {
-  return duration.seconds() > 0 || (duration.seconds() == 0 && duration.nanos() > 0);
-}
-
-absl::Status ValidatePositive(absl::string_view path, bool is_set,
-                              const google::protobuf::Duration& duration) {
-  if (!is_set || IsPositive(duration)) return absl::OkStatus();
-  return Invalid(path, "must be more than 0; leave it out for the default");
 }
 
 // The shortest dedup window that closes replays: see PushFreshness.
@@ -567,6 +572,9 @@ void ApplyDefaults(v1::Config& config) {
   if (server.max_message_bytes() == 0) server.set_max_message_bytes(4 << 20);
   if (server.max_concurrent_streams() == 0) server.set_max_concurrent_streams(256);
   if (!server.has_reflection()) server.set_reflection(true);
+  if (!server.has_drain_timeout()) {
+    server.mutable_drain_timeout()->set_seconds(absl::ToInt64Seconds(kDefaultDrainTimeout));
+  }
   if (server.has_tls() &&
       server.tls().client_certificates() == v1::CLIENT_CERTIFICATES_UNSPECIFIED) {
     server.mutable_tls()->set_client_certificates(server.tls().client_ca_file().empty()

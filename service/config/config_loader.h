@@ -85,6 +85,9 @@ inline constexpr uint32_t kDefaultMaxConnections = 256;
 inline constexpr uint32_t kDefaultMaxSubscriptionsPerCaller = 64;
 inline constexpr std::string_view kDefaultRedisKeyPrefix = "wxgate:";
 inline constexpr int64_t kDefaultRedisTimeoutSeconds = 1;
+// server.drain_timeout: within Kubernetes' default 30 s grace period, with room for a
+// preStop delay.
+inline constexpr absl::Duration kDefaultDrainTimeout = absl::Seconds(20);
 inline constexpr absl::Duration kDefaultReplyWindow = absl::Seconds(3);
 // WeChat waits 5 s for an answer; the gateway keeps half a second for itself.
 inline constexpr absl::Duration kMaxReplyWindow = absl::Milliseconds(4500);

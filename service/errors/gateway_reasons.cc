@@ -86,6 +86,8 @@ constexpr GatewayReason kReasons[] = {
      "a `Reply` is empty or has more than one news article; the push still waits"},
     {Reason::kReplyWindowClosed, "REPLY_WINDOW_CLOSED", Code::kFailedPrecondition, "",
      "the push was answered already or its reply window passed"},
+    {Reason::kGatewayDraining, "GATEWAY_DRAINING", Code::kUnavailable, "",
+     "the replica is stopping (SIGTERM); resubscribe with the last cursor, on any replica"},
 };
 
 constexpr bool InReasonOrder() {
@@ -95,7 +97,7 @@ constexpr bool InReasonOrder() {
   return true;
 }
 static_assert(InReasonOrder(), "kReasons must list every Reason once, in enum order");
-static_assert(static_cast<size_t>(Reason::kReplyWindowClosed) + 1 == std::size(kReasons),
+static_assert(static_cast<size_t>(Reason::kGatewayDraining) + 1 == std::size(kReasons),
               "kReasons must end with the last Reason");
 
 }  // namespace

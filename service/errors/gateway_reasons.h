@@ -60,6 +60,7 @@ enum class Reason {
   kTooManySubscriptions,
   kInvalidReply,
   kReplyWindowClosed,
+  kGatewayDraining,
 };
 
 struct GatewayReason {

@@ -8,6 +8,15 @@
 #include "service/events/event_filter.h"
 
 namespace wxgate {
+namespace {
+
+// After Close(): `resume` says where this subscriber goes on.
+absl::Status Closing(absl::string_view resume) {
+  return absl::UnavailableError(absl::StrCat("this gateway replica is stopping; subscribe again",
+                                             resume, ", on another replica or after it restarts"));
+}
+
+}  // namespace
 
 EventHub::EventHub(std::unique_ptr<EventStore> store, Options options)
     : options_(std::move(options)), store_(std::move(store)) {}
@@ -61,6 +70,7 @@ absl::StatusOr<std::unique_ptr<EventHub::Subscription>> EventHub::Subscribe(
   std::unique_ptr<Subscription> subscription;
   {
     absl::MutexLock lock(&mu_);
+    if (closed_) return Closing("");
     store_->Evict(options_.now());
     uint64_t start = store_->next_cursor();  // live only
     uint64_t live_from = start;
@@ -125,8 +135,12 @@ void EventHub::Delivered(Subscription& subscription, const EventPtr& event) {
 
 absl::StatusOr<EventHub::EventPtr> EventHub::NextFor(Subscription& subscription) {
   absl::MutexLock lock(&mu_);
-  store_->Evict(options_.now());
   Reader& reader = *subscription.reader_;
+  if (closed_) {
+    return Closing(reader.is_group ? ""
+                                   : absl::StrCat(" with after_cursor ", reader.next_cursor - 1));
+  }
+  store_->Evict(options_.now());
   if (!reader.given_back.empty()) {
     EventPtr event = std::move(reader.given_back.front());
     reader.given_back.pop_front();
@@ -174,6 +188,16 @@ void EventHub::GiveBack(Subscription& subscription, EventPtr event) {
     to_wake = TakeWaiting([&](const Subscription& other) {
       return other.reader_ == reader && &other != &subscription;
     });
+  }
+  Wake(to_wake);
+}
+
+void EventHub::Close() {
+  std::vector<Subscription*> to_wake;
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    to_wake = TakeWaiting([](const Subscription&) { return true; });
   }
   Wake(to_wake);
 }

@@ -88,13 +88,18 @@ class EventHub {
   // Whether any live subscriber answers pushes.
   bool has_repliers() const;
 
-  // INVALID_ARGUMENT for an after_cursor beyond the newest event. `wake` is called,
+  // INVALID_ARGUMENT for an after_cursor beyond the newest event, UNAVAILABLE after
+  // Close(). `wake` is called,
   // from a publishing thread and without the hub's lock, when Next() returned
   // nullptr and an event may now be ready; it must not destroy the subscription.
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
       const wxgate::v1::SubscribeRequest& request, std::function<void()> wake);
 
   size_t subscriber_count() const;
+
+  // Ends every subscription: Next() answers UNAVAILABLE from now on, and so does
+  // Subscribe. For a replica that is stopping.
+  void Close();
 
  private:
   // A position in the log and the filter applied from it: one per broadcast
@@ -132,6 +137,7 @@ class EventHub {
   const std::unique_ptr<EventStore> store_ ABSL_PT_GUARDED_BY(mu_);
   std::set<Subscription*> subscriptions_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<Reader>> groups_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 class EventHub::Subscription {
@@ -139,7 +145,8 @@ class EventHub::Subscription {
   ~Subscription();  // Unsubscribes; waits for a wake() in progress to return.
 
   // The next matching event; nullptr when none is ready (wake() follows when one
-  // may be); OUT_OF_RANGE or RESOURCE_EXHAUSTED when this subscriber must end.
+  // may be); OUT_OF_RANGE, RESOURCE_EXHAUSTED or UNAVAILABLE (Close) when this
+  // subscriber must end.
   absl::StatusOr<EventPtr> Next() { return hub_.NextFor(*this); }
   // For a group member: `event` came from Next() but was not delivered.
   void GiveBack(EventPtr event) { hub_.GiveBack(*this, std::move(event)); }

@@ -31,6 +31,18 @@ absl::Status WithReason(const absl::Status& status) {
   }
 }
 
+// Why the hub refused or ended a subscription.
+absl::Status SubscriptionEnd(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return GatewayError(Reason::kUnknownCursor, status.message());
+    case absl::StatusCode::kUnavailable:
+      return GatewayError(Reason::kGatewayDraining, status.message());
+    default:
+      return WithReason(status);
+  }
+}
+
 class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // `slot` is null when `admitted` is an error.
@@ -43,7 +55,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     auto subscription = hub.Subscribe(request, [this] { Pump(); });
     if (!subscription.ok()) {
-      Finish(ToGrpcStatus(GatewayError(Reason::kUnknownCursor, subscription.status().message())));
+      Finish(ToGrpcStatus(SubscriptionEnd(subscription.status())));
       return;
     }
     subscription_ = *std::move(subscription);
@@ -86,7 +98,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     absl::MutexLock lock(&mu_);
     if (writing_ || finished_) return;
     absl::StatusOr<EventHub::EventPtr> next = subscription_->Next();
-    if (!next.ok()) return EndLocked(ToGrpcStatus(WithReason(next.status())));
+    if (!next.ok()) return EndLocked(ToGrpcStatus(SubscriptionEnd(next.status())));
     if (*next == nullptr) return;  // the hub wakes us
     in_flight_ = *std::move(next);
     v1::SubscribeResponse response;

@@ -1,7 +1,6 @@
 #include "service/server/gateway.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
@@ -9,7 +8,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "grpc/health/v1/health.pb.h"
 #include "service/config/server_tls.h"
 #include "service/events/memory_event_store.h"
 #include "service/observe/log.h"
@@ -164,10 +162,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
 
   std::unique_ptr<Gateway> gateway(new Gateway(loaded));
   gateway->endpoints_ = *std::move(endpoints);
-  grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  // Reflection clients resolve the health service through this file's descriptors.
-  grpc::health::v1::HealthCheckRequest::descriptor();
 
   grpc::ServerBuilder builder;
   // Without this, gRPC binds with SO_REUSEPORT and a port in use goes unnoticed.
@@ -205,12 +200,16 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
   services.push_back(ServeEvents(*gateway->shared_.hub, *gateway->shared_.broker,
                                  gateway->shared_.replies.get(), *gateway->admission_,
                                  *gateway->subscriptions_));
+  std::vector<std::string> names;
   for (const std::unique_ptr<AdmittedService>& service : services) {
     if (std::vector<std::string> problems = service->Problems(); !problems.empty()) {
       return absl::InternalError(absl::StrJoin(problems, "; "));
     }
     builder.RegisterService(service.get());
+    names.push_back(service->name());
   }
+  gateway->health_ = std::make_unique<HealthService>(std::move(names));
+  builder.RegisterService(gateway->health_.get());
   if (absl::Status status = gateway->StartCallbacks(loaded); !status.ok()) return status;
 
   gateway->server_ = builder.BuildAndStart();
@@ -260,7 +259,16 @@ void Gateway::Wait() {
 }
 
 void Gateway::Shutdown(absl::Duration grace) {
-  if (server_) server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  if (shut_down_.exchange(true)) return;
+  const absl::Time deadline = absl::Now() + grace;
+  Log(LogLevel::kInfo, "draining", {{"grace", absl::FormatDuration(grace)}});
+  if (callback_server_) callback_server_->StopAccepting();
+  if (health_) health_->Drain();
+  shared_.hub->Close();
+  if (server_) server_->Shutdown(absl::ToChronoTime(deadline));
+  const bool pushes_answered = !callback_server_ || callback_server_->AwaitClosed(deadline);
+  Log(LogLevel::kInfo, "drained",
+      {{"pushes_answered", pushes_answered ? "all" : "not all: their connections are cut"}});
 }
 
 }  // namespace wxgate

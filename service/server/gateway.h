@@ -17,6 +17,7 @@
 
 #include <grpcpp/server.h>
 
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -34,6 +35,7 @@
 #include "service/events/event_hub.h"
 #include "service/events/push_dedup.h"
 #include "service/events/reply_broker.h"
+#include "service/server/health_service.h"
 #include "service/server/shared_state.h"
 #include "service/server/subscription_quota.h"
 #include "service/token/token_fetcher.h"
@@ -60,7 +62,11 @@ class Gateway {
   // Puts new access rules in force (SIGHUP); calls already admitted go on.
   void ReloadAccess(const config::v1::Access& access);
   void Wait();
-  // Stops accepting calls; calls still running after `grace` are cancelled.
+  // Drains, then stops (once; later calls return at once). In order: the callback
+  // listener stops accepting, health checks answer NOT_SERVING, every Subscribe
+  // stream ends with UNAVAILABLE (GATEWAY_DRAINING), no new call is taken; then
+  // calls in flight and pushes awaiting their answer have until `grace` to finish
+  // and are cancelled after it.
   void Shutdown(absl::Duration grace = absl::Seconds(5));
 
  private:
@@ -80,12 +86,14 @@ class Gateway {
   std::vector<ServiceEndpoints> endpoints_;
   // Every gRPC service but health and reflection: the endpoints', raw, tokens, events.
   std::vector<std::unique_ptr<AdmittedService>> services_;
+  std::unique_ptr<HealthService> health_;
   std::unique_ptr<SubscriptionQuota> subscriptions_;
   std::unique_ptr<DelayedTasks> reply_deadlines_;
   std::unique_ptr<PushHandler> push_handler_;
   std::unique_ptr<CallbackServer> callback_server_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::atomic<bool> shut_down_{false};
 };
 
 }  // namespace wxgate

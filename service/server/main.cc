@@ -1,12 +1,14 @@
 // wxgate: the gRPC gateway to WeChat.
 //
 //   wxgate [--config FILE]
+//   wxgate --version
 //   wxgate --print_error_table
 //   wxgate --print_reason_table
 //
 // Without --config it runs on the embedded default (no accounts, in-memory state).
 // SIGHUP reads FILE again and puts its access rules in force (a file that does not
-// load is refused and the rules in force stay); SIGINT and SIGTERM stop it.
+// load is refused and the rules in force stay); SIGINT and SIGTERM drain it (see
+// Gateway::Shutdown, within server.drain_timeout) and stop it.
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -18,6 +20,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/str_cat.h"
 #include "service/config/config_loader.h"
 #include "service/errors/error_table_doc.h"
@@ -67,6 +70,9 @@ void ReloadAccess(const std::string& path, wxgate::Gateway& gateway) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("wxgate [--config FILE]: the gRPC gateway to WeChat");
+  absl::FlagsUsageConfig usage;
+  usage.version_string = [] { return std::string("wxgate " WXGATE_VERSION "\n"); };
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_print_error_table)) {
     std::fputs(wxgate::ErrorTableMarkdown().c_str(), stdout);
@@ -118,7 +124,7 @@ int main(int argc, char** argv) {
     while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
       ReloadAccess(path, **gateway);
     }
-    (*gateway)->Shutdown();
+    (*gateway)->Shutdown(wxgate::config::ToDuration(server.drain_timeout()));
   });
   (*gateway)->Wait();
   stopper.join();

@@ -13,15 +13,12 @@ when the block ends (stack.py's helpers: conditions, never fixed sleeps).
 
 import argparse
 import contextlib
-import json
 import os
 import shutil
 import signal
-import ssl
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 import stack
 
@@ -103,14 +100,11 @@ class Cluster:
         self.appid = stack.APPID
         self.redis = redis
         self.replicas = replicas
-        self._fake = f"https://127.0.0.1:{fake_port}"
-        self._tls = ssl.create_default_context(cafile=os.path.join(args.cert_dir, "ca.pem"))
+        self._args = args
+        self._fake_port = fake_port
 
     def _fake_request(self, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self._fake + path, data=data)
-        with urllib.request.urlopen(request, context=self._tls, timeout=30) as answer:
-            return json.load(answer)
+        return stack.fake_request(self._args, self._fake_port, path, body)
 
     def fake_calls(self, path):
         """How many requests the fake WeChat has answered at `path`."""

@@ -20,15 +20,18 @@ a killed test leaves nothing behind.
 """
 
 import contextlib
+import json
 import os
 import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from typing import NamedTuple
 
 APPID = "wx1111111111111111"
@@ -159,6 +162,15 @@ def start_fake(args, workdir):
     return fake, port
 
 
+def fake_request(args, fake_port, path, body=None):
+    """A request to the fake WeChat's control paths (/fake/stats, /fake/latency, …)."""
+    tls = ssl.create_default_context(cafile=os.path.join(args.cert_dir, "ca.pem"))
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(f"https://127.0.0.1:{fake_port}{path}", data=data)
+    with urllib.request.urlopen(request, context=tls, timeout=30) as answer:
+        return json.load(answer)
+
+
 class Gateway(NamedTuple):
     target: str         # "127.0.0.1:PORT"
     callback_url: str   # where WeChat pushes the account's messages
@@ -240,11 +252,12 @@ def report(logs, failed, codes):
 
 
 @contextlib.contextmanager
-def running(args, callback_mode="plain", access=ANYONE):
+def running(args, callback_mode="plain", access=ANYONE, server_extra=""):
     """Runs fake_wechat and wxgate for the duration of the block; yields a Stack.
 
     callback_mode: the account's (plain, compatible or safe, with AES_KEY);
-    access: the YAML of the access section's body (default: anyone may call).
+    access: the YAML of the access section's body (default: anyone may call);
+    server_extra: as for write_gateway_config.
     """
     workdir = tempfile.mkdtemp(prefix="wxgate-e2e-")
     fake_log = os.path.join(workdir, "fake_wechat.log")
@@ -255,7 +268,7 @@ def running(args, callback_mode="plain", access=ANYONE):
         fake, fake_port = start_fake(args, workdir)
         processes.append(fake)
         config, ports = write_gateway_config(args, workdir, "wxgate", fake_port, callback_mode,
-                                             access)
+                                             access, server_extra=server_extra)
         gateway = start_gateway(args, config, ports, gateway_log)
         processes.append(gateway.process)
         yield Stack(gateway.target, APPID, gateway.callback_url, gateway.process, config,

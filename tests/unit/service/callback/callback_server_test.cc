@@ -171,6 +171,31 @@ TEST_F(CallbackServerTest, AnAnswerFromAnotherThreadLaterIsWritten) {
   EXPECT_TRUE(absl::EndsWith(answer, "<xml>late</xml>")) << answer;
 }
 
+TEST_F(CallbackServerTest, DrainingClosesIdleConnectionsAndAnswersTheRequestInProgress) {
+  handler_.Hold();
+  Start({});
+  RawClient busy(server_->port());
+  busy.Send(Post("/wechat/callback/wx1", "<xml/>"));
+  HttpHandler::Respond respond = handler_.WaitForHeld();
+  ASSERT_NE(respond, nullptr);
+  RawClient idle(server_->port());
+  ASSERT_TRUE(idle.connected());
+
+  server_->StopAccepting();
+  EXPECT_EQ(idle.ReadAll(), "");  // closed (or reset) without an answer
+  RawClient late(server_->port());
+  EXPECT_FALSE(late.connected());                   // the listener is closed
+  EXPECT_FALSE(server_->AwaitClosed(absl::Now()));  // `busy` still waits for its answer
+
+  respond({200, "text/plain", "success"});
+  const std::string answer = busy.ReadAll();  // the answer, then the close
+  EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 200")) << answer;
+  EXPECT_TRUE(absl::StrContains(answer, "Connection: close")) << answer;
+  EXPECT_TRUE(absl::EndsWith(answer, "success")) << answer;
+  EXPECT_TRUE(server_->AwaitClosed(absl::Now() + absl::Seconds(60)));
+  EXPECT_EQ(server_->connection_count(), 0u);
+}
+
 TEST_F(CallbackServerTest, ABodyOverTheLimitGets413) {
   Start({.max_body_bytes = 1000});
   RawClient client(server_->port());

@@ -179,6 +179,7 @@ TEST(ConfigLoaderTest, DefaultsFillWhatIsMissing) {
   EXPECT_EQ(config.upstream().max_upload_bytes(), 32u << 20);
   EXPECT_EQ(config.upstream().max_answer_bytes(), 64u << 20);
   EXPECT_EQ(config.accounts(0).token_api(), v1::TOKEN_API_STABLE);
+  EXPECT_EQ(ToDuration(config.server().drain_timeout()), kDefaultDrainTimeout);
   // The only account becomes the default.
   EXPECT_EQ(config.default_appid(), kAppA);
 }
@@ -341,11 +342,11 @@ TEST(ConfigLoaderErrorTest, KeyGivenTwice) {
 TEST(ConfigLoaderErrorTest, WrongShapes) {
   EXPECT_THAT(ErrorOf("accounts: {appid: x}\n"),
               StartsWith("accounts: expected a list, got a mapping"));
-  EXPECT_THAT(
-      ErrorOf("server: 127.0.0.1:50051\n"),
-      StartsWith("server: expected a mapping (known keys: grpc_listen, callback_listen, "
-                 "max_message_bytes, max_concurrent_streams, tls, plaintext, reflection), got a "
-                 "single value"));
+  EXPECT_THAT(ErrorOf("server: 127.0.0.1:50051\n"),
+              StartsWith("server: expected a mapping (known keys: grpc_listen, callback_listen, "
+                         "max_message_bytes, max_concurrent_streams, tls, plaintext, reflection, "
+                         "drain_timeout), got a "
+                         "single value"));
   EXPECT_THAT(ErrorOf("server:\n  grpc_listen: [a, b]\n"),
               StartsWith("server.grpc_listen: expected a string, got a list"));
   EXPECT_THAT(ErrorOf("- server\n"), StartsWith("top level: expected a mapping"));
@@ -707,6 +708,8 @@ TEST(ConfigLoaderCallbackTest, RefusesBadCallbackSections) {
        "accounts[0].callback.mode:"},
       {absl::StrCat("server: {callback_listen: \"8080\"}\n", OneAccount()),
        "server.callback_listen: \"8080\" is not host:port"},
+      {absl::StrCat("server: {drain_timeout: 0s}\n", OneAccount()),
+       "server.drain_timeout: must be more than 0"},
       {absl::StrCat("events: {dedup_window: 0s}\n", OneAccount()),
        "events.dedup_window: must be more than 0"},
       {absl::StrCat("events: {retention_age: 0s}\n", OneAccount()),

@@ -6,6 +6,7 @@
 #include <map>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "service/events/memory_event_store.h"
 
@@ -71,6 +72,26 @@ TEST_F(EventHubTest, BroadcastsToEverySubscriberAndWakesWaitingOnes) {
   EXPECT_EQ(wakes_b.load(), 0);
   EXPECT_EQ(Drain(*a), std::vector<uint64_t>{1000});
   EXPECT_EQ(Drain(*b), std::vector<uint64_t>{1000});
+}
+
+TEST_F(EventHubTest, CloseEndsEverySubscriptionSayingWhereToResume) {
+  EventHub hub(Store(), Options());
+  std::atomic<int> wakes{0};
+  auto broadcast = *hub.Subscribe(SubscribeRequest(), [&] { ++wakes; });
+  SubscribeRequest group;
+  group.set_group("workers");
+  auto member = *hub.Subscribe(group, [] {});
+  hub.Publish(Push("wxa", "text"));
+  EXPECT_EQ(Drain(*broadcast), std::vector<uint64_t>{1000});  // now waiting
+
+  hub.Close();
+  EXPECT_EQ(wakes.load(), 1);  // the waiting subscriber learns at once
+  absl::StatusOr<EventHub::EventPtr> next = broadcast->Next();
+  EXPECT_EQ(next.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(next.status().message(), "after_cursor 1000")) << next.status();
+  EXPECT_EQ(member->Next().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(hub.Subscribe(SubscribeRequest(), [] {}).status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(EventHubTest, NewSubscribersGetOnlyLiveEventsUnlessTheyAskForMore) {
