@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package wxgate needs to build, test and run.
 # Idempotent and non-interactive; run as root (or through sudo).
+#
+#   deploy/bootstrap.sh                   everything: build, tests, clients, containers
+#   deploy/bootstrap.sh --gateway         only what building the wxgate binary needs
+#   deploy/bootstrap.sh --print-gateway   list those packages and exit
 set -euo pipefail
 
-packages=(
+gateway_packages=(
   # toolchain
-  build-essential cmake ninja-build pkg-config git ca-certificates ccache
+  g++ cmake ninja-build pkg-config ca-certificates
   # gRPC, Protobuf, Abseil (the core)
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev grpc-proto
@@ -14,14 +18,24 @@ packages=(
   # callback server and XML
   libboost-dev libpugixml-dev
   # the shared store of several replicas (Redis)
-  libhiredis-dev redis-server
+  libhiredis-dev
+)
+case "${1:-}" in
+  --print-gateway) echo "${gateway_packages[*]}"; exit 0 ;;
+  --gateway) packages=("${gateway_packages[@]}") ;;
+  "") packages=("${gateway_packages[@]}"
+  build-essential git ccache redis-server
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev openssl curl clang-format
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # clients in other languages (end-to-end tests) and buf (lint, reflection client)
   python3 python3-grpcio python3-protobuf python3-pip python3-venv python3-setuptools nodejs npm
-)
+  # the container image, Compose (tests/deploy)
+  podman runc mmdebstrap podman-compose
+  ) ;;
+  *) echo "usage: $0 [--gateway | --print-gateway]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
@@ -35,6 +49,7 @@ read -r -a missing <<<"${missing[*]}"
 # The client packages' toolchains (client_stubs/): Debian's package only where the
 # command is missing, since a newer one already on PATH serves better.
 declare -A package_of=([java]=default-jdk-headless [mvn]=maven [unzip]=unzip)
+[ "${1:-}" = --gateway ] && package_of=()
 for cmd in "${!package_of[@]}"; do
   command -v "$cmd" >/dev/null || missing+=("${package_of[$cmd]}")
 done
@@ -46,6 +61,8 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -q
   "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+[ "${1:-}" = --gateway ] && exit 0
 
 # The Go client needs Go >= 1.26 (grpc-go's own minimum) and Debian 12's golang-go is
 # 1.19, so an older or missing Go is replaced by the release the Go module proxy
