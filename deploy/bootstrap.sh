@@ -20,7 +20,7 @@ packages=(
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # clients in other languages (end-to-end tests) and buf (lint, reflection client)
-  python3 python3-grpcio python3-protobuf python3-pip python3-venv python3-setuptools nodejs npm
+  python3 python3-grpcio python3-protobuf python3-yaml python3-pip python3-venv python3-setuptools nodejs npm
 )
 
 missing=()
