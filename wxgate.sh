@@ -25,6 +25,7 @@ setup() {
 # Java client here too (its test run then finds it built).
 setup_clients() {
   (cd client_stubs/go && go mod download)
+  (cd tests/deploy/meshcheck && go mod download)  # Envoy and Istio APIs (mesh_schemas)
   if [ ! client_stubs/node/node_modules/.package-lock.json -nt client_stubs/node/package-lock.json ]; then
     npm ci --prefix client_stubs/node --no-audit --no-fund --loglevel=error
   fi

@@ -30,8 +30,9 @@ case "${1:-}" in
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # clients in other languages (end-to-end tests) and buf (lint, reflection client)
-  python3 python3-grpcio python3-protobuf python3-pip python3-venv python3-setuptools nodejs npm
-  # the container image, Compose (tests/deploy)
+  python3 python3-grpcio python3-protobuf python3-yaml python3-pip python3-venv python3-setuptools
+  nodejs npm
+  # the container image, Compose (tests/e2e)
   podman runc mmdebstrap podman-compose
   ) ;;
   *) echo "usage: $0 [--gateway | --print-gateway]" >&2; exit 2 ;;

@@ -721,13 +721,13 @@ const file_wxgate_v1_token_proto_rawDesc = "" +
 	"\x16TOKEN_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TOKEN_KIND_ACCESS_TOKEN\x10\x01\x12\x1b\n" +
 	"\x17TOKEN_KIND_JSAPI_TICKET\x10\x02\x12\x1d\n" +
-	"\x19TOKEN_KIND_WX_CARD_TICKET\x10\x032\xbe\x03\n" +
-	"\fTokenService\x12U\n" +
-	"\x0eGetAccessToken\x12 .wxgate.v1.GetAccessTokenRequest\x1a!.wxgate.v1.GetAccessTokenResponse\x12U\n" +
-	"\x0eGetJsapiTicket\x12 .wxgate.v1.GetJsapiTicketRequest\x1a!.wxgate.v1.GetJsapiTicketResponse\x12X\n" +
-	"\x0fSignJsSdkConfig\x12!.wxgate.v1.SignJsSdkConfigRequest\x1a\".wxgate.v1.SignJsSdkConfigResponse\x12X\n" +
-	"\x0fInvalidateToken\x12!.wxgate.v1.InvalidateTokenRequest\x1a\".wxgate.v1.InvalidateTokenResponse\x12L\n" +
-	"\vTokenStatus\x12\x1d.wxgate.v1.TokenStatusRequest\x1a\x1e.wxgate.v1.TokenStatusResponseb\x06proto3"
+	"\x19TOKEN_KIND_WX_CARD_TICKET\x10\x032\xd2\x03\n" +
+	"\fTokenService\x12Z\n" +
+	"\x0eGetAccessToken\x12 .wxgate.v1.GetAccessTokenRequest\x1a!.wxgate.v1.GetAccessTokenResponse\"\x03\x90\x02\x01\x12Z\n" +
+	"\x0eGetJsapiTicket\x12 .wxgate.v1.GetJsapiTicketRequest\x1a!.wxgate.v1.GetJsapiTicketResponse\"\x03\x90\x02\x01\x12]\n" +
+	"\x0fSignJsSdkConfig\x12!.wxgate.v1.SignJsSdkConfigRequest\x1a\".wxgate.v1.SignJsSdkConfigResponse\"\x03\x90\x02\x01\x12X\n" +
+	"\x0fInvalidateToken\x12!.wxgate.v1.InvalidateTokenRequest\x1a\".wxgate.v1.InvalidateTokenResponse\x12Q\n" +
+	"\vTokenStatus\x12\x1d.wxgate.v1.TokenStatusRequest\x1a\x1e.wxgate.v1.TokenStatusResponse\"\x03\x90\x02\x01b\x06proto3"
 
 var (
 	file_wxgate_v1_token_proto_rawDescOnce sync.Once

@@ -1097,14 +1097,14 @@ const file_wechat_mp_v1_ai_proto_rawDesc = "" +
 	"AiLanguage\x12\x1b\n" +
 	"\x17AI_LANGUAGE_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x11AI_LANGUAGE_ZH_CN\x10\x01\x1a\t\x92\xa1\x19\x05zh_CN\x12 \n" +
-	"\x11AI_LANGUAGE_EN_US\x10\x02\x1a\t\x92\xa1\x19\x05en_US2\xeb\x06\n" +
+	"\x11AI_LANGUAGE_EN_US\x10\x02\x1a\t\x92\xa1\x19\x05en_US2\xee\x06\n" +
 	"\tAiService\x12u\n" +
 	"\x0eScanImageCodes\x12#.wechat.mp.v1.ScanImageCodesRequest\x1a$.wechat.mp.v1.ScanImageCodesResponse\"\x18\x92\xa1\x19\x14\x18\x02 \x03\x12\x0e/cv/img/qrcode\x12\x87\x01\n" +
 	"\x11SuperResolveImage\x12&.wechat.mp.v1.SuperResolveImageRequest\x1a'.wechat.mp.v1.SuperResolveImageResponse\"!\x92\xa1\x19\x1d\x18\x02 \x03\x12\x17/cv/img/superresolution\x12f\n" +
 	"\tCropImage\x12\x1e.wechat.mp.v1.CropImageRequest\x1a\x1f.wechat.mp.v1.CropImageResponse\"\x18\x92\xa1\x19\x14\x18\x02 \x03\x12\x0e/cv/img/aicrop\x12\xb5\x01\n" +
 	"\x16AddVoiceForRecognition\x12+.wechat.mp.v1.AddVoiceForRecognitionRequest\x1a,.wechat.mp.v1.AddVoiceForRecognitionResponse\"@\x92\xa1\x19<\x18\x02 \x03J\n" +
-	"format=mp3\x12*/cgi-bin/media/voice/addvoicetorecofortext\x12\xa7\x01\n" +
-	"\x15QueryVoiceRecognition\x12*.wechat.mp.v1.QueryVoiceRecognitionRequest\x1a+.wechat.mp.v1.QueryVoiceRecognitionResponse\"5\x92\xa1\x191\x18\x02 \x01\x12+/cgi-bin/media/voice/queryrecoresultfortext\x12\x92\x01\n" +
+	"format=mp3\x12*/cgi-bin/media/voice/addvoicetorecofortext\x12\xaa\x01\n" +
+	"\x15QueryVoiceRecognition\x12*.wechat.mp.v1.QueryVoiceRecognitionRequest\x1a+.wechat.mp.v1.QueryVoiceRecognitionResponse\"8\x92\xa1\x191\x18\x02 \x01\x12+/cgi-bin/media/voice/queryrecoresultfortext\x90\x02\x01\x12\x92\x01\n" +
 	"\x10TranslateContent\x12%.wechat.mp.v1.TranslateContentRequest\x1a&.wechat.mp.v1.TranslateContentResponse\"/\x92\xa1\x19+\x18\x02 \x04\x12%/cgi-bin/media/voice/translatecontentb\x06proto3"
 
 var (

@@ -14452,40 +14452,40 @@ const file_wechat_mp_v1_card_proto_rawDesc = "" +
 	" CARD_SUB_MERCHANT_STATUS_EXPIRED\x10\x04\x1a\v\x92\xa1\x19\aEXPIRED*\x8a\x01\n" +
 	"\x13CardPayGiftRuleType\x12'\n" +
 	"#CARD_PAY_GIFT_RULE_TYPE_UNSPECIFIED\x10\x00\x12J\n" +
-	"'CARD_PAY_GIFT_RULE_TYPE_PAY_MEMBER_CARD\x10\x01\x1a\x1d\x92\xa1\x19\x19RULE_TYPE_PAY_MEMBER_CARD2\xd8C\n" +
+	"'CARD_PAY_GIFT_RULE_TYPE_PAY_MEMBER_CARD\x10\x01\x1a\x1d\x92\xa1\x19\x19RULE_TYPE_PAY_MEMBER_CARD2\xa1D\n" +
 	"\vCardService\x12e\n" +
 	"\n" +
-	"CreateCard\x12\x1f.wechat.mp.v1.CreateCardRequest\x1a .wechat.mp.v1.CreateCardResponse\"\x14\x92\xa1\x19\x10\x18\x02\x12\f/card/create\x12Y\n" +
-	"\aGetCard\x12\x1c.wechat.mp.v1.GetCardRequest\x1a\x1d.wechat.mp.v1.GetCardResponse\"\x11\x92\xa1\x19\r\x18\x02\x12\t/card/get\x12d\n" +
-	"\tListCards\x12\x1e.wechat.mp.v1.ListCardsRequest\x1a\x1f.wechat.mp.v1.ListCardsResponse\"\x16\x92\xa1\x19\x12\x18\x02\x12\x0e/card/batchget\x12e\n" +
+	"CreateCard\x12\x1f.wechat.mp.v1.CreateCardRequest\x1a .wechat.mp.v1.CreateCardResponse\"\x14\x92\xa1\x19\x10\x18\x02\x12\f/card/create\x12\\\n" +
+	"\aGetCard\x12\x1c.wechat.mp.v1.GetCardRequest\x1a\x1d.wechat.mp.v1.GetCardResponse\"\x14\x92\xa1\x19\r\x18\x02\x12\t/card/get\x90\x02\x01\x12g\n" +
+	"\tListCards\x12\x1e.wechat.mp.v1.ListCardsRequest\x1a\x1f.wechat.mp.v1.ListCardsResponse\"\x19\x92\xa1\x19\x12\x18\x02\x12\x0e/card/batchget\x90\x02\x01\x12e\n" +
 	"\n" +
 	"UpdateCard\x12\x1f.wechat.mp.v1.UpdateCardRequest\x1a .wechat.mp.v1.UpdateCardResponse\"\x14\x92\xa1\x19\x10\x18\x02\x12\f/card/update\x12y\n" +
 	"\x0fModifyCardStock\x12$.wechat.mp.v1.ModifyCardStockRequest\x1a%.wechat.mp.v1.ModifyCardStockResponse\"\x19\x92\xa1\x19\x15\x18\x02\x12\x11/card/modifystock\x12e\n" +
 	"\n" +
-	"DeleteCard\x12\x1f.wechat.mp.v1.DeleteCardRequest\x1a .wechat.mp.v1.DeleteCardResponse\"\x14\x92\xa1\x19\x10\x18\x02\x12\f/card/delete\x12q\n" +
-	"\rGetCardColors\x12\".wechat.mp.v1.GetCardColorsRequest\x1a#.wechat.mp.v1.GetCardColorsResponse\"\x17\x92\xa1\x19\x13\x18\x02\n" +
-	"\x0f/card/getcolors\x12v\n" +
+	"DeleteCard\x12\x1f.wechat.mp.v1.DeleteCardRequest\x1a .wechat.mp.v1.DeleteCardResponse\"\x14\x92\xa1\x19\x10\x18\x02\x12\f/card/delete\x12t\n" +
+	"\rGetCardColors\x12\".wechat.mp.v1.GetCardColorsRequest\x1a#.wechat.mp.v1.GetCardColorsResponse\"\x1a\x92\xa1\x19\x13\x18\x02\n" +
+	"\x0f/card/getcolors\x90\x02\x01\x12v\n" +
 	"\x0eSetCardPayCell\x12#.wechat.mp.v1.SetCardPayCellRequest\x1a$.wechat.mp.v1.SetCardPayCellResponse\"\x19\x92\xa1\x19\x15\x18\x02\x12\x11/card/paycell/set\x12\x96\x01\n" +
 	"\x16SetCardSelfConsumeCell\x12+.wechat.mp.v1.SetCardSelfConsumeCellRequest\x1a,.wechat.mp.v1.SetCardSelfConsumeCellResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/card/selfconsumecell/set\x12~\n" +
 	"\x10CreateCardQrcode\x12%.wechat.mp.v1.CreateCardQrcodeRequest\x1a&.wechat.mp.v1.CreateCardQrcodeResponse\"\x1b\x92\xa1\x19\x17\x18\x02\x12\x13/card/qrcode/create\x12\x92\x01\n" +
-	"\x15CreateCardLandingPage\x12*.wechat.mp.v1.CreateCardLandingPageRequest\x1a+.wechat.mp.v1.CreateCardLandingPageResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/card/landingpage/create\x12\x82\x01\n" +
-	"\x11GetCardMpnewsHtml\x12&.wechat.mp.v1.GetCardMpnewsHtmlRequest\x1a'.wechat.mp.v1.GetCardMpnewsHtmlResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/card/mpnews/gethtml\x12\x8e\x01\n" +
+	"\x15CreateCardLandingPage\x12*.wechat.mp.v1.CreateCardLandingPageRequest\x1a+.wechat.mp.v1.CreateCardLandingPageResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/card/landingpage/create\x12\x85\x01\n" +
+	"\x11GetCardMpnewsHtml\x12&.wechat.mp.v1.GetCardMpnewsHtmlRequest\x1a'.wechat.mp.v1.GetCardMpnewsHtmlResponse\"\x1f\x92\xa1\x19\x18\x18\x02\x12\x14/card/mpnews/gethtml\x90\x02\x01\x12\x8e\x01\n" +
 	"\x14SetCardTestWhitelist\x12).wechat.mp.v1.SetCardTestWhitelistRequest\x1a*.wechat.mp.v1.SetCardTestWhitelistResponse\"\x1f\x92\xa1\x19\x1b\x18\x02\x12\x17/card/testwhitelist/set\x12}\n" +
-	"\x10DepositCardCodes\x12%.wechat.mp.v1.DepositCardCodesRequest\x1a&.wechat.mp.v1.DepositCardCodesResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/card/code/deposit\x12\x8e\x01\n" +
-	"\x13GetCardDepositCount\x12(.wechat.mp.v1.GetCardDepositCountRequest\x1a).wechat.mp.v1.GetCardDepositCountResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/card/code/getdepositcount\x12y\n" +
-	"\x0eCheckCardCodes\x12#.wechat.mp.v1.CheckCardCodesRequest\x1a$.wechat.mp.v1.CheckCardCodesResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/card/code/checkcode\x12j\n" +
-	"\vGetCardCode\x12 .wechat.mp.v1.GetCardCodeRequest\x1a!.wechat.mp.v1.GetCardCodeResponse\"\x16\x92\xa1\x19\x12\x18\x02\x12\x0e/card/code/get\x12z\n" +
-	"\x0fConsumeCardCode\x12$.wechat.mp.v1.ConsumeCardCodeRequest\x1a%.wechat.mp.v1.ConsumeCardCodeResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/card/code/consume\x12z\n" +
-	"\x0fDecryptCardCode\x12$.wechat.mp.v1.DecryptCardCodeRequest\x1a%.wechat.mp.v1.DecryptCardCodeResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/card/code/decrypt\x12v\n" +
+	"\x10DepositCardCodes\x12%.wechat.mp.v1.DepositCardCodesRequest\x1a&.wechat.mp.v1.DepositCardCodesResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/card/code/deposit\x12\x91\x01\n" +
+	"\x13GetCardDepositCount\x12(.wechat.mp.v1.GetCardDepositCountRequest\x1a).wechat.mp.v1.GetCardDepositCountResponse\"%\x92\xa1\x19\x1e\x18\x02\x12\x1a/card/code/getdepositcount\x90\x02\x01\x12|\n" +
+	"\x0eCheckCardCodes\x12#.wechat.mp.v1.CheckCardCodesRequest\x1a$.wechat.mp.v1.CheckCardCodesResponse\"\x1f\x92\xa1\x19\x18\x18\x02\x12\x14/card/code/checkcode\x90\x02\x01\x12m\n" +
+	"\vGetCardCode\x12 .wechat.mp.v1.GetCardCodeRequest\x1a!.wechat.mp.v1.GetCardCodeResponse\"\x19\x92\xa1\x19\x12\x18\x02\x12\x0e/card/code/get\x90\x02\x01\x12z\n" +
+	"\x0fConsumeCardCode\x12$.wechat.mp.v1.ConsumeCardCodeRequest\x1a%.wechat.mp.v1.ConsumeCardCodeResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/card/code/consume\x12}\n" +
+	"\x0fDecryptCardCode\x12$.wechat.mp.v1.DecryptCardCodeRequest\x1a%.wechat.mp.v1.DecryptCardCodeResponse\"\x1d\x92\xa1\x19\x16\x18\x02\x12\x12/card/code/decrypt\x90\x02\x01\x12v\n" +
 	"\x0eUpdateCardCode\x12#.wechat.mp.v1.UpdateCardCodeRequest\x1a$.wechat.mp.v1.UpdateCardCodeResponse\"\x19\x92\xa1\x19\x15\x18\x02\x12\x11/card/code/update\x12\x93\x01\n" +
 	"\x16SetCardCodeUnavailable\x12+.wechat.mp.v1.SetCardCodeUnavailableRequest\x1a,.wechat.mp.v1.SetCardCodeUnavailableResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/card/code/unavailable\x12n\n" +
-	"\fMarkCardCode\x12!.wechat.mp.v1.MarkCardCodeRequest\x1a\".wechat.mp.v1.MarkCardCodeResponse\"\x17\x92\xa1\x19\x13\x18\x02\x12\x0f/card/code/mark\x12x\n" +
-	"\rListUserCards\x12\".wechat.mp.v1.ListUserCardsRequest\x1a#.wechat.mp.v1.ListUserCardsResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/card/user/getcardlist\x12\x8a\x01\n" +
+	"\fMarkCardCode\x12!.wechat.mp.v1.MarkCardCodeRequest\x1a\".wechat.mp.v1.MarkCardCodeResponse\"\x17\x92\xa1\x19\x13\x18\x02\x12\x0f/card/code/mark\x12{\n" +
+	"\rListUserCards\x12\".wechat.mp.v1.ListUserCardsRequest\x1a#.wechat.mp.v1.ListUserCardsResponse\"!\x92\xa1\x19\x1a\x18\x02\x12\x16/card/user/getcardlist\x90\x02\x01\x12\x8a\x01\n" +
 	"\x12ActivateMemberCard\x12'.wechat.mp.v1.ActivateMemberCardRequest\x1a(.wechat.mp.v1.ActivateMemberCardResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/card/membercard/activate\x12\xb7\x01\n" +
-	"\x1dSetMemberCardActivateUserForm\x122.wechat.mp.v1.SetMemberCardActivateUserFormRequest\x1a3.wechat.mp.v1.SetMemberCardActivateUserFormResponse\"-\x92\xa1\x19)\x18\x02\x12%/card/membercard/activateuserform/set\x12\xa3\x01\n" +
-	"\x18GetMemberCardActivateUrl\x12-.wechat.mp.v1.GetMemberCardActivateUrlRequest\x1a..wechat.mp.v1.GetMemberCardActivateUrlResponse\"(\x92\xa1\x19$\x18\x02\x12 /card/membercard/activate/geturl\x12\xb7\x01\n" +
-	"\x1dGetMemberCardActivateTempInfo\x122.wechat.mp.v1.GetMemberCardActivateTempInfoRequest\x1a3.wechat.mp.v1.GetMemberCardActivateTempInfoResponse\"-\x92\xa1\x19)\x18\x02\x12%/card/membercard/activatetempinfo/get\x12\x97\x01\n" +
-	"\x15GetMemberCardUserInfo\x12*.wechat.mp.v1.GetMemberCardUserInfoRequest\x1a+.wechat.mp.v1.GetMemberCardUserInfoResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/card/membercard/userinfo/get\x12\x92\x01\n" +
+	"\x1dSetMemberCardActivateUserForm\x122.wechat.mp.v1.SetMemberCardActivateUserFormRequest\x1a3.wechat.mp.v1.SetMemberCardActivateUserFormResponse\"-\x92\xa1\x19)\x18\x02\x12%/card/membercard/activateuserform/set\x12\xa6\x01\n" +
+	"\x18GetMemberCardActivateUrl\x12-.wechat.mp.v1.GetMemberCardActivateUrlRequest\x1a..wechat.mp.v1.GetMemberCardActivateUrlResponse\"+\x92\xa1\x19$\x18\x02\x12 /card/membercard/activate/geturl\x90\x02\x01\x12\xba\x01\n" +
+	"\x1dGetMemberCardActivateTempInfo\x122.wechat.mp.v1.GetMemberCardActivateTempInfoRequest\x1a3.wechat.mp.v1.GetMemberCardActivateTempInfoResponse\"0\x92\xa1\x19)\x18\x02\x12%/card/membercard/activatetempinfo/get\x90\x02\x01\x12\x9a\x01\n" +
+	"\x15GetMemberCardUserInfo\x12*.wechat.mp.v1.GetMemberCardUserInfoRequest\x1a+.wechat.mp.v1.GetMemberCardUserInfoResponse\"(\x92\xa1\x19!\x18\x02\x12\x1d/card/membercard/userinfo/get\x90\x02\x01\x12\x92\x01\n" +
 	"\x14UpdateMemberCardUser\x12).wechat.mp.v1.UpdateMemberCardUserRequest\x1a*.wechat.mp.v1.UpdateMemberCardUserResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/card/membercard/updateuser\x12\x8e\x01\n" +
 	"\x13ActivateGeneralCard\x12(.wechat.mp.v1.ActivateGeneralCardRequest\x1a).wechat.mp.v1.ActivateGeneralCardResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/card/generalcard/activate\x12\x96\x01\n" +
 	"\x15UnactivateGeneralCard\x12*.wechat.mp.v1.UnactivateGeneralCardRequest\x1a+.wechat.mp.v1.UnactivateGeneralCardResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/card/generalcard/unactivate\x12\x96\x01\n" +
@@ -14494,36 +14494,36 @@ const file_wechat_mp_v1_card_proto_rawDesc = "" +
 	"\x19UpdateCardMovieTicketUser\x12..wechat.mp.v1.UpdateCardMovieTicketUserRequest\x1a/.wechat.mp.v1.UpdateCardMovieTicketUserResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/card/movieticket/updateuser\x12\x9a\x01\n" +
 	"\x17CheckinCardBoardingPass\x12,.wechat.mp.v1.CheckinCardBoardingPassRequest\x1a-.wechat.mp.v1.CheckinCardBoardingPassResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/card/boardingpass/checkin\x12\x86\x01\n" +
 	"\x12AddPayGiftCardRule\x12'.wechat.mp.v1.AddPayGiftCardRuleRequest\x1a(.wechat.mp.v1.AddPayGiftCardRuleResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/card/paygiftcard/add\x12\x92\x01\n" +
-	"\x15DeletePayGiftCardRule\x12*.wechat.mp.v1.DeletePayGiftCardRuleRequest\x1a+.wechat.mp.v1.DeletePayGiftCardRuleResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/card/paygiftcard/delete\x12\x8a\x01\n" +
-	"\x12GetPayGiftCardRule\x12'.wechat.mp.v1.GetPayGiftCardRuleRequest\x1a(.wechat.mp.v1.GetPayGiftCardRuleResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/card/paygiftcard/getbyid\x12\x91\x01\n" +
-	"\x14ListPayGiftCardRules\x12).wechat.mp.v1.ListPayGiftCardRulesRequest\x1a*.wechat.mp.v1.ListPayGiftCardRulesResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/card/paygiftcard/batchget\x12\x93\x01\n" +
+	"\x15DeletePayGiftCardRule\x12*.wechat.mp.v1.DeletePayGiftCardRuleRequest\x1a+.wechat.mp.v1.DeletePayGiftCardRuleResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/card/paygiftcard/delete\x12\x8d\x01\n" +
+	"\x12GetPayGiftCardRule\x12'.wechat.mp.v1.GetPayGiftCardRuleRequest\x1a(.wechat.mp.v1.GetPayGiftCardRuleResponse\"$\x92\xa1\x19\x1d\x18\x02\x12\x19/card/paygiftcard/getbyid\x90\x02\x01\x12\x94\x01\n" +
+	"\x14ListPayGiftCardRules\x12).wechat.mp.v1.ListPayGiftCardRulesRequest\x1a*.wechat.mp.v1.ListPayGiftCardRulesResponse\"%\x92\xa1\x19\x1e\x18\x02\x12\x1a/card/paygiftcard/batchget\x90\x02\x01\x12\x93\x01\n" +
 	"\x15CreateCardMktActivity\x12*.wechat.mp.v1.CreateCardMktActivityRequest\x1a+.wechat.mp.v1.CreateCardMktActivityResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/card/mkt/activity/create\x12\x7f\n" +
-	"\x0fAddGiftCardPage\x12$.wechat.mp.v1.AddGiftCardPageRequest\x1a%.wechat.mp.v1.AddGiftCardPageResponse\"\x1f\x92\xa1\x19\x1b\x18\x02\x12\x17/card/giftcard/page/add\x12\x7f\n" +
-	"\x0fGetGiftCardPage\x12$.wechat.mp.v1.GetGiftCardPageRequest\x1a%.wechat.mp.v1.GetGiftCardPageResponse\"\x1f\x92\xa1\x19\x1b\x18\x02\x12\x17/card/giftcard/page/get\x12\x8b\x01\n" +
-	"\x12UpdateGiftCardPage\x12'.wechat.mp.v1.UpdateGiftCardPageRequest\x1a(.wechat.mp.v1.UpdateGiftCardPageResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/card/giftcard/page/update\x12\x8a\x01\n" +
-	"\x11ListGiftCardPages\x12&.wechat.mp.v1.ListGiftCardPagesRequest\x1a'.wechat.mp.v1.ListGiftCardPagesResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/card/giftcard/page/batchget\x12\x8f\x01\n" +
+	"\x0fAddGiftCardPage\x12$.wechat.mp.v1.AddGiftCardPageRequest\x1a%.wechat.mp.v1.AddGiftCardPageResponse\"\x1f\x92\xa1\x19\x1b\x18\x02\x12\x17/card/giftcard/page/add\x12\x82\x01\n" +
+	"\x0fGetGiftCardPage\x12$.wechat.mp.v1.GetGiftCardPageRequest\x1a%.wechat.mp.v1.GetGiftCardPageResponse\"\"\x92\xa1\x19\x1b\x18\x02\x12\x17/card/giftcard/page/get\x90\x02\x01\x12\x8b\x01\n" +
+	"\x12UpdateGiftCardPage\x12'.wechat.mp.v1.UpdateGiftCardPageRequest\x1a(.wechat.mp.v1.UpdateGiftCardPageResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/card/giftcard/page/update\x12\x8d\x01\n" +
+	"\x11ListGiftCardPages\x12&.wechat.mp.v1.ListGiftCardPagesRequest\x1a'.wechat.mp.v1.ListGiftCardPagesResponse\"'\x92\xa1\x19 \x18\x02\x12\x1c/card/giftcard/page/batchget\x90\x02\x01\x12\x8f\x01\n" +
 	"\x13SetGiftCardMaintain\x12(.wechat.mp.v1.SetGiftCardMaintainRequest\x1a).wechat.mp.v1.SetGiftCardMaintainResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/card/giftcard/maintain/set\x12\xa0\x01\n" +
 	"\x17AddGiftCardPayWhitelist\x12,.wechat.mp.v1.AddGiftCardPayWhitelistRequest\x1a-.wechat.mp.v1.AddGiftCardPayWhitelistResponse\"(\x92\xa1\x19$\x18\x02\x12 /card/giftcard/pay/whitelist/add\x12\x98\x01\n" +
 	"\x15BindGiftCardPaySubMch\x12*.wechat.mp.v1.BindGiftCardPaySubMchRequest\x1a+.wechat.mp.v1.BindGiftCardPaySubMchResponse\"&\x92\xa1\x19\"\x18\x02\x12\x1e/card/giftcard/pay/submch/bind\x12{\n" +
-	"\x0eSetGiftCardWxa\x12#.wechat.mp.v1.SetGiftCardWxaRequest\x1a$.wechat.mp.v1.SetGiftCardWxaResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/card/giftcard/wxa/set\x12\x83\x01\n" +
-	"\x10GetGiftCardOrder\x12%.wechat.mp.v1.GetGiftCardOrderRequest\x1a&.wechat.mp.v1.GetGiftCardOrderResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/card/giftcard/order/get\x12\x8e\x01\n" +
-	"\x12ListGiftCardOrders\x12'.wechat.mp.v1.ListGiftCardOrdersRequest\x1a(.wechat.mp.v1.ListGiftCardOrdersResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/card/giftcard/order/batchget\x12\x8f\x01\n" +
+	"\x0eSetGiftCardWxa\x12#.wechat.mp.v1.SetGiftCardWxaRequest\x1a$.wechat.mp.v1.SetGiftCardWxaResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/card/giftcard/wxa/set\x12\x86\x01\n" +
+	"\x10GetGiftCardOrder\x12%.wechat.mp.v1.GetGiftCardOrderRequest\x1a&.wechat.mp.v1.GetGiftCardOrderResponse\"#\x92\xa1\x19\x1c\x18\x02\x12\x18/card/giftcard/order/get\x90\x02\x01\x12\x91\x01\n" +
+	"\x12ListGiftCardOrders\x12'.wechat.mp.v1.ListGiftCardOrdersRequest\x1a(.wechat.mp.v1.ListGiftCardOrdersResponse\"(\x92\xa1\x19!\x18\x02\x12\x1d/card/giftcard/order/batchget\x90\x02\x01\x12\x8f\x01\n" +
 	"\x13RefundGiftCardOrder\x12(.wechat.mp.v1.RefundGiftCardOrderRequest\x1a).wechat.mp.v1.RefundGiftCardOrderResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/card/giftcard/order/refund\x12\x92\x01\n" +
 	"\x15SubmitCardSubMerchant\x12*.wechat.mp.v1.SubmitCardSubMerchantRequest\x1a+.wechat.mp.v1.SubmitCardSubMerchantResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/card/submerchant/submit\x12\x92\x01\n" +
-	"\x15UpdateCardSubMerchant\x12*.wechat.mp.v1.UpdateCardSubMerchantRequest\x1a+.wechat.mp.v1.UpdateCardSubMerchantResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/card/submerchant/update\x12\x86\x01\n" +
-	"\x12GetCardSubMerchant\x12'.wechat.mp.v1.GetCardSubMerchantRequest\x1a(.wechat.mp.v1.GetCardSubMerchantResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/card/submerchant/get\x12\x91\x01\n" +
-	"\x14ListCardSubMerchants\x12).wechat.mp.v1.ListCardSubMerchantsRequest\x1a*.wechat.mp.v1.ListCardSubMerchantsResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/card/submerchant/batchget\x12\x8d\x01\n" +
-	"\x14GetCardApplyProtocol\x12).wechat.mp.v1.GetCardApplyProtocolRequest\x1a*.wechat.mp.v1.GetCardApplyProtocolResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\n" +
-	"\x16/card/getapplyprotocol\x12z\n" +
+	"\x15UpdateCardSubMerchant\x12*.wechat.mp.v1.UpdateCardSubMerchantRequest\x1a+.wechat.mp.v1.UpdateCardSubMerchantResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/card/submerchant/update\x12\x89\x01\n" +
+	"\x12GetCardSubMerchant\x12'.wechat.mp.v1.GetCardSubMerchantRequest\x1a(.wechat.mp.v1.GetCardSubMerchantResponse\" \x92\xa1\x19\x19\x18\x02\x12\x15/card/submerchant/get\x90\x02\x01\x12\x94\x01\n" +
+	"\x14ListCardSubMerchants\x12).wechat.mp.v1.ListCardSubMerchantsRequest\x1a*.wechat.mp.v1.ListCardSubMerchantsResponse\"%\x92\xa1\x19\x1e\x18\x02\x12\x1a/card/submerchant/batchget\x90\x02\x01\x12\x90\x01\n" +
+	"\x14GetCardApplyProtocol\x12).wechat.mp.v1.GetCardApplyProtocolRequest\x1a*.wechat.mp.v1.GetCardApplyProtocolResponse\"!\x92\xa1\x19\x1a\x18\x02\n" +
+	"\x16/card/getapplyprotocol\x90\x02\x01\x12z\n" +
 	"\x0fActivateCardPay\x12$.wechat.mp.v1.ActivateCardPayRequest\x1a%.wechat.mp.v1.ActivateCardPayResponse\"\x1a\x92\xa1\x19\x16\x18\x02\n" +
 	"\x12/card/pay/activate\x12}\n" +
-	"\x0fGetCardPayPrice\x12$.wechat.mp.v1.GetCardPayPriceRequest\x1a%.wechat.mp.v1.GetCardPayPriceResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/card/pay/getpayprice\x12\x81\x01\n" +
-	"\x10GetCardCoinsInfo\x12%.wechat.mp.v1.GetCardCoinsInfoRequest\x1a&.wechat.mp.v1.GetCardCoinsInfoResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\n" +
-	"\x16/card/pay/getcoinsinfo\x12v\n" +
+	"\x0fGetCardPayPrice\x12$.wechat.mp.v1.GetCardPayPriceRequest\x1a%.wechat.mp.v1.GetCardPayPriceResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/card/pay/getpayprice\x12\x84\x01\n" +
+	"\x10GetCardCoinsInfo\x12%.wechat.mp.v1.GetCardCoinsInfoRequest\x1a&.wechat.mp.v1.GetCardCoinsInfoResponse\"!\x92\xa1\x19\x1a\x18\x02\n" +
+	"\x16/card/pay/getcoinsinfo\x90\x02\x01\x12v\n" +
 	"\x0eConfirmCardPay\x12#.wechat.mp.v1.ConfirmCardPayRequest\x1a$.wechat.mp.v1.ConfirmCardPayResponse\"\x19\x92\xa1\x19\x15\x18\x02\x12\x11/card/pay/confirm\x12\x80\x01\n" +
-	"\x11RechargeCardCoins\x12&.wechat.mp.v1.RechargeCardCoinsRequest\x1a'.wechat.mp.v1.RechargeCardCoinsResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/card/pay/recharge\x12z\n" +
-	"\x0fGetCardPayOrder\x12$.wechat.mp.v1.GetCardPayOrderRequest\x1a%.wechat.mp.v1.GetCardPayOrderResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/card/pay/getorder\x12\x84\x01\n" +
-	"\x11ListCardPayOrders\x12&.wechat.mp.v1.ListCardPayOrdersRequest\x1a'.wechat.mp.v1.ListCardPayOrdersResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/card/pay/getorderlistb\x06proto3"
+	"\x11RechargeCardCoins\x12&.wechat.mp.v1.RechargeCardCoinsRequest\x1a'.wechat.mp.v1.RechargeCardCoinsResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/card/pay/recharge\x12}\n" +
+	"\x0fGetCardPayOrder\x12$.wechat.mp.v1.GetCardPayOrderRequest\x1a%.wechat.mp.v1.GetCardPayOrderResponse\"\x1d\x92\xa1\x19\x16\x18\x02\x12\x12/card/pay/getorder\x90\x02\x01\x12\x87\x01\n" +
+	"\x11ListCardPayOrders\x12&.wechat.mp.v1.ListCardPayOrdersRequest\x1a'.wechat.mp.v1.ListCardPayOrdersResponse\"!\x92\xa1\x19\x1a\x18\x02\x12\x16/card/pay/getorderlist\x90\x02\x01b\x06proto3"
 
 var (
 	file_wechat_mp_v1_card_proto_rawDescOnce sync.Once

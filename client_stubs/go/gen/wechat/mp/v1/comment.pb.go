@@ -1048,11 +1048,11 @@ const file_wechat_mp_v1_comment_proto_rawDesc = "" +
 	"\vmsg_data_id\x18\x01 \x01(\x03R\tmsgDataId\x12\x14\n" +
 	"\x05index\x18\x02 \x01(\x05R\x05index\x12&\n" +
 	"\x0fuser_comment_id\x18\x03 \x01(\x03R\ruserCommentId\"\x1c\n" +
-	"\x1aDeleteCommentReplyResponse2\xf6\a\n" +
+	"\x1aDeleteCommentReplyResponse2\xf9\a\n" +
 	"\x0eCommentService\x12q\n" +
 	"\vOpenComment\x12 .wechat.mp.v1.OpenCommentRequest\x1a!.wechat.mp.v1.OpenCommentResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/cgi-bin/comment/open\x12u\n" +
-	"\fCloseComment\x12!.wechat.mp.v1.CloseCommentRequest\x1a\".wechat.mp.v1.CloseCommentResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/cgi-bin/comment/close\x12t\n" +
-	"\fListComments\x12!.wechat.mp.v1.ListCommentsRequest\x1a\".wechat.mp.v1.ListCommentsResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/cgi-bin/comment/list\x12y\n" +
+	"\fCloseComment\x12!.wechat.mp.v1.CloseCommentRequest\x1a\".wechat.mp.v1.CloseCommentResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/cgi-bin/comment/close\x12w\n" +
+	"\fListComments\x12!.wechat.mp.v1.ListCommentsRequest\x1a\".wechat.mp.v1.ListCommentsResponse\" \x92\xa1\x19\x19\x18\x02\x12\x15/cgi-bin/comment/list\x90\x02\x01\x12y\n" +
 	"\fElectComment\x12!.wechat.mp.v1.ElectCommentRequest\x1a\".wechat.mp.v1.ElectCommentResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/cgi-bin/comment/markelect\x12\x81\x01\n" +
 	"\x0eUnelectComment\x12#.wechat.mp.v1.UnelectCommentRequest\x1a$.wechat.mp.v1.UnelectCommentResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/cgi-bin/comment/unmarkelect\x12y\n" +
 	"\rDeleteComment\x12\".wechat.mp.v1.DeleteCommentRequest\x1a#.wechat.mp.v1.DeleteCommentResponse\"\x1f\x92\xa1\x19\x1b\x18\x02\x12\x17/cgi-bin/comment/delete\x12y\n" +

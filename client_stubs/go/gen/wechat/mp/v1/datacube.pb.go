@@ -6002,35 +6002,35 @@ const file_wechat_mp_v1_datacube_proto_rawDesc = "" +
 	"\"DATACUBE_AD_SLOT_WEAPP_VIDEO_FEEDS\x10\t\x1a\x1d\x92\xa1\x19\x19SLOT_ID_WEAPP_VIDEO_FEEDS\x12E\n" +
 	"\"DATACUBE_AD_SLOT_WEAPP_VIDEO_BEGIN\x10\n" +
 	"\x1a\x1d\x92\xa1\x19\x19SLOT_ID_WEAPP_VIDEO_BEGIN\x125\n" +
-	"\x1aDATACUBE_AD_SLOT_WEAPP_BOX\x10\v\x1a\x15\x92\xa1\x19\x11SLOT_ID_WEAPP_BOX2\xb4\x1b\n" +
-	"\x0fDatacubeService\x12}\n" +
-	"\x0eGetUserSummary\x12#.wechat.mp.v1.GetUserSummaryRequest\x1a$.wechat.mp.v1.GetUserSummaryResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/datacube/getusersummary\x12\x81\x01\n" +
-	"\x0fGetUserCumulate\x12$.wechat.mp.v1.GetUserCumulateRequest\x1a%.wechat.mp.v1.GetUserCumulateResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/datacube/getusercumulate\x12\x89\x01\n" +
-	"\x11GetArticleSummary\x12&.wechat.mp.v1.GetArticleSummaryRequest\x1a'.wechat.mp.v1.GetArticleSummaryResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/datacube/getarticlesummary\x12\x81\x01\n" +
-	"\x0fGetArticleTotal\x12$.wechat.mp.v1.GetArticleTotalRequest\x1a%.wechat.mp.v1.GetArticleTotalResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/datacube/getarticletotal\x12q\n" +
-	"\vGetUserRead\x12 .wechat.mp.v1.GetUserReadRequest\x1a!.wechat.mp.v1.GetUserReadResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/datacube/getuserread\x12\x81\x01\n" +
-	"\x0fGetUserReadHour\x12$.wechat.mp.v1.GetUserReadHourRequest\x1a%.wechat.mp.v1.GetUserReadHourResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/datacube/getuserreadhour\x12u\n" +
-	"\fGetUserShare\x12!.wechat.mp.v1.GetUserShareRequest\x1a\".wechat.mp.v1.GetUserShareResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/datacube/getusershare\x12\x85\x01\n" +
-	"\x10GetUserShareHour\x12%.wechat.mp.v1.GetUserShareHourRequest\x1a&.wechat.mp.v1.GetUserShareHourResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/datacube/getusersharehour\x12}\n" +
-	"\x0eGetUpstreamMsg\x12#.wechat.mp.v1.GetUpstreamMsgRequest\x1a$.wechat.mp.v1.GetUpstreamMsgResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/datacube/getupstreammsg\x12\x8d\x01\n" +
-	"\x12GetUpstreamMsgHour\x12'.wechat.mp.v1.GetUpstreamMsgHourRequest\x1a(.wechat.mp.v1.GetUpstreamMsgHourResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/datacube/getupstreammsghour\x12\x8d\x01\n" +
-	"\x12GetUpstreamMsgWeek\x12'.wechat.mp.v1.GetUpstreamMsgWeekRequest\x1a(.wechat.mp.v1.GetUpstreamMsgWeekResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/datacube/getupstreammsgweek\x12\x91\x01\n" +
-	"\x13GetUpstreamMsgMonth\x12(.wechat.mp.v1.GetUpstreamMsgMonthRequest\x1a).wechat.mp.v1.GetUpstreamMsgMonthResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/datacube/getupstreammsgmonth\x12\x8d\x01\n" +
-	"\x12GetUpstreamMsgDist\x12'.wechat.mp.v1.GetUpstreamMsgDistRequest\x1a(.wechat.mp.v1.GetUpstreamMsgDistResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/datacube/getupstreammsgdist\x12\x9d\x01\n" +
-	"\x16GetUpstreamMsgDistWeek\x12+.wechat.mp.v1.GetUpstreamMsgDistWeekRequest\x1a,.wechat.mp.v1.GetUpstreamMsgDistWeekResponse\"(\x92\xa1\x19$\x18\x02\x12 /datacube/getupstreammsgdistweek\x12\xa1\x01\n" +
-	"\x17GetUpstreamMsgDistMonth\x12,.wechat.mp.v1.GetUpstreamMsgDistMonthRequest\x1a-.wechat.mp.v1.GetUpstreamMsgDistMonthResponse\")\x92\xa1\x19%\x18\x02\x12!/datacube/getupstreammsgdistmonth\x12\x91\x01\n" +
-	"\x13GetInterfaceSummary\x12(.wechat.mp.v1.GetInterfaceSummaryRequest\x1a).wechat.mp.v1.GetInterfaceSummaryResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/datacube/getinterfacesummary\x12\xa1\x01\n" +
-	"\x17GetInterfaceSummaryHour\x12,.wechat.mp.v1.GetInterfaceSummaryHourRequest\x1a-.wechat.mp.v1.GetInterfaceSummaryHourResponse\")\x92\xa1\x19%\x18\x02\x12!/datacube/getinterfacesummaryhour\x12\x89\x01\n" +
-	"\x11GetCardBizuinInfo\x12&.wechat.mp.v1.GetCardBizuinInfoRequest\x1a'.wechat.mp.v1.GetCardBizuinInfoResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/datacube/getcardbizuininfo\x12\x81\x01\n" +
-	"\x0fGetCardCardInfo\x12$.wechat.mp.v1.GetCardCardInfoRequest\x1a%.wechat.mp.v1.GetCardCardInfoResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/datacube/getcardcardinfo\x12\x99\x01\n" +
-	"\x15GetCardMemberCardInfo\x12*.wechat.mp.v1.GetCardMemberCardInfoRequest\x1a+.wechat.mp.v1.GetCardMemberCardInfoResponse\"'\x92\xa1\x19#\x18\x02\x12\x1f/datacube/getcardmembercardinfo\x12\xa1\x01\n" +
-	"\x17GetCardMemberCardDetail\x12,.wechat.mp.v1.GetCardMemberCardDetailRequest\x1a-.wechat.mp.v1.GetCardMemberCardDetailResponse\")\x92\xa1\x19%\x18\x02\x12!/datacube/getcardmembercarddetail\x12\xb1\x01\n" +
-	"\x18GetPublisherAdposGeneral\x12-.wechat.mp.v1.GetPublisherAdposGeneralRequest\x1a..wechat.mp.v1.GetPublisherAdposGeneralResponse\"6\x92\xa1\x192\x18\x02\n" +
-	"./publisher/stat?action=publisher_adpos_general\x12\xa9\x01\n" +
-	"\x16GetPublisherCpsGeneral\x12+.wechat.mp.v1.GetPublisherCpsGeneralRequest\x1a,.wechat.mp.v1.GetPublisherCpsGeneralResponse\"4\x92\xa1\x190\x18\x02\n" +
-	",/publisher/stat?action=publisher_cps_general\x12\xa8\x01\n" +
-	"\x16GetPublisherSettlement\x12+.wechat.mp.v1.GetPublisherSettlementRequest\x1a,.wechat.mp.v1.GetPublisherSettlementResponse\"3\x92\xa1\x19/\x18\x02\n" +
-	"+/publisher/stat?action=publisher_settlementb\x06proto3"
+	"\x1aDATACUBE_AD_SLOT_WEAPP_BOX\x10\v\x1a\x15\x92\xa1\x19\x11SLOT_ID_WEAPP_BOX2\xfe\x1b\n" +
+	"\x0fDatacubeService\x12\x80\x01\n" +
+	"\x0eGetUserSummary\x12#.wechat.mp.v1.GetUserSummaryRequest\x1a$.wechat.mp.v1.GetUserSummaryResponse\"#\x92\xa1\x19\x1c\x18\x02\x12\x18/datacube/getusersummary\x90\x02\x01\x12\x84\x01\n" +
+	"\x0fGetUserCumulate\x12$.wechat.mp.v1.GetUserCumulateRequest\x1a%.wechat.mp.v1.GetUserCumulateResponse\"$\x92\xa1\x19\x1d\x18\x02\x12\x19/datacube/getusercumulate\x90\x02\x01\x12\x8c\x01\n" +
+	"\x11GetArticleSummary\x12&.wechat.mp.v1.GetArticleSummaryRequest\x1a'.wechat.mp.v1.GetArticleSummaryResponse\"&\x92\xa1\x19\x1f\x18\x02\x12\x1b/datacube/getarticlesummary\x90\x02\x01\x12\x84\x01\n" +
+	"\x0fGetArticleTotal\x12$.wechat.mp.v1.GetArticleTotalRequest\x1a%.wechat.mp.v1.GetArticleTotalResponse\"$\x92\xa1\x19\x1d\x18\x02\x12\x19/datacube/getarticletotal\x90\x02\x01\x12t\n" +
+	"\vGetUserRead\x12 .wechat.mp.v1.GetUserReadRequest\x1a!.wechat.mp.v1.GetUserReadResponse\" \x92\xa1\x19\x19\x18\x02\x12\x15/datacube/getuserread\x90\x02\x01\x12\x84\x01\n" +
+	"\x0fGetUserReadHour\x12$.wechat.mp.v1.GetUserReadHourRequest\x1a%.wechat.mp.v1.GetUserReadHourResponse\"$\x92\xa1\x19\x1d\x18\x02\x12\x19/datacube/getuserreadhour\x90\x02\x01\x12x\n" +
+	"\fGetUserShare\x12!.wechat.mp.v1.GetUserShareRequest\x1a\".wechat.mp.v1.GetUserShareResponse\"!\x92\xa1\x19\x1a\x18\x02\x12\x16/datacube/getusershare\x90\x02\x01\x12\x88\x01\n" +
+	"\x10GetUserShareHour\x12%.wechat.mp.v1.GetUserShareHourRequest\x1a&.wechat.mp.v1.GetUserShareHourResponse\"%\x92\xa1\x19\x1e\x18\x02\x12\x1a/datacube/getusersharehour\x90\x02\x01\x12\x80\x01\n" +
+	"\x0eGetUpstreamMsg\x12#.wechat.mp.v1.GetUpstreamMsgRequest\x1a$.wechat.mp.v1.GetUpstreamMsgResponse\"#\x92\xa1\x19\x1c\x18\x02\x12\x18/datacube/getupstreammsg\x90\x02\x01\x12\x90\x01\n" +
+	"\x12GetUpstreamMsgHour\x12'.wechat.mp.v1.GetUpstreamMsgHourRequest\x1a(.wechat.mp.v1.GetUpstreamMsgHourResponse\"'\x92\xa1\x19 \x18\x02\x12\x1c/datacube/getupstreammsghour\x90\x02\x01\x12\x90\x01\n" +
+	"\x12GetUpstreamMsgWeek\x12'.wechat.mp.v1.GetUpstreamMsgWeekRequest\x1a(.wechat.mp.v1.GetUpstreamMsgWeekResponse\"'\x92\xa1\x19 \x18\x02\x12\x1c/datacube/getupstreammsgweek\x90\x02\x01\x12\x94\x01\n" +
+	"\x13GetUpstreamMsgMonth\x12(.wechat.mp.v1.GetUpstreamMsgMonthRequest\x1a).wechat.mp.v1.GetUpstreamMsgMonthResponse\"(\x92\xa1\x19!\x18\x02\x12\x1d/datacube/getupstreammsgmonth\x90\x02\x01\x12\x90\x01\n" +
+	"\x12GetUpstreamMsgDist\x12'.wechat.mp.v1.GetUpstreamMsgDistRequest\x1a(.wechat.mp.v1.GetUpstreamMsgDistResponse\"'\x92\xa1\x19 \x18\x02\x12\x1c/datacube/getupstreammsgdist\x90\x02\x01\x12\xa0\x01\n" +
+	"\x16GetUpstreamMsgDistWeek\x12+.wechat.mp.v1.GetUpstreamMsgDistWeekRequest\x1a,.wechat.mp.v1.GetUpstreamMsgDistWeekResponse\"+\x92\xa1\x19$\x18\x02\x12 /datacube/getupstreammsgdistweek\x90\x02\x01\x12\xa4\x01\n" +
+	"\x17GetUpstreamMsgDistMonth\x12,.wechat.mp.v1.GetUpstreamMsgDistMonthRequest\x1a-.wechat.mp.v1.GetUpstreamMsgDistMonthResponse\",\x92\xa1\x19%\x18\x02\x12!/datacube/getupstreammsgdistmonth\x90\x02\x01\x12\x94\x01\n" +
+	"\x13GetInterfaceSummary\x12(.wechat.mp.v1.GetInterfaceSummaryRequest\x1a).wechat.mp.v1.GetInterfaceSummaryResponse\"(\x92\xa1\x19!\x18\x02\x12\x1d/datacube/getinterfacesummary\x90\x02\x01\x12\xa4\x01\n" +
+	"\x17GetInterfaceSummaryHour\x12,.wechat.mp.v1.GetInterfaceSummaryHourRequest\x1a-.wechat.mp.v1.GetInterfaceSummaryHourResponse\",\x92\xa1\x19%\x18\x02\x12!/datacube/getinterfacesummaryhour\x90\x02\x01\x12\x8c\x01\n" +
+	"\x11GetCardBizuinInfo\x12&.wechat.mp.v1.GetCardBizuinInfoRequest\x1a'.wechat.mp.v1.GetCardBizuinInfoResponse\"&\x92\xa1\x19\x1f\x18\x02\x12\x1b/datacube/getcardbizuininfo\x90\x02\x01\x12\x84\x01\n" +
+	"\x0fGetCardCardInfo\x12$.wechat.mp.v1.GetCardCardInfoRequest\x1a%.wechat.mp.v1.GetCardCardInfoResponse\"$\x92\xa1\x19\x1d\x18\x02\x12\x19/datacube/getcardcardinfo\x90\x02\x01\x12\x9c\x01\n" +
+	"\x15GetCardMemberCardInfo\x12*.wechat.mp.v1.GetCardMemberCardInfoRequest\x1a+.wechat.mp.v1.GetCardMemberCardInfoResponse\"*\x92\xa1\x19#\x18\x02\x12\x1f/datacube/getcardmembercardinfo\x90\x02\x01\x12\xa4\x01\n" +
+	"\x17GetCardMemberCardDetail\x12,.wechat.mp.v1.GetCardMemberCardDetailRequest\x1a-.wechat.mp.v1.GetCardMemberCardDetailResponse\",\x92\xa1\x19%\x18\x02\x12!/datacube/getcardmembercarddetail\x90\x02\x01\x12\xb4\x01\n" +
+	"\x18GetPublisherAdposGeneral\x12-.wechat.mp.v1.GetPublisherAdposGeneralRequest\x1a..wechat.mp.v1.GetPublisherAdposGeneralResponse\"9\x92\xa1\x192\x18\x02\n" +
+	"./publisher/stat?action=publisher_adpos_general\x90\x02\x01\x12\xac\x01\n" +
+	"\x16GetPublisherCpsGeneral\x12+.wechat.mp.v1.GetPublisherCpsGeneralRequest\x1a,.wechat.mp.v1.GetPublisherCpsGeneralResponse\"7\x92\xa1\x190\x18\x02\n" +
+	",/publisher/stat?action=publisher_cps_general\x90\x02\x01\x12\xab\x01\n" +
+	"\x16GetPublisherSettlement\x12+.wechat.mp.v1.GetPublisherSettlementRequest\x1a,.wechat.mp.v1.GetPublisherSettlementResponse\"6\x92\xa1\x19/\x18\x02\n" +
+	"+/publisher/stat?action=publisher_settlement\x90\x02\x01b\x06proto3"
 
 var (
 	file_wechat_mp_v1_datacube_proto_rawDescOnce sync.Once

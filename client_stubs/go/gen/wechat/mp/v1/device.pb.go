@@ -1872,20 +1872,20 @@ const file_wechat_mp_v1_device_proto_rawDesc = "" +
 	"\tdevice_id\x18\x01 \x01(\tR\bdeviceId\x12\x16\n" +
 	"\x06openid\x18\x02 \x01(\tR\x06openid\"W\n" +
 	"\x1aCompelUnbindDeviceResponse\x129\n" +
-	"\tbase_resp\x18\x01 \x01(\v2\x1c.wechat.mp.v1.DeviceBaseRespR\bbaseResp2\xef\v\n" +
+	"\tbase_resp\x18\x01 \x01(\v2\x1c.wechat.mp.v1.DeviceBaseRespR\bbaseResp2\xfc\v\n" +
 	"\rDeviceService\x12~\n" +
 	"\x11SendDeviceMessage\x12&.wechat.mp.v1.SendDeviceMessageRequest\x1a'.wechat.mp.v1.SendDeviceMessageResponse\"\x18\x92\xa1\x19\x14\x18\x02\x12\x10/device/transmsg\x12\x86\x01\n" +
 	"\x12CreateDeviceQrcode\x12'.wechat.mp.v1.CreateDeviceQrcodeRequest\x1a(.wechat.mp.v1.CreateDeviceQrcodeResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/device/create_qrcode\x12y\n" +
 	"\x0fGetDeviceQrcode\x12$.wechat.mp.v1.GetDeviceQrcodeRequest\x1a%.wechat.mp.v1.GetDeviceQrcodeResponse\"\x19\x92\xa1\x19\x15\x18\x02\n" +
 	"\x11/device/getqrcode\x12\x80\x01\n" +
-	"\x0fAuthorizeDevice\x12$.wechat.mp.v1.AuthorizeDeviceRequest\x1a%.wechat.mp.v1.AuthorizeDeviceResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/device/authorize_device\x12\x86\x01\n" +
-	"\x12VerifyDeviceQrcode\x12'.wechat.mp.v1.VerifyDeviceQrcodeRequest\x1a(.wechat.mp.v1.VerifyDeviceQrcodeResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/device/verify_qrcode\x12r\n" +
-	"\rGetDeviceStat\x12\".wechat.mp.v1.GetDeviceStatRequest\x1a#.wechat.mp.v1.GetDeviceStatResponse\"\x18\x92\xa1\x19\x14\x18\x02\n" +
-	"\x10/device/get_stat\x12z\n" +
-	"\x0fGetDeviceOpenid\x12$.wechat.mp.v1.GetDeviceOpenidRequest\x1a%.wechat.mp.v1.GetDeviceOpenidResponse\"\x1a\x92\xa1\x19\x16\x18\x02\n" +
-	"\x12/device/get_openid\x12\x7f\n" +
-	"\x0fGetBoundDevices\x12$.wechat.mp.v1.GetBoundDevicesRequest\x1a%.wechat.mp.v1.GetBoundDevicesResponse\"\x1f\x92\xa1\x19\x1b\x18\x02\n" +
-	"\x17/device/get_bind_device\x12e\n" +
+	"\x0fAuthorizeDevice\x12$.wechat.mp.v1.AuthorizeDeviceRequest\x1a%.wechat.mp.v1.AuthorizeDeviceResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/device/authorize_device\x12\x89\x01\n" +
+	"\x12VerifyDeviceQrcode\x12'.wechat.mp.v1.VerifyDeviceQrcodeRequest\x1a(.wechat.mp.v1.VerifyDeviceQrcodeResponse\" \x92\xa1\x19\x19\x18\x02\x12\x15/device/verify_qrcode\x90\x02\x01\x12u\n" +
+	"\rGetDeviceStat\x12\".wechat.mp.v1.GetDeviceStatRequest\x1a#.wechat.mp.v1.GetDeviceStatResponse\"\x1b\x92\xa1\x19\x14\x18\x02\n" +
+	"\x10/device/get_stat\x90\x02\x01\x12}\n" +
+	"\x0fGetDeviceOpenid\x12$.wechat.mp.v1.GetDeviceOpenidRequest\x1a%.wechat.mp.v1.GetDeviceOpenidResponse\"\x1d\x92\xa1\x19\x16\x18\x02\n" +
+	"\x12/device/get_openid\x90\x02\x01\x12\x82\x01\n" +
+	"\x0fGetBoundDevices\x12$.wechat.mp.v1.GetBoundDevicesRequest\x1a%.wechat.mp.v1.GetBoundDevicesResponse\"\"\x92\xa1\x19\x1b\x18\x02\n" +
+	"\x17/device/get_bind_device\x90\x02\x01\x12e\n" +
 	"\n" +
 	"BindDevice\x12\x1f.wechat.mp.v1.BindDeviceRequest\x1a .wechat.mp.v1.BindDeviceResponse\"\x14\x92\xa1\x19\x10\x18\x02\x12\f/device/bind\x12m\n" +
 	"\fUnbindDevice\x12!.wechat.mp.v1.UnbindDeviceRequest\x1a\".wechat.mp.v1.UnbindDeviceResponse\"\x16\x92\xa1\x19\x12\x18\x02\x12\x0e/device/unbind\x12~\n" +

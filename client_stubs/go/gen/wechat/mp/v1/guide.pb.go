@@ -7117,56 +7117,56 @@ const file_wechat_mp_v1_guide_proto_rawDesc = "" +
 	"\x1dUpdateGuideMassendJobResponse\"7\n" +
 	"\x1cCancelGuideMassendJobRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\x03R\x06taskId\"\x1f\n" +
-	"\x1dCancelGuideMassendJobResponse2\xc7<\n" +
+	"\x1dCancelGuideMassendJobResponse2\x83=\n" +
 	"\fGuideService\x12\x83\x01\n" +
-	"\x0fAddGuideAccount\x12$.wechat.mp.v1.AddGuideAccountRequest\x1a%.wechat.mp.v1.AddGuideAccountResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/cgi-bin/guide/addguideacct\x12\x83\x01\n" +
-	"\x0fGetGuideAccount\x12$.wechat.mp.v1.GetGuideAccountRequest\x1a%.wechat.mp.v1.GetGuideAccountResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/cgi-bin/guide/getguideacct\x12\x8f\x01\n" +
+	"\x0fAddGuideAccount\x12$.wechat.mp.v1.AddGuideAccountRequest\x1a%.wechat.mp.v1.AddGuideAccountResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/cgi-bin/guide/addguideacct\x12\x86\x01\n" +
+	"\x0fGetGuideAccount\x12$.wechat.mp.v1.GetGuideAccountRequest\x1a%.wechat.mp.v1.GetGuideAccountResponse\"&\x92\xa1\x19\x1f\x18\x02\x12\x1b/cgi-bin/guide/getguideacct\x90\x02\x01\x12\x8f\x01\n" +
 	"\x12UpdateGuideAccount\x12'.wechat.mp.v1.UpdateGuideAccountRequest\x1a(.wechat.mp.v1.UpdateGuideAccountResponse\"&\x92\xa1\x19\"\x18\x02\x12\x1e/cgi-bin/guide/updateguideacct\x12\x8c\x01\n" +
-	"\x12DeleteGuideAccount\x12'.wechat.mp.v1.DeleteGuideAccountRequest\x1a(.wechat.mp.v1.DeleteGuideAccountResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/cgi-bin/guide/delguideacct\x12\x8d\x01\n" +
-	"\x11ListGuideAccounts\x12&.wechat.mp.v1.ListGuideAccountsRequest\x1a'.wechat.mp.v1.ListGuideAccountsResponse\"'\x92\xa1\x19#\x18\x02\x12\x1f/cgi-bin/guide/getguideacctlist\x12\x8e\x01\n" +
-	"\x11CreateGuideQrcode\x12&.wechat.mp.v1.CreateGuideQrcodeRequest\x1a'.wechat.mp.v1.CreateGuideQrcodeResponse\"(\x92\xa1\x19$\x18\x02\x12 /cgi-bin/guide/guidecreateqrcode\x12\xa6\x01\n" +
-	"\x17GetGuideBuyerChatRecord\x12,.wechat.mp.v1.GetGuideBuyerChatRecordRequest\x1a-.wechat.mp.v1.GetGuideBuyerChatRecordResponse\".\x92\xa1\x19*\x18\x02\x12&/cgi-bin/guide/getguidebuyerchatrecord\x12\x82\x01\n" +
-	"\x0eSetGuideConfig\x12#.wechat.mp.v1.SetGuideConfigRequest\x1a$.wechat.mp.v1.SetGuideConfigResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/cgi-bin/guide/setguideconfig\x12\x82\x01\n" +
-	"\x0eGetGuideConfig\x12#.wechat.mp.v1.GetGuideConfigRequest\x1a$.wechat.mp.v1.GetGuideConfigResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/cgi-bin/guide/getguideconfig\x12\x9b\x01\n" +
-	"\x15SetGuideAccountConfig\x12*.wechat.mp.v1.SetGuideAccountConfigRequest\x1a+.wechat.mp.v1.SetGuideAccountConfigResponse\")\x92\xa1\x19%\x18\x02\x12!/cgi-bin/guide/setguideacctconfig\x12\x9b\x01\n" +
-	"\x15GetGuideAccountConfig\x12*.wechat.mp.v1.GetGuideAccountConfigRequest\x1a+.wechat.mp.v1.GetGuideAccountConfigResponse\")\x92\xa1\x19%\x18\x02\x12!/cgi-bin/guide/getguideacctconfig\x12\x96\x01\n" +
+	"\x12DeleteGuideAccount\x12'.wechat.mp.v1.DeleteGuideAccountRequest\x1a(.wechat.mp.v1.DeleteGuideAccountResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/cgi-bin/guide/delguideacct\x12\x90\x01\n" +
+	"\x11ListGuideAccounts\x12&.wechat.mp.v1.ListGuideAccountsRequest\x1a'.wechat.mp.v1.ListGuideAccountsResponse\"*\x92\xa1\x19#\x18\x02\x12\x1f/cgi-bin/guide/getguideacctlist\x90\x02\x01\x12\x8e\x01\n" +
+	"\x11CreateGuideQrcode\x12&.wechat.mp.v1.CreateGuideQrcodeRequest\x1a'.wechat.mp.v1.CreateGuideQrcodeResponse\"(\x92\xa1\x19$\x18\x02\x12 /cgi-bin/guide/guidecreateqrcode\x12\xa9\x01\n" +
+	"\x17GetGuideBuyerChatRecord\x12,.wechat.mp.v1.GetGuideBuyerChatRecordRequest\x1a-.wechat.mp.v1.GetGuideBuyerChatRecordResponse\"1\x92\xa1\x19*\x18\x02\x12&/cgi-bin/guide/getguidebuyerchatrecord\x90\x02\x01\x12\x82\x01\n" +
+	"\x0eSetGuideConfig\x12#.wechat.mp.v1.SetGuideConfigRequest\x1a$.wechat.mp.v1.SetGuideConfigResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/cgi-bin/guide/setguideconfig\x12\x85\x01\n" +
+	"\x0eGetGuideConfig\x12#.wechat.mp.v1.GetGuideConfigRequest\x1a$.wechat.mp.v1.GetGuideConfigResponse\"(\x92\xa1\x19!\x18\x02\x12\x1d/cgi-bin/guide/getguideconfig\x90\x02\x01\x12\x9b\x01\n" +
+	"\x15SetGuideAccountConfig\x12*.wechat.mp.v1.SetGuideAccountConfigRequest\x1a+.wechat.mp.v1.SetGuideAccountConfigResponse\")\x92\xa1\x19%\x18\x02\x12!/cgi-bin/guide/setguideacctconfig\x12\x9e\x01\n" +
+	"\x15GetGuideAccountConfig\x12*.wechat.mp.v1.GetGuideAccountConfigRequest\x1a+.wechat.mp.v1.GetGuideAccountConfigResponse\",\x92\xa1\x19%\x18\x02\x12!/cgi-bin/guide/getguideacctconfig\x90\x02\x01\x12\x96\x01\n" +
 	"\x13PushShowWxaPathMenu\x12(.wechat.mp.v1.PushShowWxaPathMenuRequest\x1a).wechat.mp.v1.PushShowWxaPathMenuResponse\"*\x92\xa1\x19&\x18\x02\x12\"/cgi-bin/guide/pushshowwxapathmenu\x12\x87\x01\n" +
-	"\x10CreateGuideGroup\x12%.wechat.mp.v1.CreateGuideGroupRequest\x1a&.wechat.mp.v1.CreateGuideGroupResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/cgi-bin/guide/newguidegroup\x12\x88\x01\n" +
-	"\x0fListGuideGroups\x12$.wechat.mp.v1.ListGuideGroupsRequest\x1a%.wechat.mp.v1.ListGuideGroupsResponse\"(\x92\xa1\x19$\x18\x02\x12 /cgi-bin/guide/getguidegrouplist\x12\x89\x01\n" +
-	"\x11GetGuideGroupInfo\x12&.wechat.mp.v1.GetGuideGroupInfoRequest\x1a'.wechat.mp.v1.GetGuideGroupInfoResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/cgi-bin/guide/getgroupinfo\x12\x8a\x01\n" +
+	"\x10CreateGuideGroup\x12%.wechat.mp.v1.CreateGuideGroupRequest\x1a&.wechat.mp.v1.CreateGuideGroupResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/cgi-bin/guide/newguidegroup\x12\x8b\x01\n" +
+	"\x0fListGuideGroups\x12$.wechat.mp.v1.ListGuideGroupsRequest\x1a%.wechat.mp.v1.ListGuideGroupsResponse\"+\x92\xa1\x19$\x18\x02\x12 /cgi-bin/guide/getguidegrouplist\x90\x02\x01\x12\x8c\x01\n" +
+	"\x11GetGuideGroupInfo\x12&.wechat.mp.v1.GetGuideGroupInfoRequest\x1a'.wechat.mp.v1.GetGuideGroupInfoResponse\"&\x92\xa1\x19\x1f\x18\x02\x12\x1b/cgi-bin/guide/getgroupinfo\x90\x02\x01\x12\x8a\x01\n" +
 	"\x0fAddGuideToGroup\x12$.wechat.mp.v1.AddGuideToGroupRequest\x1a%.wechat.mp.v1.AddGuideToGroupResponse\"*\x92\xa1\x19&\x18\x02\x12\"/cgi-bin/guide/addguide2guidegroup\x12\x99\x01\n" +
-	"\x14RemoveGuideFromGroup\x12).wechat.mp.v1.RemoveGuideFromGroupRequest\x1a*.wechat.mp.v1.RemoveGuideFromGroupResponse\"*\x92\xa1\x19&\x18\x02\x12\"/cgi-bin/guide/delguide2guidegroup\x12\x98\x01\n" +
-	"\x15GetGuideGroupsByGuide\x12*.wechat.mp.v1.GetGuideGroupsByGuideRequest\x1a+.wechat.mp.v1.GetGuideGroupsByGuideResponse\"&\x92\xa1\x19\"\x18\x02\x12\x1e/cgi-bin/guide/getgroupbyguide\x12\x87\x01\n" +
+	"\x14RemoveGuideFromGroup\x12).wechat.mp.v1.RemoveGuideFromGroupRequest\x1a*.wechat.mp.v1.RemoveGuideFromGroupResponse\"*\x92\xa1\x19&\x18\x02\x12\"/cgi-bin/guide/delguide2guidegroup\x12\x9b\x01\n" +
+	"\x15GetGuideGroupsByGuide\x12*.wechat.mp.v1.GetGuideGroupsByGuideRequest\x1a+.wechat.mp.v1.GetGuideGroupsByGuideResponse\")\x92\xa1\x19\"\x18\x02\x12\x1e/cgi-bin/guide/getgroupbyguide\x90\x02\x01\x12\x87\x01\n" +
 	"\x10DeleteGuideGroup\x12%.wechat.mp.v1.DeleteGuideGroupRequest\x1a&.wechat.mp.v1.DeleteGuideGroupResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/cgi-bin/guide/delguidegroup\x12\x9e\x01\n" +
 	"\x15AddGuideBuyerRelation\x12*.wechat.mp.v1.AddGuideBuyerRelationRequest\x1a+.wechat.mp.v1.AddGuideBuyerRelationResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/addguidebuyerrelation\x12\xa7\x01\n" +
-	"\x18DeleteGuideBuyerRelation\x12-.wechat.mp.v1.DeleteGuideBuyerRelationRequest\x1a..wechat.mp.v1.DeleteGuideBuyerRelationResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/delguidebuyerrelation\x12\xa8\x01\n" +
-	"\x17ListGuideBuyerRelations\x12,.wechat.mp.v1.ListGuideBuyerRelationsRequest\x1a-.wechat.mp.v1.ListGuideBuyerRelationsResponse\"0\x92\xa1\x19,\x18\x02\x12(/cgi-bin/guide/getguidebuyerrelationlist\x12\xaf\x01\n" +
+	"\x18DeleteGuideBuyerRelation\x12-.wechat.mp.v1.DeleteGuideBuyerRelationRequest\x1a..wechat.mp.v1.DeleteGuideBuyerRelationResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/delguidebuyerrelation\x12\xab\x01\n" +
+	"\x17ListGuideBuyerRelations\x12,.wechat.mp.v1.ListGuideBuyerRelationsRequest\x1a-.wechat.mp.v1.ListGuideBuyerRelationsResponse\"3\x92\xa1\x19,\x18\x02\x12(/cgi-bin/guide/getguidebuyerrelationlist\x90\x02\x01\x12\xaf\x01\n" +
 	"\x1aRebindGuideAccountForBuyer\x12/.wechat.mp.v1.RebindGuideAccountForBuyerRequest\x1a0.wechat.mp.v1.RebindGuideAccountForBuyerResponse\".\x92\xa1\x19*\x18\x02\x12&/cgi-bin/guide/rebindguideacctforbuyer\x12\xaa\x01\n" +
-	"\x18UpdateGuideBuyerRelation\x12-.wechat.mp.v1.UpdateGuideBuyerRelationRequest\x1a..wechat.mp.v1.UpdateGuideBuyerRelationResponse\"/\x92\xa1\x19+\x18\x02\x12'/cgi-bin/guide/updateguidebuyerrelation\x12\xba\x01\n" +
-	"\x1cGetGuideBuyerRelationByBuyer\x121.wechat.mp.v1.GetGuideBuyerRelationByBuyerRequest\x1a2.wechat.mp.v1.GetGuideBuyerRelationByBuyerResponse\"3\x92\xa1\x19/\x18\x02\x12+/cgi-bin/guide/getguidebuyerrelationbybuyer\x12\x9e\x01\n" +
-	"\x15GetGuideBuyerRelation\x12*.wechat.mp.v1.GetGuideBuyerRelationRequest\x1a+.wechat.mp.v1.GetGuideBuyerRelationResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/getguidebuyerrelation\x12\x97\x01\n" +
+	"\x18UpdateGuideBuyerRelation\x12-.wechat.mp.v1.UpdateGuideBuyerRelationRequest\x1a..wechat.mp.v1.UpdateGuideBuyerRelationResponse\"/\x92\xa1\x19+\x18\x02\x12'/cgi-bin/guide/updateguidebuyerrelation\x12\xbd\x01\n" +
+	"\x1cGetGuideBuyerRelationByBuyer\x121.wechat.mp.v1.GetGuideBuyerRelationByBuyerRequest\x1a2.wechat.mp.v1.GetGuideBuyerRelationByBuyerResponse\"6\x92\xa1\x19/\x18\x02\x12+/cgi-bin/guide/getguidebuyerrelationbybuyer\x90\x02\x01\x12\xa1\x01\n" +
+	"\x15GetGuideBuyerRelation\x12*.wechat.mp.v1.GetGuideBuyerRelationRequest\x1a+.wechat.mp.v1.GetGuideBuyerRelationResponse\"/\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/getguidebuyerrelation\x90\x02\x01\x12\x97\x01\n" +
 	"\x14CreateGuideTagOption\x12).wechat.mp.v1.CreateGuideTagOptionRequest\x1a*.wechat.mp.v1.CreateGuideTagOptionResponse\"(\x92\xa1\x19$\x18\x02\x12 /cgi-bin/guide/newguidetagoption\x12\x97\x01\n" +
 	"\x14DeleteGuideTagOption\x12).wechat.mp.v1.DeleteGuideTagOptionRequest\x1a*.wechat.mp.v1.DeleteGuideTagOptionResponse\"(\x92\xa1\x19$\x18\x02\x12 /cgi-bin/guide/delguidetagoption\x12\xa0\x01\n" +
-	"\x17AddGuideTagOptionValues\x12,.wechat.mp.v1.AddGuideTagOptionValuesRequest\x1a-.wechat.mp.v1.AddGuideTagOptionValuesResponse\"(\x92\xa1\x19$\x18\x02\x12 /cgi-bin/guide/addguidetagoption\x12\x91\x01\n" +
-	"\x12GetGuideTagOptions\x12'.wechat.mp.v1.GetGuideTagOptionsRequest\x1a(.wechat.mp.v1.GetGuideTagOptionsResponse\"(\x92\xa1\x19$\x18\x02\x12 /cgi-bin/guide/getguidetagoption\x12\x8a\x01\n" +
-	"\x10AddGuideBuyerTag\x12%.wechat.mp.v1.AddGuideBuyerTagRequest\x1a&.wechat.mp.v1.AddGuideBuyerTagResponse\"'\x92\xa1\x19#\x18\x02\x12\x1f/cgi-bin/guide/addguidebuyertag\x12\x8a\x01\n" +
-	"\x10GetGuideBuyerTag\x12%.wechat.mp.v1.GetGuideBuyerTagRequest\x1a&.wechat.mp.v1.GetGuideBuyerTagResponse\"'\x92\xa1\x19#\x18\x02\x12\x1f/cgi-bin/guide/getguidebuyertag\x12\x9a\x01\n" +
-	"\x14QueryGuideBuyerByTag\x12).wechat.mp.v1.QueryGuideBuyerByTagRequest\x1a*.wechat.mp.v1.QueryGuideBuyerByTagResponse\"+\x92\xa1\x19'\x18\x02\x12#/cgi-bin/guide/queryguidebuyerbytag\x12\x93\x01\n" +
+	"\x17AddGuideTagOptionValues\x12,.wechat.mp.v1.AddGuideTagOptionValuesRequest\x1a-.wechat.mp.v1.AddGuideTagOptionValuesResponse\"(\x92\xa1\x19$\x18\x02\x12 /cgi-bin/guide/addguidetagoption\x12\x94\x01\n" +
+	"\x12GetGuideTagOptions\x12'.wechat.mp.v1.GetGuideTagOptionsRequest\x1a(.wechat.mp.v1.GetGuideTagOptionsResponse\"+\x92\xa1\x19$\x18\x02\x12 /cgi-bin/guide/getguidetagoption\x90\x02\x01\x12\x8a\x01\n" +
+	"\x10AddGuideBuyerTag\x12%.wechat.mp.v1.AddGuideBuyerTagRequest\x1a&.wechat.mp.v1.AddGuideBuyerTagResponse\"'\x92\xa1\x19#\x18\x02\x12\x1f/cgi-bin/guide/addguidebuyertag\x12\x8d\x01\n" +
+	"\x10GetGuideBuyerTag\x12%.wechat.mp.v1.GetGuideBuyerTagRequest\x1a&.wechat.mp.v1.GetGuideBuyerTagResponse\"*\x92\xa1\x19#\x18\x02\x12\x1f/cgi-bin/guide/getguidebuyertag\x90\x02\x01\x12\x9d\x01\n" +
+	"\x14QueryGuideBuyerByTag\x12).wechat.mp.v1.QueryGuideBuyerByTagRequest\x1a*.wechat.mp.v1.QueryGuideBuyerByTagResponse\".\x92\xa1\x19'\x18\x02\x12#/cgi-bin/guide/queryguidebuyerbytag\x90\x02\x01\x12\x93\x01\n" +
 	"\x13DeleteGuideBuyerTag\x12(.wechat.mp.v1.DeleteGuideBuyerTagRequest\x1a).wechat.mp.v1.DeleteGuideBuyerTagResponse\"'\x92\xa1\x19#\x18\x02\x12\x1f/cgi-bin/guide/delguidebuyertag\x12\xa6\x01\n" +
-	"\x17SetGuideBuyerDisplayTag\x12,.wechat.mp.v1.SetGuideBuyerDisplayTagRequest\x1a-.wechat.mp.v1.SetGuideBuyerDisplayTagResponse\".\x92\xa1\x19*\x18\x02\x12&/cgi-bin/guide/addguidebuyerdisplaytag\x12\xa6\x01\n" +
-	"\x17GetGuideBuyerDisplayTag\x12,.wechat.mp.v1.GetGuideBuyerDisplayTagRequest\x1a-.wechat.mp.v1.GetGuideBuyerDisplayTagResponse\".\x92\xa1\x19*\x18\x02\x12&/cgi-bin/guide/getguidebuyerdisplaytag\x12\x9a\x01\n" +
-	"\x14SetGuideCardMaterial\x12).wechat.mp.v1.SetGuideCardMaterialRequest\x1a*.wechat.mp.v1.SetGuideCardMaterialResponse\"+\x92\xa1\x19'\x18\x02\x12#/cgi-bin/guide/setguidecardmaterial\x12\x9a\x01\n" +
-	"\x14GetGuideCardMaterial\x12).wechat.mp.v1.GetGuideCardMaterialRequest\x1a*.wechat.mp.v1.GetGuideCardMaterialResponse\"+\x92\xa1\x19'\x18\x02\x12#/cgi-bin/guide/getguidecardmaterial\x12\xa3\x01\n" +
+	"\x17SetGuideBuyerDisplayTag\x12,.wechat.mp.v1.SetGuideBuyerDisplayTagRequest\x1a-.wechat.mp.v1.SetGuideBuyerDisplayTagResponse\".\x92\xa1\x19*\x18\x02\x12&/cgi-bin/guide/addguidebuyerdisplaytag\x12\xa9\x01\n" +
+	"\x17GetGuideBuyerDisplayTag\x12,.wechat.mp.v1.GetGuideBuyerDisplayTagRequest\x1a-.wechat.mp.v1.GetGuideBuyerDisplayTagResponse\"1\x92\xa1\x19*\x18\x02\x12&/cgi-bin/guide/getguidebuyerdisplaytag\x90\x02\x01\x12\x9a\x01\n" +
+	"\x14SetGuideCardMaterial\x12).wechat.mp.v1.SetGuideCardMaterialRequest\x1a*.wechat.mp.v1.SetGuideCardMaterialResponse\"+\x92\xa1\x19'\x18\x02\x12#/cgi-bin/guide/setguidecardmaterial\x12\x9d\x01\n" +
+	"\x14GetGuideCardMaterial\x12).wechat.mp.v1.GetGuideCardMaterialRequest\x1a*.wechat.mp.v1.GetGuideCardMaterialResponse\".\x92\xa1\x19'\x18\x02\x12#/cgi-bin/guide/getguidecardmaterial\x90\x02\x01\x12\xa3\x01\n" +
 	"\x17DeleteGuideCardMaterial\x12,.wechat.mp.v1.DeleteGuideCardMaterialRequest\x1a-.wechat.mp.v1.DeleteGuideCardMaterialResponse\"+\x92\xa1\x19'\x18\x02\x12#/cgi-bin/guide/delguidecardmaterial\x12\x9e\x01\n" +
-	"\x15SetGuideImageMaterial\x12*.wechat.mp.v1.SetGuideImageMaterialRequest\x1a+.wechat.mp.v1.SetGuideImageMaterialResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/setguideimagematerial\x12\x9e\x01\n" +
-	"\x15GetGuideImageMaterial\x12*.wechat.mp.v1.GetGuideImageMaterialRequest\x1a+.wechat.mp.v1.GetGuideImageMaterialResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/getguideimagematerial\x12\xa7\x01\n" +
+	"\x15SetGuideImageMaterial\x12*.wechat.mp.v1.SetGuideImageMaterialRequest\x1a+.wechat.mp.v1.SetGuideImageMaterialResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/setguideimagematerial\x12\xa1\x01\n" +
+	"\x15GetGuideImageMaterial\x12*.wechat.mp.v1.GetGuideImageMaterialRequest\x1a+.wechat.mp.v1.GetGuideImageMaterialResponse\"/\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/getguideimagematerial\x90\x02\x01\x12\xa7\x01\n" +
 	"\x18DeleteGuideImageMaterial\x12-.wechat.mp.v1.DeleteGuideImageMaterialRequest\x1a..wechat.mp.v1.DeleteGuideImageMaterialResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/delguideimagematerial\x12\x9a\x01\n" +
-	"\x14SetGuideWordMaterial\x12).wechat.mp.v1.SetGuideWordMaterialRequest\x1a*.wechat.mp.v1.SetGuideWordMaterialResponse\"+\x92\xa1\x19'\x18\x02\x12#/cgi-bin/guide/setguidewordmaterial\x12\x9a\x01\n" +
-	"\x14GetGuideWordMaterial\x12).wechat.mp.v1.GetGuideWordMaterialRequest\x1a*.wechat.mp.v1.GetGuideWordMaterialResponse\"+\x92\xa1\x19'\x18\x02\x12#/cgi-bin/guide/getguidewordmaterial\x12\xa3\x01\n" +
+	"\x14SetGuideWordMaterial\x12).wechat.mp.v1.SetGuideWordMaterialRequest\x1a*.wechat.mp.v1.SetGuideWordMaterialResponse\"+\x92\xa1\x19'\x18\x02\x12#/cgi-bin/guide/setguidewordmaterial\x12\x9d\x01\n" +
+	"\x14GetGuideWordMaterial\x12).wechat.mp.v1.GetGuideWordMaterialRequest\x1a*.wechat.mp.v1.GetGuideWordMaterialResponse\".\x92\xa1\x19'\x18\x02\x12#/cgi-bin/guide/getguidewordmaterial\x90\x02\x01\x12\xa3\x01\n" +
 	"\x17DeleteGuideWordMaterial\x12,.wechat.mp.v1.DeleteGuideWordMaterialRequest\x1a-.wechat.mp.v1.DeleteGuideWordMaterialResponse\"+\x92\xa1\x19'\x18\x02\x12#/cgi-bin/guide/delguidewordmaterial\x12\x92\x01\n" +
-	"\x12AddGuideMassendJob\x12'.wechat.mp.v1.AddGuideMassendJobRequest\x1a(.wechat.mp.v1.AddGuideMassendJobResponse\")\x92\xa1\x19%\x18\x02\x12!/cgi-bin/guide/addguidemassendjob\x12\x9c\x01\n" +
-	"\x14ListGuideMassendJobs\x12).wechat.mp.v1.ListGuideMassendJobsRequest\x1a*.wechat.mp.v1.ListGuideMassendJobsResponse\"-\x92\xa1\x19)\x18\x02\x12%/cgi-bin/guide/getguidemassendjoblist\x12\x92\x01\n" +
-	"\x12GetGuideMassendJob\x12'.wechat.mp.v1.GetGuideMassendJobRequest\x1a(.wechat.mp.v1.GetGuideMassendJobResponse\")\x92\xa1\x19%\x18\x02\x12!/cgi-bin/guide/getguidemassendjob\x12\x9e\x01\n" +
+	"\x12AddGuideMassendJob\x12'.wechat.mp.v1.AddGuideMassendJobRequest\x1a(.wechat.mp.v1.AddGuideMassendJobResponse\")\x92\xa1\x19%\x18\x02\x12!/cgi-bin/guide/addguidemassendjob\x12\x9f\x01\n" +
+	"\x14ListGuideMassendJobs\x12).wechat.mp.v1.ListGuideMassendJobsRequest\x1a*.wechat.mp.v1.ListGuideMassendJobsResponse\"0\x92\xa1\x19)\x18\x02\x12%/cgi-bin/guide/getguidemassendjoblist\x90\x02\x01\x12\x95\x01\n" +
+	"\x12GetGuideMassendJob\x12'.wechat.mp.v1.GetGuideMassendJobRequest\x1a(.wechat.mp.v1.GetGuideMassendJobResponse\",\x92\xa1\x19%\x18\x02\x12!/cgi-bin/guide/getguidemassendjob\x90\x02\x01\x12\x9e\x01\n" +
 	"\x15UpdateGuideMassendJob\x12*.wechat.mp.v1.UpdateGuideMassendJobRequest\x1a+.wechat.mp.v1.UpdateGuideMassendJobResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/updateguidemassendjob\x12\x9e\x01\n" +
 	"\x15CancelGuideMassendJob\x12*.wechat.mp.v1.CancelGuideMassendJobRequest\x1a+.wechat.mp.v1.CancelGuideMassendJobResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/cancelguidemassendjobb\x06proto3"
 

@@ -5338,33 +5338,33 @@ const file_wechat_mp_v1_invoice_proto_rawDesc = "" +
 	" INVOICE_REIMBURSE_STATUS_CLOSURE\x10\x03\x1a\x1d\x92\xa1\x19\x19INVOICE_REIMBURSE_CLOSURE*c\n" +
 	"\x10InvoicePdfAction\x12\"\n" +
 	"\x1eINVOICE_PDF_ACTION_UNSPECIFIED\x10\x00\x12+\n" +
-	"\x1aINVOICE_PDF_ACTION_GET_URL\x10\x01\x1a\v\x92\xa1\x19\aget_url2\xf7\x1d\n" +
+	"\x1aINVOICE_PDF_ACTION_GET_URL\x10\x01\x1a\v\x92\xa1\x19\aget_url2\x93\x1e\n" +
 	"\x0eInvoiceService\x12\x86\x01\n" +
-	"\x11GetInvoiceAuthUrl\x12&.wechat.mp.v1.GetInvoiceAuthUrlRequest\x1a'.wechat.mp.v1.GetInvoiceAuthUrlResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/card/invoice/getauthurl\x12\x8a\x01\n" +
-	"\x12GetInvoiceAuthData\x12'.wechat.mp.v1.GetInvoiceAuthDataRequest\x1a(.wechat.mp.v1.GetInvoiceAuthDataResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/card/invoice/getauthdata\x12\x8e\x01\n" +
+	"\x11GetInvoiceAuthUrl\x12&.wechat.mp.v1.GetInvoiceAuthUrlRequest\x1a'.wechat.mp.v1.GetInvoiceAuthUrlResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/card/invoice/getauthurl\x12\x8d\x01\n" +
+	"\x12GetInvoiceAuthData\x12'.wechat.mp.v1.GetInvoiceAuthDataRequest\x1a(.wechat.mp.v1.GetInvoiceAuthDataResponse\"$\x92\xa1\x19\x1d\x18\x02\x12\x19/card/invoice/getauthdata\x90\x02\x01\x12\x8e\x01\n" +
 	"\x13RejectInvoiceInsert\x12(.wechat.mp.v1.RejectInvoiceInsertRequest\x1a).wechat.mp.v1.RejectInvoiceInsertResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/card/invoice/rejectinsert\x12\x81\x01\n" +
 	"\x0eMakeOutInvoice\x12#.wechat.mp.v1.MakeOutInvoiceRequest\x1a$.wechat.mp.v1.MakeOutInvoiceResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/card/invoice/makeoutinvoice\x12\x85\x01\n" +
-	"\x0fClearOutInvoice\x12$.wechat.mp.v1.ClearOutInvoiceRequest\x1a%.wechat.mp.v1.ClearOutInvoiceResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/card/invoice/clearoutinvoice\x12\x88\x01\n" +
-	"\x10QueryInvoiceInfo\x12%.wechat.mp.v1.QueryInvoiceInfoRequest\x1a&.wechat.mp.v1.QueryInvoiceInfoResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/card/invoice/queryinvoceinfo\x12\x99\x01\n" +
-	"\x11SetInvoiceContact\x12&.wechat.mp.v1.SetInvoiceContactRequest\x1a'.wechat.mp.v1.SetInvoiceContactResponse\"3\x92\xa1\x19/\x18\x02\x12+/card/invoice/setbizattr?action=set_contact\x12\x99\x01\n" +
-	"\x11GetInvoiceContact\x12&.wechat.mp.v1.GetInvoiceContactRequest\x1a'.wechat.mp.v1.GetInvoiceContactResponse\"3\x92\xa1\x19/\x18\x02\x12+/card/invoice/setbizattr?action=get_contact\x12\xa2\x01\n" +
-	"\x13SetInvoiceAuthField\x12(.wechat.mp.v1.SetInvoiceAuthFieldRequest\x1a).wechat.mp.v1.SetInvoiceAuthFieldResponse\"6\x92\xa1\x192\x18\x02\x12./card/invoice/setbizattr?action=set_auth_field\x12\xa2\x01\n" +
-	"\x13GetInvoiceAuthField\x12(.wechat.mp.v1.GetInvoiceAuthFieldRequest\x1a).wechat.mp.v1.GetInvoiceAuthFieldResponse\"6\x92\xa1\x192\x18\x02\x12./card/invoice/setbizattr?action=get_auth_field\x12\x96\x01\n" +
-	"\x10SetInvoicePayMch\x12%.wechat.mp.v1.SetInvoicePayMchRequest\x1a&.wechat.mp.v1.SetInvoicePayMchResponse\"3\x92\xa1\x19/\x18\x02\x12+/card/invoice/setbizattr?action=set_pay_mch\x12\x96\x01\n" +
-	"\x10GetInvoicePayMch\x12%.wechat.mp.v1.GetInvoicePayMchRequest\x1a&.wechat.mp.v1.GetInvoicePayMchResponse\"3\x92\xa1\x19/\x18\x02\x12+/card/invoice/setbizattr?action=get_pay_mch\x12v\n" +
+	"\x0fClearOutInvoice\x12$.wechat.mp.v1.ClearOutInvoiceRequest\x1a%.wechat.mp.v1.ClearOutInvoiceResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/card/invoice/clearoutinvoice\x12\x8b\x01\n" +
+	"\x10QueryInvoiceInfo\x12%.wechat.mp.v1.QueryInvoiceInfoRequest\x1a&.wechat.mp.v1.QueryInvoiceInfoResponse\"(\x92\xa1\x19!\x18\x02\x12\x1d/card/invoice/queryinvoceinfo\x90\x02\x01\x12\x99\x01\n" +
+	"\x11SetInvoiceContact\x12&.wechat.mp.v1.SetInvoiceContactRequest\x1a'.wechat.mp.v1.SetInvoiceContactResponse\"3\x92\xa1\x19/\x18\x02\x12+/card/invoice/setbizattr?action=set_contact\x12\x9c\x01\n" +
+	"\x11GetInvoiceContact\x12&.wechat.mp.v1.GetInvoiceContactRequest\x1a'.wechat.mp.v1.GetInvoiceContactResponse\"6\x92\xa1\x19/\x18\x02\x12+/card/invoice/setbizattr?action=get_contact\x90\x02\x01\x12\xa2\x01\n" +
+	"\x13SetInvoiceAuthField\x12(.wechat.mp.v1.SetInvoiceAuthFieldRequest\x1a).wechat.mp.v1.SetInvoiceAuthFieldResponse\"6\x92\xa1\x192\x18\x02\x12./card/invoice/setbizattr?action=set_auth_field\x12\xa5\x01\n" +
+	"\x13GetInvoiceAuthField\x12(.wechat.mp.v1.GetInvoiceAuthFieldRequest\x1a).wechat.mp.v1.GetInvoiceAuthFieldResponse\"9\x92\xa1\x192\x18\x02\x12./card/invoice/setbizattr?action=get_auth_field\x90\x02\x01\x12\x96\x01\n" +
+	"\x10SetInvoicePayMch\x12%.wechat.mp.v1.SetInvoicePayMchRequest\x1a&.wechat.mp.v1.SetInvoicePayMchResponse\"3\x92\xa1\x19/\x18\x02\x12+/card/invoice/setbizattr?action=set_pay_mch\x12\x99\x01\n" +
+	"\x10GetInvoicePayMch\x12%.wechat.mp.v1.GetInvoicePayMchRequest\x1a&.wechat.mp.v1.GetInvoicePayMchResponse\"6\x92\xa1\x19/\x18\x02\x12+/card/invoice/setbizattr?action=get_pay_mch\x90\x02\x01\x12v\n" +
 	"\rSetInvoiceUrl\x12\".wechat.mp.v1.SetInvoiceUrlRequest\x1a#.wechat.mp.v1.SetInvoiceUrlResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/card/invoice/seturl\x12\x8f\x01\n" +
 	"\x11CreateInvoiceCard\x12&.wechat.mp.v1.CreateInvoiceCardRequest\x1a'.wechat.mp.v1.CreateInvoiceCardResponse\")\x92\xa1\x19%\x18\x02\x12!/card/invoice/platform/createcard\x12\x8a\x01\n" +
-	"\x10UploadInvoicePdf\x12%.wechat.mp.v1.UploadInvoicePdfRequest\x1a&.wechat.mp.v1.UploadInvoicePdfResponse\"'\x92\xa1\x19#\x18\x02 \x03\x12\x1d/card/invoice/platform/setpdf\x12\x7f\n" +
-	"\rGetInvoicePdf\x12\".wechat.mp.v1.GetInvoicePdfRequest\x1a#.wechat.mp.v1.GetInvoicePdfResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/card/invoice/platform/getpdf\x12}\n" +
+	"\x10UploadInvoicePdf\x12%.wechat.mp.v1.UploadInvoicePdfRequest\x1a&.wechat.mp.v1.UploadInvoicePdfResponse\"'\x92\xa1\x19#\x18\x02 \x03\x12\x1d/card/invoice/platform/setpdf\x12\x82\x01\n" +
+	"\rGetInvoicePdf\x12\".wechat.mp.v1.GetInvoicePdfRequest\x1a#.wechat.mp.v1.GetInvoicePdfResponse\"(\x92\xa1\x19!\x18\x02\x12\x1d/card/invoice/platform/getpdf\x90\x02\x01\x12}\n" +
 	"\rInsertInvoice\x12\".wechat.mp.v1.InsertInvoiceRequest\x1a#.wechat.mp.v1.InsertInvoiceResponse\"#\x92\xa1\x19\x1f\x18\x02:\x05appid\x12\x14/card/invoice/insert\x12\xa3\x01\n" +
-	"\x17UpdateInvoiceCardStatus\x12,.wechat.mp.v1.UpdateInvoiceCardStatusRequest\x1a-.wechat.mp.v1.UpdateInvoiceCardStatusResponse\"+\x92\xa1\x19'\x18\x02\x12#/card/invoice/platform/updatestatus\x12\xa6\x01\n" +
-	"\x17GetReimburseInvoiceInfo\x12,.wechat.mp.v1.GetReimburseInvoiceInfoRequest\x1a-.wechat.mp.v1.GetReimburseInvoiceInfoResponse\".\x92\xa1\x19*\x18\x02\x12&/card/invoice/reimburse/getinvoiceinfo\x12\xb6\x01\n" +
-	"\x1cBatchGetReimburseInvoiceInfo\x121.wechat.mp.v1.BatchGetReimburseInvoiceInfoRequest\x1a2.wechat.mp.v1.BatchGetReimburseInvoiceInfoResponse\"/\x92\xa1\x19+\x18\x02\x12'/card/invoice/reimburse/getinvoicebatch\x12\xba\x01\n" +
+	"\x17UpdateInvoiceCardStatus\x12,.wechat.mp.v1.UpdateInvoiceCardStatusRequest\x1a-.wechat.mp.v1.UpdateInvoiceCardStatusResponse\"+\x92\xa1\x19'\x18\x02\x12#/card/invoice/platform/updatestatus\x12\xa9\x01\n" +
+	"\x17GetReimburseInvoiceInfo\x12,.wechat.mp.v1.GetReimburseInvoiceInfoRequest\x1a-.wechat.mp.v1.GetReimburseInvoiceInfoResponse\"1\x92\xa1\x19*\x18\x02\x12&/card/invoice/reimburse/getinvoiceinfo\x90\x02\x01\x12\xb9\x01\n" +
+	"\x1cBatchGetReimburseInvoiceInfo\x121.wechat.mp.v1.BatchGetReimburseInvoiceInfoRequest\x1a2.wechat.mp.v1.BatchGetReimburseInvoiceInfoResponse\"2\x92\xa1\x19+\x18\x02\x12'/card/invoice/reimburse/getinvoicebatch\x90\x02\x01\x12\xba\x01\n" +
 	"\x1cUpdateReimburseInvoiceStatus\x121.wechat.mp.v1.UpdateReimburseInvoiceStatusRequest\x1a2.wechat.mp.v1.UpdateReimburseInvoiceStatusResponse\"3\x92\xa1\x19/\x18\x02\x12+/card/invoice/reimburse/updateinvoicestatus\x12\xc7\x01\n" +
 	"!BatchUpdateReimburseInvoiceStatus\x126.wechat.mp.v1.BatchUpdateReimburseInvoiceStatusRequest\x1a7.wechat.mp.v1.BatchUpdateReimburseInvoiceStatusResponse\"1\x92\xa1\x19-\x18\x02\x12)/card/invoice/reimburse/updatestatusbatch\x12\x9e\x01\n" +
 	"\x16GetInvoiceUserTitleUrl\x12+.wechat.mp.v1.GetInvoiceUserTitleUrlRequest\x1a,.wechat.mp.v1.GetInvoiceUserTitleUrlResponse\")\x92\xa1\x19%\x18\x02\x12!/card/invoice/biz/getusertitleurl\x12\xa6\x01\n" +
-	"\x18GetInvoiceSelectTitleUrl\x12-.wechat.mp.v1.GetInvoiceSelectTitleUrlRequest\x1a..wechat.mp.v1.GetInvoiceSelectTitleUrlResponse\"+\x92\xa1\x19'\x18\x02\x12#/card/invoice/biz/getselecttitleurl\x12\x82\x01\n" +
-	"\x10ScanInvoiceTitle\x12%.wechat.mp.v1.ScanInvoiceTitleRequest\x1a&.wechat.mp.v1.ScanInvoiceTitleResponse\"\x1f\x92\xa1\x19\x1b\x18\x02\x12\x17/card/invoice/scantitleb\x06proto3"
+	"\x18GetInvoiceSelectTitleUrl\x12-.wechat.mp.v1.GetInvoiceSelectTitleUrlRequest\x1a..wechat.mp.v1.GetInvoiceSelectTitleUrlResponse\"+\x92\xa1\x19'\x18\x02\x12#/card/invoice/biz/getselecttitleurl\x12\x85\x01\n" +
+	"\x10ScanInvoiceTitle\x12%.wechat.mp.v1.ScanInvoiceTitleRequest\x1a&.wechat.mp.v1.ScanInvoiceTitleResponse\"\"\x92\xa1\x19\x1b\x18\x02\x12\x17/card/invoice/scantitle\x90\x02\x01b\x06proto3"
 
 var (
 	file_wechat_mp_v1_invoice_proto_rawDescOnce sync.Once

@@ -2916,28 +2916,28 @@ const file_wechat_mp_v1_kf_proto_rawDesc = "" +
 	"\x1dKF_TYPING_COMMAND_UNSPECIFIED\x10\x00\x12(\n" +
 	"\x18KF_TYPING_COMMAND_TYPING\x10\x01\x1a\n" +
 	"\x92\xa1\x19\x06Typing\x125\n" +
-	"\x1fKF_TYPING_COMMAND_CANCEL_TYPING\x10\x02\x1a\x10\x92\xa1\x19\fCancelTyping2\xba\x10\n" +
+	"\x1fKF_TYPING_COMMAND_CANCEL_TYPING\x10\x02\x1a\x10\x92\xa1\x19\fCancelTyping2\xcc\x10\n" +
 	"\tKfService\x12\x8a\x01\n" +
 	"\x11SendCustomMessage\x12&.wechat.mp.v1.SendCustomMessageRequest\x1a'.wechat.mp.v1.SendCustomMessageResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/cgi-bin/message/custom/send\x12t\n" +
-	"\tSetTyping\x12\x1e.wechat.mp.v1.SetTypingRequest\x1a\x1f.wechat.mp.v1.SetTypingResponse\"&\x92\xa1\x19\"\x18\x02\x12\x1e/cgi-bin/message/custom/typing\x12\x85\x01\n" +
-	"\x0eListKfAccounts\x12#.wechat.mp.v1.ListKfAccountsRequest\x1a$.wechat.mp.v1.ListKfAccountsResponse\"(\x92\xa1\x19$\x18\x02\n" +
-	" /cgi-bin/customservice/getkflist\x12\x9d\x01\n" +
-	"\x14ListOnlineKfAccounts\x12).wechat.mp.v1.ListOnlineKfAccountsRequest\x1a*.wechat.mp.v1.ListOnlineKfAccountsResponse\".\x92\xa1\x19*\x18\x02\n" +
-	"&/cgi-bin/customservice/getonlinekflist\x12{\n" +
+	"\tSetTyping\x12\x1e.wechat.mp.v1.SetTypingRequest\x1a\x1f.wechat.mp.v1.SetTypingResponse\"&\x92\xa1\x19\"\x18\x02\x12\x1e/cgi-bin/message/custom/typing\x12\x88\x01\n" +
+	"\x0eListKfAccounts\x12#.wechat.mp.v1.ListKfAccountsRequest\x1a$.wechat.mp.v1.ListKfAccountsResponse\"+\x92\xa1\x19$\x18\x02\n" +
+	" /cgi-bin/customservice/getkflist\x90\x02\x01\x12\xa0\x01\n" +
+	"\x14ListOnlineKfAccounts\x12).wechat.mp.v1.ListOnlineKfAccountsRequest\x1a*.wechat.mp.v1.ListOnlineKfAccountsResponse\"1\x92\xa1\x19*\x18\x02\n" +
+	"&/cgi-bin/customservice/getonlinekflist\x90\x02\x01\x12{\n" +
 	"\fAddKfAccount\x12!.wechat.mp.v1.AddKfAccountRequest\x1a\".wechat.mp.v1.AddKfAccountResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/customservice/kfaccount/add\x12\x87\x01\n" +
 	"\x0fUpdateKfAccount\x12$.wechat.mp.v1.UpdateKfAccountRequest\x1a%.wechat.mp.v1.UpdateKfAccountResponse\"'\x92\xa1\x19#\x18\x02\x12\x1f/customservice/kfaccount/update\x12\x84\x01\n" +
 	"\x0fDeleteKfAccount\x12$.wechat.mp.v1.DeleteKfAccountRequest\x1a%.wechat.mp.v1.DeleteKfAccountResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/customservice/kfaccount/del\x12\x8a\x01\n" +
 	"\x0eInviteKfWorker\x12#.wechat.mp.v1.InviteKfWorkerRequest\x1a$.wechat.mp.v1.InviteKfWorkerResponse\"-\x92\xa1\x19)\x18\x02\x12%/customservice/kfaccount/inviteworker\x12\x96\x01\n" +
 	"\x11UploadKfHeadImage\x12&.wechat.mp.v1.UploadKfHeadImageRequest\x1a'.wechat.mp.v1.UploadKfHeadImageResponse\"0\x92\xa1\x19,\x18\x02 \x03\x12&/customservice/kfaccount/uploadheadimg\x12\x87\x01\n" +
 	"\x0fCreateKfSession\x12$.wechat.mp.v1.CreateKfSessionRequest\x1a%.wechat.mp.v1.CreateKfSessionResponse\"'\x92\xa1\x19#\x18\x02\x12\x1f/customservice/kfsession/create\x12\x83\x01\n" +
-	"\x0eCloseKfSession\x12#.wechat.mp.v1.CloseKfSessionRequest\x1a$.wechat.mp.v1.CloseKfSessionResponse\"&\x92\xa1\x19\"\x18\x02\x12\x1e/customservice/kfsession/close\x12\x82\x01\n" +
-	"\fGetKfSession\x12!.wechat.mp.v1.GetKfSessionRequest\x1a\".wechat.mp.v1.GetKfSessionResponse\"+\x92\xa1\x19'\x18\x02\n" +
-	"#/customservice/kfsession/getsession\x12\x8c\x01\n" +
-	"\x0eListKfSessions\x12#.wechat.mp.v1.ListKfSessionsRequest\x1a$.wechat.mp.v1.ListKfSessionsResponse\"/\x92\xa1\x19+\x18\x02\n" +
-	"'/customservice/kfsession/getsessionlist\x12\x8c\x01\n" +
-	"\x0fListKfWaitCases\x12$.wechat.mp.v1.ListKfWaitCasesRequest\x1a%.wechat.mp.v1.ListKfWaitCasesResponse\",\x92\xa1\x19(\x18\x02\n" +
-	"$/customservice/kfsession/getwaitcase\x12\x9a\x01\n" +
-	"\x14ListKfMessageRecords\x12).wechat.mp.v1.ListKfMessageRecordsRequest\x1a*.wechat.mp.v1.ListKfMessageRecordsResponse\"+\x92\xa1\x19'\x18\x02\x12#/customservice/msgrecord/getmsglistb\x06proto3"
+	"\x0eCloseKfSession\x12#.wechat.mp.v1.CloseKfSessionRequest\x1a$.wechat.mp.v1.CloseKfSessionResponse\"&\x92\xa1\x19\"\x18\x02\x12\x1e/customservice/kfsession/close\x12\x85\x01\n" +
+	"\fGetKfSession\x12!.wechat.mp.v1.GetKfSessionRequest\x1a\".wechat.mp.v1.GetKfSessionResponse\".\x92\xa1\x19'\x18\x02\n" +
+	"#/customservice/kfsession/getsession\x90\x02\x01\x12\x8f\x01\n" +
+	"\x0eListKfSessions\x12#.wechat.mp.v1.ListKfSessionsRequest\x1a$.wechat.mp.v1.ListKfSessionsResponse\"2\x92\xa1\x19+\x18\x02\n" +
+	"'/customservice/kfsession/getsessionlist\x90\x02\x01\x12\x8f\x01\n" +
+	"\x0fListKfWaitCases\x12$.wechat.mp.v1.ListKfWaitCasesRequest\x1a%.wechat.mp.v1.ListKfWaitCasesResponse\"/\x92\xa1\x19(\x18\x02\n" +
+	"$/customservice/kfsession/getwaitcase\x90\x02\x01\x12\x9d\x01\n" +
+	"\x14ListKfMessageRecords\x12).wechat.mp.v1.ListKfMessageRecordsRequest\x1a*.wechat.mp.v1.ListKfMessageRecordsResponse\".\x92\xa1\x19'\x18\x02\x12#/customservice/msgrecord/getmsglist\x90\x02\x01b\x06proto3"
 
 var (
 	file_wechat_mp_v1_kf_proto_rawDescOnce sync.Once

@@ -1523,21 +1523,21 @@ const file_wechat_mp_v1_material_proto_rawDesc = "" +
 	"\x18MATERIAL_LIST_TYPE_IMAGE\x10\x01\x1a\t\x92\xa1\x19\x05image\x12'\n" +
 	"\x18MATERIAL_LIST_TYPE_VIDEO\x10\x02\x1a\t\x92\xa1\x19\x05video\x12'\n" +
 	"\x18MATERIAL_LIST_TYPE_VOICE\x10\x03\x1a\t\x92\xa1\x19\x05voice\x12%\n" +
-	"\x17MATERIAL_LIST_TYPE_NEWS\x10\x04\x1a\b\x92\xa1\x19\x04news2\xa0\t\n" +
+	"\x17MATERIAL_LIST_TYPE_NEWS\x10\x04\x1a\b\x92\xa1\x19\x04news2\xb0\t\n" +
 	"\x0fMaterialService\x12u\n" +
-	"\vUploadMedia\x12 .wechat.mp.v1.UploadMediaRequest\x1a!.wechat.mp.v1.UploadMediaResponse\"\x1f\x92\xa1\x19\x1b\x18\x02 \x03\x12\x15/cgi-bin/media/upload(\x01\x12i\n" +
-	"\bGetMedia\x12\x1d.wechat.mp.v1.GetMediaRequest\x1a\x1e.wechat.mp.v1.GetMediaResponse\"\x1c\x92\xa1\x19\x18\x18\x02(\x03\n" +
-	"\x12/cgi-bin/media/get0\x01\x12u\n" +
+	"\vUploadMedia\x12 .wechat.mp.v1.UploadMediaRequest\x1a!.wechat.mp.v1.UploadMediaResponse\"\x1f\x92\xa1\x19\x1b\x18\x02 \x03\x12\x15/cgi-bin/media/upload(\x01\x12l\n" +
+	"\bGetMedia\x12\x1d.wechat.mp.v1.GetMediaRequest\x1a\x1e.wechat.mp.v1.GetMediaResponse\"\x1f\x92\xa1\x19\x18\x18\x02(\x03\n" +
+	"\x12/cgi-bin/media/get\x90\x02\x010\x01\x12x\n" +
 	"\n" +
-	"GetHdVoice\x12\x1f.wechat.mp.v1.GetHdVoiceRequest\x1a .wechat.mp.v1.GetHdVoiceResponse\"\"\x92\xa1\x19\x1e\x18\x02(\x02\n" +
-	"\x18/cgi-bin/media/get/jssdk0\x01\x12\x8b\x01\n" +
+	"GetHdVoice\x12\x1f.wechat.mp.v1.GetHdVoiceRequest\x1a .wechat.mp.v1.GetHdVoiceResponse\"%\x92\xa1\x19\x1e\x18\x02(\x02\n" +
+	"\x18/cgi-bin/media/get/jssdk\x90\x02\x010\x01\x12\x8b\x01\n" +
 	"\x12UploadArticleImage\x12'.wechat.mp.v1.UploadArticleImageRequest\x1a(.wechat.mp.v1.UploadArticleImageResponse\"\"\x92\xa1\x19\x1e\x18\x02 \x03\x12\x18/cgi-bin/media/uploadimg\x12~\n" +
-	"\vAddMaterial\x12 .wechat.mp.v1.AddMaterialRequest\x1a!.wechat.mp.v1.AddMaterialResponse\"(\x92\xa1\x19$\x18\x02 \x03\x12\x1e/cgi-bin/material/add_material(\x01\x12~\n" +
-	"\vGetMaterial\x12 .wechat.mp.v1.GetMaterialRequest\x1a!.wechat.mp.v1.GetMaterialResponse\"(\x92\xa1\x19$\x18\x02(\x03\x12\x1e/cgi-bin/material/get_material0\x01\x12\x83\x01\n" +
-	"\x0eDeleteMaterial\x12#.wechat.mp.v1.DeleteMaterialRequest\x1a$.wechat.mp.v1.DeleteMaterialResponse\"&\x92\xa1\x19\"\x18\x02\x12\x1e/cgi-bin/material/del_material\x12\x8e\x01\n" +
-	"\x10GetMaterialCount\x12%.wechat.mp.v1.GetMaterialCountRequest\x1a&.wechat.mp.v1.GetMaterialCountResponse\"+\x92\xa1\x19'\x18\x02\n" +
-	"#/cgi-bin/material/get_materialcount\x12\x8e\x01\n" +
-	"\x10BatchGetMaterial\x12%.wechat.mp.v1.BatchGetMaterialRequest\x1a&.wechat.mp.v1.BatchGetMaterialResponse\"+\x92\xa1\x19'\x18\x02\x12#/cgi-bin/material/batchget_materialb\x06proto3"
+	"\vAddMaterial\x12 .wechat.mp.v1.AddMaterialRequest\x1a!.wechat.mp.v1.AddMaterialResponse\"(\x92\xa1\x19$\x18\x02 \x03\x12\x1e/cgi-bin/material/add_material(\x01\x12\x81\x01\n" +
+	"\vGetMaterial\x12 .wechat.mp.v1.GetMaterialRequest\x1a!.wechat.mp.v1.GetMaterialResponse\"+\x92\xa1\x19$\x18\x02(\x03\x12\x1e/cgi-bin/material/get_material\x90\x02\x010\x01\x12\x83\x01\n" +
+	"\x0eDeleteMaterial\x12#.wechat.mp.v1.DeleteMaterialRequest\x1a$.wechat.mp.v1.DeleteMaterialResponse\"&\x92\xa1\x19\"\x18\x02\x12\x1e/cgi-bin/material/del_material\x12\x91\x01\n" +
+	"\x10GetMaterialCount\x12%.wechat.mp.v1.GetMaterialCountRequest\x1a&.wechat.mp.v1.GetMaterialCountResponse\".\x92\xa1\x19'\x18\x02\n" +
+	"#/cgi-bin/material/get_materialcount\x90\x02\x01\x12\x91\x01\n" +
+	"\x10BatchGetMaterial\x12%.wechat.mp.v1.BatchGetMaterialRequest\x1a&.wechat.mp.v1.BatchGetMaterialResponse\".\x92\xa1\x19'\x18\x02\x12#/cgi-bin/material/batchget_material\x90\x02\x01b\x06proto3"
 
 var (
 	file_wechat_mp_v1_material_proto_rawDescOnce sync.Once

@@ -1681,20 +1681,20 @@ const file_wechat_mp_v1_menu_proto_rawDesc = "" +
 	"\x16MENU_MATCH_LANGUAGE_HE\x10\x12\x1a\x06\x92\xa1\x19\x02he\x12\"\n" +
 	"\x16MENU_MATCH_LANGUAGE_TR\x10\x13\x1a\x06\x92\xa1\x19\x02tr\x12\"\n" +
 	"\x16MENU_MATCH_LANGUAGE_DE\x10\x14\x1a\x06\x92\xa1\x19\x02de\x12\"\n" +
-	"\x16MENU_MATCH_LANGUAGE_FR\x10\x15\x1a\x06\x92\xa1\x19\x02fr2\x90\a\n" +
+	"\x16MENU_MATCH_LANGUAGE_FR\x10\x15\x1a\x06\x92\xa1\x19\x02fr2\x99\a\n" +
 	"\vMenuService\x12m\n" +
 	"\n" +
-	"CreateMenu\x12\x1f.wechat.mp.v1.CreateMenuRequest\x1a .wechat.mp.v1.CreateMenuResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/cgi-bin/menu/create\x12a\n" +
-	"\aGetMenu\x12\x1c.wechat.mp.v1.GetMenuRequest\x1a\x1d.wechat.mp.v1.GetMenuResponse\"\x19\x92\xa1\x19\x15\x18\x02\n" +
-	"\x11/cgi-bin/menu/get\x12m\n" +
+	"CreateMenu\x12\x1f.wechat.mp.v1.CreateMenuRequest\x1a .wechat.mp.v1.CreateMenuResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/cgi-bin/menu/create\x12d\n" +
+	"\aGetMenu\x12\x1c.wechat.mp.v1.GetMenuRequest\x1a\x1d.wechat.mp.v1.GetMenuResponse\"\x1c\x92\xa1\x19\x15\x18\x02\n" +
+	"\x11/cgi-bin/menu/get\x90\x02\x01\x12m\n" +
 	"\n" +
 	"DeleteMenu\x12\x1f.wechat.mp.v1.DeleteMenuRequest\x1a .wechat.mp.v1.DeleteMenuResponse\"\x1c\x92\xa1\x19\x18\x18\x02\n" +
-	"\x14/cgi-bin/menu/delete\x12\x9f\x01\n" +
-	"\x16GetCurrentSelfMenuInfo\x12+.wechat.mp.v1.GetCurrentSelfMenuInfoRequest\x1a,.wechat.mp.v1.GetCurrentSelfMenuInfoResponse\"*\x92\xa1\x19&\x18\x02\n" +
-	"\"/cgi-bin/get_current_selfmenu_info\x12\x8d\x01\n" +
+	"\x14/cgi-bin/menu/delete\x12\xa2\x01\n" +
+	"\x16GetCurrentSelfMenuInfo\x12+.wechat.mp.v1.GetCurrentSelfMenuInfoRequest\x1a,.wechat.mp.v1.GetCurrentSelfMenuInfoResponse\"-\x92\xa1\x19&\x18\x02\n" +
+	"\"/cgi-bin/get_current_selfmenu_info\x90\x02\x01\x12\x8d\x01\n" +
 	"\x12AddConditionalMenu\x12'.wechat.mp.v1.AddConditionalMenuRequest\x1a(.wechat.mp.v1.AddConditionalMenuResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/cgi-bin/menu/addconditional\x12\x96\x01\n" +
-	"\x15DeleteConditionalMenu\x12*.wechat.mp.v1.DeleteConditionalMenuRequest\x1a+.wechat.mp.v1.DeleteConditionalMenuResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/cgi-bin/menu/delconditional\x12u\n" +
-	"\fTryMatchMenu\x12!.wechat.mp.v1.TryMatchMenuRequest\x1a\".wechat.mp.v1.TryMatchMenuResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/cgi-bin/menu/trymatchb\x06proto3"
+	"\x15DeleteConditionalMenu\x12*.wechat.mp.v1.DeleteConditionalMenuRequest\x1a+.wechat.mp.v1.DeleteConditionalMenuResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/cgi-bin/menu/delconditional\x12x\n" +
+	"\fTryMatchMenu\x12!.wechat.mp.v1.TryMatchMenuRequest\x1a\".wechat.mp.v1.TryMatchMenuResponse\"!\x92\xa1\x19\x1a\x18\x02\x12\x16/cgi-bin/menu/trymatch\x90\x02\x01b\x06proto3"
 
 var (
 	file_wechat_mp_v1_menu_proto_rawDescOnce sync.Once

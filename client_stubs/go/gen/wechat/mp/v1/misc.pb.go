@@ -812,10 +812,10 @@ const file_wechat_mp_v1_misc_proto_rawDesc = "" +
 	"%MISC_AUTOREPLY_REPLY_MODE_UNSPECIFIED\x10\x00\x126\n" +
 	"#MISC_AUTOREPLY_REPLY_MODE_REPLY_ALL\x10\x01\x1a\r\x92\xa1\x19\treply_all\x128\n" +
 	"$MISC_AUTOREPLY_REPLY_MODE_RANDOM_ONE\x10\x02\x1a\x0e\x92\xa1\x19\n" +
-	"random_one2\xb3\x01\n" +
-	"\vMiscService\x12\xa3\x01\n" +
-	"\x17GetCurrentAutoreplyInfo\x12,.wechat.mp.v1.GetCurrentAutoreplyInfoRequest\x1a-.wechat.mp.v1.GetCurrentAutoreplyInfoResponse\"+\x92\xa1\x19'\x18\x02\n" +
-	"#/cgi-bin/get_current_autoreply_infob\x06proto3"
+	"random_one2\xb6\x01\n" +
+	"\vMiscService\x12\xa6\x01\n" +
+	"\x17GetCurrentAutoreplyInfo\x12,.wechat.mp.v1.GetCurrentAutoreplyInfoRequest\x1a-.wechat.mp.v1.GetCurrentAutoreplyInfoResponse\".\x92\xa1\x19'\x18\x02\n" +
+	"#/cgi-bin/get_current_autoreply_info\x90\x02\x01b\x06proto3"
 
 var (
 	file_wechat_mp_v1_misc_proto_rawDescOnce sync.Once

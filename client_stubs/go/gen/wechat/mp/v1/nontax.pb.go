@@ -4363,21 +4363,21 @@ const file_wechat_mp_v1_nontax_proto_rawDesc = "" +
 	"\x10NontaxBillSource\x12\"\n" +
 	"\x1eNONTAX_BILL_SOURCE_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x16NONTAX_BILL_SOURCE_WEB\x10\x01\x1a\a\x92\xa1\x19\x03web\x12#\n" +
-	"\x16NONTAX_BILL_SOURCE_APP\x10\x02\x1a\a\x92\xa1\x19\x03app2\xde\x14\n" +
+	"\x16NONTAX_BILL_SOURCE_APP\x10\x02\x1a\a\x92\xa1\x19\x03app2\xf0\x14\n" +
 	"\rNontaxService\x12\x9c\x01\n" +
-	"\x18GetNontaxRealnameAuthUrl\x12-.wechat.mp.v1.GetNontaxRealnameAuthUrlRequest\x1a..wechat.mp.v1.GetNontaxRealnameAuthUrlResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/intp/realname/getauthurl\x12\x81\x01\n" +
-	"\x11GetNontaxRealname\x12&.wechat.mp.v1.GetNontaxRealnameRequest\x1a'.wechat.mp.v1.GetNontaxRealnameResponse\"\x1b\x92\xa1\x19\x17\x18\x02\x12\x13/nontax/getrealname\x12|\n" +
-	"\x0eQueryNontaxFee\x12#.wechat.mp.v1.QueryNontaxFeeRequest\x1a$.wechat.mp.v1.QueryNontaxFeeResponse\"\x1f\x92\xa1\x19\x1b\x18\x02:\x05appid\x12\x10/nontax/queryfee\x12\x89\x01\n" +
-	"\x11CreateNontaxOrder\x12&.wechat.mp.v1.CreateNontaxOrderRequest\x1a'.wechat.mp.v1.CreateNontaxOrderResponse\"#\x92\xa1\x19\x1f\x18\x02:\x05appid\x12\x14/nontax/unifiedorder\x12|\n" +
-	"\x0eGetNontaxOrder\x12#.wechat.mp.v1.GetNontaxOrderRequest\x1a$.wechat.mp.v1.GetNontaxOrderResponse\"\x1f\x92\xa1\x19\x1b\x18\x02:\x05appid\x12\x10/nontax/getorder\x12\x83\x01\n" +
+	"\x18GetNontaxRealnameAuthUrl\x12-.wechat.mp.v1.GetNontaxRealnameAuthUrlRequest\x1a..wechat.mp.v1.GetNontaxRealnameAuthUrlResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/intp/realname/getauthurl\x12\x84\x01\n" +
+	"\x11GetNontaxRealname\x12&.wechat.mp.v1.GetNontaxRealnameRequest\x1a'.wechat.mp.v1.GetNontaxRealnameResponse\"\x1e\x92\xa1\x19\x17\x18\x02\x12\x13/nontax/getrealname\x90\x02\x01\x12\x7f\n" +
+	"\x0eQueryNontaxFee\x12#.wechat.mp.v1.QueryNontaxFeeRequest\x1a$.wechat.mp.v1.QueryNontaxFeeResponse\"\"\x92\xa1\x19\x1b\x18\x02:\x05appid\x12\x10/nontax/queryfee\x90\x02\x01\x12\x89\x01\n" +
+	"\x11CreateNontaxOrder\x12&.wechat.mp.v1.CreateNontaxOrderRequest\x1a'.wechat.mp.v1.CreateNontaxOrderResponse\"#\x92\xa1\x19\x1f\x18\x02:\x05appid\x12\x14/nontax/unifiedorder\x12\x7f\n" +
+	"\x0eGetNontaxOrder\x12#.wechat.mp.v1.GetNontaxOrderRequest\x1a$.wechat.mp.v1.GetNontaxOrderResponse\"\"\x92\xa1\x19\x1b\x18\x02:\x05appid\x12\x10/nontax/getorder\x90\x02\x01\x12\x83\x01\n" +
 	"\x11RefundNontaxOrder\x12&.wechat.mp.v1.RefundNontaxOrderRequest\x1a'.wechat.mp.v1.RefundNontaxOrderResponse\"\x1d\x92\xa1\x19\x19\x18\x02:\x05appid\x12\x0e/nontax/refund\x12\xb8\x01\n" +
 	"\x1dNotifyNontaxInconsistentOrder\x122.wechat.mp.v1.NotifyNontaxInconsistentOrderRequest\x1a3.wechat.mp.v1.NotifyNontaxInconsistentOrderResponse\".\x92\xa1\x19*\x18\x02:\x05appid\x12\x1f/nontax/notifyinconsistentorder\x12\x9c\x01\n" +
 	"\x16MockNontaxNotification\x12+.wechat.mp.v1.MockNontaxNotificationRequest\x1a,.wechat.mp.v1.MockNontaxNotificationResponse\"'\x92\xa1\x19#\x18\x02:\x05appid\x12\x18/nontax/mocknotification\x12\x8c\x01\n" +
 	"\x12MockNontaxQueryFee\x12'.wechat.mp.v1.MockNontaxQueryFeeRequest\x1a(.wechat.mp.v1.MockNontaxQueryFeeResponse\"#\x92\xa1\x19\x1f\x18\x02:\x05appid\x12\x14/nontax/mockqueryfee\x12|\n" +
-	"\x0eMicropayNontax\x12#.wechat.mp.v1.MicropayNontaxRequest\x1a$.wechat.mp.v1.MicropayNontaxResponse\"\x1f\x92\xa1\x19\x1b\x18\x02:\x05appid\x12\x10/nontax/micropay\x12\x86\x01\n" +
-	"\x10ListNontaxOrders\x12%.wechat.mp.v1.ListNontaxOrdersRequest\x1a&.wechat.mp.v1.ListNontaxOrdersResponse\"#\x92\xa1\x19\x1f\x18\x02:\x05appid\x12\x14/nontax/getorderlist\x12\x90\x01\n" +
-	"\x12DownloadNontaxBill\x12'.wechat.mp.v1.DownloadNontaxBillRequest\x1a(.wechat.mp.v1.DownloadNontaxBillResponse\"%\x92\xa1\x19!\x18\x02(\x02:\x05appid\x12\x14/nontax/downloadbill0\x01\x12\xa1\x01\n" +
-	"\x17QueryNontaxVehicleState\x12,.wechat.mp.v1.QueryNontaxVehicleStateRequest\x1a-.wechat.mp.v1.QueryNontaxVehicleStateResponse\")\x92\xa1\x19%\x18\x02:\x05appid\x12\x1a/nontax/vehicle/querystate\x12\xb1\x01\n" +
+	"\x0eMicropayNontax\x12#.wechat.mp.v1.MicropayNontaxRequest\x1a$.wechat.mp.v1.MicropayNontaxResponse\"\x1f\x92\xa1\x19\x1b\x18\x02:\x05appid\x12\x10/nontax/micropay\x12\x89\x01\n" +
+	"\x10ListNontaxOrders\x12%.wechat.mp.v1.ListNontaxOrdersRequest\x1a&.wechat.mp.v1.ListNontaxOrdersResponse\"&\x92\xa1\x19\x1f\x18\x02:\x05appid\x12\x14/nontax/getorderlist\x90\x02\x01\x12\x93\x01\n" +
+	"\x12DownloadNontaxBill\x12'.wechat.mp.v1.DownloadNontaxBillRequest\x1a(.wechat.mp.v1.DownloadNontaxBillResponse\"(\x92\xa1\x19!\x18\x02(\x02:\x05appid\x12\x14/nontax/downloadbill\x90\x02\x010\x01\x12\xa4\x01\n" +
+	"\x17QueryNontaxVehicleState\x12,.wechat.mp.v1.QueryNontaxVehicleStateRequest\x1a-.wechat.mp.v1.QueryNontaxVehicleStateResponse\",\x92\xa1\x19%\x18\x02:\x05appid\x12\x1a/nontax/vehicle/querystate\x90\x02\x01\x12\xb1\x01\n" +
 	"\x1bNotifyNontaxVehicleEntrance\x120.wechat.mp.v1.NotifyNontaxVehicleEntranceRequest\x1a1.wechat.mp.v1.NotifyNontaxVehicleEntranceResponse\"-\x92\xa1\x19)\x18\x02:\x05appid\x12\x1e/nontax/vehicle/entrancenotify\x12\x99\x01\n" +
 	"\x15ApplyNontaxVehiclePay\x12*.wechat.mp.v1.ApplyNontaxVehiclePayRequest\x1a+.wechat.mp.v1.ApplyNontaxVehiclePayResponse\"'\x92\xa1\x19#\x18\x02:\x05appid\x12\x18/nontax/vehicle/payapply\x12\x8d\x01\n" +
 	"\x14GetNontaxBillAuthUrl\x12).wechat.mp.v1.GetNontaxBillAuthUrlRequest\x1a*.wechat.mp.v1.GetNontaxBillAuthUrlResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/nontax/getbillauthurl\x12\x8d\x01\n" +

@@ -710,15 +710,15 @@ const file_wechat_mp_v1_openapi_proto_rawDesc = "" +
 	"requestUrl\x12!\n" +
 	"\frequest_body\x18\x04 \x01(\tR\vrequestBody\x12#\n" +
 	"\rresponse_body\x18\x05 \x01(\tR\fresponseBody\x12\x1b\n" +
-	"\tclient_ip\x18\x06 \x01(\tR\bclientIp2\x97\x05\n" +
+	"\tclient_ip\x18\x06 \x01(\tR\bclientIp2\x9d\x05\n" +
 	"\x0eOpenApiService\x12t\n" +
 	"\n" +
 	"ClearQuota\x12\x1f.wechat.mp.v1.ClearQuotaRequest\x1a .wechat.mp.v1.ClearQuotaResponse\"#\x92\xa1\x19\x1f\x18\x02:\x05appid\x12\x14/cgi-bin/clear_quota\x12\xa3\x01\n" +
-	"\x15ClearQuotaByAppSecret\x12*.wechat.mp.v1.ClearQuotaByAppSecretRequest\x1a+.wechat.mp.v1.ClearQuotaByAppSecretResponse\"1\x92\xa1\x19-\x18\x05:\x05appidB\tappsecret\x12\x17/cgi-bin/clear_quota/v2\x12v\n" +
-	"\vGetApiQuota\x12 .wechat.mp.v1.GetApiQuotaRequest\x1a!.wechat.mp.v1.GetApiQuotaResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/cgi-bin/openapi/quota/get\x12~\n" +
-	"\rClearApiQuota\x12\".wechat.mp.v1.ClearApiQuotaRequest\x1a#.wechat.mp.v1.ClearApiQuotaResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/cgi-bin/openapi/quota/clear\x12q\n" +
+	"\x15ClearQuotaByAppSecret\x12*.wechat.mp.v1.ClearQuotaByAppSecretRequest\x1a+.wechat.mp.v1.ClearQuotaByAppSecretResponse\"1\x92\xa1\x19-\x18\x05:\x05appidB\tappsecret\x12\x17/cgi-bin/clear_quota/v2\x12y\n" +
+	"\vGetApiQuota\x12 .wechat.mp.v1.GetApiQuotaRequest\x1a!.wechat.mp.v1.GetApiQuotaResponse\"%\x92\xa1\x19\x1e\x18\x02\x12\x1a/cgi-bin/openapi/quota/get\x90\x02\x01\x12~\n" +
+	"\rClearApiQuota\x12\".wechat.mp.v1.ClearApiQuotaRequest\x1a#.wechat.mp.v1.ClearApiQuotaResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/cgi-bin/openapi/quota/clear\x12t\n" +
 	"\n" +
-	"GetRidInfo\x12\x1f.wechat.mp.v1.GetRidInfoRequest\x1a .wechat.mp.v1.GetRidInfoResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/cgi-bin/openapi/rid/getb\x06proto3"
+	"GetRidInfo\x12\x1f.wechat.mp.v1.GetRidInfoRequest\x1a .wechat.mp.v1.GetRidInfoResponse\"#\x92\xa1\x19\x1c\x18\x02\x12\x18/cgi-bin/openapi/rid/get\x90\x02\x01b\x06proto3"
 
 var (
 	file_wechat_mp_v1_openapi_proto_rawDescOnce sync.Once

@@ -3602,31 +3602,31 @@ const file_wechat_mp_v1_poi_proto_rawDesc = "" +
 	"\x13SetStoreCardRequest\x12\x15\n" +
 	"\x06poi_id\x18\x01 \x01(\tR\x05poiId\x12\x17\n" +
 	"\acard_id\x18\x02 \x01(\tR\x06cardId\"\x16\n" +
-	"\x14SetStoreCardResponse2\xd5\x10\n" +
+	"\x14SetStoreCardResponse2\xf3\x10\n" +
 	"\n" +
-	"PoiService\x12`\n" +
-	"\x06GetPoi\x12\x1b.wechat.mp.v1.GetPoiRequest\x1a\x1c.wechat.mp.v1.GetPoiResponse\"\x1b\x92\xa1\x19\x17\x18\x02\x12\x13/cgi-bin/poi/getpoi\x12j\n" +
-	"\bListPois\x12\x1d.wechat.mp.v1.ListPoisRequest\x1a\x1e.wechat.mp.v1.ListPoisResponse\"\x1f\x92\xa1\x19\x1b\x18\x02\x12\x17/cgi-bin/poi/getpoilist\x12i\n" +
-	"\tDeletePoi\x12\x1e.wechat.mp.v1.DeletePoiRequest\x1a\x1f.wechat.mp.v1.DeletePoiResponse\"\x1b\x92\xa1\x19\x17\x18\x02\x12\x13/cgi-bin/poi/delpoi\x12\x88\x01\n" +
-	"\x11ListPoiCategories\x12&.wechat.mp.v1.ListPoiCategoriesRequest\x1a'.wechat.mp.v1.ListPoiCategoriesResponse\"\"\x92\xa1\x19\x1e\x18\x02\n" +
-	"\x1a/cgi-bin/poi/getwxcategory\x12\x97\x01\n" +
-	"\x16ListMerchantCategories\x12+.wechat.mp.v1.ListMerchantCategoriesRequest\x1a,.wechat.mp.v1.ListMerchantCategoriesResponse\"\"\x92\xa1\x19\x1e\x18\x02\n" +
-	"\x1a/wxa/get_merchant_category\x12u\n" +
-	"\rApplyMerchant\x12\".wechat.mp.v1.ApplyMerchantRequest\x1a#.wechat.mp.v1.ApplyMerchantResponse\"\x1b\x92\xa1\x19\x17\x18\x02\x12\x13/wxa/apply_merchant\x12\x93\x01\n" +
-	"\x14GetMerchantAuditInfo\x12).wechat.mp.v1.GetMerchantAuditInfoRequest\x1a*.wechat.mp.v1.GetMerchantAuditInfoResponse\"$\x92\xa1\x19 \x18\x02\n" +
-	"\x1c/wxa/get_merchant_audit_info\x12y\n" +
-	"\x0eModifyMerchant\x12#.wechat.mp.v1.ModifyMerchantRequest\x1a$.wechat.mp.v1.ModifyMerchantResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/wxa/modify_merchant\x12s\n" +
-	"\rListDistricts\x12\".wechat.mp.v1.ListDistrictsRequest\x1a#.wechat.mp.v1.ListDistrictsResponse\"\x19\x92\xa1\x19\x15\x18\x02\n" +
-	"\x11/wxa/get_district\x12r\n" +
-	"\fSearchMapPoi\x12!.wechat.mp.v1.SearchMapPoiRequest\x1a\".wechat.mp.v1.SearchMapPoiResponse\"\x1b\x92\xa1\x19\x17\x18\x02\x12\x13/wxa/search_map_poi\x12r\n" +
+	"PoiService\x12c\n" +
+	"\x06GetPoi\x12\x1b.wechat.mp.v1.GetPoiRequest\x1a\x1c.wechat.mp.v1.GetPoiResponse\"\x1e\x92\xa1\x19\x17\x18\x02\x12\x13/cgi-bin/poi/getpoi\x90\x02\x01\x12m\n" +
+	"\bListPois\x12\x1d.wechat.mp.v1.ListPoisRequest\x1a\x1e.wechat.mp.v1.ListPoisResponse\"\"\x92\xa1\x19\x1b\x18\x02\x12\x17/cgi-bin/poi/getpoilist\x90\x02\x01\x12i\n" +
+	"\tDeletePoi\x12\x1e.wechat.mp.v1.DeletePoiRequest\x1a\x1f.wechat.mp.v1.DeletePoiResponse\"\x1b\x92\xa1\x19\x17\x18\x02\x12\x13/cgi-bin/poi/delpoi\x12\x8b\x01\n" +
+	"\x11ListPoiCategories\x12&.wechat.mp.v1.ListPoiCategoriesRequest\x1a'.wechat.mp.v1.ListPoiCategoriesResponse\"%\x92\xa1\x19\x1e\x18\x02\n" +
+	"\x1a/cgi-bin/poi/getwxcategory\x90\x02\x01\x12\x9a\x01\n" +
+	"\x16ListMerchantCategories\x12+.wechat.mp.v1.ListMerchantCategoriesRequest\x1a,.wechat.mp.v1.ListMerchantCategoriesResponse\"%\x92\xa1\x19\x1e\x18\x02\n" +
+	"\x1a/wxa/get_merchant_category\x90\x02\x01\x12u\n" +
+	"\rApplyMerchant\x12\".wechat.mp.v1.ApplyMerchantRequest\x1a#.wechat.mp.v1.ApplyMerchantResponse\"\x1b\x92\xa1\x19\x17\x18\x02\x12\x13/wxa/apply_merchant\x12\x96\x01\n" +
+	"\x14GetMerchantAuditInfo\x12).wechat.mp.v1.GetMerchantAuditInfoRequest\x1a*.wechat.mp.v1.GetMerchantAuditInfoResponse\"'\x92\xa1\x19 \x18\x02\n" +
+	"\x1c/wxa/get_merchant_audit_info\x90\x02\x01\x12y\n" +
+	"\x0eModifyMerchant\x12#.wechat.mp.v1.ModifyMerchantRequest\x1a$.wechat.mp.v1.ModifyMerchantResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/wxa/modify_merchant\x12v\n" +
+	"\rListDistricts\x12\".wechat.mp.v1.ListDistrictsRequest\x1a#.wechat.mp.v1.ListDistrictsResponse\"\x1c\x92\xa1\x19\x15\x18\x02\n" +
+	"\x11/wxa/get_district\x90\x02\x01\x12u\n" +
+	"\fSearchMapPoi\x12!.wechat.mp.v1.SearchMapPoiRequest\x1a\".wechat.mp.v1.SearchMapPoiResponse\"\x1e\x92\xa1\x19\x17\x18\x02\x12\x13/wxa/search_map_poi\x90\x02\x01\x12r\n" +
 	"\fCreateMapPoi\x12!.wechat.mp.v1.CreateMapPoiRequest\x1a\".wechat.mp.v1.CreateMapPoiResponse\"\x1b\x92\xa1\x19\x17\x18\x02\x12\x13/wxa/create_map_poi\x12a\n" +
 	"\bAddStore\x12\x1d.wechat.mp.v1.AddStoreRequest\x1a\x1e.wechat.mp.v1.AddStoreResponse\"\x16\x92\xa1\x19\x12\x18\x02\x12\x0e/wxa/add_store\x12m\n" +
-	"\vUpdateStore\x12 .wechat.mp.v1.UpdateStoreRequest\x1a!.wechat.mp.v1.UpdateStoreResponse\"\x19\x92\xa1\x19\x15\x18\x02\x12\x11/wxa/update_store\x12r\n" +
-	"\fGetStoreInfo\x12!.wechat.mp.v1.GetStoreInfoRequest\x1a\".wechat.mp.v1.GetStoreInfoResponse\"\x1b\x92\xa1\x19\x17\x18\x02\x12\x13/wxa/get_store_info\x12l\n" +
+	"\vUpdateStore\x12 .wechat.mp.v1.UpdateStoreRequest\x1a!.wechat.mp.v1.UpdateStoreResponse\"\x19\x92\xa1\x19\x15\x18\x02\x12\x11/wxa/update_store\x12u\n" +
+	"\fGetStoreInfo\x12!.wechat.mp.v1.GetStoreInfoRequest\x1a\".wechat.mp.v1.GetStoreInfoResponse\"\x1e\x92\xa1\x19\x17\x18\x02\x12\x13/wxa/get_store_info\x90\x02\x01\x12o\n" +
 	"\n" +
-	"ListStores\x12\x1f.wechat.mp.v1.ListStoresRequest\x1a .wechat.mp.v1.ListStoresResponse\"\x1b\x92\xa1\x19\x17\x18\x02\x12\x13/wxa/get_store_list\x12j\n" +
-	"\vDeleteStore\x12 .wechat.mp.v1.DeleteStoreRequest\x1a!.wechat.mp.v1.DeleteStoreResponse\"\x16\x92\xa1\x19\x12\x18\x02\x12\x0e/wxa/del_store\x12q\n" +
-	"\fGetStoreCard\x12!.wechat.mp.v1.GetStoreCardRequest\x1a\".wechat.mp.v1.GetStoreCardResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/card/storewxa/get\x12q\n" +
+	"ListStores\x12\x1f.wechat.mp.v1.ListStoresRequest\x1a .wechat.mp.v1.ListStoresResponse\"\x1e\x92\xa1\x19\x17\x18\x02\x12\x13/wxa/get_store_list\x90\x02\x01\x12j\n" +
+	"\vDeleteStore\x12 .wechat.mp.v1.DeleteStoreRequest\x1a!.wechat.mp.v1.DeleteStoreResponse\"\x16\x92\xa1\x19\x12\x18\x02\x12\x0e/wxa/del_store\x12t\n" +
+	"\fGetStoreCard\x12!.wechat.mp.v1.GetStoreCardRequest\x1a\".wechat.mp.v1.GetStoreCardResponse\"\x1d\x92\xa1\x19\x16\x18\x02\x12\x12/card/storewxa/get\x90\x02\x01\x12q\n" +
 	"\fSetStoreCard\x12!.wechat.mp.v1.SetStoreCardRequest\x1a\".wechat.mp.v1.SetStoreCardResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/card/storewxa/setb\x06proto3"
 
 var (

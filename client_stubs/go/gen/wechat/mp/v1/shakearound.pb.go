@@ -4544,34 +4544,34 @@ const file_wechat_mp_v1_shakearound_proto_rawDesc = "" +
 	"\x17ShakearoundMaterialType\x12)\n" +
 	"%SHAKEAROUND_MATERIAL_TYPE_UNSPECIFIED\x10\x00\x12,\n" +
 	"\x1eSHAKEAROUND_MATERIAL_TYPE_ICON\x10\x01\x1a\b\x92\xa1\x19\x04icon\x122\n" +
-	"!SHAKEAROUND_MATERIAL_TYPE_LICENSE\x10\x02\x1a\v\x92\xa1\x19\alicense2\x84#\n" +
+	"!SHAKEAROUND_MATERIAL_TYPE_LICENSE\x10\x02\x1a\v\x92\xa1\x19\alicense2\xa8#\n" +
 	"\x12ShakearoundService\x12\xa6\x01\n" +
-	"\x1aRegisterShakearoundAccount\x12/.wechat.mp.v1.RegisterShakearoundAccountRequest\x1a0.wechat.mp.v1.RegisterShakearoundAccountResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/shakearound/account/register\x12\xbb\x01\n" +
-	" GetShakearoundAccountAuditStatus\x125.wechat.mp.v1.GetShakearoundAccountAuditStatusRequest\x1a6.wechat.mp.v1.GetShakearoundAccountAuditStatusResponse\"(\x92\xa1\x19$\x18\x02\n" +
-	" /shakearound/account/auditstatus\x12\x9e\x01\n" +
-	"\x18ApplyShakearoundDeviceId\x12-.wechat.mp.v1.ApplyShakearoundDeviceIdRequest\x1a..wechat.mp.v1.ApplyShakearoundDeviceIdResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/shakearound/device/applyid\x12\xb7\x01\n" +
-	"\x1fGetShakearoundDeviceApplyStatus\x124.wechat.mp.v1.GetShakearoundDeviceApplyStatusRequest\x1a5.wechat.mp.v1.GetShakearoundDeviceApplyStatusResponse\"'\x92\xa1\x19#\x18\x02\x12\x1f/shakearound/device/applystatus\x12\x9a\x01\n" +
+	"\x1aRegisterShakearoundAccount\x12/.wechat.mp.v1.RegisterShakearoundAccountRequest\x1a0.wechat.mp.v1.RegisterShakearoundAccountResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/shakearound/account/register\x12\xbe\x01\n" +
+	" GetShakearoundAccountAuditStatus\x125.wechat.mp.v1.GetShakearoundAccountAuditStatusRequest\x1a6.wechat.mp.v1.GetShakearoundAccountAuditStatusResponse\"+\x92\xa1\x19$\x18\x02\n" +
+	" /shakearound/account/auditstatus\x90\x02\x01\x12\x9e\x01\n" +
+	"\x18ApplyShakearoundDeviceId\x12-.wechat.mp.v1.ApplyShakearoundDeviceIdRequest\x1a..wechat.mp.v1.ApplyShakearoundDeviceIdResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/shakearound/device/applyid\x12\xba\x01\n" +
+	"\x1fGetShakearoundDeviceApplyStatus\x124.wechat.mp.v1.GetShakearoundDeviceApplyStatusRequest\x1a5.wechat.mp.v1.GetShakearoundDeviceApplyStatusResponse\"*\x92\xa1\x19#\x18\x02\x12\x1f/shakearound/device/applystatus\x90\x02\x01\x12\x9a\x01\n" +
 	"\x17UpdateShakearoundDevice\x12,.wechat.mp.v1.UpdateShakearoundDeviceRequest\x1a-.wechat.mp.v1.UpdateShakearoundDeviceResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/shakearound/device/update\x12\xb2\x01\n" +
-	"\x1dBindShakearoundDeviceLocation\x122.wechat.mp.v1.BindShakearoundDeviceLocationRequest\x1a3.wechat.mp.v1.BindShakearoundDeviceLocationResponse\"(\x92\xa1\x19$\x18\x02\x12 /shakearound/device/bindlocation\x12\x9d\x01\n" +
-	"\x18SearchShakearoundDevices\x12-.wechat.mp.v1.SearchShakearoundDevicesRequest\x1a..wechat.mp.v1.SearchShakearoundDevicesResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/shakearound/device/search\x12\xa5\x01\n" +
+	"\x1dBindShakearoundDeviceLocation\x122.wechat.mp.v1.BindShakearoundDeviceLocationRequest\x1a3.wechat.mp.v1.BindShakearoundDeviceLocationResponse\"(\x92\xa1\x19$\x18\x02\x12 /shakearound/device/bindlocation\x12\xa0\x01\n" +
+	"\x18SearchShakearoundDevices\x12-.wechat.mp.v1.SearchShakearoundDevicesRequest\x1a..wechat.mp.v1.SearchShakearoundDevicesResponse\"%\x92\xa1\x19\x1e\x18\x02\x12\x1a/shakearound/device/search\x90\x02\x01\x12\xa5\x01\n" +
 	"\x1aBindShakearoundDevicePages\x12/.wechat.mp.v1.BindShakearoundDevicePagesRequest\x1a0.wechat.mp.v1.BindShakearoundDevicePagesResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/shakearound/device/bindpage\x12\xac\x01\n" +
 	"\x1cCreateShakearoundDeviceGroup\x121.wechat.mp.v1.CreateShakearoundDeviceGroupRequest\x1a2.wechat.mp.v1.CreateShakearoundDeviceGroupResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/shakearound/device/group/add\x12\xaf\x01\n" +
 	"\x1cUpdateShakearoundDeviceGroup\x121.wechat.mp.v1.UpdateShakearoundDeviceGroupRequest\x1a2.wechat.mp.v1.UpdateShakearoundDeviceGroupResponse\"(\x92\xa1\x19$\x18\x02\x12 /shakearound/device/group/update\x12\xaf\x01\n" +
-	"\x1cDeleteShakearoundDeviceGroup\x121.wechat.mp.v1.DeleteShakearoundDeviceGroupRequest\x1a2.wechat.mp.v1.DeleteShakearoundDeviceGroupResponse\"(\x92\xa1\x19$\x18\x02\x12 /shakearound/device/group/delete\x12\xad\x01\n" +
-	"\x1bListShakearoundDeviceGroups\x120.wechat.mp.v1.ListShakearoundDeviceGroupsRequest\x1a1.wechat.mp.v1.ListShakearoundDeviceGroupsResponse\")\x92\xa1\x19%\x18\x02\x12!/shakearound/device/group/getlist\x12\xbb\x01\n" +
-	"\x1fGetShakearoundDeviceGroupDetail\x124.wechat.mp.v1.GetShakearoundDeviceGroupDetailRequest\x1a5.wechat.mp.v1.GetShakearoundDeviceGroupDetailResponse\"+\x92\xa1\x19'\x18\x02\x12#/shakearound/device/group/getdetail\x12\xb2\x01\n" +
+	"\x1cDeleteShakearoundDeviceGroup\x121.wechat.mp.v1.DeleteShakearoundDeviceGroupRequest\x1a2.wechat.mp.v1.DeleteShakearoundDeviceGroupResponse\"(\x92\xa1\x19$\x18\x02\x12 /shakearound/device/group/delete\x12\xb0\x01\n" +
+	"\x1bListShakearoundDeviceGroups\x120.wechat.mp.v1.ListShakearoundDeviceGroupsRequest\x1a1.wechat.mp.v1.ListShakearoundDeviceGroupsResponse\",\x92\xa1\x19%\x18\x02\x12!/shakearound/device/group/getlist\x90\x02\x01\x12\xbe\x01\n" +
+	"\x1fGetShakearoundDeviceGroupDetail\x124.wechat.mp.v1.GetShakearoundDeviceGroupDetailRequest\x1a5.wechat.mp.v1.GetShakearoundDeviceGroupDetailResponse\".\x92\xa1\x19'\x18\x02\x12#/shakearound/device/group/getdetail\x90\x02\x01\x12\xb2\x01\n" +
 	"\x1cAddShakearoundDevicesToGroup\x121.wechat.mp.v1.AddShakearoundDevicesToGroupRequest\x1a2.wechat.mp.v1.AddShakearoundDevicesToGroupResponse\"+\x92\xa1\x19'\x18\x02\x12#/shakearound/device/group/adddevice\x12\xc4\x01\n" +
 	"!RemoveShakearoundDevicesFromGroup\x126.wechat.mp.v1.RemoveShakearoundDevicesFromGroupRequest\x1a7.wechat.mp.v1.RemoveShakearoundDevicesFromGroupResponse\".\x92\xa1\x19*\x18\x02\x12&/shakearound/device/group/deletedevice\x12\x8f\x01\n" +
 	"\x15CreateShakearoundPage\x12*.wechat.mp.v1.CreateShakearoundPageRequest\x1a+.wechat.mp.v1.CreateShakearoundPageResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/shakearound/page/add\x12\x92\x01\n" +
-	"\x15UpdateShakearoundPage\x12*.wechat.mp.v1.UpdateShakearoundPageRequest\x1a+.wechat.mp.v1.UpdateShakearoundPageResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/shakearound/page/update\x12\x95\x01\n" +
-	"\x16SearchShakearoundPages\x12+.wechat.mp.v1.SearchShakearoundPagesRequest\x1a,.wechat.mp.v1.SearchShakearoundPagesResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/shakearound/page/search\x12\x92\x01\n" +
-	"\x15DeleteShakearoundPage\x12*.wechat.mp.v1.DeleteShakearoundPageRequest\x1a+.wechat.mp.v1.DeleteShakearoundPageResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/shakearound/page/delete\x12\xa5\x01\n" +
-	"\x1aSearchShakearoundRelations\x12/.wechat.mp.v1.SearchShakearoundRelationsRequest\x1a0.wechat.mp.v1.SearchShakearoundRelationsResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/shakearound/relation/search\x12\xb3\x01\n" +
-	"\x1eGetShakearoundDeviceStatistics\x123.wechat.mp.v1.GetShakearoundDeviceStatisticsRequest\x1a4.wechat.mp.v1.GetShakearoundDeviceStatisticsResponse\"&\x92\xa1\x19\"\x18\x02\x12\x1e/shakearound/statistics/device\x12\xba\x01\n" +
-	"\x1fListShakearoundDeviceStatistics\x124.wechat.mp.v1.ListShakearoundDeviceStatisticsRequest\x1a5.wechat.mp.v1.ListShakearoundDeviceStatisticsResponse\"*\x92\xa1\x19&\x18\x02\x12\"/shakearound/statistics/devicelist\x12\xab\x01\n" +
-	"\x1cGetShakearoundPageStatistics\x121.wechat.mp.v1.GetShakearoundPageStatisticsRequest\x1a2.wechat.mp.v1.GetShakearoundPageStatisticsResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/shakearound/statistics/page\x12\xb2\x01\n" +
-	"\x1dListShakearoundPageStatistics\x122.wechat.mp.v1.ListShakearoundPageStatisticsRequest\x1a3.wechat.mp.v1.ListShakearoundPageStatisticsResponse\"(\x92\xa1\x19$\x18\x02\x12 /shakearound/statistics/pagelist\x12\x9e\x01\n" +
-	"\x17GetShakearoundShakeInfo\x12,.wechat.mp.v1.GetShakearoundShakeInfoRequest\x1a-.wechat.mp.v1.GetShakearoundShakeInfoResponse\"&\x92\xa1\x19\"\x18\x02\x12\x1e/shakearound/user/getshakeinfo\x12\xa1\x01\n" +
+	"\x15UpdateShakearoundPage\x12*.wechat.mp.v1.UpdateShakearoundPageRequest\x1a+.wechat.mp.v1.UpdateShakearoundPageResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/shakearound/page/update\x12\x98\x01\n" +
+	"\x16SearchShakearoundPages\x12+.wechat.mp.v1.SearchShakearoundPagesRequest\x1a,.wechat.mp.v1.SearchShakearoundPagesResponse\"#\x92\xa1\x19\x1c\x18\x02\x12\x18/shakearound/page/search\x90\x02\x01\x12\x92\x01\n" +
+	"\x15DeleteShakearoundPage\x12*.wechat.mp.v1.DeleteShakearoundPageRequest\x1a+.wechat.mp.v1.DeleteShakearoundPageResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/shakearound/page/delete\x12\xa8\x01\n" +
+	"\x1aSearchShakearoundRelations\x12/.wechat.mp.v1.SearchShakearoundRelationsRequest\x1a0.wechat.mp.v1.SearchShakearoundRelationsResponse\"'\x92\xa1\x19 \x18\x02\x12\x1c/shakearound/relation/search\x90\x02\x01\x12\xb6\x01\n" +
+	"\x1eGetShakearoundDeviceStatistics\x123.wechat.mp.v1.GetShakearoundDeviceStatisticsRequest\x1a4.wechat.mp.v1.GetShakearoundDeviceStatisticsResponse\")\x92\xa1\x19\"\x18\x02\x12\x1e/shakearound/statistics/device\x90\x02\x01\x12\xbd\x01\n" +
+	"\x1fListShakearoundDeviceStatistics\x124.wechat.mp.v1.ListShakearoundDeviceStatisticsRequest\x1a5.wechat.mp.v1.ListShakearoundDeviceStatisticsResponse\"-\x92\xa1\x19&\x18\x02\x12\"/shakearound/statistics/devicelist\x90\x02\x01\x12\xae\x01\n" +
+	"\x1cGetShakearoundPageStatistics\x121.wechat.mp.v1.GetShakearoundPageStatisticsRequest\x1a2.wechat.mp.v1.GetShakearoundPageStatisticsResponse\"'\x92\xa1\x19 \x18\x02\x12\x1c/shakearound/statistics/page\x90\x02\x01\x12\xb5\x01\n" +
+	"\x1dListShakearoundPageStatistics\x122.wechat.mp.v1.ListShakearoundPageStatisticsRequest\x1a3.wechat.mp.v1.ListShakearoundPageStatisticsResponse\"+\x92\xa1\x19$\x18\x02\x12 /shakearound/statistics/pagelist\x90\x02\x01\x12\xa1\x01\n" +
+	"\x17GetShakearoundShakeInfo\x12,.wechat.mp.v1.GetShakearoundShakeInfoRequest\x1a-.wechat.mp.v1.GetShakearoundShakeInfoResponse\")\x92\xa1\x19\"\x18\x02\x12\x1e/shakearound/user/getshakeinfo\x90\x02\x01\x12\xa1\x01\n" +
 	"\x19UploadShakearoundMaterial\x12..wechat.mp.v1.UploadShakearoundMaterialRequest\x1a/.wechat.mp.v1.UploadShakearoundMaterialResponse\"#\x92\xa1\x19\x1f\x18\x02 \x03\x12\x19/shakearound/material/addb\x06proto3"
 
 var (

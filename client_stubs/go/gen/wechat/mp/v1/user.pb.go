@@ -1460,16 +1460,16 @@ const file_wechat_mp_v1_user_proto_rawDesc = "" +
 	"LANG_ZH_CN\x10\x01\x1a\t\x92\xa1\x19\x05zh_CN\x12\x19\n" +
 	"\n" +
 	"LANG_ZH_TW\x10\x02\x1a\t\x92\xa1\x19\x05zh_TW\x12\x13\n" +
-	"\aLANG_EN\x10\x03\x1a\x06\x92\xa1\x19\x02en2\x98\b\n" +
-	"\vUserService\x12n\n" +
-	"\vGetUserInfo\x12 .wechat.mp.v1.GetUserInfoRequest\x1a!.wechat.mp.v1.GetUserInfoResponse\"\x1a\x92\xa1\x19\x16\x18\x02\n" +
-	"\x12/cgi-bin/user/info\x12\x86\x01\n" +
-	"\x10BatchGetUserInfo\x12%.wechat.mp.v1.BatchGetUserInfoRequest\x1a&.wechat.mp.v1.BatchGetUserInfoResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/cgi-bin/user/info/batchget\x12s\n" +
-	"\rListFollowers\x12\".wechat.mp.v1.ListFollowersRequest\x1a#.wechat.mp.v1.ListFollowersResponse\"\x19\x92\xa1\x19\x15\x18\x02\n" +
-	"\x11/cgi-bin/user/get\x12~\n" +
+	"\aLANG_EN\x10\x03\x1a\x06\x92\xa1\x19\x02en2\xa4\b\n" +
+	"\vUserService\x12q\n" +
+	"\vGetUserInfo\x12 .wechat.mp.v1.GetUserInfoRequest\x1a!.wechat.mp.v1.GetUserInfoResponse\"\x1d\x92\xa1\x19\x16\x18\x02\n" +
+	"\x12/cgi-bin/user/info\x90\x02\x01\x12\x89\x01\n" +
+	"\x10BatchGetUserInfo\x12%.wechat.mp.v1.BatchGetUserInfoRequest\x1a&.wechat.mp.v1.BatchGetUserInfoResponse\"&\x92\xa1\x19\x1f\x18\x02\x12\x1b/cgi-bin/user/info/batchget\x90\x02\x01\x12v\n" +
+	"\rListFollowers\x12\".wechat.mp.v1.ListFollowersRequest\x1a#.wechat.mp.v1.ListFollowersResponse\"\x1c\x92\xa1\x19\x15\x18\x02\n" +
+	"\x11/cgi-bin/user/get\x90\x02\x01\x12~\n" +
 	"\fUpdateRemark\x12!.wechat.mp.v1.UpdateRemarkRequest\x1a\".wechat.mp.v1.UpdateRemarkResponse\"'\x92\xa1\x19#\x18\x02\x12\x1f/cgi-bin/user/info/updateremark\x12t\n" +
-	"\fChangeOpenid\x12!.wechat.mp.v1.ChangeOpenidRequest\x1a\".wechat.mp.v1.ChangeOpenidResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/cgi-bin/changeopenid\x12\x84\x01\n" +
-	"\rListBlacklist\x12\".wechat.mp.v1.ListBlacklistRequest\x1a#.wechat.mp.v1.ListBlacklistResponse\"*\x92\xa1\x19&\x18\x02\x12\"/cgi-bin/tags/members/getblacklist\x12\x89\x01\n" +
+	"\fChangeOpenid\x12!.wechat.mp.v1.ChangeOpenidRequest\x1a\".wechat.mp.v1.ChangeOpenidResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/cgi-bin/changeopenid\x12\x87\x01\n" +
+	"\rListBlacklist\x12\".wechat.mp.v1.ListBlacklistRequest\x1a#.wechat.mp.v1.ListBlacklistResponse\"-\x92\xa1\x19&\x18\x02\x12\"/cgi-bin/tags/members/getblacklist\x90\x02\x01\x12\x89\x01\n" +
 	"\x0eBatchBlacklist\x12#.wechat.mp.v1.BatchBlacklistRequest\x1a$.wechat.mp.v1.BatchBlacklistResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/tags/members/batchblacklist\x12\x91\x01\n" +
 	"\x10BatchUnblacklist\x12%.wechat.mp.v1.BatchUnblacklistRequest\x1a&.wechat.mp.v1.BatchUnblacklistResponse\".\x92\xa1\x19*\x18\x02\x12&/cgi-bin/tags/members/batchunblacklistb\x06proto3"
 

@@ -2879,25 +2879,25 @@ const file_wechat_mp_v1_wifi_proto_rawDesc = "" +
 	"\x13WifiOpenpluginToken\x12\x17\n" +
 	"\ais_open\x18\x01 \x01(\bR\x06isOpen\x12\x1d\n" +
 	"\n" +
-	"wifi_token\x18\x02 \x01(\tR\twifiToken2\x86\x11\n" +
-	"\vWifiService\x12t\n" +
-	"\rListWifiShops\x12\".wechat.mp.v1.ListWifiShopsRequest\x1a#.wechat.mp.v1.ListWifiShopsResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/bizwifi/shop/list\x12m\n" +
-	"\vGetWifiShop\x12 .wechat.mp.v1.GetWifiShopRequest\x1a!.wechat.mp.v1.GetWifiShopResponse\"\x19\x92\xa1\x19\x15\x18\x02\x12\x11/bizwifi/shop/get\x12y\n" +
+	"wifi_token\x18\x02 \x01(\tR\twifiToken2\x9c\x11\n" +
+	"\vWifiService\x12w\n" +
+	"\rListWifiShops\x12\".wechat.mp.v1.ListWifiShopsRequest\x1a#.wechat.mp.v1.ListWifiShopsResponse\"\x1d\x92\xa1\x19\x16\x18\x02\x12\x12/bizwifi/shop/list\x90\x02\x01\x12p\n" +
+	"\vGetWifiShop\x12 .wechat.mp.v1.GetWifiShopRequest\x1a!.wechat.mp.v1.GetWifiShopResponse\"\x1c\x92\xa1\x19\x15\x18\x02\x12\x11/bizwifi/shop/get\x90\x02\x01\x12y\n" +
 	"\x0eUpdateWifiShop\x12#.wechat.mp.v1.UpdateWifiShopRequest\x1a$.wechat.mp.v1.UpdateWifiShopResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/bizwifi/shop/update\x12u\n" +
 	"\rCleanWifiShop\x12\".wechat.mp.v1.CleanWifiShopRequest\x1a#.wechat.mp.v1.CleanWifiShopResponse\"\x1b\x92\xa1\x19\x17\x18\x02\x12\x13/bizwifi/shop/clean\x12u\n" +
 	"\rAddWifiDevice\x12\".wechat.mp.v1.AddWifiDeviceRequest\x1a#.wechat.mp.v1.AddWifiDeviceResponse\"\x1b\x92\xa1\x19\x17\x18\x02\x12\x13/bizwifi/device/add\x12\x91\x01\n" +
-	"\x14RegisterWifiApportal\x12).wechat.mp.v1.RegisterWifiApportalRequest\x1a*.wechat.mp.v1.RegisterWifiApportalResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/bizwifi/apportal/register\x12|\n" +
-	"\x0fListWifiDevices\x12$.wechat.mp.v1.ListWifiDevicesRequest\x1a%.wechat.mp.v1.ListWifiDevicesResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/bizwifi/device/list\x12\x81\x01\n" +
-	"\x10DeleteWifiDevice\x12%.wechat.mp.v1.DeleteWifiDeviceRequest\x1a&.wechat.mp.v1.DeleteWifiDeviceResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/bizwifi/device/delete\x12u\n" +
-	"\rGetWifiQrcode\x12\".wechat.mp.v1.GetWifiQrcodeRequest\x1a#.wechat.mp.v1.GetWifiQrcodeResponse\"\x1b\x92\xa1\x19\x17\x18\x02\x12\x13/bizwifi/qrcode/get\x12}\n" +
-	"\x0fSetWifiHomepage\x12$.wechat.mp.v1.SetWifiHomepageRequest\x1a%.wechat.mp.v1.SetWifiHomepageResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/bizwifi/homepage/set\x12}\n" +
-	"\x0fGetWifiHomepage\x12$.wechat.mp.v1.GetWifiHomepageRequest\x1a%.wechat.mp.v1.GetWifiHomepageResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/bizwifi/homepage/get\x12i\n" +
+	"\x14RegisterWifiApportal\x12).wechat.mp.v1.RegisterWifiApportalRequest\x1a*.wechat.mp.v1.RegisterWifiApportalResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/bizwifi/apportal/register\x12\x7f\n" +
+	"\x0fListWifiDevices\x12$.wechat.mp.v1.ListWifiDevicesRequest\x1a%.wechat.mp.v1.ListWifiDevicesResponse\"\x1f\x92\xa1\x19\x18\x18\x02\x12\x14/bizwifi/device/list\x90\x02\x01\x12\x81\x01\n" +
+	"\x10DeleteWifiDevice\x12%.wechat.mp.v1.DeleteWifiDeviceRequest\x1a&.wechat.mp.v1.DeleteWifiDeviceResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/bizwifi/device/delete\x12x\n" +
+	"\rGetWifiQrcode\x12\".wechat.mp.v1.GetWifiQrcodeRequest\x1a#.wechat.mp.v1.GetWifiQrcodeResponse\"\x1e\x92\xa1\x19\x17\x18\x02\x12\x13/bizwifi/qrcode/get\x90\x02\x01\x12}\n" +
+	"\x0fSetWifiHomepage\x12$.wechat.mp.v1.SetWifiHomepageRequest\x1a%.wechat.mp.v1.SetWifiHomepageResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/bizwifi/homepage/set\x12\x80\x01\n" +
+	"\x0fGetWifiHomepage\x12$.wechat.mp.v1.GetWifiHomepageRequest\x1a%.wechat.mp.v1.GetWifiHomepageResponse\" \x92\xa1\x19\x19\x18\x02\x12\x15/bizwifi/homepage/get\x90\x02\x01\x12i\n" +
 	"\n" +
 	"SetWifiBar\x12\x1f.wechat.mp.v1.SetWifiBarRequest\x1a .wechat.mp.v1.SetWifiBarResponse\"\x18\x92\xa1\x19\x14\x18\x02\x12\x10/bizwifi/bar/set\x12\x85\x01\n" +
-	"\x11SetWifiFinishpage\x12&.wechat.mp.v1.SetWifiFinishpageRequest\x1a'.wechat.mp.v1.SetWifiFinishpageResponse\"\x1f\x92\xa1\x19\x1b\x18\x02\x12\x17/bizwifi/finishpage/set\x12\x89\x01\n" +
-	"\x12ListWifiStatistics\x12'.wechat.mp.v1.ListWifiStatisticsRequest\x1a(.wechat.mp.v1.ListWifiStatisticsResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/bizwifi/statistics/list\x12\x81\x01\n" +
-	"\x10SetWifiCouponput\x12%.wechat.mp.v1.SetWifiCouponputRequest\x1a&.wechat.mp.v1.SetWifiCouponputResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/bizwifi/couponput/set\x12\x81\x01\n" +
-	"\x10GetWifiCouponput\x12%.wechat.mp.v1.GetWifiCouponputRequest\x1a&.wechat.mp.v1.GetWifiCouponputResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/bizwifi/couponput/get\x12\x96\x01\n" +
+	"\x11SetWifiFinishpage\x12&.wechat.mp.v1.SetWifiFinishpageRequest\x1a'.wechat.mp.v1.SetWifiFinishpageResponse\"\x1f\x92\xa1\x19\x1b\x18\x02\x12\x17/bizwifi/finishpage/set\x12\x8c\x01\n" +
+	"\x12ListWifiStatistics\x12'.wechat.mp.v1.ListWifiStatisticsRequest\x1a(.wechat.mp.v1.ListWifiStatisticsResponse\"#\x92\xa1\x19\x1c\x18\x02\x12\x18/bizwifi/statistics/list\x90\x02\x01\x12\x81\x01\n" +
+	"\x10SetWifiCouponput\x12%.wechat.mp.v1.SetWifiCouponputRequest\x1a&.wechat.mp.v1.SetWifiCouponputResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/bizwifi/couponput/set\x12\x84\x01\n" +
+	"\x10GetWifiCouponput\x12%.wechat.mp.v1.GetWifiCouponputRequest\x1a&.wechat.mp.v1.GetWifiCouponputResponse\"!\x92\xa1\x19\x1a\x18\x02\x12\x16/bizwifi/couponput/get\x90\x02\x01\x12\x96\x01\n" +
 	"\x16GetWifiOpenpluginToken\x12+.wechat.mp.v1.GetWifiOpenpluginTokenRequest\x1a,.wechat.mp.v1.GetWifiOpenpluginTokenResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/bizwifi/openplugin/tokenb\x06proto3"
 
 var (
