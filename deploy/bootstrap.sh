@@ -17,6 +17,7 @@ packages=(
   libhiredis-dev redis-server
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev openssl curl clang-format
+  python3-yaml
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # clients in other languages (end-to-end tests) and buf (lint, reflection client)
