@@ -41,7 +41,8 @@ setup_deploy_tools() {
   source tests/deploy/tool_versions.sh
   local gobin venv=$HOME/.cache/wxgate/deploy-tools
   gobin=$(go env GOPATH)/bin
-  if ! go version -m "$gobin/helm" 2>/dev/null | grep -qP "\tmod\thelm.sh/helm/v3\t$HELM_VERSION\t"; then
+  # grep reads all (no -q): an early exit would fail the pipe under pipefail.
+  if ! go version -m "$gobin/helm" 2>/dev/null | grep -P "\tmod\thelm.sh/helm/v3\t$HELM_VERSION\t" >/dev/null; then
     GOBIN=$gobin go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
   fi
   if ! cmp -s tests/deploy/requirements.txt "$venv/requirements.txt"; then
