@@ -35,6 +35,25 @@ setup_clients() {
     -r client_stubs/python/requirements-pypi.txt
 }
 
+# helm, Kubernetes' JSON schemas and the Gateway API's CRDs (tests/deploy), pinned in
+# tests/deploy: helm in ~/go/bin, the schemas in a virtual environment, the CRDs in
+# Go's module cache. Each step is skipped once done.
+setup_deploy_tools() {
+  source tests/deploy/tool_versions.sh
+  local gobin venv=$HOME/.cache/wxgate/deploy-tools
+  gobin=$(go env GOPATH)/bin
+  # grep reads all (no -q): an early exit would fail the pipe under pipefail.
+  if ! go version -m "$gobin/helm" 2>/dev/null | grep -P "\tmod\thelm.sh/helm/v3\t$HELM_VERSION\t" >/dev/null; then
+    GOBIN=$gobin go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  fi
+  if ! cmp -s tests/deploy/requirements.txt "$venv/requirements.txt"; then
+    /usr/bin/python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r tests/deploy/requirements.txt
+    cp tests/deploy/requirements.txt "$venv/requirements.txt"
+  fi
+  go mod download "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION"
+}
+
 # build DIR [cmake args...]
 build() {
   local dir=$1; shift
@@ -51,6 +70,7 @@ cmd_run() {
 cmd_test() {
   setup
   setup_clients
+  setup_deploy_tools
   local dir=build
   if [ "${1:-}" = "--sanitize" ]; then
     dir=build-asan
