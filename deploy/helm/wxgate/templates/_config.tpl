@@ -11,9 +11,7 @@ that values cannot break its syntax. Field names are the gateway's own.
 {{- if $v.callback.enabled -}}
 {{- $_ := set $server "callback_listen" (printf "0.0.0.0:%d" (int $v.ports.callback)) -}}
 {{- end -}}
-{{- if ne (int $v.drain.timeoutSeconds) 20 -}}
 {{- $_ := set $server "drain_timeout" (printf "%ds" (int $v.drain.timeoutSeconds)) -}}
-{{- end -}}
 {{- $access := dict -}}
 {{- if eq $v.server.mode "mesh" -}}
 {{- $_ := set $server "plaintext" true -}}
