@@ -11,6 +11,11 @@
 namespace wxgate {
 namespace {
 
+// WeChat's expires_in counts whole seconds, rounded down: a token handed back
+// unchanged lives up to this much longer than its expires_in says. Refreshing it
+// before then would bring it back once more, with expires_in 0.
+constexpr absl::Duration kExpiresInRounding = absl::Seconds(1);
+
 absl::Status ShuttingDown() { return absl::CancelledError("the gateway is shutting down"); }
 
 }  // namespace
@@ -49,7 +54,14 @@ std::string TokenManager::KeyOf(const Account& account, TokenKind kind) {
 }
 
 bool TokenManager::Usable(const TokenRecord& record) const {
-  return !record.value.empty() && options_.now() < record.expires_at - options_.expiry_margin;
+  const absl::Duration margin =
+      std::min(options_.expiry_margin, (record.expires_at - record.fetched_at) / 10);
+  return !record.value.empty() && options_.now() < record.expires_at - margin;
+}
+
+bool TokenManager::HandsOut(const Slot& slot) const {
+  return Usable(slot.record) || (slot.same_until_expiry && !slot.record.value.empty() &&
+                                 options_.now() < slot.record.expires_at + kExpiresInRounding);
 }
 
 void TokenManager::Get(const Account& account, TokenKind kind, Done done) {
@@ -61,7 +73,7 @@ void TokenManager::Get(const Account& account, TokenKind kind, Done done) {
     Slot& slot = slots_[key];
     slot.account = &account;
     slot.kind = kind;
-    if (Usable(slot.record)) {
+    if (HandsOut(slot)) {
       answer = slot.record.value;
     } else if (!slot.last_error.ok() && options_.now() < slot.retry_at) {
       answer = slot.last_error;  // backing off: no new fetch yet
@@ -360,12 +372,17 @@ void TokenManager::Finish(const std::string& key, FetchOutcome outcome, bool fro
     appid = slot.account ? slot.account->appid : "";
     const absl::Time now = options_.now();
     if (outcome.ok()) {
+      if (!slot.record.value.empty() && outcome->value == slot.record.value) {
+        slot.same_until_expiry = true;
+      }
       slot.record = *outcome;
       const absl::Duration lifetime = slot.record.expires_at - slot.record.fetched_at;
       std::uniform_real_distribution<double> jitter(-options_.refresh_jitter,
                                                     options_.refresh_jitter);
       slot.refresh_at =
-          slot.record.fetched_at + lifetime * (options_.refresh_fraction + jitter(random_));
+          slot.same_until_expiry
+              ? slot.record.expires_at + kExpiresInRounding
+              : slot.record.fetched_at + lifetime * (options_.refresh_fraction + jitter(random_));
       if (slot.record.value != slot.rejected) slot.rejected.clear();
       slot.failures = 0;
       slot.retry_at = absl::InfinitePast();
@@ -456,7 +473,7 @@ TokenState TokenManager::Status(const Account& account, TokenKind kind) const {
   auto it = slots_.find(KeyOf(account, kind));
   if (it == slots_.end()) return state;
   const Slot& slot = it->second;
-  state.valid = Usable(slot.record);
+  state.valid = HandsOut(slot);
   state.fetched_at = slot.record.fetched_at;
   state.expires_at = slot.record.expires_at;
   state.refresh_at = slot.refresh_at;

@@ -17,6 +17,10 @@
 //     caller error;
 //   - refresh ahead: at `refresh_fraction` of the lifetime (± jitter) RefreshDue
 //     fetches a new value while callers keep getting the old, still valid one;
+//   - a refresh that brings the same value back (stable_token's normal mode has
+//     nothing newer while a token lives) shows there is no refreshing ahead: that
+//     value and its successors are then handed out to their expiry and refreshed
+//     then, one fetch per lifetime instead of a fetch at every fraction of the rest;
 //   - Invalidate drops a value only if it is still the current one, so a thousand
 //     calls failing with the same stale token cause one refresh;
 //   - after a failed fetch, callers get that error at once until a backoff
@@ -56,7 +60,8 @@ struct TokenManagerOptions {
   double refresh_jitter = 0.05;   // ± this fraction of the lifetime, so accounts spread out
   absl::Duration min_backoff = absl::Seconds(1);
   absl::Duration max_backoff = absl::Minutes(1);
-  // A value this close to its expiry is no longer handed out.
+  // A value this close to its expiry (or a tenth of its lifetime, if less) is no
+  // longer handed out, unless nothing newer can be had before it expires.
   absl::Duration expiry_margin = absl::Minutes(1);
   std::function<absl::Time()> now = absl::Now;
   std::string lease_owner = "wxgate";
@@ -108,6 +113,8 @@ class TokenManager {
     TokenRecord record;
     absl::Time refresh_at = absl::InfiniteFuture();
     std::string rejected;  // the value WeChat rejected, if any
+    // A refresh brought the value back unchanged: values are kept to their expiry.
+    bool same_until_expiry = false;
     bool fetching = false;
     uint64_t attempt = 0;  // counts fetches, so a late lease renewal knows its own
     std::vector<Done> waiters;
@@ -127,6 +134,8 @@ class TokenManager {
 
   static std::string KeyOf(const Account& account, TokenKind kind);
   bool Usable(const TokenRecord& record) const;
+  // Whether the slot's value is handed out now (Usable, or kept to its expiry).
+  bool HandsOut(const Slot& slot) const;
   // A fetch is a chain of callbacks: Fetch → store Get → OnStoreRead → TryLease →
   // OnLease → store Get again → FetchFromUpstream → WeChat (FetchFromWeChat /
   // FetchTicket) → Store (compare-and-set) → Finish. It counts in `in_flight_` from

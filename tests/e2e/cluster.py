@@ -128,17 +128,18 @@ def parse_args(doc):
 
 
 @contextlib.contextmanager
-def running(args, replicas=3, append_only=False, extra=""):
+def running(args, replicas=3, append_only=False, extra="", fake_args=()):
     """Yields a Cluster of `replicas` gateways with store.redis, all started and serving.
 
-    extra: more YAML sections for every replica's configuration."""
+    extra: more YAML sections for every replica's configuration; fake_args: more
+    flags for the fake WeChat."""
     workdir = tempfile.mkdtemp(prefix="wxgate-cluster-")
     fake_process = None
     redis = Redis(workdir, append_only)
     members = []
     failed = True
     try:
-        fake_process, fake_port = stack.start_fake(args, workdir)
+        fake_process, fake_port = stack.start_fake(args, workdir, fake_args)
         redis.start()
         extra += f'store:\n  redis: {{address: "127.0.0.1:{redis.port}"}}\n'
         members = [Replica(args, workdir, i, fake_port, extra) for i in range(replicas)]

@@ -9,11 +9,15 @@ and each one checks how many tokens the fake WeChat handed out:
   2. the token revoked under load: one refetch and no caller error;
   3. a replica killed (SIGKILL) and started again: it reads the token from Redis;
   4. Redis stopped: the replicas keep serving the token they hold; it comes back.
+A second cluster, whose fake WeChat issues tokens that live 20 s, takes calls for
+three lifetimes: one fetch per lifetime for the cluster (plus the one refresh that
+finds stable_token handing the same token back), and no caller error.
 """
 
 import asyncio
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -97,6 +101,28 @@ class ClusterTokensTest(unittest.TestCase):
             self.cluster.redis.start()
         self.assert_all_succeed(300)
         self.assertEqual(self.cluster.fake_calls(TOKEN_PATH), before)
+
+
+class TokenExpiryTest(unittest.TestCase):
+    LIFETIME = 20  # seconds, the fake's tokens
+
+    def test_one_fetch_per_token_lifetime_for_the_cluster(self):
+        with cluster.running(ARGS, replicas=3,
+                             fake_args=("--token-lifetime-s", str(self.LIFETIME))) as c:
+            targets = [r.target for r in c.replicas]
+            failures, start = [], time.monotonic()
+            while time.monotonic() - start < 3.2 * self.LIFETIME:
+                failures += asyncio.run(call_everywhere(targets, 30))[0]
+                time.sleep(0.2)  # a steady trickle of calls, not a wait for a condition
+            lifetimes = int((time.monotonic() - start) // self.LIFETIME) + 1
+            fetches = c.fake_calls(TOKEN_PATH)
+        print(f"token fetches: {fetches} for {lifetimes} token lifetimes over 3 replicas",
+              file=sys.stderr)
+        self.assertEqual(failures[:5], [], f"{len(failures)} calls failed")
+        # One per lifetime, one more for the refresh ahead that met the same token,
+        # one more where the run ends just past an expiry.
+        self.assertGreaterEqual(fetches, lifetimes - 1)
+        self.assertLessEqual(fetches, lifetimes + 2)
 
 
 def main():

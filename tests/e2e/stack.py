@@ -124,7 +124,7 @@ def _stop(process):
     return process.returncode
 
 
-def _health_serving(target, timeout, credentials=None):
+def health_serving(target, timeout, credentials=None):
     """True once grpc.health.v1.Health/Check answers SERVING for the whole server.
 
     credentials: grpc.ChannelCredentials for a TLS listener; None: plaintext.
@@ -143,8 +143,10 @@ def _health_serving(target, timeout, credentials=None):
     return answer == b"\x08\x01"
 
 
-def start_fake(args, workdir):
-    """Starts fake_wechat (output in workdir/fake_wechat.log); returns (process, port)."""
+def start_fake(args, workdir, fake_args=()):
+    """Starts fake_wechat (output in workdir/fake_wechat.log); returns (process, port).
+
+    fake_args: more flags, e.g. ("--token-lifetime-s", "20")."""
     log = os.path.join(workdir, "fake_wechat.log")
     port_file = os.path.join(workdir, "fake.port")
     fake = _start([args.fake_wechat,
@@ -152,7 +154,7 @@ def start_fake(args, workdir):
                    "--key", os.path.join(args.cert_dir, "server.key"),
                    "--port", "0", "--port-file", port_file,
                    "--endpoints", args.endpoints_dir,
-                   "--account", f"{APPID}:{SECRET}"], log)
+                   "--account", f"{APPID}:{SECRET}", *fake_args], log)
     try:
         port = int(wait_until(lambda: _read(port_file).strip(), STARTUP_TIMEOUT,
                               "fake_wechat writing its port file", fake, log))
@@ -231,7 +233,7 @@ def start_gateway(args, config, ports, log, credentials=None):
         if int(banner.group(2)) != grpc_port:
             raise RuntimeError(f"wxgate serves on port {banner.group(2)}, not {grpc_port}")
         target = f"127.0.0.1:{grpc_port}"
-        if not _health_serving(target, STARTUP_TIMEOUT, credentials):
+        if not health_serving(target, STARTUP_TIMEOUT, credentials):
             raise RuntimeError("wxgate's health check does not answer SERVING")
     except BaseException:
         _stop(gateway)

@@ -65,6 +65,8 @@ class FakeWeChat {
   std::string base_url() const;  // "https://127.0.0.1:<port>"
 
   void AddAccount(std::string appid, std::string secret);
+  // How long the tokens issued from now on live (default 7200 s).
+  void SetTokenLifetime(absl::Duration lifetime);
   // Added before every answer (on a timer; threads never sleep).
   void SetLatency(absl::Duration latency);
   // The next `times` requests to `path` (times < 0: all of them; 0: cancel) fail as

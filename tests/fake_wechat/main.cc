@@ -2,6 +2,7 @@
 //
 //   fake_wechat --cert F --key F [--host 127.0.0.1] [--port 0] [--port-file PATH]
 //               [--endpoints DIR] [--account appid:secret]... [--latency-ms N] [--threads N]
+//               [--token-lifetime-s N]   (default 7200)
 //
 // Once listening it writes the bound port to --port-file (atomically: a reader sees
 // the whole number or no file) and prints "fake_wechat listening on https://HOST:PORT".
@@ -27,6 +28,7 @@ struct Flags {
   std::string port_file;
   std::vector<std::pair<std::string, std::string>> accounts;
   int latency_ms = 0;
+  int token_lifetime_s = 7200;
 };
 
 constexpr char kUsage[] =
@@ -66,6 +68,8 @@ std::string ParseFlags(int argc, char** argv, Flags* flags) {
       flags->accounts.emplace_back(value.substr(0, colon), value.substr(colon + 1));
     } else if (name == "--latency-ms" && is_number && number >= 0) {
       flags->latency_ms = number;
+    } else if (name == "--token-lifetime-s" && is_number && number >= 1) {
+      flags->token_lifetime_s = number;
     } else if (name == "--threads" && is_number && number >= 1) {
       flags->options.threads = number;
     } else {
@@ -108,6 +112,7 @@ int main(int argc, char** argv) {
   wxgate::fake::FakeWeChat fake(flags.options);
   for (auto& [appid, secret] : flags.accounts) fake.AddAccount(appid, secret);
   fake.SetLatency(absl::Milliseconds(flags.latency_ms));
+  fake.SetTokenLifetime(absl::Seconds(flags.token_lifetime_s));
   if (absl::Status status = fake.Start(); !status.ok()) {
     std::cerr << status.message() << "\n";
     return 1;

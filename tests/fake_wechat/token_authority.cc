@@ -42,6 +42,11 @@ void TokenAuthority::SetClock(std::function<absl::Time()> now) {
   now_ = std::move(now);
 }
 
+void TokenAuthority::SetLifetime(absl::Duration lifetime) {
+  absl::MutexLock lock(&mu_);
+  lifetime_ = lifetime;
+}
+
 void TokenAuthority::AddAccount(std::string appid, std::string secret) {
   absl::MutexLock lock(&mu_);
   accounts_[std::move(appid)].secret = std::move(secret);
@@ -122,10 +127,10 @@ TokenGrant TokenAuthority::IssueLocked(Account& account, absl::string_view appid
   }
   current = NewTokenValue();
   account.latest = current;
-  tokens_[current] = Token{std::string(appid), now + kLifetime};
+  tokens_[current] = Token{std::string(appid), now + lifetime_};
   TokenGrant grant;
   grant.access_token = current;
-  grant.expires_in = absl::ToInt64Seconds(kLifetime);
+  grant.expires_in = absl::ToInt64Seconds(lifetime_);
   return grant;
 }
 

@@ -47,7 +47,7 @@ struct TokenOwner {
 
 class TokenAuthority {
  public:
-  static constexpr absl::Duration kLifetime = absl::Seconds(7200);
+  static constexpr absl::Duration kDefaultLifetime = absl::Seconds(7200);
   static constexpr absl::Duration kOverlap = absl::Minutes(5);
   static constexpr int kForcedRefreshesPerDay = 20;
   static constexpr absl::Duration kForcedRefreshSpacing = absl::Seconds(30);
@@ -58,6 +58,9 @@ class TokenAuthority {
 
   // `now` is called with an internal lock held: it must not call back into this object.
   void SetClock(std::function<absl::Time()> now);
+  // How long tokens issued from now on live (default kDefaultLifetime): shorter
+  // lifetimes let a test see several expiries.
+  void SetLifetime(absl::Duration lifetime);
   void AddAccount(std::string appid, std::string secret);
 
   TokenGrant IssueClassic(absl::string_view appid, absl::string_view secret);
@@ -99,6 +102,7 @@ class TokenAuthority {
 
   mutable absl::Mutex mu_;
   std::function<absl::Time()> now_ ABSL_GUARDED_BY(mu_);
+  absl::Duration lifetime_ ABSL_GUARDED_BY(mu_) = kDefaultLifetime;
   absl::flat_hash_map<std::string, Account> accounts_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Token> tokens_ ABSL_GUARDED_BY(mu_);
   // Retired tokens in retirement order (the clock only moves forward), so forgetting

@@ -300,6 +300,41 @@ TEST_F(TokenManagerTest, RefreshAheadKeepsHandingOutTheOldValue) {
   EXPECT_EQ(transport_.count(), 2);
 }
 
+TEST_F(TokenManagerTest, AValueHandedBackUnchangedIsKeptToItsExpiryAndRefreshedThenOnce) {
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-1"));
+  ASSERT_EQ(*GetNow(account_), "TOKEN-1");
+  clock_.Advance(kLifetime * 0.81);
+  // stable_token's normal mode hands the same token back, with what is left of it.
+  const absl::Duration left = kLifetime * 0.19;
+  transport_.AnswerJson(kStablePath, nlohmann::json{{"access_token", "TOKEN-1"},
+                                                    {"expires_in", absl::ToInt64Seconds(left)}}
+                                         .dump());
+  EXPECT_EQ(manager_->RefreshDue(), 1);
+  EXPECT_EQ(transport_.count(), 2);
+
+  // Nothing newer can be had: no refresh at a fraction of what is left, and the
+  // value is still handed out in its last minute.
+  clock_.Advance(left - absl::Seconds(1));
+  EXPECT_EQ(manager_->RefreshDue(), 0);
+  EXPECT_EQ(*GetNow(account_), "TOKEN-1");
+  EXPECT_TRUE(manager_->Status(account_, TokenKind::kAccessToken).valid);
+  EXPECT_EQ(transport_.count(), 2);
+
+  // A second past its expiry (expires_in is rounded down) comes the new one, and
+  // its successor too lives to its expiry.
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_EQ(manager_->RefreshDue(), 0);
+  EXPECT_EQ(*GetNow(account_), "TOKEN-1");
+  clock_.Advance(absl::Seconds(1));
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-2"));
+  EXPECT_EQ(manager_->RefreshDue(), 1);
+  EXPECT_EQ(*GetNow(account_), "TOKEN-2");
+  clock_.Advance(kLifetime - absl::Seconds(1));
+  EXPECT_EQ(manager_->RefreshDue(), 0);
+  EXPECT_EQ(*GetNow(account_), "TOKEN-2");
+  EXPECT_EQ(transport_.count(), 3);
+}
+
 TEST_F(TokenManagerTest, RefreshAheadSpreadsAccountsWithJitter) {
   manager_ = std::make_unique<TokenManager>(
       &fetcher_, &store_,
