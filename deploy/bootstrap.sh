@@ -32,8 +32,8 @@ case "${1:-}" in
   # clients in other languages (end-to-end tests) and buf (lint, reflection client)
   python3 python3-grpcio python3-protobuf python3-yaml python3-pip python3-venv python3-setuptools
   nodejs npm
-  # the container image, Compose (tests/e2e)
-  podman runc mmdebstrap podman-compose
+  # the container images (tests/e2e; podman-compose comes from PyPI: setup_deploy_tools)
+  podman runc mmdebstrap
   ) ;;
   *) echo "usage: $0 [--gateway | --print-gateway]" >&2; exit 2 ;;
 esac

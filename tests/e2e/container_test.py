@@ -99,7 +99,7 @@ access:
             stack.wait_until(lambda: f"(port {grpc_port})" in stack._read(log), TIMEOUT,
                              "the container serving", container, log)
             target = f"127.0.0.1:{grpc_port}"
-            self.assertTrue(stack._health_serving(target, TIMEOUT))
+            self.assertTrue(stack.health_serving(target, TIMEOUT))
             with grpc.insecure_channel(target) as channel:
                 users = user_pb2_grpc.UserServiceStub(channel)
                 answer = users.GetUserInfo(user_pb2.GetUserInfoRequest(openid=OPENID),
