@@ -167,6 +167,10 @@ absl::Status ValidateServer(const v1::Server& server) {
       !status.ok()) {
     return status;
   }
+  if (absl::Status status = ValidateListen("server.health_listen", server.health_listen(), "8086");
+      !status.ok()) {
+    return status;
+  }
   if (absl::Status status = ValidatePositive("server.drain_timeout", server.has_drain_timeout(),
                                              server.drain_timeout());
       !status.ok()) {

@@ -156,6 +156,26 @@ absl::Status Gateway::StartCallbacks(const config::LoadedConfig& loaded) {
   return absl::OkStatus();
 }
 
+absl::Status Gateway::StartProbeHealth(const std::string& listen,
+                                       std::vector<std::string> services) {
+  if (listen.empty()) return absl::OkStatus();
+  probe_health_ = std::make_unique<HealthService>(std::move(services));
+  grpc::ServerBuilder builder;
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetOption(std::make_unique<WithoutReflection>());
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(probe_health_.get());
+  probe_server_ = builder.BuildAndStart();
+  if (probe_server_ == nullptr || port == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("server.health_listen: cannot listen on ", listen,
+                     " (is the port in use, or the address not local?)"));
+  }
+  Log(LogLevel::kInfo, "serving_health", {{"listen", listen}, {"port", absl::StrCat(port)}});
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConfig& loaded) {
   absl::StatusOr<std::vector<ServiceEndpoints>> endpoints = DiscoverEndpoints();
   if (!endpoints.ok()) return endpoints.status();
@@ -208,8 +228,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
     builder.RegisterService(service.get());
     names.push_back(service->name());
   }
-  gateway->health_ = std::make_unique<HealthService>(std::move(names));
+  gateway->health_ = std::make_unique<HealthService>(names);
   builder.RegisterService(gateway->health_.get());
+  if (absl::Status status = gateway->StartProbeHealth(server.health_listen(), std::move(names));
+      !status.ok()) {
+    return status;
+  }
   if (absl::Status status = gateway->StartCallbacks(loaded); !status.ok()) return status;
 
   gateway->server_ = builder.BuildAndStart();
@@ -240,6 +264,7 @@ Gateway::~Gateway() {
     refresher_->join();
   }
   server_.reset();
+  probe_server_.reset();
   callback_server_.reset();
   reply_deadlines_.reset();
   shared_.tail.reset();
@@ -264,8 +289,10 @@ void Gateway::Shutdown(absl::Duration grace) {
   Log(LogLevel::kInfo, "draining", {{"grace", absl::FormatDuration(grace)}});
   if (callback_server_) callback_server_->StopAccepting();
   if (health_) health_->Drain();
+  if (probe_health_) probe_health_->Drain();
   shared_.hub->Close();
   if (server_) server_->Shutdown(absl::ToChronoTime(deadline));
+  if (probe_server_) probe_server_->Shutdown(absl::ToChronoTime(deadline));
   const bool pushes_answered = !callback_server_ || callback_server_->AwaitClosed(deadline);
   Log(LogLevel::kInfo, "drained",
       {{"pushes_answered", pushes_answered ? "all" : "not all: their connections are cut"}});

@@ -72,6 +72,7 @@ class Gateway {
  private:
   explicit Gateway(const config::LoadedConfig& loaded);
   absl::Status StartCallbacks(const config::LoadedConfig& loaded);
+  absl::Status StartProbeHealth(const std::string& listen, std::vector<std::string> services);
 
   std::unique_ptr<UpstreamClient> upstream_;
   SharedState shared_;  // tokens and events (and Redis): outlive their users
@@ -87,6 +88,9 @@ class Gateway {
   // Every gRPC service but health and reflection: the endpoints', raw, tokens, events.
   std::vector<std::unique_ptr<AdmittedService>> services_;
   std::unique_ptr<HealthService> health_;
+  // server.health_listen: health alone, in plaintext, for probes.
+  std::unique_ptr<HealthService> probe_health_;
+  std::unique_ptr<grpc::Server> probe_server_;
   std::unique_ptr<SubscriptionQuota> subscriptions_;
   std::unique_ptr<DelayedTasks> reply_deadlines_;
   std::unique_ptr<PushHandler> push_handler_;

@@ -62,13 +62,16 @@ class ChecksTest(unittest.TestCase):
             config, container = r.config(), r.container()
             grpc = manifests.port_of(config["server"]["grpc_listen"])
             self.assertEqual(grpc, container_port(container, "grpc"))
-            # The kubelet's gRPC probe is plaintext: native where the gateway
-            # serves plaintext (behind the mesh), a TCP connection under TLS.
-            kind = "tcpSocket" if "tls" in config["server"] else "grpc"
-            self.assertEqual(bool(config["server"].get("plaintext")), kind == "grpc")
+            # The kubelet's gRPC probe is plaintext: on the gRPC port where the
+            # gateway serves plaintext (behind the mesh), else on health_listen.
+            if "tls" in config["server"]:
+                port = manifests.port_of(config["server"]["health_listen"])
+                self.assertEqual(port, container_port(container, "health"))
+            else:
+                self.assertTrue(config["server"].get("plaintext"))
+                port = grpc
             for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-                self.assertEqual({kind: {"port": grpc}},
-                                 {k: v for k, v in container[probe].items() if k == kind})
+                self.assertEqual({"port": port}, container[probe]["grpc"])
                 self.assertNotIn("exec", container[probe])  # the image has no shell
 
     def test_grace_period_outlasts_the_prestop_sleep_and_the_drain(self):

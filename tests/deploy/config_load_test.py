@@ -91,7 +91,7 @@ class Pod:
         self.certs = os.path.join(workdir, "certs")
         subprocess.run(["bash", ARGS.make_certs, self.certs], check=True)
         self.processes = []
-        self.ports = {"grpc": free_port(), "callback": free_port()}
+        self.ports = {"grpc": free_port(), "callback": free_port(), "health": free_port()}
 
     def host_path(self, path):
         return os.path.join(self.root, path.lstrip("/"))
@@ -137,6 +137,8 @@ class Pod:
         server = config["server"]
         server["grpc_listen"] = f"127.0.0.1:{self.ports['grpc']}"
         server["callback_listen"] = f"127.0.0.1:{self.ports['callback']}"
+        if "health_listen" in server:
+            server["health_listen"] = f"127.0.0.1:{self.ports['health']}"
         for key in ("cert_file", "key_file", "client_ca_file"):
             if key in server.get("tls", {}):
                 server["tls"][key] = self.host_path(server["tls"][key])
@@ -209,19 +211,20 @@ class ConfigLoadTest(unittest.TestCase):
         output = pod.output()
         self.assertNotRegex(output, r" (WARN|ERROR) ", "the gateway complained")
 
-        # The kubelet's probe: the probe names the container's gRPC port.
-        probe = pod.container["readinessProbe"]
-        kind = "grpc" if "grpc" in probe else "tcpSocket"
-        self.assertEqual(manifests.port_of(pod.config["server"]["grpc_listen"]),
-                         probe[kind]["port"])
+        # The kubelet's gRPC probe (plaintext): the gRPC port behind a mesh, the
+        # health listener when the gateway serves TLS.
+        probe = pod.container["readinessProbe"]["grpc"]["port"]
         if "tls" in pod.config["server"]:
+            self.assertEqual(manifests.port_of(pod.config["server"]["health_listen"]), probe)
             with open(os.path.join(pod.certs, "ca.pem"), "rb") as f:
                 tls = grpc.ssl_channel_credentials(root_certificates=f.read())
             self.assertEqual(SERVING, health_check(pod.ports["grpc"], tls))
-            # Why the chart probes TCP under TLS: a plaintext gRPC probe fails.
+            # Why the probe goes elsewhere: plaintext gRPC fails on the TLS port.
             with self.assertRaises(grpc.RpcError):
                 health_check(pod.ports["grpc"])
+            self.assertEqual(SERVING, health_check(pod.ports["health"]))
         else:
+            self.assertEqual(manifests.port_of(pod.config["server"]["grpc_listen"]), probe)
             self.assertEqual(SERVING, health_check(pod.ports["grpc"]))
 
         # The path the Ingress exposes reaches each account; an unsigned GET is

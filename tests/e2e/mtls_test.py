@@ -1,5 +1,6 @@
 """End to end: wxgate serves gRPC over TLS and requires client certificates; callers
 are known by their certificate's SAN URI, and SIGHUP puts new identities in force.
+Probes that cannot speak TLS get health alone on server.health_listen, in plaintext.
 wxgate runs as a process with certificates made by make_mtls_certs.sh; Python gRPC
 calls wxgate.v1.TokenService/TokenStatus (which needs no upstream).
 
@@ -23,11 +24,12 @@ TIMEOUT = 60.0
 ARGS = None
 
 
-def config(grpc_port, certs, identities):
+def config(grpc_port, health_port, certs, identities):
     listed = ", ".join(f'"{identity}"' for identity in identities)
     return f"""\
 server:
   grpc_listen: "127.0.0.1:{grpc_port}"
+  health_listen: "127.0.0.1:{health_port}"
   tls:
     cert_file: {certs}/server.pem
     key_file: {certs}/server.key
@@ -53,7 +55,7 @@ class MtlsTest(unittest.TestCase):
                        stdout=subprocess.DEVNULL)
         self.config = os.path.join(self.workdir, "wxgate.yaml")
         self.log = os.path.join(self.workdir, "wxgate.log")
-        self.port = stack.free_port()
+        self.port, self.health_port = stack.free_port(), stack.free_port()
         self.write(["spiffe://test/shop"])
         env = dict(os.environ, **{stack.SECRET_ENV: stack.SECRET})
         self.gateway = stack._start([ARGS.wxgate, "--config", self.config], self.log, env=env)
@@ -63,7 +65,7 @@ class MtlsTest(unittest.TestCase):
 
     def write(self, identities):
         with open(self.config, "w", encoding="utf-8") as f:
-            f.write(config(self.port, self.certs, identities))
+            f.write(config(self.port, self.health_port, self.certs, identities))
 
     def read(self, name):
         with open(os.path.join(self.certs, name), "rb") as f:
@@ -100,6 +102,25 @@ class MtlsTest(unittest.TestCase):
         self.assertEqual(self.status_as("stranger"), grpc.StatusCode.PERMISSION_DENIED)
         for refused in ("untrusted", "expired", None):
             self.assertEqual(self.status_as(refused), grpc.StatusCode.UNAVAILABLE, refused)
+
+    def test_the_health_listener_serves_health_alone_in_plaintext(self):
+        target = f"127.0.0.1:{self.health_port}"
+        self.assertTrue(stack.health_serving(target, TIMEOUT))
+        with grpc.insecure_channel(target) as channel:
+            stub = token_pb2_grpc.TokenServiceStub(channel)
+            with self.assertRaises(grpc.RpcError) as refused:
+                stub.TokenStatus(token_pb2.TokenStatusRequest(), timeout=TIMEOUT)
+        self.assertEqual(refused.exception.code(), grpc.StatusCode.UNIMPLEMENTED)
+        # SIGTERM: the probe sees NOT_SERVING before the gateway goes.
+        with grpc.insecure_channel(target) as channel:
+            identity = lambda b: b  # noqa: E731
+            watch = channel.unary_stream("/grpc.health.v1.Health/Watch",
+                                         request_serializer=identity,
+                                         response_deserializer=identity)(b"", timeout=TIMEOUT)
+            self.assertEqual(next(watch), b"\x08\x01")  # SERVING
+            self.gateway.send_signal(signal.SIGTERM)
+            self.assertEqual(next(watch), b"\x08\x02")  # NOT_SERVING
+        self.assertEqual(self.gateway.wait(timeout=TIMEOUT), 0)
 
     def test_sighup_puts_new_identities_in_force(self):
         self.write(["spiffe://test/stranger"])

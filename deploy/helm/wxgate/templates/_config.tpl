@@ -23,6 +23,7 @@ that values cannot break its syntax. Field names are the gateway's own.
 {{- with $t.clientCaKey }}{{ $_ := set $tls "client_ca_file" (include "wxgate.secretPath" (list (dict "secretName" $t.existingSecret "key" .) "server.tls.clientCaKey")) }}{{ end -}}
 {{- with $t.clientCertificates }}{{ $_ := set $tls "client_certificates" . }}{{ end -}}
 {{- $_ := set $server "tls" $tls -}}
+{{- $_ := set $server "health_listen" (printf "0.0.0.0:%d" (int $v.ports.health)) -}}
 {{- else -}}
 {{- fail (printf "server.mode: %q is neither mesh nor tls" $v.server.mode) -}}
 {{- end -}}
