@@ -11,13 +11,11 @@ Everything is on loopback, on free ports, in one temporary directory, and stoppe
 when the block ends (stack.py's helpers: conditions, never fixed sleeps).
 """
 
-import argparse
 import contextlib
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 
 import stack
@@ -113,18 +111,6 @@ class Cluster:
     def revoke_tokens(self):
         """The fake WeChat forgets every token of the account (40001 from now on)."""
         assert self._fake_request("/fake/revoke", {"appid": self.appid})["errcode"] == 0
-
-
-def parse_args(doc):
-    """A cluster test's arguments; puts the generated Python modules on sys.path.
-
-    Returns (args, argv for unittest.main)."""
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    stack.add_arguments(parser)
-    parser.add_argument("--stubs-dir", required=True, help="the generated Python modules")
-    args, rest = parser.parse_known_args()
-    sys.path.insert(0, args.stubs_dir)
-    return args, [sys.argv[0]] + rest
 
 
 @contextlib.contextmanager

@@ -30,6 +30,7 @@ import urllib.error
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cluster  # noqa: E402
+import stack  # noqa: E402
 from wechat_push import TIMEOUT, Subscription, push, text_push  # noqa: E402
 
 ARGS = None  # parsed in main()
@@ -259,7 +260,7 @@ class ClusterEventsTest(unittest.TestCase):
 
 def main():
     global ARGS, grpc, event_pb2, event_pb2_grpc, replies_pb2
-    ARGS, argv = cluster.parse_args(__doc__)
+    ARGS, argv = stack.parse_args(__doc__)
     import grpc
     from wxgate.v1 import event_pb2, event_pb2_grpc
     from wechat.mp.v1 import replies_pb2

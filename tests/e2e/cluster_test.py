@@ -22,6 +22,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cluster  # noqa: E402
+import stack  # noqa: E402
 
 OPENID = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"  # the follower in the fake's mp_core.json
 TOKEN_PATH = "/cgi-bin/stable_token"
@@ -127,7 +128,7 @@ class TokenExpiryTest(unittest.TestCase):
 
 def main():
     global ARGS, grpc, user_pb2, user_pb2_grpc
-    ARGS, argv = cluster.parse_args(__doc__)
+    ARGS, argv = stack.parse_args(__doc__)
     import grpc
     import grpc.aio  # noqa: F401
     from wechat.mp.v1 import user_pb2, user_pb2_grpc

@@ -10,7 +10,6 @@ configuration and CA mounted as files, the account's secret as a mounted file an
 callback token as an environment variable, as a deployment would.
 """
 
-import argparse
 import json
 import os
 import resource
@@ -118,15 +117,10 @@ access:
 
 def main():
     global ARGS, grpc, user_pb2, user_pb2_grpc
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    stack.add_arguments(parser)
-    parser.add_argument("--image", required=True, help="the image, e.g. localhost/wxgate:0.1.0")
-    parser.add_argument("--stubs-dir", required=True, help="the generated Python modules")
-    ARGS, rest = parser.parse_known_args()
-    sys.path[:0] = [ARGS.stubs_dir]
+    ARGS, argv = stack.parse_args(__doc__, required=["--image"])  # e.g. localhost/wxgate:0.1.0
     import grpc
     from wechat.mp.v1 import user_pb2, user_pb2_grpc
-    unittest.main(argv=[sys.argv[0]] + rest)
+    unittest.main(argv=argv)
 
 
 if __name__ == "__main__":

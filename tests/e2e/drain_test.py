@@ -11,7 +11,6 @@ UNAVAILABLE / GATEWAY_DRAINING naming the cursor to resume from; end the health 
 let the call finish with its answer; and exit 0 then, long before drain_timeout.
 """
 
-import argparse
 import http.client
 import os
 import signal
@@ -111,15 +110,11 @@ class DrainTest(unittest.TestCase):
 
 def main():
     global ARGS, grpc, user_pb2, user_pb2_grpc, status_pb2, error_details_pb2
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    stack.add_arguments(parser)
-    parser.add_argument("--stubs-dir", required=True, help="the generated Python modules")
-    ARGS, rest = parser.parse_known_args()
-    sys.path[:0] = [ARGS.stubs_dir]
+    ARGS, argv = stack.parse_args(__doc__)
     import grpc
     from google.rpc import error_details_pb2, status_pb2
     from wechat.mp.v1 import user_pb2, user_pb2_grpc
-    unittest.main(argv=[sys.argv[0]] + rest)
+    unittest.main(argv=argv)
 
 
 if __name__ == "__main__":

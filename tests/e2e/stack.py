@@ -19,6 +19,7 @@ The processes also get SIGTERM if this Python process dies (setpriv --pdeathsig)
 a killed test leaves nothing behind.
 """
 
+import argparse
 import contextlib
 import json
 import os
@@ -59,6 +60,21 @@ class Stack(NamedTuple):
     log: str     # everything it wrote to stdout and stderr
     fake_port: int  # the fake's HTTPS port, for further gateways (write_gateway_config)
     workdir: str    # the temp dir, removed at the end, for their configs and logs
+
+
+def parse_args(doc, required=()):
+    """A stack test's arguments: add_arguments', --stubs-dir and the `required` flags
+    (e.g. "--image"); puts the generated Python modules on sys.path.
+
+    Returns (args, argv for unittest.main)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    add_arguments(parser)
+    parser.add_argument("--stubs-dir", required=True, help="the generated Python modules")
+    for flag in required:
+        parser.add_argument(flag, required=True)
+    args, rest = parser.parse_known_args()
+    sys.path.insert(0, args.stubs_dir)
+    return args, [sys.argv[0]] + rest
 
 
 def add_arguments(parser):
