@@ -30,7 +30,8 @@ case "${1:-}" in
   # fuzzing (libFuzzer comes with clang's runtime)
   clang libclang-rt-14-dev
   # clients in other languages (end-to-end tests) and buf (lint, reflection client)
-  python3 python3-grpcio python3-protobuf python3-yaml python3-pip python3-venv python3-setuptools
+  python3 python3-grpcio python3-protobuf python3-yaml python3-prometheus-client python3-pip
+  python3-venv python3-setuptools
   nodejs npm
   # the container images (tests/e2e; podman-compose comes from PyPI: setup_deploy_tools)
   podman runc mmdebstrap

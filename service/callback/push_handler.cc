@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "service/events/push_decoder.h"
 #include "service/observe/log.h"
+#include "service/observe/metrics.h"
 
 namespace wxgate {
 namespace {
@@ -18,6 +19,11 @@ CallbackAnswer Text(int status, std::string body) {
 }
 
 CallbackAnswer Success() { return Text(200, "success"); }
+
+// wxgate_pushes_total: results are accepted, duplicate, refused and not_kept.
+void CountPush(const std::string& appid, const char* result) {
+  GlobalMetrics().Count(Metric::kPushes, {appid, result});
+}
 
 CallbackAnswer Refusal(const absl::Status& status) {
   switch (status.code()) {
@@ -88,6 +94,7 @@ void PushHandler::Handle(const CallbackRequest& request, Respond respond) const 
   if (!plain.ok()) {
     Log(LogLevel::kWarning, "callback_refused",
         {{"appid", account->first}, {"reason", plain.status().message()}});
+    CountPush(account->first, "refused");
     return respond(Refusal(plain.status()));
   }
   Publish(account->second, *plain, query.encrypted, respond);
@@ -108,6 +115,7 @@ void PushHandler::Publish(const Account& account, const std::string& plain_xml, 
   if (!decoded.ok()) {
     Log(LogLevel::kWarning, "callback_refused",
         {{"appid", account.appid}, {"reason", decoded.status().message()}});
+    CountPush(account.appid, "refused");
     return respond(Refusal(decoded.status()));
   }
   wechat::mp::v1::Event& event = decoded->event;
@@ -143,12 +151,15 @@ void PushHandler::Publish(const Account& account, const std::string& plain_xml, 
                  if (kept.ok()) {
                    Log(LogLevel::kInfo, "callback_repeat",
                        {{"appid", account.appid}, {"msg_type", msg_type}});
+                   CountPush(account.appid, "duplicate");
                    return respond(Success());
                  }
                  Log(LogLevel::kError, "callback_not_kept",
                      {{"appid", account.appid}, {"reason", kept.status().message()}});
+                 CountPush(account.appid, "not_kept");
                  return respond(Text(503, "the push could not be stored; WeChat retries it"));
                }
+               CountPush(account.appid, "accepted");
                if (!reply_allowed) return respond(Success());
                if (!kept->awaits_reply) return broker_.Expire(id);
                schedule_(account.reply_window, [this, id] { broker_.Expire(id); });

@@ -171,6 +171,10 @@ absl::Status ValidateServer(const v1::Server& server) {
       !status.ok()) {
     return status;
   }
+  if (absl::Status status = ValidateListen("server.admin_listen", server.admin_listen(), "9901");
+      !status.ok()) {
+    return status;
+  }
   if (absl::Status status = ValidatePositive("server.drain_timeout", server.has_drain_timeout(),
                                              server.drain_timeout());
       !status.ok()) {

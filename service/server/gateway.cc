@@ -11,6 +11,7 @@
 #include "service/config/server_tls.h"
 #include "service/events/memory_event_store.h"
 #include "service/observe/log.h"
+#include "service/server/call_metrics.h"
 #include "service/server/endpoint_service.h"
 #include "service/server/event_service.h"
 #include "service/server/raw_service.h"
@@ -176,6 +177,47 @@ absl::Status Gateway::StartProbeHealth(const std::string& listen,
   return absl::OkStatus();
 }
 
+absl::Status Gateway::StartAdmin(const std::string& listen) {
+  if (listen.empty()) return absl::OkStatus();
+  admin_handler_ = std::make_unique<AdminHandler>([this] { return ReadMetrics(); });
+  absl::StatusOr<std::unique_ptr<CallbackServer>> server =
+      CallbackServer::Start({.listen = listen, .max_connections = 16}, *admin_handler_);
+  if (!server.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("server.admin_listen: ", server.status().message()));
+  }
+  admin_server_ = *std::move(server);
+  Log(LogLevel::kInfo, "serving_admin",
+      {{"listen", listen}, {"port", absl::StrCat(admin_server_->port())}});
+  return absl::OkStatus();
+}
+
+std::vector<Sample> Gateway::ReadMetrics() const {
+  std::vector<Sample> samples = {
+      {Metric::kBuildInfo, {WXGATE_VERSION}, 1},
+      {Metric::kSubscribers, {}, static_cast<double>(shared_.hub->subscriber_count())}};
+  const absl::Time now = absl::Now();
+  for (const std::string& appid : appids_) {
+    absl::StatusOr<const Account*> account = accounts_->Find(appid);
+    if (!account.ok()) continue;
+    for (TokenKind kind :
+         {TokenKind::kAccessToken, TokenKind::kJsapiTicket, TokenKind::kWxCardTicket}) {
+      const TokenState state = tokens_->Status(**account, kind);
+      if (kind != TokenKind::kAccessToken && state.fetches + state.failed_fetches == 0) continue;
+      const std::vector<std::string> labels = {appid, std::string(TokenKindName(kind))};
+      samples.push_back({Metric::kTokenExpiry, labels,
+                         state.valid ? absl::ToDoubleSeconds(state.expires_at - now) : -1});
+      samples.push_back({Metric::kTokenFetches, labels, static_cast<double>(state.fetches)});
+      samples.push_back(
+          {Metric::kTokenFetchFailures, labels, static_cast<double>(state.failed_fetches)});
+      if (kind == TokenKind::kAccessToken) {
+        samples.push_back({Metric::kForceRefreshLeft, {appid}, double(state.force_refresh_left)});
+      }
+    }
+  }
+  return samples;
+}
+
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConfig& loaded) {
   absl::StatusOr<std::vector<ServiceEndpoints>> endpoints = DiscoverEndpoints();
   if (!endpoints.ok()) return endpoints.status();
@@ -188,6 +230,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
   // Without this, gRPC binds with SO_REUSEPORT and a port in use goes unnoticed.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   const config::v1::Server& server = loaded.config.server();
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<CallMetrics>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   if (server.max_message_bytes() > 0) {
     builder.SetMaxReceiveMessageSize(static_cast<int>(server.max_message_bytes()));
   }
@@ -235,6 +280,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
     return status;
   }
   if (absl::Status status = gateway->StartCallbacks(loaded); !status.ok()) return status;
+  for (const auto& account : loaded.config.accounts()) gateway->appids_.push_back(account.appid());
+  if (absl::Status status = gateway->StartAdmin(server.admin_listen()); !status.ok()) return status;
 
   gateway->server_ = builder.BuildAndStart();
   if (gateway->server_ == nullptr || gateway->port_ == 0) {
@@ -265,6 +312,7 @@ Gateway::~Gateway() {
   }
   server_.reset();
   probe_server_.reset();
+  admin_server_.reset();  // before what it reads
   callback_server_.reset();
   reply_deadlines_.reset();
   shared_.tail.reset();

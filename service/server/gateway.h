@@ -35,6 +35,7 @@
 #include "service/events/event_hub.h"
 #include "service/events/push_dedup.h"
 #include "service/events/reply_broker.h"
+#include "service/server/admin_handler.h"
 #include "service/server/health_service.h"
 #include "service/server/shared_state.h"
 #include "service/server/subscription_quota.h"
@@ -73,6 +74,9 @@ class Gateway {
   explicit Gateway(const config::LoadedConfig& loaded);
   absl::Status StartCallbacks(const config::LoadedConfig& loaded);
   absl::Status StartProbeHealth(const std::string& listen, std::vector<std::string> services);
+  absl::Status StartAdmin(const std::string& listen);
+  // The gauges (and counters kept elsewhere) of /metrics, read now.
+  std::vector<Sample> ReadMetrics() const;
 
   std::unique_ptr<UpstreamClient> upstream_;
   SharedState shared_;  // tokens and events (and Redis): outlive their users
@@ -91,6 +95,10 @@ class Gateway {
   // server.health_listen: health alone, in plaintext, for probes.
   std::unique_ptr<HealthService> probe_health_;
   std::unique_ptr<grpc::Server> probe_server_;
+  // server.admin_listen: /metrics.
+  std::vector<std::string> appids_;
+  std::unique_ptr<AdminHandler> admin_handler_;
+  std::unique_ptr<CallbackServer> admin_server_;
   std::unique_ptr<SubscriptionQuota> subscriptions_;
   std::unique_ptr<DelayedTasks> reply_deadlines_;
   std::unique_ptr<PushHandler> push_handler_;

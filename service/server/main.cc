@@ -4,6 +4,7 @@
 //   wxgate --version
 //   wxgate --print_error_table
 //   wxgate --print_reason_table
+//   wxgate --print_metric_table
 //
 // Without --config it runs on the embedded default (no accounts, in-memory state).
 // SIGHUP reads FILE again and puts its access rules in force (a file that does not
@@ -26,11 +27,14 @@
 #include "service/errors/error_table_doc.h"
 #include "service/errors/gateway_reasons.h"
 #include "service/observe/log.h"
+#include "service/observe/metrics.h"
 #include "service/server/gateway.h"
 
 ABSL_FLAG(std::string, config, "", "YAML configuration file; empty: the embedded default");
 ABSL_FLAG(bool, print_error_table, false,
           "print the errcode → gRPC code table (Markdown) and exit");
+ABSL_FLAG(bool, print_metric_table, false,
+          "print the table of the metrics on server.admin_listen's /metrics (Markdown) and exit");
 ABSL_FLAG(bool, print_reason_table, false,
           "print the table of the gateway's own error reasons (Markdown) and exit");
 
@@ -76,6 +80,10 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   if (absl::GetFlag(FLAGS_print_error_table)) {
     std::fputs(wxgate::ErrorTableMarkdown().c_str(), stdout);
+    return 0;
+  }
+  if (absl::GetFlag(FLAGS_print_metric_table)) {
+    std::fputs(wxgate::MetricTableMarkdown().c_str(), stdout);
     return 0;
   }
   if (absl::GetFlag(FLAGS_print_reason_table)) {

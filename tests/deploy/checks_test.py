@@ -159,12 +159,13 @@ class ChecksTest(unittest.TestCase):
             self.assertTrue(selects(pdb["selector"]["matchLabels"], labels))
             self.assertEqual(1, pdb["maxUnavailable"])
 
-    def test_network_policy_admits_clients_and_the_ingress_controller_only(self):
+    def test_network_policy_admits_clients_the_ingress_and_the_scraper_only(self):
         for r in self.each():
             spec = r.one("NetworkPolicy")["spec"]
             self.assertEqual(["Ingress"], spec["policyTypes"])
             rules = {rule["ports"][0]["port"]: rule["from"] for rule in spec["ingress"]}
-            self.assertEqual({"grpc", "callback"}, set(rules))
+            metrics = {"metrics"} if "admin_listen" in r.config()["server"] else set()
+            self.assertEqual({"grpc", "callback"} | metrics, set(rules))
             self.assertEqual([{"namespaceSelector": {},
                                "podSelector": {"matchLabels": {"wxgate-client": "true"}}}],
                              rules["grpc"])
@@ -194,10 +195,21 @@ class ChecksTest(unittest.TestCase):
                 exposed += 1
         self.assertEqual(4, exposed)  # plain: both; helm-full: Ingress; helm-tls: HTTPRoute
 
-    def test_nothing_points_a_scraper_at_metrics_that_do_not_exist(self):
+    def test_scrapers_are_pointed_at_admin_listen_only_when_metrics_are_on(self):
         for r in self.each():
-            self.assertNotIn("prometheus", str(r.objects).lower())
-            self.assertNotIn("metrics", [p["name"] for p in r.container()["ports"]])
+            server = r.config()["server"]
+            annotations = r.one("Deployment")["spec"]["template"]["metadata"].get("annotations", {})
+            if "admin_listen" not in server:
+                self.assertNotIn("prometheus", str(r.objects).lower())
+                self.assertNotIn("metrics", [p["name"] for p in r.container()["ports"]])
+                continue
+            port = manifests.port_of(server["admin_listen"])
+            self.assertEqual(port, container_port(r.container(), "metrics"))
+            self.assertEqual(str(port), annotations["prometheus.io/port"])
+            self.assertEqual("/metrics", annotations["prometheus.io/path"])
+            rules = r.one("NetworkPolicy")["spec"]["ingress"]
+            self.assertIn({"port": "metrics", "protocol": "TCP"},
+                          [p for rule in rules for p in rule["ports"]])
 
     def test_kustomization_lists_every_manifest(self):
         listed, examples = manifests.plain_files(ARGS.manifests)

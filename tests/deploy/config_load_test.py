@@ -91,7 +91,7 @@ class Pod:
         self.certs = os.path.join(workdir, "certs")
         subprocess.run(["bash", ARGS.make_certs, self.certs], check=True)
         self.processes = []
-        self.ports = {"grpc": free_port(), "callback": free_port(), "health": free_port()}
+        self.ports = {name: free_port() for name in ("grpc", "callback", "health", "metrics")}
 
     def host_path(self, path):
         return os.path.join(self.root, path.lstrip("/"))
@@ -137,8 +137,9 @@ class Pod:
         server = config["server"]
         server["grpc_listen"] = f"127.0.0.1:{self.ports['grpc']}"
         server["callback_listen"] = f"127.0.0.1:{self.ports['callback']}"
-        if "health_listen" in server:
-            server["health_listen"] = f"127.0.0.1:{self.ports['health']}"
+        for name, key in (("health", "health_listen"), ("metrics", "admin_listen")):
+            if key in server:
+                server[key] = f"127.0.0.1:{self.ports[name]}"
         for key in ("cert_file", "key_file", "client_ca_file"):
             if key in server.get("tls", {}):
                 server["tls"][key] = self.host_path(server["tls"][key])
@@ -226,6 +227,9 @@ class ConfigLoadTest(unittest.TestCase):
         else:
             self.assertEqual(manifests.port_of(pod.config["server"]["grpc_listen"]), probe)
             self.assertEqual(SERVING, health_check(pod.ports["grpc"]))
+
+        if "admin_listen" in pod.config["server"]:
+            self.assertEqual(200, http_status(f"http://127.0.0.1:{pod.ports['metrics']}/metrics"))
 
         # The path the Ingress exposes reaches each account; an unsigned GET is
         # refused by the gateway (not 404: the account is served there).

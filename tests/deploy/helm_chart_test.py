@@ -50,7 +50,6 @@ class HelmChartTest(unittest.TestCase):
 
     def test_refuses_broken_values_naming_them(self):
         cases = {
-            "metrics.enabled": ["--set", "metrics.enabled=true"],
             "redis.address is required with more than one replica": ["--set", "redis.address="],
             "server.tls.existingSecret": ["--set", "server.mode=tls"],
             'server.mode: "plain"': ["--set", "server.mode=plain"],

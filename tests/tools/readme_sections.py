@@ -7,6 +7,7 @@ Sections, each between <!-- NAME:begin --> and <!-- NAME:end --> in README.md:
   api-map      every annotated RPC → WeChat endpoint → document, read from proto/
   error-table  the errcode → gRPC code table, printed by `wxgate --print_error_table`
   reason-table the gateway's own error reasons, printed by `wxgate --print_reason_table`
+  metric-table the metrics of /metrics, printed by `wxgate --print_metric_table`
 Without --write it checks and exits 1 with a diff when the README is stale.
 """
 import argparse
@@ -84,6 +85,7 @@ def main():
     new = replace(old, "api-map", api_map())
     new = replace(new, "error-table", printed(args.wxgate, "--print_error_table"))
     new = replace(new, "reason-table", printed(args.wxgate, "--print_reason_table"))
+    new = replace(new, "metric-table", printed(args.wxgate, "--print_metric_table"))
     if args.write:
         readme_path.write_text(new, encoding="utf-8")
     elif new != old:

@@ -4,14 +4,14 @@ that values cannot break its syntax. Field names are the gateway's own.
 */}}
 {{- define "wxgate.config" -}}
 {{- $v := .Values -}}
-{{- if $v.metrics.enabled -}}
-{{- fail "metrics.enabled: the gateway has no metrics yet; leave it false" -}}
-{{- end -}}
 {{- $server := dict "grpc_listen" (printf "0.0.0.0:%d" (int $v.ports.grpc)) "reflection" $v.server.reflection -}}
 {{- if $v.callback.enabled -}}
 {{- $_ := set $server "callback_listen" (printf "0.0.0.0:%d" (int $v.ports.callback)) -}}
 {{- end -}}
 {{- $_ := set $server "drain_timeout" (printf "%ds" (int $v.drain.timeoutSeconds)) -}}
+{{- if $v.metrics.enabled -}}
+{{- $_ := set $server "admin_listen" (printf "0.0.0.0:%d" (int $v.ports.metrics)) -}}
+{{- end -}}
 {{- $access := dict -}}
 {{- if eq $v.server.mode "mesh" -}}
 {{- $_ := set $server "plaintext" true -}}

@@ -345,7 +345,7 @@ TEST(ConfigLoaderErrorTest, WrongShapes) {
   EXPECT_THAT(ErrorOf("server: 127.0.0.1:50051\n"),
               StartsWith("server: expected a mapping (known keys: grpc_listen, callback_listen, "
                          "max_message_bytes, max_concurrent_streams, tls, plaintext, reflection, "
-                         "drain_timeout, health_listen), got a "
+                         "drain_timeout, health_listen, admin_listen), got a "
                          "single value"));
   EXPECT_THAT(ErrorOf("server:\n  grpc_listen: [a, b]\n"),
               StartsWith("server.grpc_listen: expected a string, got a list"));
@@ -708,6 +708,8 @@ TEST(ConfigLoaderCallbackTest, RefusesBadCallbackSections) {
        "accounts[0].callback.mode:"},
       {absl::StrCat("server: {callback_listen: \"8080\"}\n", OneAccount()),
        "server.callback_listen: \"8080\" is not host:port"},
+      {absl::StrCat("server: {admin_listen: \"metrics\"}\n", OneAccount()),
+       "server.admin_listen: \"metrics\" is not host:port"},
       {absl::StrCat("server: {health_listen: \"8086\"}\n", OneAccount()),
        "server.health_listen: \"8086\" is not host:port"},
       {absl::StrCat("server: {drain_timeout: 0s}\n", OneAccount()),
