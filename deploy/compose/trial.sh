@@ -2,7 +2,8 @@
 # The Compose trial (compose.yaml): three wxgate replicas sharing Redis, in front of
 # the bundled fake WeChat, all on 127.0.0.1.
 #
-#   deploy/compose/trial.sh up      build the images if missing, make the fake's
+#   deploy/compose/trial.sh up      build the images (cached layers make a rebuild of
+#                                   unchanged sources quick), make the fake's
 #                                   certificates and each replica's configuration,
 #                                   start everything and wait until each replica serves
 #   deploy/compose/trial.sh smoke   check the cluster through its replicas (smoke.py)
@@ -67,13 +68,11 @@ YAML
 }
 
 up() {
-  for image in "$WXGATE_IMAGE" "$WXGATE_FAKE_WECHAT_IMAGE"; do
-    "$engine" image inspect "$image" >/dev/null 2>&1 && continue
-    local target=()
-    [ "$image" = "$WXGATE_FAKE_WECHAT_IMAGE" ] && target=(--fake-wechat)
+  # Always built: an image left from older sources would run old code.
+  for target in "" --fake-wechat; do
     # shellcheck disable=SC2086  # WXGATE_BUILD_ARGS is a list of flags
     "$root/deploy/container/build-image.sh" --engine "$engine" ${WXGATE_BUILD_ARGS---local-base} \
-      "${target[@]}" >/dev/null
+      $target >/dev/null
   done
   mkdir -p "$WXGATE_TRIAL_DIR"
   chmod 0755 "$WXGATE_TRIAL_DIR"
@@ -102,5 +101,5 @@ case "${1:-}" in
   up) up ;;
   smoke) shift; smoke "$@" ;;
   down) "${compose[@]}" down ;;
-  *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
