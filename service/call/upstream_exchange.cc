@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "service/errors/error_info.h"
 #include "service/errors/gateway_reasons.h"
+#include "service/errors/wechat_errors.h"
+#include "service/observe/metrics.h"
 
 namespace wxgate {
 
@@ -56,6 +59,7 @@ void UpstreamExchange::Send(const CallCredential& credential) {
     cancelled = cancelled_;
   }
   if (cancelled) return Finish(absl::CancelledError("the caller cancelled the call"));
+  sent_at_ = absl::Now();
   // Not under mu_: a transport may answer inside Send.
   const HttpTransport::TransferId id = deps_.transport->Send(
       *std::move(http),
@@ -72,14 +76,29 @@ void UpstreamExchange::Send(const CallCredential& credential) {
 }
 
 void UpstreamExchange::OnAnswer(const std::string& token, absl::StatusOr<HttpResponse> answer) {
-  if (!answer.ok()) return Finish(answer.status());
+  if (!answer.ok()) {
+    CountUpstreamCall(answer.status());
+    return Finish(answer.status());
+  }
   absl::StatusOr<CheckedAnswer> checked = CheckAnswer(*std::move(answer), answer_kind_);
+  CountUpstreamCall(checked.status());
   if (!checked.ok() && !retried_ && CredentialWasStale(checked.status(), request_.credential)) {
     retried_ = true;
     deps_.credentials->Invalidate(account_, request_.credential, token);
     return Begin();
   }
   Finish(std::move(checked));
+}
+
+void UpstreamExchange::CountUpstreamCall(const absl::Status& outcome) const {
+  const std::string endpoint = request_.modelled ? request_.path : "raw";
+  const std::optional<int> errcode = WeChatErrcodeOf(outcome);
+  Metrics& metrics = GlobalMetrics();
+  metrics.Count(Metric::kUpstreamCalls, {endpoint, outcome.ok() ? "0"
+                                                   : errcode    ? absl::StrCat(*errcode)
+                                                                : "none"});
+  metrics.Observe(Metric::kUpstreamCallSeconds, {endpoint},
+                  absl::ToDoubleSeconds(absl::Now() - sent_at_));
 }
 
 void UpstreamExchange::Finish(absl::StatusOr<CheckedAnswer> outcome) {

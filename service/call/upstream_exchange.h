@@ -71,6 +71,8 @@ class UpstreamExchange : public Cancellable, public std::enable_shared_from_this
   void Send(const CallCredential& credential);
   void OnAnswer(const std::string& token, absl::StatusOr<HttpResponse> answer);
   void Finish(absl::StatusOr<CheckedAnswer> outcome);
+  // wxgate_upstream_calls_total and _seconds for the answer (or failure) just in.
+  void CountUpstreamCall(const absl::Status& outcome) const;
 
   const UpstreamDeps& deps_;
   const Account& account_;
@@ -79,6 +81,7 @@ class UpstreamExchange : public Cancellable, public std::enable_shared_from_this
   const absl::Time deadline_;
   Done done_;
   bool retried_ = false;  // touched by one callback at a time
+  absl::Time sent_at_;    // of the request in flight, for its metrics
 
   absl::Mutex mu_;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;

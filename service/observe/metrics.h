@@ -23,15 +23,17 @@
 namespace wxgate {
 
 enum class Metric {
-  kBuildInfo,           // gauge {version}
-  kGrpcCalls,           // counter {method, code}
-  kGrpcCallSeconds,     // histogram {method}
-  kPushes,              // counter {appid, result}
-  kSubscribers,         // gauge {}
-  kTokenExpiry,         // gauge {appid, kind}: seconds until the held value expires
-  kTokenFetches,        // counter {appid, kind}, read from the token manager
-  kTokenFetchFailures,  // counter {appid, kind}, read from the token manager
-  kForceRefreshLeft,    // gauge {appid}
+  kBuildInfo,            // gauge {version}
+  kGrpcCalls,            // counter {method, code}
+  kGrpcCallSeconds,      // histogram {method}
+  kUpstreamCalls,        // counter {endpoint, errcode}
+  kUpstreamCallSeconds,  // histogram {endpoint}
+  kPushes,               // counter {appid, result}
+  kSubscribers,          // gauge {}
+  kTokenExpiry,          // gauge {appid, kind}: seconds until the held value expires
+  kTokenFetches,         // counter {appid, kind}, read from the token manager
+  kTokenFetchFailures,   // counter {appid, kind}, read from the token manager
+  kForceRefreshLeft,     // gauge {appid}
 };
 
 struct MetricDefinition {

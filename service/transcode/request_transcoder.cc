@@ -59,7 +59,8 @@ absl::StatusOr<UpstreamRequest> TranscodeRequest(const EndpointBinding& binding,
                       .credential = binding.credential,
                       .credential_param = binding.credential_param,
                       .appid_param = binding.appid_param,
-                      .secret_param = binding.secret_param};
+                      .secret_param = binding.secret_param,
+                      .modelled = true};
   for (const FieldDescriptor* field : binding.query_fields) {
     if (!IsSet(request, *field)) continue;
     json value = FieldToWeChatJson(request, *field);

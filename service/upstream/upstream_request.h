@@ -53,6 +53,9 @@ struct UpstreamRequest {
   std::string credential_param = "access_token";  // the query key of a token
   std::string appid_param;   // filled with the account's appid; empty: not sent
   std::string secret_param;  // kAppidSecret: where the secret goes
+  // From an annotated RPC, whose path is then a metrics label; false: RawService,
+  // whose paths are the caller's and are counted together as "raw".
+  bool modelled = false;
 };
 
 // RFC 3986 percent-encoding of one query component.

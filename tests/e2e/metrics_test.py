@@ -1,6 +1,7 @@
 """The admin listener's /metrics, scraped before and after a known sequence of calls
-and pushes: each counter moves by exactly that much, and the page parses with the
-Prometheus project's own text-format parser (prometheus_client).
+(one meeting a token WeChat revoked) and pushes: each counter moves by exactly that
+much, and the page parses with the Prometheus project's own text-format parser
+(prometheus_client).
 
     /usr/bin/python3 tests/e2e/metrics_test.py --wxgate BIN --fake-wechat BIN \
         --cert-dir DIR --endpoints-dir DIR --stubs-dir GEN
@@ -19,6 +20,7 @@ from wechat_push import TIMEOUT, push, text_push  # noqa: E402
 ARGS = None
 OPENID = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
 GET_USER_INFO = "/wechat.mp.v1.UserService/GetUserInfo"
+USER_INFO_PATH = "/cgi-bin/user/info"  # its WeChat endpoint
 
 
 def scrape(port):
@@ -48,6 +50,9 @@ class MetricsTest(unittest.TestCase):
                 request = user_pb2.GetUserInfoRequest(openid=OPENID)
                 for _ in range(3):
                     users.GetUserInfo(request, timeout=TIMEOUT)
+                # A token WeChat no longer knows: 40001, a refetch, the call again.
+                stack.fake_request(ARGS, s.fake_port, "/fake/revoke", {"appid": s.appid})
+                users.GetUserInfo(request, timeout=TIMEOUT)
                 with self.assertRaises(grpc.RpcError) as refused:
                     users.GetUserInfo(request, timeout=TIMEOUT,
                                       metadata=[("x-wx-appid", "wx9999999999999999")])
@@ -61,20 +66,24 @@ class MetricsTest(unittest.TestCase):
             page, after = scrape(admin_port)
 
         calls = "wxgate_grpc_calls_total"
-        self.assertEqual(delta(calls, method=GET_USER_INFO, code="OK"), 3)
+        self.assertEqual(delta(calls, method=GET_USER_INFO, code="OK"), 4)
         self.assertEqual(delta(calls, method=GET_USER_INFO, code=refused.exception.code().name),
                          1)
         self.assertEqual(delta(calls, method="unknown", code="UNIMPLEMENTED"), 1)
-        self.assertEqual(delta("wxgate_grpc_call_seconds_count", method=GET_USER_INFO), 4)
+        self.assertEqual(delta("wxgate_grpc_call_seconds_count", method=GET_USER_INFO), 5)
         self.assertEqual(delta("wxgate_grpc_call_seconds_bucket", method=GET_USER_INFO,
-                               le="+Inf"), 4)
+                               le="+Inf"), 5)
+        upstream = "wxgate_upstream_calls_total"
+        self.assertEqual(delta(upstream, endpoint=USER_INFO_PATH, errcode="0"), 4)
+        self.assertEqual(delta(upstream, endpoint=USER_INFO_PATH, errcode="40001"), 1)
+        self.assertEqual(delta("wxgate_upstream_call_seconds_count", endpoint=USER_INFO_PATH), 5)
         self.assertGreater(delta("wxgate_grpc_call_seconds_sum", method=GET_USER_INFO), 0)
         pushes = "wxgate_pushes_total"
         self.assertEqual(delta(pushes, appid=s.appid, result="accepted"), 2)
         self.assertEqual(delta(pushes, appid=s.appid, result="duplicate"), 1)
         self.assertEqual(delta(pushes, appid=s.appid, result="refused"), 1)
         token = {"appid": s.appid, "kind": "access_token"}
-        self.assertEqual(after[("wxgate_token_fetches_total", frozenset(token.items()))], 1)
+        self.assertEqual(after[("wxgate_token_fetches_total", frozenset(token.items()))], 2)
         self.assertGreater(after[("wxgate_token_expiry_seconds", frozenset(token.items()))], 7000)
         self.assertEqual(after[("wxgate_force_refresh_left", frozenset({"appid": s.appid}.items()))],
                          20)
