@@ -99,6 +99,21 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
   return grpc::SslServerCredentials(options);
 }
 
+// Starts an HTTP listener for `handler` and logs `event` with its port; the error
+// names the configuration `field`.
+absl::StatusOr<std::unique_ptr<CallbackServer>> ListenHttp(absl::string_view field,
+                                                           absl::string_view event,
+                                                           const CallbackServer::Options& options,
+                                                           const HttpHandler& handler) {
+  absl::StatusOr<std::unique_ptr<CallbackServer>> server = CallbackServer::Start(options, handler);
+  if (!server.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(field, ": ", server.status().message()));
+  }
+  Log(LogLevel::kInfo, event,
+      {{"listen", options.listen}, {"port", absl::StrCat((*server)->port())}});
+  return server;
+}
+
 }  // namespace
 
 Gateway::Gateway(const config::LoadedConfig& loaded) {
@@ -142,18 +157,14 @@ absl::Status Gateway::StartCallbacks(const config::LoadedConfig& loaded) {
         tasks->RunAfter(delay, std::move(task));
       });
   absl::StatusOr<std::unique_ptr<CallbackServer>> server =
-      CallbackServer::Start({.listen = listen,
-                             .max_body_bytes = events.max_body_bytes(),
-                             .read_timeout = config::ToDuration(events.read_timeout()),
-                             .max_connections = events.max_connections()},
-                            *push_handler_);
-  if (!server.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("server.callback_listen: ", server.status().message()));
-  }
+      ListenHttp("server.callback_listen", "serving_callbacks",
+                 {.listen = listen,
+                  .max_body_bytes = events.max_body_bytes(),
+                  .read_timeout = config::ToDuration(events.read_timeout()),
+                  .max_connections = events.max_connections()},
+                 *push_handler_);
+  if (!server.ok()) return server.status();
   callback_server_ = *std::move(server);
-  Log(LogLevel::kInfo, "serving_callbacks",
-      {{"listen", listen}, {"port", absl::StrCat(callback_server_->port())}});
   return absl::OkStatus();
 }
 
@@ -181,14 +192,10 @@ absl::Status Gateway::StartAdmin(const std::string& listen) {
   if (listen.empty()) return absl::OkStatus();
   admin_handler_ = std::make_unique<AdminHandler>([this] { return ReadMetrics(); });
   absl::StatusOr<std::unique_ptr<CallbackServer>> server =
-      CallbackServer::Start({.listen = listen, .max_connections = 16}, *admin_handler_);
-  if (!server.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("server.admin_listen: ", server.status().message()));
-  }
+      ListenHttp("server.admin_listen", "serving_admin", {.listen = listen, .max_connections = 16},
+                 *admin_handler_);
+  if (!server.ok()) return server.status();
   admin_server_ = *std::move(server);
-  Log(LogLevel::kInfo, "serving_admin",
-      {{"listen", listen}, {"port", absl::StrCat(admin_server_->port())}});
   return absl::OkStatus();
 }
 

@@ -7,10 +7,8 @@ WeChat's public path being the only one exposed.
 
     checks_test.py --helm H --chart C --manifests M
 """
-import argparse
 import os
 import re
-import sys
 import unittest
 
 import manifests
@@ -221,10 +219,8 @@ class ChecksTest(unittest.TestCase):
 
 def main():
     global ARGS
-    parser = argparse.ArgumentParser()
-    manifests.add_arguments(parser)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest)
+    ARGS, argv = manifests.parse_args()
+    unittest.main(argv=argv)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ pod's grace period.
     config_load_test.py --helm H --chart C --manifests M --wxgate BIN
         --redis-server BIN --make-certs tests/integration/make_mtls_certs.sh
 """
-import argparse
 import os
 import secrets
 import shutil
@@ -19,7 +18,6 @@ import signal
 import socket
 import string
 import subprocess
-import sys
 import tempfile
 import time
 import unittest
@@ -252,13 +250,8 @@ class ConfigLoadTest(unittest.TestCase):
 
 def main():
     global ARGS
-    parser = argparse.ArgumentParser()
-    manifests.add_arguments(parser)
-    parser.add_argument("--wxgate", required=True)
-    parser.add_argument("--redis-server", required=True)
-    parser.add_argument("--make-certs", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest)
+    ARGS, argv = manifests.parse_args(["--wxgate", "--redis-server", "--make-certs"])
+    unittest.main(argv=argv)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,8 @@ make a broken deployment, naming the value at fault.
 
     helm_chart_test.py --helm H --chart C --manifests M
 """
-import argparse
 import os
 import subprocess
-import sys
 import unittest
 
 import manifests
@@ -80,10 +78,8 @@ class HelmChartTest(unittest.TestCase):
 
 def main():
     global ARGS
-    parser = argparse.ArgumentParser()
-    manifests.add_arguments(parser)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest)
+    ARGS, argv = manifests.parse_args()
+    unittest.main(argv=argv)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ takes every rendering through the same checks.
 import argparse
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 
 import yaml
@@ -24,6 +25,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--helm", required=True)
     parser.add_argument("--chart", required=True, help="deploy/helm/wxgate")
     parser.add_argument("--manifests", required=True, help="deploy/kubernetes")
+
+
+def parse_args(required=()):
+    """A deployment test's arguments: add_arguments' and the `required` flags.
+
+    Returns (args, argv for unittest.main)."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    for flag in required:
+        parser.add_argument(flag, required=True)
+    args, rest = parser.parse_known_args()
+    return args, [sys.argv[0]] + rest
 
 
 @dataclass

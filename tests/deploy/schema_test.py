@@ -8,7 +8,6 @@ wxgate.sh), which has the schemas; nothing is fetched here.
 
     schema_test.py --helm H --chart C --manifests M --go GO --gateway-api-version V
 """
-import argparse
 import copy
 import json
 import os
@@ -130,12 +129,8 @@ class SchemaTest(unittest.TestCase):
 
 def main():
     global ARGS
-    parser = argparse.ArgumentParser()
-    manifests.add_arguments(parser)
-    parser.add_argument("--go", required=True)
-    parser.add_argument("--gateway-api-version", required=True)
-    ARGS, rest = parser.parse_known_args()
-    unittest.main(argv=[sys.argv[0]] + rest)
+    ARGS, argv = manifests.parse_args(["--go", "--gateway-api-version"])
+    unittest.main(argv=argv)
 
 
 if __name__ == "__main__":
