@@ -10,6 +10,7 @@
 #include "service/errors/error_info.h"
 #include "service/errors/gateway_reasons.h"
 #include "service/observe/log.h"
+#include "service/observe/metrics.h"
 
 namespace wxgate {
 namespace {
@@ -48,15 +49,25 @@ std::string PresentedIdentities(const CallerCredentials& credentials) {
   return "none";
 }
 
+// wxgate_caller_refusals_total: `caller` is a configured name or "unknown".
+void CountRefusal(absl::string_view caller, absl::string_view reason) {
+  GlobalMetrics().Count(Metric::kCallerRefusals, {std::string(caller), std::string(reason)});
+}
+
 // The refusal the caller sees, logged with what it presented (never to the caller).
-absl::Status Refused(const CallerCredentials& credentials, absl::string_view method,
-                     absl::string_view appid, const absl::Status& why) {
+absl::Status Refused(const CallerAuthorizer& authorizer, const CallerCredentials& credentials,
+                     absl::string_view method, absl::string_view appid, const absl::Status& why) {
+  const bool unauthenticated = why.code() == absl::StatusCode::kUnauthenticated;
+  // A known caller outside its policy is counted by name; anyone else as unknown.
+  absl::StatusOr<std::string> caller =
+      unauthenticated ? absl::StatusOr<std::string>(why) : authorizer.Identify(credentials);
+  CountRefusal(caller.ok() ? *caller : "unknown",
+               unauthenticated ? "unauthenticated" : "not_allowed");
   Log(LogLevel::kWarning, "call_refused",
       {{"method", method},
        {"appid", appid},
        {"presented", PresentedIdentities(credentials)},
        {"reason", why.message()}});
-  const bool unauthenticated = why.code() == absl::StatusCode::kUnauthenticated;
   return GatewayError(unauthenticated ? Reason::kCallerUnauthenticated : Reason::kCallerNotAllowed,
                       why.message());
 }
@@ -103,13 +114,14 @@ absl::StatusOr<std::string> CallAdmission::AdmitCallerFor(const grpc::ServerCont
   if (caller.ok()) {
     const absl::Duration wait = authorizer->Throttle(*caller);
     if (wait == absl::ZeroDuration()) return caller;
+    CountRefusal(*caller, "rate_limited");
     return WithRetryDelay(
         GatewayError(Reason::kCallerRateLimited,
                      absl::StrCat("caller \"", *caller, "\" is over its rate limit; retry in ",
                                   absl::FormatDuration(wait))),
         wait);
   }
-  return Refused(credentials, method, appid, caller.status());
+  return Refused(*authorizer, credentials, method, appid, caller.status());
 }
 
 absl::StatusOr<std::string> CallAdmission::Identify(const grpc::ServerContextBase& context,
@@ -118,7 +130,7 @@ absl::StatusOr<std::string> CallAdmission::Identify(const grpc::ServerContextBas
   const CallerCredentials credentials = CredentialsOf(context, authorizer->identity_header());
   absl::StatusOr<std::string> caller = authorizer->Identify(credentials);
   if (caller.ok()) return caller;
-  return Refused(credentials, method, "", caller.status());
+  return Refused(*authorizer, credentials, method, "", caller.status());
 }
 
 absl::Status CallAdmission::Authenticate(const grpc::ServerContextBase& context,
@@ -129,7 +141,7 @@ absl::Status CallAdmission::Authenticate(const grpc::ServerContextBase& context,
   // An identity no caller has is refused later, like a caller outside its policy,
   // so that the answer does not say which identities exist.
   if (known.code() != absl::StatusCode::kUnauthenticated) return absl::OkStatus();
-  return Refused(credentials, method, "", known);
+  return Refused(*authorizer, credentials, method, "", known);
 }
 
 absl::StatusOr<CallAdmission::Admitted> CallAdmission::Admit(const grpc::ServerContextBase& context,

@@ -20,9 +20,18 @@ CallbackAnswer Text(int status, std::string body) {
 
 CallbackAnswer Success() { return Text(200, "success"); }
 
-// wxgate_pushes_total: results are accepted, duplicate, refused and not_kept.
-void CountPush(const std::string& appid, const char* result) {
-  GlobalMetrics().Count(Metric::kPushes, {appid, result});
+// wxgate_pushes_total: results are accepted, duplicate, refused and not_kept; a
+// refusal has a reason.
+void CountPush(const std::string& appid, std::string kind, const char* result,
+               const char* reason = "") {
+  GlobalMetrics().Count(Metric::kPushes, {appid, std::move(kind), result, reason});
+}
+
+// Why an envelope was refused, as wxgate_pushes_total's reason: "signature" when it
+// is not proven to come from WeChat (a signature that does not match, a clear push
+// to a safe-mode account), else "malformed".
+const char* EnvelopeRefusalReason(const absl::Status& why) {
+  return why.code() == absl::StatusCode::kPermissionDenied ? "signature" : "malformed";
 }
 
 CallbackAnswer Refusal(const absl::Status& status) {
@@ -86,16 +95,17 @@ void PushHandler::Handle(const CallbackRequest& request, Respond respond) const 
   if (request.method != "POST") return respond(Text(405, "only GET and POST"));
 
   const CallbackEnvelope::Query query = SignedQueryOf(target);
+  const std::string& appid = account->first;
+  auto refuse = [&](const absl::Status& why, const char* reason) {
+    Log(LogLevel::kWarning, "callback_refused", {{"appid", appid}, {"reason", why.message()}});
+    CountPush(appid, "undecoded", "refused", reason);
+    respond(Refusal(why));
+  };
   absl::StatusOr<std::string> plain = account->second.envelope.Open(query, request.body);
+  if (!plain.ok()) return refuse(plain.status(), EnvelopeRefusalReason(plain.status()));
   // Checked once the signature holds: the timestamp is WeChat's only then.
-  if (plain.ok()) {
-    if (absl::Status fresh = freshness_.Check(query.timestamp, now_()); !fresh.ok()) plain = fresh;
-  }
-  if (!plain.ok()) {
-    Log(LogLevel::kWarning, "callback_refused",
-        {{"appid", account->first}, {"reason", plain.status().message()}});
-    CountPush(account->first, "refused");
-    return respond(Refusal(plain.status()));
+  if (absl::Status fresh = freshness_.Check(query.timestamp, now_()); !fresh.ok()) {
+    return refuse(fresh, "stale");
   }
   Publish(account->second, *plain, query.encrypted, respond);
 }
@@ -115,7 +125,7 @@ void PushHandler::Publish(const Account& account, const std::string& plain_xml, 
   if (!decoded.ok()) {
     Log(LogLevel::kWarning, "callback_refused",
         {{"appid", account.appid}, {"reason", decoded.status().message()}});
-    CountPush(account.appid, "refused");
+    CountPush(account.appid, "undecoded", "refused", "malformed");
     return respond(Refusal(decoded.status()));
   }
   wechat::mp::v1::Event& event = decoded->event;
@@ -143,25 +153,26 @@ void PushHandler::Publish(const Account& account, const std::string& plain_xml, 
                   });
   }
   std::string msg_type = event.msg_type();
+  std::string kind = PayloadName(event);
   sink_.Keep(std::move(event), reply_allowed ? account.reply_window : absl::ZeroDuration(),
              [this, &account, id, reply_allowed, msg_type = std::move(msg_type),
-              respond](absl::StatusOr<PushSink::Kept> kept) {
+              kind = std::move(kind), respond](absl::StatusOr<PushSink::Kept> kept) {
                if (!kept.ok() || kept->duplicate) {
                  if (reply_allowed) broker_.Forget(id);
                  if (kept.ok()) {
                    Log(LogLevel::kInfo, "callback_repeat",
                        {{"appid", account.appid}, {"msg_type", msg_type}});
-                   CountPush(account.appid, "duplicate");
+                   CountPush(account.appid, kind, "duplicate");
                    return respond(Success());
                  }
                  Log(LogLevel::kError, "callback_not_kept",
                      {{"appid", account.appid}, {"reason", kept.status().message()}});
-                 CountPush(account.appid, "not_kept");
+                 CountPush(account.appid, kind, "not_kept");
                  return respond(Text(503, "the push could not be stored; WeChat retries it"));
                }
-               CountPush(account.appid, "accepted");
+               CountPush(account.appid, kind, "accepted");
                if (!reply_allowed) return respond(Success());
-               if (!kept->awaits_reply) return broker_.Expire(id);
+               if (!kept->awaits_reply) return broker_.NoReplier(id);
                schedule_(account.reply_window, [this, id] { broker_.Expire(id); });
              });
 }

@@ -114,6 +114,12 @@ absl::StatusOr<DecodedPush> DecodePush(absl::string_view xml) {
   return decoded;
 }
 
+std::string PayloadName(const Event& event) {
+  static const auto* payload = Event::descriptor()->FindOneofByName("payload");
+  const FieldDescriptor* member = event.GetReflection()->GetOneofFieldDescriptor(event, payload);
+  return member == nullptr ? "" : member->name();
+}
+
 std::vector<std::string> KnownPushKinds() {
   std::vector<std::string> kinds;
   for (const auto& [kind, member] : PayloadMembers()) kinds.push_back(kind);

@@ -35,6 +35,10 @@ struct DecodedPush {
 // <xml>, or it has no MsgType.
 absl::StatusOr<DecodedPush> DecodePush(absl::string_view xml);
 
+// The name of the payload member `event` holds ("text", "subscribe", ..., "unknown"),
+// "" for none: a bounded name for metrics.
+std::string PayloadName(const wechat::mp::v1::Event& event);
+
 // The (wxgate.push) annotation of every payload member, keyed as DecodePush looks
 // them up: "text", "event/subscribe" (lowercase).
 std::vector<std::string> KnownPushKinds();

@@ -5,13 +5,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "service/events/reply_encoder.h"
+#include "service/observe/metrics.h"
 
 namespace wxgate {
 
 void ReplyBroker::Await(std::shared_ptr<const wechat::mp::v1::Event> push, AnswerFn answer) {
   absl::MutexLock lock(&mu_);
   const std::string id = push->id();
-  waiting_[id] = {std::move(push), std::move(answer)};
+  waiting_[id] = {std::move(push), std::move(answer), now_()};
 }
 
 absl::Status ReplyBroker::Reply(const std::string& event_id,
@@ -33,19 +34,34 @@ absl::Status ReplyBroker::Reply(const std::string& event_id,
 }
 
 bool ReplyBroker::Answer(const std::string& event_id, std::optional<std::string> reply_xml) {
-  AnswerFn answer;
+  const char* outcome = reply_xml ? "replied" : "declined";
+  return Finish(event_id, std::move(reply_xml), outcome);
+}
+
+void ReplyBroker::Expire(const std::string& event_id) { Finish(event_id, std::nullopt, "expired"); }
+
+void ReplyBroker::NoReplier(const std::string& event_id) {
+  Finish(event_id, std::nullopt, "no_replier");
+}
+
+bool ReplyBroker::Finish(const std::string& event_id, std::optional<std::string> reply_xml,
+                         const char* outcome) {
+  Waiting waiting;
   {
     absl::MutexLock lock(&mu_);
     auto it = waiting_.find(event_id);
     if (it == waiting_.end()) return false;
-    answer = std::move(it->second.answer);
+    waiting = std::move(it->second);
     waiting_.erase(it);
   }
-  answer(std::move(reply_xml));
+  Metrics& metrics = GlobalMetrics();
+  const std::string& appid = waiting.push->appid();
+  metrics.Count(Metric::kPushReplies, {appid, outcome});
+  metrics.Observe(Metric::kPushReplyWaitSeconds, {appid},
+                  absl::ToDoubleSeconds(now_() - waiting.since));
+  waiting.answer(std::move(reply_xml));
   return true;
 }
-
-void ReplyBroker::Expire(const std::string& event_id) { Answer(event_id, std::nullopt); }
 
 bool ReplyBroker::Forget(const std::string& event_id) {
   absl::MutexLock lock(&mu_);

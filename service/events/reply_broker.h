@@ -3,11 +3,13 @@
 //   broker.Await(event, [](std::optional<std::string> reply_xml) { ... answer WeChat ... });
 //   broker.Reply(event.id(), reply)   // encodes, then calls the answer with the XML
 //   broker.Expire(event.id())         // the window passed: calls the answer with nullopt
+//   broker.NoReplier(event.id())      // no subscriber takes replies: the same, at once
 //   broker.Answer(event.id(), xml)    // a reply encoded elsewhere (another replica)
 //   broker.Forget(event.id())         // the push was not kept: drops it, never answers
 //
 // Each answer is called exactly once, by whichever comes first, on the caller's
-// thread and without the broker's lock. Thread-safe.
+// thread and without the broker's lock; how the wait ended and how long it took are
+// counted (wxgate_push_replies_total, wxgate_push_reply_wait_seconds). Thread-safe.
 #ifndef WXGATE_SERVICE_EVENTS_REPLY_BROKER_H_
 #define WXGATE_SERVICE_EVENTS_REPLY_BROKER_H_
 
@@ -46,6 +48,7 @@ class ReplyBroker {
   bool Answer(const std::string& event_id, std::optional<std::string> reply_xml);
 
   void Expire(const std::string& event_id);
+  void NoReplier(const std::string& event_id);
   // Drops a waiting push without answering it; false when none was waiting.
   bool Forget(const std::string& event_id);
 
@@ -59,7 +62,12 @@ class ReplyBroker {
   struct Waiting {
     std::shared_ptr<const wechat::mp::v1::Event> push;
     AnswerFn answer;
+    absl::Time since;
   };
+
+  // Calls the push's answer and counts the outcome; false when it was not waiting.
+  bool Finish(const std::string& event_id, std::optional<std::string> reply_xml,
+              const char* outcome);
 
   const std::function<absl::Time()> now_;
   mutable absl::Mutex mu_;

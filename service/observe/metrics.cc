@@ -19,11 +19,13 @@ std::string Escaped(const std::string& value) {
   return absl::StrReplaceAll(value, {{"\\", "\\\\"}, {"\"", "\\\""}, {"\n", "\\n"}});
 }
 
-// {a="x",b="y"} (with `extra` last, e.g. le="0.5"), or "" without labels.
+// {a="x",b="y"} (with `extra` last, e.g. le="0.5"), or "" without labels. An empty
+// value is left out, as Prometheus reads it the same as a missing label.
 std::string LabelSet(const MetricDefinition& definition, const std::vector<std::string>& values,
                      const std::string& extra = "") {
   std::string out;
   for (size_t i = 0; i < definition.labels.size() && i < values.size(); ++i) {
+    if (values[i].empty()) continue;
     absl::StrAppend(&out, out.empty() ? "" : ",", definition.labels[i], "=\"", Escaped(values[i]),
                     "\"");
   }
@@ -69,14 +71,41 @@ const std::vector<MetricDefinition>& MetricDefinitions() {
       {Metric::kPushes,
        "wxgate_pushes_total",
        "counter",
-       "Pushes from WeChat, by appid and result (accepted, duplicate, refused, "
-       "not_kept).",
-       {"appid", "result"}},
+       "Pushes from WeChat, by appid, kind (the Event payload's field name, e.g. text or "
+       "subscribe; undecoded for a push refused before it was read) and result (accepted, "
+       "duplicate, refused, not_kept); refusals by reason (signature, stale, malformed).",
+       {"appid", "kind", "result", "reason"}},
+      {Metric::kPushReplies,
+       "wxgate_push_replies_total",
+       "counter",
+       "Pushes that waited for a passive reply, by how the wait ended: replied, declined "
+       "(a Reply without a reply), expired (the reply window passed), no_replier (no "
+       "subscriber asked for replies).",
+       {"appid", "outcome"}},
+      {Metric::kPushReplyWaitSeconds,
+       "wxgate_push_reply_wait_seconds",
+       "histogram",
+       "Time a push waited for its passive reply, whatever the outcome.",
+       {"appid"}},
       {Metric::kSubscribers,
        "wxgate_subscribers",
        "gauge",
        "Live Subscribe streams on this replica.",
        {}},
+      {Metric::kSubscriptionsEnded,
+       "wxgate_subscriptions_ended_total",
+       "counter",
+       "Subscribe streams the gateway ended, by reason: too_slow (fell max_lag behind), "
+       "not_retained, draining, cancelled (the client left), broken (a write failed), "
+       "other.",
+       {"reason"}},
+      {Metric::kCallerRefusals,
+       "wxgate_caller_refusals_total",
+       "counter",
+       "gRPC calls refused before any work, by caller (a configured name; unknown when "
+       "the call named no caller) and reason (unauthenticated, not_allowed, rate_limited, "
+       "too_many_subscriptions).",
+       {"caller", "reason"}},
       {Metric::kTokenExpiry,
        "wxgate_token_expiry_seconds",
        "gauge",
@@ -97,6 +126,33 @@ const std::vector<MetricDefinition>& MetricDefinitions() {
        "gauge",
        "stable_token force_refresh calls left today for the appid.",
        {"appid"}},
+      {Metric::kProcessCpuSeconds,
+       "process_cpu_seconds_total",
+       "counter",
+       "CPU time the gateway process used, user and system.",
+       {}},
+      {Metric::kProcessResidentBytes,
+       "process_resident_memory_bytes",
+       "gauge",
+       "Resident memory of the gateway process.",
+       {}},
+      {Metric::kProcessVirtualBytes,
+       "process_virtual_memory_bytes",
+       "gauge",
+       "Virtual memory of the gateway process.",
+       {}},
+      {Metric::kProcessOpenFds, "process_open_fds", "gauge", "Open file descriptors.", {}},
+      {Metric::kProcessMaxFds,
+       "process_max_fds",
+       "gauge",
+       "The process's limit on open file descriptors.",
+       {}},
+      {Metric::kProcessStartTime,
+       "process_start_time_seconds",
+       "gauge",
+       "When the process started, in Unix seconds.",
+       {}},
+      {Metric::kProcessThreads, "process_threads", "gauge", "Threads of the process.", {}},
   };
   return definitions;
 }

@@ -23,17 +23,28 @@
 namespace wxgate {
 
 enum class Metric {
-  kBuildInfo,            // gauge {version}
-  kGrpcCalls,            // counter {method, code}
-  kGrpcCallSeconds,      // histogram {method}
-  kUpstreamCalls,        // counter {endpoint, errcode}
-  kUpstreamCallSeconds,  // histogram {endpoint}
-  kPushes,               // counter {appid, result}
-  kSubscribers,          // gauge {}
-  kTokenExpiry,          // gauge {appid, kind}: seconds until the held value expires
-  kTokenFetches,         // counter {appid, kind}, read from the token manager
-  kTokenFetchFailures,   // counter {appid, kind}, read from the token manager
-  kForceRefreshLeft,     // gauge {appid}
+  kBuildInfo,             // gauge {version}
+  kGrpcCalls,             // counter {method, code}
+  kGrpcCallSeconds,       // histogram {method}
+  kUpstreamCalls,         // counter {endpoint, errcode}
+  kUpstreamCallSeconds,   // histogram {endpoint}
+  kPushes,                // counter {appid, kind, result, reason}
+  kPushReplies,           // counter {appid, outcome}
+  kPushReplyWaitSeconds,  // histogram {appid}
+  kSubscribers,           // gauge {}
+  kSubscriptionsEnded,    // counter {reason}
+  kCallerRefusals,        // counter {caller, reason}
+  kTokenExpiry,           // gauge {appid, kind}: seconds until the held value expires
+  kTokenFetches,          // counter {appid, kind}, read from the token manager
+  kTokenFetchFailures,    // counter {appid, kind}, read from the token manager
+  kForceRefreshLeft,      // gauge {appid}
+  kProcessCpuSeconds,     // counter {}, read from /proc at scrape time (process_metrics.h)
+  kProcessResidentBytes,  // gauge {}
+  kProcessVirtualBytes,   // gauge {}
+  kProcessOpenFds,        // gauge {}
+  kProcessMaxFds,         // gauge {}
+  kProcessStartTime,      // gauge {}
+  kProcessThreads,        // gauge {}
 };
 
 struct MetricDefinition {

@@ -12,6 +12,7 @@
 #include "service/errors/grpc_status.h"
 #include "service/events/reply_encoder.h"
 #include "service/observe/log.h"
+#include "service/observe/metrics.h"
 #include "wxgate/v1/event.pb.h"
 
 namespace wxgate {
@@ -43,6 +44,22 @@ absl::Status SubscriptionEnd(const absl::Status& status) {
   }
 }
 
+// wxgate_subscriptions_ended_total, with the reason a hub's error names.
+void CountEnd(const char* reason) { GlobalMetrics().Count(Metric::kSubscriptionsEnded, {reason}); }
+
+const char* EndReason(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kResourceExhausted:
+      return "too_slow";
+    case absl::StatusCode::kOutOfRange:
+      return "not_retained";
+    case absl::StatusCode::kUnavailable:
+      return "draining";
+    default:
+      return "other";
+  }
+}
+
 class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // `slot` is null when `admitted` is an error.
@@ -71,6 +88,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       if (!ok) {
         // The stream broke: the event in flight goes back to a group, if any.
         if (in_flight_) subscription_->GiveBack(std::move(in_flight_));
+        if (!finished_) CountEnd(cancelled_ ? "cancelled" : "broken");
         EndLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the stream broke"));
         return;
       }
@@ -82,7 +100,10 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
 
   void OnCancel() override {
     absl::MutexLock lock(&mu_);
-    if (!writing_) EndLocked(grpc::Status::CANCELLED);
+    cancelled_ = true;
+    if (writing_ || finished_) return;  // a write in flight fails and ends the stream
+    CountEnd("cancelled");
+    EndLocked(grpc::Status::CANCELLED);
   }
 
   void OnDone() override {
@@ -98,7 +119,10 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     absl::MutexLock lock(&mu_);
     if (writing_ || finished_) return;
     absl::StatusOr<EventHub::EventPtr> next = subscription_->Next();
-    if (!next.ok()) return EndLocked(ToGrpcStatus(SubscriptionEnd(next.status())));
+    if (!next.ok()) {
+      CountEnd(EndReason(next.status()));
+      return EndLocked(ToGrpcStatus(SubscriptionEnd(next.status())));
+    }
     if (*next == nullptr) return;  // the hub wakes us
     in_flight_ = *std::move(next);
     v1::SubscribeResponse response;
@@ -123,6 +147,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;  // the client left or its deadline passed
   EventHub::EventPtr in_flight_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer pending_ ABSL_GUARDED_BY(mu_);
 };
@@ -172,6 +197,7 @@ std::unique_ptr<AdmittedService> ServeEvents(EventHub& hub, ReplyBroker& broker,
         if (!slot.ok()) {
           Log(LogLevel::kWarning, "subscribe_refused",
               {{"caller", call.caller}, {"reason", slot.status().message()}});
+          GlobalMetrics().Count(Metric::kCallerRefusals, {call.caller, "too_many_subscriptions"});
           return new SubscribeReactor(hub, request, slot.status(), nullptr);
         }
         return new SubscribeReactor(hub, request, absl::OkStatus(), *std::move(slot));

@@ -11,6 +11,7 @@
 #include "service/config/server_tls.h"
 #include "service/events/memory_event_store.h"
 #include "service/observe/log.h"
+#include "service/observe/process_metrics.h"
 #include "service/server/call_metrics.h"
 #include "service/server/endpoint_service.h"
 #include "service/server/event_service.h"
@@ -200,9 +201,10 @@ absl::Status Gateway::StartAdmin(const std::string& listen) {
 }
 
 std::vector<Sample> Gateway::ReadMetrics() const {
-  std::vector<Sample> samples = {
-      {Metric::kBuildInfo, {WXGATE_VERSION}, 1},
-      {Metric::kSubscribers, {}, static_cast<double>(shared_.hub->subscriber_count())}};
+  std::vector<Sample> samples = ReadProcessMetrics();
+  samples.push_back({Metric::kBuildInfo, {WXGATE_VERSION}, 1});
+  samples.push_back(
+      {Metric::kSubscribers, {}, static_cast<double>(shared_.hub->subscriber_count())});
   const absl::Time now = absl::Now();
   for (const std::string& appid : appids_) {
     absl::StatusOr<const Account*> account = accounts_->Find(appid);

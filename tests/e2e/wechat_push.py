@@ -44,12 +44,12 @@ def push(url, xml, token=stack.CALLBACK_TOKEN, skew=0):
 class Subscription:
     """A Subscribe stream read by a thread into a queue; `error` is how it ended."""
 
-    def __init__(self, channel, **request):
+    def __init__(self, channel, metadata=None, **request):
         import grpc
         from wxgate.v1 import event_pb2, event_pb2_grpc
         self._rpc_error = grpc.RpcError
         stub = event_pb2_grpc.EventServiceStub(channel)
-        self.call = stub.Subscribe(event_pb2.SubscribeRequest(**request))
+        self.call = stub.Subscribe(event_pb2.SubscribeRequest(**request), metadata=metadata)
         self.events = queue.Queue()
         self.error = None
         self.thread = threading.Thread(target=self._read, daemon=True)

@@ -12,7 +12,10 @@ TEST(MetricsTest, DefinitionsFollowTheEnumAndPrometheusNaming) {
   for (size_t i = 0; i < definitions.size(); ++i) {
     const MetricDefinition& definition = definitions[i];
     EXPECT_EQ(static_cast<size_t>(definition.metric), i) << definition.name;
-    EXPECT_TRUE(absl::StartsWith(definition.name, "wxgate_")) << definition.name;
+    // The process_ metrics keep the names every Prometheus client library gives them.
+    EXPECT_TRUE(absl::StartsWith(definition.name, "wxgate_") ||
+                absl::StartsWith(definition.name, "process_"))
+        << definition.name;
     // Counters end in _total; nothing else does.
     EXPECT_EQ(absl::EndsWith(definition.name, "_total"), std::string(definition.type) == "counter")
         << definition.name;
@@ -21,12 +24,19 @@ TEST(MetricsTest, DefinitionsFollowTheEnumAndPrometheusNaming) {
 
 TEST(MetricsTest, CountersAndGaugesAreWrittenWithEscapedLabels) {
   Metrics metrics;
-  metrics.Count(Metric::kPushes, {"wx1", "accepted"});
-  metrics.Count(Metric::kPushes, {"wx1", "accepted"}, 2);
+  metrics.Count(Metric::kPushes, {"wx1", "text", "accepted", ""});
+  metrics.Count(Metric::kPushes, {"wx1", "text", "accepted", ""}, 2);
+  metrics.Count(Metric::kPushes, {"wx1", "undecoded", "refused", "stale"});
   const std::string page = metrics.Exposition(
       {{Metric::kBuildInfo, {"1.0 \"q\"\\\n"}, 1}, {Metric::kSubscribers, {}, 4}});
   EXPECT_TRUE(absl::StrContains(page, "# TYPE wxgate_pushes_total counter\n")) << page;
-  EXPECT_TRUE(absl::StrContains(page, "wxgate_pushes_total{appid=\"wx1\",result=\"accepted\"} 3\n"))
+  // An empty label value is left out.
+  EXPECT_TRUE(absl::StrContains(
+      page, "wxgate_pushes_total{appid=\"wx1\",kind=\"text\",result=\"accepted\"} 3\n"))
+      << page;
+  EXPECT_TRUE(absl::StrContains(page,
+                                "wxgate_pushes_total{appid=\"wx1\",kind=\"undecoded\",result="
+                                "\"refused\",reason=\"stale\"} 1\n"))
       << page;
   EXPECT_TRUE(absl::StrContains(page, "wxgate_build_info{version=\"1.0 \\\"q\\\"\\\\\\n\"} 1\n"))
       << page;
