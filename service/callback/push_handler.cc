@@ -10,6 +10,7 @@
 #include "service/events/push_decoder.h"
 #include "service/observe/log.h"
 #include "service/observe/metrics.h"
+#include "service/observe/recent_activity.h"
 
 namespace wxgate {
 namespace {
@@ -23,6 +24,19 @@ CallbackAnswer Success() { return Text(200, "success"); }
 // wxgate_pushes_total: results are accepted, duplicate, refused and not_kept.
 void CountPush(const std::string& appid, const char* result) {
   GlobalMetrics().Count(Metric::kPushes, {appid, result});
+  GlobalRecentActivity().RecordPush(appid, result);
+}
+
+// A refused push, with why for the status page: "forbidden" (signature, timestamp)
+// or "malformed", as the answer's 403 and 400 say, else "other".
+void CountRefusal(const std::string& appid, const absl::Status& why) {
+  GlobalMetrics().Count(Metric::kPushes, {appid, "refused"});
+  const absl::StatusCode code = why.code();
+  GlobalRecentActivity().RecordPush(appid, code == absl::StatusCode::kInvalidArgument ? "malformed"
+                                           : code == absl::StatusCode::kPermissionDenied ||
+                                                   code == absl::StatusCode::kUnauthenticated
+                                               ? "forbidden"
+                                               : "other");
 }
 
 CallbackAnswer Refusal(const absl::Status& status) {
@@ -94,7 +108,7 @@ void PushHandler::Handle(const CallbackRequest& request, Respond respond) const 
   if (!plain.ok()) {
     Log(LogLevel::kWarning, "callback_refused",
         {{"appid", account->first}, {"reason", plain.status().message()}});
-    CountPush(account->first, "refused");
+    CountRefusal(account->first, plain.status());
     return respond(Refusal(plain.status()));
   }
   Publish(account->second, *plain, query.encrypted, respond);
@@ -115,7 +129,7 @@ void PushHandler::Publish(const Account& account, const std::string& plain_xml, 
   if (!decoded.ok()) {
     Log(LogLevel::kWarning, "callback_refused",
         {{"appid", account.appid}, {"reason", decoded.status().message()}});
-    CountPush(account.appid, "refused");
+    CountRefusal(account.appid, decoded.status());
     return respond(Refusal(decoded.status()));
   }
   wechat::mp::v1::Event& event = decoded->event;
