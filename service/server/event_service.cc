@@ -47,13 +47,14 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // `slot` is null when `admitted` is an error.
   SubscribeReactor(EventHub& hub, const v1::SubscribeRequest& request, const absl::Status& admitted,
-                   std::unique_ptr<SubscriptionQuota::Slot> slot)
+                   std::unique_ptr<SubscriptionQuota::Slot> slot, const std::string& caller)
       : include_raw_xml_(request.include_raw_xml()), slot_(std::move(slot)) {
     if (!admitted.ok()) {
       Finish(ToGrpcStatus(admitted));
       return;
     }
-    auto subscription = hub.Subscribe(request, [this] { Pump(); });
+    auto subscription = hub.Subscribe(
+        request, [this] { Pump(); }, caller);
     if (!subscription.ok()) {
       Finish(ToGrpcStatus(SubscriptionEnd(subscription.status())));
       return;
@@ -172,9 +173,9 @@ std::unique_ptr<AdmittedService> ServeEvents(EventHub& hub, ReplyBroker& broker,
         if (!slot.ok()) {
           Log(LogLevel::kWarning, "subscribe_refused",
               {{"caller", call.caller}, {"reason", slot.status().message()}});
-          return new SubscribeReactor(hub, request, slot.status(), nullptr);
+          return new SubscribeReactor(hub, request, slot.status(), nullptr, call.caller);
         }
-        return new SubscribeReactor(hub, request, absl::OkStatus(), *std::move(slot));
+        return new SubscribeReactor(hub, request, absl::OkStatus(), *std::move(slot), call.caller);
       },
       SubscribedAppids);
   service->HandleUnary(
