@@ -112,6 +112,34 @@ absl::StatusOr<std::string> CallAdmission::AdmitCallerFor(const grpc::ServerCont
   return Refused(credentials, method, appid, caller.status());
 }
 
+absl::StatusOr<CallAdmission::AdmittedForSome> CallAdmission::AdmitForSome(
+    const CallerCredentials& credentials, absl::string_view method,
+    const std::vector<std::string>& appids) const {
+  const std::shared_ptr<const CallerAuthorizer> authorizer = Authorizer();
+  absl::StatusOr<std::string> caller = authorizer->Identify(credentials);
+  if (!caller.ok()) return Refused(credentials, method, "", caller.status());
+  AdmittedForSome admitted{.caller = *caller};
+  absl::Status refused = absl::PermissionDeniedError("the caller may not call this method");
+  for (const std::string& appid : appids) {
+    absl::StatusOr<std::string> allowed = authorizer->Check(credentials, method, appid);
+    if (allowed.ok()) {
+      admitted.appids.push_back(appid);
+    } else {
+      refused = allowed.status();
+    }
+  }
+  if (admitted.appids.empty()) return Refused(credentials, method, "", refused);
+  if (const absl::Duration wait = authorizer->Throttle(admitted.caller);
+      wait > absl::ZeroDuration()) {
+    return WithRetryDelay(GatewayError(Reason::kCallerRateLimited,
+                                       absl::StrCat("caller \"", admitted.caller,
+                                                    "\" is over its rate limit; retry in ",
+                                                    absl::FormatDuration(wait))),
+                          wait);
+  }
+  return admitted;
+}
+
 absl::StatusOr<std::string> CallAdmission::Identify(const grpc::ServerContextBase& context,
                                                     absl::string_view method) const {
   const std::shared_ptr<const CallerAuthorizer> authorizer = Authorizer();
