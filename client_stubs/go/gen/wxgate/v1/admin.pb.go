@@ -315,7 +315,7 @@ type UpstreamStatus struct {
 	// errors / calls; 0 without calls.
 	ErrorRate float64 `protobuf:"fixed64,4,opt,name=error_rate,json=errorRate,proto3" json:"error_rate,omitempty"`
 	// Latency from sending to WeChat's answer, as the upper bound of the histogram
-	// bucket the quantile falls in.
+	// bucket the quantile falls in (1 ms to 10 s; 10 s stands for anything slower).
 	P50Latency *durationpb.Duration `protobuf:"bytes,5,opt,name=p50_latency,json=p50Latency,proto3" json:"p50_latency,omitempty"`
 	P99Latency *durationpb.Duration `protobuf:"bytes,6,opt,name=p99_latency,json=p99Latency,proto3" json:"p99_latency,omitempty"`
 	// The most frequent errors, most frequent first (at most 5).
