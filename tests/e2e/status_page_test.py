@@ -19,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import unittest
@@ -206,6 +207,23 @@ class StatusPageTest(unittest.TestCase):
         self.assertEqual(status_json(self.admin_port, CRM_KEY)[0], 200)
         for secret in (stack.SECRET, stack.CALLBACK_TOKEN, OPS_KEY):
             self.assertNotIn(secret, json.dumps(body))
+
+    def test_status_json_follows_the_rules_reloaded_on_sighup(self):
+        port = stack.free_port()
+        with stack.running(ARGS, access=ACCESS,
+                           server_extra=f'  admin_listen: "127.0.0.1:{port}"\n') as s:
+            self.assertEqual(status_json(port, OPS_KEY)[0], 200)
+            new_key = "e2e-status-rotated-key-0d4e"
+            with open(s.config, encoding="utf-8") as f:
+                config = f.read()
+            with open(s.config, "w", encoding="utf-8") as f:
+                f.write(config.replace(digest(OPS_KEY), digest(new_key)))
+            before = stack._read(s.log).count("access_reloaded")
+            s.gateway.send_signal(signal.SIGHUP)
+            stack.wait_until(lambda: stack._read(s.log).count("access_reloaded") > before,
+                             TIMEOUT, "access_reloaded", s.gateway, s.log)
+            self.assertEqual(status_json(port, OPS_KEY)[0], 401)
+            self.assertEqual(status_json(port, new_key)[0], 200)
 
     def start_browser(self):
         profile = tempfile.mkdtemp(prefix="wxgate-chromium-")
