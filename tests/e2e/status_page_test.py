@@ -205,7 +205,12 @@ class StatusPageTest(unittest.TestCase):
         self.assertEqual(status_json(self.admin_port, "wrong")[0], 401)
         self.assertEqual(status_json(self.admin_port, APP_KEY)[0], 403)
         self.assertEqual(status_json(self.admin_port, CRM_KEY)[0], 200)
-        for secret in (stack.SECRET, stack.CALLBACK_TOKEN, OPS_KEY):
+        # The account's access_token itself, as TokenService hands it out, is not in it.
+        token = token_pb2_grpc.TokenServiceStub(self.channel).GetAccessToken(
+            token_pb2.GetAccessTokenRequest(), metadata=metadata(OPS_KEY), timeout=TIMEOUT)
+        code, body = status_json(self.admin_port, OPS_KEY)
+        self.assertEqual(code, 200, body)
+        for secret in (token.access_token, stack.SECRET, stack.CALLBACK_TOKEN, OPS_KEY):
             self.assertNotIn(secret, json.dumps(body))
 
     def test_status_json_follows_the_rules_reloaded_on_sighup(self):
@@ -251,7 +256,8 @@ class StatusPageTest(unittest.TestCase):
 
 def main():
     global ARGS, grpc, webdriver, ChromeService, By, EC, WebDriverWait
-    global admin_pb2, admin_pb2_grpc, event_pb2, event_pb2_grpc, user_pb2, user_pb2_grpc
+    global admin_pb2, admin_pb2_grpc, event_pb2, event_pb2_grpc, token_pb2, token_pb2_grpc
+    global user_pb2, user_pb2_grpc
     ARGS, argv = stack.parse_args(__doc__,
                                   required=["--artifacts-dir", "--chromium", "--chromedriver"])
     import grpc
@@ -262,6 +268,7 @@ def main():
     from selenium.webdriver.support.ui import WebDriverWait
     from wechat.mp.v1 import user_pb2, user_pb2_grpc
     from wxgate.v1 import admin_pb2, admin_pb2_grpc, event_pb2, event_pb2_grpc
+    from wxgate.v1 import token_pb2, token_pb2_grpc
     unittest.main(argv=argv)
 
 

@@ -76,16 +76,17 @@ function drawAccounts(status, now) {
     for (const token of account.tokens || []) {
       const expires = seconds(token.expiresAt);
       const left = token.valid && expires !== null ? expires - now : null;
-      const state = token.valid ? "valid" : token.lastError ? `failing: ${token.lastError}` : "none held";
+      const state = token.valid ? "valid"
+        : token.lastError ? `failing: ${token.lastError}` : "none held";
       const stateClass = token.valid ? "ok" : token.lastError ? "bad" : "warn";
       const expiresCell = cell(left === null ? "—" : duration(left),
                                left !== null && left < 300 ? "warn" : "");
       expiresCell.classList.add("expires-in");
-      rows.push([cell(account.appid, "appid"), cell(account.name), cell(KIND_NAMES[token.kind] || token.kind),
-                 cell(state, stateClass), expiresCell, cell(ago(token.fetchedAt, now)),
-                 cell(token.fetches, "number"),
-                 cell(token.failedFetches, Number(token.failedFetches) > 0 ? "number bad" : "number"),
-                 cell(token.forceRefreshLeft, "number")]);
+      const failures = Number(token.failedFetches) > 0 ? "number bad" : "number";
+      rows.push([cell(account.appid, "appid"), cell(account.name),
+                 cell(KIND_NAMES[token.kind] || token.kind), cell(state, stateClass), expiresCell,
+                 cell(ago(token.fetchedAt, now)), cell(token.fetches, "number"),
+                 cell(token.failedFetches, failures), cell(token.forceRefreshLeft, "number")]);
     }
   }
   fill("accounts", rows, "no account this caller may see");
@@ -113,10 +114,11 @@ function drawCallbacks(status) {
 
 function filterText(filter) {
   const parts = [];
-  if (filter && filter.appids && filter.appids.length) parts.push(`appids ${filter.appids.join(", ")}`);
-  if (filter && filter.msgTypes && filter.msgTypes.length) parts.push(`types ${filter.msgTypes.join(", ")}`);
-  if (filter && filter.events && filter.events.length) parts.push(`events ${filter.events.join(", ")}`);
-  if (filter && filter.eventKeyPrefix) parts.push(`keys ${filter.eventKeyPrefix}…`);
+  const f = filter || {};
+  if (f.appids && f.appids.length) parts.push(`appids ${f.appids.join(", ")}`);
+  if (f.msgTypes && f.msgTypes.length) parts.push(`types ${f.msgTypes.join(", ")}`);
+  if (f.events && f.events.length) parts.push(`events ${f.events.join(", ")}`);
+  if (f.eventKeyPrefix) parts.push(`keys ${f.eventKeyPrefix}…`);
   return parts.length ? parts.join("; ") : "everything";
 }
 
