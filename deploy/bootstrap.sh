@@ -32,6 +32,8 @@ case "${1:-}" in
   # clients in other languages (end-to-end tests) and buf (lint, reflection client)
   python3 python3-grpcio python3-protobuf python3-yaml python3-prometheus-client python3-pip
   python3-venv python3-setuptools
+  # the status page's test in a real browser (tests/e2e/status_page_test.py)
+  chromium chromium-driver python3-selenium
   nodejs npm
   # the container images (tests/e2e; podman-compose comes from PyPI: setup_deploy_tools)
   podman runc mmdebstrap

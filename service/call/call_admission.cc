@@ -72,6 +72,16 @@ absl::Status Refused(const CallerAuthorizer& authorizer, const CallerCredentials
                       why.message());
 }
 
+// A known caller over its rate limit, told when to retry.
+absl::Status RateLimited(absl::string_view caller, absl::Duration wait) {
+  CountRefusal(caller, "rate_limited");
+  return WithRetryDelay(
+      GatewayError(Reason::kCallerRateLimited,
+                   absl::StrCat("caller \"", caller, "\" is over its rate limit; retry in ",
+                                absl::FormatDuration(wait))),
+      wait);
+}
+
 }  // namespace
 
 CallerCredentials CredentialsOf(const grpc::ServerContextBase& context,
@@ -114,14 +124,33 @@ absl::StatusOr<std::string> CallAdmission::AdmitCallerFor(const grpc::ServerCont
   if (caller.ok()) {
     const absl::Duration wait = authorizer->Throttle(*caller);
     if (wait == absl::ZeroDuration()) return caller;
-    CountRefusal(*caller, "rate_limited");
-    return WithRetryDelay(
-        GatewayError(Reason::kCallerRateLimited,
-                     absl::StrCat("caller \"", *caller, "\" is over its rate limit; retry in ",
-                                  absl::FormatDuration(wait))),
-        wait);
+    return RateLimited(*caller, wait);
   }
   return Refused(*authorizer, credentials, method, appid, caller.status());
+}
+
+absl::StatusOr<CallAdmission::AdmittedForSome> CallAdmission::AdmitForSome(
+    const CallerCredentials& credentials, absl::string_view method,
+    const std::vector<std::string>& appids) const {
+  const std::shared_ptr<const CallerAuthorizer> authorizer = Authorizer();
+  absl::StatusOr<std::string> caller = authorizer->Identify(credentials);
+  if (!caller.ok()) return Refused(*authorizer, credentials, method, "", caller.status());
+  AdmittedForSome admitted{.caller = *caller};
+  absl::Status refused = absl::PermissionDeniedError("the caller may not call this method");
+  for (const std::string& appid : appids) {
+    absl::StatusOr<std::string> allowed = authorizer->Check(credentials, method, appid);
+    if (allowed.ok()) {
+      admitted.appids.push_back(appid);
+    } else {
+      refused = allowed.status();
+    }
+  }
+  if (admitted.appids.empty()) return Refused(*authorizer, credentials, method, "", refused);
+  if (const absl::Duration wait = authorizer->Throttle(admitted.caller);
+      wait > absl::ZeroDuration()) {
+    return RateLimited(admitted.caller, wait);
+  }
+  return admitted;
 }
 
 absl::StatusOr<std::string> CallAdmission::Identify(const grpc::ServerContextBase& context,

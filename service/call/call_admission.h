@@ -31,6 +31,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -69,6 +70,21 @@ class CallAdmission {
   // Only that the caller is known (or anonymous calls are allowed at all): its name.
   absl::StatusOr<std::string> Identify(const grpc::ServerContextBase& context,
                                        absl::string_view method) const;
+
+  // For a method that shows several accounts at once (AdminService/GetStatus), over
+  // gRPC or HTTP: the caller and which of `appids` (kAllAppids among them, if given)
+  // its policy allows `method` for. UNAUTHENTICATED as above; PERMISSION_DENIED
+  // when it allows none; CALLER_RATE_LIMITED, counted once per call.
+  struct AdmittedForSome {
+    std::string caller;
+    std::vector<std::string> appids;
+  };
+  absl::StatusOr<AdmittedForSome> AdmitForSome(const CallerCredentials& credentials,
+                                               absl::string_view method,
+                                               const std::vector<std::string>& appids) const;
+  // The header a trusted proxy names the caller in, under the rules in force now
+  // (empty: none is read).
+  std::string identity_header() const { return Authorizer()->identity_header(); }
 
   const AccountDirectory& accounts() const { return accounts_; }
 

@@ -8,6 +8,7 @@
 #include "service/errors/gateway_reasons.h"
 #include "service/errors/wechat_errors.h"
 #include "service/observe/metrics.h"
+#include "service/observe/recent_activity.h"
 
 namespace wxgate {
 
@@ -93,12 +94,12 @@ void UpstreamExchange::OnAnswer(const std::string& token, absl::StatusOr<HttpRes
 void UpstreamExchange::CountUpstreamCall(const absl::Status& outcome) const {
   const std::string endpoint = request_.modelled ? request_.path : "raw";
   const std::optional<int> errcode = WeChatErrcodeOf(outcome);
+  const std::string result = outcome.ok() ? "0" : errcode ? absl::StrCat(*errcode) : "none";
+  const absl::Duration latency = absl::Now() - sent_at_;
   Metrics& metrics = GlobalMetrics();
-  metrics.Count(Metric::kUpstreamCalls, {endpoint, outcome.ok() ? "0"
-                                                   : errcode    ? absl::StrCat(*errcode)
-                                                                : "none"});
-  metrics.Observe(Metric::kUpstreamCallSeconds, {endpoint},
-                  absl::ToDoubleSeconds(absl::Now() - sent_at_));
+  metrics.Count(Metric::kUpstreamCalls, {endpoint, result});
+  metrics.Observe(Metric::kUpstreamCallSeconds, {endpoint}, absl::ToDoubleSeconds(latency));
+  GlobalRecentActivity().RecordUpstream(endpoint, result, latency);
 }
 
 void UpstreamExchange::Finish(absl::StatusOr<CheckedAnswer> outcome) {

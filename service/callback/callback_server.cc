@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -110,6 +111,10 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = request.keep_alive();
     CallbackRequest callback{std::string(request.method_string()), std::string(request.target()),
                              std::move(request.body())};
+    for (const auto& field : request) {
+      callback.headers[absl::AsciiStrToLower(absl::string_view(
+          field.name_string().data(), field.name_string().size()))] = std::string(field.value());
+    }
     // No read while the answer is pending: one request at a time per connection.
     stream_.expires_never();
     answering_ = true;
@@ -135,6 +140,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.emplace(static_cast<http::status>(answer.status), 11);
     response_->set(http::field::content_type, answer.content_type);
     response_->set("X-Request-Id", request_id_);
+    for (auto& [name, value] : answer.headers) response_->set(name, value);
     response_->body() = std::move(answer.body);
     keep_alive_ = keep_alive_ && !server_.draining_;
     response_->keep_alive(keep_alive_);

@@ -10,6 +10,7 @@
 #include "service/events/push_decoder.h"
 #include "service/observe/log.h"
 #include "service/observe/metrics.h"
+#include "service/observe/recent_activity.h"
 
 namespace wxgate {
 namespace {
@@ -25,6 +26,7 @@ CallbackAnswer Success() { return Text(200, "success"); }
 void CountPush(const std::string& appid, std::string kind, const char* result,
                const char* reason = "") {
   GlobalMetrics().Count(Metric::kPushes, {appid, std::move(kind), result, reason});
+  GlobalRecentActivity().RecordPush(appid, *reason != '\0' ? reason : result);
 }
 
 // Why an envelope was refused, as wxgate_pushes_total's reason: "signature" when it

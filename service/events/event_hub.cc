@@ -27,6 +27,7 @@ EventHub::Published EventHub::Publish(wechat::mp::v1::Event event) {
   {
     absl::MutexLock lock(&mu_);
     published.event = store_->Append(std::move(event), options_.now());
+    KeepLatest(published.event);
     published.awaits_reply = AwaitsReplyLocked(*published.event);
     to_wake = TakeWaiting([](const Subscription&) { return true; });
   }
@@ -39,7 +40,9 @@ void EventHub::Ingest(const std::vector<EventPtr>& events) {
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = options_.now();
-    for (const EventPtr& event : events) store_->Insert(event, now);
+    for (const EventPtr& event : events) {
+      if (store_->Insert(event, now)) KeepLatest(event);
+    }
     to_wake = TakeWaiting([](const Subscription&) { return true; });
   }
   Wake(to_wake);
@@ -66,7 +69,7 @@ bool EventHub::has_repliers() const {
 }
 
 absl::StatusOr<std::unique_ptr<EventHub::Subscription>> EventHub::Subscribe(
-    const wxgate::v1::SubscribeRequest& request, std::function<void()> wake) {
+    const wxgate::v1::SubscribeRequest& request, std::function<void()> wake, std::string caller) {
   std::unique_ptr<Subscription> subscription;
   {
     absl::MutexLock lock(&mu_);
@@ -107,8 +110,8 @@ absl::StatusOr<std::unique_ptr<EventHub::Subscription>> EventHub::Subscribe(
       ++group->members;
       reader = group.get();
     }
-    subscription.reset(
-        new Subscription(*this, reader, std::move(own_reader), std::move(wake), request.replies()));
+    subscription.reset(new Subscription(*this, reader, std::move(own_reader), std::move(wake),
+                                        request.replies(), std::move(caller), options_.now()));
     subscriptions_.insert(subscription.get());
   }
   return subscription;
@@ -250,6 +253,47 @@ bool EventHub::MayComeLater(uint64_t cursor) const {
 size_t EventHub::subscriber_count() const {
   absl::MutexLock lock(&mu_);
   return subscriptions_.size();
+}
+
+std::vector<EventHub::SubscriberInfo> EventHub::Subscribers() const {
+  std::vector<SubscriberInfo> subscribers;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const Subscription* subscription : subscriptions_) {
+      const Reader& reader = *subscription->reader_;
+      subscribers.push_back({.caller = subscription->caller_,
+                             .filter = reader.filter,
+                             .group = reader.name,
+                             .replies = subscription->replies_,
+                             .since = subscription->since_,
+                             .lag = LagOf(reader)});
+    }
+  }
+  std::stable_sort(
+      subscribers.begin(), subscribers.end(),
+      [](const SubscriberInfo& a, const SubscriberInfo& b) { return a.since < b.since; });
+  return subscribers;
+}
+
+size_t EventHub::LagOf(const Reader& reader) const {
+  // A group with a feed learns of its events from the feed, not from the store.
+  const size_t stored = reader.feed ? 0 : store_->CountFrom(reader.next_cursor);
+  return stored + reader.given_back.size();
+}
+
+std::vector<EventHub::EventPtr> EventHub::Latest(size_t max) const {
+  absl::MutexLock lock(&mu_);
+  std::vector<EventPtr> newest;
+  for (auto it = latest_.rbegin(); it != latest_.rend() && newest.size() < max; ++it) {
+    newest.push_back(*it);
+  }
+  return newest;
+}
+
+void EventHub::KeepLatest(EventPtr event) {
+  if (options_.keep_latest == 0) return;
+  if (latest_.size() == options_.keep_latest) latest_.pop_front();
+  latest_.push_back(std::move(event));
 }
 
 EventHub::Subscription::~Subscription() { hub_.Remove(*this); }

@@ -21,6 +21,12 @@
 // could not deliver goes back to the group (GiveBack). A position older than the
 // store's retention ends the subscriber with OUT_OF_RANGE naming the lost cursors.
 //
+// For people and gauges, it lists its subscribers with their lag and keeps the
+// newest events it stored (published here or ingested):
+//
+//   hub.Subscribers()  -> [{caller "shop", group "", lag 3, since ...}, ...]
+//   hub.Latest(10)     -> the 10 newest events, newest first
+//
 // Thread-safe. The hub owns its store and must outlive its subscriptions.
 #ifndef WXGATE_SERVICE_EVENTS_EVENT_HUB_H_
 #define WXGATE_SERVICE_EVENTS_EVENT_HUB_H_
@@ -59,7 +65,22 @@ class EventHub {
     // Where groups get their events, when they span replicas; null: from the store.
     // Must outlive the hub's subscriptions.
     GroupFeeds* group_feeds = nullptr;
+    // How many of the newest events Latest() can list.
+    size_t keep_latest = 50;
     std::function<absl::Time()> now = absl::Now;
+  };
+
+  // One live subscription, as Subscribers() lists it.
+  struct SubscriberInfo {
+    std::string caller;  // as given to Subscribe
+    wxgate::v1::EventFilter filter;
+    std::string group;  // empty: a broadcast subscriber
+    bool replies = false;
+    absl::Time since;
+    // Events stored after its position that it has not taken yet (its filter may skip
+    // some); for a group member, the group's. Events a group's feed (another replica)
+    // has not brought yet are not counted.
+    size_t lag = 0;
   };
 
   struct Published {
@@ -92,10 +113,17 @@ class EventHub {
   // Close(). `wake` is called,
   // from a publishing thread and without the hub's lock, when Next() returned
   // nullptr and an event may now be ready; it must not destroy the subscription.
+  // `caller` names the subscriber in Subscribers().
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
-      const wxgate::v1::SubscribeRequest& request, std::function<void()> wake);
+      const wxgate::v1::SubscribeRequest& request, std::function<void()> wake,
+      std::string caller = "");
 
   size_t subscriber_count() const;
+  // Every live subscription, oldest first.
+  std::vector<SubscriberInfo> Subscribers() const;
+  // The newest events stored, newest first: at most `max`, and at most
+  // Options::keep_latest.
+  std::vector<EventPtr> Latest(size_t max) const;
 
   // Ends every subscription: Next() answers UNAVAILABLE from now on, and so does
   // Subscribe. For a replica that is stopping.
@@ -131,6 +159,8 @@ class EventHub {
       const std::function<bool(const Subscription&)>& should_wake)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Wake(const std::vector<Subscription*>& subscriptions);
+  void KeepLatest(EventPtr event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  size_t LagOf(const Reader& reader) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   mutable absl::Mutex mu_;
@@ -138,6 +168,7 @@ class EventHub {
   std::set<Subscription*> subscriptions_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<Reader>> groups_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<EventPtr> latest_ ABSL_GUARDED_BY(mu_);  // oldest first
 };
 
 class EventHub::Subscription {
@@ -156,18 +187,22 @@ class EventHub::Subscription {
  private:
   friend class EventHub;
   Subscription(EventHub& hub, Reader* reader, std::unique_ptr<Reader> own_reader,
-               std::function<void()> wake, bool replies)
+               std::function<void()> wake, bool replies, std::string caller, absl::Time since)
       : hub_(hub),
         reader_(reader),
         own_reader_(std::move(own_reader)),
         wake_(std::move(wake)),
-        replies_(replies) {}
+        replies_(replies),
+        caller_(std::move(caller)),
+        since_(since) {}
 
   EventHub& hub_;
   Reader* reader_;                      // own_reader_, or the group's
   std::unique_ptr<Reader> own_reader_;  // broadcast subscribers only
   const std::function<void()> wake_;
   const bool replies_;
+  const std::string caller_;
+  const absl::Time since_;
   // Guarded by hub_.mu_.
   bool waiting_ = false;
   int wakes_in_progress_ = 0;

@@ -64,13 +64,14 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // `slot` is null when `admitted` is an error.
   SubscribeReactor(EventHub& hub, const v1::SubscribeRequest& request, const absl::Status& admitted,
-                   std::unique_ptr<SubscriptionQuota::Slot> slot)
+                   std::unique_ptr<SubscriptionQuota::Slot> slot, const std::string& caller)
       : include_raw_xml_(request.include_raw_xml()), slot_(std::move(slot)) {
     if (!admitted.ok()) {
       Finish(ToGrpcStatus(admitted));
       return;
     }
-    auto subscription = hub.Subscribe(request, [this] { Pump(); });
+    auto subscription = hub.Subscribe(
+        request, [this] { Pump(); }, caller);
     if (!subscription.ok()) {
       Finish(ToGrpcStatus(SubscriptionEnd(subscription.status())));
       return;
@@ -198,9 +199,9 @@ std::unique_ptr<AdmittedService> ServeEvents(EventHub& hub, ReplyBroker& broker,
           Log(LogLevel::kWarning, "subscribe_refused",
               {{"caller", call.caller}, {"reason", slot.status().message()}});
           GlobalMetrics().Count(Metric::kCallerRefusals, {call.caller, "too_many_subscriptions"});
-          return new SubscribeReactor(hub, request, slot.status(), nullptr);
+          return new SubscribeReactor(hub, request, slot.status(), nullptr, call.caller);
         }
-        return new SubscribeReactor(hub, request, absl::OkStatus(), *std::move(slot));
+        return new SubscribeReactor(hub, request, absl::OkStatus(), *std::move(slot), call.caller);
       },
       SubscribedAppids);
   service->HandleUnary(

@@ -12,6 +12,8 @@
 #include "service/events/memory_event_store.h"
 #include "service/observe/log.h"
 #include "service/observe/process_metrics.h"
+#include "service/observe/recent_activity.h"
+#include "service/server/admin_service.h"
 #include "service/server/call_metrics.h"
 #include "service/server/endpoint_service.h"
 #include "service/server/event_service.h"
@@ -191,13 +193,36 @@ absl::Status Gateway::StartProbeHealth(const std::string& listen,
 
 absl::Status Gateway::StartAdmin(const std::string& listen) {
   if (listen.empty()) return absl::OkStatus();
-  admin_handler_ = std::make_unique<AdminHandler>([this] { return ReadMetrics(); });
+  admin_handler_ = std::make_unique<AdminHandler>([this] { return ReadMetrics(); }, *status_report_,
+                                                  *admission_);
   absl::StatusOr<std::unique_ptr<CallbackServer>> server =
       ListenHttp("server.admin_listen", "serving_admin", {.listen = listen, .max_connections = 16},
                  *admin_handler_);
   if (!server.ok()) return server.status();
   admin_server_ = *std::move(server);
   return absl::OkStatus();
+}
+
+std::unique_ptr<StatusReport> Gateway::NewStatusReport() {
+  StatusReport::Sources sources{
+      .version = WXGATE_VERSION,
+      .replica = shared_.replica,
+      .started = started_,
+      .token_state = [this](const Account& account,
+                            TokenKind kind) { return tokens_->Status(account, kind); },
+      .hub = shared_.hub.get(),
+      .activity = &GlobalRecentActivity()};
+  for (const std::string& appid : appids_) {
+    if (absl::StatusOr<const Account*> account = accounts_->Find(appid); account.ok()) {
+      sources.accounts.push_back(*account);
+    }
+  }
+  for (const ServiceEndpoints& entry : endpoints_) {
+    for (const EndpointBinding& binding : entry.bindings) {
+      sources.service_of.emplace(binding.path, entry.service->full_name());
+    }
+  }
+  return std::make_unique<StatusReport>(std::move(sources));
 }
 
 std::vector<Sample> Gateway::ReadMetrics() const {
@@ -274,6 +299,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
   services.push_back(ServeEvents(*gateway->shared_.hub, *gateway->shared_.broker,
                                  gateway->shared_.replies.get(), *gateway->admission_,
                                  *gateway->subscriptions_));
+  for (const auto& account : loaded.config.accounts()) gateway->appids_.push_back(account.appid());
+  gateway->status_report_ = gateway->NewStatusReport();
+  services.push_back(ServeAdmin(*gateway->status_report_, *gateway->admission_));
   std::vector<std::string> names;
   for (const std::unique_ptr<AdmittedService>& service : services) {
     if (std::vector<std::string> problems = service->Problems(); !problems.empty()) {
@@ -289,7 +317,6 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
     return status;
   }
   if (absl::Status status = gateway->StartCallbacks(loaded); !status.ok()) return status;
-  for (const auto& account : loaded.config.accounts()) gateway->appids_.push_back(account.appid());
   if (absl::Status status = gateway->StartAdmin(server.admin_listen()); !status.ok()) return status;
 
   gateway->server_ = builder.BuildAndStart();

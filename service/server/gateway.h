@@ -7,7 +7,7 @@
 // It wires the upstream client, the shared state (memory or Redis: shared_state.h),
 // the token manager and the credential source, the
 // accounts and admission, and one AdmittedService per served proto service (every
-// annotated WeChat service, RawService, TokenService, EventService), plus health
+// annotated WeChat service, RawService, TokenService, EventService, AdminService), plus health
 // and reflection (unless server.reflection is false), on a plaintext or TLS
 // listener (server.tls, with client certificates when configured); and the event
 // pipeline: the callback listener (when server.callback_listen is set) ->
@@ -38,6 +38,7 @@
 #include "service/server/admin_handler.h"
 #include "service/server/health_service.h"
 #include "service/server/shared_state.h"
+#include "service/server/status_report.h"
 #include "service/server/subscription_quota.h"
 #include "service/token/token_fetcher.h"
 #include "service/token/token_manager.h"
@@ -75,6 +76,8 @@ class Gateway {
   absl::Status StartCallbacks(const config::LoadedConfig& loaded);
   absl::Status StartProbeHealth(const std::string& listen, std::vector<std::string> services);
   absl::Status StartAdmin(const std::string& listen);
+  // What AdminService and the status page read, once accounts and endpoints are known.
+  std::unique_ptr<StatusReport> NewStatusReport();
   // The gauges (and counters kept elsewhere) of /metrics, read now.
   std::vector<Sample> ReadMetrics() const;
 
@@ -89,13 +92,17 @@ class Gateway {
   std::unique_ptr<TokenCredentials> credentials_;
   UpstreamDeps deps_;
   std::vector<ServiceEndpoints> endpoints_;
-  // Every gRPC service but health and reflection: the endpoints', raw, tokens, events.
+  const absl::Time started_ = absl::Now();
+  // AdminService and the status page read it; outlives both.
+  std::unique_ptr<StatusReport> status_report_;
+  // Every gRPC service but health and reflection: the endpoints', raw, tokens, events,
+  // admin.
   std::vector<std::unique_ptr<AdmittedService>> services_;
   std::unique_ptr<HealthService> health_;
   // server.health_listen: health alone, in plaintext, for probes.
   std::unique_ptr<HealthService> probe_health_;
   std::unique_ptr<grpc::Server> probe_server_;
-  // server.admin_listen: /metrics.
+  // server.admin_listen: /metrics and the status page.
   std::vector<std::string> appids_;
   std::unique_ptr<AdminHandler> admin_handler_;
   std::unique_ptr<CallbackServer> admin_server_;

@@ -1,7 +1,5 @@
 #include "service/server/token_service.h"
 
-#include <google/protobuf/util/time_util.h>
-
 #include <string>
 #include <utility>
 
@@ -10,28 +8,11 @@
 #include "auth/nonce.h"
 #include "service/errors/error_info.h"
 #include "service/errors/gateway_reasons.h"
+#include "service/server/token_state_proto.h"
 #include "wxgate/v1/token.pb.h"
 
 namespace wxgate {
 namespace {
-
-using google::protobuf::Timestamp;
-
-TokenKind KindOf(v1::TokenKind kind) {
-  switch (kind) {
-    case v1::TOKEN_KIND_JSAPI_TICKET:
-      return TokenKind::kJsapiTicket;
-    case v1::TOKEN_KIND_WX_CARD_TICKET:
-      return TokenKind::kWxCardTicket;
-    default:
-      return TokenKind::kAccessToken;
-  }
-}
-
-Timestamp ToTimestamp(absl::Time t) {
-  if (t == absl::InfinitePast()) return Timestamp();
-  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
 
 // Gets the credential of `kind` for the call's account, then answers with what
 // `respond` makes of it.
@@ -110,19 +91,8 @@ std::unique_ptr<AdmittedService> ServeTokens(TokenManager& tokens, const CallAdm
     auto response = std::make_unique<v1::TokenStatusResponse>();
     for (v1::TokenKind kind : {v1::TOKEN_KIND_ACCESS_TOKEN, v1::TOKEN_KIND_JSAPI_TICKET,
                                v1::TOKEN_KIND_WX_CARD_TICKET}) {
-      const TokenState state = tokens.Status(*call.admitted().account, KindOf(kind));
-      v1::TokenState* out = response->add_tokens();
-      out->set_kind(kind);
-      out->set_valid(state.valid);
-      *out->mutable_fetched_at() = ToTimestamp(state.fetched_at);
-      *out->mutable_expires_at() = ToTimestamp(state.expires_at);
-      if (state.refresh_at != absl::InfiniteFuture()) {
-        *out->mutable_refresh_at() = ToTimestamp(state.refresh_at);
-      }
-      out->set_fetches(state.fetches);
-      out->set_failed_fetches(state.failed_fetches);
-      out->set_last_error(state.last_error);
-      out->set_force_refresh_left(state.force_refresh_left);
+      *response->add_tokens() =
+          TokenStateProto(kind, tokens.Status(*call.admitted().account, KindOf(kind)));
     }
     call.Respond(std::move(response));
   });

@@ -121,5 +121,37 @@ TEST_F(CallAdmissionTest, NewRulesApplyToTheNextCall) {
   EXPECT_EQ(admitted->caller, "anonymous");
 }
 
+TEST_F(CallAdmissionTest, AdmitForSomeNamesTheAppidsThePolicyAllows) {
+  const std::vector<std::string> asked = {kAppid, kOther, std::string(kAllAppids)};
+  absl::StatusOr<CallAdmission::AdmittedForSome> shop =
+      admission_.AdmitForSome({.authorization = "Bearer k1"}, kMethod, asked);
+  ASSERT_TRUE(shop.ok()) << shop.status();
+  EXPECT_EQ(shop->caller, "shop");
+  EXPECT_EQ(shop->appids, std::vector<std::string>{kAppid});
+
+  EXPECT_EQ(ReasonOf(admission_.AdmitForSome({}, kMethod, asked).status()),
+            "CALLER_UNAUTHENTICATED");
+  EXPECT_EQ(
+      ReasonOf(admission_.AdmitForSome({.authorization = "Bearer k2"}, kMethod, asked).status()),
+      "CALLER_UNAUTHENTICATED");
+  // Known, but the policy allows this method for none of them.
+  absl::Status none =
+      admission_
+          .AdmitForSome({.authorization = "Bearer k1"}, "wxgate.v1.AdminService/GetStatus", asked)
+          .status();
+  EXPECT_EQ(none.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ReasonOf(none), "CALLER_NOT_ALLOWED");
+}
+
+TEST_F(CallAdmissionTest, AdmitForSomeCountsOnceAgainstTheRateLimit) {
+  admission_.ReplaceAuthorizer(std::make_shared<const CallerAuthorizer>(ShopOnly(0.001)));
+  const std::vector<std::string> asked = {kAppid, kOther};
+  ASSERT_TRUE(admission_.AdmitForSome({.authorization = "Bearer k1"}, kMethod, asked).ok());
+  absl::Status limited =
+      admission_.AdmitForSome({.authorization = "Bearer k1"}, kMethod, asked).status();
+  EXPECT_EQ(ReasonOf(limited), "CALLER_RATE_LIMITED");
+  EXPECT_TRUE(RetryInfoOf(limited).has_value());
+}
+
 }  // namespace
 }  // namespace wxgate

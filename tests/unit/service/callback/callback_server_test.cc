@@ -171,6 +171,28 @@ TEST_F(CallbackServerTest, AnAnswerFromAnotherThreadLaterIsWritten) {
   EXPECT_TRUE(absl::EndsWith(answer, "<xml>late</xml>")) << answer;
 }
 
+TEST_F(CallbackServerTest, HandsHeadersOverByLowerCaseNameAndWritesTheAnswersHeaders) {
+  handler_.Hold();
+  Start({});
+  RawClient client(server_->port());
+  client.Send(
+      "GET /status.json HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer k1\r\n"
+      "X-Forwarded-Client-Cert: URI=spiffe://test/shop\r\n\r\n");
+  HttpHandler::Respond respond = handler_.WaitForHeld();
+  ASSERT_NE(respond, nullptr);
+  ASSERT_EQ(handler_.requests().size(), 1u);
+  const CallbackRequest request = handler_.requests()[0];
+  EXPECT_EQ(request.Header("authorization"), "Bearer k1");
+  EXPECT_EQ(request.Header("x-forwarded-client-cert"), "URI=spiffe://test/shop");
+  EXPECT_EQ(request.Header("cookie"), "");
+
+  respond({429, "text/plain", "later", {{"Retry-After", "3"}, {"Cache-Control", "no-store"}}});
+  const std::string answer = client.ReadAnswer();
+  EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 429")) << answer;
+  EXPECT_TRUE(absl::StrContains(answer, "Retry-After: 3\r\n")) << answer;
+  EXPECT_TRUE(absl::StrContains(answer, "Cache-Control: no-store\r\n")) << answer;
+}
+
 TEST_F(CallbackServerTest, DrainingClosesIdleConnectionsAndAnswersTheRequestInProgress) {
   handler_.Hold();
   Start({});

@@ -230,6 +230,56 @@ TEST_F(EventHubTest, ACursorFromTheFutureIsRefused) {
   EXPECT_EQ(hub.Subscribe(request, [] {}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(EventHubTest, ListsSubscribersWithCallerFilterGroupSinceAndLag) {
+  EventHub hub(Store(), Options());
+  SubscribeRequest texts;
+  texts.mutable_filter()->add_appids("wxa");
+  texts.mutable_filter()->add_msg_types("text");
+  texts.set_replies(true);
+  auto broadcast = *hub.Subscribe(
+      texts, [] {}, "shop");
+  now_ += absl::Seconds(5);
+  SubscribeRequest workers;
+  workers.set_group("workers");
+  auto member = *hub.Subscribe(
+      workers, [] {}, "crm");
+  EXPECT_TRUE(Drain(*member).empty());
+
+  for (int i = 0; i < 3; ++i) hub.Publish(Push("wxa", "text"));
+  ASSERT_NE(*broadcast->Next(), nullptr);  // it took one; two wait for it
+  std::vector<EventHub::SubscriberInfo> subscribers = hub.Subscribers();
+  ASSERT_EQ(subscribers.size(), 2u);
+  EXPECT_EQ(subscribers[0].caller, "shop");
+  EXPECT_EQ(subscribers[0].group, "");
+  EXPECT_EQ(subscribers[0].filter.appids(0), "wxa");
+  EXPECT_EQ(subscribers[0].filter.msg_types(0), "text");
+  EXPECT_TRUE(subscribers[0].replies);
+  EXPECT_EQ(subscribers[0].since, absl::FromUnixSeconds(1700000000));
+  EXPECT_EQ(subscribers[0].lag, 2u);
+  EXPECT_EQ(subscribers[1].caller, "crm");
+  EXPECT_EQ(subscribers[1].group, "workers");
+  EXPECT_FALSE(subscribers[1].replies);
+  EXPECT_EQ(subscribers[1].since, absl::FromUnixSeconds(1700000005));
+  EXPECT_EQ(subscribers[1].lag, 3u);
+
+  member.reset();
+  ASSERT_EQ(hub.Subscribers().size(), 1u);
+  EXPECT_EQ(hub.Subscribers()[0].caller, "shop");
+}
+
+TEST_F(EventHubTest, KeepsTheNewestEventsNewestFirst) {
+  EventHub::Options options = Options();
+  options.keep_latest = 3;
+  EventHub hub(Store(), options);
+  EXPECT_TRUE(hub.Latest(10).empty());
+  for (int i = 0; i < 5; ++i) hub.Publish(Push("wxa", "text"));
+  std::vector<uint64_t> cursors;
+  for (const EventHub::EventPtr& event : hub.Latest(10)) cursors.push_back(event->cursor());
+  EXPECT_EQ(cursors, (std::vector<uint64_t>{1004, 1003, 1002}));
+  ASSERT_EQ(hub.Latest(1).size(), 1u);
+  EXPECT_EQ(hub.Latest(1)[0]->cursor(), 1004u);
+}
+
 TEST_F(EventHubTest, AwaitsReplyOnlyWhenAReplyingSubscriberMatches) {
   EventHub hub(Store(), Options());
   auto listener = *hub.Subscribe(SubscribeRequest(), [] {});
@@ -383,6 +433,15 @@ TEST_F(MirrorEventHubTest, IngestedEventsKeepTheirCursorsAndWakeSubscribers) {
   EXPECT_EQ(wakes, 1);
   hub.Ingest({At(7000), At(9000)});  // 7000 again: read twice from the log, kept once
   EXPECT_EQ(Drain(*live), (std::vector<uint64_t>{5000, 7000, 9000}));
+}
+
+TEST_F(MirrorEventHubTest, IngestedEventsAreAmongTheNewestOnce) {
+  EventHub hub(Store(), MirrorOptions());
+  hub.Ingest({At(5000), At(7000)});
+  hub.Ingest({At(7000), At(9000)});
+  std::vector<uint64_t> cursors;
+  for (const EventHub::EventPtr& event : hub.Latest(10)) cursors.push_back(event->cursor());
+  EXPECT_EQ(cursors, (std::vector<uint64_t>{9000, 7000, 5000}));
 }
 
 TEST_F(MirrorEventHubTest, LagCountsEventsNotTheGapsBetweenCursors) {
