@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "auth/caller_identity.h"
+#include "service/call/call_record.h"
 #include "service/errors/error_info.h"
 #include "service/errors/gateway_reasons.h"
 #include "service/observe/log.h"
@@ -49,10 +50,13 @@ std::string PresentedIdentities(const CallerCredentials& credentials) {
 }
 
 // The refusal the caller sees, logged with what it presented (never to the caller).
-absl::Status Refused(const CallerCredentials& credentials, absl::string_view method,
-                     absl::string_view appid, const absl::Status& why) {
+absl::Status Refused(const grpc::ServerContextBase& context, const CallerCredentials& credentials,
+                     absl::string_view method, absl::string_view appid, const absl::Status& why) {
+  const std::shared_ptr<CallRecord> record = CallRecordOf(context);
   Log(LogLevel::kWarning, "call_refused",
-      {{"method", method},
+      {{"request_id", record != nullptr ? record->request_id() : ""},
+       {"trace_id", record != nullptr ? record->trace().trace_id : ""},
+       {"method", method},
        {"appid", appid},
        {"presented", PresentedIdentities(credentials)},
        {"reason", why.message()}});
@@ -109,7 +113,7 @@ absl::StatusOr<std::string> CallAdmission::AdmitCallerFor(const grpc::ServerCont
                                   absl::FormatDuration(wait))),
         wait);
   }
-  return Refused(credentials, method, appid, caller.status());
+  return Refused(context, credentials, method, appid, caller.status());
 }
 
 absl::StatusOr<std::string> CallAdmission::Identify(const grpc::ServerContextBase& context,
@@ -118,7 +122,7 @@ absl::StatusOr<std::string> CallAdmission::Identify(const grpc::ServerContextBas
   const CallerCredentials credentials = CredentialsOf(context, authorizer->identity_header());
   absl::StatusOr<std::string> caller = authorizer->Identify(credentials);
   if (caller.ok()) return caller;
-  return Refused(credentials, method, "", caller.status());
+  return Refused(context, credentials, method, "", caller.status());
 }
 
 absl::Status CallAdmission::Authenticate(const grpc::ServerContextBase& context,
@@ -129,7 +133,7 @@ absl::Status CallAdmission::Authenticate(const grpc::ServerContextBase& context,
   // An identity no caller has is refused later, like a caller outside its policy,
   // so that the answer does not say which identities exist.
   if (known.code() != absl::StatusCode::kUnauthenticated) return absl::OkStatus();
-  return Refused(credentials, method, "", known);
+  return Refused(context, credentials, method, "", known);
 }
 
 absl::StatusOr<CallAdmission::Admitted> CallAdmission::Admit(const grpc::ServerContextBase& context,
