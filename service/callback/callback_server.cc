@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "service/observe/log.h"
+#include "service/observe/request_id.h"
 
 namespace wxgate {
 namespace {
@@ -24,12 +25,6 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 constexpr auto kWriteTimeout = std::chrono::seconds(10);
-
-std::string NewRequestId() {
-  static std::atomic<uint64_t> counter{0};
-  static const uint64_t start = static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()));
-  return absl::StrCat(absl::Hex(start), "-", counter.fetch_add(1) + 1);
-}
 
 class Session;
 
@@ -109,7 +104,8 @@ class Session : public std::enable_shared_from_this<Session> {
     http::request<http::string_body> request = parser_->release();
     keep_alive_ = request.keep_alive();
     CallbackRequest callback{std::string(request.method_string()), std::string(request.target()),
-                             std::move(request.body())};
+                             std::move(request.body()), std::string(request["traceparent"]),
+                             request_id_};
     // No read while the answer is pending: one request at a time per connection.
     stream_.expires_never();
     answering_ = true;

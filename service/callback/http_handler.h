@@ -5,7 +5,8 @@
 //     -> respond({200, "text/plain; charset=utf-8", "success"}), now or later
 //
 // The server owns the HTTP (parsing, limits, keep-alive, X-Request-Id); a handler
-// sees only the method, the target and the whole body. PushHandler is the gateway's;
+// sees only the method, the target, the whole body, the traceparent header and the
+// request id (for its log lines). PushHandler is the gateway's;
 // tests plug in their own.
 //
 // Handle is const and may be called from any thread, several at once: an
@@ -23,6 +24,8 @@ struct CallbackRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // path and query
   std::string body;
+  std::string traceparent;  // the W3C header's value; "" when absent
+  std::string request_id;   // the server's X-Request-Id for this request
 };
 
 struct CallbackAnswer {

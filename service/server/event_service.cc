@@ -6,12 +6,14 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "service/call/call_record.h"
 #include "service/call/message_bytes.h"
 #include "service/errors/error_info.h"
 #include "service/errors/gateway_reasons.h"
 #include "service/errors/grpc_status.h"
 #include "service/events/reply_encoder.h"
 #include "service/observe/log.h"
+#include "service/observe/trace_context.h"
 #include "wxgate/v1/event.pb.h"
 
 namespace wxgate {
@@ -156,6 +158,20 @@ void ForwardReply(UnaryCall& call, RedisReplyRelay& relay, const wechat::mp::v1:
                 [&call](absl::Status status) { RespondToReply(call, std::move(status)); });
 }
 
+// Puts the trace of the push a Reply answers into the Reply's call line, so that
+// the push can be followed from WeChat's POST to the subscriber's answer.
+void NoteAnsweredTrace(UnaryCall& call, const ReplyBroker& broker, RedisReplyRelay* relay,
+                       const std::string& event_id) {
+  std::shared_ptr<CallRecord> record = CallRecordOf(*call.admitted().context);
+  if (record == nullptr) return;
+  std::shared_ptr<const wechat::mp::v1::Event> push = broker.PushOf(event_id);
+  if (push == nullptr && relay != nullptr) push = relay->Find(event_id);
+  if (push == nullptr) return;
+  if (std::optional<TraceContext> trace = ParseTraceparent(push->traceparent())) {
+    record->Answers(trace->trace_id);
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<AdmittedService> ServeEvents(EventHub& hub, ReplyBroker& broker,
@@ -181,6 +197,7 @@ std::unique_ptr<AdmittedService> ServeEvents(EventHub& hub, ReplyBroker& broker,
       "Reply",
       [&broker, relay](UnaryCall& call, MessagePtr message) {
         const auto& request = RequestAs<v1::ReplyRequest>(*message);
+        NoteAnsweredTrace(call, broker, relay, request.event_id());
         std::optional<wechat::mp::v1::Reply> reply;
         if (request.has_reply()) reply = request.reply();
         absl::Status status = broker.Reply(request.event_id(), reply);
