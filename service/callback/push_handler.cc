@@ -84,7 +84,7 @@ void PushHandler::LogPush(const PushTrace& trace, const PushSummary& push,
        {"trace_id", trace.trace.trace_id},
        {"appid", push.appid},
        {"msg_type", push.msg_type},
-       {"event", push.event},
+       {"wechat_event", push.event},
        {"event_id", push.event_id},
        {"result", result},
        {"latency_ms", latency}});
@@ -165,7 +165,7 @@ void PushHandler::Publish(const Account& account, const std::string& plain_xml, 
          {"trace_id", trace.trace.trace_id},
          {"appid", account.appid},
          {"msg_type", event.msg_type()},
-         {"event", event.event()},
+         {"wechat_event", event.event()},
          {"count", absl::StrCat(decoded->unplaced.size())}});
   }
   const std::string id = event.id();

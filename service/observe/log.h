@@ -8,8 +8,9 @@
 // A line below the level is dropped before anything is formatted; a caller that
 // must build costly values first asks LogEnabled. Callers pass only values that are
 // safe to show: never a token, a secret, an API key, an openid, message content or
-// a query string. Lines go to stderr unless a sink is installed (tests capture
-// them). Thread-safe.
+// a query string. Field keys are never `time`, `level` or `event`, which every
+// JSON line has already (a push's WeChat Event is `wechat_event`). Lines go to
+// stderr unless a sink is installed (tests capture them). Thread-safe.
 #ifndef WXGATE_SERVICE_OBSERVE_LOG_H_
 #define WXGATE_SERVICE_OBSERVE_LOG_H_
 
