@@ -270,12 +270,12 @@ def report(logs, failed, codes):
 
 
 @contextlib.contextmanager
-def running(args, callback_mode="plain", access=ANYONE, server_extra=""):
+def running(args, callback_mode="plain", access=ANYONE, server_extra="", extra=""):
     """Runs fake_wechat and wxgate for the duration of the block; yields a Stack.
 
     callback_mode: the account's (plain, compatible or safe, with AES_KEY);
     access: the YAML of the access section's body (default: anyone may call);
-    server_extra: as for write_gateway_config.
+    server_extra and extra: as for write_gateway_config.
     """
     workdir = tempfile.mkdtemp(prefix="wxgate-e2e-")
     fake_log = os.path.join(workdir, "fake_wechat.log")
@@ -286,7 +286,7 @@ def running(args, callback_mode="plain", access=ANYONE, server_extra=""):
         fake, fake_port = start_fake(args, workdir)
         processes.append(fake)
         config, ports = write_gateway_config(args, workdir, "wxgate", fake_port, callback_mode,
-                                             access, server_extra=server_extra)
+                                             access, extra=extra, server_extra=server_extra)
         gateway = start_gateway(args, config, ports, gateway_log)
         processes.append(gateway.process)
         yield Stack(gateway.target, APPID, gateway.callback_url, gateway.process, config,
