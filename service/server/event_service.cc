@@ -48,8 +48,8 @@ absl::Status SubscriptionEnd(const absl::Status& status) {
 class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // `slot` is null when `admitted` is an error.
-  SubscribeReactor(EventHub& hub, const v1::SubscribeRequest& request, const absl::Status& admitted,
-                   std::unique_ptr<SubscriptionQuota::Slot> slot)
+  SubscribeReactor(EventHub& hub, const AdmittedCall& call, const v1::SubscribeRequest& request,
+                   const absl::Status& admitted, std::unique_ptr<SubscriptionQuota::Slot> slot)
       : include_raw_xml_(request.include_raw_xml()), slot_(std::move(slot)) {
     if (!admitted.ok()) {
       Finish(ToGrpcStatus(admitted));
@@ -61,8 +61,13 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       return;
     }
     subscription_ = *std::move(subscription);
+    const std::shared_ptr<CallRecord> record = CallRecordOf(*call.context);
     Log(LogLevel::kInfo, "events_subscribed",
-        {{"group", request.group()}, {"replies", request.replies() ? "yes" : "no"}});
+        {{"request_id", record != nullptr ? record->request_id() : ""},
+         {"trace_id", record != nullptr ? record->trace().trace_id : ""},
+         {"caller", call.caller},
+         {"group", request.group()},
+         {"replies", request.replies() ? "yes" : "no"}});
     Pump();
   }
 
@@ -186,11 +191,15 @@ std::unique_ptr<AdmittedService> ServeEvents(EventHub& hub, ReplyBroker& broker,
         const auto& request = RequestAs<v1::SubscribeRequest>(*message);
         absl::StatusOr<std::unique_ptr<SubscriptionQuota::Slot>> slot = quota.Acquire(call.caller);
         if (!slot.ok()) {
+          const std::shared_ptr<CallRecord> record = CallRecordOf(*call.context);
           Log(LogLevel::kWarning, "subscribe_refused",
-              {{"caller", call.caller}, {"reason", slot.status().message()}});
-          return new SubscribeReactor(hub, request, slot.status(), nullptr);
+              {{"request_id", record != nullptr ? record->request_id() : ""},
+               {"trace_id", record != nullptr ? record->trace().trace_id : ""},
+               {"caller", call.caller},
+               {"reason", slot.status().message()}});
+          return new SubscribeReactor(hub, call, request, slot.status(), nullptr);
         }
-        return new SubscribeReactor(hub, request, absl::OkStatus(), *std::move(slot));
+        return new SubscribeReactor(hub, call, request, absl::OkStatus(), *std::move(slot));
       },
       SubscribedAppids);
   service->HandleUnary(
