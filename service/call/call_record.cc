@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/hash/hash.h"
 
 namespace wxgate {
 namespace {
@@ -15,9 +16,12 @@ struct Registry {
       ABSL_GUARDED_BY(mu);
 };
 
-Registry& Records() {
-  static Registry* registry = new Registry;
-  return *registry;
+// Shards, so that concurrent calls seldom wait on each other's lock.
+constexpr size_t kShards = 16;
+
+Registry& Records(const grpc::ServerContextBase* context) {
+  static Registry* registries = new Registry[kShards];
+  return registries[absl::Hash<const grpc::ServerContextBase*>{}(context) % kShards];
 }
 
 }  // namespace
@@ -39,20 +43,20 @@ CallRecord::Admission CallRecord::admission() const {
 }
 
 std::shared_ptr<CallRecord> CallRecordOf(const grpc::ServerContextBase& context) {
-  Registry& registry = Records();
+  Registry& registry = Records(&context);
   absl::MutexLock lock(&registry.mu);
   auto it = registry.records.find(&context);
   return it == registry.records.end() ? nullptr : it->second;
 }
 
 void OpenCallRecord(const grpc::ServerContextBase* context, std::shared_ptr<CallRecord> record) {
-  Registry& registry = Records();
+  Registry& registry = Records(context);
   absl::MutexLock lock(&registry.mu);
   registry.records[context] = std::move(record);
 }
 
 void CloseCallRecord(const grpc::ServerContextBase* context) {
-  Registry& registry = Records();
+  Registry& registry = Records(context);
   absl::MutexLock lock(&registry.mu);
   registry.records.erase(context);
 }
