@@ -1,5 +1,7 @@
 #include "service/server/call_log.h"
 
+#include <iterator>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -31,6 +33,8 @@ class CallLogInterceptor final : public grpc::experimental::Interceptor {
   explicit CallLogInterceptor(grpc::experimental::ServerRpcInfo* info)
       : context_(info->server_context()), path_(info->method()), start_(absl::Now()) {}
 
+  // The context owns its interceptors, so no later call can reuse its address
+  // before the record is closed here.
   ~CallLogInterceptor() override {
     if (record_ != nullptr) CloseCallRecord(context_);
   }
