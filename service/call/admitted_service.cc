@@ -7,6 +7,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "service/call/call_record.h"
 #include "service/call/message_bytes.h"
 #include "service/errors/grpc_status.h"
 
@@ -96,6 +98,9 @@ absl::StatusOr<AdmittedCall> AdmittedService::Admit(const MethodDescriptor& meth
   if (!admitted.ok()) return admitted.status();
   call.caller = std::move(admitted->caller);
   call.account = admitted->account;
+  if (std::shared_ptr<CallRecord> record = CallRecordOf(*context)) {
+    record->Admitted(call.caller, call.account->appid);
+  }
   return call;
 }
 
@@ -115,6 +120,9 @@ absl::StatusOr<AdmittedService::Parsed> AdmittedService::AdmitAndParse(
     }
     if (!caller.ok()) return caller.status();
     call->caller = *std::move(caller);
+    if (std::shared_ptr<CallRecord> record = CallRecordOf(*context)) {
+      record->Admitted(call->caller, absl::StrJoin(appids, ","));
+    }
   }
   return Parsed{.call = *std::move(call), .request = std::move(request)};
 }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "auth/caller_identity.h"
+#include "service/call/call_record.h"
 #include "service/errors/error_info.h"
 #include "service/errors/gateway_reasons.h"
 #include "service/observe/log.h"
@@ -55,16 +56,21 @@ void CountRefusal(absl::string_view caller, absl::string_view reason) {
 }
 
 // The refusal the caller sees, logged with what it presented (never to the caller).
-absl::Status Refused(const CallerAuthorizer& authorizer, const CallerCredentials& credentials,
-                     absl::string_view method, absl::string_view appid, const absl::Status& why) {
+// `context` is null for a request that is not a gRPC call (the status page's).
+absl::Status Refused(const grpc::ServerContextBase* context, const CallerAuthorizer& authorizer,
+                     const CallerCredentials& credentials, absl::string_view method,
+                     absl::string_view appid, const absl::Status& why) {
   const bool unauthenticated = why.code() == absl::StatusCode::kUnauthenticated;
   // A known caller outside its policy is counted by name; anyone else as unknown.
   absl::StatusOr<std::string> caller =
       unauthenticated ? absl::StatusOr<std::string>(why) : authorizer.Identify(credentials);
   CountRefusal(caller.ok() ? *caller : "unknown",
                unauthenticated ? "unauthenticated" : "not_allowed");
+  const std::shared_ptr<CallRecord> record = context ? CallRecordOf(*context) : nullptr;
   Log(LogLevel::kWarning, "call_refused",
-      {{"method", method},
+      {{"request_id", record != nullptr ? record->request_id() : ""},
+       {"trace_id", record != nullptr ? record->trace().trace_id : ""},
+       {"method", method},
        {"appid", appid},
        {"presented", PresentedIdentities(credentials)},
        {"reason", why.message()}});
@@ -126,15 +132,15 @@ absl::StatusOr<std::string> CallAdmission::AdmitCallerFor(const grpc::ServerCont
     if (wait == absl::ZeroDuration()) return caller;
     return RateLimited(*caller, wait);
   }
-  return Refused(*authorizer, credentials, method, appid, caller.status());
+  return Refused(&context, *authorizer, credentials, method, appid, caller.status());
 }
 
 absl::StatusOr<CallAdmission::AdmittedForSome> CallAdmission::AdmitForSome(
     const CallerCredentials& credentials, absl::string_view method,
-    const std::vector<std::string>& appids) const {
+    const std::vector<std::string>& appids, const grpc::ServerContextBase* context) const {
   const std::shared_ptr<const CallerAuthorizer> authorizer = Authorizer();
   absl::StatusOr<std::string> caller = authorizer->Identify(credentials);
-  if (!caller.ok()) return Refused(*authorizer, credentials, method, "", caller.status());
+  if (!caller.ok()) return Refused(context, *authorizer, credentials, method, "", caller.status());
   AdmittedForSome admitted{.caller = *caller};
   absl::Status refused = absl::PermissionDeniedError("the caller may not call this method");
   for (const std::string& appid : appids) {
@@ -145,7 +151,8 @@ absl::StatusOr<CallAdmission::AdmittedForSome> CallAdmission::AdmitForSome(
       refused = allowed.status();
     }
   }
-  if (admitted.appids.empty()) return Refused(*authorizer, credentials, method, "", refused);
+  if (admitted.appids.empty())
+    return Refused(context, *authorizer, credentials, method, "", refused);
   if (const absl::Duration wait = authorizer->Throttle(admitted.caller);
       wait > absl::ZeroDuration()) {
     return RateLimited(admitted.caller, wait);
@@ -159,7 +166,7 @@ absl::StatusOr<std::string> CallAdmission::Identify(const grpc::ServerContextBas
   const CallerCredentials credentials = CredentialsOf(context, authorizer->identity_header());
   absl::StatusOr<std::string> caller = authorizer->Identify(credentials);
   if (caller.ok()) return caller;
-  return Refused(*authorizer, credentials, method, "", caller.status());
+  return Refused(&context, *authorizer, credentials, method, "", caller.status());
 }
 
 absl::Status CallAdmission::Authenticate(const grpc::ServerContextBase& context,
@@ -170,7 +177,7 @@ absl::Status CallAdmission::Authenticate(const grpc::ServerContextBase& context,
   // An identity no caller has is refused later, like a caller outside its policy,
   // so that the answer does not say which identities exist.
   if (known.code() != absl::StatusCode::kUnauthenticated) return absl::OkStatus();
-  return Refused(*authorizer, credentials, method, "", known);
+  return Refused(&context, *authorizer, credentials, method, "", known);
 }
 
 absl::StatusOr<CallAdmission::Admitted> CallAdmission::Admit(const grpc::ServerContextBase& context,

@@ -74,14 +74,16 @@ class CallAdmission {
   // For a method that shows several accounts at once (AdminService/GetStatus), over
   // gRPC or HTTP: the caller and which of `appids` (kAllAppids among them, if given)
   // its policy allows `method` for. UNAUTHENTICATED as above; PERMISSION_DENIED
-  // when it allows none; CALLER_RATE_LIMITED, counted once per call.
+  // when it allows none; CALLER_RATE_LIMITED, counted once per call. `context`: the
+  // gRPC call's, for the trace in a refusal's log line; null over HTTP.
   struct AdmittedForSome {
     std::string caller;
     std::vector<std::string> appids;
   };
-  absl::StatusOr<AdmittedForSome> AdmitForSome(const CallerCredentials& credentials,
-                                               absl::string_view method,
-                                               const std::vector<std::string>& appids) const;
+  absl::StatusOr<AdmittedForSome> AdmitForSome(
+      const CallerCredentials& credentials, absl::string_view method,
+      const std::vector<std::string>& appids,
+      const grpc::ServerContextBase* context = nullptr) const;
   // The header a trusted proxy names the caller in, under the rules in force now
   // (empty: none is read).
   std::string identity_header() const { return Authorizer()->identity_header(); }

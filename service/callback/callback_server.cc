@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "service/observe/log.h"
+#include "service/observe/request_id.h"
 
 namespace wxgate {
 namespace {
@@ -25,12 +26,6 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 constexpr auto kWriteTimeout = std::chrono::seconds(10);
-
-std::string NewRequestId() {
-  static std::atomic<uint64_t> counter{0};
-  static const uint64_t start = static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()));
-  return absl::StrCat(absl::Hex(start), "-", counter.fetch_add(1) + 1);
-}
 
 class Session;
 
@@ -115,6 +110,7 @@ class Session : public std::enable_shared_from_this<Session> {
       callback.headers[absl::AsciiStrToLower(absl::string_view(
           field.name_string().data(), field.name_string().size()))] = std::string(field.value());
     }
+    callback.request_id = request_id_;
     // No read while the answer is pending: one request at a time per connection.
     stream_.expires_never();
     answering_ = true;

@@ -5,8 +5,9 @@
 //     -> respond({200, "text/plain; charset=utf-8", "success"}), now or later
 //
 // The server owns the HTTP (parsing, limits, keep-alive, X-Request-Id); a handler
-// sees the method, the target, the headers and the whole body, and may add headers
-// to its answer. PushHandler is the gateway's; tests plug in their own.
+// sees the method, the target, the headers and the whole body, and the request id
+// (for its log lines), and may add headers to its answer. PushHandler is the
+// gateway's; tests plug in their own.
 //
 // Handle is const and may be called from any thread, several at once: an
 // implementation is thread-safe. The server keeps a reference to its handler and
@@ -36,6 +37,7 @@ struct CallbackRequest {
     auto found = headers.find(lowercase_name);
     return found == headers.end() ? absl::string_view() : absl::string_view(found->second);
   }
+  std::string request_id;  // the server's X-Request-Id for this request
 };
 
 struct CallbackAnswer {

@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "service/events/push_decoder.h"
 #include "service/observe/log.h"
 #include "service/observe/metrics.h"
@@ -22,7 +23,7 @@ CallbackAnswer Text(int status, std::string body) {
 CallbackAnswer Success() { return Text(200, "success"); }
 
 // wxgate_pushes_total: results are accepted, duplicate, refused and not_kept; a
-// refusal has a reason.
+// refusal has a reason. The status page counts by that reason, else by result.
 void CountPush(const std::string& appid, std::string kind, const char* result,
                const char* reason = "") {
   GlobalMetrics().Count(Metric::kPushes, {appid, std::move(kind), result, reason});
@@ -84,6 +85,34 @@ PushHandler::PushHandler(std::vector<CallbackAccount> accounts, PushSink& sink, 
   }
 }
 
+void PushHandler::LogPush(const PushTrace& trace, const PushSummary& push,
+                          absl::string_view result) {
+  if (!LogEnabled(LogLevel::kDebug)) return;
+  const std::string latency =
+      absl::StrFormat("%.1f", absl::ToDoubleMilliseconds(absl::Now() - trace.start));
+  Log(LogLevel::kDebug, "push",
+      {{"request_id", trace.request_id},
+       {"trace_id", trace.trace.trace_id},
+       {"appid", push.appid},
+       {"msg_type", push.msg_type},
+       {"wechat_event", push.event},
+       {"event_id", push.event_id},
+       {"result", result},
+       {"latency_ms", latency}});
+}
+
+void PushHandler::Refuse(const PushTrace& trace, const std::string& appid, const absl::Status& why,
+                         const char* reason, const Respond& respond) {
+  Log(LogLevel::kWarning, "callback_refused",
+      {{"request_id", trace.request_id},
+       {"trace_id", trace.trace.trace_id},
+       {"appid", appid},
+       {"reason", why.message()}});
+  CountPush(appid, "undecoded", "refused", reason);
+  LogPush(trace, {.appid = appid}, "refused");
+  respond(Refusal(why));
+}
+
 void PushHandler::Handle(const CallbackRequest& request, Respond respond) const {
   const RequestTarget target = ParseRequestTarget(request.target);
   if (!absl::StartsWith(target.path, kCallbackPathPrefix)) {
@@ -93,46 +122,46 @@ void PushHandler::Handle(const CallbackRequest& request, Respond respond) const 
   if (account == accounts_.end()) {
     return respond(Text(404, "no account with callbacks at this path"));
   }
-  if (request.method == "GET") return respond(Verify(account->second, target));
+  const PushTrace trace{.trace = ContinueTrace(request.Header("traceparent")),
+                        .request_id = request.request_id,
+                        .start = absl::Now()};
+  if (request.method == "GET") return respond(Verify(account->second, target, trace));
   if (request.method != "POST") return respond(Text(405, "only GET and POST"));
 
   const CallbackEnvelope::Query query = SignedQueryOf(target);
-  const std::string& appid = account->first;
-  auto refuse = [&](const absl::Status& why, const char* reason) {
-    Log(LogLevel::kWarning, "callback_refused", {{"appid", appid}, {"reason", why.message()}});
-    CountPush(appid, "undecoded", "refused", reason);
-    respond(Refusal(why));
-  };
   absl::StatusOr<std::string> plain = account->second.envelope.Open(query, request.body);
-  if (!plain.ok()) return refuse(plain.status(), EnvelopeRefusalReason(plain.status()));
+  if (!plain.ok()) {
+    return Refuse(trace, account->first, plain.status(), EnvelopeRefusalReason(plain.status()),
+                  respond);
+  }
   // Checked once the signature holds: the timestamp is WeChat's only then.
   if (absl::Status fresh = freshness_.Check(query.timestamp, now_()); !fresh.ok()) {
-    return refuse(fresh, "stale");
+    return Refuse(trace, account->first, fresh, "stale", respond);
   }
-  Publish(account->second, *plain, query.encrypted, respond);
+  Publish(account->second, *plain, query.encrypted, trace, respond);
 }
 
-CallbackAnswer PushHandler::Verify(const Account& account, const RequestTarget& target) const {
+CallbackAnswer PushHandler::Verify(const Account& account, const RequestTarget& target,
+                                   const PushTrace& trace) const {
   if (!account.envelope.Verify(SignedQueryOf(target)).ok()) {
     Log(LogLevel::kWarning, "callback_refused",
-        {{"appid", account.appid}, {"reason", "bad verification signature"}});
+        {{"request_id", trace.request_id},
+         {"trace_id", trace.trace.trace_id},
+         {"appid", account.appid},
+         {"reason", "bad verification signature"}});
     return Text(403, "signature does not match");
   }
   return Text(200, target.Param("echostr"));
 }
 
 void PushHandler::Publish(const Account& account, const std::string& plain_xml, bool encrypted,
-                          const Respond& respond) const {
+                          const PushTrace& trace, const Respond& respond) const {
   absl::StatusOr<DecodedPush> decoded = DecodePush(plain_xml);
-  if (!decoded.ok()) {
-    Log(LogLevel::kWarning, "callback_refused",
-        {{"appid", account.appid}, {"reason", decoded.status().message()}});
-    CountPush(account.appid, "undecoded", "refused", "malformed");
-    return respond(Refusal(decoded.status()));
-  }
+  if (!decoded.ok()) return Refuse(trace, account.appid, decoded.status(), "malformed", respond);
   wechat::mp::v1::Event& event = decoded->event;
   event.set_appid(account.appid);
   event.set_id(NewEventId());
+  event.set_traceparent(trace.trace.Traceparent());
   const absl::Time now = now_();
   event.mutable_received_time()->set_seconds(absl::ToUnixSeconds(now));
   event.mutable_received_time()->set_nanos(static_cast<int32_t>(
@@ -140,40 +169,58 @@ void PushHandler::Publish(const Account& account, const std::string& plain_xml, 
   if (!decoded->unplaced.empty()) {
     // Only the count: the values are user content. raw_xml carries them to subscribers.
     Log(LogLevel::kWarning, "callback_unplaced_elements",
-        {{"appid", account.appid},
+        {{"request_id", trace.request_id},
+         {"trace_id", trace.trace.trace_id},
+         {"appid", account.appid},
          {"msg_type", event.msg_type()},
-         {"event", event.event()},
+         {"wechat_event", event.event()},
          {"count", absl::StrCat(decoded->unplaced.size())}});
   }
   const std::string id = event.id();
   const bool reply_allowed = event.reply_allowed();
+  PushSummary summary{.appid = account.appid,
+                      .msg_type = event.msg_type(),
+                      .event = event.event(),
+                      .event_id = id,
+                      .kind = PayloadName(event)};
   // Awaited before it is kept: on another replica a subscriber may reply at once.
   if (reply_allowed) {
-    broker_.Await(std::make_shared<const wechat::mp::v1::Event>(event),
-                  [this, &account, encrypted, respond](std::optional<std::string> reply_xml) {
-                    respond(reply_xml ? ReplyAnswer(account, *reply_xml, encrypted) : Success());
-                  });
+    broker_.Await(
+        std::make_shared<const wechat::mp::v1::Event>(event),
+        [this, &account, encrypted, trace, summary, respond](std::optional<std::string> reply_xml) {
+          LogPush(trace, summary, reply_xml ? "replied" : "no_reply");
+          respond(reply_xml ? ReplyAnswer(account, *reply_xml, encrypted) : Success());
+        });
   }
-  std::string msg_type = event.msg_type();
-  std::string kind = PayloadName(event);
   sink_.Keep(std::move(event), reply_allowed ? account.reply_window : absl::ZeroDuration(),
-             [this, &account, id, reply_allowed, msg_type = std::move(msg_type),
-              kind = std::move(kind), respond](absl::StatusOr<PushSink::Kept> kept) {
+             [this, &account, id, reply_allowed, trace, summary = std::move(summary),
+              respond](absl::StatusOr<PushSink::Kept> kept) {
                if (!kept.ok() || kept->duplicate) {
                  if (reply_allowed) broker_.Forget(id);
                  if (kept.ok()) {
                    Log(LogLevel::kInfo, "callback_repeat",
-                       {{"appid", account.appid}, {"msg_type", msg_type}});
-                   CountPush(account.appid, kind, "duplicate");
+                       {{"request_id", trace.request_id},
+                        {"trace_id", trace.trace.trace_id},
+                        {"appid", account.appid},
+                        {"msg_type", summary.msg_type}});
+                   CountPush(account.appid, summary.kind, "duplicate");
+                   LogPush(trace, summary, "repeat");
                    return respond(Success());
                  }
                  Log(LogLevel::kError, "callback_not_kept",
-                     {{"appid", account.appid}, {"reason", kept.status().message()}});
-                 CountPush(account.appid, kind, "not_kept");
+                     {{"request_id", trace.request_id},
+                      {"trace_id", trace.trace.trace_id},
+                      {"appid", account.appid},
+                      {"reason", kept.status().message()}});
+                 CountPush(account.appid, summary.kind, "not_kept");
+                 LogPush(trace, summary, "not_kept");
                  return respond(Text(503, "the push could not be stored; WeChat retries it"));
                }
-               CountPush(account.appid, kind, "accepted");
-               if (!reply_allowed) return respond(Success());
+               CountPush(account.appid, summary.kind, "accepted");
+               if (!reply_allowed) {
+                 LogPush(trace, summary, "accepted");
+                 return respond(Success());
+               }
                if (!kept->awaits_reply) return broker_.NoReplier(id);
                schedule_(account.reply_window, [this, id] { broker_.Expire(id); });
              });

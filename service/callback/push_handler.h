@@ -10,6 +10,10 @@
 //           window, else 200 "success". A push that could not be kept (the shared
 //           store is down) gets 503, so that WeChat retries it.
 //
+// Every line about a push carries its trace_id: from the POST's W3C `traceparent`
+// header, else a new trace; the event carries it on to subscribers (Event.traceparent).
+// A `push` line (DEBUG) ends each push: appid, msg_type, event, result, latency_ms.
+//
 // Refusals publish nothing and are logged (callback_refused, with the reason): 400
 // malformed (the body says why), 403 bad signature, a clear push to a safe-mode
 // account, or a push that is not fresh (PushFreshness: signed too long ago, or too
@@ -37,6 +41,7 @@
 #include "service/callback/request_target.h"
 #include "service/events/push_sink.h"
 #include "service/events/reply_broker.h"
+#include "service/observe/trace_context.h"
 #include "wxgate/config/v1/config.pb.h"
 
 namespace wxgate {
@@ -75,9 +80,30 @@ class PushHandler final : public HttpHandler {
     CallbackEnvelope envelope;
   };
 
-  CallbackAnswer Verify(const Account& account, const RequestTarget& target) const;
+  // What every log line about one push carries, and when it came.
+  struct PushTrace {
+    TraceContext trace;
+    std::string request_id;
+    absl::Time start;
+  };
+  // What the `push` line (DEBUG) says of one push besides its trace.
+  struct PushSummary {
+    std::string appid;
+    std::string msg_type;
+    std::string event;
+    std::string event_id;
+    std::string kind;  // the payload's name (PayloadName), for wxgate_pushes_total
+  };
+  static void LogPush(const PushTrace& trace, const PushSummary& push, absl::string_view result);
+  // Answers a push that is refused before it is published (403 or 400), logged and
+  // counted under `reason`.
+  static void Refuse(const PushTrace& trace, const std::string& appid, const absl::Status& why,
+                     const char* reason, const Respond& respond);
+
+  CallbackAnswer Verify(const Account& account, const RequestTarget& target,
+                        const PushTrace& trace) const;
   void Publish(const Account& account, const std::string& plain_xml, bool encrypted,
-               const Respond& respond) const;
+               const PushTrace& trace, const Respond& respond) const;
   // The HTTP answer that carries a reply's XML: as is, or sealed like the push came.
   CallbackAnswer ReplyAnswer(const Account& account, const std::string& reply_xml,
                              bool encrypted) const;

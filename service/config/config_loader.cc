@@ -589,6 +589,9 @@ void ApplyDefaults(v1::Config& config) {
                                                       ? v1::CLIENT_CERTIFICATES_NONE
                                                       : v1::CLIENT_CERTIFICATES_REQUIRE);
   }
+  v1::Log& log = *config.mutable_log();
+  if (log.format() == v1::LOG_FORMAT_UNSPECIFIED) log.set_format(v1::LOG_FORMAT_TEXT);
+  if (log.level() == v1::LOG_LEVEL_UNSPECIFIED) log.set_level(v1::LOG_LEVEL_INFO);
   v1::Upstream& upstream = *config.mutable_upstream();
   if (upstream.base_url().empty()) upstream.set_base_url(std::string(kDefaultBaseUrl));
   if (!upstream.has_timeout()) upstream.mutable_timeout()->set_seconds(kDefaultTimeoutSeconds);

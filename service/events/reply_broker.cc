@@ -77,9 +77,15 @@ absl::Status ReplyBroker::NotWaiting(const std::string& event_id) {
 }
 
 std::string ReplyBroker::AppidOf(const std::string& event_id) const {
+  const std::shared_ptr<const wechat::mp::v1::Event> push = PushOf(event_id);
+  return push == nullptr ? "" : push->appid();
+}
+
+std::shared_ptr<const wechat::mp::v1::Event> ReplyBroker::PushOf(
+    const std::string& event_id) const {
   absl::MutexLock lock(&mu_);
   auto it = waiting_.find(event_id);
-  return it == waiting_.end() ? "" : it->second.push->appid();
+  return it == waiting_.end() ? nullptr : it->second.push;
 }
 
 }  // namespace wxgate

@@ -57,6 +57,8 @@ class ReplyBroker {
 
   // The appid of a waiting push, for the caller's permission check; "" if none.
   std::string AppidOf(const std::string& event_id) const;
+  // A waiting push (the Reply's log line names its trace), or null.
+  std::shared_ptr<const wechat::mp::v1::Event> PushOf(const std::string& event_id) const;
 
  private:
   struct Waiting {

@@ -1,40 +1,34 @@
 #include "service/observe/log.h"
 
+#include <atomic>
 #include <cstdio>
 
-#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "absl/time/time.h"
 
 namespace wxgate {
 namespace {
 
+// Atomics, not the sink's mutex: every Log call reads them, most to drop the line.
+std::atomic<LogLevel> min_level{LogLevel::kInfo};
+std::atomic<LogFormat> format{LogFormat::kText};
+
 absl::Mutex sink_mu(absl::kConstInit);
 LogSink* sink ABSL_GUARDED_BY(sink_mu) = nullptr;
 
-absl::string_view LevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kInfo:
-      return "INFO";
-    case LogLevel::kWarning:
-      return "WARN";
-    case LogLevel::kError:
-      return "ERROR";
-  }
-  return "INFO";
-}
-
 }  // namespace
 
+bool LogEnabled(LogLevel level) { return level >= min_level.load(std::memory_order_relaxed); }
+
+void SetLogLevel(LogLevel level) { min_level.store(level, std::memory_order_relaxed); }
+
+void SetLogFormat(LogFormat new_format) { format.store(new_format, std::memory_order_relaxed); }
+
 void Log(LogLevel level, absl::string_view event, std::initializer_list<LogField> fields) {
-  std::string line =
-      absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()), " ",
-                   LevelName(level), " ", event);
-  for (const auto& [key, value] : fields) {
-    const bool quote = value.empty() || value.find_first_of(" \"=") != absl::string_view::npos;
-    absl::StrAppend(&line, " ", key, "=", quote ? "\"" : "", value, quote ? "\"" : "");
-  }
+  if (!LogEnabled(level)) return;
+  const std::string line = format.load(std::memory_order_relaxed) == LogFormat::kJson
+                               ? JsonLine(absl::Now(), level, event, fields)
+                               : TextLine(absl::Now(), level, event, fields);
   absl::MutexLock lock(&sink_mu);
   if (sink != nullptr) {
     (*sink)(line);

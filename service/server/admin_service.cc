@@ -17,8 +17,9 @@ std::unique_ptr<AdmittedService> ServeAdmin(const StatusReport& report,
       "GetStatus",
       [&report, &admission](UnaryCall& call, MessagePtr) {
         const grpc::ServerContextBase& context = *call.admitted().context;
-        absl::StatusOr<CallAdmission::AdmittedForSome> admitted = admission.AdmitForSome(
-            CredentialsOf(context, admission.identity_header()), kGetStatusMethod, report.Appids());
+        absl::StatusOr<CallAdmission::AdmittedForSome> admitted =
+            admission.AdmitForSome(CredentialsOf(context, admission.identity_header()),
+                                   kGetStatusMethod, report.Appids(), &context);
         if (!admitted.ok()) return call.Respond(admitted.status());
         const std::vector<std::string>& visible = admitted->appids;
         call.Respond(std::make_unique<v1::GetStatusResponse>(

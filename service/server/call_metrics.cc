@@ -2,46 +2,12 @@
 
 #include <string>
 
-#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/descriptor.h"
 #include "service/observe/metrics.h"
+#include "service/server/grpc_labels.h"
 
 namespace wxgate {
 namespace {
-
-// "/pkg.Service/Method" if the pool knows it, else "unknown".
-std::string MethodLabel(const char* path) {
-  std::string name = path == nullptr ? "" : path;
-  if (name.size() < 2 || name[0] != '/') return "unknown";
-  const std::string full = absl::StrReplaceAll(name.substr(1), {{"/", "."}});
-  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full) != nullptr
-             ? name
-             : "unknown";
-}
-
-// grpc::StatusCode's name as in the gRPC spec: OK, NOT_FOUND, …
-std::string CodeLabel(grpc::StatusCode code) {
-  static constexpr const char* kNames[] = {"OK",
-                                           "CANCELLED",
-                                           "UNKNOWN",
-                                           "INVALID_ARGUMENT",
-                                           "DEADLINE_EXCEEDED",
-                                           "NOT_FOUND",
-                                           "ALREADY_EXISTS",
-                                           "PERMISSION_DENIED",
-                                           "RESOURCE_EXHAUSTED",
-                                           "FAILED_PRECONDITION",
-                                           "ABORTED",
-                                           "OUT_OF_RANGE",
-                                           "UNIMPLEMENTED",
-                                           "INTERNAL",
-                                           "UNAVAILABLE",
-                                           "DATA_LOSS",
-                                           "UNAUTHENTICATED"};
-  const int index = static_cast<int>(code);
-  return index >= 0 && index < 17 ? kNames[index] : "UNKNOWN";
-}
 
 class CallMetricsInterceptor final : public grpc::experimental::Interceptor {
  public:

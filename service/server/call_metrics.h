@@ -1,7 +1,7 @@
 // CallMetrics counts every gRPC call the server answers, health and reflection
 // included: wxgate_grpc_calls_total{method, code} and wxgate_grpc_call_seconds{method}.
-// A method the descriptor pool does not know is counted as "unknown", so that a
-// client cannot grow the label set.
+// A method the descriptor pool does not know is counted as "unknown" (grpc_labels.h),
+// so that a client cannot grow the label set.
 //
 //   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> f;
 //   f.push_back(std::make_unique<CallMetrics>());

@@ -6,6 +6,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "service/call/call_record.h"
 #include "service/call/message_bytes.h"
 #include "service/errors/error_info.h"
 #include "service/errors/gateway_reasons.h"
@@ -13,6 +14,7 @@
 #include "service/events/reply_encoder.h"
 #include "service/observe/log.h"
 #include "service/observe/metrics.h"
+#include "service/observe/trace_context.h"
 #include "wxgate/v1/event.pb.h"
 
 namespace wxgate {
@@ -63,22 +65,27 @@ const char* EndReason(const absl::Status& status) {
 class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // `slot` is null when `admitted` is an error.
-  SubscribeReactor(EventHub& hub, const v1::SubscribeRequest& request, const absl::Status& admitted,
-                   std::unique_ptr<SubscriptionQuota::Slot> slot, const std::string& caller)
+  SubscribeReactor(EventHub& hub, const AdmittedCall& call, const v1::SubscribeRequest& request,
+                   const absl::Status& admitted, std::unique_ptr<SubscriptionQuota::Slot> slot)
       : include_raw_xml_(request.include_raw_xml()), slot_(std::move(slot)) {
     if (!admitted.ok()) {
       Finish(ToGrpcStatus(admitted));
       return;
     }
     auto subscription = hub.Subscribe(
-        request, [this] { Pump(); }, caller);
+        request, [this] { Pump(); }, call.caller);
     if (!subscription.ok()) {
       Finish(ToGrpcStatus(SubscriptionEnd(subscription.status())));
       return;
     }
     subscription_ = *std::move(subscription);
+    const std::shared_ptr<CallRecord> record = CallRecordOf(*call.context);
     Log(LogLevel::kInfo, "events_subscribed",
-        {{"group", request.group()}, {"replies", request.replies() ? "yes" : "no"}});
+        {{"request_id", record != nullptr ? record->request_id() : ""},
+         {"trace_id", record != nullptr ? record->trace().trace_id : ""},
+         {"caller", call.caller},
+         {"group", request.group()},
+         {"replies", request.replies() ? "yes" : "no"}});
     Pump();
   }
 
@@ -182,6 +189,20 @@ void ForwardReply(UnaryCall& call, RedisReplyRelay& relay, const wechat::mp::v1:
                 [&call](absl::Status status) { RespondToReply(call, std::move(status)); });
 }
 
+// Puts the trace of the push a Reply answers into the Reply's call line, so that
+// the push can be followed from WeChat's POST to the subscriber's answer.
+void NoteAnsweredTrace(UnaryCall& call, const ReplyBroker& broker, RedisReplyRelay* relay,
+                       const std::string& event_id) {
+  std::shared_ptr<CallRecord> record = CallRecordOf(*call.admitted().context);
+  if (record == nullptr) return;
+  std::shared_ptr<const wechat::mp::v1::Event> push = broker.PushOf(event_id);
+  if (push == nullptr && relay != nullptr) push = relay->Find(event_id);
+  if (push == nullptr) return;
+  if (std::optional<TraceContext> trace = ParseTraceparent(push->traceparent())) {
+    record->Answers(trace->trace_id);
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<AdmittedService> ServeEvents(EventHub& hub, ReplyBroker& broker,
@@ -196,18 +217,23 @@ std::unique_ptr<AdmittedService> ServeEvents(EventHub& hub, ReplyBroker& broker,
         const auto& request = RequestAs<v1::SubscribeRequest>(*message);
         absl::StatusOr<std::unique_ptr<SubscriptionQuota::Slot>> slot = quota.Acquire(call.caller);
         if (!slot.ok()) {
+          const std::shared_ptr<CallRecord> record = CallRecordOf(*call.context);
           Log(LogLevel::kWarning, "subscribe_refused",
-              {{"caller", call.caller}, {"reason", slot.status().message()}});
+              {{"request_id", record != nullptr ? record->request_id() : ""},
+               {"trace_id", record != nullptr ? record->trace().trace_id : ""},
+               {"caller", call.caller},
+               {"reason", slot.status().message()}});
           GlobalMetrics().Count(Metric::kCallerRefusals, {call.caller, "too_many_subscriptions"});
-          return new SubscribeReactor(hub, request, slot.status(), nullptr, call.caller);
+          return new SubscribeReactor(hub, call, request, slot.status(), nullptr);
         }
-        return new SubscribeReactor(hub, request, absl::OkStatus(), *std::move(slot), call.caller);
+        return new SubscribeReactor(hub, call, request, absl::OkStatus(), *std::move(slot));
       },
       SubscribedAppids);
   service->HandleUnary(
       "Reply",
       [&broker, relay](UnaryCall& call, MessagePtr message) {
         const auto& request = RequestAs<v1::ReplyRequest>(*message);
+        NoteAnsweredTrace(call, broker, relay, request.event_id());
         std::optional<wechat::mp::v1::Reply> reply;
         if (request.has_reply()) reply = request.reply();
         absl::Status status = broker.Reply(request.event_id(), reply);

@@ -14,6 +14,7 @@
 #include "service/observe/process_metrics.h"
 #include "service/observe/recent_activity.h"
 #include "service/server/admin_service.h"
+#include "service/server/call_log.h"
 #include "service/server/call_metrics.h"
 #include "service/server/endpoint_service.h"
 #include "service/server/event_service.h"
@@ -265,6 +266,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   const config::v1::Server& server = loaded.config.server();
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<CallLog>());
   interceptors.push_back(std::make_unique<CallMetrics>());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   if (server.max_message_bytes() > 0) {

@@ -7,9 +7,10 @@
 //   wxgate --print_metric_table
 //
 // Without --config it runs on the embedded default (no accounts, in-memory state).
-// SIGHUP reads FILE again and puts its access rules in force (a file that does not
-// load is refused and the rules in force stay); SIGINT and SIGTERM drain it (see
-// Gateway::Shutdown, within server.drain_timeout) and stop it.
+// SIGHUP reads FILE again and puts its access rules and log level in force (a file
+// that does not load is refused and the settings in force stay); SIGINT and SIGTERM
+// drain it (see Gateway::Shutdown, within server.drain_timeout) and stop it.
+#include <grpc/support/log.h>
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -48,10 +49,36 @@ void KeepSecretsOutOfCoreDumps() {
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-// Reads the configuration file again and puts its access rules in force; a file
-// that does not load leaves the current rules in force. Other sections need a
-// restart.
-void ReloadAccess(const std::string& path, wxgate::Gateway& gateway) {
+// gRPC's own messages (errors, by default) as lines of the gateway's log, so that a
+// JSON log holds nothing but JSON.
+void LogGrpcMessage(gpr_log_func_args* args) {
+  const wxgate::LogLevel level = args->severity == GPR_LOG_SEVERITY_ERROR ? wxgate::LogLevel::kError
+                                 : args->severity == GPR_LOG_SEVERITY_INFO
+                                     ? wxgate::LogLevel::kInfo
+                                     : wxgate::LogLevel::kDebug;
+  wxgate::Log(level, "grpc",
+              {{"file", args->file == nullptr ? "" : args->file},
+               {"line", absl::StrCat(args->line)},
+               {"message", args->message == nullptr ? "" : args->message}});
+}
+
+wxgate::LogLevel LogLevelOf(wxgate::config::v1::LogLevel level) {
+  switch (level) {
+    case wxgate::config::v1::LOG_LEVEL_DEBUG:
+      return wxgate::LogLevel::kDebug;
+    case wxgate::config::v1::LOG_LEVEL_WARN:
+      return wxgate::LogLevel::kWarning;
+    case wxgate::config::v1::LOG_LEVEL_ERROR:
+      return wxgate::LogLevel::kError;
+    default:
+      return wxgate::LogLevel::kInfo;
+  }
+}
+
+// Reads the configuration file again and puts its access rules and log level in
+// force; a file that does not load leaves the current ones in force. Other sections
+// (log.format included) need a restart.
+void Reload(const std::string& path, wxgate::Gateway& gateway) {
   using wxgate::Log;
   using wxgate::LogLevel;
   if (path.empty()) {
@@ -62,12 +89,15 @@ void ReloadAccess(const std::string& path, wxgate::Gateway& gateway) {
       wxgate::config::LoadConfigFile(path, wxgate::config::ProcessEnv());
   if (!loaded.ok()) {
     Log(LogLevel::kError, "access_reload_refused",
-        {{"reason", loaded.status().message()}, {"kept", "the access rules in force"}});
+        {{"reason", loaded.status().message()},
+         {"kept", "the access rules and log level in force"}});
     return;
   }
   gateway.ReloadAccess(loaded->config.access());
+  wxgate::SetLogLevel(LogLevelOf(loaded->config.log().level()));
   Log(LogLevel::kInfo, "access_reloaded",
-      {{"callers", absl::StrCat(loaded->config.access().callers_size())}});
+      {{"callers", absl::StrCat(loaded->config.access().callers_size())},
+       {"log_level", wxgate::config::v1::LogLevel_Name(loaded->config.log().level())}});
 }
 
 }  // namespace
@@ -101,6 +131,11 @@ int main(int argc, char** argv) {
                  std::string(loaded.status().message()).c_str());
     return 2;
   }
+  wxgate::SetLogFormat(loaded->config.log().format() == wxgate::config::v1::LOG_FORMAT_JSON
+                           ? wxgate::LogFormat::kJson
+                           : wxgate::LogFormat::kText);
+  wxgate::SetLogLevel(LogLevelOf(loaded->config.log().level()));
+  gpr_set_log_function(LogGrpcMessage);
   // SIGINT/SIGTERM (stop) and SIGHUP (reload the access rules) are taken by sigwait
   // below; block them before gRPC starts threads.
   sigset_t signals;
@@ -130,7 +165,7 @@ int main(int argc, char** argv) {
   std::thread stopper([&] {
     int signal = 0;
     while (sigwait(&signals, &signal) == 0 && signal == SIGHUP) {
-      ReloadAccess(path, **gateway);
+      Reload(path, **gateway);
     }
     (*gateway)->Shutdown(wxgate::config::ToDuration(server.drain_timeout()));
   });

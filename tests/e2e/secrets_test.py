@@ -2,6 +2,8 @@
 an app secret, a callback token, an EncodingAESKey (safe mode) and an API key; the
 test drives it through successes and failures of every kind, then looks for each
 secret in everything the gateway said: its log, every answer and error, TokenStatus.
+It runs twice: with the default text log, and with JSON lines at the debug level
+(every call and push logged), each line of which must parse.
 
     /usr/bin/python3 tests/e2e/secrets_test.py --wxgate BIN --fake-wechat BIN \
         --cert-dir DIR --endpoints-dir DIR --stubs-dir GEN --push BIN --pushes-dir DIR
@@ -9,6 +11,7 @@ secret in everything the gateway said: its log, every answer and error, TokenSta
 
 import argparse
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -32,9 +35,17 @@ ACCESS = f"""callers:
       policy: {{appids: ["*"], methods: ["*"]}}"""
 
 
+# What a user sent and who they are: never logged either.
+OPENID = "o6_bmjrPTlm6_2sgVt7hMZOPfL2M"
+PUSHED_OPENID = "oV5CrjpxgaGXNHIQigzNlgLTnwic"  # tests/fake_wechat/pushes/text.xml
+PUSHED_CONTENT = "this is a test"
+
+
 class SecretsTest(unittest.TestCase):
+    LOG = ""  # the config's log section: the default, text at info
+
     def setUp(self):
-        running = stack.running(ARGS, callback_mode="safe", access=ACCESS)
+        running = stack.running(ARGS, callback_mode="safe", access=ACCESS, extra=self.LOG)
         self.stack = running.__enter__()
         self.addCleanup(running.__exit__, None, None, None)
         self.channel = grpc.insecure_channel(self.stack.target)
@@ -78,7 +89,7 @@ class SecretsTest(unittest.TestCase):
     def test_no_secret_appears_in_logs_or_answers(self):
         users = user_pb2_grpc.UserServiceStub(self.channel)
         tokens = token_pb2_grpc.TokenServiceStub(self.channel)
-        ok = user_pb2.GetUserInfoRequest(openid="o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
+        ok = user_pb2.GetUserInfoRequest(openid=OPENID)
         self.assertEqual(self.call(users.GetUserInfo, ok), grpc.StatusCode.OK)
         self.assertEqual(self.call(users.GetUserInfo, user_pb2.GetUserInfoRequest()),
                          grpc.StatusCode.INVALID_ARGUMENT)
@@ -110,6 +121,27 @@ class SecretsTest(unittest.TestCase):
             self.assertNotIn(secret, log, f"the {name} is in the gateway's log")
             for said in self.said:
                 self.assertNotIn(secret, said, f"the {name} is in an answer: {said}")
+        for name, private in (("openid", OPENID), ("pushed openid", PUSHED_OPENID),
+                              ("message content", PUSHED_CONTENT)):
+            self.assertNotIn(private, log, f"the {name} is in the gateway's log")
+        self.check_log_lines(log)
+
+    def check_log_lines(self, log):
+        """The text form has nothing more to check."""
+
+
+class JsonDebugSecretsTest(SecretsTest):
+    LOG = "log:\n  format: json\n  level: debug\n"
+
+    def check_log_lines(self, log):
+        events = set()
+        for line in log.splitlines():
+            if stack._SERVING.match(line):
+                continue  # stdout's banner
+            events.add(json.loads(line)["event"])
+        # Debug shows every call and push, so that their lines were checked too.
+        self.assertTrue({"call", "push", "call_refused", "access_reload_refused"} <= events,
+                        events)
 
 
 def main():

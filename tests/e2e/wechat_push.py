@@ -27,13 +27,14 @@ def text_push(content, msg_id):
             f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>")
 
 
-def push(url, xml, token=stack.CALLBACK_TOKEN, skew=0):
-    """POSTs a push signed `skew` seconds off the current time; returns (HTTP status, body)."""
+def push(url, xml, token=stack.CALLBACK_TOKEN, skew=0, headers=None):
+    """POSTs a push signed `skew` seconds off the current time, with more HTTP
+    `headers` if given (e.g. traceparent); returns (HTTP status, body)."""
     timestamp, nonce = str(int(time.time()) + skew), "e2enonce"
     signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
     request = urllib.request.Request(
         f"{url}?timestamp={timestamp}&nonce={nonce}&signature={signature}",
-        data=xml.encode(), method="POST")
+        data=xml.encode(), method="POST", headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
             return answer.status, answer.read().decode()

@@ -168,7 +168,8 @@ TEST_F(AccessTest, HealthIsOpen) {
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
 }
 
-// Refused and served calls and pushes log neither API keys nor callback secrets.
+// Refused and served calls and pushes log neither API keys nor callback secrets,
+// nor openids or message content, even at the debug level (every call and push).
 TEST(AccessLogTest, LogsNeverHoldKeysOrCallbackSecrets) {
   absl::Mutex mu;
   std::vector<std::string> lines;
@@ -176,6 +177,7 @@ TEST(AccessLogTest, LogsNeverHoldKeysOrCallbackSecrets) {
     absl::MutexLock lock(&mu);
     lines.push_back(line);
   });
+  SetLogLevel(LogLevel::kDebug);
   {
     GatewayHarness h(WithCallers());
     auto users = wechat::mp::v1::UserService::NewStub(h.channel());
@@ -197,15 +199,20 @@ TEST(AccessLogTest, LogsNeverHoldKeysOrCallbackSecrets) {
       ASSERT_TRUE(fake::PushSender(forged).Send(push).ok());
     }
   }
+  SetLogLevel(LogLevel::kInfo);
   SetLogSink(std::move(previous));
   absl::MutexLock lock(&mu);
   ASSERT_FALSE(lines.empty());
+  int call_lines = 0;
   for (const std::string& line : lines) {
-    for (const char* secret : {"shop-key-1", "guessed-key-123", kCallbackToken, kAesKeyB,
-                               "forged-token", kSecretA, kSecretB}) {
+    if (line.find(" call request_id=") != std::string::npos) ++call_lines;
+    for (const char* secret :
+         {"shop-key-1", "guessed-key-123", kCallbackToken, kAesKeyB, "forged-token", kSecretA,
+          kSecretB, "o6_bmjrPTlm6_2sgVt7hMZOPfL2M", "<Content>", "Content>hi"}) {
       EXPECT_EQ(line.find(secret), std::string::npos) << line;
     }
   }
+  EXPECT_GE(call_lines, 3) << "a call line for each call";
 }
 
 }  // namespace

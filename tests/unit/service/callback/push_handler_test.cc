@@ -5,12 +5,14 @@
 #include <optional>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "auth/callback_signature.h"
 #include "service/events/memory_event_store.h"
 #include "service/events/xml_codec.h"
 #include "service/observe/log.h"
+#include "service/observe/trace_context.h"
 #include "tests/testing/callback_outcome.h"
 #include "tests/testing/pushes.h"
 #include "tests/testing/test_clock.h"
@@ -74,9 +76,13 @@ class PushHandlerTest : public ::testing::Test {
   // Handles one request; the answer if it came before Handle returned. A later
   // answer goes to last_outcome().
   std::optional<CallbackAnswer> Handle(const std::string& method, const std::string& target,
-                                       const std::string& body = "") {
+                                       const std::string& body = "",
+                                       const std::string& traceparent = "") {
     outcomes_.push_back(std::make_shared<CallbackOutcome>());
-    handler_->Handle({method, target, body}, outcomes_.back()->Respond());
+    CallbackRequest request{method, target, body};
+    if (!traceparent.empty()) request.headers["traceparent"] = traceparent;
+    request.request_id = "req-1";
+    handler_->Handle(request, outcomes_.back()->Respond());
     return outcomes_.back()->answer();
   }
   CallbackOutcome& last_outcome() { return *outcomes_.back(); }
@@ -216,6 +222,42 @@ TEST_F(PushHandlerTest, RepeatsAreAnsweredButNotPublishedAgain) {
   EXPECT_EQ(Handle("POST", SignedQuery(kPlain), kSubscribePush)->body, "success");
   EXPECT_EQ(Handle("POST", SignedQuery(kPlain), kSubscribePush)->body, "success");
   EXPECT_EQ(Published().size(), 2u);
+}
+
+TEST_F(PushHandlerTest, ThePushsTraceGoesIntoTheEventAndEveryLine) {
+  constexpr absl::string_view kTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const std::string traceparent = absl::StrCat("00-", kTrace, "-00f067aa0ba902b7-01");
+  std::vector<std::string> log;
+  const LogSink previous = SetLogSink([&log](const std::string& line) { log.push_back(line); });
+  SetLogLevel(LogLevel::kDebug);
+  EXPECT_EQ(Handle("POST", SignedQuery(kPlain), kSubscribePush, traceparent)->body, "success");
+  EXPECT_EQ(Handle("POST", SignedQuery(kPlain), kSubscribePush, traceparent)->body, "success");
+  SetLogLevel(LogLevel::kInfo);
+  SetLogSink(previous);
+  ASSERT_EQ(Published().size(), 1u);
+  // The gateway's own span of the caller's trace.
+  std::optional<TraceContext> trace = ParseTraceparent(last_event_->traceparent());
+  ASSERT_TRUE(trace.has_value()) << last_event_->traceparent();
+  EXPECT_EQ(trace->trace_id, kTrace);
+  EXPECT_NE(trace->span_id, "00f067aa0ba902b7");
+  // push (no subscriber replies), callback_repeat, push (repeat): each with the trace
+  // and request id.
+  ASSERT_EQ(log.size(), 3u);
+  for (const std::string& line : log) {
+    EXPECT_TRUE(absl::StrContains(line, absl::StrCat("trace_id=", kTrace))) << line;
+    EXPECT_TRUE(absl::StrContains(line, "request_id=req-1")) << line;
+  }
+  EXPECT_TRUE(absl::StrContains(log[0], "DEBUG push ")) << log[0];
+  EXPECT_TRUE(absl::StrContains(log[0], "result=no_reply")) << log[0];
+  EXPECT_TRUE(absl::StrContains(log[1], "INFO callback_repeat ")) << log[1];
+  EXPECT_TRUE(absl::StrContains(log[2], "result=repeat")) << log[2];
+}
+
+TEST_F(PushHandlerTest, APushWithoutATraceStartsOne) {
+  EXPECT_EQ(Handle("POST", SignedQuery(kPlain), kSubscribePush, "00-bad")->body, "success");
+  ASSERT_EQ(Published().size(), 1u);
+  std::optional<TraceContext> trace = ParseTraceparent(last_event_->traceparent());
+  ASSERT_TRUE(trace.has_value()) << last_event_->traceparent();
 }
 
 TEST_F(PushHandlerTest, APushThatCannotBeKeptIsRefusedSoThatWeChatRetries) {

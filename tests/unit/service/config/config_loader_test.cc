@@ -262,6 +262,38 @@ TEST(ConfigLoaderTest, TokenApiAcceptsShortAndFullNames) {
   EXPECT_EQ(loaded->config.accounts(0).token_api(), v1::TOKEN_API_STABLE);
 }
 
+TEST(ConfigLoaderTest, LogDefaultsToTextAtInfo) {
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml("", FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.log().format(), v1::LOG_FORMAT_TEXT);
+  EXPECT_EQ(loaded->config.log().level(), v1::LOG_LEVEL_INFO);
+}
+
+TEST(ConfigLoaderTest, LogTakesItsFormatAndLevel) {
+  absl::StatusOr<LoadedConfig> loaded =
+      LoadConfigFromYaml("log:\n  format: json\n  level: debug\n", FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.log().format(), v1::LOG_FORMAT_JSON);
+  EXPECT_EQ(loaded->config.log().level(), v1::LOG_LEVEL_DEBUG);
+  loaded = LoadConfigFromYaml("log: {level: WARN, format: LOG_FORMAT_TEXT}\n", FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.log().format(), v1::LOG_FORMAT_TEXT);
+  EXPECT_EQ(loaded->config.log().level(), v1::LOG_LEVEL_WARN);
+}
+
+TEST(ConfigLoaderErrorTest, RefusesBadLogSections) {
+  EXPECT_EQ(ErrorOf("log:\n  format: logfmt\n"),
+            "log.format: \"logfmt\" is not one of: unspecified, text, json");
+  EXPECT_EQ(ErrorOf("log:\n  level: verbose\n"),
+            "log.level: \"verbose\" is not one of: unspecified, debug, info, warn, error");
+  EXPECT_EQ(ErrorOf("log:\n  levle: debug\n"),
+            "log.levle: unknown key (known keys: format, level)");
+  EXPECT_THAT(
+      ErrorOf("log: json\n"),
+      StartsWith("log: expected a mapping (known keys: format, level), got a single value"));
+  EXPECT_THAT(ErrorOf("log:\n  level: [debug]\n"), StartsWith("log.level: expected"));
+}
+
 TEST(ConfigLoaderTest, DurationsInSeveralUnits) {
   struct Case {
     const char* text;
@@ -322,7 +354,7 @@ TEST(ConfigLoaderErrorTest, UnknownKeyListsKnownKeys) {
 TEST(ConfigLoaderErrorTest, UnknownTopLevelKey) {
   EXPECT_EQ(ErrorOf("acounts: []\n"),
             "acounts: unknown key (known keys: server, upstream, accounts, default_appid, tokens, "
-            "events, access, store)");
+            "events, access, store, log)");
 }
 
 TEST(ConfigLoaderErrorTest, UnknownKeyInsideAnAccount) {

@@ -29,6 +29,7 @@ wechat::mp::v1::Event TextEvent(const std::string& content) {
   event.set_msg_type("text");
   event.mutable_text()->set_content(content);
   event.set_cursor(42);  // ignored: the log assigns cursors
+  event.set_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
   return event;
 }
 
@@ -78,6 +79,8 @@ TEST_F(RedisEventLogTest, CursorsFollowTheClockAndOnlyGrow) {
   EXPECT_EQ((*events)[0]->cursor(), first->cursor + 1);
   EXPECT_EQ((*events)[0]->text().content(), "two");
   EXPECT_EQ((*events)[1]->appid(), "wx1111111111111111");
+  // Subscribers on every replica follow the push's trace.
+  EXPECT_EQ((*events)[1]->traceparent(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
 }
 
 TEST_F(RedisEventLogTest, ARetryIsRecognisedOnAnyReplicaAndKeptOnce) {

@@ -36,7 +36,10 @@ class ReplyBrokerTest : public ::testing::Test {
 TEST_F(ReplyBrokerTest, AReplyAnswersThePushOnce) {
   broker_.Await(Push("e1"), Record());
   EXPECT_EQ(broker_.AppidOf("e1"), "wxa");
+  ASSERT_NE(broker_.PushOf("e1"), nullptr);
+  EXPECT_EQ(broker_.PushOf("e1")->id(), "e1");
   ASSERT_TRUE(broker_.Reply("e1", TextReply("hi")).ok());
+  EXPECT_EQ(broker_.PushOf("e1"), nullptr);
   ASSERT_EQ(answers_.size(), 1u);
   ASSERT_TRUE(answers_[0].has_value());
   EXPECT_NE(answers_[0]->find("<ToUserName><![CDATA[oUser]]></ToUserName>"), std::string::npos);

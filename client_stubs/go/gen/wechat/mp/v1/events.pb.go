@@ -57,6 +57,12 @@ type Event struct {
 	// type ("CreateTime=abc"). Empty for a push decoded completely; raw_xml carries
 	// the values.
 	Untyped []string `protobuf:"bytes,7,rep,name=untyped,proto3" json:"untyped,omitempty"`
+	// The W3C trace context of the gateway's handling of this push
+	// ("00-<trace-id>-<span-id>-<flags>"): the trace of WeChat's POST when it sent a
+	// `traceparent` header, else one the gateway started. The gateway's log lines
+	// about the push carry its trace id; send it as `traceparent` metadata on the
+	// Reply (and on the subscriber's own calls) to follow the push end to end.
+	Traceparent string `protobuf:"bytes,8,opt,name=traceparent,proto3" json:"traceparent,omitempty"`
 	// The header every push carries.
 	// The Official Account's original id (gh_...).
 	ToUserName string `protobuf:"bytes,10,opt,name=to_user_name,json=toUserName,proto3" json:"to_user_name,omitempty"`
@@ -245,6 +251,13 @@ func (x *Event) GetUntyped() []string {
 		return x.Untyped
 	}
 	return nil
+}
+
+func (x *Event) GetTraceparent() string {
+	if x != nil {
+		return x.Traceparent
+	}
+	return ""
 }
 
 func (x *Event) GetToUserName() string {
@@ -7496,7 +7509,7 @@ var File_wechat_mp_v1_events_proto protoreflect.FileDescriptor
 
 const file_wechat_mp_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x19wechat/mp/v1/events.proto\x12\fwechat.mp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18wxgate/annotations.proto\"\xb7P\n" +
+	"\x19wechat/mp/v1/events.proto\x12\fwechat.mp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18wxgate/annotations.proto\"\xd9P\n" +
 	"\x05Event\x12\x14\n" +
 	"\x05appid\x18\x01 \x01(\tR\x05appid\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
@@ -7505,6 +7518,7 @@ const file_wechat_mp_v1_events_proto_rawDesc = "" +
 	"\araw_xml\x18\x05 \x01(\tR\x06rawXml\x12#\n" +
 	"\rreply_allowed\x18\x06 \x01(\bR\freplyAllowed\x12\x18\n" +
 	"\auntyped\x18\a \x03(\tR\auntyped\x12 \n" +
+	"\vtraceparent\x18\b \x01(\tR\vtraceparent\x12 \n" +
 	"\fto_user_name\x18\n" +
 	" \x01(\tR\n" +
 	"toUserName\x12$\n" +
