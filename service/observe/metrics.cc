@@ -92,6 +92,12 @@ const std::vector<MetricDefinition>& MetricDefinitions() {
        "gauge",
        "Live Subscribe streams on this replica.",
        {}},
+      {Metric::kSubscriberLag,
+       "wxgate_subscriber_lag_events",
+       "gauge",
+       "Events stored but not yet taken by the caller's furthest-behind Subscribe stream on "
+       "this replica (a broadcast stream is ended past events.max_lag).",
+       {"caller"}},
       {Metric::kSubscriptionsEnded,
        "wxgate_subscriptions_ended_total",
        "counter",

@@ -32,6 +32,7 @@ enum class Metric {
   kPushReplies,           // counter {appid, outcome}
   kPushReplyWaitSeconds,  // histogram {appid}
   kSubscribers,           // gauge {}
+  kSubscriberLag,         // gauge {caller}
   kSubscriptionsEnded,    // counter {reason}
   kCallerRefusals,        // counter {caller, reason}
   kTokenExpiry,           // gauge {appid, kind}: seconds until the held value expires

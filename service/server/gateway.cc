@@ -5,6 +5,7 @@
 #include <grpcpp/server_builder.h>
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -231,6 +232,14 @@ std::vector<Sample> Gateway::ReadMetrics() const {
   samples.push_back({Metric::kBuildInfo, {WXGATE_VERSION}, 1});
   samples.push_back(
       {Metric::kSubscribers, {}, static_cast<double>(shared_.hub->subscriber_count())});
+  std::map<std::string, size_t> lag_by_caller;
+  for (const EventHub::SubscriberInfo& subscriber : shared_.hub->Subscribers()) {
+    size_t& lag = lag_by_caller[subscriber.caller];
+    lag = std::max(lag, subscriber.lag);
+  }
+  for (const auto& [caller, lag] : lag_by_caller) {
+    samples.push_back({Metric::kSubscriberLag, {caller}, static_cast<double>(lag)});
+  }
   const absl::Time now = absl::Now();
   for (const std::string& appid : appids_) {
     absl::StatusOr<const Account*> account = accounts_->Find(appid);

@@ -207,6 +207,9 @@ class MetricsTest(unittest.TestCase):
                 filler = "x" * 2000
                 for msg_id in range(1, 11):
                     self.assertEqual(push(s.callback_url, text_push(filler, msg_id))[0], 200)
+                # The first event is in flight; the nine after it wait.
+                lag = ("wxgate_subscriber_lag_events", frozenset({"caller": "anonymous"}.items()))
+                self.assertEqual(scrape(admin_port)[1].get(lag), 9)
                 with self.assertRaises(grpc.RpcError) as ended:
                     for _ in stream:
                         pass
