@@ -1,5 +1,6 @@
 #include "service/server/gateway.h"
 
+#include <grpcpp/ext/channelz_service_plugin.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
@@ -59,20 +60,29 @@ std::vector<CallbackAccount> CallbackAccountsOf(const config::LoadedConfig& load
   return accounts;
 }
 
-// Leaves the reflection service out of one server. Reflection's plugin is
-// registered for every server of the process (InitProtoReflectionServerBuilderPlugin);
-// this option removes it from the one builder it is given to.
-class WithoutReflection : public grpc::ServerBuilderOption {
+// The names of the plugins InitProtoReflectionServerBuilderPlugin and
+// InitChannelzService register for every server of the process.
+constexpr char kReflectionPlugin[] = "proto_server_reflection";
+constexpr char kChannelzPlugin[] = "channelz_service";
+
+// Leaves process-wide plugins (reflection, channelz) out of the one builder it is
+// given to.
+class WithoutPlugins : public grpc::ServerBuilderOption {
  public:
+  explicit WithoutPlugins(std::vector<std::string> names) : names_(std::move(names)) {}
+
   void UpdateArguments(grpc::ChannelArguments*) override {}
   void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
-    // The name ProtoServerReflectionPlugin::name() returns.
     plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
-                                  [](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
-                                    return plugin->name() == "proto_server_reflection";
+                                  [this](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+                                    return std::find(names_.begin(), names_.end(),
+                                                     plugin->name()) != names_.end();
                                   }),
                    plugins->end());
   }
+
+ private:
+  const std::vector<std::string> names_;
 };
 
 grpc_ssl_client_certificate_request_type CertificateRequestOf(
@@ -179,7 +189,8 @@ absl::Status Gateway::StartProbeHealth(const std::string& listen,
   probe_health_ = std::make_unique<HealthService>(std::move(services));
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetOption(std::make_unique<WithoutReflection>());
+  builder.SetOption(std::make_unique<WithoutPlugins>(
+      std::vector<std::string>{kReflectionPlugin, kChannelzPlugin}));
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(probe_health_.get());
@@ -269,6 +280,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
   std::unique_ptr<Gateway> gateway(new Gateway(loaded));
   gateway->endpoints_ = *std::move(endpoints);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::channelz::experimental::InitChannelzService();
 
   grpc::ServerBuilder builder;
   // Without this, gRPC binds with SO_REUSEPORT and a port in use goes unnoticed.
@@ -290,9 +302,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
-  if (server.has_reflection() && !server.reflection()) {
-    builder.SetOption(std::make_unique<WithoutReflection>());
-  }
+  std::vector<std::string> left_out;
+  if (server.has_reflection() && !server.reflection()) left_out.push_back(kReflectionPlugin);
+  if (!server.channelz()) left_out.push_back(kChannelzPlugin);
+  builder.SetOption(std::make_unique<WithoutPlugins>(std::move(left_out)));
   const std::string& listen = loaded.config.server().grpc_listen();
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       ListenerCredentials(server);

@@ -219,12 +219,18 @@ class MetricsTest(unittest.TestCase):
         key = ("wxgate_subscriptions_ended_total", frozenset({"reason": "too_slow"}.items()))
         self.assertEqual(after.get(key, 0) - before.get(key, 0), 1)
 
-    def test_only_metrics_are_served(self):
+    def test_unknown_paths_and_channelz_are_not_served(self):
         admin_port = stack.free_port()
-        with stack.running(ARGS, server_extra=f'  admin_listen: "127.0.0.1:{admin_port}"\n'):
+        with stack.running(ARGS, server_extra=f'  admin_listen: "127.0.0.1:{admin_port}"\n') as s:
             with self.assertRaises(urllib.error.HTTPError) as missing:
                 urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/", timeout=TIMEOUT)
             self.assertEqual(missing.exception.code, 404)
+            # Channelz is off unless server.channelz says otherwise.
+            with grpc.insecure_channel(s.target) as channel:
+                with self.assertRaises(grpc.RpcError) as channelz:
+                    channel.unary_unary("/grpc.channelz.v1.Channelz/GetServers")(
+                        b"", timeout=TIMEOUT)
+            self.assertEqual(channelz.exception.code(), grpc.StatusCode.UNIMPLEMENTED)
 
 
 def main():

@@ -65,7 +65,8 @@ class ReflectionTest(unittest.TestCase):
         cls._resources = contextlib.ExitStack()
         try:
             cls.cache = cls._resources.enter_context(tempfile.TemporaryDirectory())
-            cls.target, cls.appid, *_ = cls._resources.enter_context(stack.running(ARGS))
+            cls.target, cls.appid, *_ = cls._resources.enter_context(
+                stack.running(ARGS, server_extra="  channelz: true\n"))
         except BaseException:
             cls._resources.close()
             raise
@@ -95,6 +96,15 @@ class ReflectionTest(unittest.TestCase):
         listed = set(out.split())
         missing = sorted((expected | HEALTH_METHODS) - listed)
         self.assertFalse(missing, f"not listed through reflection: {missing}\nbuf printed:\n{out}")
+
+    def test_channelz_counts_the_calls_served(self):
+        code, out, err = self.buf_curl("--list-methods", self.base_url)
+        self.assertIn("grpc.channelz.v1.Channelz/GetServers", out.split(), err)
+        code, out, err = self.buf_curl(f"{self.base_url}/grpc.channelz.v1.Channelz/GetServers")
+        self.assertEqual(code, 0, err)
+        servers = json.loads(out)["server"]
+        self.assertEqual(len(servers), 1, out)
+        self.assertGreater(int(servers[0]["data"]["callsStarted"]), 0, out)
 
     def test_get_user_info(self):
         code, out, err = self.buf_curl(

@@ -1,7 +1,8 @@
 """End to end: the gateway's secrets never leave it. wxgate runs as a process holding
 an app secret, a callback token, an EncodingAESKey (safe mode) and an API key; the
 test drives it through successes and failures of every kind, then looks for each
-secret in everything the gateway said: its log, every answer and error, TokenStatus.
+secret in everything the gateway said: its log, every answer and error, TokenStatus,
+the admin listener's /metrics and /status.json.
 It runs twice: with the default text log, and with JSON lines at the debug level
 (every call and push logged), each line of which must parse.
 
@@ -45,7 +46,10 @@ class SecretsTest(unittest.TestCase):
     LOG = ""  # the config's log section: the default, text at info
 
     def setUp(self):
-        running = stack.running(ARGS, callback_mode="safe", access=ACCESS, extra=self.LOG)
+        self.admin_port = stack.free_port()
+        running = stack.running(
+            ARGS, callback_mode="safe", access=ACCESS, extra=self.LOG,
+            server_extra=f'  admin_listen: "127.0.0.1:{self.admin_port}"\n')
         self.stack = running.__enter__()
         self.addCleanup(running.__exit__, None, None, None)
         self.channel = grpc.insecure_channel(self.stack.target)
@@ -112,6 +116,13 @@ class SecretsTest(unittest.TestCase):
         self.assertEqual(status, 403)
         self.said.append(body)
         self.reload_with_inline_secret()
+        for path in ("/metrics", "/status.json"):
+            request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}",
+                                             headers={"Authorization": f"Bearer {API_KEY}"})
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as page:
+                self.said.append(page.read().decode())
+        self.assertIn("wxgate_pushes_total", self.said[-2])
+        self.assertIn(self.stack.appid, self.said[-1])
 
         log = stack._read(self.stack.log)
         self.assertIn("access_reload_refused", log)
@@ -124,6 +135,8 @@ class SecretsTest(unittest.TestCase):
         for name, private in (("openid", OPENID), ("pushed openid", PUSHED_OPENID),
                               ("message content", PUSHED_CONTENT)):
             self.assertNotIn(private, log, f"the {name} is in the gateway's log")
+            for page in self.said[-2:]:  # /metrics and /status.json
+                self.assertNotIn(private, page, f"the {name} is on the admin listener")
         self.check_log_lines(log)
 
     def check_log_lines(self, log):
