@@ -24,7 +24,7 @@ void SetLogLevel(LogLevel level) { min_level.store(level, std::memory_order_rela
 
 void SetLogFormat(LogFormat new_format) { format.store(new_format, std::memory_order_relaxed); }
 
-void Log(LogLevel level, absl::string_view event, std::initializer_list<LogField> fields) {
+void Log(LogLevel level, absl::string_view event, absl::Span<const LogField> fields) {
   if (!LogEnabled(level)) return;
   const std::string line = format.load(std::memory_order_relaxed) == LogFormat::kJson
                                ? JsonLine(absl::Now(), level, event, fields)

@@ -15,17 +15,17 @@
 #define WXGATE_SERVICE_OBSERVE_LOG_H_
 
 #include <functional>
-#include <initializer_list>
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "service/observe/log_line.h"
 
 namespace wxgate {
 
 enum class LogFormat { kText, kJson };
 
-void Log(LogLevel level, absl::string_view event, std::initializer_list<LogField> fields = {});
+void Log(LogLevel level, absl::string_view event, absl::Span<const LogField> fields = {});
 
 // Whether a line of `level` would be written.
 bool LogEnabled(LogLevel level);

@@ -50,7 +50,7 @@ absl::string_view LogLevelName(LogLevel level) {
 }
 
 std::string TextLine(absl::Time time, LogLevel level, absl::string_view event,
-                     std::initializer_list<LogField> fields) {
+                     absl::Span<const LogField> fields) {
   std::string line = absl::StrCat(TimeOf(time), " ", LogLevelName(level), " ", event);
   for (const auto& [key, value] : fields) {
     const bool quote = value.empty() || value.find_first_of(" \"=") != absl::string_view::npos;
@@ -60,7 +60,7 @@ std::string TextLine(absl::Time time, LogLevel level, absl::string_view event,
 }
 
 std::string JsonLine(absl::Time time, LogLevel level, absl::string_view event,
-                     std::initializer_list<LogField> fields) {
+                     absl::Span<const LogField> fields) {
   std::string line = "{\"time\":\"";
   absl::StrAppend(&line, TimeOf(time), "\",\"level\":\"", LogLevelName(level), "\",\"event\":");
   AppendJsonString(&line, event);

@@ -12,12 +12,12 @@
 #ifndef WXGATE_SERVICE_OBSERVE_LOG_LINE_H_
 #define WXGATE_SERVICE_OBSERVE_LOG_LINE_H_
 
-#include <initializer_list>
 #include <string>
 #include <utility>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 namespace wxgate {
 
@@ -29,9 +29,9 @@ using LogField = std::pair<absl::string_view, absl::string_view>;
 absl::string_view LogLevelName(LogLevel level);
 
 std::string TextLine(absl::Time time, LogLevel level, absl::string_view event,
-                     std::initializer_list<LogField> fields);
+                     absl::Span<const LogField> fields);
 std::string JsonLine(absl::Time time, LogLevel level, absl::string_view event,
-                     std::initializer_list<LogField> fields);
+                     absl::Span<const LogField> fields);
 
 // Appends `value` as a JSON string, quotes included.
 void AppendJsonString(std::string* out, absl::string_view value);

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -72,28 +73,18 @@ class CallLogInterceptor final : public grpc::experimental::Interceptor {
     const TraceContext& trace = record_->trace();
     const absl::string_view method_name = absl::StripPrefix(method, "/");
     const std::string code_name = CodeLabel(code);
-    if (admission.push_trace_id.empty()) {
-      Log(level, "call",
-          {{"request_id", record_->request_id()},
-           {"trace_id", trace.trace_id},
-           {"span_id", trace.span_id},
-           {"caller", admission.caller},
-           {"appid", admission.appid},
-           {"method", method_name},
-           {"code", code_name},
-           {"latency_ms", latency}});
-    } else {  // a Reply: the push it answers has its own trace
-      Log(level, "call",
-          {{"request_id", record_->request_id()},
-           {"trace_id", trace.trace_id},
-           {"span_id", trace.span_id},
-           {"caller", admission.caller},
-           {"appid", admission.appid},
-           {"method", method_name},
-           {"code", code_name},
-           {"latency_ms", latency},
-           {"push_trace_id", admission.push_trace_id}});
-    }
+    std::vector<LogField> fields = {{"request_id", record_->request_id()},
+                                    {"trace_id", trace.trace_id},
+                                    {"span_id", trace.span_id},
+                                    {"caller", admission.caller},
+                                    {"appid", admission.appid},
+                                    {"method", method_name},
+                                    {"code", code_name},
+                                    {"latency_ms", latency}};
+    // A Reply: the push it answers has its own trace.
+    if (!admission.push_trace_id.empty())
+      fields.push_back({"push_trace_id", admission.push_trace_id});
+    Log(level, "call", fields);
   }
 
   grpc::ServerContextBase* const context_;
