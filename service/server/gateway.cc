@@ -283,6 +283,21 @@ std::vector<Sample> Gateway::ReadMetrics() const {
       }
     }
   }
+  // Third-party platforms: the ticket's expiry (-1 until one is known) and the
+  // component_access_token's, under the component_appid.
+  for (const Account* component : components_->All()) {
+    for (TokenKind kind : {TokenKind::kComponentVerifyTicket, TokenKind::kComponentAccessToken}) {
+      const TokenState state = tokens_->Status(*component, kind);
+      const std::vector<std::string> labels = {component->appid, std::string(TokenKindName(kind))};
+      samples.push_back({Metric::kTokenExpiry, labels,
+                         state.valid ? absl::ToDoubleSeconds(state.expires_at - now) : -1});
+      if (kind == TokenKind::kComponentAccessToken) {
+        samples.push_back({Metric::kTokenFetches, labels, static_cast<double>(state.fetches)});
+        samples.push_back(
+            {Metric::kTokenFetchFailures, labels, static_cast<double>(state.failed_fetches)});
+      }
+    }
+  }
   return samples;
 }
 

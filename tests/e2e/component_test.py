@@ -16,6 +16,7 @@ import shutil
 import sys
 import tempfile
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stack  # noqa: E402
@@ -74,13 +75,30 @@ components:
     token: {{file: "{files['token']}"}}
     encoding_aes_key: {{file: "{files['key']}"}}
 """
-        config, ports = stack.write_gateway_config(ARGS, self.workdir, name, fake_port,
-                                                   extra=extra)
+        self.admin_port = stack.free_port()
+        config, ports = stack.write_gateway_config(
+            ARGS, self.workdir, name, fake_port, extra=extra,
+            server_extra=f'  admin_listen: "127.0.0.1:{self.admin_port}"\n')
         log = os.path.join(self.workdir, f"{name}.log")
         self.logs.append((name, log))
         gateway = stack.start_gateway(ARGS, config, ports, log)
         self.processes.append(gateway.process)
         return gateway, ports[1], log
+
+    def metrics(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/metrics",
+                                    timeout=TIMEOUT) as answer:
+            return answer.read().decode()
+
+    def sample(self, page, name, **labels):
+        """The value of the sample `name` whose labels include `labels`, or None."""
+        for line in page.splitlines():
+            if not line.startswith(name + "{"):
+                continue
+            head, _, value = line.rpartition(" ")
+            if all(f'{k}="{v}"' in head for k, v in labels.items()):
+                return float(value)
+        return None
 
     def calls(self, fake_port, path):
         return stack.fake_request(ARGS, fake_port, "/fake/stats")["calls"].get(path, 0)
@@ -116,6 +134,14 @@ components:
 
             echoed = self.call(channel)
             self.assertEqual(echoed["component_appid"], COMPONENT)
+            page = self.metrics()
+            self.assertEqual(self.sample(page, "wxgate_pushes_total", appid=COMPONENT,
+                                         kind="component_verify_ticket", result="accepted"), 1)
+            self.assertGreater(self.sample(page, "wxgate_token_expiry_seconds", appid=COMPONENT,
+                                           kind="component_verify_ticket"), 11 * 3600)
+            self.assertGreater(self.sample(page, "wxgate_token_expiry_seconds", appid=COMPONENT,
+                                           kind="component_access_token"), 7000)
+            self.assertNotIn("ticket@@@", page)
             self.assertNotIn("access_token", echoed["query"])
             self.assertEqual(self.calls(fake_port, COMPONENT_TOKEN_PATH), 1)
 
