@@ -916,6 +916,24 @@ TEST_F(ComponentTokenTest, AStoredTicketSurvivesANewManager) {
   EXPECT_EQ(transport_.count(kStartPushPath), 0);
 }
 
+TEST_F(ComponentTokenTest, ATicketPushedToOneReplicaServesAnotherSharingTheStore) {
+  TokenManager other(&fetcher_, &store_,
+                     {.now = [this] { return clock_.Now(); }, .lease_owner = "replica-2"});
+  ASSERT_TRUE(SetTicket("TICKET-V1").ok());  // the push reached this replica
+  transport_.AnswerJson(kComponentTokenPath, ComponentTokenJson("TOKEN-C1"));
+  absl::StatusOr<std::string> token = absl::InternalError("test: `done` did not run");
+  other.Get(component_, TokenKind::kComponentAccessToken,
+            [&](absl::StatusOr<std::string> t) { token = std::move(t); });
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_EQ(*token, "TOKEN-C1");
+  EXPECT_EQ(nlohmann::json::parse(transport_.last(kComponentTokenPath)->body)
+                .at("component_verify_ticket"),
+            "TICKET-V1");
+  // And this replica reads the token the other stored instead of fetching one.
+  EXPECT_EQ(*GetNow(component_, TokenKind::kComponentAccessToken), "TOKEN-C1");
+  EXPECT_EQ(transport_.count(kComponentTokenPath), 1);
+}
+
 TEST_F(ComponentTokenTest, RequestComponentTicketAsksWeChatWhenNoneIsKnown) {
   transport_.AnswerJson(kStartPushPath, ErrorJson(0, "ok"));
   absl::StatusOr<bool> sent = absl::InternalError("test: `done` did not run");
