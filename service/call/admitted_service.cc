@@ -98,6 +98,8 @@ absl::StatusOr<AdmittedCall> AdmittedService::Admit(const MethodDescriptor& meth
   if (!admitted.ok()) return admitted.status();
   call.caller = std::move(admitted->caller);
   call.account = admitted->account;
+  call.component = admitted->component;
+  call.component_refused = std::move(admitted->component_refused);
   if (std::shared_ptr<CallRecord> record = CallRecordOf(*context)) {
     record->Admitted(call.caller, call.account->appid);
   }
@@ -184,6 +186,12 @@ void AdmittedService::HandleClientStream(absl::string_view name, ClientStreamHan
                    if (!call.ok()) return new RefusedRead(call.status());
                    return handler(*call, response);
                  }));
+}
+
+absl::StatusOr<const Account*> CredentialAccount(const AdmittedCall& call, CredentialKind kind) {
+  if (kind != CredentialKind::kComponentAccessToken) return call.account;
+  if (call.component == nullptr) return call.component_refused;
+  return call.component;
 }
 
 }  // namespace wxgate

@@ -60,8 +60,15 @@ struct AdmittedCall {
   const google::protobuf::MethodDescriptor* method = nullptr;
   std::string caller;
   const Account* account = nullptr;  // null when the request names its accounts
+  // See CallAdmission::Admitted: the component, or why the call has none.
+  const Account* component = nullptr;
+  absl::Status component_refused;
   absl::Time deadline = absl::InfiniteFuture();
 };
+
+// The account a credential of `kind` comes from: the call's component for a
+// component_access_token (or why it has none), else the call's account.
+absl::StatusOr<const Account*> CredentialAccount(const AdmittedCall& call, CredentialKind kind);
 
 // One admitted unary call, owned by gRPC until it is done. Its handler (or what the
 // handler started) answers it once with Respond, from any thread; after that the

@@ -188,7 +188,32 @@ absl::StatusOr<CallAdmission::Admitted> CallAdmission::Admit(const grpc::ServerC
   if (!account.ok()) return account.status();
   absl::StatusOr<std::string> caller = AdmitCallerFor(context, method, (*account)->appid);
   if (!caller.ok()) return caller.status();
-  return Admitted{.caller = *std::move(caller), .account = *account};
+  Admitted admitted{.caller = *std::move(caller), .account = *account};
+  if (components_ == nullptr) {
+    admitted.component_refused = ComponentDirectory(std::vector<Account>{}).Find("").status();
+    return admitted;
+  }
+  absl::StatusOr<const Account*> component = components_->ForCall(context);
+  if (!component.ok()) {
+    if (context.client_metadata().count(std::string(kComponentAppidMetadataKey)) > 0) {
+      return component.status();  // named, but not configured
+    }
+    admitted.component_refused = component.status();
+    return admitted;
+  }
+  // Counted against the rate limit once, by the account's check above.
+  const std::shared_ptr<const CallerAuthorizer> authorizer = Authorizer();
+  absl::StatusOr<std::string> allowed = authorizer->Check(
+      CredentialsOf(context, authorizer->identity_header()), method, (*component)->appid);
+  if (allowed.ok()) {
+    admitted.component = *component;
+  } else {
+    admitted.component_refused = GatewayError(
+        Reason::kCallerNotAllowed,
+        absl::StrCat("the caller may not use the component_access_token of ", (*component)->appid,
+                     ": its policy's appids must name that component_appid (or \"*\")"));
+  }
+  return admitted;
 }
 
 std::string MethodName(const google::protobuf::MethodDescriptor& method) {

@@ -20,6 +20,11 @@
 // the subject CN without a SAN), or the header access.identity_header names; see
 // CallerAuthorizer for the order.
 //
+// For a call's component (Admitted::component): an x-wx-component-appid naming no
+// configured component refuses the call (UNKNOWN_APPID); otherwise the component
+// is resolved only for the calls that need it, and a caller's policy must name the
+// component_appid (or "*") for its component_access_token, as it names accounts.
+//
 // Errors carry the reasons UNKNOWN_APPID, NO_DEFAULT_ACCOUNT, CALLER_UNAUTHENTICATED,
 // CALLER_NOT_ALLOWED and CALLER_RATE_LIMITED. Thread-safe; does not own the
 // directory.
@@ -39,14 +44,18 @@
 #include "absl/synchronization/mutex.h"
 #include "auth/caller_authorizer.h"
 #include "service/call/account_directory.h"
+#include "service/call/component_directory.h"
 
 namespace wxgate {
 
 class CallAdmission {
  public:
+  // `components` (optional, not owned): the third-party platforms a call's
+  // component_access_token may come from.
   CallAdmission(const AccountDirectory& accounts,
-                std::shared_ptr<const CallerAuthorizer> authorizer)
-      : accounts_(accounts), authorizer_(std::move(authorizer)) {}
+                std::shared_ptr<const CallerAuthorizer> authorizer,
+                const ComponentDirectory* components = nullptr)
+      : accounts_(accounts), components_(components), authorizer_(std::move(authorizer)) {}
 
   // Puts new access rules in force for the calls admitted from now on.
   void ReplaceAuthorizer(std::shared_ptr<const CallerAuthorizer> authorizer);
@@ -54,6 +63,12 @@ class CallAdmission {
   struct Admitted {
     std::string caller;
     const Account* account = nullptr;
+    // The third-party platform whose component_access_token the call would carry
+    // (x-wx-component-appid, else the only one), if the caller's policy names its
+    // component_appid; else null and `component_refused` says why. Only a call
+    // whose credential is a component_access_token fails for it.
+    const Account* component = nullptr;
+    absl::Status component_refused;
   };
 
   // UNAUTHENTICATED when the call presents no valid key (and anonymous calls are not
@@ -94,6 +109,7 @@ class CallAdmission {
   std::shared_ptr<const CallerAuthorizer> Authorizer() const;
 
   const AccountDirectory& accounts_;
+  const ComponentDirectory* const components_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const CallerAuthorizer> authorizer_ ABSL_GUARDED_BY(mu_);
 };

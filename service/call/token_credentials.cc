@@ -20,6 +20,8 @@ std::optional<TokenKind> ManagedKind(CredentialKind kind) {
       return TokenKind::kJsapiTicket;
     case CredentialKind::kWxCardTicket:
       return TokenKind::kWxCardTicket;
+    case CredentialKind::kComponentAccessToken:
+      return TokenKind::kComponentAccessToken;
     default:
       return std::nullopt;
   }
@@ -43,8 +45,8 @@ void TokenCredentials::Get(const Account& account, CredentialKind kind, Done don
     return std::move(done)(GatewayError(
         Reason::kCredentialNotServed,
         absl::StrCat("this method needs a ", CredentialKindName(kind),
-                     ", which this gateway does not serve (the third-party platform is not "
-                     "configured); no other credential is sent in its place")));
+                     ", which this gateway does not serve yet (authorizers of a third-party "
+                     "platform are a later step); no other credential is sent in its place")));
   }
   tokens_.Get(
       account, *managed,

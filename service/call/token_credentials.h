@@ -4,9 +4,11 @@
 //   kNone, kOAuthUserToken   → the appid only (the request carries the rest)
 //   kAppidSecret             → the account's appid and secret
 //   kAccessToken, kJsapiTicket, kWxCardTicket → TokenManager::Get
-//   kComponentAccessToken, kAuthorizerAccessToken
-//                            → FAILED_PRECONDITION CREDENTIAL_NOT_SERVED: the
-//                              third-party platform is not served yet
+//   kComponentAccessToken    → TokenManager::Get of the component's token; the
+//                              `account` given is then the component (see
+//                              CredentialAccount in admitted_service.h)
+//   kAuthorizerAccessToken   → FAILED_PRECONDITION CREDENTIAL_NOT_SERVED: authorizers
+//                              are not served yet
 //
 // Does not own `tokens`, which must outlive it.
 #ifndef WXGATE_SERVICE_CALL_TOKEN_CREDENTIALS_H_

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "service/events/push_decoder.h"
+#include "service/events/xml_codec.h"
 #include "service/observe/log.h"
 #include "service/observe/metrics.h"
 #include "service/observe/recent_activity.h"
@@ -113,8 +114,113 @@ void PushHandler::Refuse(const PushTrace& trace, const std::string& appid, const
   respond(Refusal(why));
 }
 
+absl::Status PushHandler::ServeComponents(std::vector<CallbackComponent> components,
+                                          TicketSink tickets) {
+  for (CallbackComponent& component : components) {
+    absl::StatusOr<MessageCipher> cipher =
+        MessageCipher::Create(component.encoding_aes_key, component.component_appid);
+    if (!cipher.ok()) return cipher.status();
+    std::string appid = component.component_appid;
+    components_.try_emplace(
+        std::move(appid),
+        Account{.appid = component.component_appid,
+                .envelope = CallbackEnvelope(std::move(component.token),
+                                             config::v1::CALLBACK_MODE_SAFE, *std::move(cipher))});
+  }
+  tickets_ = std::move(tickets);
+  return absl::OkStatus();
+}
+
+void PushHandler::HandleComponent(const CallbackRequest& request, const RequestTarget& target,
+                                  const PushTrace& trace, const Respond& respond) const {
+  const auto component = components_.find(target.path.substr(kComponentPathPrefix.size()));
+  if (component == components_.end()) {
+    return respond(Text(404, "no third-party platform with authorization events at this path"));
+  }
+  if (request.method == "GET") return respond(Verify(component->second, target, trace));
+  if (request.method != "POST") return respond(Text(405, "only GET and POST"));
+  CallbackEnvelope::Query query = SignedQueryOf(target);
+  // Always encrypted: a push without msg_signature fails its check, never reads as clear.
+  query.encrypted = true;
+  absl::StatusOr<std::string> plain = component->second.envelope.Open(query, request.body);
+  if (!plain.ok()) {
+    return Refuse(trace, component->first, plain.status(), EnvelopeRefusalReason(plain.status()),
+                  respond);
+  }
+  if (absl::Status fresh = freshness_.Check(query.timestamp, now_()); !fresh.ok()) {
+    return Refuse(trace, component->first, fresh, "stale", respond);
+  }
+  KeepComponentPush(component->second, *plain, trace, respond);
+}
+
+void PushHandler::KeepComponentPush(const Account& component, const std::string& plain_xml,
+                                    const PushTrace& trace, const Respond& respond) const {
+  pugi::xml_document document;
+  if (absl::Status parsed = ParseUntrustedXml(plain_xml, document); !parsed.ok()) {
+    return Refuse(trace, component.appid, parsed, "malformed", respond);
+  }
+  const pugi::xml_node root = document.document_element();
+  const std::string info_type = XmlText(root.child("InfoType"));
+  const std::string appid = XmlText(root.child("AppId"));
+  if (info_type.empty() || (!appid.empty() && appid != component.appid)) {
+    return Refuse(
+        trace, component.appid,
+        absl::InvalidArgumentError(info_type.empty() ? "the push has no InfoType"
+                                                     : "the push's AppId is not this component's"),
+        "malformed", respond);
+  }
+  PushSummary summary{.appid = component.appid, .event = info_type, .kind = info_type};
+  if (info_type != "component_verify_ticket") {
+    // authorized, unauthorized, updateauthorized, notify_third_fasteregister, …: not
+    // published to subscribers yet (a later step models them as events).
+    Log(LogLevel::kInfo, "component_push",
+        {{"request_id", trace.request_id},
+         {"trace_id", trace.trace.trace_id},
+         {"component_appid", component.appid},
+         {"info_type", info_type},
+         {"result", "not_published"}});
+    CountPush(component.appid, info_type, "accepted");
+    LogPush(trace, summary, "accepted");
+    return respond(Success());
+  }
+  std::string ticket = XmlText(root.child("ComponentVerifyTicket"));
+  if (ticket.empty()) {
+    return Refuse(trace, component.appid,
+                  absl::InvalidArgumentError("the component_verify_ticket push has no "
+                                             "ComponentVerifyTicket"),
+                  "malformed", respond);
+  }
+  if (!tickets_) {
+    CountPush(component.appid, info_type, "not_kept");
+    return respond(Text(503, "the ticket could not be stored; WeChat pushes it again"));
+  }
+  tickets_(component.appid, std::move(ticket), [trace, summary, respond](absl::Status stored) {
+    if (!stored.ok()) {
+      // Still held in memory by this process; WeChat sends another in 10 minutes.
+      Log(LogLevel::kError, "callback_not_kept",
+          {{"request_id", trace.request_id},
+           {"trace_id", trace.trace.trace_id},
+           {"appid", summary.appid},
+           {"reason", stored.message()}});
+      CountPush(summary.appid, summary.kind, "not_kept");
+      LogPush(trace, summary, "not_kept");
+      return respond(Text(503, "the ticket could not be stored; WeChat pushes it again"));
+    }
+    CountPush(summary.appid, summary.kind, "accepted");
+    LogPush(trace, summary, "accepted");
+    respond(Success());
+  });
+}
+
 void PushHandler::Handle(const CallbackRequest& request, Respond respond) const {
   const RequestTarget target = ParseRequestTarget(request.target);
+  if (absl::StartsWith(target.path, kComponentPathPrefix)) {
+    return HandleComponent(request, target,
+                           {.trace = ContinueTrace(request.Header("traceparent")),
+                            .request_id = request.request_id,
+                            .start = absl::Now()},
+                           respond);
+  }
   if (!absl::StartsWith(target.path, kCallbackPathPrefix)) {
     return respond(Text(404, "not a callback path; WeChat's URL is /wechat/callback/<appid>"));
   }

@@ -20,6 +20,19 @@
 // far ahead), 404 unknown account or path, 405 other methods. A repeat of a push
 // already seen gets "success" and is not published.
 //
+// A third-party platform's authorization events come to
+// /wechat/component/<component_appid> (ServeComponents): always encrypted with the
+// component's key (safe mode; the decrypted appid must be the component_appid),
+// verified and refused like an account's pushes (GET echostr the same way), and
+// counted in wxgate_pushes_total under the component_appid:
+//
+//   POST ...&encrypt_type=aes&msg_signature=M  <xml><AppId>wxc</AppId><Encrypt>X</Encrypt></xml>
+//     X → <xml><AppId>wxc</AppId><InfoType>component_verify_ticket</InfoType>
+//           <ComponentVerifyTicket>T</ComponentVerifyTicket></xml>
+//     → the ticket sink stores T → 200 "success" (503 if it could not be stored)
+//   any other InfoType (authorized, unauthorized, updateauthorized, …)
+//     → logged (component_push) and answered 200 "success"; not published yet
+//
 // Thread-safe: Handle may run on several threads at once. Keeps references to the
 // sink and the broker; the caller keeps them alive.
 #ifndef WXGATE_SERVICE_CALLBACK_PUSH_HANDLER_H_
@@ -47,6 +60,14 @@
 namespace wxgate {
 
 inline constexpr absl::string_view kCallbackPathPrefix = "/wechat/callback/";
+inline constexpr absl::string_view kComponentPathPrefix = "/wechat/component/";
+
+// One third-party platform's push settings, secrets included.
+struct CallbackComponent {
+  std::string component_appid;
+  std::string token;
+  std::string encoding_aes_key;
+};
 
 // One account's callback settings, secrets included.
 struct CallbackAccount {
@@ -67,6 +88,14 @@ class PushHandler final : public HttpHandler {
   PushHandler(std::vector<CallbackAccount> accounts, PushSink& sink, ReplyBroker& broker,
               PushFreshness freshness, Schedule schedule,
               std::function<absl::Time()> now = absl::Now);
+
+  // Keeps a component_verify_ticket WeChat pushed: `done` gets OK once it is stored.
+  using TicketSink = std::function<void(const std::string& component_appid, std::string ticket,
+                                        std::function<void(absl::Status)> done)>;
+  // Serves the components' authorization-event URLs, handing their tickets to
+  // `tickets`. Call before the handler serves. INVALID_ARGUMENT for a key that is
+  // not an EncodingAESKey.
+  absl::Status ServeComponents(std::vector<CallbackComponent> components, TicketSink tickets);
 
   // Calls `respond` exactly once: before returning, or later from the thread that
   // delivers a Reply or runs the scheduled window's end.
@@ -100,6 +129,10 @@ class PushHandler final : public HttpHandler {
   static void Refuse(const PushTrace& trace, const std::string& appid, const absl::Status& why,
                      const char* reason, const Respond& respond);
 
+  void HandleComponent(const CallbackRequest& request, const RequestTarget& target,
+                       const PushTrace& trace, const Respond& respond) const;
+  void KeepComponentPush(const Account& component, const std::string& plain_xml,
+                         const PushTrace& trace, const Respond& respond) const;
   CallbackAnswer Verify(const Account& account, const RequestTarget& target,
                         const PushTrace& trace) const;
   void Publish(const Account& account, const std::string& plain_xml, bool encrypted,
@@ -110,6 +143,8 @@ class PushHandler final : public HttpHandler {
 
   // Filled once by the constructor, so references to its values stay valid.
   absl::flat_hash_map<std::string, Account> accounts_;
+  absl::flat_hash_map<std::string, Account> components_;  // by component_appid
+  TicketSink tickets_;
   PushSink& sink_;
   ReplyBroker& broker_;
   const PushFreshness freshness_;

@@ -437,6 +437,78 @@ absl::Status LoadAccounts(LoadedConfig& loaded, const EnvLookup& env) {
   return absl::OkStatus();
 }
 
+// Validates the third-party platforms (lowercasing their appids) and reads their
+// secrets. Runs after LoadAccounts, so that an appid both places name is refused.
+absl::Status LoadComponents(LoadedConfig& loaded, const EnvLookup& env) {
+  v1::Config& config = loaded.config;
+  absl::flat_hash_map<std::string, int> index_of_appid;
+  for (int i = 0; i < config.components_size(); ++i) {
+    v1::Component& component = *config.mutable_components(i);
+    const std::string path = absl::StrCat("components[", i, "]");
+    const std::string appid_path = path + ".component_appid";
+    if (component.component_appid().empty()) {
+      return Invalid(appid_path,
+                     "missing; every component needs its AppID (\"wx\" followed by 16 hexadecimal "
+                     "digits, as shown in the third-party platform's console)");
+    }
+    if (!IsAppid(component.component_appid())) {
+      return Invalid(appid_path, absl::StrCat("\"", component.component_appid(),
+                                              "\" is not an appid: expected \"wx\" followed by 16 "
+                                              "hexadecimal digits"));
+    }
+    component.set_component_appid(absl::AsciiStrToLower(component.component_appid()));
+    const std::string& appid = component.component_appid();
+    if (auto [it, inserted] = index_of_appid.emplace(appid, i); !inserted) {
+      return Invalid(appid_path,
+                     absl::StrCat("\"", appid, "\" is already configured by components[",
+                                  it->second, "]; list each component once"));
+    }
+    if (loaded.secrets.contains(appid)) {
+      return Invalid(appid_path,
+                     absl::StrCat("\"", appid,
+                                  "\" is also configured under accounts; a third-party platform's "
+                                  "AppID is not an Official Account's"));
+    }
+    ComponentSecrets secrets;
+    struct Field {
+      const char* name;
+      bool present;
+      const v1::Secret* source;
+      std::string* value;
+      const char* what;
+    };
+    for (const Field& field : {
+             Field{"secret", component.has_secret(), &component.secret(), &secrets.secret,
+                   "the platform's AppSecret"},
+             Field{"token", component.has_token(), &component.token(), &secrets.token,
+                   "the 消息校验Token of the platform's development settings"},
+             Field{"encoding_aes_key", component.has_encoding_aes_key(),
+                   &component.encoding_aes_key(), &secrets.encoding_aes_key,
+                   "the 消息加解密Key of the platform's development settings (pushes are always "
+                   "encrypted)"},
+         }) {
+      const std::string field_path = absl::StrCat(path, ".", field.name);
+      if (!field.present) {
+        return Invalid(field_path, absl::StrCat("missing; give ", field.what,
+                                                " from env (the name of an environment variable) "
+                                                "or file (the path of a file)"));
+      }
+      absl::StatusOr<std::string> value = ReadSecret(*field.source, field_path, env);
+      if (!value.ok()) return value.status();
+      *field.value = *std::move(value);
+    }
+    if (!IsEncodingAesKey(secrets.encoding_aes_key)) {
+      // The value is a secret: say what is wrong with it, never what it is.
+      return Invalid(path + ".encoding_aes_key",
+                     absl::StrCat("holds ", secrets.encoding_aes_key.size(),
+                                  " characters; an EncodingAESKey is 43 letters, digits, '+' or "
+                                  "'/'"));
+    }
+    loaded.component_secrets[appid] = std::move(secrets);
+  }
+  return absl::OkStatus();
+}
+
 bool IsSha256Hex(absl::string_view hex) {
   return hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
            return absl::ascii_isxdigit(static_cast<unsigned char>(c));
@@ -447,15 +519,20 @@ absl::Status ValidatePolicy(const v1::Policy& policy, const std::string& path,
                             const v1::Config& config) {
   for (int i = 0; i < policy.appids_size(); ++i) {
     const std::string& appid = policy.appids(i);
-    const bool configured = std::any_of(config.accounts().begin(), config.accounts().end(),
-                                        [&](const v1::Account& account) {
-                                          return account.appid() == absl::AsciiStrToLower(appid);
-                                        });
+    const bool configured =
+        std::any_of(config.accounts().begin(), config.accounts().end(),
+                    [&](const v1::Account& account) {
+                      return account.appid() == absl::AsciiStrToLower(appid);
+                    }) ||
+        std::any_of(config.components().begin(), config.components().end(),
+                    [&](const v1::Component& component) {
+                      return component.component_appid() == absl::AsciiStrToLower(appid);
+                    });
     if (appid != "*" && !configured) {
       return Invalid(absl::StrCat(path, ".appids[", i, "]"),
                      absl::StrCat("\"", appid,
                                   "\" is not a configured account; give one of "
-                                  "accounts[].appid or \"*\""));
+                                  "accounts[].appid, components[].component_appid or \"*\""));
     }
   }
   for (int i = 0; i < policy.methods_size(); ++i) {
@@ -661,6 +738,7 @@ absl::StatusOr<LoadedConfig> LoadConfigFromYaml(std::string_view yaml, const Env
   if (absl::Status status = ValidateEvents(config.events()); !status.ok()) return status;
   if (absl::Status status = ValidateStore(loaded, env); !status.ok()) return status;
   if (absl::Status status = LoadAccounts(loaded, env); !status.ok()) return status;
+  if (absl::Status status = LoadComponents(loaded, env); !status.ok()) return status;
   if (absl::Status status = ValidateDefaultAppid(config); !status.ok()) return status;
   if (absl::Status status = ValidateAccess(config); !status.ok()) return status;
   ApplyDefaults(config);

@@ -29,6 +29,9 @@
 //     source (secret_source.h): an unset or empty variable, or an unreadable or
 //     empty file, is an error;
 //   - default_appid, if set, is one of the accounts;
+//   - each component's component_appid is an appid (stored lowercased), listed once
+//     and not also an account's; it has a secret, a token and an encoding_aes_key
+//     of 43 base64 characters, each from exactly one source;
 //   - an account's callback has a token; in compatible and safe mode also an
 //     encoding_aes_key of 43 base64 characters; its reply_window is more than 0
 //     and at most 4.5s;
@@ -58,7 +61,8 @@
 // server.tls.client_certificates none without client_ca_file, require with it;
 // store.redis: key_prefix "wxgate:", connect_timeout and command_timeout 1s.
 //
-// Secrets appear only in LoadedConfig::secrets: never in an error message, and
+// Secrets appear only in LoadedConfig::secrets (and callback_secrets,
+// component_secrets): never in an error message, and
 // never in LoadedConfig::config (which holds their sources, not their values).
 // Whether the listen port is free is not checked here; the server reports it
 // when it binds.
@@ -105,6 +109,13 @@ struct CallbackSecrets {
   std::string encoding_aes_key;  // empty in plain mode
 };
 
+// A third-party platform's secrets (components[]).
+struct ComponentSecrets {
+  std::string secret;  // the AppSecret
+  std::string token;
+  std::string encoding_aes_key;
+};
+
 // The configuration after loading: the proto with defaults applied, plus the
 // secrets read from their sources.
 struct LoadedConfig {
@@ -113,6 +124,8 @@ struct LoadedConfig {
   absl::flat_hash_map<std::string, std::string> secrets;
   // appid -> callback secrets, for the accounts with a callback section.
   absl::flat_hash_map<std::string, CallbackSecrets> callback_secrets;
+  // component_appid (lowercase, as in config.components) -> its secrets.
+  absl::flat_hash_map<std::string, ComponentSecrets> component_secrets;
   // store.redis.password, when set.
   std::string redis_password;
 };

@@ -44,6 +44,14 @@ constexpr GatewayReason kReasons[] = {
      "the method needs a credential this gateway does not serve (the message names the "
      "kind: `component_access_token`, `authorizer_access_token`); no other credential is "
      "sent in its place"},
+    {Reason::kComponentTicketMissing, "COMPONENT_TICKET_MISSING", Code::kFailedPrecondition, "",
+     "no `component_verify_ticket` is known yet for the third-party platform: WeChat pushes "
+     "one every 10 minutes to `/wechat/component/<component_appid>` once the platform's "
+     "authorization-event URL points at the gateway; the gateway asked for one at start-up"},
+    {Reason::kNoComponentChosen, "NO_COMPONENT_CHOSEN", Code::kFailedPrecondition, "",
+     "a method needs a `component_access_token` but no component applies: name one with "
+     "`x-wx-component-appid` metadata (several are configured), configure one under "
+     "`components`, or let the caller's policy name its component_appid"},
     {Reason::kCredentialMismatch, "CREDENTIAL_MISMATCH", Code::kInternal, "",
      "a bug: the gateway was about to send a credential of another kind than the endpoint "
      "takes; nothing was sent"},

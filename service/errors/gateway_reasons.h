@@ -38,6 +38,8 @@ enum class Reason {
   kInvalidUrl,
   // Credentials.
   kCredentialNotServed,
+  kComponentTicketMissing,
+  kNoComponentChosen,
   kCredentialMismatch,
   kForceRefreshBudgetSpent,
   kForceRefreshTooSoon,

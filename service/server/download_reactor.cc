@@ -87,8 +87,13 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* ServeDownload(const AdmittedCall& ca
     reactor->Finish(ToGrpcStatus(upstream.status()));
     return reactor;
   }
+  absl::StatusOr<const Account*> account = CredentialAccount(call, upstream->credential);
+  if (!account.ok()) {
+    reactor->Finish(ToGrpcStatus(account.status()));
+    return reactor;
+  }
   auto exchange = UpstreamExchange::Create(
-      deps, *call.account, *std::move(upstream), binding.answer, call.deadline,
+      deps, **account, *std::move(upstream), binding.answer, call.deadline,
       [reactor](absl::StatusOr<CheckedAnswer> answer) { reactor->OnAnswer(std::move(answer)); });
   reactor->Attach(exchange);  // before Begin: once it answers, the reactor may be gone
   exchange->Begin();

@@ -18,8 +18,10 @@ using google::protobuf::Message;
 // ANSWER_KIND_URL: the URL the request makes, for a browser; WeChat is not called.
 void AnswerWithUrl(const EndpointBinding& binding, const UpstreamDeps& deps, UnaryCall& call,
                    const UpstreamRequest& request) {
+  absl::StatusOr<const Account*> account = CredentialAccount(call.admitted(), request.credential);
+  if (!account.ok()) return call.Respond(account.status());
   deps.credentials->Get(
-      *call.admitted().account, request.credential,
+      **account, request.credential,
       [&binding, &call, request](absl::StatusOr<CallCredential> credential) {
         if (!credential.ok()) return call.Respond(credential.status());
         absl::StatusOr<HttpRequest> http =
@@ -41,9 +43,11 @@ void CallEndpoint(const EndpointBinding& binding, const UpstreamDeps& deps, Unar
   absl::StatusOr<UpstreamRequest> upstream = TranscodeRequest(binding, *request);
   if (!upstream.ok()) return call.Respond(upstream.status());
   if (binding.answer == ANSWER_KIND_URL) return AnswerWithUrl(binding, deps, call, *upstream);
+  absl::StatusOr<const Account*> account = CredentialAccount(call.admitted(), upstream->credential);
+  if (!account.ok()) return call.Respond(account.status());
   auto exchange = UpstreamExchange::Create(
-      deps, *call.admitted().account, *std::move(upstream), binding.answer,
-      call.admitted().deadline, [&binding, &call](absl::StatusOr<CheckedAnswer> answer) {
+      deps, **account, *std::move(upstream), binding.answer, call.admitted().deadline,
+      [&binding, &call](absl::StatusOr<CheckedAnswer> answer) {
         if (!answer.ok()) return call.Respond(answer.status());
         call.Respond(AnswerMessage(binding.method->output_type(), answer->json));
       });

@@ -42,6 +42,19 @@ std::vector<Account> AccountsOf(const config::LoadedConfig& loaded) {
   return accounts;
 }
 
+// The third-party platforms, as the accounts their credentials are keyed by.
+std::vector<Account> ComponentsOf(const config::LoadedConfig& loaded) {
+  std::vector<Account> components;
+  for (const auto& component : loaded.config.components()) {
+    auto secrets = loaded.component_secrets.find(component.component_appid());
+    components.push_back(
+        {.appid = component.component_appid(),
+         .secret = secrets == loaded.component_secrets.end() ? "" : secrets->second.secret,
+         .name = component.name()});
+  }
+  return components;
+}
+
 std::vector<CallbackAccount> CallbackAccountsOf(const config::LoadedConfig& loaded) {
   std::vector<CallbackAccount> accounts;
   for (const auto& account : loaded.config.accounts()) {
@@ -144,8 +157,10 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
   tokens_ = std::make_unique<TokenManager>(token_fetcher_.get(), shared_.tokens.get(),
                                            TokenManagerOptions{.lease_owner = shared_.replica});
   accounts_ = std::make_unique<AccountDirectory>(AccountsOf(loaded), loaded.config.default_appid());
+  components_ = std::make_unique<ComponentDirectory>(ComponentsOf(loaded));
   admission_ = std::make_unique<CallAdmission>(
-      *accounts_, std::make_shared<const CallerAuthorizer>(loaded.config.access()));
+      *accounts_, std::make_shared<const CallerAuthorizer>(loaded.config.access()),
+      components_.get());
   credentials_ = std::make_unique<TokenCredentials>(*tokens_);
   deps_ = {.transport = upstream_.get(),
            .credentials = credentials_.get(),
@@ -171,6 +186,24 @@ absl::Status Gateway::StartCallbacks(const config::LoadedConfig& loaded) {
       [tasks = reply_deadlines_.get()](absl::Duration delay, std::function<void()> task) {
         tasks->RunAfter(delay, std::move(task));
       });
+  std::vector<CallbackComponent> components;
+  for (const auto& [appid, secrets] : loaded.component_secrets) {
+    components.push_back({.component_appid = appid,
+                          .token = secrets.token,
+                          .encoding_aes_key = secrets.encoding_aes_key});
+  }
+  if (absl::Status served = push_handler_->ServeComponents(
+          std::move(components),
+          [this](const std::string& component_appid, std::string ticket,
+                 std::function<void(absl::Status)> done) {
+            absl::StatusOr<const Account*> component = components_->Find(component_appid);
+            if (!component.ok()) return done(component.status());
+            tokens_->SetComponentTicket(**component, std::move(ticket),
+                                        [done = std::move(done)](absl::Status s) { done(s); });
+          });
+      !served.ok()) {
+    return served;
+  }
   absl::StatusOr<std::unique_ptr<CallbackServer>> server =
       ListenHttp("server.callback_listen", "serving_callbacks",
                  {.listen = listen,
@@ -270,6 +303,21 @@ std::vector<Sample> Gateway::ReadMetrics() const {
       }
     }
   }
+  // Third-party platforms: the ticket's expiry (-1 until one is known) and the
+  // component_access_token's, under the component_appid.
+  for (const Account* component : components_->All()) {
+    for (TokenKind kind : {TokenKind::kComponentVerifyTicket, TokenKind::kComponentAccessToken}) {
+      const TokenState state = tokens_->Status(*component, kind);
+      const std::vector<std::string> labels = {component->appid, std::string(TokenKindName(kind))};
+      samples.push_back({Metric::kTokenExpiry, labels,
+                         state.valid ? absl::ToDoubleSeconds(state.expires_at - now) : -1});
+      if (kind == TokenKind::kComponentAccessToken) {
+        samples.push_back({Metric::kTokenFetches, labels, static_cast<double>(state.fetches)});
+        samples.push_back(
+            {Metric::kTokenFetchFailures, labels, static_cast<double>(state.failed_fetches)});
+      }
+    }
+  }
   return samples;
 }
 
@@ -350,6 +398,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
                      " (is the port in use, or the address not local?)"));
   }
   Gateway* g = gateway.get();
+  // WeChat pushes a component_verify_ticket every 10 minutes; a component with none
+  // known asks for one now rather than waiting (logged, never fatal).
+  for (const Account* component : gateway->components_->All()) {
+    gateway->tokens_->RequestComponentTicket(*component);
+  }
   gateway->refresher_ = std::make_unique<std::thread>([g] {
     while (!g->stop_refresher_.WaitForNotificationWithTimeout(kRefreshPeriod)) {
       g->tokens_->RefreshDue();

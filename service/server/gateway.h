@@ -26,6 +26,7 @@
 #include "absl/synchronization/notification.h"
 #include "service/call/account_directory.h"
 #include "service/call/admitted_service.h"
+#include "service/call/component_directory.h"
 #include "service/call/token_credentials.h"
 #include "service/call/upstream_exchange.h"
 #include "service/callback/callback_server.h"
@@ -60,6 +61,7 @@ class Gateway {
   const SubscriptionQuota& subscriptions() const { return *subscriptions_; }
   TokenManager& tokens() { return *tokens_; }
   const AccountDirectory& accounts() const { return *accounts_; }
+  const ComponentDirectory& components() const { return *components_; }
   const UpstreamClient& upstream() const { return *upstream_; }
   // Puts new access rules in force (SIGHUP); calls already admitted go on.
   void ReloadAccess(const config::v1::Access& access);
@@ -83,6 +85,8 @@ class Gateway {
 
   std::unique_ptr<UpstreamClient> upstream_;
   SharedState shared_;  // tokens and events (and Redis): outlive their users
+  // The third-party platforms: before tokens_, which keeps pointers to them.
+  std::unique_ptr<ComponentDirectory> components_;
   std::unique_ptr<TokenFetcher> token_fetcher_;
   std::unique_ptr<TokenManager> tokens_;
   std::unique_ptr<std::thread> refresher_;

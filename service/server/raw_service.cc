@@ -15,7 +15,10 @@ std::unique_ptr<AdmittedService> ServeRawCalls(const UpstreamDeps& deps,
     absl::StatusOr<UpstreamRequest> upstream =
         TranscodeRawCall(RequestAs<v1::CallRequest>(*request));
     if (!upstream.ok()) return call.Respond(upstream.status());
-    auto exchange = UpstreamExchange::Create(deps, *call.admitted().account, *std::move(upstream),
+    absl::StatusOr<const Account*> account =
+        CredentialAccount(call.admitted(), upstream->credential);
+    if (!account.ok()) return call.Respond(account.status());
+    auto exchange = UpstreamExchange::Create(deps, **account, *std::move(upstream),
                                              ANSWER_KIND_JSON, call.admitted().deadline,
                                              [&call](absl::StatusOr<CheckedAnswer> answer) {
                                                if (!answer.ok())

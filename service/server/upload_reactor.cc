@@ -46,8 +46,10 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
     assembler_.Finish();
     absl::StatusOr<UpstreamRequest> upstream = TranscodeRequest(binding_, *request_);
     if (!upstream.ok()) return Finish(ToGrpcStatus(upstream.status()));
+    absl::StatusOr<const Account*> account = CredentialAccount(call_, upstream->credential);
+    if (!account.ok()) return Finish(ToGrpcStatus(account.status()));
     auto exchange =
-        UpstreamExchange::Create(deps_, *call_.account, *std::move(upstream), binding_.answer,
+        UpstreamExchange::Create(deps_, **account, *std::move(upstream), binding_.answer,
                                  call_.deadline, [this](absl::StatusOr<CheckedAnswer> answer) {
                                    if (!answer.ok()) return Finish(ToGrpcStatus(answer.status()));
                                    absl::StatusOr<MessagePtr> response =

@@ -37,6 +37,36 @@ HttpTransport::TransferId TokenFetcher::FetchTicket(absl::string_view access_tok
               "ticket", std::move(done));
 }
 
+HttpTransport::TransferId TokenFetcher::FetchComponentToken(const Account& component,
+                                                            absl::string_view ticket, Done done) {
+  UpstreamRequest request{
+      .method = "POST",
+      .path = "/cgi-bin/component/api_component_token",
+      .json_body = nlohmann::json::object({{"component_appid", component.appid},
+                                           {"component_appsecret", component.secret},
+                                           {"component_verify_ticket", std::string(ticket)}}),
+      .credential = CredentialKind::kNone};
+  return Send(request, {.kind = CredentialKind::kNone, .appid = component.appid},
+              "component_access_token", std::move(done));
+}
+
+HttpTransport::TransferId TokenFetcher::StartPushTicket(
+    const Account& component, absl::AnyInvocable<void(absl::Status) &&> done) {
+  UpstreamRequest request{
+      .method = "POST",
+      .path = "/cgi-bin/component/api_start_push_ticket",
+      .json_body = nlohmann::json::object(
+          {{"component_appid", component.appid}, {"component_secret", component.secret}}),
+      .credential = CredentialKind::kNone};
+  HttpRequest http = *BuildHttpRequest(
+      request, base_url_, {.kind = CredentialKind::kNone, .appid = component.appid}, timeout_);
+  return upstream_->Send(std::move(http),
+                         [done = std::move(done)](absl::StatusOr<HttpResponse> answer) mutable {
+                           if (!answer.ok()) return std::move(done)(answer.status());
+                           std::move(done)(ParseAnswerJson(*answer).status());
+                         });
+}
+
 HttpTransport::TransferId TokenFetcher::Send(const UpstreamRequest& request,
                                              const CallCredential& credential,
                                              absl::string_view value_key, Done done) {

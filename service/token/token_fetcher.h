@@ -5,7 +5,16 @@
 //       (or GET /cgi-bin/token?grant_type=client_credential&appid&secret for classic accounts)
 //   fetcher.FetchTicket("ACCESS_TOKEN", TokenKind::kJsapiTicket, done);
 //     → GET /cgi-bin/ticket/getticket?access_token=…&type=jsapi
+//   fetcher.FetchComponentToken(component, "TICKET", done);
+//     → POST /cgi-bin/component/api_component_token
+//       {component_appid, component_appsecret, component_verify_ticket}
+//       answer {component_access_token, expires_in}
+//   fetcher.StartPushTicket(component, done);
+//     → POST /cgi-bin/component/api_start_push_ticket {component_appid, component_secret}
+//       (WeChat then pushes a component_verify_ticket); done gets OK or why not
 //
+// A component is an Account whose appid is the component_appid and whose secret is
+// the platform's AppSecret.
 // `done` gets the value and its lifetime, or the status of what went wrong (WeChat
 // errors keep their errcode in the ErrorInfo). It runs on the upstream client's
 // thread. Does not own `upstream`.
@@ -38,6 +47,10 @@ class TokenFetcher {
 
   HttpTransport::TransferId FetchAccessToken(const Account& account, bool force_refresh, Done done);
   HttpTransport::TransferId FetchTicket(absl::string_view access_token, TokenKind kind, Done done);
+  HttpTransport::TransferId FetchComponentToken(const Account& component, absl::string_view ticket,
+                                                Done done);
+  HttpTransport::TransferId StartPushTicket(const Account& component,
+                                            absl::AnyInvocable<void(absl::Status) &&> done);
   void Cancel(HttpTransport::TransferId id) { upstream_->Cancel(id); }
 
  private:

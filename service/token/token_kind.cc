@@ -10,6 +10,10 @@ absl::string_view TokenKindName(TokenKind kind) {
       return "jsapi_ticket";
     case TokenKind::kWxCardTicket:
       return "wx_card_ticket";
+    case TokenKind::kComponentVerifyTicket:
+      return "component_verify_ticket";
+    case TokenKind::kComponentAccessToken:
+      return "component_access_token";
   }
   return "unknown";
 }

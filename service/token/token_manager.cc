@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "service/errors/error_info.h"
 #include "service/errors/gateway_reasons.h"
 #include "service/observe/log.h"
 #include "service/upstream/credential.h"
@@ -17,6 +18,20 @@ namespace {
 constexpr absl::Duration kExpiresInRounding = absl::Seconds(1);
 
 absl::Status ShuttingDown() { return absl::CancelledError("the gateway is shutting down"); }
+
+// WeChat: a component_verify_ticket is valid for 12 hours; a new one comes every 10
+// minutes.
+constexpr absl::Duration kComponentTicketLifetime = absl::Hours(12);
+
+absl::Status TicketMissing(absl::string_view component_appid) {
+  return GatewayError(
+      Reason::kComponentTicketMissing,
+      absl::StrCat(
+          "no component_verify_ticket is known for the third-party platform ", component_appid,
+          " yet: WeChat pushes one every 10 minutes to /wechat/component/", component_appid,
+          " on the callback listener once the platform's authorization-event URL "
+          "points there; retry after it arrived"));
+}
 
 }  // namespace
 
@@ -196,11 +211,150 @@ void TokenManager::FetchFromUpstream(const std::string& key, int64_t stored_vers
     rejected = slot.rejected;
   }
   if (stopping) return Store(key, stored_version, ShuttingDown());
-  if (kind == TokenKind::kAccessToken) {
-    FetchFromWeChat(key, *account, stored_version, std::move(rejected));
-  } else {
-    FetchTicket(key, *account, kind, stored_version, /*retried=*/false);
+  switch (kind) {
+    case TokenKind::kAccessToken:
+      return FetchFromWeChat(key, *account, stored_version, std::move(rejected));
+    case TokenKind::kJsapiTicket:
+    case TokenKind::kWxCardTicket:
+      return FetchTicket(key, *account, kind, stored_version, /*retried=*/false);
+    case TokenKind::kComponentVerifyTicket:
+      // Never fetched: only WeChat's push brings one, and the store had none.
+      return Store(key, stored_version, TicketMissing(account->appid));
+    case TokenKind::kComponentAccessToken:
+      return FetchComponentToken(key, *account, stored_version);
   }
+}
+
+void TokenManager::FetchComponentToken(const std::string& key, const Account& component,
+                                       int64_t stored_version) {
+  Get(component, TokenKind::kComponentVerifyTicket,
+      [this, key, &component, stored_version](absl::StatusOr<std::string> ticket) {
+        if (!ticket.ok()) return Store(key, stored_version, ticket.status());
+        StartTransfer(
+            [&](TokenFetcher::Done done) {
+              return fetcher_->FetchComponentToken(component, *ticket, std::move(done));
+            },
+            [this, key, stored_version](absl::StatusOr<FetchedToken> got) {
+              Store(key, stored_version, std::move(got));
+            });
+      });
+}
+
+void TokenManager::SetComponentTicket(const Account& component, std::string ticket,
+                                      absl::AnyInvocable<void(absl::Status) &&> done) {
+  const std::string key = KeyOf(component, TokenKind::kComponentVerifyTicket);
+  const absl::Time now = options_.now();
+  TokenRecord record{
+      .value = std::move(ticket), .fetched_at = now, .expires_at = now + kComponentTicketLifetime};
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return std::move(done)(ShuttingDown());
+    Slot& slot = slots_[key];
+    slot.account = &component;
+    slot.kind = TokenKind::kComponentVerifyTicket;
+    record.version = slot.record.version;
+    slot.record = record;
+    slot.refresh_at = absl::InfiniteFuture();
+    slot.failures = 0;
+    slot.retry_at = absl::InfinitePast();
+    slot.last_error = absl::OkStatus();
+    // A component_access_token that failed for want of a ticket is fetched at once.
+    auto token = slots_.find(KeyOf(component, TokenKind::kComponentAccessToken));
+    if (token != slots_.end() && !token->second.fetching) {
+      token->second.retry_at = absl::InfinitePast();
+      token->second.last_error = absl::OkStatus();
+    }
+    ++in_flight_;
+  }
+  WriteTicket(key, std::move(record), 3, std::move(done));
+}
+
+void TokenManager::WriteTicket(const std::string& key, TokenRecord record, int tries_left,
+                               absl::AnyInvocable<void(absl::Status) &&> done) {
+  auto finish = [this, key](absl::AnyInvocable<void(absl::Status) &&> done, absl::Status status) {
+    if (!status.ok()) {
+      Log(LogLevel::kWarning, "token_store_failed",
+          {{"key", key}, {"operation", "compare_and_set"}, {"error", status.message()}});
+    }
+    if (done) std::move(done)(status);
+    absl::MutexLock lock(&mu_);
+    --in_flight_;  // last: the destructor may go on once this reaches 0
+  };
+  store_->Get(key, [this, key, record = std::move(record), tries_left, done = std::move(done),
+                    finish](absl::StatusOr<std::optional<TokenRecord>> stored) mutable {
+    if (!stored.ok()) return finish(std::move(done), stored.status());
+    const int64_t version = stored->has_value() ? (*stored)->version : 0;
+    store_->CompareAndSet(
+        key, version, record,
+        [this, key, record, tries_left, done = std::move(done),
+         finish](absl::StatusOr<CasOutcome> outcome) mutable {
+          if (!outcome.ok()) return finish(std::move(done), outcome.status());
+          if (!outcome->stored && tries_left > 1) {
+            return WriteTicket(key, std::move(record), tries_left - 1, std::move(done));
+          }
+          if (!outcome->stored) {
+            return finish(std::move(done),
+                          absl::AbortedError("other writers kept changing the ticket"));
+          }
+          {
+            absl::MutexLock lock(&mu_);
+            Slot& slot = slots_[key];
+            if (slot.record.value == record.value && outcome->current.has_value()) {
+              slot.record.version = outcome->current->version;
+            }
+          }
+          Log(LogLevel::kInfo, "component_ticket_stored", {{"key", key}});
+          finish(std::move(done), absl::OkStatus());
+        });
+  });
+}
+
+void TokenManager::RequestComponentTicket(const Account& component,
+                                          absl::AnyInvocable<void(absl::StatusOr<bool>) &&> done) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      if (done) std::move(done)(ShuttingDown());
+      return;
+    }
+    ++in_flight_;
+  }
+  auto end = [this] {
+    absl::MutexLock lock(&mu_);
+    --in_flight_;  // last: the destructor may go on once this reaches 0
+  };
+  Get(component, TokenKind::kComponentVerifyTicket,
+      [this, &component, done = std::move(done), end](absl::StatusOr<std::string> ticket) mutable {
+        const std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(ticket.status());
+        const bool missing = !ticket.ok() && info.has_value() &&
+                             info->reason() == ReasonInfo(Reason::kComponentTicketMissing).name;
+        if (!missing) {
+          Log(LogLevel::kInfo, "component_ticket_known",
+              {{"component_appid", component.appid},
+               {"outcome", ticket.ok() ? "stored" : ticket.status().message()}});
+          if (done) std::move(done)(false);
+          return end();
+        }
+        StartTransfer(
+            [&](TokenFetcher::Done fetched) {
+              return fetcher_->StartPushTicket(
+                  component, [fetched = std::move(fetched)](absl::Status sent) mutable {
+                    if (sent.ok()) return std::move(fetched)(FetchedToken{});
+                    std::move(fetched)(sent);
+                  });
+            },
+            [&component, done = std::move(done), end](absl::StatusOr<FetchedToken> sent) mutable {
+              if (sent.ok()) {
+                Log(LogLevel::kInfo, "component_ticket_requested",
+                    {{"component_appid", component.appid}});
+              } else {
+                Log(LogLevel::kWarning, "component_ticket_request_failed",
+                    {{"component_appid", component.appid}, {"error", sent.status().message()}});
+              }
+              if (done) std::move(done)(sent.ok() ? absl::StatusOr<bool>(true) : sent.status());
+              end();
+            });
+      });
 }
 
 void TokenManager::FetchFromWeChat(const std::string& key, const Account& account,
@@ -380,7 +534,8 @@ void TokenManager::Finish(const std::string& key, FetchOutcome outcome, bool fro
       std::uniform_real_distribution<double> jitter(-options_.refresh_jitter,
                                                     options_.refresh_jitter);
       slot.refresh_at =
-          slot.same_until_expiry
+          slot.kind == TokenKind::kComponentVerifyTicket ? absl::InfiniteFuture()
+          : slot.same_until_expiry
               ? slot.record.expires_at + kExpiresInRounding
               : slot.record.fetched_at + lifetime * (options_.refresh_fraction + jitter(random_));
       if (slot.record.value != slot.rejected) slot.rejected.clear();

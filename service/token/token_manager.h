@@ -28,6 +28,18 @@
 //   - stable_token's force_refresh is spent only when WeChat rejected the token and
 //     its normal mode hands the same one back (ForceRefreshBudget);
 //   - tickets are fetched with the account's access token, refreshed once if stale.
+// A third-party platform (component) is an Account too (appid: the
+// component_appid, secret: its AppSecret), with two kinds of its own:
+//   - kComponentVerifyTicket is never fetched: WeChat pushes it every 10 minutes and
+//     SetComponentTicket stores it (compare-and-set, so replicas sharing a store and
+//     a restart on the state file see it); Get hands out the stored one, else fails
+//     with FAILED_PRECONDITION COMPONENT_TICKET_MISSING. It is never refreshed ahead.
+//   - kComponentAccessToken is fetched with the known ticket (api_component_token),
+//     with single flight, refresh ahead and compare-and-set like an access_token; no
+//     ticket known: the same COMPONENT_TICKET_MISSING. A ticket arriving ends the
+//     backoff of that failure, so the next call fetches at once.
+// RequestComponentTicket asks WeChat to push a ticket (api_start_push_ticket) when
+// none is known: the gateway calls it once per component at start-up.
 // Nothing here blocks on I/O: the store and WeChat both answer through callbacks,
 // and the manager's lock is never held while it calls them. `done` runs on the
 // caller's thread (cached), the upstream client's thread or the store's thread.
@@ -106,6 +118,17 @@ class TokenManager {
   int RefreshDue();
   TokenState Status(const Account& account, TokenKind kind) const;
 
+  // Stores the component_verify_ticket WeChat pushed for `component` (which must
+  // outlive the manager); `done` gets OK once the store has it (or an error, logged;
+  // the value is then still used by this process).
+  void SetComponentTicket(const Account& component, std::string ticket,
+                          absl::AnyInvocable<void(absl::Status) &&> done);
+  // If no ticket is known for `component`, asks WeChat to push one
+  // (api_start_push_ticket) and logs the outcome; a failure is not fatal. `done`
+  // (optional) gets whether a request was sent and its outcome.
+  void RequestComponentTicket(const Account& component,
+                              absl::AnyInvocable<void(absl::StatusOr<bool>) &&> done = nullptr);
+
  private:
   struct Slot {
     const Account* account = nullptr;
@@ -150,7 +173,13 @@ class TokenManager {
                        std::string rejected);
   void FetchTicket(const std::string& key, const Account& account, TokenKind kind,
                    int64_t stored_version, bool retried);
+  void FetchComponentToken(const std::string& key, const Account& component,
+                           int64_t stored_version);
   void Store(const std::string& key, int64_t stored_version, absl::StatusOr<FetchedToken> got);
+  // One compare-and-set attempt of SetComponentTicket; tries again (up to `tries_left`)
+  // when another writer was first.
+  void WriteTicket(const std::string& key, TokenRecord record, int tries_left,
+                   absl::AnyInvocable<void(absl::Status) &&> done);
   void Finish(const std::string& key, FetchOutcome outcome, bool from_wechat);
   // Sends one request through `send` and remembers the transfer while it runs, so
   // the destructor can cancel it. `on_answer` gets CANCELLED once stopping.

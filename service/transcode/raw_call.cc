@@ -47,7 +47,8 @@ absl::StatusOr<UpstreamRequest> TranscodeRawCall(const v1::CallRequest& request)
                         "raw calls cannot carry a user's OAuth token yet");
   }
   for (const auto& [key, value] : request.query()) {
-    if (key == "access_token" || key == "secret" || key == "appsecret") {
+    if (key == "access_token" || key == "component_access_token" || key == "secret" ||
+        key == "appsecret") {
       return Invalid(absl::StrCat("query key \"", key, "\" is the gateway's to set"));
     }
     out.query.emplace_back(key, value);
@@ -61,6 +62,10 @@ absl::StatusOr<UpstreamRequest> TranscodeRawCall(const v1::CallRequest& request)
     out.json_body = std::move(body);
   } else if (!request.json_body().empty()) {
     return Invalid("a GET carries no json_body");
+  }
+  // WeChat names the query key after the credential on the open platform's paths.
+  if (out.credential == CredentialKind::kComponentAccessToken) {
+    out.credential_param = "component_access_token";
   }
   if (out.credential == CredentialKind::kAppidSecret) {
     out.appid_param = "appid";

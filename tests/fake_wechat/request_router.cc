@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "tests/fake_wechat/multipart_form.h"
+#include "tests/fake_wechat/push_sender.h"
 #include "tests/fake_wechat/wechat_reply.h"
 
 namespace wxgate::fake {
@@ -15,6 +16,7 @@ using nlohmann::json;
 constexpr char kStatsPath[] = "/fake/stats";
 constexpr char kLatencyPath[] = "/fake/latency";
 constexpr char kRevokePath[] = "/fake/revoke";
+constexpr char kPushTicketPath[] = "/fake/component/push_ticket";
 
 HttpReply TokenReply(const TokenGrant& grant) {
   if (grant.errcode != 0) return ErrcodeReply(grant.errcode, grant.errmsg);
@@ -52,6 +54,7 @@ HttpReply RequestRouter::Handle(const HttpRequest& request) {
   if (request.path == kStatsPath) return Stats();
   if (request.path == kLatencyPath) return SetLatencyFromBody(request);
   if (request.path == kRevokePath) return RevokeFromBody(request);
+  if (request.path == kPushTicketPath) return PushTicket(request);
 
   stats_->RecordRequest(request);
   std::optional<Failure> failure = failures_->Take(request.path);
@@ -64,6 +67,8 @@ HttpReply RequestRouter::Route(const HttpRequest& request) {
   if (request.path == "/cgi-bin/token") return ClassicToken(request);
   if (request.path == "/cgi-bin/stable_token") return StableToken(request);
   if (request.path == "/fake/echo") return Echo(request);
+  if (request.path == "/cgi-bin/component/api_start_push_ticket") return StartPushTicket(request);
+  if (request.path == "/cgi-bin/component/api_component_token") return ComponentToken(request);
   if (const Endpoint* endpoint = table_->Find(request.path)) {
     return TableEndpoint(*endpoint, request);
   }
@@ -104,6 +109,11 @@ HttpReply RequestRouter::Echo(const HttpRequest& request) {
     TokenOwner owner = tokens_->Check(token->second);
     if (owner.errcode != 0) return ErrcodeReply(owner.errcode, owner.errmsg);
     answer["appid"] = owner.appid;  // lets tests see which account's token was used
+  }
+  if (auto token = request.query.find("component_access_token"); token != request.query.end()) {
+    TokenOwner owner = tokens_->Check(token->second);
+    if (owner.errcode != 0) return ErrcodeReply(owner.errcode, owner.errmsg);
+    answer["component_appid"] = owner.appid;
   }
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   answer["body"] = body.is_discarded() ? json(nullptr) : std::move(body);
@@ -182,6 +192,55 @@ HttpReply RequestRouter::TableEndpoint(const Endpoint& endpoint, const HttpReque
   json answer = {{"errcode", 0}, {"errmsg", "ok"}};
   answer.update(endpoint.answer);
   return JsonReply(answer);
+}
+
+HttpReply RequestRouter::StartPushTicket(const HttpRequest& request) {
+  if (auto wrong = RequireMethod(request, "POST")) return *wrong;
+  const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return ErrcodeReply(47001, "data format error");
+  TokenGrant checked = tokens_->CheckSecret(StringField(body, "component_appid"),
+                                            StringField(body, "component_secret"));
+  return ErrcodeReply(checked.errcode, checked.errcode == 0 ? "ok" : checked.errmsg);
+}
+
+HttpReply RequestRouter::ComponentToken(const HttpRequest& request) {
+  if (auto wrong = RequireMethod(request, "POST")) return *wrong;
+  const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return ErrcodeReply(47001, "data format error");
+  TokenGrant grant = tokens_->IssueComponentToken(StringField(body, "component_appid"),
+                                                  StringField(body, "component_appsecret"),
+                                                  StringField(body, "component_verify_ticket"));
+  if (grant.errcode != 0) return ErrcodeReply(grant.errcode, grant.errmsg);
+  return JsonReply(
+      {{"component_access_token", grant.access_token}, {"expires_in", grant.expires_in}});
+}
+
+HttpReply RequestRouter::PushTicket(const HttpRequest& request) {
+  if (auto wrong = RequireMethod(request, "POST")) return *wrong;
+  const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  const std::string appid = body.is_object() ? StringField(body, "component_appid") : "";
+  const std::string url = body.is_object() ? StringField(body, "url") : "";
+  if (appid.empty() || url.empty()) {
+    return ErrcodeReply(47001,
+                        "data format error hint: want {\"component_appid\", \"url\", \"token\", "
+                        "\"encoding_aes_key\"}");
+  }
+  const std::string ticket = tokens_->IssueComponentTicket(appid);
+  const std::string xml = absl::StrCat(
+      "<xml><AppId><![CDATA[", appid, "]]></AppId><CreateTime>", absl::ToUnixSeconds(absl::Now()),
+      "</CreateTime><InfoType><![CDATA[component_verify_ticket]]></InfoType>"
+      "<ComponentVerifyTicket><![CDATA[",
+      ticket, "]]></ComponentVerifyTicket></xml>");
+  PushSender sender({.url = url,
+                     .appid = appid,
+                     .token = StringField(body, "token"),
+                     .encoding_aes_key = StringField(body, "encoding_aes_key")});
+  absl::StatusOr<PushAnswer> answer = sender.Send(xml);
+  if (!answer.ok()) return ErrcodeReply(-1, std::string(answer.status().message()));
+  return JsonReply({{"errcode", 0},
+                    {"errmsg", "ok"},
+                    {"http_status", answer->http_status},
+                    {"body", answer->body}});
 }
 
 HttpReply RequestRouter::RevokeFromBody(const HttpRequest& request) {

@@ -2,13 +2,22 @@
 //
 //   GET  /cgi-bin/token          classic token            (TokenAuthority)
 //   POST /cgi-bin/stable_token   stable token             (TokenAuthority)
-//   *    /fake/echo              what was received, as JSON; a token is optional but checked
+//   POST /cgi-bin/component/api_start_push_ticket  {component_appid, component_secret}: ok
+//   POST /cgi-bin/component/api_component_token
+//        {component_appid, component_appsecret, component_verify_ticket}: a new token
+//        (TokenAuthority: the ticket must be one the fake issued)
+//   POST /fake/component/push_ticket {component_appid, url, token, encoding_aes_key}:
+//        issues a ticket and pushes it, encrypted, to `url` as WeChat does; answers
+//        {errcode 0, http_status, body} (the gateway's answer)
+//   *    /fake/echo              what was received, as JSON; an access_token or
+//                                component_access_token is optional but checked
 //   GET  /fake/stats             {"calls": {path: n}, "connections": n}
 //   POST /fake/latency           {"ms": N} sets the latency
 //   any path of the table        method, credential and required checks, then its answer
 //   anything else                HTTP 404, text body
 //
-// Every request except the two control endpoints (/fake/stats, /fake/latency) is
+// Every request except the control endpoints (/fake/stats, /fake/latency, /fake/revoke,
+// /fake/component/push_ticket) is
 // counted, gets the latency, and may be replaced by an injected failure, in that
 // order. Does not own its collaborators; the caller keeps them alive. Thread-safe.
 #ifndef WXGATE_TESTS_FAKE_WECHAT_REQUEST_ROUTER_H_
@@ -46,7 +55,11 @@ class RequestRouter : public RequestHandler {
   HttpReply Echo(const HttpRequest& request);
   HttpReply Stats() const;
   HttpReply SetLatencyFromBody(const HttpRequest& request);
-  // POST /fake/revoke {"appid": "wx…"}: every token of the account becomes unknown.
+  HttpReply StartPushTicket(const HttpRequest& request);
+  HttpReply ComponentToken(const HttpRequest& request);
+  HttpReply PushTicket(const HttpRequest& request);
+  // POST /fake/revoke {"appid": "wx…"}: every token of the account (or component)
+  // becomes unknown.
   HttpReply RevokeFromBody(const HttpRequest& request);
   HttpReply TableEndpoint(const Endpoint& endpoint, const HttpRequest& request);
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 
 namespace wxgate::fake {
 namespace {
@@ -72,6 +73,34 @@ TokenAuthority::Account* TokenAuthority::Authenticate(absl::string_view appid,
     return nullptr;
   }
   return &it->second;
+}
+
+std::string TokenAuthority::IssueComponentTicket(absl::string_view component_appid) {
+  absl::MutexLock lock(&mu_);
+  Account& account = accounts_[component_appid];
+  std::string ticket = absl::StrCat("ticket@@@", component_appid, "-", account.tickets.size() + 1);
+  account.tickets.push_back(ticket);
+  return ticket;
+}
+
+TokenGrant TokenAuthority::IssueComponentToken(absl::string_view component_appid,
+                                               absl::string_view secret, absl::string_view ticket) {
+  absl::MutexLock lock(&mu_);
+  TokenGrant error;
+  Account* account = Authenticate(component_appid, secret, &error);
+  if (account == nullptr) return error;
+  if (std::find(account->tickets.begin(), account->tickets.end(), ticket) ==
+      account->tickets.end()) {
+    return Error(61006, "component ticket is invalid");
+  }
+  return IssueLocked(*account, component_appid, kComponent, now_());
+}
+
+TokenGrant TokenAuthority::CheckSecret(absl::string_view appid, absl::string_view secret) {
+  absl::MutexLock lock(&mu_);
+  TokenGrant error;
+  Authenticate(appid, secret, &error);
+  return error;
 }
 
 TokenGrant TokenAuthority::IssueClassic(absl::string_view appid, absl::string_view secret) {

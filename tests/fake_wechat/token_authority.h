@@ -9,6 +9,16 @@
 //                                       refreshes per day (45009) and 30 s apart (45011)
 //   Check(T2)                        -> owner "wx1"; 40001 unknown, 42001 expired
 //
+// A third-party platform (component) is an account too (AddAccount with its
+// component_appid and AppSecret); its tickets and tokens:
+//
+//   IssueComponentTicket("wxc")                 -> "ticket@@@wxc-1": what WeChat pushes
+//   IssueComponentToken("wxc", "s", ticket)     -> C1, expires_in 7200; every call a new
+//                                                  one, C1 valid 5 more minutes (as
+//                                                  classic); 61006 for a ticket never
+//                                                  issued to "wxc"
+//   Check(C1)                                   -> owner "wxc"; Revoke("wxc") drops it
+//
 // Classic and stable tokens are separate lineages, as WeChat documents for
 // stable_token ("与 getAccessToken 获取的调用凭证完全隔离，互不影响"): issuing one never
 // retires the other. A "day" for the quota is a calendar day in Beijing time (UTC+8)
@@ -21,6 +31,7 @@
 #include <functional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
@@ -66,6 +77,11 @@ class TokenAuthority {
   TokenGrant IssueClassic(absl::string_view appid, absl::string_view secret);
   TokenGrant IssueStable(absl::string_view appid, absl::string_view secret, bool force_refresh);
   TokenOwner Check(absl::string_view token) const;
+  std::string IssueComponentTicket(absl::string_view component_appid);
+  TokenGrant IssueComponentToken(absl::string_view component_appid, absl::string_view secret,
+                                 absl::string_view ticket);
+  // 0 when `secret` is the account's, else the errcode (40013, 40125, 41002, 41004).
+  TokenGrant CheckSecret(absl::string_view appid, absl::string_view secret);
 
   // The most recently issued token of `appid` if still valid, else "".
   std::string Current(absl::string_view appid) const;
@@ -73,7 +89,7 @@ class TokenAuthority {
   void Revoke(absl::string_view appid);
 
  private:
-  enum Lineage { kClassic = 0, kStable = 1, kLineageCount = 2 };
+  enum Lineage { kClassic = 0, kStable = 1, kComponent = 2, kLineageCount = 3 };
 
   struct Token {
     std::string appid;
@@ -88,6 +104,7 @@ class TokenAuthority {
     int64_t forced_day = -1;
     int forced_today = 0;
     absl::Time last_forced = absl::InfinitePast();
+    std::vector<std::string> tickets;  // component_verify_tickets issued
   };
 
   // Returns the account, or fills `error` with 40013 / 40125 / 41002 / 41004.

@@ -3,6 +3,7 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
+#include <tuple>
 #include <utility>
 
 #include "echo_test.grpc.pb.h"
@@ -66,10 +67,13 @@ TEST_F(GenericServicesTest, ACredentialKindNotServedFailsNamingItAndSendsNothing
   EchoResponse response;
   grpc::Status component = stub->EchoAsComponent(ContextFor("").get(), request, &response);
   grpc::Status authorizer = stub->EchoAsAuthorizer(ContextFor("").get(), request, &response);
-  for (const auto& [status, kind] : {std::pair{component, "component_access_token"},
-                                     std::pair{authorizer, "authorizer_access_token"}}) {
+  // No component is configured here: the component call says so; authorizer tokens
+  // are not served at all yet.
+  for (const auto& [status, kind, reason] :
+       {std::tuple{component, "component_access_token", "NO_COMPONENT_CHOSEN"},
+        std::tuple{authorizer, "authorizer_access_token", "CREDENTIAL_NOT_SERVED"}}) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << kind;
-    EXPECT_EQ(ErrorInfoFrom(status).reason(), "CREDENTIAL_NOT_SERVED") << kind;
+    EXPECT_EQ(ErrorInfoFrom(status).reason(), reason) << kind;
     EXPECT_NE(status.error_message().find(kind), std::string::npos) << status.error_message();
   }
   EXPECT_EQ(h_.fake().CallCount("/fake/echo"), 0);

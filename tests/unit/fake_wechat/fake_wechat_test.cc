@@ -520,3 +520,44 @@ TEST(FakeWeChatStartTest, MissingCertificateFailsStart) {
 
 }  // namespace
 }  // namespace wxgate::fake
+
+namespace wxgate::fake {
+namespace {
+
+// The open platform: "wx2" plays a third-party platform here (an account of the fake).
+TEST_F(FakeWeChatTest, ComponentTicketsAndTokens) {
+  EXPECT_EQ(PostJson("/cgi-bin/component/api_start_push_ticket",
+                     {{"component_appid", "wx2"}, {"component_secret", "secret2"}})["errcode"],
+            0);
+  EXPECT_EQ(PostJson("/cgi-bin/component/api_start_push_ticket",
+                     {{"component_appid", "wx2"}, {"component_secret", "wrong"}})["errcode"],
+            40125);
+  EXPECT_EQ(fake_.CallCount("/cgi-bin/component/api_start_push_ticket"), 2);
+
+  auto token = [this](const std::string& ticket) {
+    return PostJson("/cgi-bin/component/api_component_token",
+                    {{"component_appid", "wx2"},
+                     {"component_appsecret", "secret2"},
+                     {"component_verify_ticket", ticket}});
+  };
+  EXPECT_EQ(token("ticket@@@wx2-1")["errcode"], 61006) << "not issued yet";
+  // The push fails (nothing listens there), but the ticket was issued.
+  const json pushed =
+      PostJson("/fake/component/push_ticket", {{"component_appid", "wx2"},
+                                               {"url", "http://127.0.0.1:1/wechat/component/wx2"},
+                                               {"token", "t"},
+                                               {"encoding_aes_key", std::string(43, 'a')}});
+  EXPECT_NE(pushed["errcode"], 0);
+  const json first = token("ticket@@@wx2-1");
+  ASSERT_TRUE(first.contains("component_access_token")) << first;
+  EXPECT_EQ(first["expires_in"], 7200);
+  const std::string t1 = first["component_access_token"];
+  const std::string t2 = token("ticket@@@wx2-1")["component_access_token"];
+  EXPECT_NE(t1, t2) << "every call issues a new one";
+  EXPECT_EQ(GetJson("/fake/echo?component_access_token=" + t2)["component_appid"], "wx2");
+  EXPECT_EQ(PostJson("/fake/revoke", {{"appid", "wx2"}})["errcode"], 0);
+  EXPECT_EQ(GetJson("/fake/echo?component_access_token=" + t2)["errcode"], 40001);
+}
+
+}  // namespace
+}  // namespace wxgate::fake

@@ -155,3 +155,60 @@ TEST_F(CallAdmissionTest, AdmitForSomeCountsOnceAgainstTheRateLimit) {
 
 }  // namespace
 }  // namespace wxgate
+
+namespace wxgate {
+namespace {
+
+// --- The component a call's component_access_token comes from ------------------
+
+constexpr char kComponent[] = "wx00000000000000c1";
+
+class ComponentAdmissionTest : public CallAdmissionTest {
+ protected:
+  // The shop caller, with kComponent in its policy if `names_component`.
+  void Rules(bool names_component) {
+    config::v1::Access access = ShopOnly();
+    if (names_component) access.mutable_callers(0)->mutable_policy()->add_appids(kComponent);
+    admission_.ReplaceAuthorizer(std::make_shared<const CallerAuthorizer>(access));
+  }
+  grpc::ServerContext& WithComponent(const std::string& component_appid) {
+    grpc::ServerContext& context = Context("k1", kAppid);
+    spouses_.back()->AddClientMetadata("x-wx-component-appid", component_appid);
+    return context;
+  }
+
+  ComponentDirectory components_{std::vector<Account>{{.appid = kComponent, .secret = "s"}}};
+  CallAdmission admission_{accounts_, std::make_shared<const CallerAuthorizer>(ShopOnly()),
+                           &components_};
+};
+
+TEST_F(ComponentAdmissionTest, TheOnlyComponentIsTheCallsWhenThePolicyNamesIt) {
+  Rules(/*names_component=*/true);
+  absl::StatusOr<CallAdmission::Admitted> admitted =
+      admission_.Admit(Context("k1", kAppid), kMethod);
+  ASSERT_TRUE(admitted.ok()) << admitted.status();
+  ASSERT_NE(admitted->component, nullptr);
+  EXPECT_EQ(admitted->component->appid, kComponent);
+  EXPECT_EQ((*admission_.Admit(WithComponent(kComponent), kMethod)).component->appid, kComponent);
+}
+
+TEST_F(ComponentAdmissionTest, APolicyWithoutTheComponentAdmitsTheCallButNotItsComponent) {
+  Rules(/*names_component=*/false);
+  absl::StatusOr<CallAdmission::Admitted> admitted =
+      admission_.Admit(Context("k1", kAppid), kMethod);
+  ASSERT_TRUE(admitted.ok()) << admitted.status();
+  EXPECT_EQ(admitted->component, nullptr);
+  EXPECT_EQ(admitted->component_refused.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ReasonOf(admitted->component_refused), "CALLER_NOT_ALLOWED");
+  EXPECT_NE(admitted->component_refused.message().find(kComponent), std::string::npos);
+}
+
+TEST_F(ComponentAdmissionTest, AnUnknownComponentNamedInMetadataRefusesTheCall) {
+  Rules(/*names_component=*/true);
+  absl::Status status = admission_.Admit(WithComponent("wx00000000000000ff"), kMethod).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ReasonOf(status), "UNKNOWN_APPID");
+}
+
+}  // namespace
+}  // namespace wxgate

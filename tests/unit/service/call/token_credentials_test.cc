@@ -17,12 +17,10 @@ namespace {
 class TokenIssuingTransport : public HttpTransport {
  public:
   int sent = 0;
+  std::string body = R"({"access_token":"AT","ticket":"TK","expires_in":7200})";
   TransferId Send(HttpRequest, Done done) override {
     ++sent;
-    std::move(done)(
-        HttpResponse{.status = 200,
-                     .content_type = "application/json",
-                     .body = R"({"access_token":"AT","ticket":"TK","expires_in":7200})"});
+    std::move(done)(HttpResponse{.status = 200, .content_type = "application/json", .body = body});
     return sent;
   }
   void Cancel(TransferId) override {}
@@ -78,14 +76,29 @@ TEST_F(TokenCredentialsTest, ManagedTokensComeFromTheTokenManager) {
 }
 
 TEST_F(TokenCredentialsTest, KindsNotServedYetFailNamingThemAndNeverFallBack) {
-  for (CredentialKind kind :
-       {CredentialKind::kComponentAccessToken, CredentialKind::kAuthorizerAccessToken}) {
-    absl::Status status = Get(kind).status();
-    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
-    EXPECT_EQ(ErrorInfoOf(status)->reason(), "CREDENTIAL_NOT_SERVED");
-    EXPECT_NE(status.message().find(CredentialKindName(kind)), std::string::npos) << status;
-  }
+  const CredentialKind kind = CredentialKind::kAuthorizerAccessToken;
+  absl::Status status = Get(kind).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorInfoOf(status)->reason(), "CREDENTIAL_NOT_SERVED");
+  EXPECT_NE(status.message().find(CredentialKindName(kind)), std::string::npos) << status;
   EXPECT_EQ(transport_.sent, 0);
+}
+
+TEST_F(TokenCredentialsTest, AComponentTokenNeedsItsTicketAndNeverFallsBack) {
+  // `account_` stands for the component here: CredentialAccount picked it.
+  absl::Status missing = Get(CredentialKind::kComponentAccessToken).status();
+  EXPECT_EQ(missing.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorInfoOf(missing)->reason(), "COMPONENT_TICKET_MISSING");
+  EXPECT_EQ(transport_.sent, 0) << "no access_token is sent in its place";
+
+  tokens_.SetComponentTicket(account_, "TICKET", [](absl::Status) {});
+  transport_.body = R"({"component_access_token":"CT","expires_in":7200})";
+  absl::StatusOr<CallCredential> token = Get(CredentialKind::kComponentAccessToken);
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_EQ(token->kind, CredentialKind::kComponentAccessToken);
+  EXPECT_EQ(token->token, "CT");
+  credentials_.Invalidate(account_, CredentialKind::kComponentAccessToken, "CT");
+  EXPECT_FALSE(tokens_.Status(account_, TokenKind::kComponentAccessToken).valid);
 }
 
 }  // namespace

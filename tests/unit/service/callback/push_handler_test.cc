@@ -424,3 +424,114 @@ TEST_F(PushHandlerTest, PushesThatTakeNoReplyAreAnsweredAtOnce) {
 
 }  // namespace
 }  // namespace wxgate
+
+namespace wxgate {
+namespace {
+
+// --- A third-party platform's authorization events ----------------------------
+
+constexpr char kComponent[] = "wx00000000000000dd";
+constexpr char kTicketPush[] =
+    "<xml><AppId><![CDATA[wx00000000000000dd]]></AppId><CreateTime>1700000000</CreateTime>"
+    "<InfoType><![CDATA[component_verify_ticket]]></InfoType>"
+    "<ComponentVerifyTicket><![CDATA[ticket@@@abc]]></ComponentVerifyTicket></xml>";
+
+class ComponentPushTest : public PushHandlerTest {
+ protected:
+  ComponentPushTest() {
+    EXPECT_TRUE(
+        handler_
+            ->ServeComponents(
+                {{.component_appid = kComponent, .token = kToken, .encoding_aes_key = kKey}},
+                [this](const std::string& appid, std::string ticket,
+                       std::function<void(absl::Status)> done) {
+                  tickets_.emplace_back(appid, std::move(ticket));
+                  done(store_result_);
+                })
+            .ok());
+  }
+
+  // The push encrypted for `encrypted_for` and signed with `token`, as WeChat sends
+  // it to /wechat/component/<kComponent>.
+  std::optional<CallbackAnswer> Push(const std::string& xml,
+                                     const std::string& encrypted_for = kComponent,
+                                     const std::string& token = kToken,
+                                     const std::string& timestamp = "1700000000") {
+    const std::string encrypt = MessageCipher::Create(kKey, encrypted_for)->Encrypt(xml);
+    const std::string target = absl::StrCat(
+        "/wechat/component/", kComponent, "?timestamp=", timestamp,
+        "&nonce=n1&signature=", CallbackSignature(token, timestamp, "n1"),
+        "&encrypt_type=aes&msg_signature=", MessageSignature(token, timestamp, "n1", encrypt));
+    return Handle("POST", target,
+                  absl::StrCat("<xml><AppId><![CDATA[", kComponent, "]]></AppId><Encrypt><![CDATA[",
+                               encrypt, "]]></Encrypt></xml>"));
+  }
+
+  std::vector<std::pair<std::string, std::string>> tickets_;
+  absl::Status store_result_;
+};
+
+TEST_F(ComponentPushTest, ATicketPushIsStoredAndAnsweredSuccess) {
+  auto answer = Push(kTicketPush);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(answer->body, "success");
+  ASSERT_EQ(tickets_.size(), 1u);
+  EXPECT_EQ(tickets_[0].first, kComponent);
+  EXPECT_EQ(tickets_[0].second, "ticket@@@abc");
+  EXPECT_TRUE(Published().empty()) << "a ticket is not an event";
+}
+
+TEST_F(ComponentPushTest, ATicketThatCouldNotBeStoredGets503) {
+  store_result_ = absl::UnavailableError("Redis is down");
+  auto answer = Push(kTicketPush);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 503);
+}
+
+TEST_F(ComponentPushTest, OtherInfoTypesAreAnsweredSuccessAndNotPublishedYet) {
+  auto answer = Push(
+      "<xml><AppId>wx00000000000000dd</AppId><CreateTime>1700000000</CreateTime>"
+      "<InfoType>authorized</InfoType><AuthorizerAppid>wx00000000000000ee</AuthorizerAppid>"
+      "<AuthorizationCode>code</AuthorizationCode></xml>");
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(answer->body, "success");
+  EXPECT_TRUE(tickets_.empty());
+  EXPECT_TRUE(Published().empty());
+}
+
+TEST_F(ComponentPushTest, ForgedStaleClearAndMalformedPushesAreRefused) {
+  EXPECT_EQ(Push(kTicketPush, kComponent, "forged-token")->status, 403);
+  EXPECT_EQ(Push(kTicketPush, kSafe)->status, 403) << "encrypted for another appid";
+  EXPECT_EQ(Push(kTicketPush, kComponent, kToken, "1699990000")->status, 403) << "stale";
+  EXPECT_EQ(Push("<xml><AppId>wx00000000000000dd</AppId></xml>")->status, 400) << "no InfoType";
+  EXPECT_EQ(Push("<xml><AppId>wx00000000000000ee</AppId><InfoType>component_verify_ticket"
+                 "</InfoType><ComponentVerifyTicket>t</ComponentVerifyTicket></xml>")
+                ->status,
+            400)
+      << "another component's AppId";
+  // In clear, signed with the right token: refused, components are always encrypted.
+  auto clear = Handle(
+      "POST",
+      absl::StrCat("/wechat/component/", kComponent, "?timestamp=1700000000&nonce=n1&signature=",
+                   CallbackSignature(kToken, "1700000000", "n1")),
+      kTicketPush);
+  ASSERT_TRUE(clear);
+  EXPECT_NE(clear->status, 200);
+  EXPECT_EQ(Handle("POST", "/wechat/component/wx00000000000000ff?timestamp=1")->status, 404);
+  EXPECT_TRUE(tickets_.empty());
+}
+
+TEST_F(ComponentPushTest, VerificationEchoesWithTheComponentsToken) {
+  auto answer =
+      Handle("GET", absl::StrCat("/wechat/component/", kComponent,
+                                 "?timestamp=1700000000&nonce=n1&signature=",
+                                 CallbackSignature(kToken, "1700000000", "n1"), "&echostr=hello"));
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(answer->body, "hello");
+}
+
+}  // namespace
+}  // namespace wxgate

@@ -354,7 +354,7 @@ TEST(ConfigLoaderErrorTest, UnknownKeyListsKnownKeys) {
 TEST(ConfigLoaderErrorTest, UnknownTopLevelKey) {
   EXPECT_EQ(ErrorOf("acounts: []\n"),
             "acounts: unknown key (known keys: server, upstream, accounts, default_appid, tokens, "
-            "events, access, store, log)");
+            "events, access, store, log, components)");
 }
 
 TEST(ConfigLoaderErrorTest, UnknownKeyInsideAnAccount) {
@@ -1078,6 +1078,99 @@ TEST(ConfigLoaderStoreTest, RefusesBadRedisSections) {
   for (const Case& c : cases) {
     EXPECT_THAT(ErrorOf(absl::StrCat(c.store, OneAccount())), StartsWith(c.error_start)) << c.store;
   }
+}
+
+}  // namespace
+}  // namespace wxgate::config
+
+namespace wxgate::config {
+namespace {
+
+// --- Third-party platforms (components) --------------------------------------
+
+constexpr char kComponentAppid[] = "wx1111111111111111";
+constexpr char kComponentKey[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+
+// One component whose secrets come from C_SECRET, C_TOKEN and C_KEY, with `extra`
+// appended inside its entry; `appid` replaces its component_appid.
+std::string OneComponent(const std::string& extra = "",
+                         const std::string& appid = kComponentAppid) {
+  return absl::StrCat("components:\n  - component_appid: ", appid,
+                      "\n    secret: {env: C_SECRET}\n    token: {env: C_TOKEN}\n"
+                      "    encoding_aes_key: {env: C_KEY}\n",
+                      extra);
+}
+
+EnvLookup ComponentEnv(const std::string& key = kComponentKey) {
+  return FakeEnv({{"C_SECRET", kSecretInline}, {"C_TOKEN", "tok"}, {"C_KEY", key}});
+}
+
+TEST(ConfigLoaderTest, ComponentLoadsWithItsSecrets) {
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+      absl::StrCat(OneAccount(), OneComponent("    name: platform\n", "wx1111111111111AAA")),
+      ComponentEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->config.components_size(), 1);
+  EXPECT_EQ(loaded->config.components(0).component_appid(), "wx1111111111111aaa");
+  EXPECT_EQ(loaded->config.components(0).name(), "platform");
+  const ComponentSecrets& secrets = loaded->component_secrets.at("wx1111111111111aaa");
+  EXPECT_EQ(secrets.secret, kSecretInline);
+  EXPECT_EQ(secrets.token, "tok");
+  EXPECT_EQ(secrets.encoding_aes_key, kComponentKey);
+  EXPECT_THAT(loaded->config.DebugString(), Not(HasSubstr(kSecretInline)));
+  // The default account stays the only account: a component is not one.
+  EXPECT_EQ(loaded->config.default_appid(), kAppA);
+}
+
+TEST(ConfigLoaderTest, PolicyMayNameAComponent) {
+  const std::string yaml =
+      absl::StrCat(OneAccount(), OneComponent(), "access:\n  anonymous: {appids: [\"",
+                   kComponentAppid, "\"], methods: [\"*\"]}\n");
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(yaml, ComponentEnv());
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+}
+
+TEST(ConfigLoaderErrorTest, RefusesBadComponents) {
+  struct Case {
+    std::string yaml;
+    std::string error_start;
+  };
+  const Case cases[] = {
+      {"components:\n  - secret: {env: C_SECRET}\n", "components[0].component_appid: missing"},
+      {OneComponent("", "wx12"), "components[0].component_appid: \"wx12\" is not an appid"},
+      {absl::StrCat(OneComponent(), "  - component_appid: wx1111111111111111\n"),
+       "components[1].component_appid: \"wx1111111111111111\" is already configured by "
+       "components[0]"},
+      {absl::StrCat(OneAccount(), OneComponent("", kAppA)),
+       absl::StrCat("components[0].component_appid: \"", kAppA,
+                    "\" is also configured under accounts")},
+      {absl::StrCat("components:\n  - component_appid: ", kComponentAppid,
+                    "\n    token: {env: C_TOKEN}\n    encoding_aes_key: {env: C_KEY}\n"),
+       "components[0].secret: missing"},
+      {absl::StrCat("components:\n  - component_appid: ", kComponentAppid,
+                    "\n    secret: {env: C_SECRET}\n    encoding_aes_key: {env: C_KEY}\n"),
+       "components[0].token: missing"},
+      {absl::StrCat("components:\n  - component_appid: ", kComponentAppid,
+                    "\n    secret: {env: C_SECRET}\n    token: {env: C_TOKEN}\n"),
+       "components[0].encoding_aes_key: missing"},
+      {absl::StrCat("components:\n  - component_appid: ", kComponentAppid,
+                    "\n    secret: {env: C_UNSET}\n    token: {env: C_TOKEN}\n"
+                    "    encoding_aes_key: {env: C_KEY}\n"),
+       "components[0].secret: "},
+      {OneComponent("    mode: safe\n"),
+       "components[0].mode: unknown key (known keys: "
+       "component_appid, secret, token, encoding_aes_key, "
+       "name)"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(ErrorOf(LoadConfigFromYaml(c.yaml, ComponentEnv())), StartsWith(c.error_start))
+        << c.yaml;
+  }
+  // A key of the wrong length is named by its length, never shown.
+  const std::string message =
+      ErrorOf(LoadConfigFromYaml(OneComponent(), ComponentEnv("tooShortKey")));
+  EXPECT_THAT(message, StartsWith("components[0].encoding_aes_key: holds 11 characters"));
+  EXPECT_THAT(message, Not(HasSubstr("tooShortKey")));
 }
 
 }  // namespace

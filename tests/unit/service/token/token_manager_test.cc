@@ -831,3 +831,137 @@ TEST_F(TokenManagerTest, DestroyedWhileAStoreWriteAndARefreshAreInFlight) {
 
 }  // namespace
 }  // namespace wxgate
+
+namespace wxgate {
+namespace {
+
+// --- Third-party platforms (components) --------------------------------------
+
+constexpr char kComponentTokenPath[] = "/cgi-bin/component/api_component_token";
+constexpr char kStartPushPath[] = "/cgi-bin/component/api_start_push_ticket";
+
+std::string ComponentTokenJson(absl::string_view token) {
+  return nlohmann::json{{"component_access_token", token}, {"expires_in", 7200}}.dump();
+}
+
+class ComponentTokenTest : public TokenManagerTest {
+ protected:
+  absl::Status SetTicket(const std::string& ticket) {
+    absl::Status outcome = absl::InternalError("test: `done` did not run");
+    manager_->SetComponentTicket(component_, ticket, [&](absl::Status s) { outcome = s; });
+    return outcome;
+  }
+
+  Account component_{.appid = "wxc", .secret = kSecret};
+};
+
+TEST_F(ComponentTokenTest, WithoutATicketTheTokenFailsNamingTheMissingTicket) {
+  absl::StatusOr<std::string> token = GetNow(component_, TokenKind::kComponentAccessToken);
+  EXPECT_EQ(token.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ReasonOf(token.status()), "COMPONENT_TICKET_MISSING");
+  EXPECT_THAT(token.status().message(), HasSubstr("/wechat/component/wxc"));
+  EXPECT_EQ(transport_.count(), 0) << "the ticket is never fetched, nor a token without it";
+}
+
+TEST_F(ComponentTokenTest, APushedTicketIsStoredAndFetchesTheTokenAtOnce) {
+  ASSERT_EQ(ReasonOf(GetNow(component_, TokenKind::kComponentAccessToken).status()),
+            "COMPONENT_TICKET_MISSING");
+  ASSERT_TRUE(SetTicket("TICKET-V1").ok());
+  std::optional<TokenRecord> stored = store_.Peek("wxc/component_verify_ticket");
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->value, "TICKET-V1");
+  EXPECT_EQ(stored->expires_at - stored->fetched_at, absl::Hours(12));
+
+  transport_.AnswerJson(kComponentTokenPath, ComponentTokenJson("TOKEN-C1"));
+  // No backoff after the missing ticket: the ticket's arrival ended it.
+  EXPECT_EQ(*GetNow(component_, TokenKind::kComponentAccessToken), "TOKEN-C1");
+  const std::optional<HttpRequest> sent = transport_.last(kComponentTokenPath);
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_EQ(sent->method, "POST");
+  EXPECT_EQ(nlohmann::json::parse(sent->body),
+            (nlohmann::json{{"component_appid", "wxc"},
+                            {"component_appsecret", kSecret},
+                            {"component_verify_ticket", "TICKET-V1"}}));
+  EXPECT_EQ(store_.Peek("wxc/component_access_token")->value, "TOKEN-C1");
+  EXPECT_EQ(*GetNow(component_, TokenKind::kComponentAccessToken), "TOKEN-C1");
+  EXPECT_EQ(transport_.count(kComponentTokenPath), 1) << "cached";
+}
+
+TEST_F(ComponentTokenTest, TheLatestTicketIsUsedAndTicketsAreNeverRefreshedAhead) {
+  ASSERT_TRUE(SetTicket("TICKET-V1").ok());
+  ASSERT_TRUE(SetTicket("TICKET-V2").ok());
+  EXPECT_EQ(store_.Peek("wxc/component_verify_ticket")->value, "TICKET-V2");
+  EXPECT_EQ(store_.Peek("wxc/component_verify_ticket")->version, 2);
+  transport_.AnswerJson(kComponentTokenPath, ComponentTokenJson("TOKEN-C1"));
+  ASSERT_TRUE(GetNow(component_, TokenKind::kComponentAccessToken).ok());
+  EXPECT_EQ(nlohmann::json::parse(transport_.last(kComponentTokenPath)->body)
+                .at("component_verify_ticket"),
+            "TICKET-V2");
+  clock_.Advance(absl::Minutes(100));  // past the token's refresh point
+  transport_.AnswerJson(kComponentTokenPath, ComponentTokenJson("TOKEN-C2"));
+  EXPECT_EQ(manager_->RefreshDue(), 1) << "the token's refresh only, never the ticket's";
+  EXPECT_EQ(transport_.count(), 2);
+  EXPECT_EQ(*GetNow(component_, TokenKind::kComponentAccessToken), "TOKEN-C2");
+}
+
+TEST_F(ComponentTokenTest, AStoredTicketSurvivesANewManager) {
+  ASSERT_TRUE(SetTicket("TICKET-V1").ok());
+  MakeManager();  // a restart on the same store
+  transport_.AnswerJson(kComponentTokenPath, ComponentTokenJson("TOKEN-C1"));
+  EXPECT_EQ(*GetNow(component_, TokenKind::kComponentAccessToken), "TOKEN-C1");
+  bool asked = true;
+  manager_->RequestComponentTicket(component_,
+                                   [&](absl::StatusOr<bool> sent) { asked = sent.ok() && *sent; });
+  EXPECT_FALSE(asked) << "a ticket is known: WeChat is not asked to push one";
+  EXPECT_EQ(transport_.count(kStartPushPath), 0);
+}
+
+TEST_F(ComponentTokenTest, ATicketPushedToOneReplicaServesAnotherSharingTheStore) {
+  TokenManager other(&fetcher_, &store_,
+                     {.now = [this] { return clock_.Now(); }, .lease_owner = "replica-2"});
+  ASSERT_TRUE(SetTicket("TICKET-V1").ok());  // the push reached this replica
+  transport_.AnswerJson(kComponentTokenPath, ComponentTokenJson("TOKEN-C1"));
+  absl::StatusOr<std::string> token = absl::InternalError("test: `done` did not run");
+  other.Get(component_, TokenKind::kComponentAccessToken,
+            [&](absl::StatusOr<std::string> t) { token = std::move(t); });
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_EQ(*token, "TOKEN-C1");
+  EXPECT_EQ(nlohmann::json::parse(transport_.last(kComponentTokenPath)->body)
+                .at("component_verify_ticket"),
+            "TICKET-V1");
+  // And this replica reads the token the other stored instead of fetching one.
+  EXPECT_EQ(*GetNow(component_, TokenKind::kComponentAccessToken), "TOKEN-C1");
+  EXPECT_EQ(transport_.count(kComponentTokenPath), 1);
+}
+
+TEST_F(ComponentTokenTest, RequestComponentTicketAsksWeChatWhenNoneIsKnown) {
+  transport_.AnswerJson(kStartPushPath, ErrorJson(0, "ok"));
+  absl::StatusOr<bool> sent = absl::InternalError("test: `done` did not run");
+  manager_->RequestComponentTicket(component_, [&](absl::StatusOr<bool> s) { sent = s; });
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_TRUE(*sent);
+  ASSERT_EQ(transport_.count(kStartPushPath), 1);
+  EXPECT_EQ(nlohmann::json::parse(transport_.last(kStartPushPath)->body),
+            (nlohmann::json{{"component_appid", "wxc"}, {"component_secret", kSecret}}));
+  EXPECT_EQ(LogLines("component_ticket_requested"), 1);
+
+  transport_.AnswerJson(kStartPushPath, ErrorJson(61004, "access clientip is not registered"));
+  clock_.Advance(absl::Minutes(2));  // past the backoff of the missing ticket
+  manager_->RequestComponentTicket(component_, [&](absl::StatusOr<bool> s) { sent = s; });
+  EXPECT_FALSE(sent.ok()) << "the failure reaches `done`";
+  EXPECT_EQ(LogLines("component_ticket_request_failed"), 1) << "and the log, not a crash";
+}
+
+TEST_F(ComponentTokenTest, AStaleComponentTokenIsInvalidatedOnceAndRefetched) {
+  ASSERT_TRUE(SetTicket("TICKET-V1").ok());
+  transport_.AnswerJson(kComponentTokenPath, ComponentTokenJson("TOKEN-C1"));
+  ASSERT_EQ(*GetNow(component_, TokenKind::kComponentAccessToken), "TOKEN-C1");
+  EXPECT_TRUE(manager_->Invalidate(component_, TokenKind::kComponentAccessToken, "TOKEN-C1"));
+  EXPECT_FALSE(manager_->Invalidate(component_, TokenKind::kComponentAccessToken, "TOKEN-C1"));
+  transport_.AnswerJson(kComponentTokenPath, ComponentTokenJson("TOKEN-C2"));
+  EXPECT_EQ(*GetNow(component_, TokenKind::kComponentAccessToken), "TOKEN-C2");
+  EXPECT_EQ(transport_.count(kComponentTokenPath), 2);
+}
+
+}  // namespace
+}  // namespace wxgate

@@ -112,3 +112,22 @@ TEST(RawCallTest, TheGatewaysAppidAndSecretReplaceTheBodys) {
 
 }  // namespace
 }  // namespace wxgate
+
+namespace wxgate {
+namespace {
+
+TEST(RawCallTest, AComponentTokenGoesInTheComponentAccessTokenKey) {
+  v1::CallRequest request = Raw("POST", "/cgi-bin/component/api_get_authorizer_list");
+  request.set_credential(CREDENTIAL_COMPONENT_ACCESS_TOKEN);
+  absl::StatusOr<HttpRequest> http = Build(request);
+  ASSERT_TRUE(http.ok()) << http.status();
+  EXPECT_EQ(
+      http->url,
+      "https://api.test/cgi-bin/component/api_get_authorizer_list?component_access_token=TOKEN");
+  (*request.mutable_query())["component_access_token"] = "mine";
+  EXPECT_EQ(TranscodeRawCall(request).status().code(), absl::StatusCode::kInvalidArgument)
+      << "the gateway's to set";
+}
+
+}  // namespace
+}  // namespace wxgate

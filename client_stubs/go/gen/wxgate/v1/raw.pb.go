@@ -35,9 +35,12 @@ type CallRequest struct {
 	// A JSON object to POST. Empty for GET.
 	JsonBody string `protobuf:"bytes,4,opt,name=json_body,json=jsonBody,proto3" json:"json_body,omitempty"`
 	// What the gateway adds; CREDENTIAL_UNSPECIFIED is the account's access_token.
-	// CREDENTIAL_COMPONENT_ACCESS_TOKEN and CREDENTIAL_AUTHORIZER_ACCESS_TOKEN fail with
-	// FAILED_PRECONDITION CREDENTIAL_NOT_SERVED while the gateway does not serve the
-	// third-party platform; CREDENTIAL_OAUTH_ACCESS_TOKEN is UNIMPLEMENTED.
+	// CREDENTIAL_COMPONENT_ACCESS_TOKEN adds ?component_access_token= of the component
+	// the call's x-wx-component-appid metadata names (optional with one component);
+	// FAILED_PRECONDITION COMPONENT_TICKET_MISSING until WeChat pushed a ticket.
+	// CREDENTIAL_AUTHORIZER_ACCESS_TOKEN fails with FAILED_PRECONDITION
+	// CREDENTIAL_NOT_SERVED (authorizers are not served yet);
+	// CREDENTIAL_OAUTH_ACCESS_TOKEN is UNIMPLEMENTED.
 	Credential    wxgate.Credential `protobuf:"varint,5,opt,name=credential,proto3,enum=wxgate.Credential" json:"credential,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

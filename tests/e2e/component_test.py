@@ -1,0 +1,184 @@
+"""The third-party platform's credentials end to end: a gateway with a component and
+no ticket asks the fake WeChat for one (api_start_push_ticket); a RawService/Call
+with CREDENTIAL_COMPONENT_ACCESS_TOKEN fails with FAILED_PRECONDITION
+COMPONENT_TICKET_MISSING until the fake pushes an encrypted component_verify_ticket
+to /wechat/component/<component_appid>; then it succeeds; a component token the fake
+revoked costs one refetch and no caller error; and a gateway restarted on the same
+state file serves the call without a new ticket.
+
+    /usr/bin/python3 tests/e2e/component_test.py --wxgate BIN --fake-wechat BIN \
+        --cert-dir DIR --endpoints-dir DIR --stubs-dir GEN
+"""
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stack  # noqa: E402
+
+ARGS = None
+COMPONENT = "wx2222222222222222"
+COMPONENT_SECRET = "e2e-component-secret-0123456789ab"
+COMPONENT_TOKEN = "e2e-component-token"
+COMPONENT_KEY = "e2eComponentKey0123456789abcdefghijklmnopqr"  # 43 characters
+START_PUSH = "/cgi-bin/component/api_start_push_ticket"
+COMPONENT_TOKEN_PATH = "/cgi-bin/component/api_component_token"
+TIMEOUT = 30
+
+
+def error_reason(error):
+    """The google.rpc.ErrorInfo reason in a gRPC error's details, or None."""
+    for key, value in error.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            status = status_pb2.Status.FromString(value)
+            for detail in status.details:
+                info = error_details_pb2.ErrorInfo()
+                if detail.Unpack(info):
+                    return info.reason
+    return None
+
+
+class ComponentTest(unittest.TestCase):
+    def setUp(self):
+        assert len(COMPONENT_KEY) == 43
+        self.workdir = tempfile.mkdtemp(prefix="wxgate-e2e-component-")
+        self.processes = []
+        self.logs = []
+        self.failed = True
+
+    def tearDown(self):
+        codes = [stack._stop(p) for p in reversed(self.processes)]
+        try:
+            stack.report(self.logs, self.failed, codes)
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def start_gateway(self, fake_port, name):
+        secrets = os.path.join(self.workdir, "secrets")
+        os.makedirs(secrets, exist_ok=True)
+        files = {}
+        for what, value in (("secret", COMPONENT_SECRET), ("token", COMPONENT_TOKEN),
+                            ("key", COMPONENT_KEY)):
+            files[what] = os.path.join(secrets, what)
+            with open(files[what], "w", encoding="utf-8") as f:
+                f.write(value)
+        extra = f"""tokens:
+  state_file: "{os.path.join(self.workdir, 'tokens.json')}"
+components:
+  - component_appid: {COMPONENT}
+    secret: {{file: "{files['secret']}"}}
+    token: {{file: "{files['token']}"}}
+    encoding_aes_key: {{file: "{files['key']}"}}
+"""
+        self.admin_port = stack.free_port()
+        config, ports = stack.write_gateway_config(
+            ARGS, self.workdir, name, fake_port, extra=extra,
+            server_extra=f'  admin_listen: "127.0.0.1:{self.admin_port}"\n')
+        log = os.path.join(self.workdir, f"{name}.log")
+        self.logs.append((name, log))
+        gateway = stack.start_gateway(ARGS, config, ports, log)
+        self.processes.append(gateway.process)
+        return gateway, ports[1], log
+
+    def metrics(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.admin_port}/metrics",
+                                    timeout=TIMEOUT) as answer:
+            return answer.read().decode()
+
+    def sample(self, page, name, **labels):
+        """The value of the sample `name` whose labels include `labels`, or None."""
+        for line in page.splitlines():
+            if not line.startswith(name + "{"):
+                continue
+            head, _, value = line.rpartition(" ")
+            if all(f'{k}="{v}"' in head for k, v in labels.items()):
+                return float(value)
+        return None
+
+    def calls(self, fake_port, path):
+        return stack.fake_request(ARGS, fake_port, "/fake/stats")["calls"].get(path, 0)
+
+    def call(self, channel):
+        raw = raw_pb2_grpc.RawServiceStub(channel)
+        request = raw_pb2.CallRequest(method="GET", path="/fake/echo",
+                                      credential="CREDENTIAL_COMPONENT_ACCESS_TOKEN")
+        return json.loads(raw.Call(request, timeout=TIMEOUT).json)
+
+    def test_ticket_token_revocation_and_restart(self):
+        fake, fake_port = stack.start_fake(ARGS, self.workdir,
+                                           ("--account", f"{COMPONENT}:{COMPONENT_SECRET}"))
+        self.processes.append(fake)
+        self.logs.append(("fake_wechat", os.path.join(self.workdir, "fake_wechat.log")))
+
+        gateway, callback_port, log = self.start_gateway(fake_port, "wxgate")
+        # No ticket known: the gateway asked WeChat for one at start-up.
+        stack.wait_until(lambda: self.calls(fake_port, START_PUSH) == 1, TIMEOUT,
+                         "api_start_push_ticket called", gateway.process, log)
+        with grpc.insecure_channel(gateway.target) as channel:
+            with self.assertRaises(grpc.RpcError) as missing:
+                self.call(channel)
+            self.assertEqual(missing.exception.code(), grpc.StatusCode.FAILED_PRECONDITION)
+            self.assertEqual(error_reason(missing.exception), "COMPONENT_TICKET_MISSING")
+            self.assertEqual(self.calls(fake_port, COMPONENT_TOKEN_PATH), 0)
+
+            pushed = stack.fake_request(ARGS, fake_port, "/fake/component/push_ticket", {
+                "component_appid": COMPONENT,
+                "url": f"http://127.0.0.1:{callback_port}/wechat/component/{COMPONENT}",
+                "token": COMPONENT_TOKEN, "encoding_aes_key": COMPONENT_KEY})
+            self.assertEqual((pushed["http_status"], pushed["body"]), (200, "success"), pushed)
+
+            echoed = self.call(channel)
+            self.assertEqual(echoed["component_appid"], COMPONENT)
+            page = self.metrics()
+            self.assertEqual(self.sample(page, "wxgate_pushes_total", appid=COMPONENT,
+                                         kind="component_verify_ticket", result="accepted"), 1)
+            self.assertGreater(self.sample(page, "wxgate_token_expiry_seconds", appid=COMPONENT,
+                                           kind="component_verify_ticket"), 11 * 3600)
+            self.assertGreater(self.sample(page, "wxgate_token_expiry_seconds", appid=COMPONENT,
+                                           kind="component_access_token"), 7000)
+            self.assertNotIn("ticket@@@", page)
+            self.assertNotIn("access_token", echoed["query"])
+            self.assertEqual(self.calls(fake_port, COMPONENT_TOKEN_PATH), 1)
+
+            # WeChat forgets the token: one refetch, and the caller sees nothing of it.
+            stack.fake_request(ARGS, fake_port, "/fake/revoke", {"appid": COMPONENT})
+            self.assertEqual(self.call(channel)["component_appid"], COMPONENT)
+            self.assertEqual(self.calls(fake_port, COMPONENT_TOKEN_PATH), 2)
+            self.assertEqual(self.call(channel)["component_appid"], COMPONENT)
+            self.assertEqual(self.calls(fake_port, COMPONENT_TOKEN_PATH), 2)
+
+        # A restart on the same state file: the ticket is known, no new one is needed.
+        self.assertEqual(stack._stop(gateway.process), 0)
+        self.processes.remove(gateway.process)
+        restarted, _, log = self.start_gateway(fake_port, "wxgate-restarted")
+        with grpc.insecure_channel(restarted.target) as channel:
+            self.assertEqual(self.call(channel)["component_appid"], COMPONENT)
+            stack.fake_request(ARGS, fake_port, "/fake/revoke", {"appid": COMPONENT})
+            self.assertEqual(self.call(channel)["component_appid"], COMPONENT)
+        self.assertEqual(self.calls(fake_port, START_PUSH), 1, "no second ticket request")
+        self.assertEqual(self.calls(fake_port, COMPONENT_TOKEN_PATH), 3,
+                         "the restarted gateway refetched with the stored ticket")
+        for path in (log, self.logs[1][1]):
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            for secret in (COMPONENT_SECRET, COMPONENT_TOKEN, COMPONENT_KEY, "ticket@@@"):
+                self.assertNotIn(secret, text)
+        self.failed = False
+
+
+def main():
+    global ARGS, grpc, raw_pb2, raw_pb2_grpc, status_pb2, error_details_pb2
+    ARGS, rest = stack.parse_args(__doc__)
+    import grpc
+    from google.rpc import error_details_pb2, status_pb2
+    from wxgate.v1 import raw_pb2, raw_pb2_grpc
+    unittest.main(argv=rest)
+
+
+if __name__ == "__main__":
+    main()
