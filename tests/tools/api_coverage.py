@@ -6,14 +6,17 @@
 Reads tests/catalog/ (a copy of the team's checklist, shared/catalog):
   mp-api.tsv           against the (wxgate.endpoint) annotations under proto/wechat/mp
   component-api.tsv    against those under proto/wechat/open
-Fails when an RPC calls a path its catalog does not know, with a method other than
-the catalog's, or when it is a credential endpoint the gateway serves itself; with
---require-all, also when a current catalog row has no RPC. Prints "N/M endpoints
-modelled" and "N/M component endpoints modelled".
+  component-events.tsv against the (wxgate.push) members of wechat.open.v1.ComponentEvent
+Fails when an RPC calls a path its catalog does not know, or with a method other
+than the catalog's, and when a push member names an InfoType/Event the catalog does
+not list or lacks a field the catalog lists for it; with --require-all, also when a
+current catalog row has no RPC or push member. Prints "N/M endpoints modelled",
+"N/M component endpoints modelled" and "N/M component pushes modelled".
 """
 import argparse
 import csv
 import pathlib
+import re
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
@@ -58,6 +61,86 @@ def check_rpcs(rows, proto_glob, served):
     return catalog, modelled, problems
 
 
+def proto_messages(path):
+    """{message: {element: (field, type)}} of the top-level messages of one file,
+    with each field's XML element: its xml_name, else its name in UpperCamelCase."""
+    messages, current = {}, None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if m := re.match(r"^message\s+(\w+)\s*\{", line):
+            current = messages.setdefault(m.group(1), {})
+            if line.rstrip().endswith("{}"):
+                current = None
+        elif line.startswith("}"):
+            current = None
+        elif current is not None and (
+                m := re.match(r"^\s+(?:repeated\s+|optional\s+)?([\w.]+)\s+(\w+)\s*=\s*\d+(.*);",
+                              line)):
+            type_name, field, options = m.groups()
+            xml = re.search(r'xml_name\)\s*=\s*"([^"]+)"', options)
+            element = xml.group(1) if xml else "".join(p.title() for p in field.split("_"))
+            current[element] = (field, type_name)
+    return messages
+
+
+def check_component_pushes(require_all):
+    """Returns (printed summary, problems) for component-events.tsv."""
+    rows = read_catalog("component-events.tsv")
+    events_proto = ROOT / "proto/wechat/open/v1/events.proto"
+    text = events_proto.read_text(encoding="utf-8")
+    messages = proto_messages(events_proto)
+    envelope = messages.get("ComponentEvent", {})
+    members = {}  # ("info_type", x) or ("event", x) -> payload message
+    for m in re.finditer(r"^\s+([\w.]+)\s+(\w+)\s*=\s*\d+\s*\[\(wxgate\.push\)\s*=\s*\{([^}]*)\}",
+                         text, re.M):
+        payload, member, push = m.groups()
+        if kind := re.search(r'info_type:\s*"([^"]+)"', push):
+            members[("info_type", kind.group(1))] = payload
+        elif kind := re.search(r'event:\s*"([^"]+)"', push):
+            members[("event", kind.group(1))] = payload
+        else:
+            members[("member", member)] = payload
+
+    problems, covered = [], 0
+    wanted = set()
+    for row in rows:
+        fields = [f for f in row["fields"].split(",") if f]
+        if row["channel"] == "auth" and not row["info_type"]:
+            # The envelope every authorization-event push carries.
+            missing = [f for f in fields if f not in envelope]
+            label = "the authorization-event envelope"
+        elif row["msg_type"] == "any":
+            # Every mp-events.tsv push of an authorized account: wechat.mp.v1.Event.
+            mp_events = (ROOT / "proto/wechat/mp/v1/events.proto").read_text(encoding="utf-8")
+            missing = [] if re.search(r"^message Event \{", mp_events, re.M) else ["Event"]
+            label = "authorized accounts' pushes (wechat.mp.v1.Event)"
+        else:
+            key = ("info_type", row["info_type"]) if row["info_type"] else ("event", row["event"])
+            label = f"{key[0]} {key[1]}"
+            wanted.add(key)
+            payload = members.get(key)
+            if payload is None:
+                if require_all:
+                    problems.append(f"component push not modelled: {label}")
+                continue
+            missing = []
+            for dotted in fields:
+                fields_of = messages.get(payload, {})
+                for part in dotted.split("."):
+                    if part not in fields_of:
+                        missing.append(dotted)
+                        break
+                    fields_of = messages.get(fields_of[part][1].split(".")[-1], {})
+        if missing:
+            problems.append(f"component push {label}: no field for "
+                            + ", ".join(missing))
+        else:
+            covered += 1
+    for key in sorted(set(members) - wanted):
+        problems.append(f"ComponentEvent member for {key[0]} {key[1]} is not in "
+                        "component-events.tsv")
+    return f"{covered}/{len(rows)} component pushes modelled", problems
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--require-all", action="store_true")
@@ -83,6 +166,10 @@ def main():
                      for method, path in missing]
     print(f"{len(catalog & (modelled | served))}/{len(catalog)} component endpoints modelled "
           f"({len(served)} served by the gateway itself)")
+
+    summary, found = check_component_pushes(args.require_all)
+    problems += found
+    print(summary)
 
     for problem in problems:
         print(problem)

@@ -463,13 +463,18 @@ func (*Endpoint_Post) isEndpoint_Pattern() {}
 
 // Binds a oneof member of an event envelope to the pushes it decodes: the XML
 // MsgType and, for MsgType "event" and "device_event", the Event (compared
-// case-insensitively, as WeChat writes "SCAN" and "subscribe" alike).
+// case-insensitively, as WeChat writes "SCAN" and "subscribe" alike); or, for the
+// pushes to a third-party platform's authorization-event URL
+// (wechat.open.v1.ComponentEvent), the InfoType alone.
 type Push struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	MsgType string                 `protobuf:"bytes,1,opt,name=msg_type,json=msgType,proto3" json:"msg_type,omitempty"`
 	Event   string                 `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
 	// WeChat accepts a passive reply to these pushes.
-	Replies       bool `protobuf:"varint,3,opt,name=replies,proto3" json:"replies,omitempty"`
+	Replies bool `protobuf:"varint,3,opt,name=replies,proto3" json:"replies,omitempty"`
+	// The <InfoType> of a component push ("authorized", "component_verify_ticket",
+	// ...), compared as WeChat spells it. Set instead of msg_type and event.
+	InfoType      string `protobuf:"bytes,4,opt,name=info_type,json=infoType,proto3" json:"info_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -523,6 +528,13 @@ func (x *Push) GetReplies() bool {
 		return x.Replies
 	}
 	return false
+}
+
+func (x *Push) GetInfoType() string {
+	if x != nil {
+		return x.InfoType
+	}
+	return ""
 }
 
 var file_wxgate_annotations_proto_extTypes = []protoimpl.ExtensionInfo{
@@ -666,11 +678,12 @@ const file_wxgate_annotations_proto_rawDesc = "" +
 	" \x01(\tR\aurlHost\x12!\n" +
 	"\furl_fragment\x18\v \x01(\tR\vurlFragment\x12\x12\n" +
 	"\x04host\x18\f \x01(\tR\x04hostB\t\n" +
-	"\apattern\"Q\n" +
+	"\apattern\"n\n" +
 	"\x04Push\x12\x19\n" +
 	"\bmsg_type\x18\x01 \x01(\tR\amsgType\x12\x14\n" +
 	"\x05event\x18\x02 \x01(\tR\x05event\x12\x18\n" +
-	"\areplies\x18\x03 \x01(\bR\areplies*\xe9\x01\n" +
+	"\areplies\x18\x03 \x01(\bR\areplies\x12\x1b\n" +
+	"\tinfo_type\x18\x04 \x01(\tR\binfoType*\xe9\x01\n" +
 	"\n" +
 	"Credential\x12\x1a\n" +
 	"\x16CREDENTIAL_UNSPECIFIED\x10\x00\x12\x13\n" +
