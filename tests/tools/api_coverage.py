@@ -7,11 +7,14 @@ Reads tests/catalog/ (a copy of the team's checklist, shared/catalog):
   mp-api.tsv           against the (wxgate.endpoint) annotations under proto/wechat/mp
   component-api.tsv    against those under proto/wechat/open
   component-events.tsv against the (wxgate.push) members of wechat.open.v1.ComponentEvent
+  permission-sets.tsv  against the (wxgate.permission_set) options of the services
 Fails when an RPC calls a path its catalog does not know, or with a method other
 than the catalog's, and when a push member names an InfoType/Event the catalog does
 not list or lacks a field the catalog lists for it; with --require-all, also when a
-current catalog row has no RPC or push member. Prints "N/M endpoints modelled",
-"N/M component endpoints modelled" and "N/M component pushes modelled".
+current catalog row has no RPC or push member; and when a wechat.mp.v1 service's
+permission sets differ from those whose groups hold it. Prints "N/M endpoints
+modelled", "N/M component endpoints modelled", "N/M component pushes modelled" and
+"N/M mp services carry their permission sets".
 """
 import argparse
 import csv
@@ -141,6 +144,61 @@ def check_component_pushes(require_all):
     return f"{covered}/{len(rows)} component pushes modelled", problems
 
 
+def service_permission_sets(path):
+    """{service: [ids]} of the (wxgate.permission_set) options in one .proto file."""
+    found, service = {}, None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if m := re.match(r"^service\s+(\w+)", line):
+            service = m.group(1)
+            found[service] = []
+        elif line.startswith("}"):
+            service = None
+        elif service and (m := re.match(r"^\s*option\s+\(wxgate\.permission_set\)\s*=\s*(\d+);",
+                                        line)):
+            found[service].append(int(m.group(1)))
+    return found
+
+
+def check_permission_sets():
+    """Returns (printed summary, problems): each wechat.mp.v1 service names exactly the
+    permission sets whose catalog groups (permission-sets.tsv) hold its group (its
+    file name), and each set of the component API is named by a wechat.open.v1
+    service."""
+    rows = read_catalog("permission-sets.tsv")
+    mp_dir = ROOT / "proto/wechat/mp/v1"
+    wanted = {}  # group -> set ids
+    component_sets = set()
+    for row in rows:
+        for token in row["mp_groups"].split(","):
+            # "kf(send)", "datacube(message)": the group, qualified; "(component)".
+            group = re.sub(r"\(.*\)", "", token).strip()
+            if (mp_dir / f"{group}.proto").exists():
+                wanted.setdefault(group, set()).add(int(row["id"]))
+            elif token.strip() == "(component)":
+                component_sets.add(int(row["id"]))
+    problems, services_count, matching = [], 0, 0
+    for path in sorted(mp_dir.glob("*.proto")):
+        for service, ids in service_permission_sets(path).items():
+            services_count += 1
+            expected = wanted.get(path.stem, set())
+            if sorted(ids) != sorted(expected):
+                problems.append(f"wechat.mp.v1.{service}: permission sets {sorted(ids)}, but "
+                                f"permission-sets.tsv gives group {path.stem} {sorted(expected)}")
+            else:
+                matching += 1
+    claimed = set()
+    for path in sorted((ROOT / "proto/wechat/open").glob("**/*.proto")):
+        for ids in service_permission_sets(path).values():
+            claimed.update(ids)
+    for missing in sorted(component_sets - claimed):
+        problems.append(f"permission set {missing} (component) is named by no wechat.open.v1 "
+                        "service")
+    unset = sorted(p.stem for p in mp_dir.glob("*.proto")
+                   if service_permission_sets(p) and p.stem not in wanted)
+    return (f"{matching}/{services_count} mp services carry their permission sets "
+            f"(no set covers: {', '.join(unset)})"), problems
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--require-all", action="store_true")
@@ -168,6 +226,10 @@ def main():
           f"({len(served)} served by the gateway itself)")
 
     summary, found = check_component_pushes(args.require_all)
+    problems += found
+    print(summary)
+
+    summary, found = check_permission_sets()
     problems += found
     print(summary)
 

@@ -1059,7 +1059,7 @@ const file_wechat_open_v1_oa_proto_rawDesc = "" +
 	"\x13ComponentOauthScope\x12%\n" +
 	"!COMPONENT_OAUTH_SCOPE_UNSPECIFIED\x10\x00\x126\n" +
 	"!COMPONENT_OAUTH_SCOPE_SNSAPI_BASE\x10\x01\x1a\x0f\x92\xa1\x19\vsnsapi_base\x12>\n" +
-	"%COMPONENT_OAUTH_SCOPE_SNSAPI_USERINFO\x10\x02\x1a\x13\x92\xa1\x19\x0fsnsapi_userinfo2\xb6\t\n" +
+	"%COMPONENT_OAUTH_SCOPE_SNSAPI_USERINFO\x10\x02\x1a\x13\x92\xa1\x19\x0fsnsapi_userinfo2\xbe\t\n" +
 	"\x16OfficialAccountService\x12\xf3\x01\n" +
 	"\x1aBuildComponentAuthorizeUrl\x121.wechat.open.v1.BuildComponentAuthorizeUrlRequest\x1a2.wechat.open.v1.BuildComponentAuthorizeUrlResponse\"n\x92\xa1\x19g\x18\x01(\x04:\x05appidJ\x12response_type=codeR\x1ahttps://open.weixin.qq.comZ\x0fwechat_redirect\n" +
 	"\x19/connect/oauth2/authorize\x90\x02\x01\x12\xf7\x01\n" +
@@ -1069,7 +1069,7 @@ const file_wechat_open_v1_oa_proto_rawDesc = "" +
 	"#/sns/oauth2/component/refresh_token\x12\x9d\x01\n" +
 	"\x15GetLinkedMiniPrograms\x12,.wechat.open.v1.GetLinkedMiniProgramsRequest\x1a-.wechat.open.v1.GetLinkedMiniProgramsResponse\"'\x92\xa1\x19 \x18\x04\x12\x1c/cgi-bin/wxopen/wxamplinkget\x90\x02\x01\x12\x85\x01\n" +
 	"\x0fLinkMiniProgram\x12&.wechat.open.v1.LinkMiniProgramRequest\x1a'.wechat.open.v1.LinkMiniProgramResponse\"!\x92\xa1\x19\x1d\x18\x04\x12\x19/cgi-bin/wxopen/wxamplink\x12\x8d\x01\n" +
-	"\x11UnlinkMiniProgram\x12(.wechat.open.v1.UnlinkMiniProgramRequest\x1a).wechat.open.v1.UnlinkMiniProgramResponse\"#\x92\xa1\x19\x1f\x18\x04\x12\x1b/cgi-bin/wxopen/wxampunlinkb\x06proto3"
+	"\x11UnlinkMiniProgram\x12(.wechat.open.v1.UnlinkMiniProgramRequest\x1a).wechat.open.v1.UnlinkMiniProgramResponse\"#\x92\xa1\x19\x1f\x18\x04\x12\x1b/cgi-bin/wxopen/wxampunlink\x1a\x06\x92\xa1\x19\x02\x04!b\x06proto3"
 
 var (
 	file_wechat_open_v1_oa_proto_rawDescOnce sync.Once

@@ -1244,7 +1244,7 @@ const file_wechat_open_v1_register_proto_rawDesc = "" +
 	"\x03url\x18\x01 \x01(\tR\x03url\"5\n" +
 	"\x1bComponentRebindAdminRequest\x12\x16\n" +
 	"\x06taskid\x18\x01 \x01(\tR\x06taskid\"\x1e\n" +
-	"\x1cComponentRebindAdminResponse2\x84\x0e\n" +
+	"\x1cComponentRebindAdminResponse2\x8b\x0e\n" +
 	"\x0fRegisterService\x12\xb6\x01\n" +
 	"\x17CreateFastRegisterWeapp\x12..wechat.open.v1.CreateFastRegisterWeappRequest\x1a/.wechat.open.v1.CreateFastRegisterWeappResponse\":\x92\xa1\x196\x18\x03\x122/cgi-bin/component/fastregisterweapp?action=create\x12\xb9\x01\n" +
 	"\x17SearchFastRegisterWeapp\x12..wechat.open.v1.SearchFastRegisterWeappRequest\x1a/.wechat.open.v1.SearchFastRegisterWeappResponse\"=\x92\xa1\x196\x18\x03\x122/cgi-bin/component/fastregisterweapp?action=search\x90\x02\x01\x12\xd2\x01\n" +
@@ -1256,7 +1256,7 @@ const file_wechat_open_v1_register_proto_rawDesc = "" +
 	"\x19FastRegisterByOffiaccount\x120.wechat.open.v1.FastRegisterByOffiaccountRequest\x1a1.wechat.open.v1.FastRegisterByOffiaccountResponse\"%\x92\xa1\x19!\x18\x04\x12\x1d/cgi-bin/account/fastregister\x12\xc6\x01\n" +
 	"\x18BuildFastRegisterAuthUrl\x12/.wechat.open.v1.BuildFastRegisterAuthUrlRequest\x1a0.wechat.open.v1.BuildFastRegisterAuthUrlResponse\"G\x92\xa1\x19@\x18\x01(\x04:\x05appidR\x18https://mp.weixin.qq.com\n" +
 	"\x19/cgi-bin/fastregisterauth\x90\x02\x01\x12\xa0\x01\n" +
-	"\x14ComponentRebindAdmin\x12+.wechat.open.v1.ComponentRebindAdminRequest\x1a,.wechat.open.v1.ComponentRebindAdminResponse\"-\x92\xa1\x19)\x18\x04\x12%/cgi-bin/account/componentrebindadminb\x06proto3"
+	"\x14ComponentRebindAdmin\x12+.wechat.open.v1.ComponentRebindAdminRequest\x1a,.wechat.open.v1.ComponentRebindAdminResponse\"-\x92\xa1\x19)\x18\x04\x12%/cgi-bin/account/componentrebindadmin\x1a\x05\x92\xa1\x19\x01\x1bb\x06proto3"
 
 var (
 	file_wechat_open_v1_register_proto_rawDescOnce sync.Once
