@@ -396,7 +396,6 @@ type CodeTemplate struct {
 	AuditStatus   int32                   `protobuf:"varint,10,opt,name=audit_status,json=auditStatus,proto3" json:"audit_status,omitempty"`
 	Reason        string                  `protobuf:"bytes,11,opt,name=reason,proto3" json:"reason,omitempty"`
 	CategoryList  []*CodeTemplateCategory `protobuf:"bytes,12,rep,name=category_list,json=categoryList,proto3" json:"category_list,omitempty"`
-	AuditScene    *CodeTemplateAuditScene `protobuf:"bytes,13,opt,name=audit_scene,json=auditScene,proto3" json:"audit_scene,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -515,13 +514,6 @@ func (x *CodeTemplate) GetCategoryList() []*CodeTemplateCategory {
 	return nil
 }
 
-func (x *CodeTemplate) GetAuditScene() *CodeTemplateAuditScene {
-	if x != nil {
-		return x.AuditScene
-	}
-	return nil
-}
-
 type CodeTemplateCategory struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	FirstClass    string                 `protobuf:"bytes,1,opt,name=first_class,json=firstClass,proto3" json:"first_class,omitempty"`
@@ -590,58 +582,6 @@ func (x *CodeTemplateCategory) GetSecondId() int32 {
 	return 0
 }
 
-type CodeTemplateAuditScene struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SceneType     int32                  `protobuf:"varint,1,opt,name=scene_type,json=sceneType,proto3" json:"scene_type,omitempty"`
-	Scene         []int32                `protobuf:"varint,2,rep,packed,name=scene,proto3" json:"scene,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *CodeTemplateAuditScene) Reset() {
-	*x = CodeTemplateAuditScene{}
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[9]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *CodeTemplateAuditScene) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*CodeTemplateAuditScene) ProtoMessage() {}
-
-func (x *CodeTemplateAuditScene) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[9]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use CodeTemplateAuditScene.ProtoReflect.Descriptor instead.
-func (*CodeTemplateAuditScene) Descriptor() ([]byte, []int) {
-	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{9}
-}
-
-func (x *CodeTemplateAuditScene) GetSceneType() int32 {
-	if x != nil {
-		return x.SceneType
-	}
-	return 0
-}
-
-func (x *CodeTemplateAuditScene) GetScene() []int32 {
-	if x != nil {
-		return x.Scene
-	}
-	return nil
-}
-
 type DeleteTemplateRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	TemplateId    int64                  `protobuf:"varint,1,opt,name=template_id,json=templateId,proto3" json:"template_id,omitempty"`
@@ -651,7 +591,7 @@ type DeleteTemplateRequest struct {
 
 func (x *DeleteTemplateRequest) Reset() {
 	*x = DeleteTemplateRequest{}
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[10]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -663,7 +603,7 @@ func (x *DeleteTemplateRequest) String() string {
 func (*DeleteTemplateRequest) ProtoMessage() {}
 
 func (x *DeleteTemplateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[10]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -676,7 +616,7 @@ func (x *DeleteTemplateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTemplateRequest.ProtoReflect.Descriptor instead.
 func (*DeleteTemplateRequest) Descriptor() ([]byte, []int) {
-	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{10}
+	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DeleteTemplateRequest) GetTemplateId() int64 {
@@ -694,7 +634,7 @@ type DeleteTemplateResponse struct {
 
 func (x *DeleteTemplateResponse) Reset() {
 	*x = DeleteTemplateResponse{}
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[11]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -706,7 +646,7 @@ func (x *DeleteTemplateResponse) String() string {
 func (*DeleteTemplateResponse) ProtoMessage() {}
 
 func (x *DeleteTemplateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[11]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -719,7 +659,7 @@ func (x *DeleteTemplateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteTemplateResponse.ProtoReflect.Descriptor instead.
 func (*DeleteTemplateResponse) Descriptor() ([]byte, []int) {
-	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{11}
+	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{10}
 }
 
 type ModifyWxaServerDomainRequest struct {
@@ -736,7 +676,7 @@ type ModifyWxaServerDomainRequest struct {
 
 func (x *ModifyWxaServerDomainRequest) Reset() {
 	*x = ModifyWxaServerDomainRequest{}
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[12]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -748,7 +688,7 @@ func (x *ModifyWxaServerDomainRequest) String() string {
 func (*ModifyWxaServerDomainRequest) ProtoMessage() {}
 
 func (x *ModifyWxaServerDomainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[12]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -761,7 +701,7 @@ func (x *ModifyWxaServerDomainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModifyWxaServerDomainRequest.ProtoReflect.Descriptor instead.
 func (*ModifyWxaServerDomainRequest) Descriptor() ([]byte, []int) {
-	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{12}
+	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ModifyWxaServerDomainRequest) GetAction() string {
@@ -799,7 +739,7 @@ type ModifyWxaServerDomainResponse struct {
 
 func (x *ModifyWxaServerDomainResponse) Reset() {
 	*x = ModifyWxaServerDomainResponse{}
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[13]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -811,7 +751,7 @@ func (x *ModifyWxaServerDomainResponse) String() string {
 func (*ModifyWxaServerDomainResponse) ProtoMessage() {}
 
 func (x *ModifyWxaServerDomainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[13]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -824,7 +764,7 @@ func (x *ModifyWxaServerDomainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModifyWxaServerDomainResponse.ProtoReflect.Descriptor instead.
 func (*ModifyWxaServerDomainResponse) Descriptor() ([]byte, []int) {
-	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{13}
+	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ModifyWxaServerDomainResponse) GetPublishedWxaServerDomain() string {
@@ -856,7 +796,7 @@ type GetDomainConfirmFileRequest struct {
 
 func (x *GetDomainConfirmFileRequest) Reset() {
 	*x = GetDomainConfirmFileRequest{}
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[14]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -868,7 +808,7 @@ func (x *GetDomainConfirmFileRequest) String() string {
 func (*GetDomainConfirmFileRequest) ProtoMessage() {}
 
 func (x *GetDomainConfirmFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[14]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -881,7 +821,7 @@ func (x *GetDomainConfirmFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDomainConfirmFileRequest.ProtoReflect.Descriptor instead.
 func (*GetDomainConfirmFileRequest) Descriptor() ([]byte, []int) {
-	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{14}
+	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{13}
 }
 
 type GetDomainConfirmFileResponse struct {
@@ -895,7 +835,7 @@ type GetDomainConfirmFileResponse struct {
 
 func (x *GetDomainConfirmFileResponse) Reset() {
 	*x = GetDomainConfirmFileResponse{}
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[15]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -907,7 +847,7 @@ func (x *GetDomainConfirmFileResponse) String() string {
 func (*GetDomainConfirmFileResponse) ProtoMessage() {}
 
 func (x *GetDomainConfirmFileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[15]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -920,7 +860,7 @@ func (x *GetDomainConfirmFileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDomainConfirmFileResponse.ProtoReflect.Descriptor instead.
 func (*GetDomainConfirmFileResponse) Descriptor() ([]byte, []int) {
-	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{15}
+	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetDomainConfirmFileResponse) GetFileName() string {
@@ -951,7 +891,7 @@ type ModifyWxaJumpDomainRequest struct {
 
 func (x *ModifyWxaJumpDomainRequest) Reset() {
 	*x = ModifyWxaJumpDomainRequest{}
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[16]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -963,7 +903,7 @@ func (x *ModifyWxaJumpDomainRequest) String() string {
 func (*ModifyWxaJumpDomainRequest) ProtoMessage() {}
 
 func (x *ModifyWxaJumpDomainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[16]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -976,7 +916,7 @@ func (x *ModifyWxaJumpDomainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModifyWxaJumpDomainRequest.ProtoReflect.Descriptor instead.
 func (*ModifyWxaJumpDomainRequest) Descriptor() ([]byte, []int) {
-	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{16}
+	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ModifyWxaJumpDomainRequest) GetAction() string {
@@ -1011,7 +951,7 @@ type ModifyWxaJumpDomainResponse struct {
 
 func (x *ModifyWxaJumpDomainResponse) Reset() {
 	*x = ModifyWxaJumpDomainResponse{}
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[17]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1023,7 +963,7 @@ func (x *ModifyWxaJumpDomainResponse) String() string {
 func (*ModifyWxaJumpDomainResponse) ProtoMessage() {}
 
 func (x *ModifyWxaJumpDomainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wechat_open_v1_platform_proto_msgTypes[17]
+	mi := &file_wechat_open_v1_platform_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1036,7 +976,7 @@ func (x *ModifyWxaJumpDomainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModifyWxaJumpDomainResponse.ProtoReflect.Descriptor instead.
 func (*ModifyWxaJumpDomainResponse) Descriptor() ([]byte, []int) {
-	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{17}
+	return file_wechat_open_v1_platform_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ModifyWxaJumpDomainResponse) GetPublishedWxaJumpH5Domain() string {
@@ -1086,7 +1026,7 @@ const file_wechat_open_v1_platform_proto_rawDesc = "" +
 	"\rtemplate_type\x18\x01 \x01(\x05H\x00R\ftemplateType\x88\x01\x01B\x10\n" +
 	"\x0e_template_type\"\\\n" +
 	"\x17GetTemplateListResponse\x12A\n" +
-	"\rtemplate_list\x18\x01 \x03(\v2\x1c.wechat.open.v1.CodeTemplateR\ftemplateList\"\xa6\x04\n" +
+	"\rtemplate_list\x18\x01 \x03(\v2\x1c.wechat.open.v1.CodeTemplateR\ftemplateList\"\xdd\x03\n" +
 	"\fCodeTemplate\x12\x1f\n" +
 	"\vcreate_time\x18\x01 \x01(\x03R\n" +
 	"createTime\x12!\n" +
@@ -1102,19 +1042,13 @@ const file_wechat_open_v1_platform_proto_rawDesc = "" +
 	"\faudit_status\x18\n" +
 	" \x01(\x05R\vauditStatus\x12\x16\n" +
 	"\x06reason\x18\v \x01(\tR\x06reason\x12I\n" +
-	"\rcategory_list\x18\f \x03(\v2$.wechat.open.v1.CodeTemplateCategoryR\fcategoryList\x12G\n" +
-	"\vaudit_scene\x18\r \x01(\v2&.wechat.open.v1.CodeTemplateAuditSceneR\n" +
-	"auditScene\"\x92\x01\n" +
+	"\rcategory_list\x18\f \x03(\v2$.wechat.open.v1.CodeTemplateCategoryR\fcategoryList\"\x92\x01\n" +
 	"\x14CodeTemplateCategory\x12\x1f\n" +
 	"\vfirst_class\x18\x01 \x01(\tR\n" +
 	"firstClass\x12!\n" +
 	"\fsecond_class\x18\x02 \x01(\tR\vsecondClass\x12\x19\n" +
 	"\bfirst_id\x18\x03 \x01(\x05R\afirstId\x12\x1b\n" +
-	"\tsecond_id\x18\x04 \x01(\x05R\bsecondId\"M\n" +
-	"\x16CodeTemplateAuditScene\x12\x1d\n" +
-	"\n" +
-	"scene_type\x18\x01 \x01(\x05R\tsceneType\x12\x14\n" +
-	"\x05scene\x18\x02 \x03(\x05R\x05scene\"8\n" +
+	"\tsecond_id\x18\x04 \x01(\x05R\bsecondId\"8\n" +
 	"\x15DeleteTemplateRequest\x12\x1f\n" +
 	"\vtemplate_id\x18\x01 \x01(\x03R\n" +
 	"templateId\"\x18\n" +
@@ -1162,7 +1096,7 @@ func file_wechat_open_v1_platform_proto_rawDescGZIP() []byte {
 	return file_wechat_open_v1_platform_proto_rawDescData
 }
 
-var file_wechat_open_v1_platform_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_wechat_open_v1_platform_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_wechat_open_v1_platform_proto_goTypes = []any{
 	(*GetTemplateDraftListRequest)(nil),   // 0: wechat.open.v1.GetTemplateDraftListRequest
 	(*GetTemplateDraftListResponse)(nil),  // 1: wechat.open.v1.GetTemplateDraftListResponse
@@ -1173,40 +1107,38 @@ var file_wechat_open_v1_platform_proto_goTypes = []any{
 	(*GetTemplateListResponse)(nil),       // 6: wechat.open.v1.GetTemplateListResponse
 	(*CodeTemplate)(nil),                  // 7: wechat.open.v1.CodeTemplate
 	(*CodeTemplateCategory)(nil),          // 8: wechat.open.v1.CodeTemplateCategory
-	(*CodeTemplateAuditScene)(nil),        // 9: wechat.open.v1.CodeTemplateAuditScene
-	(*DeleteTemplateRequest)(nil),         // 10: wechat.open.v1.DeleteTemplateRequest
-	(*DeleteTemplateResponse)(nil),        // 11: wechat.open.v1.DeleteTemplateResponse
-	(*ModifyWxaServerDomainRequest)(nil),  // 12: wechat.open.v1.ModifyWxaServerDomainRequest
-	(*ModifyWxaServerDomainResponse)(nil), // 13: wechat.open.v1.ModifyWxaServerDomainResponse
-	(*GetDomainConfirmFileRequest)(nil),   // 14: wechat.open.v1.GetDomainConfirmFileRequest
-	(*GetDomainConfirmFileResponse)(nil),  // 15: wechat.open.v1.GetDomainConfirmFileResponse
-	(*ModifyWxaJumpDomainRequest)(nil),    // 16: wechat.open.v1.ModifyWxaJumpDomainRequest
-	(*ModifyWxaJumpDomainResponse)(nil),   // 17: wechat.open.v1.ModifyWxaJumpDomainResponse
+	(*DeleteTemplateRequest)(nil),         // 9: wechat.open.v1.DeleteTemplateRequest
+	(*DeleteTemplateResponse)(nil),        // 10: wechat.open.v1.DeleteTemplateResponse
+	(*ModifyWxaServerDomainRequest)(nil),  // 11: wechat.open.v1.ModifyWxaServerDomainRequest
+	(*ModifyWxaServerDomainResponse)(nil), // 12: wechat.open.v1.ModifyWxaServerDomainResponse
+	(*GetDomainConfirmFileRequest)(nil),   // 13: wechat.open.v1.GetDomainConfirmFileRequest
+	(*GetDomainConfirmFileResponse)(nil),  // 14: wechat.open.v1.GetDomainConfirmFileResponse
+	(*ModifyWxaJumpDomainRequest)(nil),    // 15: wechat.open.v1.ModifyWxaJumpDomainRequest
+	(*ModifyWxaJumpDomainResponse)(nil),   // 16: wechat.open.v1.ModifyWxaJumpDomainResponse
 }
 var file_wechat_open_v1_platform_proto_depIdxs = []int32{
 	2,  // 0: wechat.open.v1.GetTemplateDraftListResponse.draft_list:type_name -> wechat.open.v1.TemplateDraft
 	7,  // 1: wechat.open.v1.GetTemplateListResponse.template_list:type_name -> wechat.open.v1.CodeTemplate
 	8,  // 2: wechat.open.v1.CodeTemplate.category_list:type_name -> wechat.open.v1.CodeTemplateCategory
-	9,  // 3: wechat.open.v1.CodeTemplate.audit_scene:type_name -> wechat.open.v1.CodeTemplateAuditScene
-	0,  // 4: wechat.open.v1.PlatformService.GetTemplateDraftList:input_type -> wechat.open.v1.GetTemplateDraftListRequest
-	3,  // 5: wechat.open.v1.PlatformService.AddToTemplate:input_type -> wechat.open.v1.AddToTemplateRequest
-	5,  // 6: wechat.open.v1.PlatformService.GetTemplateList:input_type -> wechat.open.v1.GetTemplateListRequest
-	10, // 7: wechat.open.v1.PlatformService.DeleteTemplate:input_type -> wechat.open.v1.DeleteTemplateRequest
-	12, // 8: wechat.open.v1.PlatformService.ModifyWxaServerDomain:input_type -> wechat.open.v1.ModifyWxaServerDomainRequest
-	14, // 9: wechat.open.v1.PlatformService.GetDomainConfirmFile:input_type -> wechat.open.v1.GetDomainConfirmFileRequest
-	16, // 10: wechat.open.v1.PlatformService.ModifyWxaJumpDomain:input_type -> wechat.open.v1.ModifyWxaJumpDomainRequest
-	1,  // 11: wechat.open.v1.PlatformService.GetTemplateDraftList:output_type -> wechat.open.v1.GetTemplateDraftListResponse
-	4,  // 12: wechat.open.v1.PlatformService.AddToTemplate:output_type -> wechat.open.v1.AddToTemplateResponse
-	6,  // 13: wechat.open.v1.PlatformService.GetTemplateList:output_type -> wechat.open.v1.GetTemplateListResponse
-	11, // 14: wechat.open.v1.PlatformService.DeleteTemplate:output_type -> wechat.open.v1.DeleteTemplateResponse
-	13, // 15: wechat.open.v1.PlatformService.ModifyWxaServerDomain:output_type -> wechat.open.v1.ModifyWxaServerDomainResponse
-	15, // 16: wechat.open.v1.PlatformService.GetDomainConfirmFile:output_type -> wechat.open.v1.GetDomainConfirmFileResponse
-	17, // 17: wechat.open.v1.PlatformService.ModifyWxaJumpDomain:output_type -> wechat.open.v1.ModifyWxaJumpDomainResponse
-	11, // [11:18] is the sub-list for method output_type
-	4,  // [4:11] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	0,  // 3: wechat.open.v1.PlatformService.GetTemplateDraftList:input_type -> wechat.open.v1.GetTemplateDraftListRequest
+	3,  // 4: wechat.open.v1.PlatformService.AddToTemplate:input_type -> wechat.open.v1.AddToTemplateRequest
+	5,  // 5: wechat.open.v1.PlatformService.GetTemplateList:input_type -> wechat.open.v1.GetTemplateListRequest
+	9,  // 6: wechat.open.v1.PlatformService.DeleteTemplate:input_type -> wechat.open.v1.DeleteTemplateRequest
+	11, // 7: wechat.open.v1.PlatformService.ModifyWxaServerDomain:input_type -> wechat.open.v1.ModifyWxaServerDomainRequest
+	13, // 8: wechat.open.v1.PlatformService.GetDomainConfirmFile:input_type -> wechat.open.v1.GetDomainConfirmFileRequest
+	15, // 9: wechat.open.v1.PlatformService.ModifyWxaJumpDomain:input_type -> wechat.open.v1.ModifyWxaJumpDomainRequest
+	1,  // 10: wechat.open.v1.PlatformService.GetTemplateDraftList:output_type -> wechat.open.v1.GetTemplateDraftListResponse
+	4,  // 11: wechat.open.v1.PlatformService.AddToTemplate:output_type -> wechat.open.v1.AddToTemplateResponse
+	6,  // 12: wechat.open.v1.PlatformService.GetTemplateList:output_type -> wechat.open.v1.GetTemplateListResponse
+	10, // 13: wechat.open.v1.PlatformService.DeleteTemplate:output_type -> wechat.open.v1.DeleteTemplateResponse
+	12, // 14: wechat.open.v1.PlatformService.ModifyWxaServerDomain:output_type -> wechat.open.v1.ModifyWxaServerDomainResponse
+	14, // 15: wechat.open.v1.PlatformService.GetDomainConfirmFile:output_type -> wechat.open.v1.GetDomainConfirmFileResponse
+	16, // 16: wechat.open.v1.PlatformService.ModifyWxaJumpDomain:output_type -> wechat.open.v1.ModifyWxaJumpDomainResponse
+	10, // [10:17] is the sub-list for method output_type
+	3,  // [3:10] is the sub-list for method input_type
+	3,  // [3:3] is the sub-list for extension type_name
+	3,  // [3:3] is the sub-list for extension extendee
+	0,  // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_wechat_open_v1_platform_proto_init() }
@@ -1221,7 +1153,7 @@ func file_wechat_open_v1_platform_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wechat_open_v1_platform_proto_rawDesc), len(file_wechat_open_v1_platform_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   18,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
