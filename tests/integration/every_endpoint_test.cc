@@ -6,12 +6,17 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iostream>
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/notification.h"
 #include "service/transcode/endpoint_catalog.h"
 #include "service/transcode/wechat_json.h"
+#include "service/upstream/credential.h"
 #include "tests/fake_wechat/endpoint_table.h"
 #include "tests/integration/gateway_harness.h"
 #include "tests/integration/generic_stream_call.h"
@@ -22,6 +27,21 @@ namespace {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using nlohmann::json;
+
+// Credential kinds this gateway does not serve yet: the third-party platform's
+// tokens land with the component credential work of issue #13. RPCs that take
+// them are still called, must be refused with CREDENTIAL_NOT_SERVED naming the
+// kind (nothing else sent in its place), and are then skipped, named in the
+// output. Once the gateway serves a kind this check fails: remove it here, and the
+// RPCs are checked against the fake's table (tests/fake_wechat/endpoints/component.json)
+// like every other.
+constexpr CredentialKind kNotServedYet[] = {CredentialKind::kComponentAccessToken,
+                                            CredentialKind::kAuthorizerAccessToken};
+
+bool NotServedYet(CredentialKind kind) {
+  return std::find(std::begin(kNotServedYet), std::end(kNotServedYet), kind) !=
+         std::end(kNotServedYet);
+}
 
 std::vector<EndpointBinding> ModelledEndpoints() {
   std::vector<EndpointBinding> all;
@@ -136,12 +156,32 @@ namespace {
 class EveryEndpointTest : public ::testing::TestWithParam<EndpointBinding> {
  protected:
   static void SetUpTestSuite() {
+    std::map<std::string, int> skipped;
+    for (const EndpointBinding& binding : ModelledEndpoints()) {
+      if (NotServedYet(binding.credential))
+        ++skipped[std::string(CredentialKindName(binding.credential))];
+    }
+    for (const auto& [kind, count] : skipped) {
+      std::cout << "[ NOTE     ] " << count << " RPCs taking " << kind
+                << " are only checked to be refused: the gateway does not serve " << kind
+                << " yet\n";
+    }
     harness_ = new GatewayHarness();
     table_ = new fake::EndpointTable(*fake::EndpointTable::LoadDir(FAKE_WECHAT_ENDPOINTS_DIR));
   }
   static void TearDownTestSuite() {
     delete harness_;
     delete table_;
+  }
+  // For a credential kind in kNotServedYet: the call must have been refused for
+  // that reason; then the test is skipped, naming the kind.
+  static void ExpectRefusedAndSkip(const EndpointBinding& binding, const grpc::Status& status) {
+    const std::string kind(CredentialKindName(binding.credential));
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << binding.method->full_name() << ": the gateway serves " << kind
+        << " now; remove it from kNotServedYet (" << status.error_message() << ")";
+    ASSERT_NE(status.error_message().find(kind), std::string::npos) << status.error_message();
+    GTEST_SKIP() << kind << " is not served by the gateway yet";
   }
   static GatewayHarness* harness_;
   static fake::EndpointTable* table_;
@@ -171,6 +211,7 @@ TEST_P(EveryEndpointTest, AnswersTheSampleCompletely) {
   if (binding.method->client_streaming() || binding.method->server_streaming()) {
     GenericStreamCall call(harness_->channel(), method, {request->SerializeAsString()});
     ASSERT_TRUE(call.Wait());
+    if (NotServedYet(binding.credential)) return ExpectRefusedAndSkip(binding, call.status());
     ASSERT_TRUE(call.status().ok()) << method << ": " << call.status().error_message();
     responses = call.responses();
   } else {
@@ -186,6 +227,7 @@ TEST_P(EveryEndpointTest, AnswersTheSampleCompletely) {
                      done.Notify();
                    });
     ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(60)));
+    if (NotServedYet(binding.credential)) return ExpectRefusedAndSkip(binding, status);
     ASSERT_TRUE(status.ok()) << method << ": " << status.error_message();
     std::vector<grpc::Slice> slices;
     ASSERT_TRUE(response_bytes.Dump(&slices).ok());

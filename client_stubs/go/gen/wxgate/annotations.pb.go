@@ -463,13 +463,18 @@ func (*Endpoint_Post) isEndpoint_Pattern() {}
 
 // Binds a oneof member of an event envelope to the pushes it decodes: the XML
 // MsgType and, for MsgType "event" and "device_event", the Event (compared
-// case-insensitively, as WeChat writes "SCAN" and "subscribe" alike).
+// case-insensitively, as WeChat writes "SCAN" and "subscribe" alike); or, for the
+// pushes to a third-party platform's authorization-event URL
+// (wechat.open.v1.ComponentEvent), the InfoType alone.
 type Push struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	MsgType string                 `protobuf:"bytes,1,opt,name=msg_type,json=msgType,proto3" json:"msg_type,omitempty"`
 	Event   string                 `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
 	// WeChat accepts a passive reply to these pushes.
-	Replies       bool `protobuf:"varint,3,opt,name=replies,proto3" json:"replies,omitempty"`
+	Replies bool `protobuf:"varint,3,opt,name=replies,proto3" json:"replies,omitempty"`
+	// The <InfoType> of a component push ("authorized", "component_verify_ticket",
+	// ...), compared as WeChat spells it. Set instead of msg_type and event.
+	InfoType      string `protobuf:"bytes,4,opt,name=info_type,json=infoType,proto3" json:"info_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -525,6 +530,13 @@ func (x *Push) GetReplies() bool {
 	return false
 }
 
+func (x *Push) GetInfoType() string {
+	if x != nil {
+		return x.InfoType
+	}
+	return ""
+}
+
 var file_wxgate_annotations_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
@@ -572,6 +584,14 @@ var file_wxgate_annotations_proto_extTypes = []protoimpl.ExtensionInfo{
 		Field:         51734,
 		Name:          "wxgate.xml_alias",
 		Tag:           "bytes,51734,rep,name=xml_alias",
+		Filename:      "wxgate/annotations.proto",
+	},
+	{
+		ExtendedType:  (*descriptorpb.ServiceOptions)(nil),
+		ExtensionType: ([]int32)(nil),
+		Field:         51730,
+		Name:          "wxgate.permission_set",
+		Tag:           "varint,51730,rep,packed,name=permission_set",
 		Filename:      "wxgate/annotations.proto",
 	},
 	{
@@ -625,6 +645,20 @@ var (
 	E_XmlAlias = &file_wxgate_annotations_proto_extTypes[5]
 )
 
+// Extension fields to descriptorpb.ServiceOptions.
+var (
+	// The permission sets (权限集) an account must have granted a third-party
+	// platform before the platform may call this service's methods with the
+	// account's authorizer_access_token: the `funcscope_category.id`s of func_info
+	// (1 message management, 2 user management, 3 account service, ...; the list is
+	// shared/catalog/permission-sets.tsv). Set once per set the service's endpoints
+	// span; absent where no permission set covers the service. Documentation for
+	// now: the gateway does not check it at run time yet.
+	//
+	// repeated int32 permission_set = 51730;
+	E_PermissionSet = &file_wxgate_annotations_proto_extTypes[6]
+)
+
 // Extension fields to descriptorpb.MessageOptions.
 var (
 	// The message travels as a bare JSON array: the items of its one repeated field.
@@ -632,7 +666,7 @@ var (
 	// [districts]]), which proto cannot nest directly.
 	//
 	// optional bool json_array = 51730;
-	E_JsonArray = &file_wxgate_annotations_proto_extTypes[6]
+	E_JsonArray = &file_wxgate_annotations_proto_extTypes[7]
 )
 
 // Extension fields to descriptorpb.EnumValueOptions.
@@ -641,7 +675,7 @@ var (
 	// travel as strings; the others travel as their numbers.
 	//
 	// optional string wire_name = 51730;
-	E_WireName = &file_wxgate_annotations_proto_extTypes[7]
+	E_WireName = &file_wxgate_annotations_proto_extTypes[8]
 )
 
 var File_wxgate_annotations_proto protoreflect.FileDescriptor
@@ -666,11 +700,12 @@ const file_wxgate_annotations_proto_rawDesc = "" +
 	" \x01(\tR\aurlHost\x12!\n" +
 	"\furl_fragment\x18\v \x01(\tR\vurlFragment\x12\x12\n" +
 	"\x04host\x18\f \x01(\tR\x04hostB\t\n" +
-	"\apattern\"Q\n" +
+	"\apattern\"n\n" +
 	"\x04Push\x12\x19\n" +
 	"\bmsg_type\x18\x01 \x01(\tR\amsgType\x12\x14\n" +
 	"\x05event\x18\x02 \x01(\tR\x05event\x12\x18\n" +
-	"\areplies\x18\x03 \x01(\bR\areplies*\xe9\x01\n" +
+	"\areplies\x18\x03 \x01(\bR\areplies\x12\x1b\n" +
+	"\tinfo_type\x18\x04 \x01(\tR\binfoType*\xe9\x01\n" +
 	"\n" +
 	"Credential\x12\x1a\n" +
 	"\x16CREDENTIAL_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -702,7 +737,8 @@ const file_wxgate_annotations_proto_rawDesc = "" +
 	"\bxml_name\x12\x1d.google.protobuf.FieldOptions\x18\x93\x94\x03 \x01(\tR\axmlName::\n" +
 	"\bxml_item\x12\x1d.google.protobuf.FieldOptions\x18\x94\x94\x03 \x01(\tR\axmlItem:A\n" +
 	"\x04push\x12\x1d.google.protobuf.FieldOptions\x18\x95\x94\x03 \x01(\v2\f.wxgate.PushR\x04push:<\n" +
-	"\txml_alias\x12\x1d.google.protobuf.FieldOptions\x18\x96\x94\x03 \x03(\tR\bxmlAlias:@\n" +
+	"\txml_alias\x12\x1d.google.protobuf.FieldOptions\x18\x96\x94\x03 \x03(\tR\bxmlAlias:H\n" +
+	"\x0epermission_set\x12\x1f.google.protobuf.ServiceOptions\x18\x92\x94\x03 \x03(\x05R\rpermissionSet:@\n" +
 	"\n" +
 	"json_array\x12\x1f.google.protobuf.MessageOptions\x18\x92\x94\x03 \x01(\bR\tjsonArray:@\n" +
 	"\twire_name\x12!.google.protobuf.EnumValueOptions\x18\x92\x94\x03 \x01(\tR\bwireNameb\x06proto3"
@@ -730,8 +766,9 @@ var file_wxgate_annotations_proto_goTypes = []any{
 	(*Push)(nil),                          // 5: wxgate.Push
 	(*descriptorpb.MethodOptions)(nil),    // 6: google.protobuf.MethodOptions
 	(*descriptorpb.FieldOptions)(nil),     // 7: google.protobuf.FieldOptions
-	(*descriptorpb.MessageOptions)(nil),   // 8: google.protobuf.MessageOptions
-	(*descriptorpb.EnumValueOptions)(nil), // 9: google.protobuf.EnumValueOptions
+	(*descriptorpb.ServiceOptions)(nil),   // 8: google.protobuf.ServiceOptions
+	(*descriptorpb.MessageOptions)(nil),   // 9: google.protobuf.MessageOptions
+	(*descriptorpb.EnumValueOptions)(nil), // 10: google.protobuf.EnumValueOptions
 }
 var file_wxgate_annotations_proto_depIdxs = []int32{
 	0,  // 0: wxgate.Endpoint.credential:type_name -> wxgate.Credential
@@ -743,15 +780,16 @@ var file_wxgate_annotations_proto_depIdxs = []int32{
 	7,  // 6: wxgate.xml_item:extendee -> google.protobuf.FieldOptions
 	7,  // 7: wxgate.push:extendee -> google.protobuf.FieldOptions
 	7,  // 8: wxgate.xml_alias:extendee -> google.protobuf.FieldOptions
-	8,  // 9: wxgate.json_array:extendee -> google.protobuf.MessageOptions
-	9,  // 10: wxgate.wire_name:extendee -> google.protobuf.EnumValueOptions
-	4,  // 11: wxgate.endpoint:type_name -> wxgate.Endpoint
-	3,  // 12: wxgate.placement:type_name -> wxgate.Placement
-	5,  // 13: wxgate.push:type_name -> wxgate.Push
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	11, // [11:14] is the sub-list for extension type_name
-	3,  // [3:11] is the sub-list for extension extendee
+	8,  // 9: wxgate.permission_set:extendee -> google.protobuf.ServiceOptions
+	9,  // 10: wxgate.json_array:extendee -> google.protobuf.MessageOptions
+	10, // 11: wxgate.wire_name:extendee -> google.protobuf.EnumValueOptions
+	4,  // 12: wxgate.endpoint:type_name -> wxgate.Endpoint
+	3,  // 13: wxgate.placement:type_name -> wxgate.Placement
+	5,  // 14: wxgate.push:type_name -> wxgate.Push
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	12, // [12:15] is the sub-list for extension type_name
+	3,  // [3:12] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name
 }
 
@@ -771,7 +809,7 @@ func file_wxgate_annotations_proto_init() {
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wxgate_annotations_proto_rawDesc), len(file_wxgate_annotations_proto_rawDesc)),
 			NumEnums:      4,
 			NumMessages:   2,
-			NumExtensions: 8,
+			NumExtensions: 9,
 			NumServices:   0,
 		},
 		GoTypes:           file_wxgate_annotations_proto_goTypes,

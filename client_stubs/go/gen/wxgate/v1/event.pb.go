@@ -16,6 +16,7 @@ import (
 	sync "sync"
 	unsafe "unsafe"
 	v1 "wxgate.dev/go/gen/wechat/mp/v1"
+	v11 "wxgate.dev/go/gen/wechat/open/v1"
 )
 
 const (
@@ -35,8 +36,19 @@ type EventFilter struct {
 	Events []string `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
 	// Only events whose EventKey starts with this.
 	EventKeyPrefix string `protobuf:"bytes,4,opt,name=event_key_prefix,json=eventKeyPrefix,proto3" json:"event_key_prefix,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Third-party platform pushes (SubscribeResponse.component_event) of these
+	// component appids only. Not applied yet: the gateway does not deliver
+	// component pushes before its component credentials land (issue #13); until
+	// then a filter that sets it matches no component push and every other event
+	// as before.
+	ComponentAppids []string `protobuf:"bytes,5,rep,name=component_appids,json=componentAppids,proto3" json:"component_appids,omitempty"`
+	// Component pushes of these InfoType values only ("authorized",
+	// "component_verify_ticket", ...), compared as WeChat spells them. For the
+	// events about managed mini programs (ComponentEvent.event set), `events`
+	// applies instead. Not applied yet, as component_appids.
+	InfoTypes     []string `protobuf:"bytes,6,rep,name=info_types,json=infoTypes,proto3" json:"info_types,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *EventFilter) Reset() {
@@ -95,6 +107,20 @@ func (x *EventFilter) GetEventKeyPrefix() string {
 		return x.EventKeyPrefix
 	}
 	return ""
+}
+
+func (x *EventFilter) GetComponentAppids() []string {
+	if x != nil {
+		return x.ComponentAppids
+	}
+	return nil
+}
+
+func (x *EventFilter) GetInfoTypes() []string {
+	if x != nil {
+		return x.InfoTypes
+	}
+	return nil
 }
 
 type SubscribeRequest struct {
@@ -186,11 +212,18 @@ func (x *SubscribeRequest) GetReplies() bool {
 	return false
 }
 
+// Exactly one of the fields is set. Existing subscribers that read only `event`
+// keep working: they skip the component pushes.
 type SubscribeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Event         *v1.Event              `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A push to an Official Account, or to an account that authorized a third-party
+	// platform (then `appid` is the authorizer's).
+	Event *v1.Event `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	// A push to a third-party platform: its authorization-event URL (InfoType), or
+	// an event about a mini program it manages (code audits, reviews).
+	ComponentEvent *v11.ComponentEvent `protobuf:"bytes,2,opt,name=component_event,json=componentEvent,proto3" json:"component_event,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *SubscribeResponse) Reset() {
@@ -226,6 +259,13 @@ func (*SubscribeResponse) Descriptor() ([]byte, []int) {
 func (x *SubscribeResponse) GetEvent() *v1.Event {
 	if x != nil {
 		return x.Event
+	}
+	return nil
+}
+
+func (x *SubscribeResponse) GetComponentEvent() *v11.ComponentEvent {
+	if x != nil {
+		return x.ComponentEvent
 	}
 	return nil
 }
@@ -324,21 +364,25 @@ var File_wxgate_v1_event_proto protoreflect.FileDescriptor
 
 const file_wxgate_v1_event_proto_rawDesc = "" +
 	"\n" +
-	"\x15wxgate/v1/event.proto\x12\twxgate.v1\x1a\x19wechat/mp/v1/events.proto\x1a\x1awechat/mp/v1/replies.proto\"\x84\x01\n" +
+	"\x15wxgate/v1/event.proto\x12\twxgate.v1\x1a\x19wechat/mp/v1/events.proto\x1a\x1awechat/mp/v1/replies.proto\x1a\x1bwechat/open/v1/events.proto\"\xce\x01\n" +
 	"\vEventFilter\x12\x16\n" +
 	"\x06appids\x18\x01 \x03(\tR\x06appids\x12\x1b\n" +
 	"\tmsg_types\x18\x02 \x03(\tR\bmsgTypes\x12\x16\n" +
 	"\x06events\x18\x03 \x03(\tR\x06events\x12(\n" +
-	"\x10event_key_prefix\x18\x04 \x01(\tR\x0eeventKeyPrefix\"\xd3\x01\n" +
+	"\x10event_key_prefix\x18\x04 \x01(\tR\x0eeventKeyPrefix\x12)\n" +
+	"\x10component_appids\x18\x05 \x03(\tR\x0fcomponentAppids\x12\x1d\n" +
+	"\n" +
+	"info_types\x18\x06 \x03(\tR\tinfoTypes\"\xd3\x01\n" +
 	"\x10SubscribeRequest\x12.\n" +
 	"\x06filter\x18\x01 \x01(\v2\x16.wxgate.v1.EventFilterR\x06filter\x12\x14\n" +
 	"\x05group\x18\x02 \x01(\tR\x05group\x12&\n" +
 	"\fafter_cursor\x18\x03 \x01(\x04H\x00R\vafterCursor\x88\x01\x01\x12&\n" +
 	"\x0finclude_raw_xml\x18\x04 \x01(\bR\rincludeRawXml\x12\x18\n" +
 	"\areplies\x18\x05 \x01(\bR\arepliesB\x0f\n" +
-	"\r_after_cursor\">\n" +
+	"\r_after_cursor\"\x87\x01\n" +
 	"\x11SubscribeResponse\x12)\n" +
-	"\x05event\x18\x01 \x01(\v2\x13.wechat.mp.v1.EventR\x05event\"T\n" +
+	"\x05event\x18\x01 \x01(\v2\x13.wechat.mp.v1.EventR\x05event\x12G\n" +
+	"\x0fcomponent_event\x18\x02 \x01(\v2\x1e.wechat.open.v1.ComponentEventR\x0ecomponentEvent\"T\n" +
 	"\fReplyRequest\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12)\n" +
 	"\x05reply\x18\x02 \x01(\v2\x13.wechat.mp.v1.ReplyR\x05reply\"\x0f\n" +
@@ -361,27 +405,29 @@ func file_wxgate_v1_event_proto_rawDescGZIP() []byte {
 
 var file_wxgate_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_wxgate_v1_event_proto_goTypes = []any{
-	(*EventFilter)(nil),       // 0: wxgate.v1.EventFilter
-	(*SubscribeRequest)(nil),  // 1: wxgate.v1.SubscribeRequest
-	(*SubscribeResponse)(nil), // 2: wxgate.v1.SubscribeResponse
-	(*ReplyRequest)(nil),      // 3: wxgate.v1.ReplyRequest
-	(*ReplyResponse)(nil),     // 4: wxgate.v1.ReplyResponse
-	(*v1.Event)(nil),          // 5: wechat.mp.v1.Event
-	(*v1.Reply)(nil),          // 6: wechat.mp.v1.Reply
+	(*EventFilter)(nil),        // 0: wxgate.v1.EventFilter
+	(*SubscribeRequest)(nil),   // 1: wxgate.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),  // 2: wxgate.v1.SubscribeResponse
+	(*ReplyRequest)(nil),       // 3: wxgate.v1.ReplyRequest
+	(*ReplyResponse)(nil),      // 4: wxgate.v1.ReplyResponse
+	(*v1.Event)(nil),           // 5: wechat.mp.v1.Event
+	(*v11.ComponentEvent)(nil), // 6: wechat.open.v1.ComponentEvent
+	(*v1.Reply)(nil),           // 7: wechat.mp.v1.Reply
 }
 var file_wxgate_v1_event_proto_depIdxs = []int32{
 	0, // 0: wxgate.v1.SubscribeRequest.filter:type_name -> wxgate.v1.EventFilter
 	5, // 1: wxgate.v1.SubscribeResponse.event:type_name -> wechat.mp.v1.Event
-	6, // 2: wxgate.v1.ReplyRequest.reply:type_name -> wechat.mp.v1.Reply
-	1, // 3: wxgate.v1.EventService.Subscribe:input_type -> wxgate.v1.SubscribeRequest
-	3, // 4: wxgate.v1.EventService.Reply:input_type -> wxgate.v1.ReplyRequest
-	2, // 5: wxgate.v1.EventService.Subscribe:output_type -> wxgate.v1.SubscribeResponse
-	4, // 6: wxgate.v1.EventService.Reply:output_type -> wxgate.v1.ReplyResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	6, // 2: wxgate.v1.SubscribeResponse.component_event:type_name -> wechat.open.v1.ComponentEvent
+	7, // 3: wxgate.v1.ReplyRequest.reply:type_name -> wechat.mp.v1.Reply
+	1, // 4: wxgate.v1.EventService.Subscribe:input_type -> wxgate.v1.SubscribeRequest
+	3, // 5: wxgate.v1.EventService.Reply:input_type -> wxgate.v1.ReplyRequest
+	2, // 6: wxgate.v1.EventService.Subscribe:output_type -> wxgate.v1.SubscribeResponse
+	4, // 7: wxgate.v1.EventService.Reply:output_type -> wxgate.v1.ReplyResponse
+	6, // [6:8] is the sub-list for method output_type
+	4, // [4:6] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_wxgate_v1_event_proto_init() }

@@ -575,13 +575,13 @@ const file_wechat_mp_v1_basic_proto_rawDesc = "" +
 	"\x15CHECK_OPERATOR_UNICOM\x10\x02\x1a\n" +
 	"\x92\xa1\x19\x06UNICOM\x12\x1f\n" +
 	"\x12CHECK_OPERATOR_CAP\x10\x03\x1a\a\x92\xa1\x19\x03CAP\x12'\n" +
-	"\x16CHECK_OPERATOR_DEFAULT\x10\x04\x1a\v\x92\xa1\x19\aDEFAULT2\x8b\x03\n" +
+	"\x16CHECK_OPERATOR_DEFAULT\x10\x04\x1a\v\x92\xa1\x19\aDEFAULT2\x92\x03\n" +
 	"\fBasicService\x12{\n" +
 	"\rGetCallbackIp\x12\".wechat.mp.v1.GetCallbackIpRequest\x1a#.wechat.mp.v1.GetCallbackIpResponse\"!\x92\xa1\x19\x1a\x18\x02\n" +
 	"\x16/cgi-bin/getcallbackip\x90\x02\x01\x12\x82\x01\n" +
 	"\x0eGetApiDomainIp\x12#.wechat.mp.v1.GetApiDomainIpRequest\x1a$.wechat.mp.v1.GetApiDomainIpResponse\"%\x92\xa1\x19\x1e\x18\x02\n" +
 	"\x1a/cgi-bin/get_api_domain_ip\x90\x02\x01\x12y\n" +
-	"\rCheckCallback\x12\".wechat.mp.v1.CheckCallbackRequest\x1a#.wechat.mp.v1.CheckCallbackResponse\"\x1f\x92\xa1\x19\x1b\x18\x02\x12\x17/cgi-bin/callback/checkb\x06proto3"
+	"\rCheckCallback\x12\".wechat.mp.v1.CheckCallbackRequest\x1a#.wechat.mp.v1.CheckCallbackResponse\"\x1f\x92\xa1\x19\x1b\x18\x02\x12\x17/cgi-bin/callback/check\x1a\x05\x92\xa1\x19\x01\x03b\x06proto3"
 
 var (
 	file_wechat_mp_v1_basic_proto_rawDescOnce sync.Once

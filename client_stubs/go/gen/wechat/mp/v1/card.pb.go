@@ -14452,7 +14452,7 @@ const file_wechat_mp_v1_card_proto_rawDesc = "" +
 	" CARD_SUB_MERCHANT_STATUS_EXPIRED\x10\x04\x1a\v\x92\xa1\x19\aEXPIRED*\x8a\x01\n" +
 	"\x13CardPayGiftRuleType\x12'\n" +
 	"#CARD_PAY_GIFT_RULE_TYPE_UNSPECIFIED\x10\x00\x12J\n" +
-	"'CARD_PAY_GIFT_RULE_TYPE_PAY_MEMBER_CARD\x10\x01\x1a\x1d\x92\xa1\x19\x19RULE_TYPE_PAY_MEMBER_CARD2\xa1D\n" +
+	"'CARD_PAY_GIFT_RULE_TYPE_PAY_MEMBER_CARD\x10\x01\x1a\x1d\x92\xa1\x19\x19RULE_TYPE_PAY_MEMBER_CARD2\xa8D\n" +
 	"\vCardService\x12e\n" +
 	"\n" +
 	"CreateCard\x12\x1f.wechat.mp.v1.CreateCardRequest\x1a .wechat.mp.v1.CreateCardResponse\"\x14\x92\xa1\x19\x10\x18\x02\x12\f/card/create\x12\\\n" +
@@ -14523,7 +14523,7 @@ const file_wechat_mp_v1_card_proto_rawDesc = "" +
 	"\x0eConfirmCardPay\x12#.wechat.mp.v1.ConfirmCardPayRequest\x1a$.wechat.mp.v1.ConfirmCardPayResponse\"\x19\x92\xa1\x19\x15\x18\x02\x12\x11/card/pay/confirm\x12\x80\x01\n" +
 	"\x11RechargeCardCoins\x12&.wechat.mp.v1.RechargeCardCoinsRequest\x1a'.wechat.mp.v1.RechargeCardCoinsResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/card/pay/recharge\x12}\n" +
 	"\x0fGetCardPayOrder\x12$.wechat.mp.v1.GetCardPayOrderRequest\x1a%.wechat.mp.v1.GetCardPayOrderResponse\"\x1d\x92\xa1\x19\x16\x18\x02\x12\x12/card/pay/getorder\x90\x02\x01\x12\x87\x01\n" +
-	"\x11ListCardPayOrders\x12&.wechat.mp.v1.ListCardPayOrdersRequest\x1a'.wechat.mp.v1.ListCardPayOrdersResponse\"!\x92\xa1\x19\x1a\x18\x02\x12\x16/card/pay/getorderlist\x90\x02\x01b\x06proto3"
+	"\x11ListCardPayOrders\x12&.wechat.mp.v1.ListCardPayOrdersRequest\x1a'.wechat.mp.v1.ListCardPayOrdersResponse\"!\x92\xa1\x19\x1a\x18\x02\x12\x16/card/pay/getorderlist\x90\x02\x01\x1a\x05\x92\xa1\x19\x01\bb\x06proto3"
 
 var (
 	file_wechat_mp_v1_card_proto_rawDescOnce sync.Once

@@ -1294,11 +1294,11 @@ const file_wechat_mp_v1_cityservice_proto_rawDesc = "" +
 	"businessId\x12\x17\n" +
 	"\aopen_id\x18\x02 \x01(\tR\x06openId\"=\n" +
 	"\x16GetMsgRelationResponse\x12#\n" +
-	"\ris_subscribed\x18\x01 \x01(\x05R\fisSubscribed2\xb0\x03\n" +
+	"\ris_subscribed\x18\x01 \x01(\x05R\fisSubscribed2\xb7\x03\n" +
 	"\x12CityserviceService\x12\x88\x01\n" +
 	"\x0eSendChannelMsg\x12#.wechat.mp.v1.SendChannelMsgRequest\x1a$.wechat.mp.v1.SendChannelMsgResponse\"+\x92\xa1\x19'\x18\x02:\x06app_id\x12\x1b/cityservice/sendchannelmsg\x12\x88\x01\n" +
 	"\x0eGetMedRealName\x12#.wechat.mp.v1.GetMedRealNameRequest\x1a$.wechat.mp.v1.GetMedRealNameResponse\"+\x92\xa1\x19'\x18\x02:\x06app_id\x12\x1b/cityservice/getmedrealname\x12\x83\x01\n" +
-	"\x0eGetMsgRelation\x12#.wechat.mp.v1.GetMsgRelationRequest\x1a$.wechat.mp.v1.GetMsgRelationResponse\"&\x92\xa1\x19\x1f\x18\x02\x12\x1b/cityservice/getmsgrelation\x90\x02\x01b\x06proto3"
+	"\x0eGetMsgRelation\x12#.wechat.mp.v1.GetMsgRelationRequest\x1a$.wechat.mp.v1.GetMsgRelationResponse\"&\x92\xa1\x19\x1f\x18\x02\x12\x1b/cityservice/getmsgrelation\x90\x02\x01\x1a\x05\x92\xa1\x19\x01\x16b\x06proto3"
 
 var (
 	file_wechat_mp_v1_cityservice_proto_rawDescOnce sync.Once

@@ -6002,7 +6002,7 @@ const file_wechat_mp_v1_datacube_proto_rawDesc = "" +
 	"\"DATACUBE_AD_SLOT_WEAPP_VIDEO_FEEDS\x10\t\x1a\x1d\x92\xa1\x19\x19SLOT_ID_WEAPP_VIDEO_FEEDS\x12E\n" +
 	"\"DATACUBE_AD_SLOT_WEAPP_VIDEO_BEGIN\x10\n" +
 	"\x1a\x1d\x92\xa1\x19\x19SLOT_ID_WEAPP_VIDEO_BEGIN\x125\n" +
-	"\x1aDATACUBE_AD_SLOT_WEAPP_BOX\x10\v\x1a\x15\x92\xa1\x19\x11SLOT_ID_WEAPP_BOX2\xfe\x1b\n" +
+	"\x1aDATACUBE_AD_SLOT_WEAPP_BOX\x10\v\x1a\x15\x92\xa1\x19\x11SLOT_ID_WEAPP_BOX2\x87\x1c\n" +
 	"\x0fDatacubeService\x12\x80\x01\n" +
 	"\x0eGetUserSummary\x12#.wechat.mp.v1.GetUserSummaryRequest\x1a$.wechat.mp.v1.GetUserSummaryResponse\"#\x92\xa1\x19\x1c\x18\x02\x12\x18/datacube/getusersummary\x90\x02\x01\x12\x84\x01\n" +
 	"\x0fGetUserCumulate\x12$.wechat.mp.v1.GetUserCumulateRequest\x1a%.wechat.mp.v1.GetUserCumulateResponse\"$\x92\xa1\x19\x1d\x18\x02\x12\x19/datacube/getusercumulate\x90\x02\x01\x12\x8c\x01\n" +
@@ -6030,7 +6030,7 @@ const file_wechat_mp_v1_datacube_proto_rawDesc = "" +
 	"\x16GetPublisherCpsGeneral\x12+.wechat.mp.v1.GetPublisherCpsGeneralRequest\x1a,.wechat.mp.v1.GetPublisherCpsGeneralResponse\"7\x92\xa1\x190\x18\x02\n" +
 	",/publisher/stat?action=publisher_cps_general\x90\x02\x01\x12\xab\x01\n" +
 	"\x16GetPublisherSettlement\x12+.wechat.mp.v1.GetPublisherSettlementRequest\x1a,.wechat.mp.v1.GetPublisherSettlementResponse\"6\x92\xa1\x19/\x18\x02\n" +
-	"+/publisher/stat?action=publisher_settlement\x90\x02\x01b\x06proto3"
+	"+/publisher/stat?action=publisher_settlement\x90\x02\x01\x1a\a\x92\xa1\x19\x03\x01\x02\x03b\x06proto3"
 
 var (
 	file_wechat_mp_v1_datacube_proto_rawDescOnce sync.Once

@@ -1610,7 +1610,7 @@ const file_wechat_mp_v1_draft_proto_rawDesc = "" +
 	"\x10DraftArticleType\x12\"\n" +
 	"\x1eDRAFT_ARTICLE_TYPE_UNSPECIFIED\x10\x00\x12%\n" +
 	"\x17DRAFT_ARTICLE_TYPE_NEWS\x10\x01\x1a\b\x92\xa1\x19\x04news\x12+\n" +
-	"\x1aDRAFT_ARTICLE_TYPE_NEWSPIC\x10\x02\x1a\v\x92\xa1\x19\anewspic2\xda\x06\n" +
+	"\x1aDRAFT_ARTICLE_TYPE_NEWSPIC\x10\x02\x1a\v\x92\xa1\x19\anewspic2\xe1\x06\n" +
 	"\fDraftService\x12e\n" +
 	"\bAddDraft\x12\x1d.wechat.mp.v1.AddDraftRequest\x1a\x1e.wechat.mp.v1.AddDraftResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/cgi-bin/draft/add\x12h\n" +
 	"\bGetDraft\x12\x1d.wechat.mp.v1.GetDraftRequest\x1a\x1e.wechat.mp.v1.GetDraftResponse\"\x1d\x92\xa1\x19\x16\x18\x02\x12\x12/cgi-bin/draft/get\x90\x02\x01\x12q\n" +
@@ -1619,7 +1619,7 @@ const file_wechat_mp_v1_draft_proto_rawDesc = "" +
 	"\vCountDrafts\x12 .wechat.mp.v1.CountDraftsRequest\x1a!.wechat.mp.v1.CountDraftsResponse\"\x1f\x92\xa1\x19\x18\x18\x02\n" +
 	"\x14/cgi-bin/draft/count\x90\x02\x01\x12\x7f\n" +
 	"\x0eBatchGetDrafts\x12#.wechat.mp.v1.BatchGetDraftsRequest\x1a$.wechat.mp.v1.BatchGetDraftsResponse\"\"\x92\xa1\x19\x1b\x18\x02\x12\x17/cgi-bin/draft/batchget\x90\x02\x01\x12\x9c\x01\n" +
-	"\x12GetProductCardInfo\x12'.wechat.mp.v1.GetProductCardInfoRequest\x1a(.wechat.mp.v1.GetProductCardInfoResponse\"3\x92\xa1\x19,\x18\x02\x12(/channels/ec/service/product/getcardinfo\x90\x02\x01b\x06proto3"
+	"\x12GetProductCardInfo\x12'.wechat.mp.v1.GetProductCardInfoRequest\x1a(.wechat.mp.v1.GetProductCardInfoResponse\"3\x92\xa1\x19,\x18\x02\x12(/channels/ec/service/product/getcardinfo\x90\x02\x01\x1a\x05\x92\xa1\x19\x01\ab\x06proto3"
 
 var (
 	file_wechat_mp_v1_draft_proto_rawDescOnce sync.Once

@@ -986,13 +986,13 @@ const file_wechat_mp_v1_freepublish_proto_rawDesc = "" +
 	"\vupdate_time\x18\x03 \x01(\x03R\n" +
 	"updateTime\"X\n" +
 	"\x16FreepublishListContent\x12>\n" +
-	"\tnews_item\x18\x01 \x03(\v2!.wechat.mp.v1.FreepublishNewsItemR\bnewsItem2\xe1\x05\n" +
+	"\tnews_item\x18\x01 \x03(\v2!.wechat.mp.v1.FreepublishNewsItemR\bnewsItem2\xe8\x05\n" +
 	"\x12FreepublishService\x12}\n" +
 	"\rSubmitPublish\x12\".wechat.mp.v1.SubmitPublishRequest\x1a#.wechat.mp.v1.SubmitPublishResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/cgi-bin/freepublish/submit\x12\x86\x01\n" +
 	"\x10GetPublishStatus\x12%.wechat.mp.v1.GetPublishStatusRequest\x1a&.wechat.mp.v1.GetPublishStatusResponse\"#\x92\xa1\x19\x1c\x18\x02\x12\x18/cgi-bin/freepublish/get\x90\x02\x01\x12\x98\x01\n" +
 	"\x16DeletePublishedArticle\x12+.wechat.mp.v1.DeletePublishedArticleRequest\x1a,.wechat.mp.v1.DeletePublishedArticleResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/cgi-bin/freepublish/delete\x12\x96\x01\n" +
 	"\x13GetPublishedArticle\x12(.wechat.mp.v1.GetPublishedArticleRequest\x1a).wechat.mp.v1.GetPublishedArticleResponse\"*\x92\xa1\x19#\x18\x02\x12\x1f/cgi-bin/freepublish/getarticle\x90\x02\x01\x12\x8e\x01\n" +
-	"\x11BatchGetPublished\x12&.wechat.mp.v1.BatchGetPublishedRequest\x1a'.wechat.mp.v1.BatchGetPublishedResponse\"(\x92\xa1\x19!\x18\x02\x12\x1d/cgi-bin/freepublish/batchget\x90\x02\x01b\x06proto3"
+	"\x11BatchGetPublished\x12&.wechat.mp.v1.BatchGetPublishedRequest\x1a'.wechat.mp.v1.BatchGetPublishedResponse\"(\x92\xa1\x19!\x18\x02\x12\x1d/cgi-bin/freepublish/batchget\x90\x02\x01\x1a\x05\x92\xa1\x19\x01\ab\x06proto3"
 
 var (
 	file_wechat_mp_v1_freepublish_proto_rawDescOnce sync.Once

@@ -7117,7 +7117,7 @@ const file_wechat_mp_v1_guide_proto_rawDesc = "" +
 	"\x1dUpdateGuideMassendJobResponse\"7\n" +
 	"\x1cCancelGuideMassendJobRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\x03R\x06taskId\"\x1f\n" +
-	"\x1dCancelGuideMassendJobResponse2\x83=\n" +
+	"\x1dCancelGuideMassendJobResponse2\x8a=\n" +
 	"\fGuideService\x12\x83\x01\n" +
 	"\x0fAddGuideAccount\x12$.wechat.mp.v1.AddGuideAccountRequest\x1a%.wechat.mp.v1.AddGuideAccountResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/cgi-bin/guide/addguideacct\x12\x86\x01\n" +
 	"\x0fGetGuideAccount\x12$.wechat.mp.v1.GetGuideAccountRequest\x1a%.wechat.mp.v1.GetGuideAccountResponse\"&\x92\xa1\x19\x1f\x18\x02\x12\x1b/cgi-bin/guide/getguideacct\x90\x02\x01\x12\x8f\x01\n" +
@@ -7168,7 +7168,7 @@ const file_wechat_mp_v1_guide_proto_rawDesc = "" +
 	"\x14ListGuideMassendJobs\x12).wechat.mp.v1.ListGuideMassendJobsRequest\x1a*.wechat.mp.v1.ListGuideMassendJobsResponse\"0\x92\xa1\x19)\x18\x02\x12%/cgi-bin/guide/getguidemassendjoblist\x90\x02\x01\x12\x95\x01\n" +
 	"\x12GetGuideMassendJob\x12'.wechat.mp.v1.GetGuideMassendJobRequest\x1a(.wechat.mp.v1.GetGuideMassendJobResponse\",\x92\xa1\x19%\x18\x02\x12!/cgi-bin/guide/getguidemassendjob\x90\x02\x01\x12\x9e\x01\n" +
 	"\x15UpdateGuideMassendJob\x12*.wechat.mp.v1.UpdateGuideMassendJobRequest\x1a+.wechat.mp.v1.UpdateGuideMassendJobResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/updateguidemassendjob\x12\x9e\x01\n" +
-	"\x15CancelGuideMassendJob\x12*.wechat.mp.v1.CancelGuideMassendJobRequest\x1a+.wechat.mp.v1.CancelGuideMassendJobResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/cancelguidemassendjobb\x06proto3"
+	"\x15CancelGuideMassendJob\x12*.wechat.mp.v1.CancelGuideMassendJobRequest\x1a+.wechat.mp.v1.CancelGuideMassendJobResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/guide/cancelguidemassendjob\x1a\x05\x92\xa1\x19\x016b\x06proto3"
 
 var (
 	file_wechat_mp_v1_guide_proto_rawDescOnce sync.Once

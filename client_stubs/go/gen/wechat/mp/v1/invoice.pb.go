@@ -5338,7 +5338,7 @@ const file_wechat_mp_v1_invoice_proto_rawDesc = "" +
 	" INVOICE_REIMBURSE_STATUS_CLOSURE\x10\x03\x1a\x1d\x92\xa1\x19\x19INVOICE_REIMBURSE_CLOSURE*c\n" +
 	"\x10InvoicePdfAction\x12\"\n" +
 	"\x1eINVOICE_PDF_ACTION_UNSPECIFIED\x10\x00\x12+\n" +
-	"\x1aINVOICE_PDF_ACTION_GET_URL\x10\x01\x1a\v\x92\xa1\x19\aget_url2\x93\x1e\n" +
+	"\x1aINVOICE_PDF_ACTION_GET_URL\x10\x01\x1a\v\x92\xa1\x19\aget_url2\x9a\x1e\n" +
 	"\x0eInvoiceService\x12\x86\x01\n" +
 	"\x11GetInvoiceAuthUrl\x12&.wechat.mp.v1.GetInvoiceAuthUrlRequest\x1a'.wechat.mp.v1.GetInvoiceAuthUrlResponse\" \x92\xa1\x19\x1c\x18\x02\x12\x18/card/invoice/getauthurl\x12\x8d\x01\n" +
 	"\x12GetInvoiceAuthData\x12'.wechat.mp.v1.GetInvoiceAuthDataRequest\x1a(.wechat.mp.v1.GetInvoiceAuthDataResponse\"$\x92\xa1\x19\x1d\x18\x02\x12\x19/card/invoice/getauthdata\x90\x02\x01\x12\x8e\x01\n" +
@@ -5364,7 +5364,7 @@ const file_wechat_mp_v1_invoice_proto_rawDesc = "" +
 	"!BatchUpdateReimburseInvoiceStatus\x126.wechat.mp.v1.BatchUpdateReimburseInvoiceStatusRequest\x1a7.wechat.mp.v1.BatchUpdateReimburseInvoiceStatusResponse\"1\x92\xa1\x19-\x18\x02\x12)/card/invoice/reimburse/updatestatusbatch\x12\x9e\x01\n" +
 	"\x16GetInvoiceUserTitleUrl\x12+.wechat.mp.v1.GetInvoiceUserTitleUrlRequest\x1a,.wechat.mp.v1.GetInvoiceUserTitleUrlResponse\")\x92\xa1\x19%\x18\x02\x12!/card/invoice/biz/getusertitleurl\x12\xa6\x01\n" +
 	"\x18GetInvoiceSelectTitleUrl\x12-.wechat.mp.v1.GetInvoiceSelectTitleUrlRequest\x1a..wechat.mp.v1.GetInvoiceSelectTitleUrlResponse\"+\x92\xa1\x19'\x18\x02\x12#/card/invoice/biz/getselecttitleurl\x12\x85\x01\n" +
-	"\x10ScanInvoiceTitle\x12%.wechat.mp.v1.ScanInvoiceTitleRequest\x1a&.wechat.mp.v1.ScanInvoiceTitleResponse\"\"\x92\xa1\x19\x1b\x18\x02\x12\x17/card/invoice/scantitle\x90\x02\x01b\x06proto3"
+	"\x10ScanInvoiceTitle\x12%.wechat.mp.v1.ScanInvoiceTitleRequest\x1a&.wechat.mp.v1.ScanInvoiceTitleResponse\"\"\x92\xa1\x19\x1b\x18\x02\x12\x17/card/invoice/scantitle\x90\x02\x01\x1a\x05\x92\xa1\x19\x01\x1ab\x06proto3"
 
 var (
 	file_wechat_mp_v1_invoice_proto_rawDescOnce sync.Once

@@ -189,10 +189,10 @@ const file_wechat_mp_v1_jssdk_proto_rawDesc = "" +
 	"\x0fJssdkTicketType\x12!\n" +
 	"\x1dJSSDK_TICKET_TYPE_UNSPECIFIED\x10\x00\x12&\n" +
 	"\x17JSSDK_TICKET_TYPE_JSAPI\x10\x01\x1a\t\x92\xa1\x19\x05jsapi\x12*\n" +
-	"\x19JSSDK_TICKET_TYPE_WX_CARD\x10\x02\x1a\v\x92\xa1\x19\awx_card2\x88\x01\n" +
+	"\x19JSSDK_TICKET_TYPE_WX_CARD\x10\x02\x1a\v\x92\xa1\x19\awx_card2\x8f\x01\n" +
 	"\fJssdkService\x12x\n" +
 	"\fGetApiTicket\x12!.wechat.mp.v1.GetApiTicketRequest\x1a\".wechat.mp.v1.GetApiTicketResponse\"!\x92\xa1\x19\x1d\x18\x02\n" +
-	"\x19/cgi-bin/ticket/getticketb\x06proto3"
+	"\x19/cgi-bin/ticket/getticket\x1a\x05\x92\xa1\x19\x01\x04b\x06proto3"
 
 var (
 	file_wechat_mp_v1_jssdk_proto_rawDescOnce sync.Once

@@ -1082,14 +1082,14 @@ const file_wechat_mp_v1_marketcode_proto_rawDesc = "" +
 	" \x01(\x05R\awxaType\x12\x1d\n" +
 	"\n" +
 	"code_start\x18\v \x01(\x03R\tcodeStart\x12\x19\n" +
-	"\bcode_end\x18\f \x01(\x03R\acodeEnd2\xba\a\n" +
+	"\bcode_end\x18\f \x01(\x03R\acodeEnd2\xc1\a\n" +
 	"\x11MarketcodeService\x12\x82\x01\n" +
 	"\x0fApplyMarketcode\x12$.wechat.mp.v1.ApplyMarketcodeRequest\x1a%.wechat.mp.v1.ApplyMarketcodeResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/intp/marketcode/applycode\x12\xab\x01\n" +
 	"\x1aQueryMarketcodeApplication\x12/.wechat.mp.v1.QueryMarketcodeApplicationRequest\x1a0.wechat.mp.v1.QueryMarketcodeApplicationResponse\"*\x92\xa1\x19#\x18\x02\x12\x1f/intp/marketcode/applycodequery\x90\x02\x01\x12\x96\x01\n" +
 	"\x12DownloadMarketcode\x12'.wechat.mp.v1.DownloadMarketcodeRequest\x1a(.wechat.mp.v1.DownloadMarketcodeResponse\"-\x92\xa1\x19&\x18\x02\x12\"/intp/marketcode/applycodedownload\x90\x02\x01\x12\x8c\x01\n" +
 	"\x12ActivateMarketcode\x12'.wechat.mp.v1.ActivateMarketcodeRequest\x1a(.wechat.mp.v1.ActivateMarketcodeResponse\"#\x92\xa1\x19\x1f\x18\x02\x12\x1b/intp/marketcode/codeactive\x12\xa9\x01\n" +
 	"\x19QueryMarketcodeActivation\x12..wechat.mp.v1.QueryMarketcodeActivationRequest\x1a/.wechat.mp.v1.QueryMarketcodeActivationResponse\"+\x92\xa1\x19$\x18\x02\x12 /intp/marketcode/codeactivequery\x90\x02\x01\x12\x9d\x01\n" +
-	"\x17ConvertMarketcodeTicket\x12,.wechat.mp.v1.ConvertMarketcodeTicketRequest\x1a-.wechat.mp.v1.ConvertMarketcodeTicketResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/intp/marketcode/tickettocodeb\x06proto3"
+	"\x17ConvertMarketcodeTicket\x12,.wechat.mp.v1.ConvertMarketcodeTicketRequest\x1a-.wechat.mp.v1.ConvertMarketcodeTicketResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/intp/marketcode/tickettocode\x1a\x05\x92\xa1\x19\x01.b\x06proto3"
 
 var (
 	file_wechat_mp_v1_marketcode_proto_rawDescOnce sync.Once

@@ -1693,7 +1693,7 @@ const file_wechat_mp_v1_marketing_proto_rawDesc = "" +
 	"(MARKETING_REPORT_AGGREGATION_UNSPECIFIED\x10\x00\x123\n" +
 	"#MARKETING_REPORT_AGGREGATION_DOMAIN\x10\x01\x1a\n" +
 	"\x92\xa1\x19\x06DOMAIN\x12=\n" +
-	"(MARKETING_REPORT_AGGREGATION_ACTION_TYPE\x10\x02\x1a\x0f\x92\xa1\x19\vACTION_TYPE2\xf0\x05\n" +
+	"(MARKETING_REPORT_AGGREGATION_ACTION_TYPE\x10\x02\x1a\x0f\x92\xa1\x19\vACTION_TYPE2\xf7\x05\n" +
 	"\x10MarketingService\x12\x8a\x01\n" +
 	"\x10AddUserActionSet\x12%.wechat.mp.v1.AddUserActionSetRequest\x1a&.wechat.mp.v1.AddUserActionSetResponse\"'\x92\xa1\x19#\x18\x02\x12\x1f/marketing/user_action_sets/add\x12\x90\x01\n" +
 	"\x11GetUserActionSets\x12&.wechat.mp.v1.GetUserActionSetsRequest\x1a'.wechat.mp.v1.GetUserActionSetsResponse\"*\x92\xa1\x19#\x18\x02\n" +
@@ -1702,7 +1702,7 @@ const file_wechat_mp_v1_marketing_proto_rawDesc = "" +
 	"\x17GetUserActionSetReports\x12,.wechat.mp.v1.GetUserActionSetReportsRequest\x1a-.wechat.mp.v1.GetUserActionSetReportsResponse\"1\x92\xa1\x19*\x18\x02\n" +
 	"&/marketing/user_action_set_reports/get\x90\x02\x01\x12\x8c\x01\n" +
 	"\x10GetWechatAdLeads\x12%.wechat.mp.v1.GetWechatAdLeadsRequest\x1a&.wechat.mp.v1.GetWechatAdLeadsResponse\")\x92\xa1\x19\"\x18\x02\n" +
-	"\x1e/marketing/wechat_ad_leads/get\x90\x02\x01b\x06proto3"
+	"\x1e/marketing/wechat_ad_leads/get\x90\x02\x01\x1a\x05\x92\xa1\x19\x01\x17b\x06proto3"
 
 var (
 	file_wechat_mp_v1_marketing_proto_rawDescOnce sync.Once

@@ -1903,7 +1903,7 @@ const file_wechat_mp_v1_mass_proto_rawDesc = "" +
 	"\x17MASS_MSG_STATUS_SENDING\x10\x02\x1a\v\x92\xa1\x19\aSENDING\x12,\n" +
 	"\x19MASS_MSG_STATUS_SEND_FAIL\x10\x03\x1a\r\x92\xa1\x19\tSEND_FAIL\x12&\n" +
 	"\x16MASS_MSG_STATUS_DELETE\x10\x04\x1a\n" +
-	"\x92\xa1\x19\x06DELETE2\x91\t\n" +
+	"\x92\xa1\x19\x06DELETE2\x98\t\n" +
 	"\vMassService\x12~\n" +
 	"\x0eUploadMassNews\x12#.wechat.mp.v1.UploadMassNewsRequest\x1a$.wechat.mp.v1.UploadMassNewsResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/cgi-bin/media/uploadnews\x12\x82\x01\n" +
 	"\x0fUploadMassVideo\x12$.wechat.mp.v1.UploadMassVideoRequest\x1a%.wechat.mp.v1.UploadMassVideoResponse\"\"\x92\xa1\x19\x1e\x18\x02\x12\x1a/cgi-bin/media/uploadvideo\x12\x7f\n" +
@@ -1914,7 +1914,7 @@ const file_wechat_mp_v1_mass_proto_rawDesc = "" +
 	"\vPreviewMass\x12 .wechat.mp.v1.PreviewMassRequest\x1a!.wechat.mp.v1.PreviewMassResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/cgi-bin/message/mass/preview\x12~\n" +
 	"\rGetMassStatus\x12\".wechat.mp.v1.GetMassStatusRequest\x1a#.wechat.mp.v1.GetMassStatusResponse\"$\x92\xa1\x19\x1d\x18\x02\x12\x19/cgi-bin/message/mass/get\x90\x02\x01\x12\x81\x01\n" +
 	"\fGetMassSpeed\x12!.wechat.mp.v1.GetMassSpeedRequest\x1a\".wechat.mp.v1.GetMassSpeedResponse\"*\x92\xa1\x19#\x18\x02\x12\x1f/cgi-bin/message/mass/speed/get\x90\x02\x01\x12~\n" +
-	"\fSetMassSpeed\x12!.wechat.mp.v1.SetMassSpeedRequest\x1a\".wechat.mp.v1.SetMassSpeedResponse\"'\x92\xa1\x19#\x18\x02\x12\x1f/cgi-bin/message/mass/speed/setb\x06proto3"
+	"\fSetMassSpeed\x12!.wechat.mp.v1.SetMassSpeedRequest\x1a\".wechat.mp.v1.SetMassSpeedResponse\"'\x92\xa1\x19#\x18\x02\x12\x1f/cgi-bin/message/mass/speed/set\x1a\x05\x92\xa1\x19\x01\ab\x06proto3"
 
 var (
 	file_wechat_mp_v1_mass_proto_rawDescOnce sync.Once

@@ -1523,7 +1523,7 @@ const file_wechat_mp_v1_material_proto_rawDesc = "" +
 	"\x18MATERIAL_LIST_TYPE_IMAGE\x10\x01\x1a\t\x92\xa1\x19\x05image\x12'\n" +
 	"\x18MATERIAL_LIST_TYPE_VIDEO\x10\x02\x1a\t\x92\xa1\x19\x05video\x12'\n" +
 	"\x18MATERIAL_LIST_TYPE_VOICE\x10\x03\x1a\t\x92\xa1\x19\x05voice\x12%\n" +
-	"\x17MATERIAL_LIST_TYPE_NEWS\x10\x04\x1a\b\x92\xa1\x19\x04news2\xb0\t\n" +
+	"\x17MATERIAL_LIST_TYPE_NEWS\x10\x04\x1a\b\x92\xa1\x19\x04news2\xb7\t\n" +
 	"\x0fMaterialService\x12u\n" +
 	"\vUploadMedia\x12 .wechat.mp.v1.UploadMediaRequest\x1a!.wechat.mp.v1.UploadMediaResponse\"\x1f\x92\xa1\x19\x1b\x18\x02 \x03\x12\x15/cgi-bin/media/upload(\x01\x12l\n" +
 	"\bGetMedia\x12\x1d.wechat.mp.v1.GetMediaRequest\x1a\x1e.wechat.mp.v1.GetMediaResponse\"\x1f\x92\xa1\x19\x18\x18\x02(\x03\n" +
@@ -1537,7 +1537,7 @@ const file_wechat_mp_v1_material_proto_rawDesc = "" +
 	"\x0eDeleteMaterial\x12#.wechat.mp.v1.DeleteMaterialRequest\x1a$.wechat.mp.v1.DeleteMaterialResponse\"&\x92\xa1\x19\"\x18\x02\x12\x1e/cgi-bin/material/del_material\x12\x91\x01\n" +
 	"\x10GetMaterialCount\x12%.wechat.mp.v1.GetMaterialCountRequest\x1a&.wechat.mp.v1.GetMaterialCountResponse\".\x92\xa1\x19'\x18\x02\n" +
 	"#/cgi-bin/material/get_materialcount\x90\x02\x01\x12\x91\x01\n" +
-	"\x10BatchGetMaterial\x12%.wechat.mp.v1.BatchGetMaterialRequest\x1a&.wechat.mp.v1.BatchGetMaterialResponse\".\x92\xa1\x19'\x18\x02\x12#/cgi-bin/material/batchget_material\x90\x02\x01b\x06proto3"
+	"\x10BatchGetMaterial\x12%.wechat.mp.v1.BatchGetMaterialRequest\x1a&.wechat.mp.v1.BatchGetMaterialResponse\".\x92\xa1\x19'\x18\x02\x12#/cgi-bin/material/batchget_material\x90\x02\x01\x1a\x05\x92\xa1\x19\x01\vb\x06proto3"
 
 var (
 	file_wechat_mp_v1_material_proto_rawDescOnce sync.Once

@@ -1681,7 +1681,7 @@ const file_wechat_mp_v1_menu_proto_rawDesc = "" +
 	"\x16MENU_MATCH_LANGUAGE_HE\x10\x12\x1a\x06\x92\xa1\x19\x02he\x12\"\n" +
 	"\x16MENU_MATCH_LANGUAGE_TR\x10\x13\x1a\x06\x92\xa1\x19\x02tr\x12\"\n" +
 	"\x16MENU_MATCH_LANGUAGE_DE\x10\x14\x1a\x06\x92\xa1\x19\x02de\x12\"\n" +
-	"\x16MENU_MATCH_LANGUAGE_FR\x10\x15\x1a\x06\x92\xa1\x19\x02fr2\x99\a\n" +
+	"\x16MENU_MATCH_LANGUAGE_FR\x10\x15\x1a\x06\x92\xa1\x19\x02fr2\xa0\a\n" +
 	"\vMenuService\x12m\n" +
 	"\n" +
 	"CreateMenu\x12\x1f.wechat.mp.v1.CreateMenuRequest\x1a .wechat.mp.v1.CreateMenuResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/cgi-bin/menu/create\x12d\n" +
@@ -1694,7 +1694,7 @@ const file_wechat_mp_v1_menu_proto_rawDesc = "" +
 	"\"/cgi-bin/get_current_selfmenu_info\x90\x02\x01\x12\x8d\x01\n" +
 	"\x12AddConditionalMenu\x12'.wechat.mp.v1.AddConditionalMenuRequest\x1a(.wechat.mp.v1.AddConditionalMenuResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/cgi-bin/menu/addconditional\x12\x96\x01\n" +
 	"\x15DeleteConditionalMenu\x12*.wechat.mp.v1.DeleteConditionalMenuRequest\x1a+.wechat.mp.v1.DeleteConditionalMenuResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/cgi-bin/menu/delconditional\x12x\n" +
-	"\fTryMatchMenu\x12!.wechat.mp.v1.TryMatchMenuRequest\x1a\".wechat.mp.v1.TryMatchMenuResponse\"!\x92\xa1\x19\x1a\x18\x02\x12\x16/cgi-bin/menu/trymatch\x90\x02\x01b\x06proto3"
+	"\fTryMatchMenu\x12!.wechat.mp.v1.TryMatchMenuRequest\x1a\".wechat.mp.v1.TryMatchMenuResponse\"!\x92\xa1\x19\x1a\x18\x02\x12\x16/cgi-bin/menu/trymatch\x90\x02\x01\x1a\x05\x92\xa1\x19\x01\x0fb\x06proto3"
 
 var (
 	file_wechat_mp_v1_menu_proto_rawDescOnce sync.Once

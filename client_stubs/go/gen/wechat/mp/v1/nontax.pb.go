@@ -4363,7 +4363,7 @@ const file_wechat_mp_v1_nontax_proto_rawDesc = "" +
 	"\x10NontaxBillSource\x12\"\n" +
 	"\x1eNONTAX_BILL_SOURCE_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x16NONTAX_BILL_SOURCE_WEB\x10\x01\x1a\a\x92\xa1\x19\x03web\x12#\n" +
-	"\x16NONTAX_BILL_SOURCE_APP\x10\x02\x1a\a\x92\xa1\x19\x03app2\xf0\x14\n" +
+	"\x16NONTAX_BILL_SOURCE_APP\x10\x02\x1a\a\x92\xa1\x19\x03app2\xf7\x14\n" +
 	"\rNontaxService\x12\x9c\x01\n" +
 	"\x18GetNontaxRealnameAuthUrl\x12-.wechat.mp.v1.GetNontaxRealnameAuthUrlRequest\x1a..wechat.mp.v1.GetNontaxRealnameAuthUrlResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/intp/realname/getauthurl\x12\x84\x01\n" +
 	"\x11GetNontaxRealname\x12&.wechat.mp.v1.GetNontaxRealnameRequest\x1a'.wechat.mp.v1.GetNontaxRealnameResponse\"\x1e\x92\xa1\x19\x17\x18\x02\x12\x13/nontax/getrealname\x90\x02\x01\x12\x7f\n" +
@@ -4382,7 +4382,7 @@ const file_wechat_mp_v1_nontax_proto_rawDesc = "" +
 	"\x15ApplyNontaxVehiclePay\x12*.wechat.mp.v1.ApplyNontaxVehiclePayRequest\x1a+.wechat.mp.v1.ApplyNontaxVehiclePayResponse\"'\x92\xa1\x19#\x18\x02:\x05appid\x12\x18/nontax/vehicle/payapply\x12\x8d\x01\n" +
 	"\x14GetNontaxBillAuthUrl\x12).wechat.mp.v1.GetNontaxBillAuthUrlRequest\x1a*.wechat.mp.v1.GetNontaxBillAuthUrlResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/nontax/getbillauthurl\x12\x8d\x01\n" +
 	"\x14CreateNontaxBillCard\x12).wechat.mp.v1.CreateNontaxBillCardRequest\x1a*.wechat.mp.v1.CreateNontaxBillCardResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/nontax/createbillcard\x12\x84\x01\n" +
-	"\x10InsertNontaxBill\x12%.wechat.mp.v1.InsertNontaxBillRequest\x1a&.wechat.mp.v1.InsertNontaxBillResponse\"!\x92\xa1\x19\x1d\x18\x02:\x05appid\x12\x12/nontax/insertbillb\x06proto3"
+	"\x10InsertNontaxBill\x12%.wechat.mp.v1.InsertNontaxBillRequest\x1a&.wechat.mp.v1.InsertNontaxBillResponse\"!\x92\xa1\x19\x1d\x18\x02:\x05appid\x12\x12/nontax/insertbill\x1a\x05\x92\xa1\x19\x01/b\x06proto3"
 
 var (
 	file_wechat_mp_v1_nontax_proto_rawDescOnce sync.Once

@@ -835,7 +835,7 @@ const file_wechat_mp_v1_oauth_proto_rawDesc = "" +
 	"\x16OAUTH_LANG_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x10OAUTH_LANG_ZH_CN\x10\x01\x1a\t\x92\xa1\x19\x05zh_CN\x12\x1f\n" +
 	"\x10OAUTH_LANG_ZH_TW\x10\x02\x1a\t\x92\xa1\x19\x05zh_TW\x12\x19\n" +
-	"\rOAUTH_LANG_EN\x10\x03\x1a\x06\x92\xa1\x19\x02en2\x9c\x06\n" +
+	"\rOAUTH_LANG_EN\x10\x03\x1a\x06\x92\xa1\x19\x02en2\xa3\x06\n" +
 	"\fOauthService\x12\xd4\x01\n" +
 	"\x11BuildAuthorizeUrl\x12&.wechat.mp.v1.BuildAuthorizeUrlRequest\x1a'.wechat.mp.v1.BuildAuthorizeUrlResponse\"n\x92\xa1\x19g\x18\x01(\x04:\x05appidJ\x12response_type=codeR\x1ahttps://open.weixin.qq.comZ\x0fwechat_redirect\n" +
 	"\x19/connect/oauth2/authorize\x90\x02\x01\x12\x96\x01\n" +
@@ -846,7 +846,7 @@ const file_wechat_mp_v1_oauth_proto_rawDesc = "" +
 	"\x10GetOauthUserInfo\x12%.wechat.mp.v1.GetOauthUserInfoRequest\x1a&.wechat.mp.v1.GetOauthUserInfoResponse\"\x18\x92\xa1\x19\x11\x18\x06\n" +
 	"\r/sns/userinfo\x90\x02\x01\x12t\n" +
 	"\x0fCheckOauthToken\x12$.wechat.mp.v1.CheckOauthTokenRequest\x1a%.wechat.mp.v1.CheckOauthTokenResponse\"\x14\x92\xa1\x19\r\x18\x06\n" +
-	"\t/sns/auth\x90\x02\x01b\x06proto3"
+	"\t/sns/auth\x90\x02\x01\x1a\x05\x92\xa1\x19\x01\x04b\x06proto3"
 
 var (
 	file_wechat_mp_v1_oauth_proto_rawDescOnce sync.Once

@@ -496,13 +496,13 @@ const file_wechat_mp_v1_open_account_proto_rawDesc = "" +
 	"open_appid\x18\x01 \x01(\tR\topenAppid\"\x19\n" +
 	"\x17CheckOpenAccountRequest\"7\n" +
 	"\x18CheckOpenAccountResponse\x12\x1b\n" +
-	"\thave_open\x18\x01 \x01(\bR\bhaveOpen2\x98\x05\n" +
+	"\thave_open\x18\x01 \x01(\bR\bhaveOpen2\xa0\x05\n" +
 	"\x12OpenAccountService\x12\x82\x01\n" +
 	"\x11CreateOpenAccount\x12&.wechat.mp.v1.CreateOpenAccountRequest\x1a'.wechat.mp.v1.CreateOpenAccountResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/cgi-bin/open/create\x12z\n" +
 	"\x0fBindOpenAccount\x12$.wechat.mp.v1.BindOpenAccountRequest\x1a%.wechat.mp.v1.BindOpenAccountResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/cgi-bin/open/bind\x12\x82\x01\n" +
 	"\x11UnbindOpenAccount\x12&.wechat.mp.v1.UnbindOpenAccountRequest\x1a'.wechat.mp.v1.UnbindOpenAccountResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/cgi-bin/open/unbind\x12y\n" +
 	"\x0eGetOpenAccount\x12#.wechat.mp.v1.GetOpenAccountRequest\x1a$.wechat.mp.v1.GetOpenAccountResponse\"\x1c\x92\xa1\x19\x15\x18\x02\x12\x11/cgi-bin/open/get\x90\x02\x01\x12\x80\x01\n" +
-	"\x10CheckOpenAccount\x12%.wechat.mp.v1.CheckOpenAccountRequest\x1a&.wechat.mp.v1.CheckOpenAccountResponse\"\x1d\x92\xa1\x19\x16\x18\x02\x12\x12/cgi-bin/open/have\x90\x02\x01b\x06proto3"
+	"\x10CheckOpenAccount\x12%.wechat.mp.v1.CheckOpenAccountRequest\x1a&.wechat.mp.v1.CheckOpenAccountResponse\"\x1d\x92\xa1\x19\x16\x18\x02\x12\x12/cgi-bin/open/have\x90\x02\x01\x1a\x06\x92\xa1\x19\x02\x03\x18b\x06proto3"
 
 var (
 	file_wechat_mp_v1_open_account_proto_rawDescOnce sync.Once

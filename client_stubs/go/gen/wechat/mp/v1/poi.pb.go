@@ -3602,7 +3602,7 @@ const file_wechat_mp_v1_poi_proto_rawDesc = "" +
 	"\x13SetStoreCardRequest\x12\x15\n" +
 	"\x06poi_id\x18\x01 \x01(\tR\x05poiId\x12\x17\n" +
 	"\acard_id\x18\x02 \x01(\tR\x06cardId\"\x16\n" +
-	"\x14SetStoreCardResponse2\xf3\x10\n" +
+	"\x14SetStoreCardResponse2\xfa\x10\n" +
 	"\n" +
 	"PoiService\x12c\n" +
 	"\x06GetPoi\x12\x1b.wechat.mp.v1.GetPoiRequest\x1a\x1c.wechat.mp.v1.GetPoiResponse\"\x1e\x92\xa1\x19\x17\x18\x02\x12\x13/cgi-bin/poi/getpoi\x90\x02\x01\x12m\n" +
@@ -3627,7 +3627,7 @@ const file_wechat_mp_v1_poi_proto_rawDesc = "" +
 	"ListStores\x12\x1f.wechat.mp.v1.ListStoresRequest\x1a .wechat.mp.v1.ListStoresResponse\"\x1e\x92\xa1\x19\x17\x18\x02\x12\x13/wxa/get_store_list\x90\x02\x01\x12j\n" +
 	"\vDeleteStore\x12 .wechat.mp.v1.DeleteStoreRequest\x1a!.wechat.mp.v1.DeleteStoreResponse\"\x16\x92\xa1\x19\x12\x18\x02\x12\x0e/wxa/del_store\x12t\n" +
 	"\fGetStoreCard\x12!.wechat.mp.v1.GetStoreCardRequest\x1a\".wechat.mp.v1.GetStoreCardResponse\"\x1d\x92\xa1\x19\x16\x18\x02\x12\x12/card/storewxa/get\x90\x02\x01\x12q\n" +
-	"\fSetStoreCard\x12!.wechat.mp.v1.SetStoreCardRequest\x1a\".wechat.mp.v1.SetStoreCardResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/card/storewxa/setb\x06proto3"
+	"\fSetStoreCard\x12!.wechat.mp.v1.SetStoreCardRequest\x1a\".wechat.mp.v1.SetStoreCardResponse\"\x1a\x92\xa1\x19\x16\x18\x02\x12\x12/card/storewxa/set\x1a\x05\x92\xa1\x19\x01\rb\x06proto3"
 
 var (
 	file_wechat_mp_v1_poi_proto_rawDescOnce sync.Once

@@ -1040,7 +1040,7 @@ const file_wechat_mp_v1_qrcode_proto_rawDesc = "" +
 	"\x1bQRCODE_ACTION_NAME_QR_SCENE\x10\x01\x1a\f\x92\xa1\x19\bQR_SCENE\x125\n" +
 	"\x1fQRCODE_ACTION_NAME_QR_STR_SCENE\x10\x02\x1a\x10\x92\xa1\x19\fQR_STR_SCENE\x129\n" +
 	"!QRCODE_ACTION_NAME_QR_LIMIT_SCENE\x10\x03\x1a\x12\x92\xa1\x19\x0eQR_LIMIT_SCENE\x12A\n" +
-	"%QRCODE_ACTION_NAME_QR_LIMIT_STR_SCENE\x10\x04\x1a\x16\x92\xa1\x19\x12QR_LIMIT_STR_SCENE2\xf4\x06\n" +
+	"%QRCODE_ACTION_NAME_QR_LIMIT_STR_SCENE\x10\x04\x1a\x16\x92\xa1\x19\x12QR_LIMIT_STR_SCENE2\xfb\x06\n" +
 	"\rQrcodeService\x12u\n" +
 	"\fCreateQrcode\x12!.wechat.mp.v1.CreateQrcodeRequest\x1a\".wechat.mp.v1.CreateQrcodeResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/cgi-bin/qrcode/create\x12\x91\x01\n" +
 	"\x0eGetQrcodeImage\x12#.wechat.mp.v1.GetQrcodeImageRequest\x1a$.wechat.mp.v1.GetQrcodeImageResponse\"2\x92\xa1\x19+\x18\x01(\x02b\x10mp.weixin.qq.com\n" +
@@ -1048,7 +1048,7 @@ const file_wechat_mp_v1_qrcode_proto_rawDesc = "" +
 	"\x12GetQrcodeJumpRules\x12'.wechat.mp.v1.GetQrcodeJumpRulesRequest\x1a(.wechat.mp.v1.GetQrcodeJumpRulesResponse\"(\x92\xa1\x19!\x18\x02\x12\x1d/cgi-bin/wxopen/qrcodejumpget\x90\x02\x01\x12\x8b\x01\n" +
 	"\x11AddQrcodeJumpRule\x12&.wechat.mp.v1.AddQrcodeJumpRuleRequest\x1a'.wechat.mp.v1.AddQrcodeJumpRuleResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/cgi-bin/wxopen/qrcodejumpadd\x12\x9b\x01\n" +
 	"\x15PublishQrcodeJumpRule\x12*.wechat.mp.v1.PublishQrcodeJumpRuleRequest\x1a+.wechat.mp.v1.PublishQrcodeJumpRuleResponse\")\x92\xa1\x19%\x18\x02\x12!/cgi-bin/wxopen/qrcodejumppublish\x12\x97\x01\n" +
-	"\x14DeleteQrcodeJumpRule\x12).wechat.mp.v1.DeleteQrcodeJumpRuleRequest\x1a*.wechat.mp.v1.DeleteQrcodeJumpRuleResponse\"(\x92\xa1\x19$\x18\x02\x12 /cgi-bin/wxopen/qrcodejumpdeleteb\x06proto3"
+	"\x14DeleteQrcodeJumpRule\x12).wechat.mp.v1.DeleteQrcodeJumpRuleRequest\x1a*.wechat.mp.v1.DeleteQrcodeJumpRuleResponse\"(\x92\xa1\x19$\x18\x02\x12 /cgi-bin/wxopen/qrcodejumpdelete\x1a\x05\x92\xa1\x19\x01\x03b\x06proto3"
 
 var (
 	file_wechat_mp_v1_qrcode_proto_rawDescOnce sync.Once

@@ -1777,12 +1777,12 @@ const file_wechat_mp_v1_scan_proto_rawDesc = "" +
 	"\x0eScanSaleStatus\x12 \n" +
 	"\x1cSCAN_SALE_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x13SCAN_SALE_STATUS_ON\x10\x01\x1a\x06\x92\xa1\x19\x02on\x12!\n" +
-	"\x14SCAN_SALE_STATUS_OFF\x10\x02\x1a\a\x92\xa1\x19\x03off2\xb8\x04\n" +
+	"\x14SCAN_SALE_STATUS_OFF\x10\x02\x1a\a\x92\xa1\x19\x03off2\xbf\x04\n" +
 	"\vScanService\x12\x85\x01\n" +
 	"\x12ImportScanProducts\x12'.wechat.mp.v1.ImportScanProductsRequest\x1a(.wechat.mp.v1.ImportScanProductsResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/scan/product/v2/add\x12\x8e\x01\n" +
 	"\x13GetScanImportStatus\x12(.wechat.mp.v1.GetScanImportStatusRequest\x1a).wechat.mp.v1.GetScanImportStatusResponse\"\"\x92\xa1\x19\x1b\x18\x02\x12\x17/scan/product/v2/status\x90\x02\x01\x12\x80\x01\n" +
 	"\x0eGetScanProduct\x12#.wechat.mp.v1.GetScanProductRequest\x1a$.wechat.mp.v1.GetScanProductResponse\"#\x92\xa1\x19\x1c\x18\x02\x12\x18/scan/product/v2/getinfo\x90\x02\x01\x12\x8c\x01\n" +
-	"\x10ListScanProducts\x12%.wechat.mp.v1.ListScanProductsRequest\x1a&.wechat.mp.v1.ListScanProductsResponse\")\x92\xa1\x19\"\x18\x02\x12\x1e/scan/product/v2/getinfobypage\x90\x02\x01b\x06proto3"
+	"\x10ListScanProducts\x12%.wechat.mp.v1.ListScanProductsRequest\x1a&.wechat.mp.v1.ListScanProductsResponse\")\x92\xa1\x19\"\x18\x02\x12\x1e/scan/product/v2/getinfobypage\x90\x02\x01\x1a\x05\x92\xa1\x19\x01\tb\x06proto3"
 
 var (
 	file_wechat_mp_v1_scan_proto_rawDescOnce sync.Once

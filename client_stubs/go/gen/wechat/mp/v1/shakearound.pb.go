@@ -4544,7 +4544,7 @@ const file_wechat_mp_v1_shakearound_proto_rawDesc = "" +
 	"\x17ShakearoundMaterialType\x12)\n" +
 	"%SHAKEAROUND_MATERIAL_TYPE_UNSPECIFIED\x10\x00\x12,\n" +
 	"\x1eSHAKEAROUND_MATERIAL_TYPE_ICON\x10\x01\x1a\b\x92\xa1\x19\x04icon\x122\n" +
-	"!SHAKEAROUND_MATERIAL_TYPE_LICENSE\x10\x02\x1a\v\x92\xa1\x19\alicense2\xa8#\n" +
+	"!SHAKEAROUND_MATERIAL_TYPE_LICENSE\x10\x02\x1a\v\x92\xa1\x19\alicense2\xaf#\n" +
 	"\x12ShakearoundService\x12\xa6\x01\n" +
 	"\x1aRegisterShakearoundAccount\x12/.wechat.mp.v1.RegisterShakearoundAccountRequest\x1a0.wechat.mp.v1.RegisterShakearoundAccountResponse\"%\x92\xa1\x19!\x18\x02\x12\x1d/shakearound/account/register\x12\xbe\x01\n" +
 	" GetShakearoundAccountAuditStatus\x125.wechat.mp.v1.GetShakearoundAccountAuditStatusRequest\x1a6.wechat.mp.v1.GetShakearoundAccountAuditStatusResponse\"+\x92\xa1\x19$\x18\x02\n" +
@@ -4572,7 +4572,7 @@ const file_wechat_mp_v1_shakearound_proto_rawDesc = "" +
 	"\x1cGetShakearoundPageStatistics\x121.wechat.mp.v1.GetShakearoundPageStatisticsRequest\x1a2.wechat.mp.v1.GetShakearoundPageStatisticsResponse\"'\x92\xa1\x19 \x18\x02\x12\x1c/shakearound/statistics/page\x90\x02\x01\x12\xb5\x01\n" +
 	"\x1dListShakearoundPageStatistics\x122.wechat.mp.v1.ListShakearoundPageStatisticsRequest\x1a3.wechat.mp.v1.ListShakearoundPageStatisticsResponse\"+\x92\xa1\x19$\x18\x02\x12 /shakearound/statistics/pagelist\x90\x02\x01\x12\xa1\x01\n" +
 	"\x17GetShakearoundShakeInfo\x12,.wechat.mp.v1.GetShakearoundShakeInfoRequest\x1a-.wechat.mp.v1.GetShakearoundShakeInfoResponse\")\x92\xa1\x19\"\x18\x02\x12\x1e/shakearound/user/getshakeinfo\x90\x02\x01\x12\xa1\x01\n" +
-	"\x19UploadShakearoundMaterial\x12..wechat.mp.v1.UploadShakearoundMaterialRequest\x1a/.wechat.mp.v1.UploadShakearoundMaterialResponse\"#\x92\xa1\x19\x1f\x18\x02 \x03\x12\x19/shakearound/material/addb\x06proto3"
+	"\x19UploadShakearoundMaterial\x12..wechat.mp.v1.UploadShakearoundMaterialRequest\x1a/.wechat.mp.v1.UploadShakearoundMaterialResponse\"#\x92\xa1\x19\x1f\x18\x02 \x03\x12\x19/shakearound/material/add\x1a\x05\x92\xa1\x19\x01\fb\x06proto3"
 
 var (
 	file_wechat_mp_v1_shakearound_proto_rawDescOnce sync.Once

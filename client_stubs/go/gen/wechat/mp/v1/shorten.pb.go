@@ -247,10 +247,10 @@ const file_wechat_mp_v1_shorten_proto_rawDesc = "" +
 	"\tlong_data\x18\x01 \x01(\tR\blongData\x12\x1f\n" +
 	"\vcreate_time\x18\x02 \x01(\x03R\n" +
 	"createTime\x12%\n" +
-	"\x0eexpire_seconds\x18\x03 \x01(\x05R\rexpireSeconds2\x8e\x02\n" +
+	"\x0eexpire_seconds\x18\x03 \x01(\x05R\rexpireSeconds2\x95\x02\n" +
 	"\x0eShortenService\x12\x7f\n" +
 	"\x10GenerateShortKey\x12%.wechat.mp.v1.GenerateShortKeyRequest\x1a&.wechat.mp.v1.GenerateShortKeyResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/cgi-bin/shorten/gen\x12{\n" +
-	"\rFetchShortKey\x12\".wechat.mp.v1.FetchShortKeyRequest\x1a#.wechat.mp.v1.FetchShortKeyResponse\"!\x92\xa1\x19\x1a\x18\x02\x12\x16/cgi-bin/shorten/fetch\x90\x02\x01b\x06proto3"
+	"\rFetchShortKey\x12\".wechat.mp.v1.FetchShortKeyRequest\x1a#.wechat.mp.v1.FetchShortKeyResponse\"!\x92\xa1\x19\x1a\x18\x02\x12\x16/cgi-bin/shorten/fetch\x90\x02\x01\x1a\x05\x92\xa1\x19\x01\x03b\x06proto3"
 
 var (
 	file_wechat_mp_v1_shorten_proto_rawDescOnce sync.Once

@@ -1638,7 +1638,7 @@ const file_wechat_mp_v1_subscribe_proto_rawDesc = "" +
 	"\x1cSUBSCRIBE_MESSAGE_LANG_ZH_CN\x10\x01\x1a\t\x92\xa1\x19\x05zh_CN\x12+\n" +
 	"\x1cSUBSCRIBE_MESSAGE_LANG_EN_US\x10\x02\x1a\t\x92\xa1\x19\x05en_US\x12+\n" +
 	"\x1cSUBSCRIBE_MESSAGE_LANG_ZH_HK\x10\x03\x1a\t\x92\xa1\x19\x05zh_HK\x12+\n" +
-	"\x1cSUBSCRIBE_MESSAGE_LANG_ZH_TW\x10\x04\x1a\t\x92\xa1\x19\x05zh_TW2\xe2\v\n" +
+	"\x1cSUBSCRIBE_MESSAGE_LANG_ZH_TW\x10\x04\x1a\t\x92\xa1\x19\x05zh_TW2\xea\v\n" +
 	"\x10SubscribeService\x12\x95\x01\n" +
 	"\x14GetSubscribeCategory\x12).wechat.mp.v1.GetSubscribeCategoryRequest\x1a*.wechat.mp.v1.GetSubscribeCategoryResponse\"&\x92\xa1\x19\x1f\x18\x02\n" +
 	"\x1b/wxaapi/newtmpl/getcategory\x90\x02\x01\x12\x9e\x01\n" +
@@ -1653,7 +1653,7 @@ const file_wechat_mp_v1_subscribe_proto_rawDesc = "" +
 	"\x14SendSubscribeMessage\x12).wechat.mp.v1.SendSubscribeMessageRequest\x1a*.wechat.mp.v1.SendSubscribeMessageResponse\"*\x92\xa1\x19&\x18\x02\x12\"/cgi-bin/message/subscribe/bizsend\x12\xa6\x01\n" +
 	"\x18SendOnceSubscribeMessage\x12-.wechat.mp.v1.SendOnceSubscribeMessageRequest\x1a..wechat.mp.v1.SendOnceSubscribeMessageResponse\"+\x92\xa1\x19'\x18\x02\x12#/cgi-bin/message/template/subscribe\x12\xd5\x01\n" +
 	"\x15BuildOnceSubscribeUrl\x12*.wechat.mp.v1.BuildOnceSubscribeUrlRequest\x1a+.wechat.mp.v1.BuildOnceSubscribeUrlResponse\"c\x92\xa1\x19\\\x18\x01(\x04:\x05appidJ\x12action=get_confirmR\x18https://mp.weixin.qq.comZ\x0fwechat_redirect\n" +
-	"\x10/mp/subscribemsg\x90\x02\x01b\x06proto3"
+	"\x10/mp/subscribemsg\x90\x02\x01\x1a\x06\x92\xa1\x19\x02\aYb\x06proto3"
 
 var (
 	file_wechat_mp_v1_subscribe_proto_rawDescOnce sync.Once

@@ -904,7 +904,7 @@ const file_wechat_mp_v1_tag_proto_rawDesc = "" +
 	"\x06openid\x18\x01 \x01(\tR\x06openid\"9\n" +
 	"\x18GetUserTagIdListResponse\x12\x1d\n" +
 	"\n" +
-	"tagid_list\x18\x01 \x03(\x05R\ttagidList2\xdd\a\n" +
+	"tagid_list\x18\x01 \x03(\x05R\ttagidList2\xe4\a\n" +
 	"\n" +
 	"TagService\x12j\n" +
 	"\tCreateTag\x12\x1e.wechat.mp.v1.CreateTagRequest\x1a\x1f.wechat.mp.v1.CreateTagResponse\"\x1c\x92\xa1\x19\x18\x18\x02\x12\x14/cgi-bin/tags/create\x12g\n" +
@@ -915,7 +915,7 @@ const file_wechat_mp_v1_tag_proto_rawDesc = "" +
 	"\x10ListTagFollowers\x12%.wechat.mp.v1.ListTagFollowersRequest\x1a&.wechat.mp.v1.ListTagFollowersResponse\" \x92\xa1\x19\x19\x18\x02\x12\x15/cgi-bin/user/tag/get\x90\x02\x01\x12\x84\x01\n" +
 	"\rBatchTagUsers\x12\".wechat.mp.v1.BatchTagUsersRequest\x1a#.wechat.mp.v1.BatchTagUsersResponse\"*\x92\xa1\x19&\x18\x02\x12\"/cgi-bin/tags/members/batchtagging\x12\x8c\x01\n" +
 	"\x0fBatchUntagUsers\x12$.wechat.mp.v1.BatchUntagUsersRequest\x1a%.wechat.mp.v1.BatchUntagUsersResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/tags/members/batchuntagging\x12\x85\x01\n" +
-	"\x10GetUserTagIdList\x12%.wechat.mp.v1.GetUserTagIdListRequest\x1a&.wechat.mp.v1.GetUserTagIdListResponse\"\"\x92\xa1\x19\x1b\x18\x02\x12\x17/cgi-bin/tags/getidlist\x90\x02\x01b\x06proto3"
+	"\x10GetUserTagIdList\x12%.wechat.mp.v1.GetUserTagIdListRequest\x1a&.wechat.mp.v1.GetUserTagIdListResponse\"\"\x92\xa1\x19\x1b\x18\x02\x12\x17/cgi-bin/tags/getidlist\x90\x02\x01\x1a\x05\x92\xa1\x19\x01\x02b\x06proto3"
 
 var (
 	file_wechat_mp_v1_tag_proto_rawDescOnce sync.Once

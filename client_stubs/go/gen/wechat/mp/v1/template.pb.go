@@ -1126,7 +1126,7 @@ const file_wechat_mp_v1_template_proto_rawDesc = "" +
 	"\x05title\x18\x03 \x01(\tR\x05title\x12\x18\n" +
 	"\acontent\x18\x04 \x01(\tR\acontent\x12%\n" +
 	"\x0esend_timestamp\x18\x05 \x01(\x03R\rsendTimestamp\x12\x16\n" +
-	"\x06openid\x18\x06 \x01(\tR\x06openid2\x9e\b\n" +
+	"\x06openid\x18\x06 \x01(\tR\x06openid2\xa5\b\n" +
 	"\x0fTemplateService\x12~\n" +
 	"\vSetIndustry\x12 .wechat.mp.v1.SetIndustryRequest\x1a!.wechat.mp.v1.SetIndustryResponse\"*\x92\xa1\x19&\x18\x02\x12\"/cgi-bin/template/api_set_industry\x12}\n" +
 	"\vGetIndustry\x12 .wechat.mp.v1.GetIndustryRequest\x1a!.wechat.mp.v1.GetIndustryResponse\")\x92\xa1\x19\"\x18\x02\n" +
@@ -1136,7 +1136,7 @@ const file_wechat_mp_v1_template_proto_rawDesc = "" +
 	"*/cgi-bin/template/get_all_private_template\x90\x02\x01\x12\xa0\x01\n" +
 	"\x15DeletePrivateTemplate\x12*.wechat.mp.v1.DeletePrivateTemplateRequest\x1a+.wechat.mp.v1.DeletePrivateTemplateResponse\".\x92\xa1\x19*\x18\x02\x12&/cgi-bin/template/del_private_template\x12\x92\x01\n" +
 	"\x13SendTemplateMessage\x12(.wechat.mp.v1.SendTemplateMessageRequest\x1a).wechat.mp.v1.SendTemplateMessageResponse\"&\x92\xa1\x19\"\x18\x02\x12\x1e/cgi-bin/message/template/send\x12\xac\x01\n" +
-	"\x1cQueryBlockedTemplateMessages\x121.wechat.mp.v1.QueryBlockedTemplateMessagesRequest\x1a2.wechat.mp.v1.QueryBlockedTemplateMessagesResponse\"%\x92\xa1\x19\x1e\x18\x02\x12\x1a/wxa/sec/queryblocktmplmsg\x90\x02\x01b\x06proto3"
+	"\x1cQueryBlockedTemplateMessages\x121.wechat.mp.v1.QueryBlockedTemplateMessagesRequest\x1a2.wechat.mp.v1.QueryBlockedTemplateMessagesResponse\"%\x92\xa1\x19\x1e\x18\x02\x12\x1a/wxa/sec/queryblocktmplmsg\x90\x02\x01\x1a\x05\x92\xa1\x19\x01\ab\x06proto3"
 
 var (
 	file_wechat_mp_v1_template_proto_rawDescOnce sync.Once

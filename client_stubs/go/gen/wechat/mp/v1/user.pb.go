@@ -1460,7 +1460,7 @@ const file_wechat_mp_v1_user_proto_rawDesc = "" +
 	"LANG_ZH_CN\x10\x01\x1a\t\x92\xa1\x19\x05zh_CN\x12\x19\n" +
 	"\n" +
 	"LANG_ZH_TW\x10\x02\x1a\t\x92\xa1\x19\x05zh_TW\x12\x13\n" +
-	"\aLANG_EN\x10\x03\x1a\x06\x92\xa1\x19\x02en2\xa4\b\n" +
+	"\aLANG_EN\x10\x03\x1a\x06\x92\xa1\x19\x02en2\xab\b\n" +
 	"\vUserService\x12q\n" +
 	"\vGetUserInfo\x12 .wechat.mp.v1.GetUserInfoRequest\x1a!.wechat.mp.v1.GetUserInfoResponse\"\x1d\x92\xa1\x19\x16\x18\x02\n" +
 	"\x12/cgi-bin/user/info\x90\x02\x01\x12\x89\x01\n" +
@@ -1471,7 +1471,7 @@ const file_wechat_mp_v1_user_proto_rawDesc = "" +
 	"\fChangeOpenid\x12!.wechat.mp.v1.ChangeOpenidRequest\x1a\".wechat.mp.v1.ChangeOpenidResponse\"\x1d\x92\xa1\x19\x19\x18\x02\x12\x15/cgi-bin/changeopenid\x12\x87\x01\n" +
 	"\rListBlacklist\x12\".wechat.mp.v1.ListBlacklistRequest\x1a#.wechat.mp.v1.ListBlacklistResponse\"-\x92\xa1\x19&\x18\x02\x12\"/cgi-bin/tags/members/getblacklist\x90\x02\x01\x12\x89\x01\n" +
 	"\x0eBatchBlacklist\x12#.wechat.mp.v1.BatchBlacklistRequest\x1a$.wechat.mp.v1.BatchBlacklistResponse\",\x92\xa1\x19(\x18\x02\x12$/cgi-bin/tags/members/batchblacklist\x12\x91\x01\n" +
-	"\x10BatchUnblacklist\x12%.wechat.mp.v1.BatchUnblacklistRequest\x1a&.wechat.mp.v1.BatchUnblacklistResponse\".\x92\xa1\x19*\x18\x02\x12&/cgi-bin/tags/members/batchunblacklistb\x06proto3"
+	"\x10BatchUnblacklist\x12%.wechat.mp.v1.BatchUnblacklistRequest\x1a&.wechat.mp.v1.BatchUnblacklistResponse\".\x92\xa1\x19*\x18\x02\x12&/cgi-bin/tags/members/batchunblacklist\x1a\x05\x92\xa1\x19\x01\x02b\x06proto3"
 
 var (
 	file_wechat_mp_v1_user_proto_rawDescOnce sync.Once

@@ -2879,7 +2879,7 @@ const file_wechat_mp_v1_wifi_proto_rawDesc = "" +
 	"\x13WifiOpenpluginToken\x12\x17\n" +
 	"\ais_open\x18\x01 \x01(\bR\x06isOpen\x12\x1d\n" +
 	"\n" +
-	"wifi_token\x18\x02 \x01(\tR\twifiToken2\x9c\x11\n" +
+	"wifi_token\x18\x02 \x01(\tR\twifiToken2\xa3\x11\n" +
 	"\vWifiService\x12w\n" +
 	"\rListWifiShops\x12\".wechat.mp.v1.ListWifiShopsRequest\x1a#.wechat.mp.v1.ListWifiShopsResponse\"\x1d\x92\xa1\x19\x16\x18\x02\x12\x12/bizwifi/shop/list\x90\x02\x01\x12p\n" +
 	"\vGetWifiShop\x12 .wechat.mp.v1.GetWifiShopRequest\x1a!.wechat.mp.v1.GetWifiShopResponse\"\x1c\x92\xa1\x19\x15\x18\x02\x12\x11/bizwifi/shop/get\x90\x02\x01\x12y\n" +
@@ -2898,7 +2898,8 @@ const file_wechat_mp_v1_wifi_proto_rawDesc = "" +
 	"\x12ListWifiStatistics\x12'.wechat.mp.v1.ListWifiStatisticsRequest\x1a(.wechat.mp.v1.ListWifiStatisticsResponse\"#\x92\xa1\x19\x1c\x18\x02\x12\x18/bizwifi/statistics/list\x90\x02\x01\x12\x81\x01\n" +
 	"\x10SetWifiCouponput\x12%.wechat.mp.v1.SetWifiCouponputRequest\x1a&.wechat.mp.v1.SetWifiCouponputResponse\"\x1e\x92\xa1\x19\x1a\x18\x02\x12\x16/bizwifi/couponput/set\x12\x84\x01\n" +
 	"\x10GetWifiCouponput\x12%.wechat.mp.v1.GetWifiCouponputRequest\x1a&.wechat.mp.v1.GetWifiCouponputResponse\"!\x92\xa1\x19\x1a\x18\x02\x12\x16/bizwifi/couponput/get\x90\x02\x01\x12\x96\x01\n" +
-	"\x16GetWifiOpenpluginToken\x12+.wechat.mp.v1.GetWifiOpenpluginTokenRequest\x1a,.wechat.mp.v1.GetWifiOpenpluginTokenResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/bizwifi/openplugin/tokenb\x06proto3"
+	"\x16GetWifiOpenpluginToken\x12+.wechat.mp.v1.GetWifiOpenpluginTokenRequest\x1a,.wechat.mp.v1.GetWifiOpenpluginTokenResponse\"!\x92\xa1\x19\x1d\x18\x02\x12\x19/bizwifi/openplugin/token\x1a\x05\x92\xa1\x19\x01\n" +
+	"b\x06proto3"
 
 var (
 	file_wechat_mp_v1_wifi_proto_rawDescOnce sync.Once
