@@ -25,8 +25,11 @@ RedisPoller::RedisPoller(RedisOptions redis, std::string name, Command command, 
 }
 
 RedisPoller::~RedisPoller() {
+  // Then redis_, the last member, is destroyed first: that fails the command in
+  // flight, whose callback sees stopping_. Not redis_.reset(): it nulls the pointer
+  // before the client's thread has stopped, and a callback running meanwhile that
+  // calls redis_->After would crash.
   stopping_ = true;
-  redis_.reset();  // fails the command in flight; its callback sees stopping_
 }
 
 void RedisPoller::Send() {
