@@ -6,7 +6,7 @@
 import { parseArgs } from "node:util";
 import { TagServiceClient } from "../gen/wechat/mp/v1/tag";
 import { UserServiceClient } from "../gen/wechat/mp/v1/user";
-import { EventServiceClient } from "../gen/wxgate/v1/event";
+import { EventFilter, EventServiceClient } from "../gen/wxgate/v1/event";
 import { Gateway, Subscriber, textReply, unary, WxgateError } from "..";
 
 async function main() {
@@ -40,7 +40,7 @@ async function main() {
   const stop = new AbortController();
   process.on("SIGINT", () => stop.abort());
   const subscriber = new Subscriber(gateway.client(EventServiceClient), {
-    request: { filter: { msgTypes: ["text"], appids: [], events: [], eventKeyPrefix: "" }, replies: true },
+    request: { filter: EventFilter.fromPartial({ msgTypes: ["text"] }), replies: true },
     onRetry: (error, waitMs) => console.error(`resuming in ${waitMs} ms: ${error.message}`),
   });
   await subscriber.run((event) => {

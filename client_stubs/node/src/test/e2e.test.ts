@@ -14,7 +14,7 @@ import { Event } from "../gen/wechat/mp/v1/events";
 import { MaterialMediaType, MaterialServiceClient } from "../gen/wechat/mp/v1/material";
 import { TagServiceClient } from "../gen/wechat/mp/v1/tag";
 import { UserServiceClient } from "../gen/wechat/mp/v1/user";
-import { EventServiceClient } from "../gen/wxgate/v1/event";
+import { EventFilter, EventServiceClient } from "../gen/wxgate/v1/event";
 import { accountMetadata, download, Gateway, GatewayOptions, MemoryCursorStore, PIECE_SIZE, Subscriber, textReply, unary, uploadMedia, WxgateError } from "..";
 
 const { WXGATE_E2E_TARGET: target, WXGATE_E2E_APPID: appid, WXGATE_E2E_OPENID: openid = "" } = process.env;
@@ -167,7 +167,7 @@ describe("wxgate TypeScript client", { skip: !target && "no live gateway: run th
     const start = () => {
       const stop = new AbortController();
       const subscriber = new Subscriber(events, {
-        request: { filter: { msgTypes: ["text"], appids: [], events: [], eventKeyPrefix: "" }, replies: true },
+        request: { filter: EventFilter.fromPartial({ msgTypes: ["text"] }), replies: true },
         store,
         onRetry: () => retries++,
       });
