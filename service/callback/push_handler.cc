@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/events/component_push_decoder.h"
 #include "service/events/push_decoder.h"
 #include "service/events/xml_codec.h"
 #include "service/observe/log.h"
@@ -55,6 +56,13 @@ std::string NewEventId() {
   unsigned char random[16];
   RAND_bytes(random, sizeof(random));
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(random), sizeof(random)));
+}
+
+void SetTime(google::protobuf::Timestamp& out, absl::Time time) {
+  const int64_t seconds = absl::ToUnixSeconds(time);
+  out.set_seconds(seconds);
+  out.set_nanos(
+      static_cast<int32_t>((time - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
 }
 
 // The signed parts of a callback URL's query.
@@ -155,61 +163,100 @@ void PushHandler::HandleComponent(const CallbackRequest& request, const RequestT
 
 void PushHandler::KeepComponentPush(const Account& component, const std::string& plain_xml,
                                     const PushTrace& trace, const Respond& respond) const {
-  pugi::xml_document document;
-  if (absl::Status parsed = ParseUntrustedXml(plain_xml, document); !parsed.ok()) {
-    return Refuse(trace, component.appid, parsed, "malformed", respond);
+  absl::StatusOr<DecodedComponentPush> decoded = DecodeComponentPush(plain_xml);
+  if (!decoded.ok()) return Refuse(trace, component.appid, decoded.status(), "malformed", respond);
+  wechat::open::v1::ComponentEvent& event = decoded->event;
+  if (event.info_type().empty() || event.component_appid() != component.appid) {
+    return Refuse(trace, component.appid,
+                  absl::InvalidArgumentError(event.info_type().empty()
+                                                 ? "the push has no InfoType"
+                                                 : "the push's AppId is not this component's"),
+                  "malformed", respond);
   }
-  const pugi::xml_node root = document.document_element();
-  const std::string info_type = XmlText(root.child("InfoType"));
-  const std::string appid = XmlText(root.child("AppId"));
-  if (info_type.empty() || (!appid.empty() && appid != component.appid)) {
-    return Refuse(
-        trace, component.appid,
-        absl::InvalidArgumentError(info_type.empty() ? "the push has no InfoType"
-                                                     : "the push's AppId is not this component's"),
-        "malformed", respond);
-  }
-  PushSummary summary{.appid = component.appid, .event = info_type, .kind = info_type};
-  if (info_type != "component_verify_ticket") {
-    // authorized, unauthorized, updateauthorized, notify_third_fasteregister, …: not
-    // published to subscribers yet (a later step models them as events).
-    Log(LogLevel::kInfo, "component_push",
-        {{"request_id", trace.request_id},
-         {"trace_id", trace.trace.trace_id},
-         {"component_appid", component.appid},
-         {"info_type", info_type},
-         {"result", "not_published"}});
-    CountPush(component.appid, info_type, "accepted");
-    LogPush(trace, summary, "accepted");
-    return respond(Success());
-  }
-  std::string ticket = XmlText(root.child("ComponentVerifyTicket"));
+  event.set_id(NewEventId());
+  event.set_traceparent(trace.trace.Traceparent());
+  SetTime(*event.mutable_received_time(), now_());
+  LogUnplaced(trace, component.appid, event.info_type(), "", decoded->unplaced.size());
+  PushSummary summary{.appid = component.appid,
+                      .event = event.info_type(),
+                      .event_id = event.id(),
+                      .kind = event.info_type()};
+  if (!event.has_component_verify_ticket())
+    return KeepPublished(StreamEventOf(std::move(event)), trace, summary, respond);
+  // The ticket is a credential: kept by the gateway, withheld from subscribers.
+  std::string ticket = event.component_verify_ticket().component_verify_ticket();
   if (ticket.empty()) {
     return Refuse(trace, component.appid,
                   absl::InvalidArgumentError("the component_verify_ticket push has no "
                                              "ComponentVerifyTicket"),
                   "malformed", respond);
   }
-  if (!tickets_) {
-    CountPush(component.appid, info_type, "not_kept");
-    return respond(Text(503, "the ticket could not be stored; WeChat pushes it again"));
+  event.clear_raw_xml();
+  event.mutable_component_verify_ticket()->clear_component_verify_ticket();
+  auto published = std::make_shared<StreamEvent>(StreamEventOf(std::move(event)));
+  tickets_(component.appid, std::move(ticket),
+           [this, published, trace, summary, respond](absl::Status stored) {
+             if (!stored.ok()) {
+               // Still held in memory by this process; WeChat sends another in 10 minutes.
+               return NotKept(trace, summary, stored, respond);
+             }
+             KeepPublished(std::move(*published), trace, summary, respond);
+           });
+}
+
+void PushHandler::KeepPublished(StreamEvent event, const PushTrace& trace,
+                                const PushSummary& summary, const Respond& respond) const {
+  sink_.Keep(std::move(event), absl::ZeroDuration(),
+             [trace, summary, respond](absl::StatusOr<PushSink::Kept> kept) {
+               if (AnsweredUnlessNew(kept, trace, summary, respond)) return;
+               CountPush(summary.appid, summary.kind, "accepted");
+               LogPush(trace, summary, "accepted");
+               respond(Success());
+             });
+}
+
+bool PushHandler::AnsweredUnlessNew(const absl::StatusOr<PushSink::Kept>& kept,
+                                    const PushTrace& trace, const PushSummary& summary,
+                                    const Respond& respond) {
+  if (!kept.ok()) {
+    NotKept(trace, summary, kept.status(), respond);
+    return true;
   }
-  tickets_(component.appid, std::move(ticket), [trace, summary, respond](absl::Status stored) {
-    if (!stored.ok()) {
-      // Still held in memory by this process; WeChat sends another in 10 minutes.
-      Log(LogLevel::kError, "callback_not_kept",
-          {{"request_id", trace.request_id},
-           {"trace_id", trace.trace.trace_id},
-           {"appid", summary.appid},
-           {"reason", stored.message()}});
-      CountPush(summary.appid, summary.kind, "not_kept");
-      LogPush(trace, summary, "not_kept");
-      return respond(Text(503, "the ticket could not be stored; WeChat pushes it again"));
-    }
-    CountPush(summary.appid, summary.kind, "accepted");
-    LogPush(trace, summary, "accepted");
-    respond(Success());
-  });
+  if (!kept->duplicate) return false;
+  Log(LogLevel::kInfo, "callback_repeat",
+      {{"request_id", trace.request_id},
+       {"trace_id", trace.trace.trace_id},
+       {"appid", summary.appid},
+       {"msg_type", summary.msg_type}});
+  CountPush(summary.appid, summary.kind, "duplicate");
+  LogPush(trace, summary, "repeat");
+  respond(Success());
+  return true;
+}
+
+void PushHandler::NotKept(const PushTrace& trace, const PushSummary& summary,
+                          const absl::Status& why, const Respond& respond) {
+  Log(LogLevel::kError, "callback_not_kept",
+      {{"request_id", trace.request_id},
+       {"trace_id", trace.trace.trace_id},
+       {"appid", summary.appid},
+       {"reason", why.message()}});
+  CountPush(summary.appid, summary.kind, "not_kept");
+  LogPush(trace, summary, "not_kept");
+  respond(Text(503, "the push could not be stored; WeChat retries it"));
+}
+
+void PushHandler::LogUnplaced(const PushTrace& trace, const std::string& appid,
+                              const std::string& msg_type, const std::string& event, size_t count) {
+  if (count == 0) return;
+  // Only the count: the values are user content. raw_xml carries them to subscribers.
+  Log(LogLevel::kWarning, "callback_unplaced_elements",
+      {{"request_id", trace.request_id},
+       {"trace_id", trace.trace.trace_id},
+       {"appid", appid},
+       {"msg_type", msg_type},
+       {"wechat_event", event},
+       {"count", absl::StrCat(count)}});
 }
 
 void PushHandler::Handle(const CallbackRequest& request, Respond respond) const {
@@ -264,24 +311,14 @@ void PushHandler::Publish(const Account& account, const std::string& plain_xml, 
                           const PushTrace& trace, const Respond& respond) const {
   absl::StatusOr<DecodedPush> decoded = DecodePush(plain_xml);
   if (!decoded.ok()) return Refuse(trace, account.appid, decoded.status(), "malformed", respond);
-  wechat::mp::v1::Event& event = decoded->event;
+  StreamEvent stream_event;
+  wechat::mp::v1::Event& event = *stream_event.mutable_event();
+  event = std::move(decoded->event);
   event.set_appid(account.appid);
   event.set_id(NewEventId());
   event.set_traceparent(trace.trace.Traceparent());
-  const absl::Time now = now_();
-  event.mutable_received_time()->set_seconds(absl::ToUnixSeconds(now));
-  event.mutable_received_time()->set_nanos(static_cast<int32_t>(
-      (now - absl::FromUnixSeconds(absl::ToUnixSeconds(now))) / absl::Nanoseconds(1)));
-  if (!decoded->unplaced.empty()) {
-    // Only the count: the values are user content. raw_xml carries them to subscribers.
-    Log(LogLevel::kWarning, "callback_unplaced_elements",
-        {{"request_id", trace.request_id},
-         {"trace_id", trace.trace.trace_id},
-         {"appid", account.appid},
-         {"msg_type", event.msg_type()},
-         {"wechat_event", event.event()},
-         {"count", absl::StrCat(decoded->unplaced.size())}});
-  }
+  SetTime(*event.mutable_received_time(), now_());
+  LogUnplaced(trace, account.appid, event.msg_type(), event.event(), decoded->unplaced.size());
   const std::string id = event.id();
   const bool reply_allowed = event.reply_allowed();
   PushSummary summary{.appid = account.appid,
@@ -298,29 +335,13 @@ void PushHandler::Publish(const Account& account, const std::string& plain_xml, 
           respond(reply_xml ? ReplyAnswer(account, *reply_xml, encrypted) : Success());
         });
   }
-  sink_.Keep(std::move(event), reply_allowed ? account.reply_window : absl::ZeroDuration(),
+  sink_.Keep(std::move(stream_event), reply_allowed ? account.reply_window : absl::ZeroDuration(),
              [this, &account, id, reply_allowed, trace, summary = std::move(summary),
               respond](absl::StatusOr<PushSink::Kept> kept) {
                if (!kept.ok() || kept->duplicate) {
                  if (reply_allowed) broker_.Forget(id);
-                 if (kept.ok()) {
-                   Log(LogLevel::kInfo, "callback_repeat",
-                       {{"request_id", trace.request_id},
-                        {"trace_id", trace.trace.trace_id},
-                        {"appid", account.appid},
-                        {"msg_type", summary.msg_type}});
-                   CountPush(account.appid, summary.kind, "duplicate");
-                   LogPush(trace, summary, "repeat");
-                   return respond(Success());
-                 }
-                 Log(LogLevel::kError, "callback_not_kept",
-                     {{"request_id", trace.request_id},
-                      {"trace_id", trace.trace.trace_id},
-                      {"appid", account.appid},
-                      {"reason", kept.status().message()}});
-                 CountPush(account.appid, summary.kind, "not_kept");
-                 LogPush(trace, summary, "not_kept");
-                 return respond(Text(503, "the push could not be stored; WeChat retries it"));
+                 AnsweredUnlessNew(kept, trace, summary, respond);
+                 return;
                }
                CountPush(account.appid, summary.kind, "accepted");
                if (!reply_allowed) {

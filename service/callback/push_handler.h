@@ -29,9 +29,11 @@
 //   POST ...&encrypt_type=aes&msg_signature=M  <xml><AppId>wxc</AppId><Encrypt>X</Encrypt></xml>
 //     X → <xml><AppId>wxc</AppId><InfoType>component_verify_ticket</InfoType>
 //           <ComponentVerifyTicket>T</ComponentVerifyTicket></xml>
-//     → the ticket sink stores T → 200 "success" (503 if it could not be stored)
+//     → the ticket sink stores T, then the push is kept (PushSink) and published as a
+//       wechat.open.v1.ComponentEvent without T or its XML → 200 "success" (503 if
+//       either could not be stored)
 //   any other InfoType (authorized, unauthorized, updateauthorized, …)
-//     → logged (component_push) and answered 200 "success"; not published yet
+//     → decoded (DecodeComponentPush), kept and published → 200 "success"
 //
 // Thread-safe: Handle may run on several threads at once. Keeps references to the
 // sink and the broker; the caller keeps them alive.
@@ -128,6 +130,18 @@ class PushHandler final : public HttpHandler {
   // counted under `reason`.
   static void Refuse(const PushTrace& trace, const std::string& appid, const absl::Status& why,
                      const char* reason, const Respond& respond);
+
+  // Keeps a push that awaits no reply, then answers WeChat.
+  void KeepPublished(StreamEvent event, const PushTrace& trace, const PushSummary& summary,
+                     const Respond& respond) const;
+  // Answers a push the sink did not keep as new (a repeat, or not kept at all); false
+  // when it did.
+  static bool AnsweredUnlessNew(const absl::StatusOr<PushSink::Kept>& kept, const PushTrace& trace,
+                                const PushSummary& summary, const Respond& respond);
+  static void NotKept(const PushTrace& trace, const PushSummary& summary, const absl::Status& why,
+                      const Respond& respond);
+  static void LogUnplaced(const PushTrace& trace, const std::string& appid,
+                          const std::string& msg_type, const std::string& event, size_t count);
 
   void HandleComponent(const CallbackRequest& request, const RequestTarget& target,
                        const PushTrace& trace, const Respond& respond) const;

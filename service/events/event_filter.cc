@@ -29,13 +29,44 @@ std::string EventKeyOf(const wechat::mp::v1::Event& event) {
   return payload.GetReflection()->GetString(payload, key_field);
 }
 
-bool EventMatches(const wxgate::v1::EventFilter& filter, const wechat::mp::v1::Event& event) {
-  const auto& appids = filter.appids();
-  return (appids.empty() ||
-          std::find(appids.begin(), appids.end(), event.appid()) != appids.end()) &&
-         AnyEqualsIgnoreCase(filter.msg_types(), event.msg_type()) &&
-         AnyEqualsIgnoreCase(filter.events(), event.event()) &&
-         absl::StartsWith(EventKeyOf(event), filter.event_key_prefix());
+namespace {
+
+// The header an EventFilter reads, whichever kind the event is.
+struct FilteredHeader {
+  const std::string& appid;
+  const std::string& msg_type;
+  const std::string& event;
+  std::string event_key;
+  const std::string& component_appid;
+  const std::string& info_type;
+};
+
+FilteredHeader HeaderOf(const StreamEvent& stream_event) {
+  static const std::string kNone;
+  if (stream_event.has_component_event()) {
+    const wechat::open::v1::ComponentEvent& event = stream_event.component_event();
+    return {event.authorizer_appid(), event.msg_type(), event.event(), "",
+            event.component_appid(),  event.info_type()};
+  }
+  const wechat::mp::v1::Event& event = stream_event.event();
+  return {event.appid(), event.msg_type(), event.event(), EventKeyOf(event), kNone, kNone};
+}
+
+template <typename Values>
+bool AnyEquals(const Values& values, const std::string& value) {
+  return values.empty() || std::find(values.begin(), values.end(), value) != values.end();
+}
+
+}  // namespace
+
+bool EventMatches(const wxgate::v1::EventFilter& filter, const StreamEvent& event) {
+  const FilteredHeader header = HeaderOf(event);
+  return AnyEquals(filter.appids(), header.appid) &&
+         AnyEqualsIgnoreCase(filter.msg_types(), header.msg_type) &&
+         AnyEqualsIgnoreCase(filter.events(), header.event) &&
+         absl::StartsWith(header.event_key, filter.event_key_prefix()) &&
+         AnyEquals(filter.component_appids(), header.component_appid) &&
+         AnyEquals(filter.info_types(), header.info_type);
 }
 
 }  // namespace wxgate

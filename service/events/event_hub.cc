@@ -21,7 +21,7 @@ absl::Status Closing(absl::string_view resume) {
 EventHub::EventHub(std::unique_ptr<EventStore> store, Options options)
     : options_(std::move(options)), store_(std::move(store)) {}
 
-EventHub::Published EventHub::Publish(wechat::mp::v1::Event event) {
+EventHub::Published EventHub::Publish(StreamEvent event) {
   Published published;
   std::vector<Subscription*> to_wake;
   {
@@ -48,12 +48,13 @@ void EventHub::Ingest(const std::vector<EventPtr>& events) {
   Wake(to_wake);
 }
 
-bool EventHub::AwaitsReply(const wechat::mp::v1::Event& event) const {
+bool EventHub::AwaitsReply(const StreamEvent& event) const {
   absl::MutexLock lock(&mu_);
   return AwaitsReplyLocked(event);
 }
 
-bool EventHub::AwaitsReplyLocked(const wechat::mp::v1::Event& event) const {
+bool EventHub::AwaitsReplyLocked(const StreamEvent& event) const {
+  if (!event.has_event()) return false;  // component pushes take no reply
   for (const Subscription* subscription : subscriptions_) {
     if (subscription->replies_ && EventMatches(subscription->reader_->filter, event)) return true;
   }
@@ -133,7 +134,7 @@ bool EventHub::FeedGroup(const std::string& group, const std::vector<EventPtr>& 
 
 void EventHub::Delivered(Subscription& subscription, const EventPtr& event) {
   // A reader lives as long as its subscriptions; a feed as long as its reader.
-  if (subscription.reader_->feed) subscription.reader_->feed->Delivered(event->cursor());
+  if (subscription.reader_->feed) subscription.reader_->feed->Delivered(CursorOf(*event));
 }
 
 absl::StatusOr<EventHub::EventPtr> EventHub::NextFor(Subscription& subscription) {
@@ -174,7 +175,7 @@ absl::StatusOr<EventHub::EventPtr> EventHub::NextFor(Subscription& subscription)
       reader.next_cursor = store_->next_cursor();
       break;
     }
-    reader.next_cursor = event->cursor() + 1;
+    reader.next_cursor = CursorOf(*event) + 1;
     if (EventMatches(reader.filter, *event)) return event;
   }
   subscription.waiting_ = true;

@@ -95,7 +95,7 @@ class EventHub {
   EventHub(const EventHub&) = delete;
   EventHub& operator=(const EventHub&) = delete;
 
-  Published Publish(wechat::mp::v1::Event event);
+  Published Publish(StreamEvent event);
   // Stores events that have their cursors (a mirror of a shared log; those stored
   // before are skipped) and wakes the subscribers.
   void Ingest(const std::vector<EventPtr>& events);
@@ -105,7 +105,7 @@ class EventHub {
   bool FeedGroup(const std::string& group, const std::vector<EventPtr>& events);
 
   // Whether a live subscriber that answers pushes matches `event`.
-  bool AwaitsReply(const wechat::mp::v1::Event& event) const;
+  bool AwaitsReply(const StreamEvent& event) const;
   // Whether any live subscriber answers pushes.
   bool has_repliers() const;
 
@@ -147,7 +147,7 @@ class EventHub {
     std::deque<EventPtr> given_back;
   };
 
-  bool AwaitsReplyLocked(const wechat::mp::v1::Event& event) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  bool AwaitsReplyLocked(const StreamEvent& event) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   bool MayComeLater(uint64_t cursor) const;
   absl::StatusOr<EventPtr> NextFor(Subscription& subscription);
   void GiveBack(Subscription& subscription, EventPtr event);

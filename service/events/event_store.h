@@ -28,19 +28,19 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "wechat/mp/v1/events.pb.h"
+#include "service/events/stream_event.h"
 
 namespace wxgate {
 
 class EventStore {
  public:
-  using EventPtr = std::shared_ptr<const wechat::mp::v1::Event>;
+  using EventPtr = StreamEventPtr;
 
   virtual ~EventStore() = default;
 
   // Stores `event` under the next cursor (written into the event), then evicts
   // what the retention no longer allows at `now`. Returns the stored event.
-  virtual EventPtr Append(wechat::mp::v1::Event event, absl::Time now) = 0;
+  virtual EventPtr Append(StreamEvent event, absl::Time now) = 0;
   // Stores `event`, which has its cursor already (a mirror of a shared log), then
   // evicts like Append. False, and nothing stored, when the cursor is below
   // next_cursor(): the event was stored before.

@@ -10,16 +10,16 @@ namespace wxgate {
 MemoryEventStore::MemoryEventStore(Limits limits, uint64_t first_cursor)
     : limits_(limits), first_cursor_(first_cursor), oldest_(first_cursor), next_(first_cursor) {}
 
-EventStore::EventPtr MemoryEventStore::Append(wechat::mp::v1::Event event, absl::Time now) {
-  event.set_cursor(next_);
-  auto stored = std::make_shared<const wechat::mp::v1::Event>(std::move(event));
+EventStore::EventPtr MemoryEventStore::Append(StreamEvent event, absl::Time now) {
+  SetCursorOf(event, next_);
+  auto stored = std::make_shared<const StreamEvent>(std::move(event));
   Insert(stored, now);
   return stored;
 }
 
 bool MemoryEventStore::Insert(EventPtr event, absl::Time now) {
-  if (event->cursor() < next_) return false;
-  next_ = event->cursor() + 1;
+  if (CursorOf(*event) < next_) return false;
+  next_ = CursorOf(*event) + 1;
   entries_.push_back({now, std::move(event)});
   while (entries_.size() > limits_.max_events) DropOldest();
   Evict(now);
@@ -31,7 +31,7 @@ void MemoryEventStore::Evict(absl::Time now) {
 }
 
 void MemoryEventStore::DropOldest() {
-  oldest_ = entries_.front().event->cursor() + 1;
+  oldest_ = CursorOf(*entries_.front().event) + 1;
   entries_.pop_front();
 }
 
@@ -39,7 +39,7 @@ std::deque<MemoryEventStore::Entry>::const_iterator MemoryEventStore::FirstFrom(
     uint64_t cursor) const {
   return std::lower_bound(
       entries_.begin(), entries_.end(), cursor,
-      [](const Entry& entry, uint64_t value) { return entry.event->cursor() < value; });
+      [](const Entry& entry, uint64_t value) { return CursorOf(*entry.event) < value; });
 }
 
 EventStore::EventPtr MemoryEventStore::AtOrAfter(uint64_t cursor) const {

@@ -38,7 +38,7 @@ class MemoryEventStore final : public EventStore {
 
   MemoryEventStore(Limits limits, uint64_t first_cursor);
 
-  EventPtr Append(wechat::mp::v1::Event event, absl::Time now) override;
+  EventPtr Append(StreamEvent event, absl::Time now) override;
   bool Insert(EventPtr event, absl::Time now) override;
   void Evict(absl::Time now) override;  // drops events older than max_age
 

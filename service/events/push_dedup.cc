@@ -22,12 +22,21 @@ int64_t MsgIdOf(const wechat::mp::v1::Event& event) {
   return payload.GetReflection()->GetInt64(payload, field);
 }
 
+// A component push's header and XML (its header alone when the XML is withheld, as a
+// ticket's is).
+std::string ComponentPushParts(const wechat::open::v1::ComponentEvent& event) {
+  return absl::StrCat(event.component_appid(), "|", event.info_type(), "|", event.create_time(),
+                      "|", event.authorizer_appid(), "|", event.event(), "|", event.raw_xml());
+}
+
 }  // namespace
 
-std::string PushIdentity(const wechat::mp::v1::Event& event) {
+std::string PushIdentity(const StreamEvent& stream_event) {
+  const wechat::mp::v1::Event& event = stream_event.event();
   const int64_t msg_id = MsgIdOf(event);
   const std::string parts =
-      msg_id != 0
+      stream_event.has_component_event() ? ComponentPushParts(stream_event.component_event())
+      : msg_id != 0
           ? absl::StrCat(event.appid(), "|", event.msg_type(), "|", msg_id)
           : absl::StrCat(event.appid(), "|", event.from_user_name(), "|", event.create_time(), "|",
                          event.msg_type(), "|", event.event(), "|", EventKeyOf(event));

@@ -28,13 +28,15 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "wechat/mp/v1/events.pb.h"
+#include "service/events/stream_event.h"
 
 namespace wxgate {
 
 // What identifies a push across WeChat's retries (appid included): 32 hex digits,
-// half a SHA-256 of the parts, however long they are.
-std::string PushIdentity(const wechat::mp::v1::Event& event);
+// half a SHA-256 of the parts, however long they are. An account's push is told by
+// its MsgId, else by its header; a component push by its header and decrypted XML,
+// which WeChat's retries repeat.
+std::string PushIdentity(const StreamEvent& event);
 
 // Identities remembered at most: some 150 bytes each with the containers' overhead,
 // so about 15 MB; nearly 300 distinct pushes a second over the default 6-minute window.

@@ -4,7 +4,7 @@
 
 namespace wxgate {
 
-void LocalPushSink::Keep(wechat::mp::v1::Event event, absl::Duration /*reply_window*/, Done done) {
+void LocalPushSink::Keep(StreamEvent event, absl::Duration /*reply_window*/, Done done) {
   if (!dedup_.FirstSighting(PushIdentity(event))) return std::move(done)(Kept{.duplicate = true});
   const EventHub::Published published = hub_.Publish(std::move(event));
   std::move(done)(Kept{.awaits_reply = published.awaits_reply});

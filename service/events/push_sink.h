@@ -18,7 +18,7 @@
 #include "absl/time/time.h"
 #include "service/events/event_hub.h"
 #include "service/events/push_dedup.h"
-#include "wechat/mp/v1/events.pb.h"
+#include "service/events/stream_event.h"
 
 namespace wxgate {
 
@@ -35,7 +35,7 @@ class PushSink {
   // Keeps `event` and calls `done` exactly once, on any thread (maybe before
   // returning). `reply_window` > 0: WeChat's request is held that long for a
   // passive reply to the event (its id).
-  virtual void Keep(wechat::mp::v1::Event event, absl::Duration reply_window, Done done) = 0;
+  virtual void Keep(StreamEvent event, absl::Duration reply_window, Done done) = 0;
 };
 
 // The embedded default: dedup and hub in this process. Never fails.
@@ -44,7 +44,7 @@ class LocalPushSink final : public PushSink {
   // Keeps references: the caller keeps `hub` and `dedup` alive.
   LocalPushSink(EventHub& hub, PushDedup& dedup) : hub_(hub), dedup_(dedup) {}
 
-  void Keep(wechat::mp::v1::Event event, absl::Duration reply_window, Done done) override;
+  void Keep(StreamEvent event, absl::Duration reply_window, Done done) override;
 
  private:
   EventHub& hub_;

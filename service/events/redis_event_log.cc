@@ -12,9 +12,10 @@ namespace {
 // WeChat does not wait for a reply), KEYS[4] the repliers' sorted set.
 // ARGV now µs, dedup window ms, max events, oldest cursor kept, event bytes,
 // replica holding the push, reply wait ms, now ms, "1" when a subscriber here answers
-// pushes. The wait is written only when some replica has such a subscriber.
-// Returns {"1", cursor, live repliers} when appended, {"0", first cursor} for a
-// duplicate. Numbers cross into Lua as doubles: µs since 1970 stay exact below 2^53.
+// pushes, the entry's field ("e" an account's event, "c" a component's). The wait is written only
+// when some replica has such a subscriber. Returns {"1", cursor, live repliers} when appended,
+// {"0", first cursor} for a duplicate. Numbers cross into Lua as doubles: µs since 1970 stay exact
+// below 2^53.
 constexpr char kAppend[] = R"lua(
 if KEYS[2] ~= '' then
   local seen = redis.call('GET', KEYS[2])
@@ -27,7 +28,7 @@ if #last > 0 then
   if previous >= cursor then cursor = previous + 1 end
 end
 local id = string.format('%d', cursor)
-redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], id .. '-0', 'e', ARGV[5])
+redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], id .. '-0', ARGV[10], ARGV[5])
 redis.call('XTRIM', KEYS[1], 'MINID', ARGV[4])
 if KEYS[2] ~= '' then redis.call('SET', KEYS[2], id, 'PX', ARGV[2]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', ARGV[8])
@@ -56,11 +57,21 @@ RedisEventLog::RedisEventLog(RedisClient& redis, Options options)
       options_(std::move(options)),
       stream_key_(absl::StrCat(options_.key_prefix, "events")) {}
 
-void RedisEventLog::Append(const std::string& identity, const wechat::mp::v1::Event& event,
+void RedisEventLog::Append(const std::string& identity, const StreamEvent& event,
                            absl::Duration reply_wait, bool replier_here, absl::Time now,
                            AppendDone done) {
-  wechat::mp::v1::Event stored = event;
-  stored.clear_cursor();  // the stream entry's ID holds it
+  const bool component = event.has_component_event();
+  // Without the cursor: the stream entry's ID holds it.
+  std::string stored;
+  if (component) {
+    wechat::open::v1::ComponentEvent copy = event.component_event();
+    copy.clear_cursor();
+    stored = copy.SerializeAsString();
+  } else {
+    wechat::mp::v1::Event copy = event.event();
+    copy.clear_cursor();
+    stored = copy.SerializeAsString();
+  }
   const int64_t now_us = absl::ToUnixMicros(now);
   std::vector<std::string> command = {
       "EVAL",
@@ -68,17 +79,18 @@ void RedisEventLog::Append(const std::string& identity, const wechat::mp::v1::Ev
       "4",
       stream_key_,
       identity.empty() ? "" : absl::StrCat(options_.key_prefix, "push:", identity),
-      reply_wait > absl::ZeroDuration() ? ReplyWaitKey(options_.key_prefix, event.id()) : "",
+      reply_wait > absl::ZeroDuration() ? ReplyWaitKey(options_.key_prefix, IdOf(event)) : "",
       RepliersKey(options_.key_prefix),
       absl::StrCat(now_us),
       absl::StrCat(absl::ToInt64Milliseconds(options_.dedup_window)),
       absl::StrCat(options_.max_events),
       absl::StrCat(now_us - absl::ToInt64Microseconds(options_.max_age)),
-      stored.SerializeAsString(),
+      std::move(stored),
       options_.replica,
       absl::StrCat(absl::ToInt64Milliseconds(reply_wait)),
       absl::StrCat(absl::ToUnixMillis(now)),
-      replier_here ? "1" : "0"};
+      replier_here ? "1" : "0",
+      component ? "c" : "e"};
   redis_.Command(std::move(command),
                  [done = std::move(done)](absl::StatusOr<RedisReply> reply) mutable {
                    if (!reply.ok()) return std::move(done)(reply.status());
@@ -112,18 +124,23 @@ absl::StatusOr<std::vector<RedisEventLog::EventPtr>> RedisEventLog::EventsOf(
   for (const RedisReply& entry : entries.elements) {
     if (entry.type != RedisReply::Type::kArray || entry.elements.size() != 2 ||
         entry.elements[1].elements.size() != 2) {
-      return Malformed("an entry is not [id, [e, event]]");
+      return Malformed("an entry is not [id, [field, event]]");
     }
     const std::string& id = entry.elements[0].str;
     uint64_t cursor = 0;
     if (!absl::SimpleAtoi(absl::string_view(id).substr(0, id.find('-')), &cursor)) {
       return Malformed(absl::StrCat("entry ID ", id));
     }
-    auto event = std::make_shared<wechat::mp::v1::Event>();
-    if (!event->ParseFromString(entry.elements[1].elements[1].str)) {
-      return Malformed(absl::StrCat("the event at ", id, " does not parse"));
+    const std::string& field = entry.elements[1].elements[0].str;
+    const std::string& bytes = entry.elements[1].elements[1].str;
+    auto event = std::make_shared<StreamEvent>();
+    const bool parsed = field == "c"   ? event->mutable_component_event()->ParseFromString(bytes)
+                        : field == "e" ? event->mutable_event()->ParseFromString(bytes)
+                                       : false;
+    if (!parsed) {
+      return Malformed(absl::StrCat("the event at ", id, " (field ", field, ") does not parse"));
     }
-    event->set_cursor(cursor);
+    SetCursorOf(*event, cursor);
     events.push_back(std::move(event));
   }
   return events;

@@ -11,8 +11,9 @@
 //   });
 //   log.ReadAfter(cursor, 100, [](absl::StatusOr<std::vector<EventPtr>> events) { … });
 //
-// Keys, under the prefix: <prefix>events (the stream; entry ID "<cursor>-0", field
-// "e" the serialized Event without its cursor) and <prefix>push:<identity> (the
+// Keys, under the prefix: <prefix>events (the stream; entry ID "<cursor>-0", one
+// field without the cursor: "e" a serialized wechat.mp.v1.Event, or "c" a
+// wechat.open.v1.ComponentEvent) and <prefix>push:<identity> (the
 // cursor of a push, kept for the dedup window). Append is one Lua script: the dedup
 // check, the cursor (max(now in µs, last + 1), so cursors only grow and stay close
 // to the time), XADD, and trimming by count (MAXLEN) and age (MINID) happen at once.
@@ -34,8 +35,8 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "service/events/stream_event.h"
 #include "service/redis/redis_client.h"
-#include "wechat/mp/v1/events.pb.h"
 
 namespace wxgate {
 
@@ -47,7 +48,7 @@ std::string RepliersKey(absl::string_view key_prefix);
 
 class RedisEventLog {
  public:
-  using EventPtr = std::shared_ptr<const wechat::mp::v1::Event>;
+  using EventPtr = StreamEventPtr;
 
   struct Options {
     std::string key_prefix = "wxgate:";
@@ -71,8 +72,8 @@ class RedisEventLog {
   // window; an empty identity is never a duplicate. `reply_wait` > 0: this replica
   // holds WeChat's request that long for a passive reply to the event (its id);
   // `replier_here`: a subscriber on this replica answers such pushes.
-  void Append(const std::string& identity, const wechat::mp::v1::Event& event,
-              absl::Duration reply_wait, bool replier_here, absl::Time now, AppendDone done);
+  void Append(const std::string& identity, const StreamEvent& event, absl::Duration reply_wait,
+              bool replier_here, absl::Time now, AppendDone done);
   // Up to `limit` retained events after `cursor`, oldest first, with their cursors.
   void ReadAfter(uint64_t cursor, int limit, ReadDone done);
 

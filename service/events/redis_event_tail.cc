@@ -43,7 +43,7 @@ absl::Status RedisEventTail::Take(const RedisReply& answer) {
   if (!events.ok()) return events.status();
   const bool last_batch = events->size() < kBatch;
   if (!events->empty()) {
-    after_ = events->back()->cursor();
+    after_ = CursorOf(*events->back());
     deliver_(*std::move(events));
   }
   if (last_batch && !caught_up_.HasBeenNotified()) caught_up_.Notify();

@@ -140,8 +140,8 @@ class RedisGroupFeeds::Feed final : public GroupFeed {
       absl::MutexLock lock(&mu_);
       for (EventHub::EventPtr& event : *events) {
         if (!EventMatches(filter_, *event)) {
-          Ack({EntryId(event->cursor())});
-        } else if (in_hand_.try_emplace(event->cursor()).second) {  // not reclaimed from ourselves
+          Ack({EntryId(CursorOf(*event))});
+        } else if (in_hand_.try_emplace(CursorOf(*event)).second) {  // not reclaimed from ourselves
           fresh.push_back(std::move(event));
         }
       }
@@ -149,7 +149,7 @@ class RedisGroupFeeds::Feed final : public GroupFeed {
     if (!fresh.empty() && !hub_.FeedGroup(group_, fresh)) {
       // Its members left: the events stay pending for another replica to claim.
       absl::MutexLock lock(&mu_);
-      for (const EventHub::EventPtr& event : fresh) in_hand_.erase(event->cursor());
+      for (const EventHub::EventPtr& event : fresh) in_hand_.erase(CursorOf(*event));
     }
     return absl::OkStatus();
   }

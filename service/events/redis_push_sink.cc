@@ -12,7 +12,7 @@ constexpr absl::Duration kForwardMargin = absl::Milliseconds(100);
 
 }  // namespace
 
-void RedisPushSink::Keep(wechat::mp::v1::Event event, absl::Duration reply_window, Done done) {
+void RedisPushSink::Keep(StreamEvent event, absl::Duration reply_window, Done done) {
   // A subscriber here counts at once; one elsewhere once its replica's heartbeat says so.
   const bool replier_here = hub_.AwaitsReply(event);
   // The wait ends in Redis a little before this replica answers WeChat, so that a

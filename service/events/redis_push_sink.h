@@ -26,7 +26,7 @@ class RedisPushSink final : public PushSink {
                 std::function<absl::Time()> now = absl::Now)
       : log_(log), hub_(hub), now_(std::move(now)) {}
 
-  void Keep(wechat::mp::v1::Event event, absl::Duration reply_window, Done done) override;
+  void Keep(StreamEvent event, absl::Duration reply_window, Done done) override;
 
  private:
   RedisEventLog& log_;

@@ -41,15 +41,16 @@ RedisReplyRelay::RedisReplyRelay(RedisClient& redis, RedisOptions listen, Option
           std::move(listen), "reply_relay", [this] { return NextCommand(); },
           [this](const RedisReply& answer) { return Take(answer); }) {}
 
-void RedisReplyRelay::Remember(const std::vector<EventPtr>& events) {
+void RedisReplyRelay::Remember(const std::vector<StreamEventPtr>& events) {
   const absl::Time now = options_.now();
   absl::MutexLock lock(&mu_);
   while (!remembered_order_.empty() && remembered_order_.front().first < now) {
     remembered_.erase(remembered_order_.front().second);
     remembered_order_.pop_front();
   }
-  for (const EventPtr& event : events) {
-    if (!event->reply_allowed()) continue;
+  for (const StreamEventPtr& stream_event : events) {
+    EventPtr event = AccountPushOf(stream_event);
+    if (event == nullptr || !event->reply_allowed()) continue;
     if (remembered_.try_emplace(event->id(), event).second) {
       remembered_order_.emplace_back(now + options_.remember, event->id());
     }

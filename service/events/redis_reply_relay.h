@@ -38,6 +38,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "service/events/reply_broker.h"
+#include "service/events/stream_event.h"
 #include "service/redis/redis_client.h"
 #include "service/redis/redis_poller.h"
 #include "wechat/mp/v1/events.pb.h"
@@ -66,7 +67,7 @@ class RedisReplyRelay {
   RedisReplyRelay& operator=(const RedisReplyRelay&) = delete;
 
   // Remembers the events WeChat may be waiting on (reply_allowed), for Find.
-  void Remember(const std::vector<EventPtr>& events);
+  void Remember(const std::vector<StreamEventPtr>& events);
   // A remembered push, or nullptr.
   EventPtr Find(const std::string& event_id) const;
 

@@ -20,6 +20,24 @@
 namespace wxgate {
 namespace {
 
+// raw_xml goes to every subscriber for a push the typed fields do not hold
+// completely (unknown, or with untyped elements); to the others only on request.
+bool RawXmlAlwaysSent(const StreamEvent& event) {
+  if (event.has_component_event()) {
+    return event.component_event().has_unknown() || !event.component_event().untyped().empty();
+  }
+  return event.event().has_unknown() || !event.event().untyped().empty();
+}
+
+StreamEvent WithoutRawXml(StreamEvent event) {
+  if (event.has_component_event()) {
+    event.mutable_component_event()->clear_raw_xml();
+  } else {
+    event.mutable_event()->clear_raw_xml();
+  }
+  return event;
+}
+
 // The hub's refusals, with the reasons a client switches on.
 absl::Status WithReason(const absl::Status& status) {
   switch (status.code()) {
@@ -133,12 +151,9 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     if (*next == nullptr) return;  // the hub wakes us
     in_flight_ = *std::move(next);
-    v1::SubscribeResponse response;
-    response.mutable_event()->CopyFrom(*in_flight_);
-    if (!include_raw_xml_ && !in_flight_->has_unknown() && in_flight_->untyped().empty()) {
-      response.mutable_event()->clear_raw_xml();
-    }
-    pending_ = ToByteBuffer(response);
+    pending_ = include_raw_xml_ || RawXmlAlwaysSent(*in_flight_)
+                   ? ToByteBuffer(*in_flight_)
+                   : ToByteBuffer(WithoutRawXml(*in_flight_));
     writing_ = true;
     StartWrite(&pending_);
   }
@@ -160,11 +175,16 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   grpc::ByteBuffer pending_ ABSL_GUARDED_BY(mu_);
 };
 
-// The appids a Subscribe acts for: its filter's, or every account.
+// The appids a Subscribe acts for: its filter's accounts and components, or every
+// account.
 std::vector<std::string> SubscribedAppids(const google::protobuf::Message& request) {
-  const auto& appids = RequestAs<v1::SubscribeRequest>(request).filter().appids();
-  if (appids.empty()) return {std::string(kAllAppids)};
-  return {appids.begin(), appids.end()};
+  const v1::EventFilter& filter = RequestAs<v1::SubscribeRequest>(request).filter();
+  if (filter.appids().empty() && filter.component_appids().empty()) {
+    return {std::string(kAllAppids)};
+  }
+  std::vector<std::string> appids(filter.appids().begin(), filter.appids().end());
+  appids.insert(appids.end(), filter.component_appids().begin(), filter.component_appids().end());
+  return appids;
 }
 
 void RespondToReply(UnaryCall& call, absl::Status status) {

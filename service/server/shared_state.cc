@@ -73,7 +73,7 @@ std::optional<uint64_t> OldestRetainedCursor(RedisClient& redis, const std::stri
          {"effect", "subscribers get the retained events as the tail reads them"}});
     return std::nullopt;
   }
-  return first->empty() ? 0 : first->front()->cursor();
+  return first->empty() ? 0 : CursorOf(*first->front());
 }
 
 // The events of a replica among several: a hub that mirrors the log on Redis, the

@@ -144,15 +144,24 @@ void StatusReport::AddSubscribers(const MaySee& may_see, v1::GetStatusResponse& 
 }
 
 void StatusReport::AddLatestEvents(const MaySee& may_see, v1::GetStatusResponse& status) const {
-  for (const EventHub::EventPtr& event : sources_.hub->Latest(kLatestEvents)) {
-    if (!may_see(event->appid())) continue;
+  for (const EventHub::EventPtr& latest : sources_.hub->Latest(kLatestEvents)) {
+    if (!may_see(AppidOf(*latest))) continue;
     v1::EventSummary& out = *status.add_latest_events();
-    out.set_id(event->id());
-    out.set_cursor(event->cursor());
-    out.set_appid(event->appid());
-    out.set_msg_type(event->msg_type());
-    out.set_event(event->event());
-    *out.mutable_received_time() = event->received_time();
+    out.set_id(IdOf(*latest));
+    out.set_cursor(CursorOf(*latest));
+    out.set_appid(AppidOf(*latest));
+    if (latest->has_component_event()) {
+      const wechat::open::v1::ComponentEvent& event = latest->component_event();
+      out.set_msg_type(event.msg_type());
+      out.set_event(event.event());
+      out.set_info_type(event.info_type());
+      *out.mutable_received_time() = event.received_time();
+    } else {
+      const wechat::mp::v1::Event& event = latest->event();
+      out.set_msg_type(event.msg_type());
+      out.set_event(event.event());
+      *out.mutable_received_time() = event.received_time();
+    }
   }
 }
 

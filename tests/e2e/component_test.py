@@ -4,7 +4,8 @@ with CREDENTIAL_COMPONENT_ACCESS_TOKEN fails with FAILED_PRECONDITION
 COMPONENT_TICKET_MISSING until the fake pushes an encrypted component_verify_ticket
 to /wechat/component/<component_appid>; then it succeeds; a component token the fake
 revoked costs one refetch and no caller error; and a gateway restarted on the same
-state file serves the call without a new ticket.
+state file serves the call without a new ticket. A subscriber of the component's
+pushes sees the ticket arrive as a ComponentEvent, without the ticket.
 
     /usr/bin/python3 tests/e2e/component_test.py --wxgate BIN --fake-wechat BIN \
         --cert-dir DIR --endpoints-dir DIR --stubs-dir GEN
@@ -20,6 +21,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stack  # noqa: E402
+import wechat_push  # noqa: E402
 
 ARGS = None
 COMPONENT = "wx2222222222222222"
@@ -93,7 +95,7 @@ components:
     def sample(self, page, name, **labels):
         """The value of the sample `name` whose labels include `labels`, or None."""
         for line in page.splitlines():
-            if not line.startswith(name + "{"):
+            if not line.startswith((name + "{", name + " ")):
                 continue
             head, _, value = line.rpartition(" ")
             if all(f'{k}="{v}"' in head for k, v in labels.items()):
@@ -126,11 +128,23 @@ components:
             self.assertEqual(error_reason(missing.exception), "COMPONENT_TICKET_MISSING")
             self.assertEqual(self.calls(fake_port, COMPONENT_TOKEN_PATH), 0)
 
+            subscription = wechat_push.Subscription(
+                channel, filter={"component_appids": [COMPONENT]})
+            self.addCleanup(subscription.close)
+            stack.wait_until(lambda: self.sample(self.metrics(), "wxgate_subscribers") == 1,
+                             TIMEOUT, "the subscriber is in", gateway.process, log)
             pushed = stack.fake_request(ARGS, fake_port, "/fake/component/push_ticket", {
                 "component_appid": COMPONENT,
                 "url": f"http://127.0.0.1:{callback_port}/wechat/component/{COMPONENT}",
                 "token": COMPONENT_TOKEN, "encoding_aes_key": COMPONENT_KEY})
             self.assertEqual((pushed["http_status"], pushed["body"]), (200, "success"), pushed)
+
+            arrived = subscription.next()
+            self.assertEqual((arrived.component_appid, arrived.info_type),
+                             (COMPONENT, "component_verify_ticket"))
+            self.assertTrue(arrived.HasField("component_verify_ticket"))
+            self.assertNotIn("ticket@@@", str(arrived))
+            self.assertEqual(arrived.raw_xml, "")
 
             echoed = self.call(channel)
             self.assertEqual(echoed["component_appid"], COMPONENT)

@@ -43,7 +43,8 @@ def push(url, xml, token=stack.CALLBACK_TOKEN, skew=0, headers=None):
 
 
 class Subscription:
-    """A Subscribe stream read by a thread into a queue; `error` is how it ended."""
+    """A Subscribe stream read by a thread into a queue of events (an account's
+    wechat.mp.v1.Event, or a wechat.open.v1.ComponentEvent); `error` is how it ended."""
 
     def __init__(self, channel, metadata=None, **request):
         import grpc
@@ -59,7 +60,8 @@ class Subscription:
     def _read(self):
         try:
             for response in self.call:
-                self.events.put(response.event)
+                self.events.put(response.component_event
+                                if response.HasField("component_event") else response.event)
         except self._rpc_error as error:
             self.error = error  # cancelled at the end of a test, or refused
 

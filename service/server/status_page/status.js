@@ -132,8 +132,10 @@ function drawSubscribers(status, now) {
 function drawEvents(status) {
   fill("events", (status.latestEvents || []).map((e) => {
     const received = seconds(e.receivedTime);
+    const kind = e.infoType ? `component/${e.infoType}`
+      : e.event ? `${e.msgType}/${e.event}` : e.msgType;
     return [cell(received === null ? "" : new Date(received * 1000).toLocaleTimeString()),
-            cell(e.appid), cell(e.event ? `${e.msgType}/${e.event}` : e.msgType, "kind"),
+            cell(e.appid), cell(kind, "kind"),
             cell(e.cursor, "number"), cell(e.id, "id")];
   }), "no event yet");
 }

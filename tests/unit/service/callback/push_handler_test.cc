@@ -37,7 +37,7 @@ constexpr char kSubscribePush[] =
 class FailingSink final : public PushSink {
  public:
   explicit FailingSink(PushSink& kept) : kept_(kept) {}
-  void Keep(wechat::mp::v1::Event event, absl::Duration reply_window, Done done) override {
+  void Keep(StreamEvent event, absl::Duration reply_window, Done done) override {
     if (failing) return std::move(done)(absl::UnavailableError("Redis at 127.0.0.1:1 is down"));
     kept_.Keep(std::move(event), reply_window, std::move(done));
   }
@@ -108,15 +108,17 @@ class PushHandlerTest : public ::testing::Test {
     while (true) {
       auto next = all_->Next();
       if (!next.ok() || *next == nullptr) return cursors;
-      cursors.push_back((*next)->cursor());
-      last_event_ = *next;
+      cursors.push_back(CursorOf(**next));
+      last_published_ = *next;
+      last_event_ = AccountPushOf(*next);
     }
   }
 
   EventHub hub_{std::make_unique<MemoryEventStore>(MemoryEventStore::Limits{}, 1),
                 EventHub::Options{}};
   std::unique_ptr<EventHub::Subscription> all_ = *hub_.Subscribe(v1::SubscribeRequest(), [] {});
-  EventHub::EventPtr last_event_;
+  EventHub::EventPtr last_published_;
+  std::shared_ptr<const wechat::mp::v1::Event> last_event_;  // an account's push
   testing::TestClock clock_;
   PushFreshness freshness_{{.max_age = absl::Minutes(5), .max_ahead = absl::Minutes(1)}};
   PushDedup dedup_{freshness_.MinDedupWindow(), [this] { return clock_.Now(); }};
@@ -359,7 +361,7 @@ TEST_F(PushHandlerTest, AReplyWithinTheWindowIsTheAnswer) {
   ASSERT_TRUE(event.ok() && *event);
   wechat::mp::v1::Reply reply;
   reply.mutable_text()->set_content("answer");
-  ASSERT_TRUE(broker_.Reply((*event)->id(), reply).ok());
+  ASSERT_TRUE(broker_.Reply(IdOf(**event), reply).ok());
   const std::optional<CallbackAnswer> answer = last_outcome().WaitForAnswer();
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->content_type, "application/xml; charset=utf-8");
@@ -392,7 +394,7 @@ TEST_F(PushHandlerTest, ASafeModeReplyIsEncryptedAndSigned) {
   ASSERT_TRUE(event.ok() && *event);
   wechat::mp::v1::Reply reply;
   reply.mutable_text()->set_content("secret answer");
-  ASSERT_TRUE(broker_.Reply((*event)->id(), reply).ok());
+  ASSERT_TRUE(broker_.Reply(IdOf(**event), reply).ok());
   const std::optional<CallbackAnswer> answer = last_outcome().WaitForAnswer();
   ASSERT_TRUE(answer);
 
@@ -479,7 +481,15 @@ TEST_F(ComponentPushTest, ATicketPushIsStoredAndAnsweredSuccess) {
   ASSERT_EQ(tickets_.size(), 1u);
   EXPECT_EQ(tickets_[0].first, kComponent);
   EXPECT_EQ(tickets_[0].second, "ticket@@@abc");
-  EXPECT_TRUE(Published().empty()) << "a ticket is not an event";
+  // Subscribers see that it came, never the ticket.
+  ASSERT_EQ(Published().size(), 1u);
+  const wechat::open::v1::ComponentEvent& event = last_published_->component_event();
+  EXPECT_EQ(event.info_type(), "component_verify_ticket");
+  EXPECT_EQ(event.component_appid(), kComponent);
+  EXPECT_TRUE(event.has_component_verify_ticket());
+  EXPECT_EQ(event.component_verify_ticket().component_verify_ticket(), "");
+  EXPECT_EQ(event.raw_xml(), "");
+  EXPECT_EQ(last_published_->DebugString().find("ticket@@@abc"), std::string::npos);
 }
 
 TEST_F(ComponentPushTest, ATicketThatCouldNotBeStoredGets503) {
@@ -487,18 +497,46 @@ TEST_F(ComponentPushTest, ATicketThatCouldNotBeStoredGets503) {
   auto answer = Push(kTicketPush);
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, 503);
+  EXPECT_TRUE(Published().empty()) << "published only once stored";
 }
 
-TEST_F(ComponentPushTest, OtherInfoTypesAreAnsweredSuccessAndNotPublishedYet) {
-  auto answer = Push(
-      "<xml><AppId>wx00000000000000dd</AppId><CreateTime>1700000000</CreateTime>"
-      "<InfoType>authorized</InfoType><AuthorizerAppid>wx00000000000000ee</AuthorizerAppid>"
-      "<AuthorizationCode>code</AuthorizationCode></xml>");
+constexpr char kAuthorizedPush[] =
+    "<xml><AppId>wx00000000000000dd</AppId><CreateTime>1700000000</CreateTime>"
+    "<InfoType>authorized</InfoType><AuthorizerAppid>wx00000000000000ee</AuthorizerAppid>"
+    "<AuthorizationCode>code</AuthorizationCode></xml>";
+
+TEST_F(ComponentPushTest, OtherInfoTypesArePublishedAsComponentEvents) {
+  auto answer = Push(kAuthorizedPush);
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, 200);
   EXPECT_EQ(answer->body, "success");
   EXPECT_TRUE(tickets_.empty());
-  EXPECT_TRUE(Published().empty());
+  ASSERT_EQ(Published().size(), 1u);
+  EXPECT_EQ(last_event_, nullptr) << "not an account's push";
+  const wechat::open::v1::ComponentEvent& event = last_published_->component_event();
+  EXPECT_EQ(event.component_appid(), kComponent);
+  EXPECT_EQ(event.info_type(), "authorized");
+  EXPECT_EQ(event.authorized().authorizer_appid(), "wx00000000000000ee");
+  EXPECT_EQ(event.authorized().authorization_code(), "code");
+  EXPECT_EQ(event.raw_xml(), kAuthorizedPush);
+  EXPECT_EQ(event.id().size(), 32u);
+  EXPECT_TRUE(event.has_received_time());
+  EXPECT_TRUE(ParseTraceparent(event.traceparent()).has_value()) << event.traceparent();
+}
+
+TEST_F(ComponentPushTest, ARetriedPushIsPublishedOnce) {
+  EXPECT_EQ(Push(kAuthorizedPush)->body, "success");
+  // WeChat's retry: the same XML, sealed again with another nonce and time.
+  EXPECT_EQ(Push(kAuthorizedPush, kComponent, kToken, "1700000001")->body, "success");
+  EXPECT_EQ(Published().size(), 1u);
+}
+
+TEST_F(ComponentPushTest, APushThatCouldNotBeKeptGets503) {
+  sink_.failing = true;
+  EXPECT_EQ(Push(kAuthorizedPush)->status, 503);
+  sink_.failing = false;
+  EXPECT_EQ(Push(kAuthorizedPush)->status, 200) << "WeChat's retry is kept";
+  EXPECT_EQ(Published().size(), 1u);
 }
 
 TEST_F(ComponentPushTest, ForgedStaleClearAndMalformedPushesAreRefused) {

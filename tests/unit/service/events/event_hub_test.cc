@@ -16,14 +16,15 @@ namespace {
 using v1::SubscribeRequest;
 using wechat::mp::v1::Event;
 
-Event Push(const std::string& appid, const std::string& msg_type,
-           const std::string& event_name = "", const std::string& key = "") {
-  Event event;
+StreamEvent Push(const std::string& appid, const std::string& msg_type,
+                 const std::string& event_name = "", const std::string& key = "") {
+  StreamEvent stream_event;
+  Event& event = *stream_event.mutable_event();
   event.set_appid(appid);
   event.set_msg_type(msg_type);
   event.set_event(event_name);
   if (!key.empty()) event.mutable_click()->set_event_key(key);
-  return event;
+  return stream_event;
 }
 
 // Everything the subscription has ready now, by cursor.
@@ -33,7 +34,7 @@ std::vector<uint64_t> Drain(EventHub::Subscription& subscription) {
     absl::StatusOr<EventHub::EventPtr> next = subscription.Next();
     EXPECT_TRUE(next.ok()) << next.status();
     if (!next.ok() || *next == nullptr) return cursors;
-    cursors.push_back((*next)->cursor());
+    cursors.push_back(CursorOf(**next));
   }
 }
 
@@ -57,8 +58,8 @@ class EventHubTest : public ::testing::Test {
 
 TEST_F(EventHubTest, CursorsGrowFromTheFirstCursor) {
   EventHub hub(Store(), Options());
-  EXPECT_EQ(hub.Publish(Push("wxa", "text")).event->cursor(), 1000u);
-  EXPECT_EQ(hub.Publish(Push("wxa", "text")).event->cursor(), 1001u);
+  EXPECT_EQ(CursorOf(*hub.Publish(Push("wxa", "text")).event), 1000u);
+  EXPECT_EQ(CursorOf(*hub.Publish(Push("wxa", "text")).event), 1001u);
 }
 
 TEST_F(EventHubTest, BroadcastsToEverySubscriberAndWakesWaitingOnes) {
@@ -123,7 +124,7 @@ TEST_F(EventHubTest, FiltersByAppidTypeEventAndKeyPrefix) {
   hub.Publish(Push("wxa", "text"));                      // other type
   hub.Publish(Push("wxa", "event", "VIEW", "MENU_1"));   // other event
   hub.Publish(Push("wxa", "event", "CLICK", "OTHER"));   // other key
-  const uint64_t match = hub.Publish(Push("wxa", "event", "CLICK", "MENU_2")).event->cursor();
+  const uint64_t match = CursorOf(*hub.Publish(Push("wxa", "event", "CLICK", "MENU_2")).event);
   EXPECT_EQ(Drain(*subscription), std::vector<uint64_t>{match});
 }
 
@@ -141,7 +142,7 @@ TEST_F(EventHubTest, AGroupGetsEachEventOnceAcrossItsMembers) {
     for (auto* member : {first.get(), second.get()}) {
       auto next = member->Next();
       ASSERT_TRUE(next.ok() && *next != nullptr);
-      seen.push_back((*next)->cursor());
+      seen.push_back(CursorOf(**next));
     }
   }
   EXPECT_EQ(seen, (std::vector<uint64_t>{1000, 1001, 1002, 1003, 1004, 1005}));
@@ -274,10 +275,10 @@ TEST_F(EventHubTest, KeepsTheNewestEventsNewestFirst) {
   EXPECT_TRUE(hub.Latest(10).empty());
   for (int i = 0; i < 5; ++i) hub.Publish(Push("wxa", "text"));
   std::vector<uint64_t> cursors;
-  for (const EventHub::EventPtr& event : hub.Latest(10)) cursors.push_back(event->cursor());
+  for (const EventHub::EventPtr& event : hub.Latest(10)) cursors.push_back(CursorOf(*event));
   EXPECT_EQ(cursors, (std::vector<uint64_t>{1004, 1003, 1002}));
   ASSERT_EQ(hub.Latest(1).size(), 1u);
-  EXPECT_EQ(hub.Latest(1)[0]->cursor(), 1004u);
+  EXPECT_EQ(CursorOf(*hub.Latest(1)[0]), 1004u);
 }
 
 TEST_F(EventHubTest, AwaitsReplyOnlyWhenAReplyingSubscriberMatches) {
@@ -302,10 +303,10 @@ class SparseEventStore final : public EventStore {
  public:
   explicit SparseEventStore(size_t max_events) : max_events_(max_events) {}
 
-  EventPtr Append(Event event, absl::Time) override {
+  EventPtr Append(StreamEvent event, absl::Time) override {
     last_ += 10;
-    event.set_cursor(last_);
-    auto stored = std::make_shared<const Event>(std::move(event));
+    SetCursorOf(event, last_);
+    auto stored = std::make_shared<const StreamEvent>(std::move(event));
     events_[last_] = stored;
     while (events_.size() > max_events_) {
       evicted_through_ = events_.begin()->first;
@@ -314,8 +315,8 @@ class SparseEventStore final : public EventStore {
     return stored;
   }
   bool Insert(EventPtr event, absl::Time) override {
-    if (event->cursor() <= last_) return false;
-    last_ = event->cursor();
+    if (CursorOf(*event) <= last_) return false;
+    last_ = CursorOf(*event);
     events_[last_] = std::move(event);
     return true;
   }
@@ -346,14 +347,14 @@ class EventHubOverAnotherStoreTest : public ::testing::Test {
     return std::make_unique<SparseEventStore>(max_events);
   }
   static EventHub::Options Options() { return {.max_lag = 100}; }
-  static Event Text() { return Push("wxa", "text"); }
+  static StreamEvent Text() { return Push("wxa", "text"); }
 };
 
 TEST_F(EventHubOverAnotherStoreTest, TheStoreGivesTheCursors) {
   EventHub hub(Store(), Options());
   auto live = *hub.Subscribe(SubscribeRequest(), [] {});
-  EXPECT_EQ(hub.Publish(Text()).event->cursor(), 10u);
-  EXPECT_EQ(hub.Publish(Text()).event->cursor(), 20u);
+  EXPECT_EQ(CursorOf(*hub.Publish(Text()).event), 10u);
+  EXPECT_EQ(CursorOf(*hub.Publish(Text()).event), 20u);
   hub.Publish(Text());
   EXPECT_EQ(Drain(*live), (std::vector<uint64_t>{10, 20, 30}));
 }
@@ -417,10 +418,10 @@ class MirrorEventHubTest : public EventHubTest {
   }
   uint64_t NowMicros() const { return static_cast<uint64_t>(absl::ToUnixMicros(now_)); }
   static EventHub::EventPtr At(uint64_t cursor, bool reply_allowed = false) {
-    Event event = Push("wxa", "text");
-    event.set_cursor(cursor);
-    event.set_reply_allowed(reply_allowed);
-    return std::make_shared<const Event>(std::move(event));
+    StreamEvent event = Push("wxa", "text");
+    SetCursorOf(event, cursor);
+    event.mutable_event()->set_reply_allowed(reply_allowed);
+    return std::make_shared<const StreamEvent>(std::move(event));
   }
 };
 
@@ -440,7 +441,7 @@ TEST_F(MirrorEventHubTest, IngestedEventsAreAmongTheNewestOnce) {
   hub.Ingest({At(5000), At(7000)});
   hub.Ingest({At(7000), At(9000)});
   std::vector<uint64_t> cursors;
-  for (const EventHub::EventPtr& event : hub.Latest(10)) cursors.push_back(event->cursor());
+  for (const EventHub::EventPtr& event : hub.Latest(10)) cursors.push_back(CursorOf(*event));
   EXPECT_EQ(cursors, (std::vector<uint64_t>{9000, 7000, 5000}));
 }
 
@@ -476,8 +477,8 @@ TEST_F(MirrorEventHubTest, KnowsWhetherASubscriberAnswersPushes) {
   auto replier = *hub.Subscribe(request, [] {});
   EXPECT_TRUE(hub.has_repliers());
   EXPECT_FALSE(hub.AwaitsReply(*At(1)));  // wxa: not its account
-  Event for_b = *At(1);
-  for_b.set_appid("wxb");
+  StreamEvent for_b = *At(1);
+  for_b.mutable_event()->set_appid("wxb");
   EXPECT_TRUE(hub.AwaitsReply(for_b));
 }
 

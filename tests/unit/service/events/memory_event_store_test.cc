@@ -7,12 +7,16 @@
 namespace wxgate {
 namespace {
 
-using wechat::mp::v1::Event;
+StreamEvent Text(const std::string& content) {
+  StreamEvent event;
+  event.mutable_event()->set_msg_type("text");
+  event.mutable_event()->mutable_text()->set_content(content);
+  return event;
+}
 
-Event Text(const std::string& content) {
-  Event event;
-  event.set_msg_type("text");
-  event.mutable_text()->set_content(content);
+StreamEvent ComponentPush(const std::string& info_type) {
+  StreamEvent event;
+  event.mutable_component_event()->set_info_type(info_type);
   return event;
 }
 
@@ -20,8 +24,8 @@ Event Text(const std::string& content) {
 std::vector<uint64_t> ReadFrom(const EventStore& store, uint64_t from) {
   std::vector<uint64_t> cursors;
   for (auto event = store.AtOrAfter(from); event != nullptr;
-       event = store.AtOrAfter(event->cursor() + 1)) {
-    cursors.push_back(event->cursor());
+       event = store.AtOrAfter(CursorOf(*event) + 1)) {
+    cursors.push_back(CursorOf(*event));
   }
   return cursors;
 }
@@ -43,9 +47,9 @@ TEST_F(MemoryEventStoreTest, CursorsGrowByOneAndAreWrittenIntoTheEvent) {
   MemoryEventStore store({}, 100);
   EventStore::EventPtr first = store.Append(Text("a"), now_);
   EventStore::EventPtr second = store.Append(Text("b"), now_);
-  EXPECT_EQ(first->cursor(), 100u);
-  EXPECT_EQ(second->cursor(), 101u);
-  EXPECT_EQ(second->text().content(), "b");
+  EXPECT_EQ(first->event().cursor(), 100u);
+  EXPECT_EQ(second->event().cursor(), 101u);
+  EXPECT_EQ(second->event().text().content(), "b");
   EXPECT_EQ(store.next_cursor(), 102u);
   EXPECT_EQ(store.oldest_cursor(), 100u);
   // Stored once: readers share the appended event.
@@ -61,7 +65,7 @@ TEST_F(MemoryEventStoreTest, KeepsTheNewestMaxEvents) {
   EXPECT_EQ(store.next_cursor(), 103u);
   // Reading from an evicted cursor starts at the oldest retained event.
   EXPECT_EQ(ReadFrom(store, 100), (std::vector<uint64_t>{101, 102}));
-  EXPECT_EQ(store.AtOrAfter(0)->text().content(), "b");
+  EXPECT_EQ(store.AtOrAfter(0)->event().text().content(), "b");
 }
 
 TEST_F(MemoryEventStoreTest, EvictsEventsOlderThanMaxAge) {
@@ -86,24 +90,34 @@ TEST_F(MemoryEventStoreTest, DescribesItsRetention) {
   EXPECT_EQ(store.DescribeRetention(), "the last 3 events for 24h, from cursor 1000 on");
 }
 
+TEST_F(MemoryEventStoreTest, ComponentPushesShareTheAccountsCursors) {
+  MemoryEventStore store({}, 100);
+  store.Append(Text("a"), now_);
+  EventStore::EventPtr component = store.Append(ComponentPush("authorized"), now_);
+  store.Append(Text("b"), now_);
+  EXPECT_EQ(component->component_event().cursor(), 101u);
+  EXPECT_FALSE(component->has_event());
+  EXPECT_EQ(ReadFrom(store, 0), (std::vector<uint64_t>{100, 101, 102}));
+}
+
 TEST_F(MemoryEventStoreTest, InsertedEventsKeepTheirCursorsWithGaps) {
   MemoryEventStore store({.max_events = 2, .max_age = absl::Hours(1)}, 100);
   auto at = [](uint64_t cursor) {
-    wechat::mp::v1::Event event = Text("x");
-    event.set_cursor(cursor);
-    return std::make_shared<const wechat::mp::v1::Event>(std::move(event));
+    StreamEvent event = Text("x");
+    SetCursorOf(event, cursor);
+    return std::make_shared<const StreamEvent>(std::move(event));
   };
   EXPECT_TRUE(store.Insert(at(500), now_));
   EXPECT_TRUE(store.Insert(at(900), now_));
   EXPECT_FALSE(store.Insert(at(900), now_));  // stored before
   EXPECT_FALSE(store.Insert(at(700), now_));  // older than the newest
   EXPECT_EQ(ReadFrom(store, 0), (std::vector<uint64_t>{500, 900}));
-  EXPECT_EQ(store.AtOrAfter(501)->cursor(), 900u);
+  EXPECT_EQ(CursorOf(*store.AtOrAfter(501)), 900u);
   EXPECT_EQ(store.CountFrom(501), 1u);
   EXPECT_EQ(store.CountFrom(0), 2u);
   EXPECT_EQ(store.next_cursor(), 901u);
   // Appending goes on after the newest inserted cursor; 500 is evicted (max 2).
-  EXPECT_EQ(store.Append(Text("y"), now_)->cursor(), 901u);
+  EXPECT_EQ(CursorOf(*store.Append(Text("y"), now_)), 901u);
   EXPECT_EQ(store.oldest_cursor(), 501u);
   EXPECT_EQ(ReadFrom(store, 0), (std::vector<uint64_t>{900, 901}));
 }

@@ -7,17 +7,23 @@ namespace {
 
 using wechat::mp::v1::Event;
 
-Event Text(int64_t msg_id) {
+StreamEvent Stream(Event event) {
+  StreamEvent stream_event;
+  *stream_event.mutable_event() = std::move(event);
+  return stream_event;
+}
+
+StreamEvent Text(int64_t msg_id) {
   Event event;
   event.set_appid("wxa");
   event.set_msg_type("text");
   event.set_from_user_name("o1");
   event.set_create_time(1700000000);
   event.mutable_text()->set_msg_id(msg_id);
-  return event;
+  return Stream(event);
 }
 
-Event Click(const std::string& key, int64_t create_time = 1700000000) {
+StreamEvent Click(const std::string& key, int64_t create_time = 1700000000) {
   Event event;
   event.set_appid("wxa");
   event.set_msg_type("event");
@@ -25,14 +31,24 @@ Event Click(const std::string& key, int64_t create_time = 1700000000) {
   event.set_from_user_name("o1");
   event.set_create_time(create_time);
   event.mutable_click()->set_event_key(key);
-  return event;
+  return Stream(event);
+}
+
+StreamEvent Component(const std::string& info_type, int64_t create_time, const std::string& xml) {
+  StreamEvent stream_event;
+  wechat::open::v1::ComponentEvent& event = *stream_event.mutable_component_event();
+  event.set_component_appid("wxc");
+  event.set_info_type(info_type);
+  event.set_create_time(create_time);
+  event.set_raw_xml(xml);
+  return stream_event;
 }
 
 TEST(PushIdentityTest, IsTheMsgIdWhenThereIsOne) {
   EXPECT_EQ(PushIdentity(Text(42)), PushIdentity(Text(42)));
   EXPECT_NE(PushIdentity(Text(42)), PushIdentity(Text(43)));
-  Event other_account = Text(42);
-  other_account.set_appid("wxb");
+  StreamEvent other_account = Text(42);
+  other_account.mutable_event()->set_appid("wxb");
   EXPECT_NE(PushIdentity(Text(42)), PushIdentity(other_account));
 }
 
@@ -47,6 +63,18 @@ TEST(PushIdentityTest, IsSenderTimeEventAndKeyOtherwise) {
   EXPECT_EQ(PushIdentity(Click("A")), PushIdentity(Click("A")));
   EXPECT_NE(PushIdentity(Click("A")), PushIdentity(Click("B")));
   EXPECT_NE(PushIdentity(Click("A")), PushIdentity(Click("A", 1700000001)));
+}
+
+TEST(PushIdentityTest, IsAComponentPushsHeaderAndXml) {
+  EXPECT_EQ(PushIdentity(Component("authorized", 1, "<xml>a</xml>")),
+            PushIdentity(Component("authorized", 1, "<xml>a</xml>")));
+  EXPECT_NE(PushIdentity(Component("authorized", 1, "<xml>a</xml>")),
+            PushIdentity(Component("authorized", 1, "<xml>b</xml>")));
+  // A ticket's XML is withheld: its CreateTime tells the pushes apart.
+  EXPECT_NE(PushIdentity(Component("component_verify_ticket", 1, "")),
+            PushIdentity(Component("component_verify_ticket", 601, "")));
+  EXPECT_NE(PushIdentity(Component("authorized", 1, "")),
+            PushIdentity(Component("unauthorized", 1, "")));
 }
 
 TEST(PushDedupTest, DropsRepeatsWithinTheWindowOnly) {

@@ -23,14 +23,15 @@ using EventPtr = RedisEventLog::EventPtr;
 constexpr absl::Duration kPatience = absl::Seconds(20);
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 
-wechat::mp::v1::Event TextEvent(const std::string& content) {
-  wechat::mp::v1::Event event;
+StreamEvent TextEvent(const std::string& content) {
+  StreamEvent stream_event;
+  wechat::mp::v1::Event& event = *stream_event.mutable_event();
   event.set_appid("wx1111111111111111");
   event.set_msg_type("text");
   event.mutable_text()->set_content(content);
   event.set_cursor(42);  // ignored: the log assigns cursors
   event.set_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-  return event;
+  return stream_event;
 }
 
 class RedisEventLogTest : public ::testing::Test {
@@ -51,7 +52,7 @@ class RedisEventLogTest : public ::testing::Test {
     EXPECT_TRUE(events.ok()) << events.status();
     std::vector<std::string> contents;
     for (const EventPtr& event : events.value_or(std::vector<EventPtr>{})) {
-      contents.push_back(event->text().content());
+      contents.push_back(event->event().text().content());
     }
     return contents;
   }
@@ -76,11 +77,37 @@ TEST_F(RedisEventLogTest, CursorsFollowTheClockAndOnlyGrow) {
           [&](auto done) { log_.ReadAfter(first->cursor, 10, std::move(done)); });
   ASSERT_TRUE(events.ok());
   ASSERT_EQ(events->size(), 2u);
-  EXPECT_EQ((*events)[0]->cursor(), first->cursor + 1);
-  EXPECT_EQ((*events)[0]->text().content(), "two");
-  EXPECT_EQ((*events)[1]->appid(), "wx1111111111111111");
+  EXPECT_EQ((*events)[0]->event().cursor(), first->cursor + 1);
+  EXPECT_EQ((*events)[0]->event().text().content(), "two");
+  EXPECT_EQ((*events)[1]->event().appid(), "wx1111111111111111");
   // Subscribers on every replica follow the push's trace.
-  EXPECT_EQ((*events)[1]->traceparent(), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  EXPECT_EQ((*events)[1]->event().traceparent(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+}
+
+TEST_F(RedisEventLogTest, ComponentPushesShareTheLog) {
+  StreamEvent authorized;
+  authorized.mutable_component_event()->set_component_appid("wxc");
+  authorized.mutable_component_event()->set_info_type("authorized");
+  authorized.mutable_component_event()->mutable_authorized()->set_authorizer_appid("wxa");
+  ASSERT_TRUE(Append(log_, "a", "before").ok());
+  absl::StatusOr<RedisEventLog::Appended> appended =
+      AwaitCallback<absl::StatusOr<RedisEventLog::Appended>>([&](auto done) {
+        log_.Append("c", authorized, absl::ZeroDuration(), false, kNow, std::move(done));
+      });
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  ASSERT_TRUE(Append(log_, "b", "after").ok());
+
+  absl::StatusOr<std::vector<EventPtr>> events =
+      AwaitCallback<absl::StatusOr<std::vector<EventPtr>>>(
+          [&](auto done) { log_.ReadAfter(0, 10, std::move(done)); });
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[0]->event().text().content(), "before");
+  ASSERT_TRUE((*events)[1]->has_component_event());
+  EXPECT_EQ((*events)[1]->component_event().cursor(), appended->cursor);
+  EXPECT_EQ((*events)[1]->component_event().authorized().authorizer_appid(), "wxa");
+  EXPECT_EQ((*events)[2]->event().text().content(), "after");
 }
 
 TEST_F(RedisEventLogTest, ARetryIsRecognisedOnAnyReplicaAndKeptOnce) {
@@ -129,7 +156,7 @@ class Collected {
   RedisEventTail::Deliver Sink() {
     return [this](std::vector<EventPtr> events) {
       absl::MutexLock lock(&mu_);
-      for (const EventPtr& event : events) contents_.push_back(event->text().content());
+      for (const EventPtr& event : events) contents_.push_back(event->event().text().content());
     };
   }
   std::vector<std::string> WaitFor(size_t count) {

@@ -67,7 +67,7 @@ std::vector<std::string> Take(EventHub::Subscription& member, size_t count, bool
       absl::SleepFor(absl::Milliseconds(5));
       continue;
     }
-    contents.push_back((*next)->text().content());
+    contents.push_back((*next)->event().text().content());
     if (deliver) member.Delivered(*next);
   }
   return contents;
@@ -80,8 +80,8 @@ class RedisGroupFeedsTest : public ::testing::Test {
   void Append(const std::string& msg_type, const std::string& content) {
     absl::StatusOr<RedisEventLog::Appended> appended =
         AwaitCallback<absl::StatusOr<RedisEventLog::Appended>>([&](auto done) {
-          log_.Append("", Push(msg_type, content), absl::ZeroDuration(), false, absl::Now(),
-                      std::move(done));
+          log_.Append("", StreamEventOf(Push(msg_type, content)), absl::ZeroDuration(), false,
+                      absl::Now(), std::move(done));
         });
     ASSERT_TRUE(appended.ok()) << appended.status();
   }
@@ -116,7 +116,7 @@ TEST_F(RedisGroupFeedsTest, EachEventGoesToOneMemberOnOneReplica) {
       ASSERT_TRUE(next.ok()) << next.status();
       if (*next == nullptr) continue;
       idle = false;
-      seen.push_back((*next)->text().content());
+      seen.push_back((*next)->event().text().content());
       member->Delivered(*next);
     }
     if (idle) absl::SleepFor(absl::Milliseconds(5));
@@ -162,7 +162,7 @@ TEST_F(RedisGroupFeedsTest, WhatALiveMemberHoldsIsNotClaimedElsewhere) {
   while (absl::Now() < until) {
     absl::StatusOr<EventHub::EventPtr> stolen = on_b->Next();
     ASSERT_TRUE(stolen.ok());
-    EXPECT_EQ(*stolen, nullptr) << "B got " << (*stolen)->text().content();
+    EXPECT_EQ(*stolen, nullptr) << "B got " << (*stolen)->event().text().content();
     absl::SleepFor(absl::Milliseconds(20));
   }
   on_a->Delivered(*held);

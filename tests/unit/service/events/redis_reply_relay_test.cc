@@ -68,7 +68,7 @@ struct Replica {
                    answers.push_back(xml.value_or("success"));
                  });
     return AwaitCallback<absl::StatusOr<PushSink::Kept>>(
-        [&](auto done) { sink.Keep(event, window, std::move(done)); });
+        [&](auto done) { sink.Keep(StreamEventOf(event), window, std::move(done)); });
   }
   std::vector<std::string> Answers() {
     absl::MutexLock lock(&mu);
@@ -117,7 +117,7 @@ TEST_F(RedisReplyRelayTest, AReplySentToAnotherReplicaAnswersWhereThePushIsHeld)
   EXPECT_TRUE(kept->awaits_reply);
   EXPECT_FALSE(kept->duplicate);
   // B read the push from the log (its tail would call Remember).
-  b_.relay.Remember({std::make_shared<const wechat::mp::v1::Event>(push)});
+  b_.relay.Remember({std::make_shared<const StreamEvent>(StreamEventOf(push))});
   ASSERT_NE(b_.relay.Find("e1"), nullptr);
   EXPECT_TRUE(Forward(b_, "e1", "<xml>hi</xml>").ok());
   EXPECT_TRUE(Eventually([&] { return !a_.Answers().empty(); }));
@@ -183,8 +183,10 @@ TEST_F(RedisReplyRelayTest, AReplierOnAnotherReplicaIsHeardThroughItsHeartbeat) 
 TEST_F(RedisReplyRelayTest, ARetryReachingAnotherReplicaIsADuplicate) {
   ASSERT_TRUE(a_.Hold(Question("e6", 600)).ok());
   // WeChat retries the same push (sender, time, content); B gives it an id of its own.
-  absl::StatusOr<PushSink::Kept> retry = AwaitCallback<absl::StatusOr<PushSink::Kept>>(
-      [&](auto done) { b_.sink.Keep(Question("e6-retry", 600), kWindow, std::move(done)); });
+  absl::StatusOr<PushSink::Kept> retry =
+      AwaitCallback<absl::StatusOr<PushSink::Kept>>([&](auto done) {
+        b_.sink.Keep(StreamEventOf(Question("e6-retry", 600)), kWindow, std::move(done));
+      });
   ASSERT_TRUE(retry.ok()) << retry.status();
   EXPECT_TRUE(retry->duplicate);
 }

@@ -136,8 +136,8 @@ TEST_F(StatusReportTest, CutsAccountsPushesSubscribersAndEventsToWhatTheCallerMa
   activity_.RecordPush(kShop, "accepted");
   activity_.RecordPush(kShop, "signature");
   activity_.RecordPush(kCrm, "duplicate");
-  hub_->Publish(Push(kShop));
-  hub_->Publish(Push(kCrm));
+  hub_->Publish(StreamEventOf(Push(kShop)));
+  hub_->Publish(StreamEventOf(Push(kCrm)));
   v1::SubscribeRequest shop_only;
   shop_only.mutable_filter()->add_appids(kShop);
   auto shop_subscriber = *hub_->Subscribe(
@@ -168,7 +168,7 @@ TEST_F(StatusReportTest, CutsAccountsPushesSubscribersAndEventsToWhatTheCallerMa
 }
 
 TEST_F(StatusReportTest, HoldsNoSecretNoOpenidAndNoContent) {
-  hub_->Publish(Push(kShop));
+  hub_->Publish(StreamEventOf(Push(kShop)));
   const std::string serialized = Report().Build(Everything).DebugString();
   for (const char* secret : {"shop-secret", "crm-secret", "o6_secret_openid"}) {
     EXPECT_EQ(serialized.find(secret), std::string::npos) << secret;

@@ -642,9 +642,13 @@ type EventSummary struct {
 	Cursor uint64                 `protobuf:"varint,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	Appid  string                 `protobuf:"bytes,3,opt,name=appid,proto3" json:"appid,omitempty"`
 	// MsgType ("text", "event", ...) and, for events, Event ("subscribe", "CLICK", ...).
-	MsgType       string                 `protobuf:"bytes,4,opt,name=msg_type,json=msgType,proto3" json:"msg_type,omitempty"`
-	Event         string                 `protobuf:"bytes,5,opt,name=event,proto3" json:"event,omitempty"`
-	ReceivedTime  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=received_time,json=receivedTime,proto3" json:"received_time,omitempty"`
+	MsgType      string                 `protobuf:"bytes,4,opt,name=msg_type,json=msgType,proto3" json:"msg_type,omitempty"`
+	Event        string                 `protobuf:"bytes,5,opt,name=event,proto3" json:"event,omitempty"`
+	ReceivedTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=received_time,json=receivedTime,proto3" json:"received_time,omitempty"`
+	// A third-party platform's push: its InfoType ("authorized", ...); appid is then
+	// the component_appid, and msg_type and event are set only for the events about
+	// the mini programs it manages.
+	InfoType      string `protobuf:"bytes,7,opt,name=info_type,json=infoType,proto3" json:"info_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -721,6 +725,13 @@ func (x *EventSummary) GetReceivedTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *EventSummary) GetInfoType() string {
+	if x != nil {
+		return x.InfoType
+	}
+	return ""
+}
+
 var File_wxgate_v1_admin_proto protoreflect.FileDescriptor
 
 const file_wxgate_v1_admin_proto_rawDesc = "" +
@@ -776,14 +787,15 @@ const file_wxgate_v1_admin_proto_rawDesc = "" +
 	"\areplica\x18\x05 \x01(\tR\areplica\x129\n" +
 	"\n" +
 	"since_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tsinceTime\x12\x18\n" +
-	"\areplies\x18\a \x01(\bR\areplies\"\xbe\x01\n" +
+	"\areplies\x18\a \x01(\bR\areplies\"\xdb\x01\n" +
 	"\fEventSummary\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\x04R\x06cursor\x12\x14\n" +
 	"\x05appid\x18\x03 \x01(\tR\x05appid\x12\x19\n" +
 	"\bmsg_type\x18\x04 \x01(\tR\amsgType\x12\x14\n" +
 	"\x05event\x18\x05 \x01(\tR\x05event\x12?\n" +
-	"\rreceived_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\freceivedTime2[\n" +
+	"\rreceived_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\freceivedTime\x12\x1b\n" +
+	"\tinfo_type\x18\a \x01(\tR\binfoType2[\n" +
 	"\fAdminService\x12K\n" +
 	"\tGetStatus\x12\x1b.wxgate.v1.GetStatusRequest\x1a\x1c.wxgate.v1.GetStatusResponse\"\x03\x90\x02\x01b\x06proto3"
 

@@ -26,26 +26,34 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Which events a subscriber receives. Empty lists match everything.
+// Which events a subscriber receives: every non-empty part must match; empty
+// lists match everything. Each part reads the same header of an account's push
+// (`event`) and of a third-party platform's (`component_event`):
+//
+//	part               event                component_event
+//	appids             appid                authorizer_appid
+//	msg_types          MsgType              MsgType
+//	events             Event                Event
+//	event_key_prefix   EventKey             (none)
+//	component_appids   (none)               component_appid
+//	info_types         (none)               InfoType
+//
+// So a filter with component_appids or info_types receives component pushes only,
+// and one with appids or msg_types no authorization-event push (those carry only
+// an InfoType). Subscribing with component_appids needs access to those appids.
 type EventFilter struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Appids []string               `protobuf:"bytes,1,rep,name=appids,proto3" json:"appids,omitempty"`
-	// MsgType values ("text", "event", ...).
+	// MsgType values ("text", "event", ...), compared case-insensitively.
 	MsgTypes []string `protobuf:"bytes,2,rep,name=msg_types,json=msgTypes,proto3" json:"msg_types,omitempty"`
 	// Event values ("subscribe", "CLICK", ...), compared case-insensitively.
 	Events []string `protobuf:"bytes,3,rep,name=events,proto3" json:"events,omitempty"`
 	// Only events whose EventKey starts with this.
 	EventKeyPrefix string `protobuf:"bytes,4,opt,name=event_key_prefix,json=eventKeyPrefix,proto3" json:"event_key_prefix,omitempty"`
-	// Third-party platform pushes (SubscribeResponse.component_event) of these
-	// component appids only. Not applied yet: the gateway does not deliver
-	// component pushes before its component credentials land (issue #13); until
-	// then a filter that sets it matches no component push and every other event
-	// as before.
+	// Third-party platforms' pushes of these component appids only.
 	ComponentAppids []string `protobuf:"bytes,5,rep,name=component_appids,json=componentAppids,proto3" json:"component_appids,omitempty"`
-	// Component pushes of these InfoType values only ("authorized",
-	// "component_verify_ticket", ...), compared as WeChat spells them. For the
-	// events about managed mini programs (ComponentEvent.event set), `events`
-	// applies instead. Not applied yet, as component_appids.
+	// Third-party platforms' authorization-event pushes of these InfoType values
+	// only ("authorized", "unauthorized", ...), compared as WeChat spells them.
 	InfoTypes     []string `protobuf:"bytes,6,rep,name=info_types,json=infoTypes,proto3" json:"info_types,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
