@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "service/events/component_push_decoder.h"
 #include "service/events/push_decoder.h"
 #include "service/events/xml_codec.h"
@@ -132,6 +133,7 @@ absl::Status PushHandler::ServeComponents(std::vector<CallbackComponent> compone
     components_.try_emplace(
         std::move(appid),
         Account{.appid = component.component_appid,
+                .reply_window = component.reply_window,
                 .envelope = CallbackEnvelope(std::move(component.token),
                                              config::v1::CALLBACK_MODE_SAFE, *std::move(cipher))});
   }
@@ -141,24 +143,48 @@ absl::Status PushHandler::ServeComponents(std::vector<CallbackComponent> compone
 
 void PushHandler::HandleComponent(const CallbackRequest& request, const RequestTarget& target,
                                   const PushTrace& trace, const Respond& respond) const {
-  const auto component = components_.find(target.path.substr(kComponentPathPrefix.size()));
-  if (component == components_.end()) {
-    return respond(Text(404, "no third-party platform with authorization events at this path"));
+  // <component_appid>, or <component_appid>/callback/<authorizer appid>.
+  const std::vector<std::string> parts =
+      absl::StrSplit(target.path.substr(kComponentPathPrefix.size()), '/');
+  const bool authorizer_url = parts.size() == 3 && parts[1] == "callback" && !parts[2].empty();
+  const auto component = components_.find(parts[0]);
+  if (component == components_.end() || !(parts.size() == 1 || authorizer_url)) {
+    return respond(Text(404, "no third-party platform's push URL at this path"));
   }
   if (request.method == "GET") return respond(Verify(component->second, target, trace));
   if (request.method != "POST") return respond(Text(405, "only GET and POST"));
+  const std::string& appid = authorizer_url ? parts[2] : component->first;
   CallbackEnvelope::Query query = SignedQueryOf(target);
   // Always encrypted: a push without msg_signature fails its check, never reads as clear.
   query.encrypted = true;
   absl::StatusOr<std::string> plain = component->second.envelope.Open(query, request.body);
   if (!plain.ok()) {
-    return Refuse(trace, component->first, plain.status(), EnvelopeRefusalReason(plain.status()),
-                  respond);
+    return Refuse(trace, appid, plain.status(), EnvelopeRefusalReason(plain.status()), respond);
   }
   if (absl::Status fresh = freshness_.Check(query.timestamp, now_()); !fresh.ok()) {
-    return Refuse(trace, component->first, fresh, "stale", respond);
+    return Refuse(trace, appid, fresh, "stale", respond);
   }
+  if (authorizer_url) return KeepAuthorizerPush(component->second, appid, *plain, trace, respond);
   KeepComponentPush(component->second, *plain, trace, respond);
+}
+
+void PushHandler::KeepAuthorizerPush(const Account& component, const std::string& authorizer,
+                                     const std::string& plain_xml, const PushTrace& trace,
+                                     const Respond& respond) const {
+  absl::StatusOr<DecodedPush> decoded = DecodePush(plain_xml);
+  if (!decoded.ok()) return Refuse(trace, authorizer, decoded.status(), "malformed", respond);
+  if (!IsComponentEvent(decoded->event.msg_type(), decoded->event.event())) {
+    // The account's own message or event; a reply is sealed with the component's key.
+    return Publish(component, authorizer, *std::move(decoded), /*encrypted=*/true, trace, respond);
+  }
+  absl::StatusOr<DecodedComponentPush> component_push = DecodeComponentPush(plain_xml);
+  if (!component_push.ok()) {
+    return Refuse(trace, authorizer, component_push.status(), "malformed", respond);
+  }
+  wechat::open::v1::ComponentEvent& event = component_push->event;
+  event.set_component_appid(component.appid);
+  event.set_authorizer_appid(authorizer);
+  KeepComponentEvent(std::move(event), component_push->unplaced.size(), trace, respond);
 }
 
 void PushHandler::KeepComponentPush(const Account& component, const std::string& plain_xml,
@@ -173,16 +199,9 @@ void PushHandler::KeepComponentPush(const Account& component, const std::string&
                                                  : "the push's AppId is not this component's"),
                   "malformed", respond);
   }
-  event.set_id(NewEventId());
-  event.set_traceparent(trace.trace.Traceparent());
-  SetTime(*event.mutable_received_time(), now_());
-  LogUnplaced(trace, component.appid, event.info_type(), "", decoded->unplaced.size());
-  PushSummary summary{.appid = component.appid,
-                      .event = event.info_type(),
-                      .event_id = event.id(),
-                      .kind = event.info_type()};
-  if (!event.has_component_verify_ticket())
-    return KeepPublished(StreamEventOf(std::move(event)), trace, summary, respond);
+  if (!event.has_component_verify_ticket()) {
+    return KeepComponentEvent(std::move(event), decoded->unplaced.size(), trace, respond);
+  }
   // The ticket is a credential: kept by the gateway, withheld from subscribers.
   std::string ticket = event.component_verify_ticket().component_verify_ticket();
   if (ticket.empty()) {
@@ -193,20 +212,35 @@ void PushHandler::KeepComponentPush(const Account& component, const std::string&
   }
   event.clear_raw_xml();
   event.mutable_component_verify_ticket()->clear_component_verify_ticket();
-  auto published = std::make_shared<StreamEvent>(StreamEventOf(std::move(event)));
+  auto published = std::make_shared<wechat::open::v1::ComponentEvent>(std::move(event));
   tickets_(component.appid, std::move(ticket),
-           [this, published, trace, summary, respond](absl::Status stored) {
+           [this, published, trace, respond](absl::Status stored) {
              if (!stored.ok()) {
                // Still held in memory by this process; WeChat sends another in 10 minutes.
-               return NotKept(trace, summary, stored, respond);
+               return NotKept(trace, ComponentSummary(*published), stored, respond);
              }
-             KeepPublished(std::move(*published), trace, summary, respond);
+             KeepComponentEvent(std::move(*published), 0, trace, respond);
            });
 }
 
-void PushHandler::KeepPublished(StreamEvent event, const PushTrace& trace,
-                                const PushSummary& summary, const Respond& respond) const {
-  sink_.Keep(std::move(event), absl::ZeroDuration(),
+PushHandler::PushSummary PushHandler::ComponentSummary(
+    const wechat::open::v1::ComponentEvent& event) {
+  const bool info = !event.info_type().empty();
+  return {.appid = info ? event.component_appid() : event.authorizer_appid(),
+          .msg_type = event.msg_type(),
+          .event = info ? event.info_type() : event.event(),
+          .event_id = event.id(),
+          .kind = info ? event.info_type() : event.event()};
+}
+
+void PushHandler::KeepComponentEvent(wechat::open::v1::ComponentEvent event, size_t unplaced,
+                                     const PushTrace& trace, const Respond& respond) const {
+  event.set_id(NewEventId());
+  event.set_traceparent(trace.trace.Traceparent());
+  SetTime(*event.mutable_received_time(), now_());
+  const PushSummary summary = ComponentSummary(event);
+  LogUnplaced(trace, summary.appid, summary.msg_type, summary.event, unplaced);
+  sink_.Keep(StreamEventOf(std::move(event)), absl::ZeroDuration(),
              [trace, summary, respond](absl::StatusOr<PushSink::Kept> kept) {
                if (AnsweredUnlessNew(kept, trace, summary, respond)) return;
                CountPush(summary.appid, summary.kind, "accepted");
@@ -291,7 +325,9 @@ void PushHandler::Handle(const CallbackRequest& request, Respond respond) const 
   if (absl::Status fresh = freshness_.Check(query.timestamp, now_()); !fresh.ok()) {
     return Refuse(trace, account->first, fresh, "stale", respond);
   }
-  Publish(account->second, *plain, query.encrypted, trace, respond);
+  absl::StatusOr<DecodedPush> decoded = DecodePush(*plain);
+  if (!decoded.ok()) return Refuse(trace, account->first, decoded.status(), "malformed", respond);
+  Publish(account->second, account->first, *std::move(decoded), query.encrypted, trace, respond);
 }
 
 CallbackAnswer PushHandler::Verify(const Account& account, const RequestTarget& target,
@@ -307,21 +343,19 @@ CallbackAnswer PushHandler::Verify(const Account& account, const RequestTarget& 
   return Text(200, target.Param("echostr"));
 }
 
-void PushHandler::Publish(const Account& account, const std::string& plain_xml, bool encrypted,
-                          const PushTrace& trace, const Respond& respond) const {
-  absl::StatusOr<DecodedPush> decoded = DecodePush(plain_xml);
-  if (!decoded.ok()) return Refuse(trace, account.appid, decoded.status(), "malformed", respond);
+void PushHandler::Publish(const Account& account, const std::string& appid, DecodedPush decoded,
+                          bool encrypted, const PushTrace& trace, const Respond& respond) const {
   StreamEvent stream_event;
   wechat::mp::v1::Event& event = *stream_event.mutable_event();
-  event = std::move(decoded->event);
-  event.set_appid(account.appid);
+  event = std::move(decoded.event);
+  event.set_appid(appid);
   event.set_id(NewEventId());
   event.set_traceparent(trace.trace.Traceparent());
   SetTime(*event.mutable_received_time(), now_());
-  LogUnplaced(trace, account.appid, event.msg_type(), event.event(), decoded->unplaced.size());
+  LogUnplaced(trace, appid, event.msg_type(), event.event(), decoded.unplaced.size());
   const std::string id = event.id();
   const bool reply_allowed = event.reply_allowed();
-  PushSummary summary{.appid = account.appid,
+  PushSummary summary{.appid = appid,
                       .msg_type = event.msg_type(),
                       .event = event.event(),
                       .event_id = id,
@@ -343,7 +377,7 @@ void PushHandler::Publish(const Account& account, const std::string& plain_xml, 
                  AnsweredUnlessNew(kept, trace, summary, respond);
                  return;
                }
-               CountPush(account.appid, summary.kind, "accepted");
+               CountPush(summary.appid, summary.kind, "accepted");
                if (!reply_allowed) {
                  LogPush(trace, summary, "accepted");
                  return respond(Success());

@@ -35,6 +35,15 @@
 //   any other InfoType (authorized, unauthorized, updateauthorized, …)
 //     → decoded (DecodeComponentPush), kept and published → 200 "success"
 //
+// The pushes of the accounts that authorized it come to
+// /wechat/component/<component_appid>/callback/<authorizer appid> (the console's
+// 消息与事件接收URL, /callback/$APPID$), encrypted with the component's key the same
+// way: an event about a mini program it manages (IsComponentEvent) becomes a
+// ComponentEvent with that authorizer_appid; anything else is the account's own
+// message or event, published as a wechat.mp.v1.Event with the authorizer's appid
+// and answered like an account's push (passive replies sealed with the component's
+// key, within the component's reply window).
+//
 // Thread-safe: Handle may run on several threads at once. Keeps references to the
 // sink and the broker; the caller keeps them alive.
 #ifndef WXGATE_SERVICE_CALLBACK_PUSH_HANDLER_H_
@@ -54,6 +63,7 @@
 #include "service/callback/http_handler.h"
 #include "service/callback/push_freshness.h"
 #include "service/callback/request_target.h"
+#include "service/events/push_decoder.h"
 #include "service/events/push_sink.h"
 #include "service/events/reply_broker.h"
 #include "service/observe/trace_context.h"
@@ -69,6 +79,7 @@ struct CallbackComponent {
   std::string component_appid;
   std::string token;
   std::string encoding_aes_key;
+  absl::Duration reply_window = absl::Seconds(3);  // for its authorizers' pushes
 };
 
 // One account's callback settings, secrets included.
@@ -131,9 +142,10 @@ class PushHandler final : public HttpHandler {
   static void Refuse(const PushTrace& trace, const std::string& appid, const absl::Status& why,
                      const char* reason, const Respond& respond);
 
-  // Keeps a push that awaits no reply, then answers WeChat.
-  void KeepPublished(StreamEvent event, const PushTrace& trace, const PushSummary& summary,
-                     const Respond& respond) const;
+  // Stamps (id, trace, time) and keeps a component push, then answers WeChat.
+  void KeepComponentEvent(wechat::open::v1::ComponentEvent event, size_t unplaced,
+                          const PushTrace& trace, const Respond& respond) const;
+  static PushSummary ComponentSummary(const wechat::open::v1::ComponentEvent& event);
   // Answers a push the sink did not keep as new (a repeat, or not kept at all); false
   // when it did.
   static bool AnsweredUnlessNew(const absl::StatusOr<PushSink::Kept>& kept, const PushTrace& trace,
@@ -147,10 +159,15 @@ class PushHandler final : public HttpHandler {
                        const PushTrace& trace, const Respond& respond) const;
   void KeepComponentPush(const Account& component, const std::string& plain_xml,
                          const PushTrace& trace, const Respond& respond) const;
+  void KeepAuthorizerPush(const Account& component, const std::string& authorizer,
+                          const std::string& plain_xml, const PushTrace& trace,
+                          const Respond& respond) const;
   CallbackAnswer Verify(const Account& account, const RequestTarget& target,
                         const PushTrace& trace) const;
-  void Publish(const Account& account, const std::string& plain_xml, bool encrypted,
-               const PushTrace& trace, const Respond& respond) const;
+  // Publishes an account's push as `appid`'s; `account` holds the reply window and
+  // seals replies (the component's, for an authorizer's push).
+  void Publish(const Account& account, const std::string& appid, DecodedPush decoded,
+               bool encrypted, const PushTrace& trace, const Respond& respond) const;
   // The HTTP answer that carries a reply's XML: as is, or sealed like the push came.
   CallbackAnswer ReplyAnswer(const Account& account, const std::string& reply_xml,
                              bool encrypted) const;

@@ -124,6 +124,10 @@ absl::StatusOr<DecodedComponentPush> DecodeComponentPush(absl::string_view xml) 
   return decoded;
 }
 
+bool IsComponentEvent(absl::string_view msg_type, absl::string_view event) {
+  return !event.empty() && PayloadMembers().contains(EventKind(msg_type, event));
+}
+
 std::vector<std::string> KnownComponentPushKinds() {
   std::vector<std::string> kinds;
   for (const auto& [kind, member] : PayloadMembers()) kinds.push_back(kind);

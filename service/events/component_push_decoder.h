@@ -39,6 +39,11 @@ struct DecodedComponentPush {
 // <xml>, or it has neither InfoType nor MsgType.
 absl::StatusOr<DecodedComponentPush> DecodeComponentPush(absl::string_view xml);
 
+// Whether a push with this MsgType and Event, on an authorized account's
+// message-and-event URL, is a ComponentEvent (about a mini program the component
+// manages: "event"/"weapp_audit_success", ...) rather than the account's own.
+bool IsComponentEvent(absl::string_view msg_type, absl::string_view event);
+
 // The (wxgate.push) annotation of every payload member, keyed as DecodeComponentPush
 // looks them up: "info/authorized" (as spelled), "event/weapp_audit_success"
 // (lowercase).

@@ -438,6 +438,12 @@ constexpr char kTicketPush[] =
     "<InfoType><![CDATA[component_verify_ticket]]></InfoType>"
     "<ComponentVerifyTicket><![CDATA[ticket@@@abc]]></ComponentVerifyTicket></xml>";
 
+constexpr char kComponentPath[] = "/wechat/component/wx00000000000000dd";
+// The message-and-event URL of an account that authorized the component.
+constexpr char kAuthorizer[] = "wx00000000000000aa";
+constexpr char kAuthorizerPath[] =
+    "/wechat/component/wx00000000000000dd/callback/wx00000000000000aa";
+
 class ComponentPushTest : public PushHandlerTest {
  protected:
   ComponentPushTest() {
@@ -458,10 +464,11 @@ class ComponentPushTest : public PushHandlerTest {
   std::optional<CallbackAnswer> Push(const std::string& xml,
                                      const std::string& encrypted_for = kComponent,
                                      const std::string& token = kToken,
-                                     const std::string& timestamp = "1700000000") {
+                                     const std::string& timestamp = "1700000000",
+                                     const std::string& path = kComponentPath) {
     const std::string encrypt = MessageCipher::Create(kKey, encrypted_for)->Encrypt(xml);
     const std::string target = absl::StrCat(
-        "/wechat/component/", kComponent, "?timestamp=", timestamp,
+        path, "?timestamp=", timestamp,
         "&nonce=n1&signature=", CallbackSignature(token, timestamp, "n1"),
         "&encrypt_type=aes&msg_signature=", MessageSignature(token, timestamp, "n1", encrypt));
     return Handle("POST", target,
@@ -537,6 +544,69 @@ TEST_F(ComponentPushTest, APushThatCouldNotBeKeptGets503) {
   sink_.failing = false;
   EXPECT_EQ(Push(kAuthorizedPush)->status, 200) << "WeChat's retry is kept";
   EXPECT_EQ(Published().size(), 1u);
+}
+
+TEST_F(ComponentPushTest, AnAuthorizersMessageIsItsEventAndRepliedWithTheComponentsKey) {
+  v1::SubscribeRequest replier;
+  replier.set_replies(true);
+  auto replying = *hub_.Subscribe(replier, [] {});
+  EXPECT_FALSE(Push(TextPush("question", 40), kComponent, kToken, "1700000000", kAuthorizerPath))
+      << "held for a reply";
+  auto event = replying->Next();
+  ASSERT_TRUE(event.ok() && *event);
+  ASSERT_TRUE((*event)->has_event());
+  EXPECT_EQ((*event)->event().appid(), kAuthorizer);
+  EXPECT_EQ((*event)->event().text().content(), "question");
+  ASSERT_EQ(scheduled_.size(), 1u);
+  EXPECT_EQ(scheduled_[0].first, absl::Seconds(3)) << "the component's reply window";
+
+  wechat::mp::v1::Reply reply;
+  reply.mutable_text()->set_content("secret answer");
+  ASSERT_TRUE(broker_.Reply(IdOf(**event), reply).ok());
+  const std::optional<CallbackAnswer> answer = last_outcome().WaitForAnswer();
+  ASSERT_TRUE(answer);
+  pugi::xml_document document;
+  ASSERT_TRUE(ParseUntrustedXml(answer->body, document).ok());
+  const std::string encrypt = document.document_element().child("Encrypt").text().get();
+  absl::StatusOr<std::string> plain = MessageCipher::Create(kKey, kComponent)->Decrypt(encrypt);
+  ASSERT_TRUE(plain.ok()) << "sealed for the component";
+  EXPECT_NE(plain->find("secret answer"), std::string::npos);
+}
+
+TEST_F(ComponentPushTest, AManagedMiniProgramsEventIsAComponentEvent) {
+  auto answer = Push(
+      "<xml><ToUserName>gh_mini</ToUserName><FromUserName>o_wechat</FromUserName>"
+      "<CreateTime>1700000000</CreateTime><MsgType>event</MsgType>"
+      "<Event>weapp_audit_success</Event><SuccTime>1700000000</SuccTime></xml>",
+      kComponent, kToken, "1700000000", kAuthorizerPath);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->body, "success");
+  ASSERT_EQ(Published().size(), 1u);
+  ASSERT_TRUE(last_published_->has_component_event());
+  const wechat::open::v1::ComponentEvent& event = last_published_->component_event();
+  EXPECT_EQ(event.component_appid(), kComponent);
+  EXPECT_EQ(event.authorizer_appid(), kAuthorizer);
+  EXPECT_EQ(event.event(), "weapp_audit_success");
+  EXPECT_TRUE(event.untyped().empty()) << event.DebugString();
+  EXPECT_EQ(event.id().size(), 32u);
+}
+
+TEST_F(ComponentPushTest, OtherPathsUnderAComponentAreNotFound) {
+  for (const std::string path : {"/wechat/component/wx00000000000000dd/callback/",
+                                 "/wechat/component/wx00000000000000dd/x/y",
+                                 "/wechat/component/wx00000000000000dd/callback/wxa/more",
+                                 "/wechat/component/wx00000000000000ff/callback/wxa"}) {
+    SCOPED_TRACE(path);
+    auto answer = Push(TextPush("x", 41), kComponent, kToken, "1700000000", path);
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 404);
+  }
+  // An authorizer's push sealed for another component is refused.
+  auto answer =
+      Push(TextPush("x", 42), "wx00000000000000ee", kToken, "1700000000", kAuthorizerPath);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 403);
+  EXPECT_TRUE(Published().empty());
 }
 
 TEST_F(ComponentPushTest, ForgedStaleClearAndMalformedPushesAreRefused) {

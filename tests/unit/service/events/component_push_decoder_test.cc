@@ -117,6 +117,14 @@ TEST(ComponentPushDecoderTest, RefusesWhatIsNoPush) {
   EXPECT_FALSE(DecodeComponentPush("not xml").ok());
 }
 
+TEST(ComponentPushDecoderTest, TellsAManagedMiniProgramsEventFromTheAccountsOwn) {
+  EXPECT_TRUE(IsComponentEvent("event", "weapp_audit_success"));
+  EXPECT_TRUE(IsComponentEvent("EVENT", "Weapp_Audit_Fail"));
+  EXPECT_FALSE(IsComponentEvent("event", "subscribe"));
+  EXPECT_FALSE(IsComponentEvent("text", ""));
+  EXPECT_FALSE(IsComponentEvent("event", "")) << "an InfoType push is not on this URL";
+}
+
 TEST(ComponentPushDecoderTest, KnowsEveryMemberOnce) {
   // 12 InfoTypes and 11 events of component-events.tsv.
   EXPECT_EQ(KnownComponentPushKinds().size(), 23u);
