@@ -149,6 +149,9 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
   upstream_ = std::make_unique<UpstreamClient>(
       UpstreamOptions{.ca_file = upstream.ca_file(),
                       .max_connections_per_host = static_cast<int>(upstream.max_connections()),
+                      .max_queued = static_cast<int>(upstream.max_queued_calls()),
+                      .max_connecting = static_cast<int>(upstream.max_concurrent_connects()),
+                      .connect_timeout = config::ToDuration(upstream.connect_timeout()),
                       .max_answer_bytes = upstream.max_answer_bytes()});
   const absl::Duration timeout =
       absl::Seconds(upstream.timeout().seconds()) + absl::Nanoseconds(upstream.timeout().nanos());
