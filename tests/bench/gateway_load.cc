@@ -1,9 +1,14 @@
 #include "tests/bench/gateway_load.h"
 
+#include <grpcpp/alarm.h>
+
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "wechat/mp/v1/user.grpc.pb.h"
 
@@ -28,6 +33,20 @@ double SecondsSince(Clock::time_point start) {
 std::string ErrorKind(const grpc::Status& status) {
   return absl::StrCat("gRPC code ", status.error_code(), ": ",
                       status.error_message().substr(0, 60));
+}
+
+// The delay a refusal's google.rpc.RetryInfo asks for, if it has one.
+std::optional<std::chrono::milliseconds> RetryDelayOf(const grpc::Status& status) {
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return std::nullopt;
+  for (const auto& detail : details.details()) {
+    google::rpc::RetryInfo retry;
+    if (detail.UnpackTo(&retry)) {
+      return std::chrono::milliseconds(retry.retry_delay().seconds() * 1000 +
+                                       retry.retry_delay().nanos() / 1'000'000);
+    }
+  }
+  return std::nullopt;
 }
 
 GetUserInfoRequest UserInfoRequest() {
@@ -78,6 +97,7 @@ struct Slot {
   std::unique_ptr<grpc::ClientContext> context;
   Clock::time_point started;
   LoadResult result;
+  grpc::Alarm alarm;  // holds a refused slot back for its RetryInfo delay
 
   void Call() {
     context = std::make_unique<grpc::ClientContext>();
@@ -88,10 +108,18 @@ struct Slot {
                                [this](grpc::Status status) { Answered(status); });
   }
 
+  // A refusal with RetryInfo is counted apart and retried when it says, as a
+  // well-behaved client would; anything else is judged and followed at once.
   void Answered(const grpc::Status& status) {
-    Judge(status, response, started, result);
-    if (Clock::now() < end) return Call();
-    countdown->Done();
+    std::optional<std::chrono::milliseconds> retry_delay = RetryDelayOf(status);
+    if (retry_delay) {
+      ++result.refused;
+    } else {
+      Judge(status, response, started, result);
+    }
+    if (Clock::now() >= end) return countdown->Done();
+    if (!retry_delay) return Call();
+    alarm.Set(std::chrono::system_clock::now() + *retry_delay, [this](bool) { Call(); });
   }
 };
 

@@ -14,6 +14,7 @@ namespace wxgate::bench {
 struct LoadResult {
   LatencyRecord ok;                       // calls answered correctly
   std::map<std::string, int64_t> errors;  // by gRPC code or HTTP/curl failure
+  int64_t refused = 0;                    // refusals with RetryInfo, retried after it
   double seconds = 0;                     // wall time of the phase
 
   int64_t error_count() const {
@@ -24,6 +25,7 @@ struct LoadResult {
   double calls_per_second() const { return seconds > 0 ? ok.count() / seconds : 0; }
   void Merge(const LoadResult& other) {
     ok.Merge(other.ok);
+    refused += other.refused;
     for (const auto& [kind, count] : other.errors) errors[kind] += count;
   }
 };

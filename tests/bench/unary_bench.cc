@@ -174,9 +174,12 @@ int RunInFlight() {
   const int64_t cpu = ReadProcessCpu(stack->gateway_pid()).micros - before.micros;
   std::printf("%d calls in flight, the fake answering after %d ms, %d s (+ drain: %.1f s in all)\n",
               in_flight, latency_ms, absl::GetFlag(FLAGS_seconds), result.seconds);
-  std::printf("  %.0f calls/s answered   p50 %.1f ms   p99 %.1f ms   %lld errors\n",
-              result.calls_per_second(), result.ok.Percentile(0.5) / 1000,
-              result.ok.Percentile(0.99) / 1000, static_cast<long long>(result.error_count()));
+  std::printf(
+      "  %.0f calls/s answered   p50 %.1f ms   p99 %.1f ms   %lld errors   %lld refused with "
+      "RetryInfo (retried after its delay)\n",
+      result.calls_per_second(), result.ok.Percentile(0.5) / 1000,
+      result.ok.Percentile(0.99) / 1000, static_cast<long long>(result.error_count()),
+      static_cast<long long>(result.refused));
   PrintErrors(result);
   std::printf("  ideal %d calls/s; gateway CPU %.1f us per answered call; peak RSS %.1f MiB\n",
               in_flight * 1000 / latency_ms,
