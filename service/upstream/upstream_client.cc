@@ -43,10 +43,7 @@ struct Transfer {
   size_t max_answer_bytes = 0;
   char error[CURL_ERROR_SIZE] = {};
 
-  ~Transfer() {
-    if (easy) curl_easy_cleanup(easy);
-    curl_slist_free_all(headers);
-  }
+  ~Transfer() { curl_slist_free_all(headers); }  // the loop takes `easy` back
 };
 
 // curl reads 0 as "no timeout": round up, so that less than 1 ms left stays a limit.
@@ -109,6 +106,7 @@ class UpstreamClient::Loop {
     }
     curl_multi_wakeup(multi_);
     thread_.join();
+    for (CURL* easy : idle_easy_) curl_easy_cleanup(easy);
     curl_multi_cleanup(multi_);
   }
 
@@ -218,21 +216,18 @@ class UpstreamClient::Loop {
         options_.queue_full_retry_delay);
   }
 
-  // Hands a waiting transfer to curl, with what is left of its time.
-  void Start(Transfer& started) {
-    Transfer* transfer = &started;
-    CURL* easy = transfer->easy = curl_easy_init();
-    const HttpRequest& request = transfer->request;
-    const absl::Duration left = transfer->deadline - absl::Now();
-    transfer->max_answer_bytes = options_.max_answer_bytes;
-    curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  // An easy handle with the options every transfer shares. Handles are reused:
+  // a new one costs allocations and ~20 options per call.
+  CURL* AcquireEasy() {
+    if (!idle_easy_.empty()) {
+      CURL* easy = idle_easy_.back();
+      idle_easy_.pop_back();
+      return easy;
+    }
+    CURL* easy = curl_easy_init();
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, CurlMilliseconds(left));
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                     CurlMilliseconds(std::min(ConnectTimeout(*transfer), left)));
     curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &OnConnected);
-    curl_easy_setopt(easy, CURLOPT_PREREQDATA, transfer);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
     if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
@@ -240,10 +235,35 @@ class UpstreamClient::Loop {
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(easy, CURLOPT_USERAGENT, "wxgate/1");
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &AppendAnswer);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &ReadHeader);
+    return easy;
+  }
+
+  // Keeps as many idle handles as transfers may run at once.
+  void ReleaseEasy(CURL* easy) {
+    if (static_cast<int>(idle_easy_.size()) < options_.max_connections_per_host) {
+      idle_easy_.push_back(easy);
+    } else {
+      curl_easy_cleanup(easy);
+    }
+  }
+
+  // Hands a waiting transfer to curl, with what is left of its time. Sets every
+  // option that differs between transfers, as the handle may have served another.
+  void Start(Transfer& started) {
+    Transfer* transfer = &started;
+    CURL* easy = transfer->easy = AcquireEasy();
+    const HttpRequest& request = transfer->request;
+    const absl::Duration left = transfer->deadline - absl::Now();
+    transfer->max_answer_bytes = options_.max_answer_bytes;
+    curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, CurlMilliseconds(left));
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     CurlMilliseconds(std::min(ConnectTimeout(*transfer), left)));
+    curl_easy_setopt(easy, CURLOPT_PREREQDATA, transfer);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, transfer);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer);
     transfer->headers = curl_slist_append(nullptr, "Expect:");
@@ -256,6 +276,8 @@ class UpstreamClient::Loop {
         transfer->headers = curl_slist_append(
             transfer->headers, absl::StrCat("Content-Type: ", request.content_type).c_str());
       }
+    } else {
+      curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);  // undoes a POST of the handle's last use
     }
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers);
     curl_multi_add_handle(multi_, easy);
@@ -297,7 +319,11 @@ class UpstreamClient::Loop {
     std::unique_ptr<Transfer> transfer = std::move(it->second);
     active_.erase(it);
     queue_.Ended(id);
-    if (transfer->easy) curl_multi_remove_handle(multi_, transfer->easy);
+    if (transfer->easy) {
+      curl_multi_remove_handle(multi_, transfer->easy);
+      curl_easy_setopt(transfer->easy, CURLOPT_ERRORBUFFER, nullptr);  // about to be freed
+      ReleaseEasy(transfer->easy);
+    }
     Done done = std::move(transfer->done);
     transfer.reset();
     active_count_.fetch_sub(1, std::memory_order_relaxed);
@@ -310,6 +336,7 @@ class UpstreamClient::Loop {
   std::thread thread_;
   // Waiting and running transfers; loop thread only.
   absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> active_;
+  std::vector<CURL*> idle_easy_;  // loop thread only
   std::atomic<int64_t> active_count_{0};
 
   absl::Mutex mu_;

@@ -467,6 +467,10 @@ TEST_F(UpstreamClientTest, SequentialSendsReuseOneConnection) {
     absl::StatusOr<HttpResponse> answer = SendAndWait(client, std::move(request));
     ASSERT_TRUE(answer.ok()) << answer.status();
     ASSERT_EQ(answer->status, 200);
+    // Easy handles are reused: a GET after a POST must not inherit its method or body.
+    const nlohmann::json echo = nlohmann::json::parse(answer->body);
+    EXPECT_EQ(echo["method"], i % 2 == 1 ? "POST" : "GET") << i;
+    EXPECT_EQ(echo["query"]["i"], std::to_string(i));
   }
   EXPECT_EQ(fake_->CallCount("/fake/echo"), 5);
   EXPECT_EQ(fake_->ConnectionCount(), 1);
