@@ -56,7 +56,7 @@ void UpstreamExchange::Send(const CallCredential& credential) {
   if (!http.ok()) return Finish(http.status());
   bool cancelled;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     cancelled = cancelled_;
   }
   if (cancelled) return Finish(absl::CancelledError("the caller cancelled the call"));
@@ -69,7 +69,7 @@ void UpstreamExchange::Send(const CallCredential& credential) {
       });
   bool cancel_now;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     transfer_ = id;
     cancel_now = cancelled_;  // a Cancel that came while Send ran did not see the id
   }
@@ -104,7 +104,7 @@ void UpstreamExchange::CountUpstreamCall(const absl::Status& outcome) const {
 
 void UpstreamExchange::Finish(absl::StatusOr<CheckedAnswer> outcome) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     if (finished_) return;
     finished_ = true;
   }
@@ -115,7 +115,7 @@ void UpstreamExchange::Finish(absl::StatusOr<CheckedAnswer> outcome) {
 void UpstreamExchange::Cancel() {
   std::optional<HttpTransport::TransferId> transfer;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     cancelled_ = true;
     transfer = transfer_;
   }
@@ -125,7 +125,7 @@ void UpstreamExchange::Cancel() {
 void CallCancellation::Attach(std::shared_ptr<Cancellable> work) {
   bool cancelled;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     work_ = work;
     cancelled = cancelled_;
   }
@@ -135,7 +135,7 @@ void CallCancellation::Attach(std::shared_ptr<Cancellable> work) {
 void CallCancellation::Cancel() {
   std::shared_ptr<Cancellable> work;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     cancelled_ = true;
     work = work_;
   }

@@ -19,12 +19,12 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/call/credential_source.h"
 #include "service/upstream/http_transport.h"
@@ -83,10 +83,13 @@ class UpstreamExchange : public Cancellable, public std::enable_shared_from_this
   bool retried_ = false;  // touched by one callback at a time
   absl::Time sent_at_;    // of the request in flight, for its metrics
 
-  absl::Mutex mu_;
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  std::optional<HttpTransport::TransferId> transfer_ ABSL_GUARDED_BY(mu_);
+  // std::mutex, not absl::Mutex: one is made per call, and Debian's Abseil pays
+  // deadlock-detection bookkeeping for each Mutex it creates, locks and destroys.
+  std::mutex mu_;
+  // Guarded by mu_ (std::mutex carries no thread-safety annotations):
+  bool cancelled_ = false;
+  bool finished_ = false;
+  std::optional<HttpTransport::TransferId> transfer_;
 };
 
 // Forwards a caller's cancel to what serves the call. A reactor's OnCancel may come
@@ -98,9 +101,9 @@ class CallCancellation {
   void Cancel();
 
  private:
-  absl::Mutex mu_;
-  std::shared_ptr<Cancellable> work_ ABSL_GUARDED_BY(mu_);
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  std::mutex mu_;                      // per call: see UpstreamExchange::mu_
+  std::shared_ptr<Cancellable> work_;  // guarded by mu_
+  bool cancelled_ = false;             // guarded by mu_
 };
 
 }  // namespace wxgate

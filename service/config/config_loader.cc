@@ -385,6 +385,23 @@ absl::Status ValidateUpstream(v1::Upstream& upstream) {
                                 "\"5s\", or leave it out for the default (",
                                 kDefaultTimeoutSeconds, "s)"));
   }
+  if (upstream.has_connect_timeout() && upstream.connect_timeout().seconds() == 0 &&
+      upstream.connect_timeout().nanos() == 0) {
+    return Invalid("upstream.connect_timeout",
+                   absl::StrCat("0 leaves no time to connect; give a positive duration such as "
+                                "\"3s\", or leave it out for the default (",
+                                kDefaultConnectTimeoutSeconds, "s)"));
+  }
+  // Counts the upstream client keeps as int.
+  constexpr uint32_t kMaxCount = 1'000'000;
+  if (upstream.max_queued_calls() > kMaxCount) {
+    return Invalid("upstream.max_queued_calls",
+                   absl::StrCat(upstream.max_queued_calls(), " is more than ", kMaxCount));
+  }
+  if (upstream.max_concurrent_connects() > kMaxCount) {
+    return Invalid("upstream.max_concurrent_connects",
+                   absl::StrCat(upstream.max_concurrent_connects(), " is more than ", kMaxCount));
+  }
   return absl::OkStatus();
 }
 
@@ -675,6 +692,13 @@ void ApplyDefaults(v1::Config& config) {
   if (upstream.max_connections() == 0) upstream.set_max_connections(kDefaultMaxConnections);
   if (upstream.max_upload_bytes() == 0) upstream.set_max_upload_bytes(32 << 20);
   if (upstream.max_answer_bytes() == 0) upstream.set_max_answer_bytes(64 << 20);
+  if (!upstream.has_connect_timeout()) {
+    upstream.mutable_connect_timeout()->set_seconds(kDefaultConnectTimeoutSeconds);
+  }
+  if (upstream.max_queued_calls() == 0) upstream.set_max_queued_calls(kDefaultMaxQueuedCalls);
+  if (upstream.max_concurrent_connects() == 0) {
+    upstream.set_max_concurrent_connects(kDefaultMaxConcurrentConnects);
+  }
   for (v1::Account& account : *config.mutable_accounts()) {
     if (account.token_api() == v1::TOKEN_API_UNSPECIFIED) {
       account.set_token_api(v1::TOKEN_API_STABLE);

@@ -81,6 +81,9 @@ constexpr GatewayReason kReasons[] = {
      "a download answered a JSON object without an error instead of a file"},
     {Reason::kUpstreamSchema, "UPSTREAM_SCHEMA", Code::kInternal, "",
      "a field of the answer has the wrong type (the message names it)"},
+    {Reason::kUpstreamQueueFull, "UPSTREAM_QUEUE_FULL", Code::kResourceExhausted, "",
+     "every upstream connection is busy and `upstream.max_queued_calls` calls already wait for "
+     "one; nothing was sent; `RetryInfo` says when to retry"},
     {Reason::kUnknownCursor, "UNKNOWN_CURSOR", Code::kInvalidArgument, "",
      "`Subscribe`'s `after_cursor` is beyond the newest event"},
     {Reason::kEventsNotRetained, "EVENTS_NOT_RETAINED", Code::kOutOfRange, "",

@@ -55,6 +55,7 @@ enum class Reason {
   kUpstreamNotJson,
   kUpstreamNotFile,
   kUpstreamSchema,
+  kUpstreamQueueFull,
   // Events and replies.
   kUnknownCursor,
   kEventsNotRetained,

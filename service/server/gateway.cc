@@ -142,14 +142,24 @@ absl::StatusOr<std::unique_ptr<CallbackServer>> ListenHttp(absl::string_view fie
   return server;
 }
 
+// A configuration built in code (tests) skips the loader's defaults: 0 means unset.
+uint32_t OrDefault(uint32_t value, uint32_t fallback) { return value > 0 ? value : fallback; }
+
 }  // namespace
 
 Gateway::Gateway(const config::LoadedConfig& loaded) {
   const auto& upstream = loaded.config.upstream();
-  upstream_ = std::make_unique<UpstreamClient>(
-      UpstreamOptions{.ca_file = upstream.ca_file(),
-                      .max_connections_per_host = static_cast<int>(upstream.max_connections()),
-                      .max_answer_bytes = upstream.max_answer_bytes()});
+  upstream_ = std::make_unique<UpstreamClient>(UpstreamOptions{
+      .ca_file = upstream.ca_file(),
+      .max_connections_per_host = static_cast<int>(upstream.max_connections()),
+      .max_queued =
+          static_cast<int>(OrDefault(upstream.max_queued_calls(), config::kDefaultMaxQueuedCalls)),
+      .max_connecting = static_cast<int>(
+          OrDefault(upstream.max_concurrent_connects(), config::kDefaultMaxConcurrentConnects)),
+      .connect_timeout = upstream.has_connect_timeout()
+                             ? config::ToDuration(upstream.connect_timeout())
+                             : absl::Seconds(config::kDefaultConnectTimeoutSeconds),
+      .max_answer_bytes = upstream.max_answer_bytes()});
   const absl::Duration timeout =
       absl::Seconds(upstream.timeout().seconds()) + absl::Nanoseconds(upstream.timeout().nanos());
   shared_ = SharedState::From(loaded);

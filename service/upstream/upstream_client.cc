@@ -2,8 +2,10 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -14,7 +16,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "service/errors/error_info.h"
+#include "service/errors/gateway_reasons.h"
 #include "service/upstream/curl_errors.h"
+#include "service/upstream/transfer_queue.h"
 
 namespace wxgate {
 namespace {
@@ -30,6 +34,8 @@ struct Transfer {
   UpstreamClient::TransferId id = 0;
   HttpRequest request;
   UpstreamClient::Done done;
+  absl::Time deadline;             // Send's time + the request's timeout
+  TransferQueue* queue = nullptr;  // told when the transfer has its connection
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   std::string answer;
@@ -37,10 +43,7 @@ struct Transfer {
   size_t max_answer_bytes = 0;
   char error[CURL_ERROR_SIZE] = {};
 
-  ~Transfer() {
-    if (easy) curl_easy_cleanup(easy);
-    curl_slist_free_all(headers);
-  }
+  ~Transfer() { curl_slist_free_all(headers); }  // the loop takes `easy` back
 };
 
 // curl reads 0 as "no timeout": round up, so that less than 1 ms left stays a limit.
@@ -61,6 +64,13 @@ size_t ReadHeader(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// libcurl has a connection for the transfer (new, or reused), and sends next.
+int OnConnected(void* user, char*, char*, int, int) {
+  auto* transfer = static_cast<Transfer*>(user);
+  transfer->queue->Connected(transfer->id);
+  return CURL_PREREQFUNC_OK;
+}
+
 size_t AppendAnswer(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   if (transfer->answer.size() + size * count > transfer->max_answer_bytes) return 0;  // aborts
@@ -74,7 +84,10 @@ size_t AppendAnswer(char* data, size_t size, size_t count, void* user) {
 // Other threads hand it work through the queues, then wake it.
 class UpstreamClient::Loop {
  public:
-  explicit Loop(UpstreamOptions options) : options_(std::move(options)) {
+  explicit Loop(UpstreamOptions options)
+      : options_(std::move(options)),
+        queue_({.max_running = options_.max_connections_per_host,
+                .max_connecting = options_.max_connecting}) {
     static std::once_flag curl_ready;
     std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     multi_ = curl_multi_init();
@@ -93,15 +106,24 @@ class UpstreamClient::Loop {
     }
     curl_multi_wakeup(multi_);
     thread_.join();
+    for (CURL* easy : idle_easy_) curl_easy_cleanup(easy);
     curl_multi_cleanup(multi_);
   }
 
   TransferId Enqueue(HttpRequest request, Done done) {
+    // Refused here, on the caller's thread, so that a full queue costs the loop nothing.
+    const int64_t limit = int64_t{options_.max_connections_per_host} + options_.max_queued;
+    if (active_count_.fetch_add(1, std::memory_order_relaxed) >= limit) {
+      active_count_.fetch_sub(1, std::memory_order_relaxed);
+      std::move(done)(QueueFull(request.url));
+      return 0;  // never issued: Cancel(0) is a no-op
+    }
     auto transfer = std::make_unique<Transfer>();
+    transfer->deadline = absl::Now() + request.timeout;
     transfer->request = std::move(request);
     transfer->done = std::move(done);
+    transfer->queue = &queue_;
     TransferId id;
-    active_count_.fetch_add(1, std::memory_order_relaxed);
     {
       absl::MutexLock lock(&mu_);
       id = transfer->id = ++last_id_;
@@ -124,28 +146,36 @@ class UpstreamClient::Loop {
  private:
   void Run() {
     while (true) {
-      std::vector<std::unique_ptr<Transfer>> starting;
+      std::vector<std::unique_ptr<Transfer>> arriving;
       std::vector<TransferId> cancelling;
       bool stopping;
       {
         absl::MutexLock lock(&mu_);
-        starting.swap(to_start_);
+        arriving.swap(to_start_);
         cancelling.swap(to_cancel_);
         stopping = stopping_;
       }
-      for (auto& transfer : starting) Start(std::move(transfer));
+      for (auto& transfer : arriving) {
+        const TransferId id = transfer->id;
+        queue_.Add(id, transfer->deadline);
+        active_.emplace(id, std::move(transfer));
+      }
       for (TransferId id : cancelling) {
         Finish(id,
                absl::CancelledError("the caller cancelled the call; upstream transfer aborted"));
       }
       if (stopping) break;
+      FailExpired();
+      StartWaiting();
       int running = 0;
       curl_multi_perform(multi_, &running);
       int queued = 0;
       while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
         if (msg->msg == CURLMSG_DONE) Complete(msg->easy_handle, msg->data.result);
       }
-      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+      // Completions freed connections: hand the next waiting transfers to curl now.
+      StartWaiting();
+      curl_multi_poll(multi_, nullptr, 0, PollMilliseconds(), nullptr);
     }
     std::vector<TransferId> remaining;
     for (const auto& [id, transfer] : active_) remaining.push_back(id);
@@ -154,15 +184,50 @@ class UpstreamClient::Loop {
     }
   }
 
-  void Start(std::unique_ptr<Transfer> transfer) {
-    CURL* easy = transfer->easy = curl_easy_init();
-    const HttpRequest& request = transfer->request;
-    transfer->max_answer_bytes = options_.max_answer_bytes;
-    curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  // Waits no longer than until the next waiting transfer's deadline.
+  int PollMilliseconds() const {
+    constexpr int kIdle = 1000;
+    std::optional<absl::Time> next = queue_.NextDeadline();
+    if (!next) return kIdle;
+    return static_cast<int>(std::clamp<int64_t>(
+        absl::ToInt64Milliseconds(absl::Ceil(*next - absl::Now(), absl::Milliseconds(1))), 0,
+        kIdle));
+  }
+
+  void FailExpired() {
+    for (TransferId id : queue_.TakeExpired(absl::Now())) {
+      Finish(id,
+             GatewayError(Reason::kDeadlineBeforeUpstream,
+                          absl::StrCat("the call's deadline passed while it waited for a "
+                                       "connection to ",
+                                       HostOf(active_.at(id)->request.url), "; it was not sent")));
+    }
+  }
+
+  void StartWaiting() {
+    for (TransferId id : queue_.TakeStartable()) Start(*active_.at(id));
+  }
+
+  absl::Status QueueFull(const std::string& url) const {
+    return WithRetryDelay(
+        GatewayError(Reason::kUpstreamQueueFull,
+                     absl::StrCat(options_.max_queued, " calls already wait for a connection to ",
+                                  HostOf(url), " (upstream.max_queued_calls); retry later")),
+        options_.queue_full_retry_delay);
+  }
+
+  // An easy handle with the options every transfer shares. Handles are reused:
+  // a new one costs allocations and ~20 options per call.
+  CURL* AcquireEasy() {
+    if (!idle_easy_.empty()) {
+      CURL* easy = idle_easy_.back();
+      idle_easy_.pop_back();
+      return easy;
+    }
+    CURL* easy = curl_easy_init();
     curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, CurlMilliseconds(request.timeout));
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, CurlMilliseconds(ConnectTimeout(*transfer)));
+    curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &OnConnected);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
     if (!options_.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_file.c_str());
@@ -170,12 +235,37 @@ class UpstreamClient::Loop {
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(easy, CURLOPT_USERAGENT, "wxgate/1");
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error);
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &AppendAnswer);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &ReadHeader);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, transfer.get());
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
+    return easy;
+  }
+
+  // Keeps as many idle handles as transfers may run at once.
+  void ReleaseEasy(CURL* easy) {
+    if (static_cast<int>(idle_easy_.size()) < options_.max_connections_per_host) {
+      idle_easy_.push_back(easy);
+    } else {
+      curl_easy_cleanup(easy);
+    }
+  }
+
+  // Hands a waiting transfer to curl, with what is left of its time. Sets every
+  // option that differs between transfers, as the handle may have served another.
+  void Start(Transfer& started) {
+    Transfer* transfer = &started;
+    CURL* easy = transfer->easy = AcquireEasy();
+    const HttpRequest& request = transfer->request;
+    const absl::Duration left = transfer->deadline - absl::Now();
+    transfer->max_answer_bytes = options_.max_answer_bytes;
+    curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, CurlMilliseconds(left));
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                     CurlMilliseconds(std::min(ConnectTimeout(*transfer), left)));
+    curl_easy_setopt(easy, CURLOPT_PREREQDATA, transfer);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, transfer);
+    curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer);
     transfer->headers = curl_slist_append(nullptr, "Expect:");
     if (request.method == "POST") {
       curl_easy_setopt(easy, CURLOPT_POST, 1L);
@@ -186,11 +276,11 @@ class UpstreamClient::Loop {
         transfer->headers = curl_slist_append(
             transfer->headers, absl::StrCat("Content-Type: ", request.content_type).c_str());
       }
+    } else {
+      curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);  // undoes a POST of the handle's last use
     }
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers);
     curl_multi_add_handle(multi_, easy);
-    TransferId id = transfer->id;
-    active_.emplace(id, std::move(transfer));
   }
 
   void Complete(CURL* easy, CURLcode result) {
@@ -228,7 +318,12 @@ class UpstreamClient::Loop {
     if (it == active_.end()) return;
     std::unique_ptr<Transfer> transfer = std::move(it->second);
     active_.erase(it);
-    curl_multi_remove_handle(multi_, transfer->easy);
+    queue_.Ended(id);
+    if (transfer->easy) {
+      curl_multi_remove_handle(multi_, transfer->easy);
+      curl_easy_setopt(transfer->easy, CURLOPT_ERRORBUFFER, nullptr);  // about to be freed
+      ReleaseEasy(transfer->easy);
+    }
     Done done = std::move(transfer->done);
     transfer.reset();
     active_count_.fetch_sub(1, std::memory_order_relaxed);
@@ -236,9 +331,12 @@ class UpstreamClient::Loop {
   }
 
   const UpstreamOptions options_;
+  TransferQueue queue_;  // loop thread only
   CURLM* multi_ = nullptr;
   std::thread thread_;
-  absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> active_;  // loop thread only
+  // Waiting and running transfers; loop thread only.
+  absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> active_;
+  std::vector<CURL*> idle_easy_;  // loop thread only
   std::atomic<int64_t> active_count_{0};
 
   absl::Mutex mu_;

@@ -7,8 +7,11 @@
 //
 // The HttpTransport of production: Send() never blocks on the network, the transfer
 // runs on the client's own thread, which calls `done` exactly once when the transfer
-// ends (answer, transport error, timeout or cancel). Connections
-// are kept alive and reused (HTTP/2 multiplexing where the server offers it).
+// ends (answer, transport error, timeout or cancel); a refusal because the queue is
+// full runs `done` inside Send. Connections are kept alive and reused (HTTP/2
+// multiplexing where the server offers it). At most max_connections_per_host
+// transfers are in libcurl; later ones wait in the client's own queue (see
+// transfer_queue.h for why).
 // TLS peers are always verified. The destructor cancels what is still running.
 #ifndef WXGATE_SERVICE_UPSTREAM_UPSTREAM_CLIENT_H_
 #define WXGATE_SERVICE_UPSTREAM_UPSTREAM_CLIENT_H_
@@ -27,9 +30,20 @@ namespace wxgate {
 
 struct UpstreamOptions {
   std::string ca_file;  // PEM bundle; empty: the system trust store
+  // Also the transfers handed to libcurl at once: the rest wait in the client.
   int max_connections_per_host = 256;
+  // Transfers that wait for a connection, first come first served; Send refuses more
+  // at once (RESOURCE_EXHAUSTED UPSTREAM_QUEUE_FULL with RetryInfo). A waiting
+  // transfer whose timeout passes ends DEADLINE_EXCEEDED DEADLINE_BEFORE_UPSTREAM,
+  // never sent.
+  int max_queued = 1024;
+  // Transfers that may be opening a connection (TCP and TLS) at once: the pool grows
+  // by that many handshakes at a time instead of all at once.
+  int max_connecting = 32;
   absl::Duration connect_timeout = absl::Seconds(3);
   size_t max_answer_bytes = 64 << 20;
+  // The RetryInfo of a refusal because the queue is full.
+  absl::Duration queue_full_retry_delay = absl::Seconds(1);
 };
 
 class UpstreamClient : public HttpTransport {
@@ -41,7 +55,7 @@ class UpstreamClient : public HttpTransport {
 
   TransferId Send(HttpRequest request, Done done) override;
   void Cancel(TransferId id) override;
-  // Transfers started and not yet ended.
+  // Transfers sent (waiting or running) and not yet ended.
   int64_t active_transfers() const;
 
  private:

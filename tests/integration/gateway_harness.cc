@@ -33,7 +33,8 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
   upstream->mutable_timeout()->set_seconds(absl::ToInt64Seconds(options.upstream_timeout));
   upstream->mutable_timeout()->set_nanos(
       static_cast<int32_t>(absl::ToInt64Nanoseconds(options.upstream_timeout) % 1000000000));
-  upstream->set_max_connections(256);
+  upstream->set_max_connections(options.max_connections);
+  upstream->set_max_queued_calls(options.max_queued_calls);
   upstream->set_max_upload_bytes(options.max_upload_bytes);
   upstream->set_max_answer_bytes(64 << 20);
   // Endpoints on WeChat's other hosts (showqrcode) reach the fake too.

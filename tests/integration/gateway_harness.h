@@ -40,6 +40,9 @@ struct HarnessOptions {
   // Account A's reply window.
   absl::Duration reply_window = absl::Seconds(3);
   size_t max_upload_bytes = 8 << 20;
+  // upstream.max_connections and upstream.max_queued_calls (0: the default).
+  uint32_t max_connections = 256;
+  uint32_t max_queued_calls = 0;
   // Who may call. Unset: anyone, without a key.
   std::optional<config::v1::Access> access;
   // TLS on the gateway's gRPC listener (then channel() cannot reach it: use

@@ -4,6 +4,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <memory>
+#include <vector>
+
+#include "absl/synchronization/notification.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "tests/integration/gateway_harness.h"
 #include "wechat/mp/v1/basic.grpc.pb.h"
 
@@ -61,6 +67,49 @@ TEST(UpstreamFailuresTest, SlowUpstreamTimesOut) {
   ASSERT_TRUE(CallOnce(h).ok());  // token cached
   h.fake().SetLatency(absl::Seconds(20));
   ExpectFailure(CallOnce(h), grpc::StatusCode::DEADLINE_EXCEEDED, "UPSTREAM_TIMEOUT");
+}
+
+// With every connection busy and the queue full, a call is refused at once with
+// RESOURCE_EXHAUSTED UPSTREAM_QUEUE_FULL and a RetryInfo; it never reaches WeChat.
+TEST(UpstreamFailuresTest, FullUpstreamQueueRefusesAtOnceWithRetryInfo) {
+  GatewayHarness h({.max_connections = 1, .max_queued_calls = 1});
+  ASSERT_TRUE(CallOnce(h).ok());  // token cached
+  h.fake().SetLatency(absl::Seconds(60));
+  struct Held {
+    std::unique_ptr<grpc::ClientContext> context = ContextFor("");
+    GetCallbackIpRequest request;
+    GetCallbackIpResponse response;
+    absl::Notification done;
+  };
+  auto stub = BasicService::NewStub(h.channel());
+  std::vector<std::unique_ptr<Held>> held;
+  for (int i = 0; i < 2; ++i) {  // one sent, one waiting
+    held.push_back(std::make_unique<Held>());
+    Held& call = *held.back();
+    stub->async()->GetCallbackIp(call.context.get(), &call.request, &call.response,
+                                 [&call](grpc::Status) { call.done.Notify(); });
+  }
+  ASSERT_TRUE(WaitFor([&] {
+    return h.gateway().upstream().active_transfers() == 2 && h.fake().CallCount(kPath) == 2;
+  }));
+
+  grpc::Status refused = CallOnce(h);
+  ExpectFailure(refused, grpc::StatusCode::RESOURCE_EXHAUSTED, "UPSTREAM_QUEUE_FULL");
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(refused.error_details()));
+  bool has_retry_info = false;
+  for (const auto& detail : details.details()) {
+    google::rpc::RetryInfo retry;
+    if (detail.UnpackTo(&retry)) has_retry_info = retry.retry_delay().seconds() > 0;
+  }
+  EXPECT_TRUE(has_retry_info) << details.DebugString();
+
+  // The waiting call first: cancelling the sent one first would let it go out.
+  for (int i : {1, 0}) {
+    held[i]->context->TryCancel();
+    held[i]->done.WaitForNotification();
+  }
+  EXPECT_EQ(h.fake().CallCount(kPath), 2);  // the first call and the one sent
 }
 
 class InjectedFailureTest : public ::testing::Test {

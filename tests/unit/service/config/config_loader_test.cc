@@ -98,6 +98,9 @@ upstream:
                                   ca, R"("
   timeout: 1500ms
   max_connections: 8
+  connect_timeout: 250ms
+  max_queued_calls: 100
+  max_concurrent_connects: 4
 accounts:
   - appid: )",
                                   kAppA, R"(
@@ -126,6 +129,9 @@ tokens:
   EXPECT_EQ(config.upstream().timeout().seconds(), 1);
   EXPECT_EQ(config.upstream().timeout().nanos(), 500'000'000);
   EXPECT_EQ(config.upstream().max_connections(), 8u);
+  EXPECT_EQ(ToDuration(config.upstream().connect_timeout()), absl::Milliseconds(250));
+  EXPECT_EQ(config.upstream().max_queued_calls(), 100u);
+  EXPECT_EQ(config.upstream().max_concurrent_connects(), 4u);
   ASSERT_EQ(config.accounts_size(), 2);
   EXPECT_EQ(config.accounts(0).appid(), kAppA);
   EXPECT_EQ(config.accounts(0).name(), "main");
@@ -178,6 +184,10 @@ TEST(ConfigLoaderTest, DefaultsFillWhatIsMissing) {
   EXPECT_EQ(config.upstream().max_connections(), kDefaultMaxConnections);
   EXPECT_EQ(config.upstream().max_upload_bytes(), 32u << 20);
   EXPECT_EQ(config.upstream().max_answer_bytes(), 64u << 20);
+  EXPECT_EQ(ToDuration(config.upstream().connect_timeout()),
+            absl::Seconds(kDefaultConnectTimeoutSeconds));
+  EXPECT_EQ(config.upstream().max_queued_calls(), kDefaultMaxQueuedCalls);
+  EXPECT_EQ(config.upstream().max_concurrent_connects(), kDefaultMaxConcurrentConnects);
   EXPECT_EQ(config.accounts(0).token_api(), v1::TOKEN_API_STABLE);
   EXPECT_EQ(ToDuration(config.server().drain_timeout()), kDefaultDrainTimeout);
   // The only account becomes the default.
@@ -348,7 +358,8 @@ TEST(ConfigLoaderErrorTest, YamlSyntaxErrorReportsLineAndColumn) {
 TEST(ConfigLoaderErrorTest, UnknownKeyListsKnownKeys) {
   EXPECT_EQ(ErrorOf("upstream:\n  timout: 5s\n"),
             "upstream.timout: unknown key (known keys: base_url, ca_file, timeout, "
-            "max_connections, host_base_urls, max_upload_bytes, max_answer_bytes)");
+            "max_connections, host_base_urls, max_upload_bytes, max_answer_bytes, "
+            "connect_timeout, max_queued_calls, max_concurrent_connects)");
 }
 
 TEST(ConfigLoaderErrorTest, UnknownTopLevelKey) {
@@ -586,6 +597,15 @@ TEST(ConfigLoaderErrorTest, TimeoutNegativeOrZero) {
   EXPECT_THAT(ErrorOf("upstream:\n  timeout: 0s\n"),
               StartsWith("upstream.timeout: 0 leaves no time"));
   EXPECT_THAT(ErrorOf("upstream:\n  timeout: inf\n"), HasSubstr("is too long"));
+}
+
+TEST(ConfigLoaderErrorTest, ConnectTimeoutZeroAndQueueLimitsOutOfRange) {
+  EXPECT_THAT(ErrorOf("upstream:\n  connect_timeout: 0s\n"),
+              StartsWith("upstream.connect_timeout: 0 leaves no time to connect"));
+  EXPECT_THAT(ErrorOf("upstream:\n  max_queued_calls: 4000000000\n"),
+              StartsWith("upstream.max_queued_calls: 4000000000 is more than 1000000"));
+  EXPECT_THAT(ErrorOf("upstream:\n  max_concurrent_connects: 2000000\n"),
+              StartsWith("upstream.max_concurrent_connects: 2000000 is more than 1000000"));
 }
 
 TEST(ConfigLoaderErrorTest, MaxConnectionsOutOfRange) {

@@ -287,7 +287,11 @@ TEST_F(UpstreamClientTest, SubMillisecondTimeoutStillTimesOut) {
   UpstreamClient client(Options());
   fake_->SetLatency(kHold);
   absl::StatusOr<HttpResponse> answer = SendAndWait(client, EchoWithToken(absl::Microseconds(500)));
-  ExpectFailure(answer, absl::StatusCode::kDeadlineExceeded, "UPSTREAM_TIMEOUT");
+  // Sent and timed out, or expired before the loop could send it: a deadline either way.
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.status().code(), absl::StatusCode::kDeadlineExceeded) << answer.status();
+  EXPECT_THAT(ReasonOf(answer.status()),
+              ::testing::AnyOf("UPSTREAM_TIMEOUT", "DEADLINE_BEFORE_UPSTREAM"));
 }
 
 TEST_F(UpstreamClientTest, TruncatedAnswerIsTruncated) {
@@ -463,9 +467,137 @@ TEST_F(UpstreamClientTest, SequentialSendsReuseOneConnection) {
     absl::StatusOr<HttpResponse> answer = SendAndWait(client, std::move(request));
     ASSERT_TRUE(answer.ok()) << answer.status();
     ASSERT_EQ(answer->status, 200);
+    // Easy handles are reused: a GET after a POST must not inherit its method or body.
+    const nlohmann::json echo = nlohmann::json::parse(answer->body);
+    EXPECT_EQ(echo["method"], i % 2 == 1 ? "POST" : "GET") << i;
+    EXPECT_EQ(echo["query"]["i"], std::to_string(i));
   }
   EXPECT_EQ(fake_->CallCount("/fake/echo"), 5);
   EXPECT_EQ(fake_->ConnectionCount(), 1);
+}
+
+// With every connection busy, later calls wait in the client and go out in the order
+// they came (libcurl's own queue would not keep it).
+TEST_F(UpstreamClientTest, WaitingCallsAreSentFirstComeFirstServed) {
+  UpstreamOptions options = Options();
+  options.max_connections_per_host = 1;
+  UpstreamClient client(options);
+  struct Order {
+    absl::Mutex mu;
+    std::vector<int> answered ABSL_GUARDED_BY(mu);
+  };
+  auto order = std::make_shared<Order>();
+  constexpr int kSends = 20;
+  for (int i = 0; i < kSends; ++i) {
+    client.Send(Get(Url(absl::StrCat("/fake/echo?i=", i))),
+                [order, i](absl::StatusOr<HttpResponse> answer) {
+                  absl::MutexLock lock(&order->mu);
+                  order->answered.push_back(answer.ok() && answer->status == 200 ? i : -1);
+                });
+  }
+  absl::MutexLock lock(&order->mu);
+  auto all = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(order->mu) {
+    return order->answered.size() == kSends;
+  };
+  ASSERT_TRUE(order->mu.AwaitWithTimeout(absl::Condition(&all), kPatience));
+  for (int i = 0; i < kSends; ++i) EXPECT_EQ(order->answered[i], i);
+  EXPECT_EQ(fake_->ConnectionCount(), 1);
+}
+
+// Past max_queued waiting calls, Send refuses at once, inside Send, with a RetryInfo;
+// nothing of it reaches WeChat.
+TEST_F(UpstreamClientTest, CallsPastTheQueueLimitAreRefusedAtOnce) {
+  UpstreamOptions options = Options();
+  options.max_connections_per_host = 1;
+  options.max_queued = 2;
+  options.queue_full_retry_delay = absl::Milliseconds(750);
+  fake_->SetLatency(kHold);
+  std::vector<std::shared_ptr<Outcome>> held;
+  {
+    UpstreamClient client(options);
+    for (int i = 0; i < 3; ++i) {  // one sent, two waiting
+      held.push_back(std::make_shared<Outcome>());
+      client.Send(EchoWithToken(kHold), Outcome::Into(held.back()));
+    }
+    auto refused = std::make_shared<Outcome>();
+    client.Send(EchoWithToken(kHold), Outcome::Into(refused));
+    ASSERT_EQ(refused->calls(), 1);  // `done` ran inside Send
+    absl::StatusOr<HttpResponse> answer = refused->Wait();
+    ExpectFailure(answer, absl::StatusCode::kResourceExhausted, "UPSTREAM_QUEUE_FULL");
+    std::optional<google::rpc::RetryInfo> retry = RetryInfoOf(answer.status());
+    ASSERT_TRUE(retry.has_value());
+    EXPECT_EQ(retry->retry_delay().nanos(), 750'000'000);
+    EXPECT_THAT(std::string(answer.status().message()), HasSubstr("127.0.0.1"));
+    EXPECT_EQ(client.active_transfers(), 3);
+    ASSERT_TRUE(Eventually([&] { return fake_->CallCount("/fake/echo") == 1; }));
+  }
+  for (const auto& outcome : held) {
+    EXPECT_EQ(outcome->Wait().status().code(), absl::StatusCode::kCancelled);
+  }
+  EXPECT_EQ(fake_->CallCount("/fake/echo"), 1);  // the waiting ones were never sent
+}
+
+// A call whose time runs out while it waits for a connection fails without being sent.
+TEST_F(UpstreamClientTest, AWaitingCallPastItsDeadlineFailsUnsent) {
+  UpstreamOptions options = Options();
+  options.max_connections_per_host = 1;
+  fake_->SetLatency(kHold);
+  UpstreamClient client(options);
+  auto running = std::make_shared<Outcome>();
+  const UpstreamClient::TransferId first =
+      client.Send(EchoWithToken(kHold), Outcome::Into(running));
+  absl::StatusOr<HttpResponse> waited = SendAndWait(client, EchoWithToken(absl::Milliseconds(200)));
+  ExpectFailure(waited, absl::StatusCode::kDeadlineExceeded, "DEADLINE_BEFORE_UPSTREAM");
+  EXPECT_THAT(std::string(waited.status().message()), HasSubstr("not sent"));
+  EXPECT_EQ(client.active_transfers(), 1);
+  client.Cancel(first);
+  EXPECT_EQ(running->Wait().status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(fake_->CallCount("/fake/echo"), 1);
+}
+
+// A waiting call can be cancelled; it is never sent and the queue goes on.
+TEST_F(UpstreamClientTest, CancelOfAWaitingCallNeverSendsIt) {
+  UpstreamOptions options = Options();
+  options.max_connections_per_host = 1;
+  fake_->SetLatency(kHold);
+  UpstreamClient client(options);
+  auto running = std::make_shared<Outcome>();
+  auto waiting = std::make_shared<Outcome>();
+  const UpstreamClient::TransferId first =
+      client.Send(EchoWithToken(kHold), Outcome::Into(running));
+  ASSERT_TRUE(Eventually([&] { return fake_->CallCount("/fake/echo") == 1; }));
+  client.Cancel(client.Send(EchoWithToken(kHold), Outcome::Into(waiting)));
+  EXPECT_EQ(waiting->Wait().status().code(), absl::StatusCode::kCancelled);
+  client.Cancel(first);
+  EXPECT_EQ(running->Wait().status().code(), absl::StatusCode::kCancelled);
+  fake_->SetLatency(absl::ZeroDuration());
+  absl::StatusOr<HttpResponse> next = SendAndWait(client, Get(Url("/fake/echo")));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(fake_->CallCount("/fake/echo"), 2);  // the first and the last
+}
+
+// With a handshake allowed at a time, a burst still gets every answer, over one
+// connection per call in flight.
+TEST_F(UpstreamClientTest, ConnectLimitRampsThePoolWithoutLosingCalls) {
+  UpstreamOptions options = Options();
+  options.max_connections_per_host = 8;
+  options.max_connecting = 1;
+  options.connect_timeout = absl::Seconds(20);
+  fake_->SetLatency(absl::Milliseconds(50));
+  UpstreamClient client(options);
+  constexpr int kSends = 24;
+  std::vector<std::shared_ptr<Outcome>> outcomes;
+  for (int i = 0; i < kSends; ++i) {
+    outcomes.push_back(std::make_shared<Outcome>());
+    client.Send(Get(Url(absl::StrCat("/fake/echo?i=", i))), Outcome::Into(outcomes.back()));
+  }
+  for (int i = 0; i < kSends; ++i) {
+    absl::StatusOr<HttpResponse> answer = outcomes[i]->Wait();
+    ASSERT_TRUE(answer.ok()) << i << ": " << answer.status();
+    EXPECT_EQ(answer->status, 200);
+  }
+  EXPECT_LE(fake_->ConnectionCount(), 8);
+  EXPECT_EQ(client.active_transfers(), 0);
 }
 
 }  // namespace
