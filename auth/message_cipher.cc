@@ -44,7 +44,11 @@ EVP_CIPHER_CTX* ThreadContext() {
 std::string RunCipher(absl::string_view key, absl::string_view input, bool encrypt) {
   EVP_CIPHER_CTX* context = ThreadContext();
   const auto* key_bytes = reinterpret_cast<const unsigned char*>(key.data());
-  EVP_CipherInit_ex2(context, Aes256Cbc(), key_bytes, key_bytes, encrypt ? 1 : 0, nullptr);
+  // Once the context holds AES-256-CBC, a null cipher keeps OpenSSL's state for it
+  // and only sets the key, IV and direction: no reset and re-allocation per call.
+  const EVP_CIPHER* cipher =
+      EVP_CIPHER_CTX_get0_cipher(context) == Aes256Cbc() ? nullptr : Aes256Cbc();
+  EVP_CipherInit_ex2(context, cipher, key_bytes, key_bytes, encrypt ? 1 : 0, nullptr);
   EVP_CIPHER_CTX_set_padding(context, 0);
   std::string output(input.size(), '\0');
   int written = 0;
