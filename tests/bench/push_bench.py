@@ -15,6 +15,7 @@ its answer, and the server's peak RSS (VmHWM); then the ratios to node-webot.
 
   tests/bench/push_bench.py [--build build] [--pushes 40000] [--concurrency 16]
                             [--gateway path/to/wxgate]   (another build, for before/after)
+                            [--callback_threads N]       (server.callback_threads)
 
 Needs the gateway, push_load and push_replier built, and tests/tools' npm packages
 (./wxgate.sh installs them).
@@ -81,7 +82,9 @@ def start_gateway(args, account, work, name):
     grpc_port, callback_port = free_port(), free_port()
     config = os.path.join(work, f"{name}.yaml")
     with open(config, "w") as f:
-        f.write(f"""server: {{grpc_listen: "127.0.0.1:{grpc_port}", callback_listen: "127.0.0.1:{callback_port}"}}
+        threads = (f", callback_threads: {args.callback_threads}"
+                   if args.callback_threads is not None else "")
+        f.write(f"""server: {{grpc_listen: "127.0.0.1:{grpc_port}", callback_listen: "127.0.0.1:{callback_port}"{threads}}}
 upstream: {{base_url: "https://127.0.0.1:9"}}  # never called
 accounts:
   - appid: {account.appid}
@@ -165,6 +168,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--gateway", help="the wxgate binary (default: the build's)")
+    parser.add_argument("--callback_threads", type=int,
+                        help="server.callback_threads (default: the gateway's, one per core)")
     args = parser.parse_args()
     args.build = os.path.abspath(args.build)
     args.gateway = os.path.abspath(args.gateway or
