@@ -15,7 +15,8 @@ setup() {
   bash deploy/bootstrap.sh
   # npm install, not npm ci: the registry serves only some of buf's per-platform
   # packages, so the lock file cannot list them all and npm ci refuses it.
-  if [ ! -x tests/tools/node_modules/.bin/buf ]; then
+  # wechat is node-webot, the push benchmark's baseline (tests/bench/push_bench.py).
+  if [ ! -x tests/tools/node_modules/.bin/buf ] || [ ! -d tests/tools/node_modules/wechat ]; then
     npm install --prefix tests/tools --no-audit --no-fund --loglevel=error
   fi
 }

@@ -21,16 +21,38 @@ constexpr size_t kPadBlock = 32;
 
 using CipherContext = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
+// Fetched once, like the digest (auth/digest.cc): EVP_aes_256_cbc() is looked up in
+// the provider tables on every init. Kept for the life of the process.
+const EVP_CIPHER* Aes256Cbc() {
+  static const EVP_CIPHER* const aes = [] {
+    const EVP_CIPHER* fetched = EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
+    return fetched != nullptr ? fetched : EVP_aes_256_cbc();
+  }();
+  return aes;
+}
+
+// One context per thread, re-initialised with the key and direction of each call:
+// creating one per push cost an allocation and a provider look-up. A context is
+// only ever used by its own thread, from init to final, so ciphers with different
+// keys may share it.
+EVP_CIPHER_CTX* ThreadContext() {
+  thread_local CipherContext context(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  return context.get();
+}
+
 // AES-256-CBC without OpenSSL's padding: the caller pads and unpads WeChat's way.
 std::string RunCipher(absl::string_view key, absl::string_view input, bool encrypt) {
-  CipherContext context(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+  EVP_CIPHER_CTX* context = ThreadContext();
   const auto* key_bytes = reinterpret_cast<const unsigned char*>(key.data());
-  EVP_CipherInit_ex(context.get(), EVP_aes_256_cbc(), nullptr, key_bytes, key_bytes,
-                    encrypt ? 1 : 0);
-  EVP_CIPHER_CTX_set_padding(context.get(), 0);
+  // Once the context holds AES-256-CBC, a null cipher keeps OpenSSL's state for it
+  // and only sets the key, IV and direction: no reset and re-allocation per call.
+  const EVP_CIPHER* cipher =
+      EVP_CIPHER_CTX_get0_cipher(context) == Aes256Cbc() ? nullptr : Aes256Cbc();
+  EVP_CipherInit_ex2(context, cipher, key_bytes, key_bytes, encrypt ? 1 : 0, nullptr);
+  EVP_CIPHER_CTX_set_padding(context, 0);
   std::string output(input.size(), '\0');
   int written = 0;
-  EVP_CipherUpdate(context.get(), reinterpret_cast<unsigned char*>(output.data()), &written,
+  EVP_CipherUpdate(context, reinterpret_cast<unsigned char*>(output.data()), &written,
                    reinterpret_cast<const unsigned char*>(input.data()),
                    static_cast<int>(input.size()));
   output.resize(static_cast<size_t>(written));

@@ -1,5 +1,6 @@
 #include "service/callback/callback_server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -8,6 +9,7 @@
 #include <set>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
@@ -26,42 +28,61 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 constexpr auto kWriteTimeout = std::chrono::seconds(10);
+// Room for a whole push in one read: WeChat's pushes are mostly 0.5-2 KiB.
+constexpr size_t kReadBufferBytes = 4096;
 
 class Session;
 
+// One I/O thread and its event loop. A loop is run by its thread alone, so a
+// session's state needs no lock: it lives on one loop.
+struct IoLoop {
+  net::io_context io{1};  // concurrency hint: one thread
+  // Keeps io.run() going while no operation is pending: draining closes the
+  // listener, and answers still to come are posted later.
+  net::executor_work_guard<net::io_context::executor_type> keep_running = net::make_work_guard(io);
+  std::thread thread;
+};
+
+std::vector<std::unique_ptr<IoLoop>> MakeLoops(size_t threads) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::unique_ptr<IoLoop>> loops;
+  for (size_t i = 0; i < threads; ++i) loops.push_back(std::make_unique<IoLoop>());
+  return loops;
+}
+
 }  // namespace
 
-// Shared by the server, its sessions' pending answers and the I/O thread: an answer
+// Shared by the server, its sessions' pending answers and the I/O threads: an answer
 // that comes after the server is gone posts into a stopped io_context, harmlessly.
+// The listener lives on the first loop ("the listener's thread").
 class CallbackServer::Impl {
  public:
   Impl(const Options& options, const HttpHandler& handler)
-      : options_(options), handler_(handler), acceptor_(io_) {}
+      : loops_(MakeLoops(options.threads)),
+        options_(options),
+        handler_(handler),
+        acceptor_(loops_.front()->io) {}
 
   absl::Status Listen();
-  void Accept();                                         // I/O thread
-  void Closed(const std::shared_ptr<Session>& session);  // I/O thread
-  void StopAccepting();                                  // I/O thread
+  void Accept();                                         // the listener's thread
+  void Closed(const std::shared_ptr<Session>& session);  // the session's thread
+  void StopAccepting();                                  // the listener's thread
   void Stop();
 
-  // Declared first, destroyed last: every socket below belongs to it.
-  net::io_context io_;
-  // Keeps io_.run() going while no operation is pending: draining closes the
-  // listener, and answers still to come are posted later.
-  net::executor_work_guard<net::io_context::executor_type> keep_running_ =
-      net::make_work_guard(io_);
+  // Declared first, destroyed last: every socket below belongs to one of them.
+  std::vector<std::unique_ptr<IoLoop>> loops_;
   const Options options_;
   const HttpHandler& handler_;
   tcp::acceptor acceptor_;
-  // Sessions keep themselves here until they close, I/O thread only.
-  std::set<std::shared_ptr<Session>> sessions_;
-  absl::Mutex count_mu_;  // for AwaitClosed
-  size_t connection_count_ ABSL_GUARDED_BY(count_mu_) = 0;
-  bool paused_ = false;    // accepting waits for a session to close
-  bool draining_ = false;  // StopAccepting: no new connection, no next request
+  size_t next_loop_ = 0;  // round robin of new connections; the listener's thread
+  // Sessions keep themselves here until they close.
+  absl::Mutex mu_;
+  std::set<std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;  // accepting waits for a session to close
+  // StopAccepting: no new connection, no next request. Read by every I/O thread.
+  std::atomic<bool> draining_{false};
   std::weak_ptr<Impl> self_;
   uint16_t port_ = 0;
-  std::thread thread_;
 };
 
 namespace {
@@ -73,7 +94,11 @@ class Session : public std::enable_shared_from_this<Session> {
   friend class CallbackServer::Impl;
   // The server outlives its sessions' work: Stop() closes them all before it goes.
   Session(tcp::socket socket, CallbackServer::Impl& server)
-      : stream_(std::move(socket)), server_(server) {}
+      : stream_(std::move(socket)), server_(server) {
+    // Beast reads at most the buffer's free capacity (512 bytes while it is empty),
+    // so an unreserved buffer took two reads for every safe-mode push.
+    buffer_.reserve(kReadBufferBytes);
+  }
 
   void ReadRequest() {
     parser_.emplace();
@@ -114,13 +139,23 @@ class Session : public std::enable_shared_from_this<Session> {
     // No read while the answer is pending: one request at a time per connection.
     stream_.expires_never();
     answering_ = true;
-    // The session stays in the server's set while its answer is pending.
+    // The session stays in the server's set while its answer is pending. An answer
+    // given on this session's thread (at once, as for an acked push) is written
+    // there and then; one from another thread is queued to this one.
     std::weak_ptr<Session> weak = shared_from_this();
-    server_.handler_.Handle(callback, [weak, server = server_.self_.lock()](CallbackAnswer answer) {
-      net::post(server->io_, [weak, answer = std::move(answer)]() mutable {
+    server_.handler_.Handle(callback, [weak, executor = stream_.get_executor(),
+                                       server = server_.self_.lock()](CallbackAnswer answer) {
+      net::dispatch(executor, [weak, answer = std::move(answer)]() mutable {
         if (auto self = weak.lock()) self->Write(std::move(answer));
       });
     });
+  }
+
+  // StopAccepting: an idle connection's pending read ends (operation_aborted) and
+  // closes it; a busy one closes after its answer. The session's thread.
+  void CloseIfIdle() {
+    beast::error_code ignored;
+    if (!answering_) stream_.socket().close(ignored);
   }
 
   void Refuse(http::status status, std::string why) {
@@ -201,32 +236,41 @@ absl::Status CallbackServer::Impl::Listen() {
 }
 
 void CallbackServer::Impl::Accept() {
-  if (sessions_.size() >= options_.max_connections) {
-    paused_ = true;
-    return;
+  {
+    absl::MutexLock lock(&mu_);
+    if (sessions_.size() >= options_.max_connections) {
+      paused_ = true;
+      return;
+    }
   }
-  acceptor_.async_accept(io_, [this](beast::error_code ec, tcp::socket socket) {
+  // The next connection belongs to the next loop, for all its life.
+  IoLoop& loop = *loops_[next_loop_++ % loops_.size()];
+  acceptor_.async_accept(loop.io, [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
       auto session = std::make_shared<Session>(std::move(socket), *this);
-      sessions_.insert(session);
-      absl::MutexLock lock(&count_mu_);
-      connection_count_ = sessions_.size();
-      session->ReadRequest();
+      {
+        absl::MutexLock lock(&mu_);
+        sessions_.insert(session);
+      }
+      net::post(session->stream_.get_executor(), [session] { session->ReadRequest(); });
     }
     Accept();
   });
 }
 
 void CallbackServer::Impl::Closed(const std::shared_ptr<Session>& session) {
-  sessions_.erase(session);
+  bool resume = false;
   {
-    absl::MutexLock lock(&count_mu_);
-    connection_count_ = sessions_.size();
-  }
-  if (paused_ && acceptor_.is_open()) {
+    absl::MutexLock lock(&mu_);
+    sessions_.erase(session);
+    resume = paused_;
     paused_ = false;
-    Accept();
+  }
+  if (resume) {
+    net::post(acceptor_.get_executor(), [this] {
+      if (acceptor_.is_open()) Accept();
+    });
   }
 }
 
@@ -234,18 +278,21 @@ void CallbackServer::Impl::StopAccepting() {
   draining_ = true;
   beast::error_code ignored;
   acceptor_.close(ignored);
-  // An idle connection's pending read ends (operation_aborted) and closes it.
+  absl::MutexLock lock(&mu_);
   for (const auto& session : sessions_) {
-    if (!session->answering_) session->stream_.socket().close(ignored);
+    net::post(session->stream_.get_executor(), [session] { session->CloseIfIdle(); });
   }
 }
 
 void CallbackServer::Impl::Stop() {
-  io_.stop();
-  if (thread_.joinable()) thread_.join();
-  // The I/O thread is gone: close everything from here.
+  for (auto& loop : loops_) loop->io.stop();
+  for (auto& loop : loops_) {
+    if (loop->thread.joinable()) loop->thread.join();
+  }
+  // The I/O threads are gone: close everything from here.
   beast::error_code ignored;
   acceptor_.close(ignored);
+  absl::MutexLock lock(&mu_);
   for (const auto& session : sessions_) session->stream_.socket().close(ignored);
   sessions_.clear();
 }
@@ -257,7 +304,9 @@ absl::StatusOr<std::unique_ptr<CallbackServer>> CallbackServer::Start(const Opti
   if (absl::Status status = impl->Listen(); !status.ok()) return status;
   impl->port_ = impl->acceptor_.local_endpoint().port();
   impl->Accept();
-  impl->thread_ = std::thread([impl = impl.get()] { impl->io_.run(); });
+  for (auto& loop : impl->loops_) {
+    loop->thread = std::thread([io = &loop->io] { io->run(); });
+  }
   return std::unique_ptr<CallbackServer>(new CallbackServer(std::move(impl)));
 }
 
@@ -266,21 +315,24 @@ CallbackServer::~CallbackServer() { impl_->Stop(); }
 
 uint16_t CallbackServer::port() const { return impl_->port_; }
 
+size_t CallbackServer::thread_count() const { return impl_->loops_.size(); }
+
 void CallbackServer::StopAccepting() {
-  net::post(impl_->io_, [impl = impl_] { impl->StopAccepting(); });
+  net::post(impl_->acceptor_.get_executor(), [impl = impl_] { impl->StopAccepting(); });
 }
 
 bool CallbackServer::AwaitClosed(absl::Time deadline) {
-  absl::MutexLock lock(&impl_->count_mu_);
-  return impl_->count_mu_.AwaitWithDeadline(
+  using Sessions = std::set<std::shared_ptr<Session>>;
+  absl::MutexLock lock(&impl_->mu_);
+  return impl_->mu_.AwaitWithDeadline(
       absl::Condition(
-          +[](size_t* count) { return *count == 0; }, &impl_->connection_count_),
+          +[](Sessions* sessions) { return sessions->empty(); }, &impl_->sessions_),
       deadline);
 }
 
 size_t CallbackServer::connection_count() const {
-  absl::MutexLock lock(&impl_->count_mu_);
-  return impl_->connection_count_;
+  absl::MutexLock lock(&impl_->mu_);
+  return impl_->sessions_.size();
 }
 
 }  // namespace wxgate

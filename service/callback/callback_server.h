@@ -9,8 +9,10 @@
 //   (*server)->port();   // 8081
 //
 // Malformed HTTP gets 400. StopAccepting() + AwaitClosed() drain it. At max_connections the
-// listener stops accepting until a connection closes. All I/O runs on one Asio thread, which is the
-// thread Handle is called on; an answer may come from any thread. Beast stays inside the .cc.
+// listener stops accepting until a connection closes. I/O runs on `threads` Asio threads, each
+// with its own event loop; a connection stays on the one it was given (round robin), which is
+// the thread Handle is called on for its requests. An answer may come from any thread. Beast
+// stays inside the .cc.
 #ifndef WXGATE_SERVICE_CALLBACK_CALLBACK_SERVER_H_
 #define WXGATE_SERVICE_CALLBACK_CALLBACK_SERVER_H_
 
@@ -33,6 +35,8 @@ class CallbackServer {
     size_t max_header_bytes = 8 << 10;
     absl::Duration read_timeout = absl::Seconds(10);
     size_t max_connections = 1024;
+    // I/O threads (server.callback_threads); 0: one per core.
+    size_t threads = 1;
   };
 
   // Binds and serves. The caller keeps `handler` alive until the server is
@@ -52,6 +56,8 @@ class CallbackServer {
   bool AwaitClosed(absl::Time deadline);
 
   uint16_t port() const;
+  // The I/O threads serving connections.
+  size_t thread_count() const;
   // Open connections, for tests and the status page.
   size_t connection_count() const;
 

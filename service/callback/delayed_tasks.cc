@@ -17,8 +17,18 @@ DelayedTasks::~DelayedTasks() {
 
 void DelayedTasks::RunAfter(absl::Duration delay, std::function<void()> task) {
   absl::MutexLock lock(&mu_);
-  tasks_.emplace(std::make_pair(absl::Now() + delay, arrivals_++), std::move(task));
-  changed_.Signal();
+  const std::pair<absl::Time, uint64_t> key(absl::Now() + delay, arrivals_++);
+  // The thread sleeps until the first task is due, so only a new first task needs
+  // it awake. Every push's reply deadline is as far off as the one before it: no
+  // wake-up per push.
+  const bool first = tasks_.empty() || key < tasks_.begin()->first;
+  tasks_.emplace(key, std::move(task));
+  if (first) changed_.Signal();
+}
+
+size_t DelayedTasks::wakeups() const {
+  absl::MutexLock lock(&mu_);
+  return wakeups_;
 }
 
 void DelayedTasks::Loop() {
@@ -28,6 +38,7 @@ void DelayedTasks::Loop() {
       // Returns when a task is added, on stopping, or when the first one is due.
       changed_.WaitWithDeadline(
           &mu_, tasks_.empty() ? absl::InfiniteFuture() : tasks_.begin()->first.first);
+      ++wakeups_;
       continue;
     }
     std::function<void()> task = std::move(tasks_.begin()->second);

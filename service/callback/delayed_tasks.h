@@ -6,6 +6,7 @@
 #ifndef WXGATE_SERVICE_CALLBACK_DELAYED_TASKS_H_
 #define WXGATE_SERVICE_CALLBACK_DELAYED_TASKS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -27,15 +28,20 @@ class DelayedTasks {
 
   void RunAfter(absl::Duration delay, std::function<void()> task);
 
+  // How often the thread woke from waiting, for tests: a task due after the
+  // first one does not wake it.
+  size_t wakeups() const;
+
  private:
   void Loop();
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   absl::CondVar changed_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   // By due time, then by arrival, so equal due times keep their order.
   std::map<std::pair<absl::Time, uint64_t>, std::function<void()>> tasks_ ABSL_GUARDED_BY(mu_);
   uint64_t arrivals_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t wakeups_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };
 

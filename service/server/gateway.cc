@@ -219,7 +219,8 @@ absl::Status Gateway::StartCallbacks(const config::LoadedConfig& loaded) {
                  {.listen = listen,
                   .max_body_bytes = events.max_body_bytes(),
                   .read_timeout = config::ToDuration(events.read_timeout()),
-                  .max_connections = events.max_connections()},
+                  .max_connections = events.max_connections(),
+                  .threads = loaded.config.server().callback_threads()},
                  *push_handler_);
   if (!server.ok()) return server.status();
   callback_server_ = *std::move(server);

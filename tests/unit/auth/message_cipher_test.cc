@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 
 namespace wxgate {
 namespace {
@@ -127,6 +131,40 @@ TEST(MessageCipherTest, ADifferentKeyFailsCleanly) {
   auto decrypted = other.Decrypt(encrypted);
   // Almost always the padding check fails; whatever fails, it is an error, never a message.
   EXPECT_FALSE(decrypted.ok());
+}
+
+// The cipher context is reused per thread (message_cipher.cc): ciphers with other
+// keys and directions in between must leave no trace in the next result.
+TEST(MessageCipherTest, InterleavedKeysAndDirectionsOnOneThreadDoNotMix) {
+  const MessageCipher first = Cipher();
+  const MessageCipher second =
+      *MessageCipher::Create("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefg", kAppid);
+  const std::string prefix = "0123456789abcdef";
+  const std::string first_alone = first.EncryptWithPrefix("<xml>a</xml>", prefix);
+  const std::string second_alone = second.EncryptWithPrefix("<xml>b</xml>", prefix);
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(first.EncryptWithPrefix("<xml>a</xml>", prefix), first_alone);
+    EXPECT_EQ(*second.Decrypt(second_alone), "<xml>b</xml>");
+    EXPECT_EQ(second.EncryptWithPrefix("<xml>b</xml>", prefix), second_alone);
+    EXPECT_EQ(*first.Decrypt(first_alone), "<xml>a</xml>");
+  }
+}
+
+TEST(MessageCipherTest, OneCipherServesSeveralThreadsAtOnce) {
+  const MessageCipher cipher = Cipher();
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        const std::string message = absl::StrCat("<xml>", t, "/", i, "</xml>");
+        absl::StatusOr<std::string> back = cipher.Decrypt(cipher.Encrypt(message));
+        if (!back.ok() || *back != message) ++wrong;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wrong.load(), 0);
 }
 
 }  // namespace

@@ -6,11 +6,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -76,6 +79,7 @@ class RecordingHandler : public HttpHandler {
     {
       absl::MutexLock lock(&mu_);
       requests_.push_back(request);
+      threads_.insert(std::this_thread::get_id());
       if (holding_) {
         held_.push_back(std::move(respond));
         return;
@@ -98,6 +102,19 @@ class RecordingHandler : public HttpHandler {
     }
     return held_.front();
   }
+  // Every held Respond, once there are `count` (empty after 60 s).
+  std::vector<Respond> WaitForHeld(size_t count) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, count]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return held_.size() >= count; };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(60))) return {};
+    return held_;
+  }
+  // The threads Handle was called on.
+  size_t thread_count() const {
+    absl::MutexLock lock(&mu_);
+    return threads_.size();
+  }
   std::vector<CallbackRequest> requests() const {
     absl::MutexLock lock(&mu_);
     return requests_;
@@ -109,6 +126,7 @@ class RecordingHandler : public HttpHandler {
   mutable absl::Mutex mu_;
   mutable std::vector<CallbackRequest> requests_ ABSL_GUARDED_BY(mu_);
   mutable std::vector<Respond> held_ ABSL_GUARDED_BY(mu_);
+  mutable absl::flat_hash_set<std::thread::id> threads_ ABSL_GUARDED_BY(mu_);
   bool holding_ ABSL_GUARDED_BY(mu_) = false;
 };
 
@@ -216,6 +234,37 @@ TEST_F(CallbackServerTest, DrainingClosesIdleConnectionsAndAnswersTheRequestInPr
   EXPECT_TRUE(absl::EndsWith(answer, "success")) << answer;
   EXPECT_TRUE(server_->AwaitClosed(absl::Now() + absl::Seconds(60)));
   EXPECT_EQ(server_->connection_count(), 0u);
+}
+
+TEST_F(CallbackServerTest, ConnectionsAreServedOnSeveralThreads) {
+  handler_.Hold();
+  Start({.threads = 3});
+  EXPECT_EQ(server_->thread_count(), 3u);
+  // Connections go to the threads in turn: three connections, three threads, each
+  // holding its request at the same time.
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<RawClient>(server_->port()));
+    clients.back()->Send(Post(absl::StrCat("/wechat/callback/wx", i), "<xml/>"));
+  }
+  std::vector<HttpHandler::Respond> held = handler_.WaitForHeld(3);
+  ASSERT_EQ(held.size(), 3u);
+  EXPECT_EQ(handler_.thread_count(), 3u);
+  // Answered from this thread, each answer reaches its own connection.
+  for (int i = 0; i < 3; ++i) held[i]({200, "text/plain", absl::StrCat("answer ", i)});
+  for (int i = 0; i < 3; ++i) {
+    const std::string answer = clients[i]->ReadAnswer();
+    EXPECT_TRUE(absl::StartsWith(answer, "HTTP/1.1 200")) << answer;
+  }
+  // Draining reaches the connections of every thread.
+  server_->StopAccepting();
+  for (auto& client : clients) EXPECT_EQ(client->ReadAll(), "");
+  EXPECT_TRUE(server_->AwaitClosed(absl::Now() + absl::Seconds(60)));
+}
+
+TEST_F(CallbackServerTest, ZeroThreadsMeansOnePerCore) {
+  Start({.threads = 0});
+  EXPECT_EQ(server_->thread_count(), std::max(1u, std::thread::hardware_concurrency()));
 }
 
 TEST_F(CallbackServerTest, ABodyOverTheLimitGets413) {

@@ -112,6 +112,19 @@ TEST(DelayedTasksTest, TasksFromManyThreadsAllRun) {
   EXPECT_EQ(journal.entries().size(), 100u);
 }
 
+// Every push schedules its reply deadline as far off as the one before: those must
+// not wake the thread. Only a new first task does (or a rare spurious wake-up).
+TEST(DelayedTasksTest, ATaskDueAfterTheFirstDoesNotWakeTheThread) {
+  DelayedTasks tasks;
+  tasks.RunAfter(absl::Hours(1), [] {});
+  for (int i = 1; i <= 1000; ++i) tasks.RunAfter(absl::Hours(1) + absl::Milliseconds(i), [] {});
+  EXPECT_LT(tasks.wakeups(), 10u);
+  // A sooner one still wakes it and runs on time.
+  absl::Notification ran;
+  tasks.RunAfter(absl::Milliseconds(1), [&] { ran.Notify(); });
+  EXPECT_TRUE(ran.WaitForNotificationWithTimeout(kPatience));
+}
+
 TEST(DelayedTasksTest, PendingTasksAreDroppedNotRunOnDestruction) {
   auto ran = std::make_shared<std::atomic<bool>>(false);
   const absl::Time start = absl::Now();

@@ -388,8 +388,8 @@ TEST(ConfigLoaderErrorTest, WrongShapes) {
   EXPECT_THAT(ErrorOf("server: 127.0.0.1:50051\n"),
               StartsWith("server: expected a mapping (known keys: grpc_listen, callback_listen, "
                          "max_message_bytes, max_concurrent_streams, tls, plaintext, reflection, "
-                         "drain_timeout, health_listen, admin_listen, channelz), got a "
-                         "single value"));
+                         "drain_timeout, health_listen, admin_listen, channelz, "
+                         "callback_threads), got a single value"));
   EXPECT_THAT(ErrorOf("server:\n  grpc_listen: [a, b]\n"),
               StartsWith("server.grpc_listen: expected a string, got a list"));
   EXPECT_THAT(ErrorOf("- server\n"), StartsWith("top level: expected a mapping"));
