@@ -90,6 +90,11 @@ std::string FakeWeChat::CurrentAccessToken(std::string_view appid) const {
 
 void FakeWeChat::RevokeAccessTokens(std::string_view appid) { impl_->tokens.Revoke(Absl(appid)); }
 
+absl::StatusOr<PushAnswer> FakeWeChat::PushComponentTicket(const PushTarget& target) {
+  const std::string ticket = impl_->tokens.IssueComponentTicket(target.appid);
+  return PushSender(target).Send(ComponentTicketXml(target.appid, ticket, absl::Now()));
+}
+
 std::optional<FakeWeChat::Request> FakeWeChat::LastRequest(std::string_view path) const {
   std::optional<HttpRequest> last = impl_->stats.Last(Absl(path));
   if (!last.has_value()) return std::nullopt;

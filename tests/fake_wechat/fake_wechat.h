@@ -36,8 +36,10 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tests/fake_wechat/failure.h"
+#include "tests/fake_wechat/push_sender.h"
 
 namespace wxgate::fake {
 
@@ -87,6 +89,9 @@ class FakeWeChat {
   std::string CurrentAccessToken(std::string_view appid) const;
   // Every token of appid becomes invalid (40001).
   void RevokeAccessTokens(std::string_view appid);
+  // Issues a component_verify_ticket to the component target.appid (added with
+  // AddAccount) and pushes it to target.url, encrypted, as WeChat does.
+  absl::StatusOr<PushAnswer> PushComponentTicket(const PushTarget& target);
 
   // The last request received on `path`, for tests that check what was sent.
   struct Request {

@@ -12,6 +12,15 @@
 #include "auth/nonce.h"
 
 namespace wxgate::fake {
+
+std::string ComponentTicketXml(const std::string& component_appid, const std::string& ticket,
+                               absl::Time now) {
+  return absl::StrCat("<xml><AppId><![CDATA[", component_appid, "]]></AppId><CreateTime>",
+                      absl::ToUnixSeconds(now),
+                      "</CreateTime><InfoType><![CDATA[component_verify_ticket]]></InfoType>"
+                      "<ComponentVerifyTicket><![CDATA[",
+                      ticket, "]]></ComponentVerifyTicket></xml>");
+}
 namespace {
 
 size_t AppendBody(char* data, size_t size, size_t count, void* out) {

@@ -32,6 +32,11 @@ struct PushAnswer {
   std::string body;
 };
 
+// A component_verify_ticket push to the third-party platform `component_appid`, as
+// WeChat sends one every 10 minutes (InfoType component_verify_ticket).
+std::string ComponentTicketXml(const std::string& component_appid, const std::string& ticket,
+                               absl::Time now);
+
 // Keeps its connection alive between pushes; one thread at a time.
 class PushSender {
  public:

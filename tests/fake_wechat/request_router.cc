@@ -226,11 +226,7 @@ HttpReply RequestRouter::PushTicket(const HttpRequest& request) {
                         "\"encoding_aes_key\"}");
   }
   const std::string ticket = tokens_->IssueComponentTicket(appid);
-  const std::string xml = absl::StrCat(
-      "<xml><AppId><![CDATA[", appid, "]]></AppId><CreateTime>", absl::ToUnixSeconds(absl::Now()),
-      "</CreateTime><InfoType><![CDATA[component_verify_ticket]]></InfoType>"
-      "<ComponentVerifyTicket><![CDATA[",
-      ticket, "]]></ComponentVerifyTicket></xml>");
+  const std::string xml = ComponentTicketXml(appid, ticket, absl::Now());
   PushSender sender({.url = url,
                      .appid = appid,
                      .token = StringField(body, "token"),

@@ -28,15 +28,14 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using nlohmann::json;
 
-// Credential kinds this gateway does not serve yet: the third-party platform's
-// tokens land with the component credential work of issue #13. RPCs that take
-// them are still called, must be refused with CREDENTIAL_NOT_SERVED naming the
-// kind (nothing else sent in its place), and are then skipped, named in the
-// output. Once the gateway serves a kind this check fails: remove it here, and the
-// RPCs are checked against the fake's table (tests/fake_wechat/endpoints/component.json)
-// like every other.
-constexpr CredentialKind kNotServedYet[] = {CredentialKind::kComponentAccessToken,
-                                            CredentialKind::kAuthorizerAccessToken};
+// Credential kinds this gateway does not serve yet: authorizers' tokens land with
+// the authorizer work of issue #13. RPCs that take them are still called, must be
+// refused with FAILED_PRECONDITION naming the kind (nothing else sent in its place),
+// and are then skipped, named in the output. Once the gateway serves a kind this
+// check fails: remove it here, and the RPCs are checked against the fake's table
+// (tests/fake_wechat/endpoints/component.json) like every other. The component's own
+// token is served: the harness has a component whose ticket the fake pushed.
+constexpr CredentialKind kNotServedYet[] = {CredentialKind::kAuthorizerAccessToken};
 
 bool NotServedYet(CredentialKind kind) {
   return std::find(std::begin(kNotServedYet), std::end(kNotServedYet), kind) !=
@@ -166,7 +165,8 @@ class EveryEndpointTest : public ::testing::TestWithParam<EndpointBinding> {
                 << " are only checked to be refused: the gateway does not serve " << kind
                 << " yet\n";
     }
-    harness_ = new GatewayHarness();
+    harness_ = new GatewayHarness({.component = true});
+    ASSERT_TRUE(harness_->PushComponentTicket());
     table_ = new fake::EndpointTable(*fake::EndpointTable::LoadDir(FAKE_WECHAT_ENDPOINTS_DIR));
   }
   static void TearDownTestSuite() {

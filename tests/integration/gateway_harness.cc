@@ -19,6 +19,7 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
                               .threads = 2});
   fake_->AddAccount(kAppidA, kSecretA);
   fake_->AddAccount(kAppidB, kSecretB);
+  if (options.component) fake_->AddAccount(kComponentAppid, kComponentSecret);
   absl::Status started = fake_->Start();
   EXPECT_TRUE(started.ok()) << started;
 
@@ -47,6 +48,14 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
     loaded.secrets[appid] = secret;
   }
   config.set_default_appid(kAppidA);
+  if (options.component) {
+    config::v1::Component& component = *config.add_components();
+    component.set_component_appid(kComponentAppid);
+    component.mutable_secret()->set_env("UNUSED");
+    component.mutable_token()->set_env("UNUSED");
+    component.mutable_encoding_aes_key()->set_env("UNUSED");
+    loaded.component_secrets[kComponentAppid] = {kComponentSecret, kCallbackToken, kAesKeyB};
+  }
   if (options.tls.has_value()) *config.mutable_server()->mutable_tls() = *options.tls;
   if (options.reflection.has_value()) config.mutable_server()->set_reflection(*options.reflection);
   if (options.access.has_value()) {
@@ -118,6 +127,17 @@ fake::PushTarget GatewayHarness::PushTargetFor(const std::string& appid) const {
           .appid = appid,
           .token = kCallbackToken,
           .encoding_aes_key = appid == kAppidB ? kAesKeyB : ""};
+}
+
+bool GatewayHarness::PushComponentTicket() {
+  absl::StatusOr<fake::PushAnswer> answer = fake_->PushComponentTicket(
+      {.url = absl::StrCat("http://127.0.0.1:", gateway_->callback_port(), "/wechat/component/",
+                           kComponentAppid),
+       .appid = kComponentAppid,
+       .token = kCallbackToken,
+       .encoding_aes_key = kAesKeyB});
+  EXPECT_TRUE(answer.ok()) << answer.status();
+  return answer.ok() && answer->http_status == 200 && answer->body == "success";
 }
 
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {

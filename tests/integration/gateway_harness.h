@@ -30,6 +30,10 @@ inline constexpr char kSecretB[] = "secret-b-0123456789abcdef01234567";
 inline constexpr char kCallbackToken[] = "callback-token-for-tests";
 inline constexpr char kAesKeyB[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
 
+// A third-party platform (component) the fake knows, when HarnessOptions::component.
+inline constexpr char kComponentAppid[] = "wx3333333333333333";
+inline constexpr char kComponentSecret[] = "secret-c-0123456789abcdef01234567";
+
 struct HarnessOptions {
   absl::Duration upstream_timeout = absl::Seconds(5);
   // Serve the fake with a certificate the gateway does not trust.
@@ -54,6 +58,9 @@ struct HarnessOptions {
   uint32_t max_subscriptions_per_caller = 0;
   // store.redis at 127.0.0.1:<port>, as a replica among several. Unset: in memory.
   std::optional<int> redis_port;
+  // Serve the component kComponentAppid (safe-mode pushes with kCallbackToken and
+  // kAesKeyB); its ticket comes with PushComponentTicket().
+  bool component = false;
 };
 
 class GatewayHarness {
@@ -71,6 +78,9 @@ class GatewayHarness {
       const std::shared_ptr<grpc::ChannelCredentials>& credentials) const;
   // Delivers pushes to the gateway's callback URL of account A or B as WeChat does.
   fake::PushTarget PushTargetFor(const std::string& appid) const;
+  // Has the fake push a component_verify_ticket to the component's URL; true once the
+  // gateway answered "success".
+  bool PushComponentTicket();
 
  private:
   std::unique_ptr<fake::FakeWeChat> fake_;
