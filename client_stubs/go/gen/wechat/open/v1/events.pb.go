@@ -626,7 +626,8 @@ func (*ComponentEvent_BetaappVerifyApplyEvent) isComponentEvent_Payload() {}
 func (*ComponentEvent_BetaappVerifyEvent) isComponentEvent_Payload() {}
 
 // 验证票据: pushed every 10 minutes; the gateway keeps it for
-// api_component_token (valid 12 hours).
+// api_component_token (valid 12 hours). Subscribers see that a ticket came, never
+// the ticket: component_verify_ticket and the event's raw_xml are left empty.
 type ComponentVerifyTicketPush struct {
 	state                 protoimpl.MessageState `protogen:"open.v1"`
 	ComponentVerifyTicket string                 `protobuf:"bytes,1,opt,name=component_verify_ticket,json=componentVerifyTicket,proto3" json:"component_verify_ticket,omitempty"`
