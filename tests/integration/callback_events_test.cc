@@ -16,6 +16,7 @@ namespace wxgate::testing {
 namespace {
 
 using wechat::mp::v1::Event;
+using wechat::open::v1::ComponentEvent;
 using wxgate::v1::EventService;
 using wxgate::v1::SubscribeRequest;
 using wxgate::v1::SubscribeResponse;
@@ -34,7 +35,11 @@ class Subscriber {
       SubscribeResponse response;
       while (reader_->Read(&response)) {
         absl::MutexLock lock(&mu_);
-        events_.push_back(response.event());
+        if (response.has_component_event()) {
+          component_events_.push_back(response.component_event());
+        } else {
+          events_.push_back(response.event());
+        }
       }
       reader_->Finish();  // cancelled by the destructor
     });
@@ -52,6 +57,10 @@ class Subscriber {
     absl::MutexLock lock(&mu_);
     return events_;
   }
+  std::vector<ComponentEvent> component_events() {
+    absl::MutexLock lock(&mu_);
+    return component_events_;
+  }
 
  private:
   std::unique_ptr<EventService::Stub> stub_;
@@ -60,6 +69,7 @@ class Subscriber {
   std::thread thread_;
   absl::Mutex mu_;
   std::vector<Event> events_ ABSL_GUARDED_BY(mu_);
+  std::vector<ComponentEvent> component_events_ ABSL_GUARDED_BY(mu_);
 };
 
 SubscribeRequest InGroup(const std::string& group) {
@@ -280,6 +290,82 @@ TEST_F(CallbackEventsTest, BadPushesAreRefusedAndReachNoSubscriber) {
   ASSERT_TRUE(subscriber.WaitForEvents(1));
   EXPECT_EQ(subscriber.events().size(), 1u);
   EXPECT_EQ(subscriber.events()[0].text().content(), "good");
+}
+
+// A third-party platform's pushes through the same listener and stream.
+class ComponentEventsTest : public ::testing::Test {
+ protected:
+  static constexpr char kAuthorizer[] = "wx4444444444444444";
+
+  absl::StatusOr<fake::PushAnswer> PushToComponent(const std::string& path_tail,
+                                                   const std::string& xml) {
+    return fake::PushSender(
+               {.url = absl::StrCat("http://127.0.0.1:", harness_.gateway().callback_port(),
+                                    "/wechat/component/", kComponentAppid, path_tail),
+                .appid = kComponentAppid,
+                .token = kCallbackToken,
+                .encoding_aes_key = kAesKeyB})
+        .Send(xml);
+  }
+
+  GatewayHarness harness_{{.component = true}};
+};
+
+TEST_F(ComponentEventsTest, AuthorizationEventsReachTheComponentsSubscribersOnly) {
+  SubscribeRequest of_component;
+  of_component.mutable_filter()->add_component_appids(kComponentAppid);
+  Subscriber component(harness_.channel(), of_component);
+  SubscribeRequest of_account;
+  of_account.mutable_filter()->add_appids(kAppidA);
+  Subscriber account(harness_.channel(), of_account);
+  ASSERT_TRUE(WaitFor([&] { return harness_.gateway().events().subscriber_count() >= 2; }));
+
+  absl::StatusOr<fake::PushAnswer> answer = PushToComponent(
+      "", absl::StrCat("<xml><AppId>", kComponentAppid, "</AppId><CreateTime>",
+                       absl::ToUnixSeconds(absl::Now()),
+                       "</CreateTime><InfoType>unauthorized</InfoType><AuthorizerAppid>",
+                       kAuthorizer, "</AuthorizerAppid></xml>"));
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->body, "success");
+  ASSERT_TRUE(WaitFor([&] { return component.component_events().size() == 1; }));
+  const ComponentEvent event = component.component_events()[0];
+  EXPECT_EQ(event.component_appid(), kComponentAppid);
+  EXPECT_EQ(event.unauthorized().authorizer_appid(), kAuthorizer);
+
+  // The account's subscriber gets its own push next, and never the component's.
+  ASSERT_TRUE(fake::PushSender(harness_.PushTargetFor(kAppidA)).Send(TextPush("hi", 77)).ok());
+  ASSERT_TRUE(account.WaitForEvents(1));
+  EXPECT_TRUE(account.component_events().empty());
+  EXPECT_TRUE(component.events().empty());
+}
+
+TEST_F(ComponentEventsTest, AnAuthorizersMessageIsRepliedSealedForTheComponent) {
+  SubscribeRequest request;
+  request.set_replies(true);
+  request.mutable_filter()->add_appids(kAuthorizer);
+  Subscriber replier(harness_.channel(), request);
+  ASSERT_TRUE(WaitFor([&] { return harness_.gateway().events().subscriber_count() >= 1; }));
+  std::optional<absl::StatusOr<fake::PushAnswer>> answer;
+  std::thread wechat([&] {
+    answer = PushToComponent(absl::StrCat("/callback/", kAuthorizer), TextPush("hello", 78));
+  });
+  ASSERT_TRUE(replier.WaitForEvents(1));
+  const Event event = replier.events()[0];
+  EXPECT_EQ(event.appid(), kAuthorizer);
+  EXPECT_EQ(event.text().content(), "hello");
+
+  auto stub = EventService::NewStub(harness_.channel());
+  grpc::ClientContext context;
+  v1::ReplyRequest reply;
+  reply.set_event_id(event.id());
+  reply.mutable_reply()->mutable_text()->set_content("hi from the platform");
+  v1::ReplyResponse response;
+  const grpc::Status status = stub->Reply(&context, reply, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  wechat.join();
+  ASSERT_TRUE(answer.has_value() && answer->ok()) << answer->status();
+  // PushSender checked the signature and decrypted the reply with the component's key.
+  EXPECT_NE((*answer)->body.find("hi from the platform"), std::string::npos) << (*answer)->body;
 }
 
 }  // namespace
