@@ -17,6 +17,8 @@ constexpr char kStatsPath[] = "/fake/stats";
 constexpr char kLatencyPath[] = "/fake/latency";
 constexpr char kRevokePath[] = "/fake/revoke";
 constexpr char kPushTicketPath[] = "/fake/component/push_ticket";
+constexpr char kAuthorizePath[] = "/fake/component/authorize";
+constexpr char kUnauthorizePath[] = "/fake/component/unauthorize";
 
 HttpReply TokenReply(const TokenGrant& grant) {
   if (grant.errcode != 0) return ErrcodeReply(grant.errcode, grant.errmsg);
@@ -40,6 +42,28 @@ std::string StringField(const json& object, const char* name) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// Sends `xml` to the body's url, encrypted with its token and encoding_aes_key for
+// `component`, as WeChat pushes; answers what the gateway answered.
+HttpReply PushAsComponent(const json& body, const std::string& component, const std::string& xml) {
+  PushSender sender({.url = StringField(body, "url"),
+                     .appid = component,
+                     .token = StringField(body, "token"),
+                     .encoding_aes_key = StringField(body, "encoding_aes_key")});
+  absl::StatusOr<PushAnswer> answer = sender.Send(xml);
+  if (!answer.ok()) return ErrcodeReply(-1, std::string(answer.status().message()));
+  return JsonReply({{"errcode", 0},
+                    {"errmsg", "ok"},
+                    {"http_status", answer->http_status},
+                    {"body", answer->body}});
+}
+
+json AuthorizerGrantJson(const AuthorizerGrant& grant) {
+  json answer = {{"authorizer_access_token", grant.authorizer_access_token},
+                 {"expires_in", grant.expires_in},
+                 {"authorizer_refresh_token", grant.authorizer_refresh_token}};
+  return answer;
+}
+
 }  // namespace
 
 RequestRouter::RequestRouter(TokenAuthority* tokens, const EndpointTable* table,
@@ -55,6 +79,8 @@ HttpReply RequestRouter::Handle(const HttpRequest& request) {
   if (request.path == kLatencyPath) return SetLatencyFromBody(request);
   if (request.path == kRevokePath) return RevokeFromBody(request);
   if (request.path == kPushTicketPath) return PushTicket(request);
+  if (request.path == kAuthorizePath) return PushAuthorization(request, true);
+  if (request.path == kUnauthorizePath) return PushAuthorization(request, false);
 
   stats_->RecordRequest(request);
   std::optional<Failure> failure = failures_->Take(request.path);
@@ -69,6 +95,8 @@ HttpReply RequestRouter::Route(const HttpRequest& request) {
   if (request.path == "/fake/echo") return Echo(request);
   if (request.path == "/cgi-bin/component/api_start_push_ticket") return StartPushTicket(request);
   if (request.path == "/cgi-bin/component/api_component_token") return ComponentToken(request);
+  if (request.path == "/cgi-bin/component/api_query_auth") return QueryAuth(request);
+  if (request.path == "/cgi-bin/component/api_authorizer_token") return AuthorizerToken(request);
   if (const Endpoint* endpoint = table_->Find(request.path)) {
     return TableEndpoint(*endpoint, request);
   }
@@ -215,6 +243,71 @@ HttpReply RequestRouter::ComponentToken(const HttpRequest& request) {
       {{"component_access_token", grant.access_token}, {"expires_in", grant.expires_in}});
 }
 
+HttpReply RequestRouter::QueryAuth(const HttpRequest& request) {
+  if (auto wrong = RequireMethod(request, "POST")) return *wrong;
+  const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return ErrcodeReply(47001, "data format error");
+  const AuthorizerGrant grant = tokens_->QueryAuth(QueryValue(request, "component_access_token"),
+                                                   StringField(body, "component_appid"),
+                                                   StringField(body, "authorization_code"));
+  if (grant.errcode != 0) return ErrcodeReply(grant.errcode, grant.errmsg);
+  json info = AuthorizerGrantJson(grant);
+  info["authorizer_appid"] = grant.authorizer_appid;
+  info["func_info"] = json::array();
+  for (int id : grant.permission_sets) {
+    info["func_info"].push_back({{"funcscope_category", {{"id", id}}}});
+  }
+  return JsonReply({{"authorization_info", info}});
+}
+
+HttpReply RequestRouter::AuthorizerToken(const HttpRequest& request) {
+  if (auto wrong = RequireMethod(request, "POST")) return *wrong;
+  const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return ErrcodeReply(47001, "data format error");
+  const AuthorizerGrant grant = tokens_->IssueAuthorizerToken(
+      QueryValue(request, "component_access_token"), StringField(body, "component_appid"),
+      StringField(body, "authorizer_appid"), StringField(body, "authorizer_refresh_token"));
+  if (grant.errcode != 0) return ErrcodeReply(grant.errcode, grant.errmsg);
+  return JsonReply(AuthorizerGrantJson(grant));
+}
+
+HttpReply RequestRouter::PushAuthorization(const HttpRequest& request, bool authorize) {
+  if (auto wrong = RequireMethod(request, "POST")) return *wrong;
+  const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  const std::string component = body.is_object() ? StringField(body, "component_appid") : "";
+  const std::string authorizer = body.is_object() ? StringField(body, "authorizer_appid") : "";
+  const std::string url = body.is_object() ? StringField(body, "url") : "";
+  if (component.empty() || authorizer.empty() || url.empty()) {
+    return ErrcodeReply(47001,
+                        "data format error hint: want {\"component_appid\", \"authorizer_appid\", "
+                        "\"url\", \"token\", \"encoding_aes_key\"}");
+  }
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  std::string xml;
+  if (authorize) {
+    std::vector<int> sets;
+    if (auto it = body.find("func_info"); it != body.end() && it->is_array()) {
+      for (const json& id : *it) {
+        if (id.is_number_integer()) sets.push_back(id.get<int>());
+      }
+    }
+    const std::string code = tokens_->IssueAuthorizationCode(component, authorizer, sets);
+    xml = absl::StrCat("<xml><AppId><![CDATA[", component, "]]></AppId><CreateTime>", now,
+                       "</CreateTime><InfoType><![CDATA[authorized]]></InfoType>"
+                       "<AuthorizerAppid><![CDATA[",
+                       authorizer, "]]></AuthorizerAppid><AuthorizationCode><![CDATA[", code,
+                       "]]></AuthorizationCode><AuthorizationCodeExpiredTime>", now + 3600,
+                       "</AuthorizationCodeExpiredTime></xml>");
+  } else {
+    tokens_->Unauthorize(component, authorizer);
+    xml = absl::StrCat("<xml><AppId><![CDATA[", component, "]]></AppId><CreateTime>", now,
+                       "</CreateTime><InfoType><![CDATA[unauthorized]]></InfoType>"
+                       "<AuthorizerAppid><![CDATA[",
+                       authorizer, "]]></AuthorizerAppid></xml>");
+  }
+  return PushAsComponent(body, component, xml);
+}
+
 HttpReply RequestRouter::PushTicket(const HttpRequest& request) {
   if (auto wrong = RequireMethod(request, "POST")) return *wrong;
   const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
@@ -227,16 +320,7 @@ HttpReply RequestRouter::PushTicket(const HttpRequest& request) {
   }
   const std::string ticket = tokens_->IssueComponentTicket(appid);
   const std::string xml = ComponentTicketXml(appid, ticket, absl::Now());
-  PushSender sender({.url = url,
-                     .appid = appid,
-                     .token = StringField(body, "token"),
-                     .encoding_aes_key = StringField(body, "encoding_aes_key")});
-  absl::StatusOr<PushAnswer> answer = sender.Send(xml);
-  if (!answer.ok()) return ErrcodeReply(-1, std::string(answer.status().message()));
-  return JsonReply({{"errcode", 0},
-                    {"errmsg", "ok"},
-                    {"http_status", answer->http_status},
-                    {"body", answer->body}});
+  return PushAsComponent(body, appid, xml);
 }
 
 HttpReply RequestRouter::RevokeFromBody(const HttpRequest& request) {

@@ -6,9 +6,20 @@
 //   POST /cgi-bin/component/api_component_token
 //        {component_appid, component_appsecret, component_verify_ticket}: a new token
 //        (TokenAuthority: the ticket must be one the fake issued)
+//   POST /cgi-bin/component/api_query_auth?component_access_token=C
+//        {component_appid, authorization_code}: the authorizer's token, refresh token
+//        and func_info (TokenAuthority::QueryAuth)
+//   POST /cgi-bin/component/api_authorizer_token?component_access_token=C
+//        {component_appid, authorizer_appid, authorizer_refresh_token}: a new token
 //   POST /fake/component/push_ticket {component_appid, url, token, encoding_aes_key}:
 //        issues a ticket and pushes it, encrypted, to `url` as WeChat does; answers
 //        {errcode 0, http_status, body} (the gateway's answer)
+//   POST /fake/component/authorize {component_appid, authorizer_appid, func_info: [ids],
+//        url, token, encoding_aes_key}: as the authorization page does, issues an
+//        authorization code and pushes InfoType "authorized" with it; same answer
+//   POST /fake/component/unauthorize {component_appid, authorizer_appid, url, token,
+//        encoding_aes_key}: drops the authorizer's refresh token and tokens and
+//        pushes InfoType "unauthorized"; same answer
 //   *    /fake/echo              what was received, as JSON; an access_token or
 //                                component_access_token is optional but checked
 //   GET  /fake/stats             {"calls": {path: n}, "connections": n}
@@ -17,7 +28,7 @@
 //   anything else                HTTP 404, text body
 //
 // Every request except the control endpoints (/fake/stats, /fake/latency, /fake/revoke,
-// /fake/component/push_ticket) is
+// /fake/component/...) is
 // counted, gets the latency, and may be replaced by an injected failure, in that
 // order. Does not own its collaborators; the caller keeps them alive. Thread-safe.
 #ifndef WXGATE_TESTS_FAKE_WECHAT_REQUEST_ROUTER_H_
@@ -58,6 +69,10 @@ class RequestRouter : public RequestHandler {
   HttpReply StartPushTicket(const HttpRequest& request);
   HttpReply ComponentToken(const HttpRequest& request);
   HttpReply PushTicket(const HttpRequest& request);
+  HttpReply QueryAuth(const HttpRequest& request);
+  HttpReply AuthorizerToken(const HttpRequest& request);
+  // /fake/component/authorize and /fake/component/unauthorize.
+  HttpReply PushAuthorization(const HttpRequest& request, bool authorize);
   // POST /fake/revoke {"appid": "wx…"}: every token of the account (or component)
   // becomes unknown.
   HttpReply RevokeFromBody(const HttpRequest& request);

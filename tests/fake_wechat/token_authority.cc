@@ -192,6 +192,92 @@ std::string TokenAuthority::Current(absl::string_view appid) const {
   return it->second.latest;
 }
 
+std::string TokenAuthority::IssueAuthorizationCode(absl::string_view component_appid,
+                                                   absl::string_view authorizer_appid,
+                                                   std::vector<int> permission_sets) {
+  absl::MutexLock lock(&mu_);
+  std::string code = absl::StrCat("queryauthcode@@@", component_appid, "-", ++issued_codes_);
+  codes_[code] = {std::string(component_appid), std::string(authorizer_appid),
+                  now_() + absl::Hours(1), std::move(permission_sets)};
+  return code;
+}
+
+bool TokenAuthority::CheckComponentToken(absl::string_view token, absl::string_view component_appid,
+                                         absl::Time now, AuthorizerGrant* error) const {
+  const TokenOwner owner = CheckLocked(token, now);
+  if (owner.errcode == 0 && owner.appid == component_appid) return true;
+  error->errcode = owner.errcode != 0 ? owner.errcode : 40001;
+  error->errmsg = owner.errcode != 0 ? owner.errmsg : "invalid credential, not this component's";
+  return false;
+}
+
+AuthorizerGrant TokenAuthority::IssueAuthorizerLocked(absl::string_view authorizer_appid,
+                                                      absl::Time now) {
+  Account& authorizer = accounts_[authorizer_appid];
+  const TokenGrant token = IssueLocked(authorizer, authorizer_appid, kAuthorizer, now);
+  AuthorizerGrant grant;
+  grant.authorizer_appid = std::string(authorizer_appid);
+  grant.authorizer_access_token = token.access_token;
+  grant.expires_in = token.expires_in;
+  grant.authorizer_refresh_token = authorizer.refresh_token;
+  return grant;
+}
+
+AuthorizerGrant TokenAuthority::QueryAuth(absl::string_view component_access_token,
+                                          absl::string_view component_appid,
+                                          absl::string_view code) {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = now_();
+  AuthorizerGrant error;
+  if (!CheckComponentToken(component_access_token, component_appid, now, &error)) return error;
+  auto it = codes_.find(code);
+  if (it == codes_.end() || it->second.component_appid != component_appid ||
+      now >= it->second.expires_at) {
+    error.errcode = 61010;
+    error.errmsg = "code is expired";
+    return error;
+  }
+  const std::string authorizer_appid = it->second.authorizer_appid;
+  std::vector<int> permission_sets = std::move(it->second.permission_sets);
+  codes_.erase(it);  // once
+  Account& authorizer = accounts_[authorizer_appid];
+  authorizer.authorized_component = std::string(component_appid);
+  authorizer.refresh_token = absl::StrCat("refreshtoken@@@", NewTokenValue());
+  AuthorizerGrant grant = IssueAuthorizerLocked(authorizer_appid, now);
+  grant.permission_sets = std::move(permission_sets);
+  return grant;
+}
+
+AuthorizerGrant TokenAuthority::IssueAuthorizerToken(absl::string_view component_access_token,
+                                                     absl::string_view component_appid,
+                                                     absl::string_view authorizer_appid,
+                                                     absl::string_view refresh_token) {
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = now_();
+  AuthorizerGrant error;
+  if (!CheckComponentToken(component_access_token, component_appid, now, &error)) return error;
+  auto it = accounts_.find(authorizer_appid);
+  if (it == accounts_.end() || it->second.authorized_component != component_appid ||
+      it->second.refresh_token.empty() || it->second.refresh_token != refresh_token) {
+    error.errcode = 61023;
+    error.errmsg = "refresh_token is invalid";
+    return error;
+  }
+  return IssueAuthorizerLocked(authorizer_appid, now);
+}
+
+void TokenAuthority::Unauthorize(absl::string_view component_appid,
+                                 absl::string_view authorizer_appid) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = accounts_.find(authorizer_appid);
+    if (it == accounts_.end() || it->second.authorized_component != component_appid) return;
+    it->second.authorized_component.clear();
+    it->second.refresh_token.clear();
+  }
+  Revoke(authorizer_appid);
+}
+
 void TokenAuthority::Revoke(absl::string_view appid) {
   absl::MutexLock lock(&mu_);
   for (auto it = tokens_.begin(); it != tokens_.end();) {

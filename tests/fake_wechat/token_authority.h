@@ -19,6 +19,21 @@
 //                                                  issued to "wxc"
 //   Check(C1)                                   -> owner "wxc"; Revoke("wxc") drops it
 //
+// An account that authorized a component (an authorizer), as the authorization page
+// and api_query_auth / api_authorizer_token do it:
+//
+//   IssueAuthorizationCode("wxc", "wxa", {1, 2}) -> "queryauthcode@@@wxc-1": valid 1 hour,
+//                                                  once; wxa grants permission sets 1, 2
+//   QueryAuth(C1, "wxc", code)                  -> wxa's authorizer_access_token A1
+//                                                  (expires_in 7200), refresh token R1
+//                                                  and the sets granted; 61010 for a code used,
+//                                                  expired or not wxc's; 40001/42001 for a bad C1
+//   IssueAuthorizerToken(C1, "wxc", "wxa", R1)  -> A2, A1 valid 5 more minutes (as
+//                                                  classic); 61023 for a refresh token
+//                                                  that is not wxa's from wxc
+//   Check(A2)                                   -> owner "wxa"
+//   Unauthorize("wxc", "wxa")                   -> R1 and wxa's tokens are dropped
+//
 // Classic and stable tokens are separate lineages, as WeChat documents for
 // stable_token ("与 getAccessToken 获取的调用凭证完全隔离，互不影响"): issuing one never
 // retires the other. A "day" for the quota is a calendar day in Beijing time (UTC+8)
@@ -47,6 +62,17 @@ struct TokenGrant {
   std::string errmsg;
   std::string access_token;
   int64_t expires_in = 0;  // seconds
+};
+
+// An authorizer's tokens: errcode 0 with them, or a WeChat error.
+struct AuthorizerGrant {
+  int errcode = 0;
+  std::string errmsg;
+  std::string authorizer_appid;
+  std::string authorizer_access_token;
+  int64_t expires_in = 0;  // seconds
+  std::string authorizer_refresh_token;
+  std::vector<int> permission_sets;  // func_info ids (QueryAuth only)
 };
 
 // Whom a token belongs to: errcode 0 with the appid, or 40001 / 42001.
@@ -80,6 +106,16 @@ class TokenAuthority {
   std::string IssueComponentTicket(absl::string_view component_appid);
   TokenGrant IssueComponentToken(absl::string_view component_appid, absl::string_view secret,
                                  absl::string_view ticket);
+  std::string IssueAuthorizationCode(absl::string_view component_appid,
+                                     absl::string_view authorizer_appid,
+                                     std::vector<int> permission_sets);
+  AuthorizerGrant QueryAuth(absl::string_view component_access_token,
+                            absl::string_view component_appid, absl::string_view code);
+  AuthorizerGrant IssueAuthorizerToken(absl::string_view component_access_token,
+                                       absl::string_view component_appid,
+                                       absl::string_view authorizer_appid,
+                                       absl::string_view refresh_token);
+  void Unauthorize(absl::string_view component_appid, absl::string_view authorizer_appid);
   // 0 when `secret` is the account's, else the errcode (40013, 40125, 41002, 41004).
   TokenGrant CheckSecret(absl::string_view appid, absl::string_view secret);
 
@@ -89,7 +125,7 @@ class TokenAuthority {
   void Revoke(absl::string_view appid);
 
  private:
-  enum Lineage { kClassic = 0, kStable = 1, kComponent = 2, kLineageCount = 3 };
+  enum Lineage { kClassic = 0, kStable = 1, kComponent = 2, kAuthorizer = 3, kLineageCount = 4 };
 
   struct Token {
     std::string appid;
@@ -105,7 +141,25 @@ class TokenAuthority {
     int forced_today = 0;
     absl::Time last_forced = absl::InfinitePast();
     std::vector<std::string> tickets;  // component_verify_tickets issued
+    // As an authorizer: the component it authorized and the refresh token.
+    std::string authorized_component;
+    std::string refresh_token;
   };
+
+  struct AuthorizationCode {
+    std::string component_appid;
+    std::string authorizer_appid;
+    absl::Time expires_at;
+    std::vector<int> permission_sets;
+  };
+
+  // Whether `token` is a valid component_access_token of `component_appid`; else
+  // fills `error`.
+  bool CheckComponentToken(absl::string_view token, absl::string_view component_appid,
+                           absl::Time now, AuthorizerGrant* error) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  AuthorizerGrant IssueAuthorizerLocked(absl::string_view authorizer_appid, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Returns the account, or fills `error` with 40013 / 40125 / 41002 / 41004.
   Account* Authenticate(absl::string_view appid, absl::string_view secret, TokenGrant* error)
@@ -122,6 +176,8 @@ class TokenAuthority {
   absl::Duration lifetime_ ABSL_GUARDED_BY(mu_) = kDefaultLifetime;
   absl::flat_hash_map<std::string, Account> accounts_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Token> tokens_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, AuthorizationCode> codes_ ABSL_GUARDED_BY(mu_);
+  int64_t issued_codes_ ABSL_GUARDED_BY(mu_) = 0;
   // Retired tokens in retirement order (the clock only moves forward), so forgetting
   // them is cheap even when a benchmark hammers /cgi-bin/token.
   std::deque<std::pair<absl::Time, std::string>> retired_ ABSL_GUARDED_BY(mu_);

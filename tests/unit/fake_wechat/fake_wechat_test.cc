@@ -559,5 +559,64 @@ TEST_F(FakeWeChatTest, ComponentTicketsAndTokens) {
   EXPECT_EQ(GetJson("/fake/echo?component_access_token=" + t2)["errcode"], 40001);
 }
 
+TEST_F(FakeWeChatTest, AuthorizersTokensComeFromTheCodeAndTheRefreshToken) {
+  // A component token, as the gateway gets one.
+  PostJson("/fake/component/push_ticket", {{"component_appid", "wx2"},
+                                           {"url", "http://127.0.0.1:1/"},
+                                           {"token", "t"},
+                                           {"encoding_aes_key", std::string(43, 'a')}});
+  const std::string component_token =
+      PostJson("/cgi-bin/component/api_component_token",
+               {{"component_appid", "wx2"},
+                {"component_appsecret", "secret2"},
+                {"component_verify_ticket", "ticket@@@wx2-1"}})["component_access_token"];
+  // The authorization page: the push fails (nothing listens), the code is issued.
+  const json authorize = {{"component_appid", "wx2"},
+                          {"authorizer_appid", "wxa"},
+                          {"func_info", {1, 2}},
+                          {"url", "http://127.0.0.1:1/"},
+                          {"token", "t"},
+                          {"encoding_aes_key", std::string(43, 'a')}};
+  EXPECT_NE(PostJson("/fake/component/authorize", authorize)["errcode"], 0);
+
+  const std::string query_auth =
+      "/cgi-bin/component/api_query_auth?component_access_token=" + component_token;
+  const json code = {{"component_appid", "wx2"}, {"authorization_code", "queryauthcode@@@wx2-1"}};
+  EXPECT_EQ(
+      PostJson("/cgi-bin/component/api_query_auth?component_access_token=bad", code)["errcode"],
+      40001);
+  const json info = PostJson(query_auth, code)["authorization_info"];
+  ASSERT_TRUE(info.is_object());
+  EXPECT_EQ(info["authorizer_appid"], "wxa");
+  EXPECT_EQ(info["expires_in"], 7200);
+  EXPECT_EQ(info["func_info"][1]["funcscope_category"]["id"], 2);
+  const std::string first = info["authorizer_access_token"];
+  const std::string refresh = info["authorizer_refresh_token"];
+  EXPECT_EQ(GetJson("/fake/echo?access_token=" + first)["appid"], "wxa");
+  EXPECT_EQ(PostJson(query_auth, code)["errcode"], 61010) << "a code is good once";
+
+  const std::string authorizer_token =
+      "/cgi-bin/component/api_authorizer_token?component_access_token=" + component_token;
+  json refresh_body = {{"component_appid", "wx2"},
+                       {"authorizer_appid", "wxa"},
+                       {"authorizer_refresh_token", refresh}};
+  const json second = PostJson(authorizer_token, refresh_body);
+  ASSERT_TRUE(second.contains("authorizer_access_token")) << second;
+  EXPECT_NE(second["authorizer_access_token"], first) << "every call issues a new one";
+  EXPECT_EQ(second["authorizer_refresh_token"], refresh);
+  refresh_body["authorizer_refresh_token"] = "refreshtoken@@@forged";
+  EXPECT_EQ(PostJson(authorizer_token, refresh_body)["errcode"], 61023);
+
+  // Unauthorized: the refresh token and the tokens are gone.
+  json unauthorize = authorize;
+  unauthorize.erase("func_info");
+  PostJson("/fake/component/unauthorize", unauthorize);
+  refresh_body["authorizer_refresh_token"] = refresh;
+  EXPECT_EQ(PostJson(authorizer_token, refresh_body)["errcode"], 61023);
+  EXPECT_EQ(GetJson("/fake/echo?access_token=" +
+                    second["authorizer_access_token"].get<std::string>())["errcode"],
+            40001);
+}
+
 }  // namespace
 }  // namespace wxgate::fake
