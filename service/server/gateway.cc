@@ -208,8 +208,7 @@ absl::Status Gateway::StartCallbacks(const config::LoadedConfig& loaded) {
                  std::function<void(absl::Status)> done) {
             absl::StatusOr<const Account*> component = components_->Find(component_appid);
             if (!component.ok()) return done(component.status());
-            tokens_->SetComponentTicket(**component, std::move(ticket),
-                                        [done = std::move(done)](absl::Status s) { done(s); });
+            tokens_->SetComponentTicket(**component, std::move(ticket), std::move(done));
           });
       !served.ok()) {
     return served;
