@@ -31,6 +31,7 @@ HarnessOptions WithCallers() {
   shop->set_name("shop");
   shop->add_api_key_sha256(kShopKeyHash);
   shop->mutable_policy()->add_appids(kAppidA);
+  shop->mutable_policy()->add_appids(kComponentAppid);
   shop->mutable_policy()->add_methods("wechat.mp.v1.UserService/*");
   shop->mutable_policy()->add_methods("wxgate.v1.EventService/*");
   auto* ops = access.add_callers();
@@ -48,6 +49,7 @@ HarnessOptions WithCallers() {
   batch->mutable_rate_limit()->set_burst(1);
   HarnessOptions options;
   options.access = access;
+  options.component = true;
   return options;
 }
 
@@ -107,9 +109,13 @@ TEST_F(AccessTest, AKnownCallerOutsideItsPolicyIsDenied) {
 
 TEST_F(AccessTest, SubscriptionsAreCheckedPerAccount) {
   auto events = wxgate::v1::EventService::NewStub(h_.channel());
-  auto subscribe = [&](std::vector<std::string> appids) {
+  auto subscribe = [&](std::vector<std::string> appids,
+                       std::vector<std::string> component_appids = {}) {
     wxgate::v1::SubscribeRequest request;
     for (const std::string& appid : appids) request.mutable_filter()->add_appids(appid);
+    for (const std::string& appid : component_appids) {
+      request.mutable_filter()->add_component_appids(appid);
+    }
     auto context = Context("", "shop-key-1");
     auto reader = events->Subscribe(context.get(), request);
     // An admitted subscription streams until cancelled: cancel it once it is live.
@@ -130,6 +136,12 @@ TEST_F(AccessTest, SubscriptionsAreCheckedPerAccount) {
   EXPECT_EQ(subscribe({kAppidB}).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(subscribe({kAppidA, kAppidB}).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(subscribe({kAppidA}).error_code(), grpc::StatusCode::CANCELLED);
+  // A third-party platform's pushes need access to its component_appid.
+  EXPECT_EQ(subscribe({}, {kComponentAppid}).error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_EQ(subscribe({}, {"wx9999999999999999"}).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(subscribe({kAppidA}, {kComponentAppid, "wx9999999999999999"}).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(AccessTest, ACallerOverItsRateLimitIsToldWhenToRetry) {
