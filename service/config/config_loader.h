@@ -90,6 +90,7 @@ inline constexpr int64_t kDefaultConnectTimeoutSeconds = 3;
 inline constexpr uint32_t kDefaultMaxQueuedCalls = 1024;
 inline constexpr uint32_t kDefaultMaxConcurrentConnects = 32;
 inline constexpr uint32_t kDefaultMaxSubscriptionsPerCaller = 64;
+inline constexpr uint32_t kDefaultMaxLag = 1000;
 inline constexpr std::string_view kDefaultRedisKeyPrefix = "wxgate:";
 inline constexpr int64_t kDefaultRedisTimeoutSeconds = 1;
 // server.drain_timeout: within Kubernetes' default 30 s grace period, with room for a
