@@ -11,14 +11,15 @@
 // redis-server (as a replica among several: stored in Redis before the answer,
 // read back by the replica's tail) against the memory store.
 //
-//   BM_FanOut/subscribers:N/max_lag:L  the fan-out alone: each iteration publishes
-//                                 kFanOutBurst events straight into the gateway's
-//                                 EventHub, as fast as it takes them, and waits until
+//   BM_FanOut/subscribers:N/max_lag:L/rate:R  the fan-out alone: each iteration
+//                                 publishes kFanOutBurst events straight into the
+//                                 gateway's EventHub, R a second (0: as fast as it
+//                                 takes them), and waits until
 //                                 every subscriber (a real gRPC Subscribe stream over
 //                                 loopback, not asking for raw_xml) has them all or was
 //                                 ended; counters: deliveries/s, subscribers ended
-//                                 (too slow), publisher µs per event. L = 0: the
-//                                 default events.max_lag.
+//                                 (too slow), publisher µs per event (pacing
+//                                 excluded). L = 0: the default events.max_lag.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -146,7 +147,9 @@ constexpr int64_t kFanOutBurst = 2000;
 
 // Counts what its stream delivers; reports to `done` once it holds the events of
 // the round or its stream ended. No lock per event: the benchmark waits on `done`.
-class FanOutSubscriber {
+// gRPC's callback API, not a thread per stream: a hundred reading threads would
+// take the shared cores from the gateway being measured.
+class FanOutSubscriber : public grpc::ClientReadReactor<v1::SubscribeResponse> {
  public:
   struct Done {
     absl::Mutex mu;
@@ -167,39 +170,49 @@ class FanOutSubscriber {
   };
 
   FanOutSubscriber(const std::shared_ptr<grpc::Channel>& channel, Done& done)
-      : stub_(v1::EventService::NewStub(channel)),
-        reader_(stub_->Subscribe(&context_, v1::SubscribeRequest())) {
-    thread_ = std::thread([this, &done] {
-      v1::SubscribeResponse response;
-      int64_t received = 0;
-      while (reader_->Read(&response)) {
-        done.delivered.fetch_add(1, std::memory_order_relaxed);
-        if (++received == goal_.load()) {
-          absl::MutexLock lock(&done.mu);
-          ++done.reached;
-        }
-      }
-      reader_->Finish();
-      if (cancelled_.load()) return;
-      absl::MutexLock lock(&done.mu);
-      ++done.ended;
-    });
+      : stub_(v1::EventService::NewStub(channel)), done_(done) {
+    stub_->async()->Subscribe(&context_, &request_, this);
+    StartRead(&response_);
+    StartCall();
   }
-  ~FanOutSubscriber() {
+  ~FanOutSubscriber() override {
     cancelled_ = true;
     context_.TryCancel();
-    thread_.join();
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&finished_));
   }
   // The count at which it reports next; set before the round's events are published.
   void ExpectTotal(int64_t total) { goal_ = total; }
 
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    done_.delivered.fetch_add(1, std::memory_order_relaxed);
+    if (++received_ == goal_.load()) {
+      absl::MutexLock lock(&done_.mu);
+      ++done_.reached;
+    }
+    StartRead(&response_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    if (!cancelled_.load()) {
+      absl::MutexLock lock(&done_.mu);
+      ++done_.ended;
+    }
+    absl::MutexLock lock(&mu_);
+    finished_ = true;
+  }
+
  private:
   std::unique_ptr<v1::EventService::Stub> stub_;
+  Done& done_;
   grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader_;
+  v1::SubscribeRequest request_;
+  v1::SubscribeResponse response_;
+  int64_t received_ = 0;  // on gRPC's callback threads, one read at a time
   std::atomic<int64_t> goal_{0};
   std::atomic<bool> cancelled_{false};
-  std::thread thread_;
+  absl::Mutex mu_;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 StreamEvent FanOutEvent(int64_t n) {
@@ -218,6 +231,7 @@ void BM_FanOut(benchmark::State& state) {
   testing::HarnessOptions options;
   options.max_subscriptions_per_caller = static_cast<uint32_t>(subscriber_count);
   options.max_lag = static_cast<uint32_t>(state.range(1));
+  const int64_t rate = state.range(2);  // events/s; 0: as fast as the hub takes them
   GatewayHarness harness(options);
   FanOutSubscriber::Done done;
   std::vector<std::unique_ptr<FanOutSubscriber>> subscribers;
@@ -240,8 +254,19 @@ void BM_FanOut(benchmark::State& state) {
       reached_before = done.reached;
     }
     const absl::Time start = absl::Now();
-    for (int64_t i = 0; i < kFanOutBurst; ++i) hub.Publish(FanOutEvent(published + i));
-    publishing += absl::Now() - start;
+    absl::Duration paced;
+    for (int64_t i = 0; i < kFanOutBurst; ++i) {
+      if (rate > 0) {  // on schedule: sleep while ahead of it, then publish
+        const absl::Time due = start + absl::Seconds(1) * i / rate;
+        const absl::Time before = absl::Now();
+        if (before < due) {
+          absl::SleepFor(due - before);
+          paced += absl::Now() - before;
+        }
+      }
+      hub.Publish(FanOutEvent(published + i));
+    }
+    publishing += absl::Now() - start - paced;
     published += kFanOutBurst;
     // Each live subscriber reports once a round; an ended one stays counted in `ended`.
     absl::MutexLock lock(&done.mu);
@@ -256,9 +281,11 @@ void BM_FanOut(benchmark::State& state) {
       published > 0 ? absl::ToDoubleMicroseconds(publishing) / static_cast<double>(published) : 0;
 }
 BENCHMARK(BM_FanOut)
-    ->ArgNames({"subscribers", "max_lag"})
-    ->Args({100, 0})
-    ->Args({100, 1000000})
+    ->ArgNames({"subscribers", "max_lag", "rate"})
+    ->Args({100, 0, 0})
+    ->Args({100, 1000000, 0})
+    ->Args({1, 0, 15000})
+    ->Args({100, 0, 5000})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
