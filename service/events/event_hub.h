@@ -63,7 +63,7 @@ class EventHub {
 
   struct Options {
     // How many events a broadcast subscriber may fall behind before it is ended.
-    size_t max_lag = 1000;
+    size_t max_lag = 5000;  // config::kDefaultMaxLag
     // The store mirrors a shared log whose cursors are Unix times in µs (Ingest):
     // an after_cursor up to the present is accepted though not read here yet.
     bool mirror = false;
