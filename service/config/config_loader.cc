@@ -714,7 +714,7 @@ void ApplyDefaults(v1::Config& config) {
   v1::Events& events = *config.mutable_events();
   if (events.retention_count() == 0) events.set_retention_count(10000);
   if (!events.has_retention_age()) events.mutable_retention_age()->set_seconds(24 * 3600);
-  if (events.max_lag() == 0) events.set_max_lag(1000);
+  if (events.max_lag() == 0) events.set_max_lag(kDefaultMaxLag);
   if (!events.has_dedup_window()) {
     const absl::Duration window = MinDedupWindow(events);
     events.mutable_dedup_window()->set_seconds(absl::ToInt64Seconds(window));

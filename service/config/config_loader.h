@@ -55,7 +55,7 @@
 // upstream.max_connections 256 (also when 0), token_api TOKEN_API_STABLE when
 // unspecified, default_appid the only account when there is exactly one;
 // callback mode plain and reply_window 3s; events: retention 10000 events for 24h,
-// max_lag 1000, max_push_age 5m, max_push_ahead 1m, dedup_window their sum,
+// max_lag 5000, max_push_age 5m, max_push_ahead 1m, dedup_window their sum,
 // max_body_bytes 1 MiB, read_timeout 10s,
 // max_connections 1024, max_subscriptions_per_caller 64; server.reflection true;
 // server.tls.client_certificates none without client_ca_file, require with it;
@@ -90,6 +90,8 @@ inline constexpr int64_t kDefaultConnectTimeoutSeconds = 3;
 inline constexpr uint32_t kDefaultMaxQueuedCalls = 1024;
 inline constexpr uint32_t kDefaultMaxConcurrentConnects = 32;
 inline constexpr uint32_t kDefaultMaxSubscriptionsPerCaller = 64;
+// A subscriber keeping up with 15,000 pushes/s may stall a third of a second.
+inline constexpr uint32_t kDefaultMaxLag = 5000;
 inline constexpr std::string_view kDefaultRedisKeyPrefix = "wxgate:";
 inline constexpr int64_t kDefaultRedisTimeoutSeconds = 1;
 // server.drain_timeout: within Kubernetes' default 30 s grace period, with room for a

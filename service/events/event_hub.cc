@@ -19,7 +19,40 @@ absl::Status Closing(absl::string_view resume) {
 }  // namespace
 
 EventHub::EventHub(std::unique_ptr<EventStore> store, Options options)
-    : options_(std::move(options)), store_(std::move(store)) {}
+    : options_(std::move(options)), store_(std::move(store)) {
+  if (options_.wake_thread) wake_thread_ = std::thread([this] { RunWakeThread(); });
+}
+
+EventHub::~EventHub() {
+  if (!wake_thread_.joinable()) return;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  wake_thread_.join();
+}
+
+std::vector<EventHub::Subscription*> EventHub::TakeAllWaiting() {
+  if (options_.wake_thread) {
+    wake_all_ = true;  // the wake thread takes it from here
+    return {};
+  }
+  return TakeWaiting([](const Subscription&) { return true; });
+}
+
+void EventHub::RunWakeThread() {
+  while (true) {
+    std::vector<Subscription*> to_wake;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &EventHub::HasWakeNews));
+      if (stopping_) return;
+      wake_all_ = false;
+      to_wake = TakeWaiting([](const Subscription&) { return true; });
+    }
+    Wake(to_wake);
+  }
+}
 
 EventHub::Published EventHub::Publish(StreamEvent event) {
   Published published;
@@ -29,7 +62,7 @@ EventHub::Published EventHub::Publish(StreamEvent event) {
     published.event = store_->Append(std::move(event), options_.now());
     KeepLatest(published.event);
     published.awaits_reply = AwaitsReplyLocked(*published.event);
-    to_wake = TakeWaiting([](const Subscription&) { return true; });
+    to_wake = TakeAllWaiting();
   }
   Wake(to_wake);
   return published;
@@ -43,7 +76,7 @@ void EventHub::Ingest(const std::vector<EventPtr>& events) {
     for (const EventPtr& event : events) {
       if (store_->Insert(event, now)) KeepLatest(event);
     }
-    to_wake = TakeWaiting([](const Subscription&) { return true; });
+    to_wake = TakeAllWaiting();
   }
   Wake(to_wake);
 }
@@ -201,7 +234,7 @@ void EventHub::Close() {
   {
     absl::MutexLock lock(&mu_);
     closed_ = true;
-    to_wake = TakeWaiting([](const Subscription&) { return true; });
+    to_wake = TakeAllWaiting();
   }
   Wake(to_wake);
 }
@@ -220,11 +253,10 @@ std::vector<EventHub::Subscription*> EventHub::TakeWaiting(
 }
 
 void EventHub::Wake(const std::vector<Subscription*>& subscriptions) {
-  for (Subscription* subscription : subscriptions) {
-    subscription->wake_();
-    absl::MutexLock lock(&mu_);
-    --subscription->wakes_in_progress_;
-  }
+  if (subscriptions.empty()) return;
+  for (Subscription* subscription : subscriptions) subscription->wake_();
+  absl::MutexLock lock(&mu_);  // once for all: a hundred subscribers, one lock
+  for (Subscription* subscription : subscriptions) --subscription->wakes_in_progress_;
 }
 
 void EventHub::Remove(Subscription& subscription) {

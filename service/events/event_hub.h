@@ -21,6 +21,10 @@
 // could not deliver goes back to the group (GiveBack). A position older than the
 // store's retention ends the subscriber with OUT_OF_RANGE naming the lost cursors.
 //
+// With Options::wake_thread, Publish and Ingest only note that there is news: the
+// hub's own thread finds the waiting subscribers and calls their wake(), so the
+// publishing thread does no work per subscriber.
+//
 // For people and gauges, it lists its subscribers with their lag and keeps the
 // newest events it stored (published here or ingested):
 //
@@ -39,6 +43,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -58,7 +63,7 @@ class EventHub {
 
   struct Options {
     // How many events a broadcast subscriber may fall behind before it is ended.
-    size_t max_lag = 1000;
+    size_t max_lag = 5000;  // config::kDefaultMaxLag
     // The store mirrors a shared log whose cursors are Unix times in µs (Ingest):
     // an after_cursor up to the present is accepted though not read here yet.
     bool mirror = false;
@@ -67,6 +72,9 @@ class EventHub {
     GroupFeeds* group_feeds = nullptr;
     // How many of the newest events Latest() can list.
     size_t keep_latest = 50;
+    // Call wake() on a thread of the hub's own rather than the publishing thread
+    // (Publish, Ingest, Close return before any subscriber is woken).
+    bool wake_thread = false;
     std::function<absl::Time()> now = absl::Now;
   };
 
@@ -94,6 +102,7 @@ class EventHub {
   EventHub(std::unique_ptr<EventStore> store, Options options);
   EventHub(const EventHub&) = delete;
   EventHub& operator=(const EventHub&) = delete;
+  ~EventHub();
 
   Published Publish(StreamEvent event);
   // Stores events that have their cursors (a mirror of a shared log; those stored
@@ -111,8 +120,8 @@ class EventHub {
 
   // INVALID_ARGUMENT for an after_cursor beyond the newest event, UNAVAILABLE after
   // Close(). `wake` is called,
-  // from a publishing thread and without the hub's lock, when Next() returned
-  // nullptr and an event may now be ready; it must not destroy the subscription.
+  // from a publishing thread (or the hub's, Options::wake_thread) and without the hub's lock, when
+  // Next() returned nullptr and an event may now be ready; it must not destroy the subscription.
   // `caller` names the subscriber in Subscribers().
   absl::StatusOr<std::unique_ptr<Subscription>> Subscribe(
       const wxgate::v1::SubscribeRequest& request, std::function<void()> wake,
@@ -159,6 +168,11 @@ class EventHub {
       const std::function<bool(const Subscription&)>& should_wake)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Wake(const std::vector<Subscription*>& subscriptions);
+  // TakeWaiting of every subscriber; with Options::wake_thread, notes the news for
+  // that thread instead and returns none.
+  std::vector<Subscription*> TakeAllWaiting() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RunWakeThread();
+  bool HasWakeNews() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_all_ || stopping_; }
   void KeepLatest(EventPtr event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   size_t LagOf(const Reader& reader) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
@@ -169,6 +183,10 @@ class EventHub {
   std::map<std::string, std::unique_ptr<Reader>> groups_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<EventPtr> latest_ ABSL_GUARDED_BY(mu_);  // oldest first
+  // Options::wake_thread: there is news for the waiting subscribers.
+  bool wake_all_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread wake_thread_;  // started last, joined first
 };
 
 class EventHub::Subscription {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "service/events/stream_event_wire.h"
 
 namespace wxgate {
 
@@ -12,7 +13,7 @@ MemoryEventStore::MemoryEventStore(Limits limits, uint64_t first_cursor)
 
 EventStore::EventPtr MemoryEventStore::Append(StreamEvent event, absl::Time now) {
   SetCursorOf(event, next_);
-  auto stored = std::make_shared<const StreamEvent>(std::move(event));
+  EventPtr stored = ShareStreamEvent(std::move(event));
   Insert(stored, now);
   return stored;
 }

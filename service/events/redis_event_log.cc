@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "service/events/stream_event_wire.h"
 
 namespace wxgate {
 namespace {
@@ -133,15 +134,15 @@ absl::StatusOr<std::vector<RedisEventLog::EventPtr>> RedisEventLog::EventsOf(
     }
     const std::string& field = entry.elements[1].elements[0].str;
     const std::string& bytes = entry.elements[1].elements[1].str;
-    auto event = std::make_shared<StreamEvent>();
-    const bool parsed = field == "c"   ? event->mutable_component_event()->ParseFromString(bytes)
-                        : field == "e" ? event->mutable_event()->ParseFromString(bytes)
+    StreamEvent event;
+    const bool parsed = field == "c"   ? event.mutable_component_event()->ParseFromString(bytes)
+                        : field == "e" ? event.mutable_event()->ParseFromString(bytes)
                                        : false;
     if (!parsed) {
       return Malformed(absl::StrCat("the event at ", id, " (field ", field, ") does not parse"));
     }
-    SetCursorOf(*event, cursor);
-    events.push_back(std::move(event));
+    SetCursorOf(event, cursor);
+    events.push_back(ShareStreamEvent(std::move(event)));
   }
   return events;
 }

@@ -12,6 +12,7 @@
 #include "service/errors/gateway_reasons.h"
 #include "service/errors/grpc_status.h"
 #include "service/events/reply_encoder.h"
+#include "service/events/stream_event_wire.h"
 #include "service/observe/log.h"
 #include "service/observe/metrics.h"
 #include "service/observe/trace_context.h"
@@ -20,22 +21,14 @@
 namespace wxgate {
 namespace {
 
-// raw_xml goes to every subscriber for a push the typed fields do not hold
-// completely (unknown, or with untyped elements); to the others only on request.
-bool RawXmlAlwaysSent(const StreamEvent& event) {
-  if (event.has_component_event()) {
-    return event.component_event().has_unknown() || !event.component_event().untyped().empty();
-  }
-  return event.event().has_unknown() || !event.event().untyped().empty();
-}
-
-StreamEvent WithoutRawXml(StreamEvent event) {
-  if (event.has_component_event()) {
-    event.mutable_component_event()->clear_raw_xml();
-  } else {
-    event.mutable_event()->clear_raw_xml();
-  }
-  return event;
+// One grpc::Slice over bytes shared with the event log and other subscribers: it
+// holds a reference to them for as long as gRPC holds the slice.
+grpc::ByteBuffer SharedByteBuffer(WireBytes bytes) {
+  auto* held = new WireBytes(std::move(bytes));
+  grpc::Slice slice(
+      const_cast<char*>((*held)->data()), (*held)->size(),
+      [](void* user_data) { delete static_cast<WireBytes*>(user_data); }, held);
+  return grpc::ByteBuffer(&slice, 1);
 }
 
 // The hub's refusals, with the reasons a client switches on.
@@ -151,9 +144,8 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     if (*next == nullptr) return;  // the hub wakes us
     in_flight_ = *std::move(next);
-    pending_ = include_raw_xml_ || RawXmlAlwaysSent(*in_flight_)
-                   ? ToByteBuffer(*in_flight_)
-                   : ToByteBuffer(WithoutRawXml(*in_flight_));
+    // Serialized once per event (and form) for every subscriber, not once each.
+    pending_ = SharedByteBuffer(WireBytesOf(in_flight_, include_raw_xml_));
     writing_ = true;
     StartWrite(&pending_);
   }

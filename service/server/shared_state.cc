@@ -101,8 +101,10 @@ void ShareEvents(const config::v1::Config& config, const RedisOptions& redis, Sh
       OldestRetainedCursor(*state.redis, state.event_log->stream_key(), wait);
   state.hub = std::make_unique<EventHub>(
       std::make_unique<MemoryEventStore>(RetentionOf(events), oldest.value_or(0)),
-      EventHub::Options{
-          .max_lag = events.max_lag(), .mirror = true, .group_feeds = state.group_feeds.get()});
+      EventHub::Options{.max_lag = events.max_lag(),
+                        .mirror = true,
+                        .group_feeds = state.group_feeds.get(),
+                        .wake_thread = true});
   state.pushes = std::make_unique<RedisPushSink>(*state.event_log, *state.hub);
   state.replies = std::make_unique<RedisReplyRelay>(
       *state.redis, redis,
@@ -146,7 +148,8 @@ SharedState SharedState::From(const config::LoadedConfig& loaded) {
       std::make_unique<MemoryEventStore>(RetentionOf(config.events()),
                                          // Cursors keep growing across restarts (MemoryEventStore).
                                          static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()))),
-      EventHub::Options{.max_lag = config.events().max_lag()});
+      // The ingest thread publishes; subscribers are woken on the hub's thread.
+      EventHub::Options{.max_lag = config.events().max_lag(), .wake_thread = true});
   state.dedup = std::make_unique<PushDedup>(config::ToDuration(config.events().dedup_window()));
   state.pushes = std::make_unique<LocalPushSink>(*state.hub, *state.dedup);
   auto memory = std::make_unique<MemoryTokenStore>(config.tokens().state_file());

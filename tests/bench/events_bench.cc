@@ -10,6 +10,16 @@
 // (AES + signature both ways) against plain, and the event log on a local
 // redis-server (as a replica among several: stored in Redis before the answer,
 // read back by the replica's tail) against the memory store.
+//
+//   BM_FanOut/subscribers:N/max_lag:L/rate:R  the fan-out alone: each iteration
+//                                 publishes kFanOutBurst events straight into the
+//                                 gateway's EventHub, R a second (0: as fast as it
+//                                 takes them), and waits until
+//                                 every subscriber (a real gRPC Subscribe stream over
+//                                 loopback, not asking for raw_xml) has them all or was
+//                                 ended; counters: deliveries/s, subscribers ended
+//                                 (too slow), publisher µs per event (pacing
+//                                 excluded). L = 0: the default events.max_lag.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -22,6 +32,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "service/events/stream_event.h"
 #include "tests/integration/gateway_harness.h"
 #include "tests/testing/redis_server.h"
 #include "wxgate/v1/event.grpc.pb.h"
@@ -131,6 +142,152 @@ BENCHMARK(BM_Push)
     ->Args({100, 1, 0})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
+
+constexpr int64_t kFanOutBurst = 2000;
+
+// Counts what its stream delivers; reports to `done` once it holds the events of
+// the round or its stream ended. No lock per event: the benchmark waits on `done`.
+// gRPC's callback API, not a thread per stream: a hundred reading threads would
+// take the shared cores from the gateway being measured.
+class FanOutSubscriber : public grpc::ClientReadReactor<v1::SubscribeResponse> {
+ public:
+  struct Done {
+    absl::Mutex mu;
+    int reached ABSL_GUARDED_BY(mu) = 0;  // subscribers that held a round's events
+    int ended ABSL_GUARDED_BY(mu) = 0;    // streams the gateway ended
+    std::atomic<int64_t> delivered{0};    // events read, by every subscriber
+  };
+
+  // One round: complete when each subscriber either reached its goal since
+  // `reached_before` was read or was ended (now or in an earlier round).
+  struct Round {
+    Done* done;
+    int reached_before;
+    int subscribers;
+    bool Complete() const ABSL_NO_THREAD_SAFETY_ANALYSIS {  // under done->mu
+      return done->reached - reached_before + done->ended >= subscribers;
+    }
+  };
+
+  FanOutSubscriber(const std::shared_ptr<grpc::Channel>& channel, Done& done)
+      : stub_(v1::EventService::NewStub(channel)), done_(done) {
+    stub_->async()->Subscribe(&context_, &request_, this);
+    StartRead(&response_);
+    StartCall();
+  }
+  ~FanOutSubscriber() override {
+    cancelled_ = true;
+    context_.TryCancel();
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&finished_));
+  }
+  // The count at which it reports next; set before the round's events are published.
+  void ExpectTotal(int64_t total) { goal_ = total; }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    done_.delivered.fetch_add(1, std::memory_order_relaxed);
+    if (++received_ == goal_.load()) {
+      absl::MutexLock lock(&done_.mu);
+      ++done_.reached;
+    }
+    StartRead(&response_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    if (!cancelled_.load()) {
+      absl::MutexLock lock(&done_.mu);
+      ++done_.ended;
+    }
+    absl::MutexLock lock(&mu_);
+    finished_ = true;
+  }
+
+ private:
+  std::unique_ptr<v1::EventService::Stub> stub_;
+  Done& done_;
+  grpc::ClientContext context_;
+  v1::SubscribeRequest request_;
+  v1::SubscribeResponse response_;
+  int64_t received_ = 0;  // on gRPC's callback threads, one read at a time
+  std::atomic<int64_t> goal_{0};
+  std::atomic<bool> cancelled_{false};
+  absl::Mutex mu_;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+StreamEvent FanOutEvent(int64_t n) {
+  wechat::mp::v1::Event event;
+  event.set_appid(testing::kAppidA);
+  event.set_id(absl::StrCat("bench-", n));
+  event.set_from_user_name("oBenchUser0123456789abcdefgh");
+  event.set_raw_xml(TextPush(n));  // sent to nobody here: no one asks for it
+  event.mutable_text()->set_content("benchmark message");
+  event.mutable_text()->set_msg_id(n);
+  return StreamEventOf(std::move(event));
+}
+
+void BM_FanOut(benchmark::State& state) {
+  const int subscriber_count = static_cast<int>(state.range(0));
+  testing::HarnessOptions options;
+  options.max_subscriptions_per_caller = static_cast<uint32_t>(subscriber_count);
+  options.max_lag = static_cast<uint32_t>(state.range(1));
+  const int64_t rate = state.range(2);  // events/s; 0: as fast as the hub takes them
+  GatewayHarness harness(options);
+  FanOutSubscriber::Done done;
+  std::vector<std::unique_ptr<FanOutSubscriber>> subscribers;
+  for (int i = 0; i < subscriber_count; ++i) {
+    // A connection each, as separate clients have.
+    subscribers.push_back(std::make_unique<FanOutSubscriber>(
+        harness.ChannelWith(grpc::InsecureChannelCredentials()), done));
+  }
+  testing::WaitFor([&] {
+    return harness.gateway().events().subscriber_count() >= static_cast<size_t>(subscriber_count);
+  });
+  EventHub& hub = harness.gateway().events();
+  int64_t published = 0;
+  absl::Duration publishing;
+  for (auto _ : state) {
+    for (auto& subscriber : subscribers) subscriber->ExpectTotal(published + kFanOutBurst);
+    int reached_before;
+    {
+      absl::MutexLock lock(&done.mu);
+      reached_before = done.reached;
+    }
+    const absl::Time start = absl::Now();
+    absl::Duration paced;
+    for (int64_t i = 0; i < kFanOutBurst; ++i) {
+      if (rate > 0) {  // on schedule: sleep while ahead of it, then publish
+        const absl::Time due = start + absl::Seconds(1) * i / rate;
+        const absl::Time before = absl::Now();
+        if (before < due) {
+          absl::SleepFor(due - before);
+          paced += absl::Now() - before;
+        }
+      }
+      hub.Publish(FanOutEvent(published + i));
+    }
+    publishing += absl::Now() - start - paced;
+    published += kFanOutBurst;
+    // Each live subscriber reports once a round; an ended one stays counted in `ended`.
+    absl::MutexLock lock(&done.mu);
+    const FanOutSubscriber::Round round{&done, reached_before, subscriber_count};
+    done.mu.Await(absl::Condition(&round, &FanOutSubscriber::Round::Complete));
+  }
+  absl::MutexLock lock(&done.mu);
+  state.counters["deliveries_per_s"] =
+      benchmark::Counter(static_cast<double>(done.delivered.load()), benchmark::Counter::kIsRate);
+  state.counters["ended"] = done.ended;
+  state.counters["publish_us_per_event"] =
+      published > 0 ? absl::ToDoubleMicroseconds(publishing) / static_cast<double>(published) : 0;
+}
+BENCHMARK(BM_FanOut)
+    ->ArgNames({"subscribers", "max_lag", "rate"})
+    ->Args({100, 0, 0})
+    ->Args({100, 1000000, 0})
+    ->Args({1, 0, 15000})
+    ->Args({100, 0, 5000})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace wxgate

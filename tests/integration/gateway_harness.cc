@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
+#include "service/config/config_loader.h"
 
 namespace wxgate::testing {
 
@@ -79,7 +80,7 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
   auto* events = config.mutable_events();
   events->set_retention_count(10000);
   events->mutable_retention_age()->set_seconds(3600);
-  events->set_max_lag(1000);
+  events->set_max_lag(options.max_lag != 0 ? options.max_lag : config::kDefaultMaxLag);
   events->mutable_max_push_age()->set_seconds(300);
   events->mutable_max_push_ahead()->set_seconds(60);
   events->mutable_dedup_window()->set_seconds(360);

@@ -56,6 +56,8 @@ struct HarnessOptions {
   std::optional<bool> reflection;
   // events.max_subscriptions_per_caller; 0: the default.
   uint32_t max_subscriptions_per_caller = 0;
+  // events.max_lag; 0: the default.
+  uint32_t max_lag = 0;
   // store.redis at 127.0.0.1:<port>, as a replica among several. Unset: in memory.
   std::optional<int> redis_port;
   // Serve the component kComponentAppid (safe-mode pushes with kCallbackToken and

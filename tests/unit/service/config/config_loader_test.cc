@@ -702,7 +702,7 @@ TEST(ConfigLoaderCallbackTest, ReadsCallbackSecretsAndAppliesDefaults) {
   const auto& events = loaded->config.events();
   EXPECT_EQ(events.retention_count(), 10000u);
   EXPECT_EQ(events.retention_age().seconds(), 24 * 3600);
-  EXPECT_EQ(events.max_lag(), 1000u);
+  EXPECT_EQ(events.max_lag(), 5000u);
   EXPECT_EQ(events.max_push_age().seconds(), 300);
   EXPECT_EQ(events.max_push_ahead().seconds(), 60);
   // max_push_age + max_push_ahead, so that replays are refused either way.

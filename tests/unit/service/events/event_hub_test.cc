@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "service/events/memory_event_store.h"
 
 namespace wxgate {
@@ -299,6 +302,90 @@ TEST_F(EventHubTest, AwaitsReplyOnlyWhenAReplyingSubscriberMatches) {
 // Another EventStore, to show the hub needs nothing but the interface: cursors step
 // by 10 (gaps, as a stream's ids may have), only the newest `max_events` are kept,
 // and age does not matter.
+// Counts wake() calls and the threads they came on; waits for them without sleeping.
+class WakeLog {
+ public:
+  std::function<void()> Wake() {
+    return [this] {
+      absl::MutexLock lock(&mu_);
+      ++wakes_;
+      threads_.push_back(std::this_thread::get_id());
+    };
+  }
+  // Waits for the `count`th wake and returns the threads so far.
+  std::vector<std::thread::id> WaitFor(int count) {
+    absl::MutexLock lock(&mu_);
+    const auto reached = [this, count]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return wakes_ >= count; };
+    mu_.Await(absl::Condition(&reached));
+    return threads_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int wakes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::thread::id> threads_ ABSL_GUARDED_BY(mu_);
+};
+
+class WakeThreadEventHubTest : public EventHubTest {
+ protected:
+  EventHub::Options WakeThreadOptions() {
+    EventHub::Options options = Options();
+    options.wake_thread = true;
+    return options;
+  }
+};
+
+TEST_F(WakeThreadEventHubTest, ThePublisherWakesNoSubscriberItself) {
+  EventHub hub(Store(), WakeThreadOptions());
+  WakeLog log_a, log_b;
+  auto a = *hub.Subscribe(SubscribeRequest(), log_a.Wake());
+  auto b = *hub.Subscribe(SubscribeRequest(), log_b.Wake());
+  EXPECT_TRUE(Drain(*a).empty());  // both wait
+  EXPECT_TRUE(Drain(*b).empty());
+  hub.Publish(Push("wxa", "text"));
+  for (WakeLog* log : {&log_a, &log_b}) {
+    const std::vector<std::thread::id> threads = log->WaitFor(1);
+    ASSERT_EQ(threads.size(), 1u);
+    EXPECT_NE(threads[0], std::this_thread::get_id());
+  }
+  EXPECT_EQ(Drain(*a), std::vector<uint64_t>{1000});
+  EXPECT_EQ(Drain(*b), std::vector<uint64_t>{1000});
+  // Waiting again: the next event wakes them again.
+  hub.Publish(Push("wxa", "text"));
+  log_a.WaitFor(2);
+  EXPECT_EQ(Drain(*a), std::vector<uint64_t>{1001});
+}
+
+TEST_F(WakeThreadEventHubTest, IngestAndCloseWakeOnTheHubsThreadToo) {
+  EventHub hub(Store(), WakeThreadOptions());
+  WakeLog log;
+  auto subscription = *hub.Subscribe(SubscribeRequest(), log.Wake());
+  EXPECT_TRUE(Drain(*subscription).empty());
+  StreamEvent event = Push("wxa", "text");
+  SetCursorOf(event, 5000);
+  hub.Ingest({std::make_shared<const StreamEvent>(std::move(event))});
+  EXPECT_NE(log.WaitFor(1)[0], std::this_thread::get_id());
+  EXPECT_EQ(Drain(*subscription), std::vector<uint64_t>{5000});
+  hub.Close();
+  EXPECT_NE(log.WaitFor(2)[1], std::this_thread::get_id());
+  EXPECT_EQ(subscription->Next().status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(WakeThreadEventHubTest, ASubscriptionEndsSafelyWhileItsWakeIsDue) {
+  EventHub hub(Store(), WakeThreadOptions());
+  WakeLog log;
+  auto staying = *hub.Subscribe(SubscribeRequest(), log.Wake());
+  EXPECT_TRUE(Drain(*staying).empty());
+  for (int i = 0; i < 50; ++i) {
+    auto leaving = *hub.Subscribe(SubscribeRequest(), [] {});
+    EXPECT_TRUE(Drain(*leaving).empty());
+    hub.Publish(Push("wxa", "text"));
+    leaving.reset();  // waits for a wake in progress, if any; none comes after
+    log.WaitFor(i + 1);
+    EXPECT_EQ(Drain(*staying).size(), 1u);
+  }
+}
+
 class SparseEventStore final : public EventStore {
  public:
   explicit SparseEventStore(size_t max_events) : max_events_(max_events) {}
