@@ -116,6 +116,8 @@ TEST_F(AccessTest, SubscriptionsAreCheckedPerAccount) {
     for (const std::string& appid : component_appids) {
       request.mutable_filter()->add_component_appids(appid);
     }
+    // The previous admitted stream is gone from the hub, so a live count means this one.
+    EXPECT_TRUE(WaitFor([&] { return h_.gateway().events().subscriber_count() == 0; }));
     auto context = Context("", "shop-key-1");
     auto reader = events->Subscribe(context.get(), request);
     // An admitted subscription streams until cancelled: cancel it once it is live.
