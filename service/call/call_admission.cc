@@ -123,10 +123,16 @@ std::shared_ptr<const CallerAuthorizer> CallAdmission::Authorizer() const {
 
 absl::StatusOr<std::string> CallAdmission::AdmitCallerFor(const grpc::ServerContextBase& context,
                                                           absl::string_view method,
-                                                          absl::string_view appid) const {
+                                                          absl::string_view appid,
+                                                          absl::string_view component_appid) const {
   const std::shared_ptr<const CallerAuthorizer> authorizer = Authorizer();
   const CallerCredentials credentials = CredentialsOf(context, authorizer->identity_header());
   absl::StatusOr<std::string> caller = authorizer->Check(credentials, method, appid);
+  if (!caller.ok() && !component_appid.empty()) {
+    absl::StatusOr<std::string> by_component =
+        authorizer->Check(credentials, method, component_appid);
+    if (by_component.ok()) caller = std::move(by_component);
+  }
   if (caller.ok()) {
     const absl::Duration wait = authorizer->Throttle(*caller);
     if (wait == absl::ZeroDuration()) return caller;
@@ -185,7 +191,7 @@ absl::StatusOr<CallAdmission::Admitted> CallAdmission::Admit(const grpc::ServerC
   // Who calls comes first: a caller without a valid key learns nothing about accounts.
   if (absl::Status known = Authenticate(context, method); !known.ok()) return known;
   absl::StatusOr<const Account*> account = accounts_.ForCall(context);
-  if (!account.ok()) return account.status();
+  if (!account.ok()) return AdmitAuthorizer(context, method, account.status());
   absl::StatusOr<std::string> caller = AdmitCallerFor(context, method, (*account)->appid);
   if (!caller.ok()) return caller.status();
   Admitted admitted{.caller = *std::move(caller), .account = *account};
@@ -194,14 +200,50 @@ absl::StatusOr<CallAdmission::Admitted> CallAdmission::Admit(const grpc::ServerC
     return admitted;
   }
   absl::StatusOr<const Account*> component = components_->ForCall(context);
-  if (!component.ok()) {
-    if (context.client_metadata().count(std::string(kComponentAppidMetadataKey)) > 0) {
-      return component.status();  // named, but not configured
-    }
-    admitted.component_refused = component.status();
-    return admitted;
+  if (!component.ok() &&
+      context.client_metadata().count(std::string(kComponentAppidMetadataKey)) > 0) {
+    return component.status();  // named, but not configured
   }
-  // Counted against the rate limit once, by the account's check above.
+  AttachComponent(context, method, component, admitted);
+  return admitted;
+}
+
+absl::StatusOr<CallAdmission::Admitted> CallAdmission::AdmitAuthorizer(
+    const grpc::ServerContextBase& context, absl::string_view method,
+    const absl::Status& not_an_account) const {
+  const std::string appid(MetadataValue(context, kAppidMetadataKey));
+  const std::optional<google::rpc::ErrorInfo> info = ErrorInfoOf(not_an_account);
+  if (authorizers_ == nullptr || components_ == nullptr || components_->empty() || appid.empty() ||
+      !info.has_value() || info->reason() != ReasonInfo(Reason::kUnknownAppid).name) {
+    return not_an_account;
+  }
+  absl::StatusOr<const Account*> component = components_->ForCall(context);
+  if (!component.ok() &&
+      context.client_metadata().count(std::string(kComponentAppidMetadataKey)) == 0) {
+    // Several platforms and none named: the one this gateway saw the account authorize.
+    std::vector<const Account*> known = authorizers_->ComponentsOf(appid);
+    if (known.size() == 1) component = known.front();
+  }
+  if (!component.ok()) return component.status();
+  // A policy may name the account itself, or its platform for all its authorizers.
+  absl::StatusOr<std::string> caller = AdmitCallerFor(context, method, appid, (*component)->appid);
+  if (!caller.ok()) return caller.status();
+  absl::StatusOr<const Account*> authorizer = authorizers_->Find(**component, appid);
+  if (!authorizer.ok()) return authorizer.status();
+  Admitted admitted{.caller = *std::move(caller), .account = *authorizer};
+  AttachComponent(context, method, component, admitted);
+  return admitted;
+}
+
+void CallAdmission::AttachComponent(const grpc::ServerContextBase& context,
+                                    absl::string_view method,
+                                    const absl::StatusOr<const Account*>& component,
+                                    Admitted& admitted) const {
+  if (!component.ok()) {
+    admitted.component_refused = component.status();
+    return;
+  }
+  // Counted against the rate limit once, by the account's check.
   const std::shared_ptr<const CallerAuthorizer> authorizer = Authorizer();
   absl::StatusOr<std::string> allowed = authorizer->Check(
       CredentialsOf(context, authorizer->identity_header()), method, (*component)->appid);
@@ -213,7 +255,6 @@ absl::StatusOr<CallAdmission::Admitted> CallAdmission::Admit(const grpc::ServerC
         absl::StrCat("the caller may not use the component_access_token of ", (*component)->appid,
                      ": its policy's appids must name that component_appid (or \"*\")"));
   }
-  return admitted;
 }
 
 std::string MethodName(const google::protobuf::MethodDescriptor& method) {

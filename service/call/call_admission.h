@@ -20,6 +20,12 @@
 // the subject CN without a SAN), or the header access.identity_header names; see
 // CallerAuthorizer for the order.
 //
+// An x-wx-appid that names no configured account may name an authorizer: an account
+// that authorized a configured third-party platform (x-wx-component-appid, else the
+// only one, else the one this gateway saw it authorize). The caller's policy must
+// name the appid or the component_appid (all its authorizers); the account is then
+// the AuthorizerDirectory's entry, whose grant the token manager checks.
+//
 // For a call's component (Admitted::component): an x-wx-component-appid naming no
 // configured component refuses the call (UNKNOWN_APPID); otherwise the component
 // is resolved only for the calls that need it, and a caller's policy must name the
@@ -44,6 +50,7 @@
 #include "absl/synchronization/mutex.h"
 #include "auth/caller_authorizer.h"
 #include "service/call/account_directory.h"
+#include "service/call/authorizer_directory.h"
 #include "service/call/component_directory.h"
 
 namespace wxgate {
@@ -52,10 +59,16 @@ class CallAdmission {
  public:
   // `components` (optional, not owned): the third-party platforms a call's
   // component_access_token may come from.
+  // `authorizers` (optional, not owned): where the accounts that authorized one of
+  // `components` are found.
   CallAdmission(const AccountDirectory& accounts,
                 std::shared_ptr<const CallerAuthorizer> authorizer,
-                const ComponentDirectory* components = nullptr)
-      : accounts_(accounts), components_(components), authorizer_(std::move(authorizer)) {}
+                const ComponentDirectory* components = nullptr,
+                AuthorizerDirectory* authorizers = nullptr)
+      : accounts_(accounts),
+        components_(components),
+        authorizers_(authorizers),
+        authorizer_(std::move(authorizer)) {}
 
   // Puts new access rules in force for the calls admitted from now on.
   void ReplaceAuthorizer(std::shared_ptr<const CallerAuthorizer> authorizer);
@@ -78,10 +91,11 @@ class CallAdmission {
   absl::StatusOr<Admitted> Admit(const grpc::ServerContextBase& context,
                                  absl::string_view method) const;
   // For methods whose request names the account (kAllAppids: every account): the
-  // caller's name ("anonymous" for a call that presents nothing).
+  // caller's name ("anonymous" for a call that presents nothing). With
+  // `component_appid`, a policy naming that component allows the call too.
   absl::StatusOr<std::string> AdmitCallerFor(const grpc::ServerContextBase& context,
-                                             absl::string_view method,
-                                             absl::string_view appid) const;
+                                             absl::string_view method, absl::string_view appid,
+                                             absl::string_view component_appid = "") const;
   // Only that the caller is known (or anonymous calls are allowed at all): its name.
   absl::StatusOr<std::string> Identify(const grpc::ServerContextBase& context,
                                        absl::string_view method) const;
@@ -107,9 +121,18 @@ class CallAdmission {
 
  private:
   std::shared_ptr<const CallerAuthorizer> Authorizer() const;
+  // Admit for an x-wx-appid that is no configured account: an authorizer, or
+  // `not_an_account`.
+  absl::StatusOr<Admitted> AdmitAuthorizer(const grpc::ServerContextBase& context,
+                                           absl::string_view method,
+                                           const absl::Status& not_an_account) const;
+  // Sets the call's component, or why it has none, from `component`.
+  void AttachComponent(const grpc::ServerContextBase& context, absl::string_view method,
+                       const absl::StatusOr<const Account*>& component, Admitted& admitted) const;
 
   const AccountDirectory& accounts_;
   const ComponentDirectory* const components_;
+  AuthorizerDirectory* const authorizers_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const CallerAuthorizer> authorizer_ ABSL_GUARDED_BY(mu_);
 };

@@ -11,10 +11,13 @@
 namespace wxgate {
 namespace {
 
-// The token manager's kind for a managed credential kind it serves.
-std::optional<TokenKind> ManagedKind(CredentialKind kind) {
+// The token manager's kind for a managed credential kind it serves for `account`.
+std::optional<TokenKind> ManagedKind(const Account& account, CredentialKind kind) {
   switch (kind) {
     case CredentialKind::kAccessToken:
+      return TokenKind::kAccessToken;
+    case CredentialKind::kAuthorizerAccessToken:
+      if (account.component == nullptr) return std::nullopt;
       return TokenKind::kAccessToken;
     case CredentialKind::kJsapiTicket:
       return TokenKind::kJsapiTicket;
@@ -35,18 +38,32 @@ void TokenCredentials::Get(const Account& account, CredentialKind kind, Done don
     case CredentialKind::kOAuthUserToken:
       return std::move(done)(CallCredential{.kind = kind, .appid = account.appid});
     case CredentialKind::kAppidSecret:
+      if (account.component != nullptr) {
+        return std::move(done)(GatewayError(
+            Reason::kCredentialNotServed,
+            absl::StrCat("this method sends the account's AppSecret, which the gateway does not "
+                         "hold for ",
+                         account.appid, ", an account that authorized the third-party platform ",
+                         account.component->appid)));
+      }
       return std::move(done)(
           CallCredential{.kind = kind, .appid = account.appid, .secret = account.secret});
     default:
       break;
   }
-  std::optional<TokenKind> managed = ManagedKind(kind);
+  std::optional<TokenKind> managed = ManagedKind(account, kind);
   if (!managed) {
     return std::move(done)(GatewayError(
         Reason::kCredentialNotServed,
-        absl::StrCat("this method needs a ", CredentialKindName(kind),
-                     ", which this gateway does not serve yet (authorizers of a third-party "
-                     "platform are a later step); no other credential is sent in its place")));
+        kind == CredentialKind::kAuthorizerAccessToken
+            ? absl::StrCat("this method needs the authorizer_access_token of an account that "
+                           "authorized a third-party platform, and ",
+                           account.appid,
+                           " is an account of this gateway's own: name the authorizer in "
+                           "x-wx-appid")
+            : absl::StrCat("this method needs a ", CredentialKindName(kind),
+                           ", which this gateway does not serve; no other credential is sent in "
+                           "its place")));
   }
   tokens_.Get(
       account, *managed,
@@ -59,7 +76,7 @@ void TokenCredentials::Get(const Account& account, CredentialKind kind, Done don
 
 void TokenCredentials::Invalidate(const Account& account, CredentialKind kind,
                                   absl::string_view token) {
-  if (std::optional<TokenKind> managed = ManagedKind(kind)) {
+  if (std::optional<TokenKind> managed = ManagedKind(account, kind)) {
     tokens_.Invalidate(account, *managed, token);
   }
 }

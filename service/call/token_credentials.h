@@ -3,12 +3,15 @@
 //
 //   kNone, kOAuthUserToken   → the appid only (the request carries the rest)
 //   kAppidSecret             → the account's appid and secret
-//   kAccessToken, kJsapiTicket, kWxCardTicket → TokenManager::Get
+//   kAccessToken, kJsapiTicket, kWxCardTicket → TokenManager::Get (for an
+//                              authorizer: through its component, grant checked)
 //   kComponentAccessToken    → TokenManager::Get of the component's token; the
 //                              `account` given is then the component (see
 //                              CredentialAccount in admitted_service.h)
-//   kAuthorizerAccessToken   → FAILED_PRECONDITION CREDENTIAL_NOT_SERVED: authorizers
-//                              are not served yet
+//   kAuthorizerAccessToken   → an authorizer's access token, as kAccessToken; for an
+//                              account of the gateway's own, FAILED_PRECONDITION
+//                              CREDENTIAL_NOT_SERVED
+//   kAppidSecret for an authorizer → CREDENTIAL_NOT_SERVED (its secret is not held)
 //
 // Does not own `tokens`, which must outlive it.
 #ifndef WXGATE_SERVICE_CALL_TOKEN_CREDENTIALS_H_

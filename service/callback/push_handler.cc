@@ -124,7 +124,7 @@ void PushHandler::Refuse(const PushTrace& trace, const std::string& appid, const
 }
 
 absl::Status PushHandler::ServeComponents(std::vector<CallbackComponent> components,
-                                          TicketSink tickets) {
+                                          TicketSink tickets, AuthorizationSink authorizations) {
   for (CallbackComponent& component : components) {
     absl::StatusOr<MessageCipher> cipher =
         MessageCipher::Create(component.encoding_aes_key, component.component_appid);
@@ -138,6 +138,7 @@ absl::Status PushHandler::ServeComponents(std::vector<CallbackComponent> compone
                                              config::v1::CALLBACK_MODE_SAFE, *std::move(cipher))});
   }
   tickets_ = std::move(tickets);
+  authorizations_ = std::move(authorizations);
   return absl::OkStatus();
 }
 
@@ -199,6 +200,9 @@ void PushHandler::KeepComponentPush(const Account& component, const std::string&
                                                  : "the push's AppId is not this component's"),
                   "malformed", respond);
   }
+  if (event.has_authorized() || event.has_updateauthorized() || event.has_unauthorized()) {
+    return KeepAuthorization(std::move(event), decoded->unplaced.size(), trace, respond);
+  }
   if (!event.has_component_verify_ticket()) {
     return KeepComponentEvent(std::move(event), decoded->unplaced.size(), trace, respond);
   }
@@ -221,6 +225,21 @@ void PushHandler::KeepComponentPush(const Account& component, const std::string&
              }
              KeepComponentEvent(std::move(*published), 0, trace, respond);
            });
+}
+
+void PushHandler::KeepAuthorization(wechat::open::v1::ComponentEvent event, size_t unplaced,
+                                    const PushTrace& trace, const Respond& respond) const {
+  auto published = std::make_shared<wechat::open::v1::ComponentEvent>(std::move(event));
+  authorizations_(*published, [this, published, unplaced, trace, respond](absl::Status held) {
+    if (!held.ok()) return NotKept(trace, ComponentSummary(*published), held, respond);
+    // The code is a credential, spent by now: subscribers get neither it nor its XML.
+    if (published->has_authorized()) published->mutable_authorized()->clear_authorization_code();
+    if (published->has_updateauthorized()) {
+      published->mutable_updateauthorized()->clear_authorization_code();
+    }
+    if (!published->has_unauthorized()) published->clear_raw_xml();
+    KeepComponentEvent(std::move(*published), unplaced, trace, respond);
+  });
 }
 
 PushHandler::PushSummary PushHandler::ComponentSummary(

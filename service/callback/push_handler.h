@@ -32,7 +32,12 @@
 //     → the ticket sink stores T, then the push is kept (PushSink) and published as a
 //       wechat.open.v1.ComponentEvent without T or its XML → 200 "success" (503 if
 //       either could not be stored)
-//   any other InfoType (authorized, unauthorized, updateauthorized, …)
+//   authorized, updateauthorized, unauthorized
+//     → the authorization sink acts on it first (exchanges the code, or revokes the
+//       authorizer), then the push is kept and published without AuthorizationCode
+//       or its XML → 200 "success" (503 if the sink or the store failed: WeChat
+//       sends it again)
+//   any other InfoType (the register notifications, …)
 //     → decoded (DecodeComponentPush), kept and published → 200 "success"
 //
 // The pushes of the accounts that authorized it come to
@@ -105,10 +110,15 @@ class PushHandler final : public HttpHandler {
   // Keeps a component_verify_ticket WeChat pushed: `done` gets OK once it is stored.
   using TicketSink = std::function<void(const std::string& component_appid, std::string ticket,
                                         std::function<void(absl::Status)> done)>;
+  // Acts on an authorized, updateauthorized or unauthorized push before it is
+  // published: `done` gets OK once the gateway holds (or revoked) the grant.
+  using AuthorizationSink = std::function<void(const wechat::open::v1::ComponentEvent& event,
+                                               std::function<void(absl::Status)> done)>;
   // Serves the components' authorization-event URLs, handing their tickets to
-  // `tickets`. Call before the handler serves. INVALID_ARGUMENT for a key that is
-  // not an EncodingAESKey.
-  absl::Status ServeComponents(std::vector<CallbackComponent> components, TicketSink tickets);
+  // `tickets` and their authorizations to `authorizations`. Call before the handler
+  // serves. INVALID_ARGUMENT for a key that is not an EncodingAESKey.
+  absl::Status ServeComponents(std::vector<CallbackComponent> components, TicketSink tickets,
+                               AuthorizationSink authorizations);
 
   // Calls `respond` exactly once: before returning, or later from the thread that
   // delivers a Reply or runs the scheduled window's end.
@@ -143,6 +153,9 @@ class PushHandler final : public HttpHandler {
                      const char* reason, const Respond& respond);
 
   // Stamps (id, trace, time) and keeps a component push, then answers WeChat.
+  // Hands an authorization push to the authorization sink, then keeps it.
+  void KeepAuthorization(wechat::open::v1::ComponentEvent event, size_t unplaced,
+                         const PushTrace& trace, const Respond& respond) const;
   void KeepComponentEvent(wechat::open::v1::ComponentEvent event, size_t unplaced,
                           const PushTrace& trace, const Respond& respond) const;
   static PushSummary ComponentSummary(const wechat::open::v1::ComponentEvent& event);
@@ -176,6 +189,7 @@ class PushHandler final : public HttpHandler {
   absl::flat_hash_map<std::string, Account> accounts_;
   absl::flat_hash_map<std::string, Account> components_;  // by component_appid
   TicketSink tickets_;
+  AuthorizationSink authorizations_;
   PushSink& sink_;
   ReplyBroker& broker_;
   const PushFreshness freshness_;

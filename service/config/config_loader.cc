@@ -17,6 +17,7 @@
 #include "service/config/read_file.h"
 #include "service/config/server_tls.h"
 #include "service/config/yaml_to_proto.h"
+#include "service/token/appid.h"
 
 namespace wxgate::config {
 namespace {
@@ -405,12 +406,6 @@ absl::Status ValidateUpstream(v1::Upstream& upstream) {
   return absl::OkStatus();
 }
 
-bool IsAppid(absl::string_view appid) {
-  return appid.size() == 18 && absl::StartsWith(appid, "wx") &&
-         std::all_of(appid.begin() + 2, appid.end(),
-                     [](char c) { return absl::ascii_isxdigit(static_cast<unsigned char>(c)); });
-}
-
 // Validates the accounts (lowercasing their appids) and reads their secrets.
 absl::Status LoadAccounts(LoadedConfig& loaded, const EnvLookup& env) {
   v1::Config& config = loaded.config;
@@ -474,6 +469,7 @@ absl::Status LoadComponents(LoadedConfig& loaded, const EnvLookup& env) {
                                               "hexadecimal digits"));
     }
     component.set_component_appid(absl::AsciiStrToLower(component.component_appid()));
+    if (component.max_authorizers() == 0) component.set_max_authorizers(kDefaultMaxAuthorizers);
     const std::string& appid = component.component_appid();
     if (auto [it, inserted] = index_of_appid.emplace(appid, i); !inserted) {
       return Invalid(appid_path,

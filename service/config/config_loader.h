@@ -90,6 +90,7 @@ inline constexpr int64_t kDefaultConnectTimeoutSeconds = 3;
 inline constexpr uint32_t kDefaultMaxQueuedCalls = 1024;
 inline constexpr uint32_t kDefaultMaxConcurrentConnects = 32;
 inline constexpr uint32_t kDefaultMaxSubscriptionsPerCaller = 64;
+inline constexpr uint32_t kDefaultMaxAuthorizers = 100'000;
 // A subscriber keeping up with 15,000 pushes/s may stall a third of a second.
 inline constexpr uint32_t kDefaultMaxLag = 5000;
 inline constexpr std::string_view kDefaultRedisKeyPrefix = "wxgate:";

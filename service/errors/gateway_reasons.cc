@@ -41,9 +41,9 @@ constexpr GatewayReason kReasons[] = {
     {Reason::kInvalidUrl, "INVALID_URL", Code::kInvalidArgument, "",
      "`SignJsSdkConfig`'s `url` is not the page's full http(s) URL"},
     {Reason::kCredentialNotServed, "CREDENTIAL_NOT_SERVED", Code::kFailedPrecondition, "",
-     "the method needs a credential this gateway does not serve (the message names the "
-     "kind: `component_access_token`, `authorizer_access_token`); no other credential is "
-     "sent in its place"},
+     "the method needs a credential the call's account cannot give (the message names it): "
+     "an `authorizer_access_token` for an account of the gateway's own, or the AppSecret of "
+     "an authorizer; no other credential is sent in its place"},
     {Reason::kComponentTicketMissing, "COMPONENT_TICKET_MISSING", Code::kFailedPrecondition, "",
      "no `component_verify_ticket` is known yet for the third-party platform: WeChat pushes "
      "one every 10 minutes to `/wechat/component/<component_appid>` once the platform's "
@@ -52,6 +52,12 @@ constexpr GatewayReason kReasons[] = {
      "a method needs a `component_access_token` but no component applies: name one with "
      "`x-wx-component-appid` metadata (several are configured), configure one under "
      "`components`, or let the caller's policy name its component_appid"},
+    {Reason::kAuthorizerRevoked, "AUTHORIZER_REVOKED", Code::kFailedPrecondition, "",
+     "the account revoked its authorization of the third-party platform (an `unauthorized` "
+     "push); it must authorize again before calls on its behalf work"},
+    {Reason::kTooManyAuthorizers, "TOO_MANY_AUTHORIZERS", Code::kResourceExhausted, "",
+     "the gateway already tracks `components[].max_authorizers` accounts for that "
+     "third-party platform; raise the limit"},
     {Reason::kCredentialMismatch, "CREDENTIAL_MISMATCH", Code::kInternal, "",
      "a bug: the gateway was about to send a credential of another kind than the endpoint "
      "takes; nothing was sent"},

@@ -40,6 +40,8 @@ enum class Reason {
   kCredentialNotServed,
   kComponentTicketMissing,
   kNoComponentChosen,
+  kAuthorizerRevoked,
+  kTooManyAuthorizers,
   kCredentialMismatch,
   kForceRefreshBudgetSpent,
   kForceRefreshTooSoon,

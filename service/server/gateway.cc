@@ -168,9 +168,18 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
                                            TokenManagerOptions{.lease_owner = shared_.replica});
   accounts_ = std::make_unique<AccountDirectory>(AccountsOf(loaded), loaded.config.default_appid());
   components_ = std::make_unique<ComponentDirectory>(ComponentsOf(loaded));
+  absl::flat_hash_map<std::string, size_t> max_authorizers;
+  for (const auto& component : loaded.config.components()) {
+    max_authorizers[component.component_appid()] =
+        OrDefault(component.max_authorizers(), config::kDefaultMaxAuthorizers);
+  }
+  authorizers_ = std::make_unique<AuthorizerDirectory>(std::move(max_authorizers),
+                                                       config::kDefaultMaxAuthorizers);
+  authorization_pushes_ =
+      std::make_unique<AuthorizationPushes>(*tokens_, *components_, *authorizers_);
   admission_ = std::make_unique<CallAdmission>(
       *accounts_, std::make_shared<const CallerAuthorizer>(loaded.config.access()),
-      components_.get());
+      components_.get(), authorizers_.get());
   credentials_ = std::make_unique<TokenCredentials>(*tokens_);
   deps_ = {.transport = upstream_.get(),
            .credentials = credentials_.get(),
@@ -209,6 +218,10 @@ absl::Status Gateway::StartCallbacks(const config::LoadedConfig& loaded) {
             absl::StatusOr<const Account*> component = components_->Find(component_appid);
             if (!component.ok()) return done(component.status());
             tokens_->SetComponentTicket(**component, std::move(ticket), std::move(done));
+          },
+          [this](const wechat::open::v1::ComponentEvent& event,
+                 std::function<void(absl::Status)> done) {
+            authorization_pushes_->Hold(event, std::move(done));
           });
       !served.ok()) {
     return served;

@@ -37,6 +37,7 @@
 #include "service/events/push_dedup.h"
 #include "service/events/reply_broker.h"
 #include "service/server/admin_handler.h"
+#include "service/server/authorization_pushes.h"
 #include "service/server/health_service.h"
 #include "service/server/shared_state.h"
 #include "service/server/status_report.h"
@@ -92,6 +93,8 @@ class Gateway {
   std::unique_ptr<std::thread> refresher_;
   absl::Notification stop_refresher_;
   std::unique_ptr<AccountDirectory> accounts_;
+  std::unique_ptr<AuthorizerDirectory> authorizers_;
+  std::unique_ptr<AuthorizationPushes> authorization_pushes_;
   std::unique_ptr<CallAdmission> admission_;
   std::unique_ptr<TokenCredentials> credentials_;
   UpstreamDeps deps_;

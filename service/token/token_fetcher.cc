@@ -7,6 +7,76 @@
 #include "service/upstream/upstream_answer.h"
 
 namespace wxgate {
+namespace {
+
+using nlohmann::json;
+
+absl::Status Schema(absl::string_view what) {
+  return GatewayError(Reason::kUpstreamSchema, absl::StrCat("WeChat's answer lacks ", what));
+}
+
+// `answer[key]` as a non-empty token with a positive expires_in beside it.
+absl::StatusOr<FetchedToken> TokenAt(const json& answer, const char* key) {
+  auto value = answer.find(key);
+  auto expires_in = answer.find("expires_in");
+  if (value == answer.end() || !value->is_string() || value->get<std::string>().empty() ||
+      expires_in == answer.end() || !expires_in->is_number_integer() ||
+      expires_in->get<int64_t>() <= 0) {
+    return Schema(absl::StrCat(key, " or a positive expires_in"));
+  }
+  return FetchedToken{.value = value->get<std::string>(),
+                      .lifetime = absl::Seconds(expires_in->get<int64_t>())};
+}
+
+std::string StringAt(const json& object, const char* key) {
+  auto value = object.find(key);
+  return value != object.end() && value->is_string() ? value->get<std::string>() : "";
+}
+
+absl::StatusOr<FetchedToken> AccessToken(const json& answer) {
+  return TokenAt(answer, "access_token");
+}
+absl::StatusOr<FetchedToken> Ticket(const json& answer) { return TokenAt(answer, "ticket"); }
+absl::StatusOr<FetchedToken> ComponentToken(const json& answer) {
+  return TokenAt(answer, "component_access_token");
+}
+
+// {authorizer_access_token, expires_in, authorizer_refresh_token}, as both
+// api_authorizer_token and api_query_auth's authorization_info have them.
+absl::StatusOr<FetchedToken> AuthorizerToken(const json& answer) {
+  absl::StatusOr<FetchedToken> token = TokenAt(answer, "authorizer_access_token");
+  if (!token.ok()) return token;
+  token->grant.refresh_token = StringAt(answer, "authorizer_refresh_token");
+  if (token->grant.refresh_token.empty()) return Schema("authorizer_refresh_token");
+  return token;
+}
+
+absl::StatusOr<FetchedToken> AuthorizationInfo(const json& answer) {
+  auto info = answer.find("authorization_info");
+  if (info == answer.end() || !info->is_object()) return Schema("authorization_info");
+  absl::StatusOr<FetchedToken> token = AuthorizerToken(*info);
+  if (!token.ok()) return token;
+  token->authorizer_appid = StringAt(*info, "authorizer_appid");
+  if (token->authorizer_appid.empty()) return Schema("authorization_info.authorizer_appid");
+  auto func_info = info->find("func_info");
+  if (func_info == info->end() || !func_info->is_array()) {
+    return Schema("authorization_info.func_info");
+  }
+  for (const json& item : *func_info) {
+    const json* id = nullptr;
+    if (item.is_object() && item.contains("funcscope_category") &&
+        item["funcscope_category"].is_object() && item["funcscope_category"].contains("id")) {
+      id = &item["funcscope_category"]["id"];
+    }
+    if (id == nullptr || !id->is_number_integer()) {
+      return Schema("an integer funcscope_category.id in authorization_info.func_info");
+    }
+    token->grant.permission_sets.push_back(id->get<int>());
+  }
+  return token;
+}
+
+}  // namespace
 
 HttpTransport::TransferId TokenFetcher::FetchAccessToken(const Account& account, bool force_refresh,
                                                          Done done) {
@@ -24,7 +94,7 @@ HttpTransport::TransferId TokenFetcher::FetchAccessToken(const Account& account,
   return Send(
       request,
       {.kind = CredentialKind::kAppidSecret, .appid = account.appid, .secret = account.secret},
-      "access_token", std::move(done));
+      AccessToken, std::move(done));
 }
 
 HttpTransport::TransferId TokenFetcher::FetchTicket(absl::string_view access_token, TokenKind kind,
@@ -34,7 +104,7 @@ HttpTransport::TransferId TokenFetcher::FetchTicket(absl::string_view access_tok
       .query = {{"type", kind == TokenKind::kWxCardTicket ? "wx_card" : "jsapi"}},
       .credential = CredentialKind::kAccessToken};
   return Send(request, {.kind = CredentialKind::kAccessToken, .token = std::string(access_token)},
-              "ticket", std::move(done));
+              Ticket, std::move(done));
 }
 
 HttpTransport::TransferId TokenFetcher::FetchComponentToken(const Account& component,
@@ -46,8 +116,44 @@ HttpTransport::TransferId TokenFetcher::FetchComponentToken(const Account& compo
                                            {"component_appsecret", component.secret},
                                            {"component_verify_ticket", std::string(ticket)}}),
       .credential = CredentialKind::kNone};
-  return Send(request, {.kind = CredentialKind::kNone, .appid = component.appid},
-              "component_access_token", std::move(done));
+  return Send(request, {.kind = CredentialKind::kNone, .appid = component.appid}, ComponentToken,
+              std::move(done));
+}
+
+HttpTransport::TransferId TokenFetcher::QueryAuth(const Account& component,
+                                                  absl::string_view component_token,
+                                                  absl::string_view authorization_code, Done done) {
+  UpstreamRequest request{.method = "POST",
+                          .path = "/cgi-bin/component/api_query_auth",
+                          .json_body = nlohmann::json::object(
+                              {{"component_appid", component.appid},
+                               {"authorization_code", std::string(authorization_code)}}),
+                          .credential = CredentialKind::kComponentAccessToken,
+                          .credential_param = "component_access_token"};
+  return Send(request,
+              {.kind = CredentialKind::kComponentAccessToken,
+               .token = std::string(component_token),
+               .appid = component.appid},
+              AuthorizationInfo, std::move(done));
+}
+
+HttpTransport::TransferId TokenFetcher::FetchAuthorizerToken(const Account& authorizer,
+                                                             absl::string_view component_token,
+                                                             absl::string_view refresh_token,
+                                                             Done done) {
+  UpstreamRequest request{.method = "POST",
+                          .path = "/cgi-bin/component/api_authorizer_token",
+                          .json_body = nlohmann::json::object(
+                              {{"component_appid", authorizer.component->appid},
+                               {"authorizer_appid", authorizer.appid},
+                               {"authorizer_refresh_token", std::string(refresh_token)}}),
+                          .credential = CredentialKind::kComponentAccessToken,
+                          .credential_param = "component_access_token"};
+  return Send(request,
+              {.kind = CredentialKind::kComponentAccessToken,
+               .token = std::string(component_token),
+               .appid = authorizer.component->appid},
+              AuthorizerToken, std::move(done));
 }
 
 HttpTransport::TransferId TokenFetcher::StartPushTicket(
@@ -68,26 +174,16 @@ HttpTransport::TransferId TokenFetcher::StartPushTicket(
 }
 
 HttpTransport::TransferId TokenFetcher::Send(const UpstreamRequest& request,
-                                             const CallCredential& credential,
-                                             absl::string_view value_key, Done done) {
+                                             const CallCredential& credential, ParseAnswer parse,
+                                             Done done) {
   // The request and credential always agree here, so building cannot fail.
   HttpRequest http = *BuildHttpRequest(request, base_url_, credential, timeout_);
-  return upstream_->Send(std::move(http), [key = std::string(value_key), done = std::move(done)](
+  return upstream_->Send(std::move(http), [parse, done = std::move(done)](
                                               absl::StatusOr<HttpResponse> answer) mutable {
     if (!answer.ok()) return std::move(done)(answer.status());
     absl::StatusOr<nlohmann::json> json = ParseAnswerJson(*answer);
     if (!json.ok()) return std::move(done)(json.status());
-    auto value = json->find(key);
-    auto expires_in = json->find("expires_in");
-    if (value == json->end() || !value->is_string() || value->get<std::string>().empty() ||
-        expires_in == json->end() || !expires_in->is_number_integer() ||
-        expires_in->get<int64_t>() <= 0) {
-      return std::move(done)(
-          GatewayError(Reason::kUpstreamSchema,
-                       absl::StrCat("WeChat's answer lacks ", key, " or a positive expires_in")));
-    }
-    std::move(done)(FetchedToken{.value = value->get<std::string>(),
-                                 .lifetime = absl::Seconds(expires_in->get<int64_t>())});
+    std::move(done)(parse(*json));
   });
 }
 

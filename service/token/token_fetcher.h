@@ -9,6 +9,14 @@
 //     → POST /cgi-bin/component/api_component_token
 //       {component_appid, component_appsecret, component_verify_ticket}
 //       answer {component_access_token, expires_in}
+//   fetcher.QueryAuth(authorizer_component, "COMPONENT_TOKEN", "CODE", done);
+//     → POST /cgi-bin/component/api_query_auth {component_appid, authorization_code}
+//       answer {authorization_info: {authorizer_appid, authorizer_access_token,
+//       expires_in, authorizer_refresh_token, func_info: [{funcscope_category: {id}}]}}
+//   fetcher.FetchAuthorizerToken(authorizer, "COMPONENT_TOKEN", "REFRESH", done);
+//     → POST /cgi-bin/component/api_authorizer_token
+//       {component_appid, authorizer_appid, authorizer_refresh_token}
+//       answer {authorizer_access_token, expires_in, authorizer_refresh_token}
 //   fetcher.StartPushTicket(component, done);
 //     → POST /cgi-bin/component/api_start_push_ticket {component_appid, component_secret}
 //       (WeChat then pushes a component_verify_ticket); done gets OK or why not
@@ -26,7 +34,9 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "nlohmann/json_fwd.hpp"
 #include "service/token/account.h"
+#include "service/token/authorizer_grant.h"
 #include "service/token/token_kind.h"
 #include "service/upstream/http_transport.h"
 #include "service/upstream/upstream_request.h"
@@ -36,6 +46,10 @@ namespace wxgate {
 struct FetchedToken {
   std::string value;
   absl::Duration lifetime;
+  // An authorizer's token (api_query_auth, api_authorizer_token): whose it is and
+  // its grant: the refresh token to use next and (api_query_auth) the sets granted.
+  std::string authorizer_appid;
+  AuthorizerGrant grant;
 };
 
 class TokenFetcher {
@@ -49,13 +63,22 @@ class TokenFetcher {
   HttpTransport::TransferId FetchTicket(absl::string_view access_token, TokenKind kind, Done done);
   HttpTransport::TransferId FetchComponentToken(const Account& component, absl::string_view ticket,
                                                 Done done);
+  // `component`: the platform the code was issued for.
+  HttpTransport::TransferId QueryAuth(const Account& component, absl::string_view component_token,
+                                      absl::string_view authorization_code, Done done);
+  HttpTransport::TransferId FetchAuthorizerToken(const Account& authorizer,
+                                                 absl::string_view component_token,
+                                                 absl::string_view refresh_token, Done done);
   HttpTransport::TransferId StartPushTicket(const Account& component,
                                             absl::AnyInvocable<void(absl::Status) &&> done);
   void Cancel(HttpTransport::TransferId id) { upstream_->Cancel(id); }
 
  private:
+  // What a token endpoint's JSON answer holds.
+  using ParseAnswer = absl::StatusOr<FetchedToken> (*)(const nlohmann::json& answer);
+
   HttpTransport::TransferId Send(const UpstreamRequest& request, const CallCredential& credential,
-                                 absl::string_view value_key, Done done);
+                                 ParseAnswer parse, Done done);
 
   HttpTransport* const upstream_;
   const std::string base_url_;

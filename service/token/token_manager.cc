@@ -40,7 +40,8 @@ TokenManager::TokenManager(TokenFetcher* fetcher, TokenStore* store, TokenManage
       store_(store),
       options_(std::move(options)),
       budget_(*store),
-      random_(options_.jitter_seed) {}
+      random_(options_.jitter_seed),
+      grants_(store, {.recheck = options_.grant_recheck, .now = options_.now}) {}
 
 TokenManager::~TokenManager() {
   std::vector<HttpTransport::TransferId> running;
@@ -65,6 +66,11 @@ TokenManager::~TokenManager() {
 }
 
 std::string TokenManager::KeyOf(const Account& account, TokenKind kind) {
+  // An authorizer's keys sit under its component: the same appid may also be an
+  // account of its own, or have authorized another platform.
+  if (account.component != nullptr) {
+    return absl::StrCat(account.component->appid, "/", account.appid, "/", TokenKindName(kind));
+  }
   return absl::StrCat(account.appid, "/", TokenKindName(kind));
 }
 
@@ -80,6 +86,25 @@ bool TokenManager::HandsOut(const Slot& slot) const {
 }
 
 void TokenManager::Get(const Account& account, TokenKind kind, Done done) {
+  if (account.component == nullptr) return GetChecked(account, kind, std::move(done));
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return std::move(done)(ShuttingDown());
+    ++in_flight_;
+  }
+  grants_.Check(account, [this, &account, kind,
+                          done = std::move(done)](absl::StatusOr<AuthorizerGrant> grant) mutable {
+    if (grant.ok()) {
+      GetChecked(account, kind, std::move(done));
+    } else {
+      std::move(done)(grant.status());
+    }
+    absl::MutexLock lock(&mu_);
+    --in_flight_;  // last: the destructor may go on once this reaches 0
+  });
+}
+
+void TokenManager::GetChecked(const Account& account, TokenKind kind, Done done) {
   const std::string key = KeyOf(account, kind);
   absl::StatusOr<std::string> answer;
   bool queued = false;
@@ -213,6 +238,9 @@ void TokenManager::FetchFromUpstream(const std::string& key, int64_t stored_vers
   if (stopping) return Store(key, stored_version, ShuttingDown());
   switch (kind) {
     case TokenKind::kAccessToken:
+      if (account->component != nullptr) {
+        return FetchAuthorizerToken(key, *account, stored_version, /*retried=*/false);
+      }
       return FetchFromWeChat(key, *account, stored_version, std::move(rejected));
     case TokenKind::kJsapiTicket:
     case TokenKind::kWxCardTicket:
@@ -240,36 +268,199 @@ void TokenManager::FetchComponentToken(const std::string& key, const Account& co
       });
 }
 
-void TokenManager::SetComponentTicket(const Account& component, std::string ticket,
-                                      absl::AnyInvocable<void(absl::Status) &&> done) {
-  const std::string key = KeyOf(component, TokenKind::kComponentVerifyTicket);
-  const absl::Time now = options_.now();
-  TokenRecord record{
-      .value = std::move(ticket), .fetched_at = now, .expires_at = now + kComponentTicketLifetime};
+void TokenManager::FetchAuthorizerToken(const std::string& key, const Account& authorizer,
+                                        int64_t stored_version, bool retried) {
+  grants_.Read(authorizer, [this, key, &authorizer, stored_version,
+                            retried](absl::StatusOr<AuthorizerGrant> grant) {
+    if (grant.ok() && grant->revoked)
+      grant = AuthorizerGrants::Verdict(authorizer, *grant).status();
+    if (!grant.ok()) return Store(key, stored_version, grant.status());
+    Get(*authorizer.component, TokenKind::kComponentAccessToken,
+        [this, key, &authorizer, stored_version, retried,
+         refresh = grant->refresh_token](absl::StatusOr<std::string> component_token) {
+          if (!component_token.ok()) return Store(key, stored_version, component_token.status());
+          StartTransfer(
+              [&](TokenFetcher::Done done) {
+                return fetcher_->FetchAuthorizerToken(authorizer, *component_token, refresh,
+                                                      std::move(done));
+              },
+              [this, key, &authorizer, stored_version, retried, refresh,
+               component_token = *component_token](absl::StatusOr<FetchedToken> got) {
+                if (!got.ok() && !retried &&
+                    CredentialWasStale(got.status(), CredentialKind::kComponentAccessToken)) {
+                  Invalidate(*authorizer.component, TokenKind::kComponentAccessToken,
+                             component_token);
+                  return FetchAuthorizerToken(key, authorizer, stored_version, true);
+                }
+                if (!got.ok() || got->grant.refresh_token == refresh) {
+                  return Store(key, stored_version, std::move(got));
+                }
+                // WeChat rotated the refresh token: the old one may stop working, so the
+                // new one is stored before the token is handed out.
+                std::string rotated = got->grant.refresh_token;
+                grants_.Update(
+                    authorizer,
+                    [refresh,
+                     rotated = std::move(rotated)](const std::optional<AuthorizerGrant>& current)
+                        -> std::optional<AuthorizerGrant> {
+                      if (!current || current->revoked || current->refresh_token != refresh) {
+                        return std::nullopt;  // revoked or re-authorized meanwhile
+                      }
+                      AuthorizerGrant next = *current;
+                      next.refresh_token = rotated;
+                      return next;
+                    },
+                    [this, key, stored_version, got = *std::move(got)](absl::Status stored) {
+                      if (!stored.ok()) {
+                        Log(LogLevel::kWarning, "token_store_failed",
+                            {{"key", key},
+                             {"operation", "rotate_refresh_token"},
+                             {"error", stored.message()}});
+                      }
+                      Store(key, stored_version, got);
+                    });
+              });
+        });
+  });
+}
+
+void TokenManager::Authorize(const Account& authorizer, std::string authorization_code,
+                             absl::AnyInvocable<void(absl::Status) &&> done) {
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return std::move(done)(ShuttingDown());
-    Slot& slot = slots_[key];
-    slot.account = &component;
-    slot.kind = TokenKind::kComponentVerifyTicket;
-    record.version = slot.record.version;
-    slot.record = record;
-    slot.refresh_at = absl::InfiniteFuture();
-    slot.failures = 0;
-    slot.retry_at = absl::InfinitePast();
-    slot.last_error = absl::OkStatus();
+    ++in_flight_;
+  }
+  QueryAuth(authorizer, std::move(authorization_code), /*retried=*/false,
+            [this, done = std::move(done)](absl::Status authorized) mutable {
+              std::move(done)(authorized);
+              absl::MutexLock lock(&mu_);
+              --in_flight_;  // last: the destructor may go on once this reaches 0
+            });
+}
+
+void TokenManager::QueryAuth(const Account& authorizer, std::string code, bool retried,
+                             absl::AnyInvocable<void(absl::Status) &&> done) {
+  const Account& component = *authorizer.component;
+  Get(component, TokenKind::kComponentAccessToken,
+      [this, &authorizer, &component, code = std::move(code), retried,
+       done = std::move(done)](absl::StatusOr<std::string> component_token) mutable {
+        if (!component_token.ok()) return std::move(done)(component_token.status());
+        auto answered = [this, &authorizer, &component, code, retried, done = std::move(done),
+                         component_token =
+                             *component_token](absl::StatusOr<FetchedToken> got) mutable {
+          if (!got.ok() && !retried &&
+              CredentialWasStale(got.status(), CredentialKind::kComponentAccessToken)) {
+            Invalidate(component, TokenKind::kComponentAccessToken, component_token);
+            return QueryAuth(authorizer, std::move(code), true, std::move(done));
+          }
+          if (!got.ok()) return std::move(done)(got.status());
+          if (got->authorizer_appid != authorizer.appid) {
+            return std::move(done)(
+                GatewayError(Reason::kUpstreamSchema,
+                             absl::StrCat("api_query_auth answered for ", got->authorizer_appid,
+                                          ", but the push named ", authorizer.appid)));
+          }
+          const absl::Time now = options_.now();
+          TokenRecord token{
+              .value = std::move(got->value), .fetched_at = now, .expires_at = now + got->lifetime};
+          grants_.Update(
+              authorizer,
+              [grant = got->grant](const std::optional<AuthorizerGrant>&) { return grant; },
+              [this, &authorizer, token = std::move(token),
+               done = std::move(done)](absl::Status granted) mutable {
+                if (!granted.ok()) return std::move(done)(granted);
+                Log(LogLevel::kInfo, "authorizer_authorized",
+                    {{"component_appid", authorizer.component->appid},
+                     {"appid", authorizer.appid}});
+                Put(authorizer, TokenKind::kAccessToken, std::move(token),
+                    [done = std::move(done)](absl::Status) mutable {
+                      // The token is handed out from memory either way; a store
+                      // failure only costs other replicas a fetch.
+                      std::move(done)(absl::OkStatus());
+                    });
+              });
+        };
+        StartTransfer(
+            [&](TokenFetcher::Done fetched) {
+              return fetcher_->QueryAuth(component, *component_token, code, std::move(fetched));
+            },
+            std::move(answered));
+      });
+}
+
+void TokenManager::Revoke(const Account& authorizer,
+                          absl::AnyInvocable<void(absl::Status) &&> done) {
+  {
+    absl::MutexLock lock(&mu_);
+    // Nothing of it is handed out or refreshed ahead any more.
+    for (TokenKind kind :
+         {TokenKind::kAccessToken, TokenKind::kJsapiTicket, TokenKind::kWxCardTicket}) {
+      auto slot = slots_.find(KeyOf(authorizer, kind));
+      if (slot == slots_.end() || slot->second.fetching) continue;
+      slot->second.record = TokenRecord{};
+      slot->second.same_until_expiry = false;
+    }
+  }
+  grants_.Update(
+      authorizer,
+      [](const std::optional<AuthorizerGrant>&) { return AuthorizerGrant{.revoked = true}; },
+      [&authorizer, done = std::move(done)](absl::Status revoked) mutable {
+        if (revoked.ok()) {
+          Log(LogLevel::kInfo, "authorizer_revoked",
+              {{"component_appid", authorizer.component->appid}, {"appid", authorizer.appid}});
+        }
+        std::move(done)(revoked);
+      });
+}
+
+void TokenManager::SetComponentTicket(const Account& component, std::string ticket,
+                                      absl::AnyInvocable<void(absl::Status) &&> done) {
+  const absl::Time now = options_.now();
+  {
+    absl::MutexLock lock(&mu_);
     // A component_access_token that failed for want of a ticket is fetched at once.
     auto token = slots_.find(KeyOf(component, TokenKind::kComponentAccessToken));
     if (token != slots_.end() && !token->second.fetching) {
       token->second.retry_at = absl::InfinitePast();
       token->second.last_error = absl::OkStatus();
     }
-    ++in_flight_;
   }
-  WriteTicket(key, std::move(record), 3, std::move(done));
+  Put(component, TokenKind::kComponentVerifyTicket,
+      {.value = std::move(ticket), .fetched_at = now, .expires_at = now + kComponentTicketLifetime},
+      [appid = component.appid, done = std::move(done)](absl::Status stored) mutable {
+        if (stored.ok())
+          Log(LogLevel::kInfo, "component_ticket_stored", {{"component_appid", appid}});
+        std::move(done)(stored);
+      });
 }
 
-void TokenManager::WriteTicket(const std::string& key, TokenRecord record, int tries_left,
+void TokenManager::Put(const Account& account, TokenKind kind, TokenRecord record,
+                       absl::AnyInvocable<void(absl::Status) &&> done) {
+  const std::string key = KeyOf(account, kind);
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return std::move(done)(ShuttingDown());
+    Slot& slot = slots_[key];
+    slot.account = &account;
+    slot.kind = kind;
+    record.version = slot.record.version;
+    slot.record = record;
+    slot.same_until_expiry = false;
+    slot.rejected.clear();
+    const absl::Duration lifetime = record.expires_at - record.fetched_at;
+    slot.refresh_at = kind == TokenKind::kComponentVerifyTicket
+                          ? absl::InfiniteFuture()
+                          : record.fetched_at + lifetime * options_.refresh_fraction;
+    slot.failures = 0;
+    slot.retry_at = absl::InfinitePast();
+    slot.last_error = absl::OkStatus();
+    ++in_flight_;
+  }
+  WriteRecord(key, std::move(record), 3, std::move(done));
+}
+
+void TokenManager::WriteRecord(const std::string& key, TokenRecord record, int tries_left,
                                absl::AnyInvocable<void(absl::Status) &&> done) {
   auto finish = [this, key](absl::AnyInvocable<void(absl::Status) &&> done, absl::Status status) {
     if (!status.ok()) {
@@ -290,7 +481,7 @@ void TokenManager::WriteTicket(const std::string& key, TokenRecord record, int t
          finish](absl::StatusOr<CasOutcome> outcome) mutable {
           if (!outcome.ok()) return finish(std::move(done), outcome.status());
           if (!outcome->stored && tries_left > 1) {
-            return WriteTicket(key, std::move(record), tries_left - 1, std::move(done));
+            return WriteRecord(key, std::move(record), tries_left - 1, std::move(done));
           }
           if (!outcome->stored) {
             return finish(std::move(done),
@@ -303,7 +494,6 @@ void TokenManager::WriteTicket(const std::string& key, TokenRecord record, int t
               slot.record.version = outcome->current->version;
             }
           }
-          Log(LogLevel::kInfo, "component_ticket_stored", {{"key", key}});
           finish(std::move(done), absl::OkStatus());
         });
   });

@@ -38,6 +38,18 @@
 //     with single flight, refresh ahead and compare-and-set like an access_token; no
 //     ticket known: the same COMPONENT_TICKET_MISSING. A ticket arriving ends the
 //     backoff of that failure, so the next call fetches at once.
+// An authorizer (an Account whose `component` is set: an account that authorized
+// that platform) has the kinds of an account, fetched through the platform:
+//   - Authorize exchanges the authorization code of an `authorized` or
+//     `updateauthorized` push (api_query_auth): the grant (refresh token, permission
+//     sets) goes to AuthorizerGrants, the access token to the store, at once;
+//   - its access_token is fetched with the component's token and the stored refresh
+//     token (api_authorizer_token), with single flight, refresh ahead and
+//     compare-and-set like an account's; a refresh token WeChat rotates is stored;
+//     a component token WeChat calls stale is refreshed once and the fetch retried;
+//   - Get checks the grant first (AuthorizerGrants::Check): an account that never
+//     authorized gets NOT_FOUND UNKNOWN_APPID, one that revoked (Revoke, on an
+//     `unauthorized` push) FAILED_PRECONDITION AUTHORIZER_REVOKED.
 // RequestComponentTicket asks WeChat to push a ticket (api_start_push_ticket) when
 // none is known: the gateway calls it once per component at start-up.
 // Nothing here blocks on I/O: the store and WeChat both answer through callbacks,
@@ -60,6 +72,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "service/token/account.h"
+#include "service/token/authorizer_grants.h"
 #include "service/token/force_refresh_budget.h"
 #include "service/token/token_fetcher.h"
 #include "service/token/token_kind.h"
@@ -70,6 +83,8 @@ namespace wxgate {
 struct TokenManagerOptions {
   double refresh_fraction = 0.8;  // of the lifetime, when the refresh starts
   double refresh_jitter = 0.05;   // ± this fraction of the lifetime, so accounts spread out
+  // How long an authorizer's grant read from the store is trusted (AuthorizerGrants).
+  absl::Duration grant_recheck = absl::Seconds(5);
   absl::Duration min_backoff = absl::Seconds(1);
   absl::Duration max_backoff = absl::Minutes(1);
   // A value this close to its expiry (or a tenth of its lifetime, if less) is no
@@ -129,6 +144,20 @@ class TokenManager {
   void RequestComponentTicket(const Account& component,
                               absl::AnyInvocable<void(absl::StatusOr<bool>) &&> done = nullptr);
 
+  // Exchanges `authorization_code` for `authorizer`'s tokens and grant (which must
+  // outlive the manager; its `component` is the platform the code was issued to).
+  // `done` gets OK once both are stored, or why not (the code is spent either way
+  // when WeChat answered).
+  void Authorize(const Account& authorizer, std::string authorization_code,
+                 absl::AnyInvocable<void(absl::Status) &&> done);
+  // Marks `authorizer`'s grant revoked and forgets its tokens: Get answers
+  // AUTHORIZER_REVOKED from now on (other replicas within grant_recheck).
+  void Revoke(const Account& authorizer, absl::AnyInvocable<void(absl::Status) &&> done);
+  // `authorizer`'s grant as Get checks it (for its permission sets).
+  void Grant(const Account& authorizer, AuthorizerGrants::Done done) {
+    grants_.Check(authorizer, std::move(done));
+  }
+
  private:
   struct Slot {
     const Account* account = nullptr;
@@ -175,10 +204,21 @@ class TokenManager {
                    int64_t stored_version, bool retried);
   void FetchComponentToken(const std::string& key, const Account& component,
                            int64_t stored_version);
+  // api_authorizer_token with the stored refresh token; `retried` once the
+  // component's token was found stale.
+  void FetchAuthorizerToken(const std::string& key, const Account& authorizer,
+                            int64_t stored_version, bool retried);
+  void QueryAuth(const Account& authorizer, std::string code, bool retried,
+                 absl::AnyInvocable<void(absl::Status) &&> done);
+  // Get without the authorizer's grant check.
+  void GetChecked(const Account& account, TokenKind kind, Done done);
+  // Hands out `record` for (account, kind) at once and writes it to the store.
+  void Put(const Account& account, TokenKind kind, TokenRecord record,
+           absl::AnyInvocable<void(absl::Status) &&> done);
   void Store(const std::string& key, int64_t stored_version, absl::StatusOr<FetchedToken> got);
-  // One compare-and-set attempt of SetComponentTicket; tries again (up to `tries_left`)
+  // One compare-and-set attempt of Put; tries again (up to `tries_left`)
   // when another writer was first.
-  void WriteTicket(const std::string& key, TokenRecord record, int tries_left,
+  void WriteRecord(const std::string& key, TokenRecord record, int tries_left,
                    absl::AnyInvocable<void(absl::Status) &&> done);
   void Finish(const std::string& key, FetchOutcome outcome, bool from_wechat);
   // Sends one request through `send` and remembers the transfer while it runs, so
@@ -204,6 +244,8 @@ class TokenManager {
   // Fetches and detached store operations whose callbacks may still run.
   int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Last: destroyed first, while the rest is still there for its callbacks.
+  AuthorizerGrants grants_;
 };
 
 }  // namespace wxgate

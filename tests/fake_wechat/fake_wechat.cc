@@ -95,6 +95,20 @@ absl::StatusOr<PushAnswer> FakeWeChat::PushComponentTicket(const PushTarget& tar
   return PushSender(target).Send(ComponentTicketXml(target.appid, ticket, absl::Now()));
 }
 
+absl::StatusOr<PushAnswer> FakeWeChat::PushAuthorization(const PushTarget& target,
+                                                         const std::string& authorizer_appid,
+                                                         std::vector<int> permission_sets) {
+  const std::string code = impl_->tokens.IssueAuthorizationCode(target.appid, authorizer_appid,
+                                                                std::move(permission_sets));
+  return PushSender(target).Send(AuthorizedXml(target.appid, authorizer_appid, code, absl::Now()));
+}
+
+absl::StatusOr<PushAnswer> FakeWeChat::PushUnauthorization(const PushTarget& target,
+                                                           const std::string& authorizer_appid) {
+  impl_->tokens.Unauthorize(target.appid, authorizer_appid);
+  return PushSender(target).Send(UnauthorizedXml(target.appid, authorizer_appid, absl::Now()));
+}
+
 std::optional<FakeWeChat::Request> FakeWeChat::LastRequest(std::string_view path) const {
   std::optional<HttpRequest> last = impl_->stats.Last(Absl(path));
   if (!last.has_value()) return std::nullopt;

@@ -34,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -92,6 +93,15 @@ class FakeWeChat {
   // Issues a component_verify_ticket to the component target.appid (added with
   // AddAccount) and pushes it to target.url, encrypted, as WeChat does.
   absl::StatusOr<PushAnswer> PushComponentTicket(const PushTarget& target);
+  // `authorizer_appid` authorizes the component target.appid, granting
+  // `permission_sets`: an `authorized` push with a fresh code goes to target.url.
+  absl::StatusOr<PushAnswer> PushAuthorization(const PushTarget& target,
+                                               const std::string& authorizer_appid,
+                                               std::vector<int> permission_sets);
+  // `authorizer_appid` revokes it: its tokens stop working, and an `unauthorized`
+  // push goes to target.url.
+  absl::StatusOr<PushAnswer> PushUnauthorization(const PushTarget& target,
+                                                 const std::string& authorizer_appid);
 
   // The last request received on `path`, for tests that check what was sent.
   struct Request {

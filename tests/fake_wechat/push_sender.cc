@@ -21,6 +21,27 @@ std::string ComponentTicketXml(const std::string& component_appid, const std::st
                       "<ComponentVerifyTicket><![CDATA[",
                       ticket, "]]></ComponentVerifyTicket></xml>");
 }
+
+std::string AuthorizedXml(const std::string& component_appid, const std::string& authorizer_appid,
+                          const std::string& code, absl::Time now) {
+  const int64_t seconds = absl::ToUnixSeconds(now);
+  return absl::StrCat("<xml><AppId><![CDATA[", component_appid, "]]></AppId><CreateTime>", seconds,
+                      "</CreateTime><InfoType><![CDATA[authorized]]></InfoType>"
+                      "<AuthorizerAppid><![CDATA[",
+                      authorizer_appid, "]]></AuthorizerAppid><AuthorizationCode><![CDATA[", code,
+                      "]]></AuthorizationCode><AuthorizationCodeExpiredTime>", seconds + 3600,
+                      "</AuthorizationCodeExpiredTime></xml>");
+}
+
+std::string UnauthorizedXml(const std::string& component_appid, const std::string& authorizer_appid,
+                            absl::Time now) {
+  return absl::StrCat("<xml><AppId><![CDATA[", component_appid, "]]></AppId><CreateTime>",
+                      absl::ToUnixSeconds(now),
+                      "</CreateTime><InfoType><![CDATA[unauthorized]]></InfoType>"
+                      "<AuthorizerAppid><![CDATA[",
+                      authorizer_appid, "]]></AuthorizerAppid></xml>");
+}
+
 namespace {
 
 size_t AppendBody(char* data, size_t size, size_t count, void* out) {

@@ -36,6 +36,13 @@ struct PushAnswer {
 // WeChat sends one every 10 minutes (InfoType component_verify_ticket).
 std::string ComponentTicketXml(const std::string& component_appid, const std::string& ticket,
                                absl::Time now);
+// An `authorized` push: `authorizer_appid` authorized the platform and `code`
+// (valid an hour) exchanges for its tokens.
+std::string AuthorizedXml(const std::string& component_appid, const std::string& authorizer_appid,
+                          const std::string& code, absl::Time now);
+// An `unauthorized` push: `authorizer_appid` revoked its authorization.
+std::string UnauthorizedXml(const std::string& component_appid, const std::string& authorizer_appid,
+                            absl::Time now);
 
 // Keeps its connection alive between pushes; one thread at a time.
 class PushSender {

@@ -282,7 +282,6 @@ HttpReply RequestRouter::PushAuthorization(const HttpRequest& request, bool auth
                         "data format error hint: want {\"component_appid\", \"authorizer_appid\", "
                         "\"url\", \"token\", \"encoding_aes_key\"}");
   }
-  const int64_t now = absl::ToUnixSeconds(absl::Now());
   std::string xml;
   if (authorize) {
     std::vector<int> sets;
@@ -291,19 +290,11 @@ HttpReply RequestRouter::PushAuthorization(const HttpRequest& request, bool auth
         if (id.is_number_integer()) sets.push_back(id.get<int>());
       }
     }
-    const std::string code = tokens_->IssueAuthorizationCode(component, authorizer, sets);
-    xml = absl::StrCat("<xml><AppId><![CDATA[", component, "]]></AppId><CreateTime>", now,
-                       "</CreateTime><InfoType><![CDATA[authorized]]></InfoType>"
-                       "<AuthorizerAppid><![CDATA[",
-                       authorizer, "]]></AuthorizerAppid><AuthorizationCode><![CDATA[", code,
-                       "]]></AuthorizationCode><AuthorizationCodeExpiredTime>", now + 3600,
-                       "</AuthorizationCodeExpiredTime></xml>");
+    xml = AuthorizedXml(component, authorizer,
+                        tokens_->IssueAuthorizationCode(component, authorizer, sets), absl::Now());
   } else {
     tokens_->Unauthorize(component, authorizer);
-    xml = absl::StrCat("<xml><AppId><![CDATA[", component, "]]></AppId><CreateTime>", now,
-                       "</CreateTime><InfoType><![CDATA[unauthorized]]></InfoType>"
-                       "<AuthorizerAppid><![CDATA[",
-                       authorizer, "]]></AuthorizerAppid></xml>");
+    xml = UnauthorizedXml(component, authorizer, absl::Now());
   }
   return PushAsComponent(body, component, xml);
 }

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <iostream>
-#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -28,18 +27,11 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using nlohmann::json;
 
-// Credential kinds this gateway does not serve yet: authorizers' tokens land with
-// the authorizer work of issue #13. RPCs that take them are still called, must be
-// refused with FAILED_PRECONDITION naming the kind (nothing else sent in its place),
-// and are then skipped, named in the output. Once the gateway serves a kind this
-// check fails: remove it here, and the RPCs are checked against the fake's table
-// (tests/fake_wechat/endpoints/component.json) like every other. The component's own
-// token is served: the harness has a component whose ticket the fake pushed.
-constexpr CredentialKind kNotServedYet[] = {CredentialKind::kAuthorizerAccessToken};
-
-bool NotServedYet(CredentialKind kind) {
-  return std::find(std::begin(kNotServedYet), std::end(kNotServedYet), kind) !=
-         std::end(kNotServedYet);
+// RPCs taking an authorizer_access_token are called for kAuthorizerAppid, which
+// authorized the harness's component (the fake pushed `authorized`, the gateway
+// exchanged its code); the others for the default account.
+std::string AppidFor(const EndpointBinding& binding) {
+  return binding.credential == CredentialKind::kAuthorizerAccessToken ? kAuthorizerAppid : "";
 }
 
 std::vector<EndpointBinding> ModelledEndpoints() {
@@ -155,33 +147,14 @@ namespace {
 class EveryEndpointTest : public ::testing::TestWithParam<EndpointBinding> {
  protected:
   static void SetUpTestSuite() {
-    std::map<std::string, int> skipped;
-    for (const EndpointBinding& binding : ModelledEndpoints()) {
-      if (NotServedYet(binding.credential))
-        ++skipped[std::string(CredentialKindName(binding.credential))];
-    }
-    for (const auto& [kind, count] : skipped) {
-      std::cout << "[ NOTE     ] " << count << " RPCs taking " << kind
-                << " are only checked to be refused: the gateway does not serve " << kind
-                << " yet\n";
-    }
     harness_ = new GatewayHarness({.component = true});
     ASSERT_TRUE(harness_->PushComponentTicket());
+    ASSERT_TRUE(harness_->AuthorizeAccount(kAuthorizerAppid, {1, 2, 3}));
     table_ = new fake::EndpointTable(*fake::EndpointTable::LoadDir(FAKE_WECHAT_ENDPOINTS_DIR));
   }
   static void TearDownTestSuite() {
     delete harness_;
     delete table_;
-  }
-  // For a credential kind in kNotServedYet: the call must have been refused for
-  // that reason; then the test is skipped, naming the kind.
-  static void ExpectRefusedAndSkip(const EndpointBinding& binding, const grpc::Status& status) {
-    const std::string kind(CredentialKindName(binding.credential));
-    ASSERT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
-        << binding.method->full_name() << ": the gateway serves " << kind
-        << " now; remove it from kNotServedYet (" << status.error_message() << ")";
-    ASSERT_NE(status.error_message().find(kind), std::string::npos) << status.error_message();
-    GTEST_SKIP() << kind << " is not served by the gateway yet";
   }
   static GatewayHarness* harness_;
   static fake::EndpointTable* table_;
@@ -209,14 +182,14 @@ TEST_P(EveryEndpointTest, AnswersTheSampleCompletely) {
       absl::StrCat("/", binding.method->service()->full_name(), "/", binding.method->name());
   std::vector<std::string> responses;
   if (binding.method->client_streaming() || binding.method->server_streaming()) {
-    GenericStreamCall call(harness_->channel(), method, {request->SerializeAsString()});
+    GenericStreamCall call(harness_->channel(), method, {request->SerializeAsString()},
+                           ContextFor(AppidFor(binding)));
     ASSERT_TRUE(call.Wait());
-    if (NotServedYet(binding.credential)) return ExpectRefusedAndSkip(binding, call.status());
     ASSERT_TRUE(call.status().ok()) << method << ": " << call.status().error_message();
     responses = call.responses();
   } else {
     grpc::GenericStub stub(harness_->channel());
-    std::unique_ptr<grpc::ClientContext> context = ContextFor("");
+    std::unique_ptr<grpc::ClientContext> context = ContextFor(AppidFor(binding));
     grpc::Slice slice(request->SerializeAsString());
     grpc::ByteBuffer request_bytes(&slice, 1), response_bytes;
     grpc::Status status;
@@ -227,7 +200,6 @@ TEST_P(EveryEndpointTest, AnswersTheSampleCompletely) {
                      done.Notify();
                    });
     ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(60)));
-    if (NotServedYet(binding.credential)) return ExpectRefusedAndSkip(binding, status);
     ASSERT_TRUE(status.ok()) << method << ": " << status.error_message();
     std::vector<grpc::Slice> slices;
     ASSERT_TRUE(response_bytes.Dump(&slices).ok());

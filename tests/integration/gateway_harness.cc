@@ -130,15 +130,35 @@ fake::PushTarget GatewayHarness::PushTargetFor(const std::string& appid) const {
           .encoding_aes_key = appid == kAppidB ? kAesKeyB : ""};
 }
 
-bool GatewayHarness::PushComponentTicket() {
-  absl::StatusOr<fake::PushAnswer> answer = fake_->PushComponentTicket(
-      {.url = absl::StrCat("http://127.0.0.1:", gateway_->callback_port(), "/wechat/component/",
-                           kComponentAppid),
-       .appid = kComponentAppid,
-       .token = kCallbackToken,
-       .encoding_aes_key = kAesKeyB});
+namespace {
+
+bool SaidSuccess(const absl::StatusOr<fake::PushAnswer>& answer) {
   EXPECT_TRUE(answer.ok()) << answer.status();
+  if (answer.ok()) EXPECT_EQ(answer->body, "success") << "HTTP " << answer->http_status;
   return answer.ok() && answer->http_status == 200 && answer->body == "success";
+}
+
+}  // namespace
+
+fake::PushTarget GatewayHarness::ComponentTarget() const {
+  return {.url = absl::StrCat("http://127.0.0.1:", gateway_->callback_port(), "/wechat/component/",
+                              kComponentAppid),
+          .appid = kComponentAppid,
+          .token = kCallbackToken,
+          .encoding_aes_key = kAesKeyB};
+}
+
+bool GatewayHarness::PushComponentTicket() {
+  return SaidSuccess(fake_->PushComponentTicket(ComponentTarget()));
+}
+
+bool GatewayHarness::AuthorizeAccount(const std::string& appid, std::vector<int> permission_sets) {
+  return SaidSuccess(
+      fake_->PushAuthorization(ComponentTarget(), appid, std::move(permission_sets)));
+}
+
+bool GatewayHarness::UnauthorizeAccount(const std::string& appid) {
+  return SaidSuccess(fake_->PushUnauthorization(ComponentTarget(), appid));
 }
 
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {

@@ -33,6 +33,8 @@ inline constexpr char kAesKeyB[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 // A third-party platform (component) the fake knows, when HarnessOptions::component.
 inline constexpr char kComponentAppid[] = "wx3333333333333333";
 inline constexpr char kComponentSecret[] = "secret-c-0123456789abcdef01234567";
+// An account that authorizes the component (AuthorizeAccount).
+inline constexpr char kAuthorizerAppid[] = "wx4444444444444444";
 
 struct HarnessOptions {
   absl::Duration upstream_timeout = absl::Seconds(5);
@@ -80,9 +82,15 @@ class GatewayHarness {
       const std::shared_ptr<grpc::ChannelCredentials>& credentials) const;
   // Delivers pushes to the gateway's callback URL of account A or B as WeChat does.
   fake::PushTarget PushTargetFor(const std::string& appid) const;
+  // The component's authorization-event URL, as the fake pushes to it.
+  fake::PushTarget ComponentTarget() const;
   // Has the fake push a component_verify_ticket to the component's URL; true once the
   // gateway answered "success".
   bool PushComponentTicket();
+  // `appid` authorizes the component with `permission_sets`, or revokes it: the
+  // fake pushes `authorized` / `unauthorized`. True when the gateway said "success".
+  bool AuthorizeAccount(const std::string& appid, std::vector<int> permission_sets);
+  bool UnauthorizeAccount(const std::string& appid);
 
  private:
   std::unique_ptr<fake::FakeWeChat> fake_;

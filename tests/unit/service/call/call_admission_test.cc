@@ -212,3 +212,86 @@ TEST_F(ComponentAdmissionTest, AnUnknownComponentNamedInMetadataRefusesTheCall) 
 
 }  // namespace
 }  // namespace wxgate
+
+namespace wxgate {
+namespace {
+
+// --- Accounts that authorized a component (authorizers) ------------------------
+
+constexpr char kPlatform[] = "wx00000000000000c1";
+constexpr char kSecondPlatform[] = "wx00000000000000c2";
+constexpr char kAuthorizer[] = "wx00000000000000a1";
+
+class AuthorizerAdmissionTest : public CallAdmissionTest {
+ protected:
+  // The shop caller, allowed `appid` (an authorizer, or a component for all of them).
+  void Allow(const std::string& appid) {
+    config::v1::Access access = ShopOnly();
+    access.mutable_callers(0)->mutable_policy()->add_appids(appid);
+    admission_.ReplaceAuthorizer(std::make_shared<const CallerAuthorizer>(access));
+  }
+  absl::StatusOr<CallAdmission::Admitted> AdmitFor(const std::string& appid,
+                                                   const std::string& component = "") {
+    grpc::ServerContext& context = Context("k1", appid);
+    if (!component.empty()) spouses_.back()->AddClientMetadata("x-wx-component-appid", component);
+    return admission_.Admit(context, kMethod);
+  }
+
+  ComponentDirectory components_{std::vector<Account>{{.appid = kPlatform, .secret = "s"},
+                                                      {.appid = kSecondPlatform, .secret = "s"}}};
+  AuthorizerDirectory authorizers_{{{kSecondPlatform, 1}}, 100};
+  CallAdmission admission_{accounts_, std::make_shared<const CallerAuthorizer>(ShopOnly()),
+                           &components_, &authorizers_};
+};
+
+TEST_F(AuthorizerAdmissionTest, AnAuthorizerIsAdmittedWhenThePolicyNamesItOrItsPlatform) {
+  Allow(kPlatform);
+  absl::StatusOr<CallAdmission::Admitted> admitted = AdmitFor(kAuthorizer, kPlatform);
+  ASSERT_TRUE(admitted.ok()) << admitted.status();
+  EXPECT_EQ(admitted->account->appid, kAuthorizer);
+  ASSERT_NE(admitted->account->component, nullptr);
+  EXPECT_EQ(admitted->account->component->appid, kPlatform);
+  EXPECT_EQ(admitted->component->appid, kPlatform) << "its platform is the call's component";
+  EXPECT_EQ(AdmitFor(kAuthorizer, kPlatform)->account, admitted->account) << "one Account";
+
+  Allow(kAuthorizer);  // the account alone: not the platform's token
+  admitted = AdmitFor(kAuthorizer, kPlatform);
+  ASSERT_TRUE(admitted.ok()) << admitted.status();
+  EXPECT_EQ(admitted->component, nullptr);
+}
+
+TEST_F(AuthorizerAdmissionTest, AnotherPlatformsAuthorizersAreNotAllowed) {
+  Allow(kSecondPlatform);
+  absl::Status refused = AdmitFor(kAuthorizer, kPlatform).status();
+  EXPECT_EQ(ReasonOf(refused), "CALLER_NOT_ALLOWED");
+}
+
+TEST_F(AuthorizerAdmissionTest, WithSeveralPlatformsTheOneSeenIsChosenElseOneMustBeNamed) {
+  Allow("*");
+  EXPECT_EQ(ReasonOf(AdmitFor(kAuthorizer).status()), "NO_COMPONENT_CHOSEN");
+  ASSERT_TRUE(AdmitFor(kAuthorizer, kPlatform).ok());
+  absl::StatusOr<CallAdmission::Admitted> admitted = AdmitFor(kAuthorizer);
+  ASSERT_TRUE(admitted.ok()) << admitted.status();
+  EXPECT_EQ(admitted->account->component->appid, kPlatform);
+}
+
+TEST_F(AuthorizerAdmissionTest, WhatIsNoAppidOrOverTheLimitIsRefused) {
+  Allow("*");
+  EXPECT_EQ(ReasonOf(AdmitFor("wx00000000000000zz", kPlatform).status()), "UNKNOWN_APPID");
+  EXPECT_EQ(ReasonOf(AdmitFor("../../x", kPlatform).status()), "UNKNOWN_APPID");
+  ASSERT_TRUE(AdmitFor(kAuthorizer, kSecondPlatform).ok());
+  absl::Status over = AdmitFor("wx00000000000000a2", kSecondPlatform).status();
+  EXPECT_EQ(over.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ReasonOf(over), "TOO_MANY_AUTHORIZERS");
+  EXPECT_TRUE(AdmitFor(kAuthorizer, kSecondPlatform).ok()) << "known ones still are";
+}
+
+TEST_F(AuthorizerAdmissionTest, WithoutPlatformsAnUnknownAppidStaysUnknown) {
+  CallAdmission plain{accounts_, std::make_shared<const CallerAuthorizer>(ShopOnly())};
+  absl::Status status = plain.Admit(Context("k1", kAuthorizer), kMethod).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ReasonOf(status), "UNKNOWN_APPID");
+}
+
+}  // namespace
+}  // namespace wxgate

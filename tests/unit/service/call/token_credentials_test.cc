@@ -75,12 +75,31 @@ TEST_F(TokenCredentialsTest, ManagedTokensComeFromTheTokenManager) {
   EXPECT_FALSE(tokens_.Status(account_, TokenKind::kAccessToken).valid);
 }
 
-TEST_F(TokenCredentialsTest, KindsNotServedYetFailNamingThemAndNeverFallBack) {
+TEST_F(TokenCredentialsTest, AnAccountOfOurOwnHasNoAuthorizerTokenAndNothingFallsBack) {
   const CredentialKind kind = CredentialKind::kAuthorizerAccessToken;
   absl::Status status = Get(kind).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorInfoOf(status)->reason(), "CREDENTIAL_NOT_SERVED");
   EXPECT_NE(status.message().find(CredentialKindName(kind)), std::string::npos) << status;
+  EXPECT_EQ(transport_.sent, 0);
+}
+
+TEST_F(TokenCredentialsTest, AnAuthorizersTokenIsItsAccessTokenAndItHasNoSecret) {
+  const Account authorizer{.appid = "wxa", .component = &account_};
+  std::optional<absl::StatusOr<CallCredential>> got;
+  credentials_.Get(authorizer, CredentialKind::kAppidSecret,
+                   [&got](absl::StatusOr<CallCredential> c) { got = c; });
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(ErrorInfoOf(got->status())->reason(), "CREDENTIAL_NOT_SERVED");
+  EXPECT_NE(got->status().message().find("wxa"), std::string::npos);
+  // Both kinds ask the token manager for its access token: never authorized here.
+  for (CredentialKind kind :
+       {CredentialKind::kAuthorizerAccessToken, CredentialKind::kAccessToken}) {
+    got.reset();
+    credentials_.Get(authorizer, kind, [&got](absl::StatusOr<CallCredential> c) { got = c; });
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(ErrorInfoOf(got->status())->reason(), "UNKNOWN_APPID");
+  }
   EXPECT_EQ(transport_.sent, 0);
 }
 

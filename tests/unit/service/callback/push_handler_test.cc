@@ -455,6 +455,11 @@ class ComponentPushTest : public PushHandlerTest {
                        std::function<void(absl::Status)> done) {
                   tickets_.emplace_back(appid, std::move(ticket));
                   done(store_result_);
+                },
+                [this](const wechat::open::v1::ComponentEvent& event,
+                       std::function<void(absl::Status)> done) {
+                  authorizations_.push_back(event);
+                  done(authorization_result_);
                 })
             .ok());
   }
@@ -478,6 +483,8 @@ class ComponentPushTest : public PushHandlerTest {
 
   std::vector<std::pair<std::string, std::string>> tickets_;
   absl::Status store_result_;
+  std::vector<wechat::open::v1::ComponentEvent> authorizations_;  // as the sink got them
+  absl::Status authorization_result_;
 };
 
 TEST_F(ComponentPushTest, ATicketPushIsStoredAndAnsweredSuccess) {
@@ -512,23 +519,64 @@ constexpr char kAuthorizedPush[] =
     "<InfoType>authorized</InfoType><AuthorizerAppid>wx00000000000000ee</AuthorizerAppid>"
     "<AuthorizationCode>code</AuthorizationCode></xml>";
 
-TEST_F(ComponentPushTest, OtherInfoTypesArePublishedAsComponentEvents) {
+TEST_F(ComponentPushTest, AnAuthorizationIsHeldThenPublishedWithoutItsCode) {
   auto answer = Push(kAuthorizedPush);
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, 200);
   EXPECT_EQ(answer->body, "success");
   EXPECT_TRUE(tickets_.empty());
+  ASSERT_EQ(authorizations_.size(), 1u);
+  EXPECT_EQ(authorizations_[0].authorized().authorization_code(), "code");
   ASSERT_EQ(Published().size(), 1u);
   EXPECT_EQ(last_event_, nullptr) << "not an account's push";
   const wechat::open::v1::ComponentEvent& event = last_published_->component_event();
   EXPECT_EQ(event.component_appid(), kComponent);
   EXPECT_EQ(event.info_type(), "authorized");
   EXPECT_EQ(event.authorized().authorizer_appid(), "wx00000000000000ee");
-  EXPECT_EQ(event.authorized().authorization_code(), "code");
-  EXPECT_EQ(event.raw_xml(), kAuthorizedPush);
+  // The code is the gateway's to spend: subscribers see neither it nor the XML.
+  EXPECT_EQ(event.authorized().authorization_code(), "");
+  EXPECT_EQ(event.raw_xml(), "");
+  EXPECT_EQ(last_published_->DebugString().find("<AuthorizationCode>"), std::string::npos);
   EXPECT_EQ(event.id().size(), 32u);
   EXPECT_TRUE(event.has_received_time());
   EXPECT_TRUE(ParseTraceparent(event.traceparent()).has_value()) << event.traceparent();
+}
+
+TEST_F(ComponentPushTest, AnAuthorizationTheGatewayCouldNotHoldGets503) {
+  authorization_result_ = absl::UnavailableError("WeChat is down");
+  EXPECT_EQ(Push(kAuthorizedPush)->status, 503);
+  EXPECT_TRUE(Published().empty()) << "published only once held";
+  authorization_result_ = absl::OkStatus();
+  EXPECT_EQ(Push(kAuthorizedPush, kComponent, kToken, "1700000001")->status, 200)
+      << "WeChat's retry is held and kept";
+  EXPECT_EQ(authorizations_.size(), 2u);
+  EXPECT_EQ(Published().size(), 1u);
+}
+
+TEST_F(ComponentPushTest, AnUnauthorizationIsHeldThenPublishedWithItsXml) {
+  constexpr char kUnauthorizedPush[] =
+      "<xml><AppId>wx00000000000000dd</AppId><CreateTime>1700000000</CreateTime>"
+      "<InfoType>unauthorized</InfoType><AuthorizerAppid>wx00000000000000ee</AuthorizerAppid>"
+      "</xml>";
+  EXPECT_EQ(Push(kUnauthorizedPush)->body, "success");
+  ASSERT_EQ(authorizations_.size(), 1u);
+  EXPECT_TRUE(authorizations_[0].has_unauthorized());
+  ASSERT_EQ(Published().size(), 1u);
+  const wechat::open::v1::ComponentEvent& event = last_published_->component_event();
+  EXPECT_EQ(event.unauthorized().authorizer_appid(), "wx00000000000000ee");
+  EXPECT_EQ(event.raw_xml(), kUnauthorizedPush);
+}
+
+TEST_F(ComponentPushTest, OtherInfoTypesArePublishedAsTheyCame) {
+  constexpr char kRegistered[] =
+      "<xml><AppId>wx00000000000000dd</AppId><CreateTime>1700000000</CreateTime>"
+      "<InfoType>notify_third_fasteregister</InfoType><appid>wx00000000000000ee</appid>"
+      "<status>0</status><auth_code>xxx</auth_code><msg>OK</msg></xml>";
+  EXPECT_EQ(Push(kRegistered)->body, "success");
+  EXPECT_TRUE(authorizations_.empty());
+  ASSERT_EQ(Published().size(), 1u);
+  EXPECT_EQ(last_published_->component_event().info_type(), "notify_third_fasteregister");
+  EXPECT_EQ(last_published_->component_event().raw_xml(), kRegistered);
 }
 
 TEST_F(ComponentPushTest, ARetriedPushIsPublishedOnce) {

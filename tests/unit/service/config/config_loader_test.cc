@@ -1142,6 +1142,17 @@ TEST(ConfigLoaderTest, ComponentLoadsWithItsSecrets) {
   EXPECT_EQ(loaded->config.default_appid(), kAppA);
 }
 
+TEST(ConfigLoaderTest, MaxAuthorizersDefaultsAndIsKept) {
+  absl::StatusOr<LoadedConfig> loaded =
+      LoadConfigFromYaml(absl::StrCat(OneAccount(), OneComponent()), ComponentEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.components(0).max_authorizers(), kDefaultMaxAuthorizers);
+  loaded = LoadConfigFromYaml(absl::StrCat(OneAccount(), OneComponent("    max_authorizers: 5\n")),
+                              ComponentEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.components(0).max_authorizers(), 5u);
+}
+
 TEST(ConfigLoaderTest, PolicyMayNameAComponent) {
   const std::string yaml =
       absl::StrCat(OneAccount(), OneComponent(), "access:\n  anonymous: {appids: [\"",
@@ -1180,7 +1191,7 @@ TEST(ConfigLoaderErrorTest, RefusesBadComponents) {
       {OneComponent("    mode: safe\n"),
        "components[0].mode: unknown key (known keys: "
        "component_appid, secret, token, encoding_aes_key, "
-       "name)"},
+       "name, max_authorizers)"},
   };
   for (const Case& c : cases) {
     EXPECT_THAT(ErrorOf(LoadConfigFromYaml(c.yaml, ComponentEnv())), StartsWith(c.error_start))

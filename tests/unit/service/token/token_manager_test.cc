@@ -25,6 +25,7 @@
 #include "nlohmann/json.hpp"
 #include "service/errors/error_info.h"
 #include "service/observe/log.h"
+#include "service/token/authorizer_grant.h"
 #include "service/token/token_fetcher.h"
 #include "tests/testing/fake_http_transport.h"
 #include "tests/testing/fake_token_store.h"
@@ -116,6 +117,8 @@ class TokenManagerTest : public ::testing::Test {
       EXPECT_THAT(line, Not(HasSubstr(kSecret)));
       EXPECT_THAT(line, Not(HasSubstr("TOKEN-"))) << "logs never show a token";
       EXPECT_THAT(line, Not(HasSubstr("TICKET-"))) << "logs never show a ticket";
+      EXPECT_THAT(line, Not(HasSubstr("REFRESH-"))) << "nor an authorizer's refresh token";
+      EXPECT_THAT(line, Not(HasSubstr("CODE-"))) << "nor an authorization code";
     }
   }
 
@@ -961,6 +964,197 @@ TEST_F(ComponentTokenTest, AStaleComponentTokenIsInvalidatedOnceAndRefetched) {
   transport_.AnswerJson(kComponentTokenPath, ComponentTokenJson("TOKEN-C2"));
   EXPECT_EQ(*GetNow(component_, TokenKind::kComponentAccessToken), "TOKEN-C2");
   EXPECT_EQ(transport_.count(kComponentTokenPath), 2);
+}
+
+}  // namespace
+}  // namespace wxgate
+
+namespace wxgate {
+namespace {
+
+// --- Authorizers: accounts that authorized the component --------------------
+
+constexpr char kQueryAuthPath[] = "/cgi-bin/component/api_query_auth";
+constexpr char kAuthorizerTokenPath[] = "/cgi-bin/component/api_authorizer_token";
+
+std::string QueryAuthJson(absl::string_view appid, absl::string_view token,
+                          absl::string_view refresh, std::vector<int> sets) {
+  nlohmann::json func_info = nlohmann::json::array();
+  for (int id : sets) func_info.push_back({{"funcscope_category", {{"id", id}}}});
+  return nlohmann::json{{"authorization_info",
+                         {{"authorizer_appid", appid},
+                          {"authorizer_access_token", token},
+                          {"expires_in", 7200},
+                          {"authorizer_refresh_token", refresh},
+                          {"func_info", func_info}}}}
+      .dump();
+}
+std::string AuthorizerTokenJson(absl::string_view token, absl::string_view refresh) {
+  return nlohmann::json{{"authorizer_access_token", token},
+                        {"expires_in", 7200},
+                        {"authorizer_refresh_token", refresh}}
+      .dump();
+}
+
+class AuthorizerTokenTest : public ComponentTokenTest {
+ protected:
+  void SetUp() override {
+    ComponentTokenTest::SetUp();
+    ASSERT_TRUE(SetTicket("TICKET-V1").ok());
+    transport_.AnswerJson(kComponentTokenPath, ComponentTokenJson("TOKEN-C1"));
+  }
+  absl::Status Authorize(const std::string& code = "CODE-1") {
+    absl::Status outcome = absl::InternalError("test: `done` did not run");
+    manager_->Authorize(authorizer_, code, [&](absl::Status s) { outcome = s; });
+    return outcome;
+  }
+  absl::Status Revoke() {
+    absl::Status outcome = absl::InternalError("test: `done` did not run");
+    manager_->Revoke(authorizer_, [&](absl::Status s) { outcome = s; });
+    return outcome;
+  }
+  std::optional<AuthorizerGrant> StoredGrant() {
+    std::optional<TokenRecord> record = store_.Peek("wxc/wxa/authorizer_grant");
+    if (!record.has_value()) return std::nullopt;
+    return *DecodeAuthorizerGrant(record->value);
+  }
+
+  Account authorizer_{.appid = "wxa", .component = &component_};
+};
+
+TEST_F(AuthorizerTokenTest, AnAuthorizationCodeIsExchangedAndItsTokenHandedOut) {
+  transport_.AnswerJson(kQueryAuthPath, QueryAuthJson("wxa", "TOKEN-A1", "REFRESH-1", {1, 2}));
+  ASSERT_TRUE(Authorize().ok());
+  const std::optional<HttpRequest> sent = transport_.last(kQueryAuthPath);
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_THAT(sent->url, HasSubstr("component_access_token=TOKEN-C1"));
+  EXPECT_EQ(nlohmann::json::parse(sent->body),
+            (nlohmann::json{{"component_appid", "wxc"}, {"authorization_code", "CODE-1"}}));
+  EXPECT_EQ(StoredGrant(),
+            (AuthorizerGrant{.refresh_token = "REFRESH-1", .permission_sets = {1, 2}}));
+  EXPECT_EQ(store_.Peek("wxc/wxa/access_token")->value, "TOKEN-A1");
+
+  EXPECT_EQ(*GetNow(authorizer_), "TOKEN-A1");
+  EXPECT_EQ(transport_.count(kAuthorizerTokenPath), 0) << "the exchange brought the token";
+  EXPECT_EQ(LogLines("authorizer_authorized"), 1);
+}
+
+TEST_F(AuthorizerTokenTest, TheTokenIsRefreshedWithTheStoredRefreshTokenAndARotatedOneIsKept) {
+  transport_.AnswerJson(kQueryAuthPath, QueryAuthJson("wxa", "TOKEN-A1", "REFRESH-1", {1}));
+  ASSERT_TRUE(Authorize().ok());
+  clock_.Advance(absl::Minutes(100));  // past the refresh point
+  transport_.AnswerJson(kComponentTokenPath, ComponentTokenJson("TOKEN-C2"));
+  transport_.AnswerJson(kAuthorizerTokenPath, AuthorizerTokenJson("TOKEN-A2", "REFRESH-2"));
+  EXPECT_GE(manager_->RefreshDue(), 1);
+  EXPECT_EQ(*GetNow(authorizer_), "TOKEN-A2");
+  const std::optional<HttpRequest> sent = transport_.last(kAuthorizerTokenPath);
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_EQ(nlohmann::json::parse(sent->body),
+            (nlohmann::json{{"component_appid", "wxc"},
+                            {"authorizer_appid", "wxa"},
+                            {"authorizer_refresh_token", "REFRESH-1"}}));
+  EXPECT_EQ(StoredGrant()->refresh_token, "REFRESH-2") << "the rotated one is kept";
+  EXPECT_EQ(StoredGrant()->permission_sets, std::vector<int>{1}) << "and the sets with it";
+}
+
+TEST_F(AuthorizerTokenTest, ARestartRefreshesWithThePersistedRefreshToken) {
+  transport_.AnswerJson(kQueryAuthPath, QueryAuthJson("wxa", "TOKEN-A1", "REFRESH-1", {1}));
+  ASSERT_TRUE(Authorize().ok());
+  MakeManager();  // a restart on the same store
+  EXPECT_EQ(*GetNow(authorizer_), "TOKEN-A1") << "read from the store";
+  clock_.Advance(absl::Hours(3));  // expired
+  transport_.AnswerJson(kComponentTokenPath, ComponentTokenJson("TOKEN-C2"));
+  transport_.AnswerJson(kAuthorizerTokenPath, AuthorizerTokenJson("TOKEN-A2", "REFRESH-1"));
+  EXPECT_EQ(*GetNow(authorizer_), "TOKEN-A2");
+  EXPECT_EQ(nlohmann::json::parse(transport_.last(kAuthorizerTokenPath)->body)
+                .at("authorizer_refresh_token"),
+            "REFRESH-1");
+  EXPECT_EQ(transport_.count(kQueryAuthPath), 1) << "no new authorization needed";
+}
+
+TEST_F(AuthorizerTokenTest, AStaleComponentTokenIsRefreshedOnceForTheAuthorizersFetch) {
+  transport_.AnswerJson(kQueryAuthPath, QueryAuthJson("wxa", "TOKEN-A1", "REFRESH-1", {1}));
+  ASSERT_TRUE(Authorize().ok());
+  ASSERT_TRUE(manager_->Invalidate(authorizer_, TokenKind::kAccessToken, "TOKEN-A1"));
+  transport_.AnswerJson(kAuthorizerTokenPath, ErrorJson(40001, "invalid credential"));
+  transport_.AnswerJson(kComponentTokenPath, ComponentTokenJson("TOKEN-C2"));
+  transport_.AnswerJson(kAuthorizerTokenPath, AuthorizerTokenJson("TOKEN-A2", "REFRESH-1"));
+  EXPECT_EQ(*GetNow(authorizer_), "TOKEN-A2");
+  EXPECT_EQ(transport_.count(kAuthorizerTokenPath), 2);
+  EXPECT_THAT(transport_.last(kAuthorizerTokenPath)->url,
+              HasSubstr("component_access_token=TOKEN-C2"));
+}
+
+TEST_F(AuthorizerTokenTest, AnAccountThatNeverAuthorizedIsUnknownAndWeChatIsNotAsked) {
+  absl::StatusOr<std::string> token = GetNow(authorizer_);
+  EXPECT_EQ(token.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ReasonOf(token.status()), "UNKNOWN_APPID");
+  EXPECT_THAT(token.status().message(), HasSubstr("wxc"));
+  EXPECT_EQ(transport_.count(), 0);
+}
+
+TEST_F(AuthorizerTokenTest, ARevokedAuthorizerIsRefusedAndNoLongerRefreshed) {
+  transport_.AnswerJson(kQueryAuthPath, QueryAuthJson("wxa", "TOKEN-A1", "REFRESH-1", {1}));
+  ASSERT_TRUE(Authorize().ok());
+  ASSERT_TRUE(Revoke().ok());
+  EXPECT_EQ(StoredGrant(), (AuthorizerGrant{.revoked = true})) << "the refresh token is dropped";
+  absl::StatusOr<std::string> token = GetNow(authorizer_);
+  EXPECT_EQ(token.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ReasonOf(token.status()), "AUTHORIZER_REVOKED");
+  clock_.Advance(absl::Minutes(100));
+  manager_->RefreshDue();
+  EXPECT_EQ(transport_.count(kAuthorizerTokenPath), 0) << "nothing of it is refreshed";
+
+  // Authorizing again brings it back.
+  transport_.AnswerJson(kQueryAuthPath, QueryAuthJson("wxa", "TOKEN-A3", "REFRESH-3", {1}));
+  ASSERT_TRUE(Authorize("CODE-2").ok());
+  EXPECT_EQ(*GetNow(authorizer_), "TOKEN-A3");
+}
+
+TEST_F(AuthorizerTokenTest, AnotherReplicaSeesARevocationWithinTheRecheck) {
+  transport_.AnswerJson(kQueryAuthPath, QueryAuthJson("wxa", "TOKEN-A1", "REFRESH-1", {1}));
+  ASSERT_TRUE(Authorize().ok());
+  TokenManager other(&fetcher_, &store_,
+                     {.grant_recheck = absl::Seconds(5),
+                      .now = [this] { return clock_.Now(); },
+                      .lease_owner = "replica-2"});
+  auto get_there = [&] {
+    absl::StatusOr<std::string> token = absl::InternalError("test: `done` did not run");
+    other.Get(authorizer_, TokenKind::kAccessToken,
+              [&](absl::StatusOr<std::string> t) { token = std::move(t); });
+    return token;
+  };
+  EXPECT_EQ(*get_there(), "TOKEN-A1") << "the grant and the token come from the store";
+  ASSERT_TRUE(Revoke().ok());  // the unauthorized push reached this replica
+  EXPECT_TRUE(get_there().ok()) << "the other replica trusts its read for 5 s";
+  clock_.Advance(absl::Seconds(5));
+  EXPECT_EQ(ReasonOf(get_there().status()), "AUTHORIZER_REVOKED");
+}
+
+TEST_F(AuthorizerTokenTest, AnExchangeAnsweredForAnotherAccountIsRefused) {
+  transport_.AnswerJson(kQueryAuthPath, QueryAuthJson("wxb", "TOKEN-B1", "REFRESH-1", {1}));
+  absl::Status authorized = Authorize();
+  EXPECT_EQ(ReasonOf(authorized), "UPSTREAM_SCHEMA");
+  EXPECT_FALSE(StoredGrant().has_value()) << "nothing kept";
+}
+
+TEST_F(AuthorizerTokenTest, AMalformedExchangeAnswerIsRefusedNamingWhatIsMissing) {
+  transport_.AnswerJson(kQueryAuthPath,
+                        R"({"authorization_info":{"authorizer_appid":"wxa",)"
+                        R"("authorizer_access_token":"TOKEN-A1","expires_in":7200,)"
+                        R"("authorizer_refresh_token":"REFRESH-1","func_info":[{"x":1}]}})");
+  absl::Status authorized = Authorize();
+  EXPECT_EQ(ReasonOf(authorized), "UPSTREAM_SCHEMA");
+  EXPECT_THAT(authorized.message(), HasSubstr("funcscope_category.id"));
+  EXPECT_FALSE(StoredGrant().has_value());
+}
+
+TEST_F(AuthorizerTokenTest, KeysOfAnAuthorizerDoNotMeetTheSameAppidAsAnAccount) {
+  Account own{.appid = "wxa", .secret = kSecret};
+  transport_.AnswerJson(kStablePath, TokenJson("TOKEN-OWN"));
+  EXPECT_EQ(*GetNow(own), "TOKEN-OWN");
+  EXPECT_EQ(store_.Peek("wxa/access_token")->value, "TOKEN-OWN");
+  EXPECT_EQ(ReasonOf(GetNow(authorizer_).status()), "UNKNOWN_APPID");
 }
 
 }  // namespace
