@@ -134,12 +134,7 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       absl::MutexLock lock(&mu_);
       writing_ = false;
       if (!ok) {
-        // The stream broke: the events taken go back to a group, if any, in order.
-        in_flight_.insert(in_flight_.end(), std::make_move_iterator(ready_.begin()),
-                          std::make_move_iterator(ready_.end()));
-        ready_.clear();
-        if (!in_flight_.empty()) subscription_->GiveBack(std::move(in_flight_));
-        in_flight_.clear();
+        // The stream broke: what was being written goes back to a group (EndLocked).
         if (!finished_) CountEnd(cancelled_ ? "cancelled" : "broken");
         EndLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the stream broke"));
         return;
@@ -215,9 +210,17 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     return SharedByteBuffer(std::move(batch));
   }
 
+  // Ends the stream once. The events taken but not written (being written when the
+  // stream broke, or left over from a full batch) go back to a group, in order.
   void EndLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
     finished_ = true;
+    std::vector<EventHub::EventPtr> unwritten = std::move(in_flight_);
+    in_flight_.clear();
+    unwritten.insert(unwritten.end(), std::make_move_iterator(ready_.begin()),
+                     std::make_move_iterator(ready_.end()));
+    ready_.clear();
+    if (!unwritten.empty()) subscription_->GiveBack(std::move(unwritten));
     Finish(status);
   }
 

@@ -341,6 +341,7 @@ BENCHMARK(BM_FanOut)
     ->Args({100, 0, 5000, -1})
     ->Args({100, 0, 0, 0})
     ->Args({100, 0, 0, 16})
+    ->Args({100, 0, 0, 1000})
     ->Args({100, 0, 5000, 0})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
