@@ -16,7 +16,8 @@ the package (pyproject.toml), or put the build's client_stubs/python/gen directo
 PYTHONPATH (see README.md).
 
 Besides: WxgateError (errcode, errmsg, rid of a failed call), Subscriber (events,
-resumed from the last handled cursor), upload_media / download (files in pieces).
+resumed from the last handled cursor, optionally batched), subscribe_batched (a
+SubscribeBatched stream as single events), upload_media / download (files in pieces).
 """
 
 import os
@@ -226,9 +227,38 @@ class MemoryCursorStore:
         self.cursor = cursor
 
 
+def single_events(batches):
+    """Iterates a SubscribeBatched stream (SubscribeBatchedResponse messages) as
+    single SubscribeResponse events, in order: each is handled, replied to and its
+    cursor saved exactly as one from Subscribe."""
+    for batch in batches:
+        yield from batch.events
+
+
+def subscribe_batched(events_stub, request, max_batch=0, **kwargs):
+    """Opens EventService/SubscribeBatched for `request` (a SubscribeRequest) and
+    returns (call, events): `call` cancels the stream, `events` iterates it as single
+    SubscribeResponse events. max_batch: at most this many events per stream message
+    (0: the gateway's default, 100). A subscriber that keeps up gets one event per
+    message; one that falls behind gets what is waiting in fewer, larger messages.
+
+        call, events = wxgate_client.subscribe_batched(stub, event_pb2.SubscribeRequest())
+        for response in events:
+            handle(response.event)
+    """
+    from wxgate.v1 import event_pb2
+    batched = event_pb2.SubscribeBatchedRequest(max_batch=max_batch)
+    batched.subscription.CopyFrom(request)
+    call = events_stub.SubscribeBatched(batched, **kwargs)
+    return call, single_events(call)
+
+
 class Subscriber:
     """Streams EventService/Subscribe into a handler, one event at a time, sends the
-    handler's passive reply and saves each handled cursor in a store. When the stream
+    handler's passive reply and saves each handled cursor in a store. With max_batch
+    it reads SubscribeBatched instead (several events per stream message when it is
+    behind; 0: the gateway's default size): the handler still sees one event at a
+    time and each cursor is saved once its event is handled. When the stream
     ends with UNAVAILABLE, RESOURCE_EXHAUSTED (it fell behind), ABORTED or INTERNAL,
     or the server closes it, it subscribes again after the last handled cursor,
     waiting between attempts (doubling from min_backoff up to max_backoff, back to
@@ -239,19 +269,21 @@ class Subscriber:
 
     request: filter, group, replies, raw XML; after_cursor is where to start when
     the store has none (unset: live events only).
+    max_batch: None reads Subscribe (one event per message); a number, SubscribeBatched.
     """
 
     RESUMABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED,
                  grpc.StatusCode.ABORTED, grpc.StatusCode.INTERNAL)
 
     def __init__(self, client, request=None, store=None, min_backoff=0.1, max_backoff=10.0,
-                 on_retry=None):
+                 on_retry=None, max_batch=None):
         from wxgate.v1 import event_pb2, event_pb2_grpc
         self._events = event_pb2_grpc.EventServiceStub(client.channel)
         self._request = request if request is not None else event_pb2.SubscribeRequest()
         self.store = store if store is not None else MemoryCursorStore()
         self._min, self._max = min_backoff, max_backoff
         self._on_retry = on_retry
+        self._max_batch = max_batch
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._call = None
@@ -296,10 +328,14 @@ class Subscriber:
         with self._lock:
             if self._stopped.is_set():
                 return False
-            self._call = self._events.Subscribe(request)
+            if self._max_batch is None:
+                self._call = self._events.Subscribe(request)
+                responses = self._call
+            else:
+                self._call, responses = subscribe_batched(self._events, request, self._max_batch)
         handled = False
         try:
-            for response in self._call:
+            for response in responses:
                 event = response.event
                 reply = handler(event)
                 if request.replies:

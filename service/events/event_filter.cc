@@ -31,12 +31,13 @@ std::string EventKeyOf(const wechat::mp::v1::Event& event) {
 
 namespace {
 
-// The header an EventFilter reads, whichever kind the event is.
+// The header an EventFilter reads, whichever kind the event is. EventKey is not
+// here: it takes reflection to find, so it is read only for a filter that has an
+// event_key_prefix (the hub matches every event against every subscriber's filter).
 struct FilteredHeader {
   const std::string& appid;
   const std::string& msg_type;
   const std::string& event;
-  std::string event_key;
   const std::string& component_appid;
   const std::string& info_type;
 };
@@ -45,16 +46,22 @@ FilteredHeader HeaderOf(const StreamEvent& stream_event) {
   static const std::string kNone;
   if (stream_event.has_component_event()) {
     const wechat::open::v1::ComponentEvent& event = stream_event.component_event();
-    return {event.authorizer_appid(), event.msg_type(), event.event(), "",
-            event.component_appid(),  event.info_type()};
+    return {event.authorizer_appid(), event.msg_type(), event.event(), event.component_appid(),
+            event.info_type()};
   }
   const wechat::mp::v1::Event& event = stream_event.event();
-  return {event.appid(), event.msg_type(), event.event(), EventKeyOf(event), kNone, kNone};
+  return {event.appid(), event.msg_type(), event.event(), kNone, kNone};
 }
 
 template <typename Values>
 bool AnyEquals(const Values& values, const std::string& value) {
   return values.empty() || std::find(values.begin(), values.end(), value) != values.end();
+}
+
+// Component pushes have no EventKey: only the empty prefix matches them.
+bool EventKeyMatches(const std::string& prefix, const StreamEvent& event) {
+  if (prefix.empty()) return true;
+  return !event.has_component_event() && absl::StartsWith(EventKeyOf(event.event()), prefix);
 }
 
 }  // namespace
@@ -64,9 +71,9 @@ bool EventMatches(const wxgate::v1::EventFilter& filter, const StreamEvent& even
   return AnyEquals(filter.appids(), header.appid) &&
          AnyEqualsIgnoreCase(filter.msg_types(), header.msg_type) &&
          AnyEqualsIgnoreCase(filter.events(), header.event) &&
-         absl::StartsWith(header.event_key, filter.event_key_prefix()) &&
          AnyEquals(filter.component_appids(), header.component_appid) &&
-         AnyEquals(filter.info_types(), header.info_type);
+         AnyEquals(filter.info_types(), header.info_type) &&
+         EventKeyMatches(filter.event_key_prefix(), event);
 }
 
 }  // namespace wxgate

@@ -1,6 +1,7 @@
 #include "service/events/event_hub.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -88,18 +89,15 @@ bool EventHub::AwaitsReply(const StreamEvent& event) const {
 
 bool EventHub::AwaitsReplyLocked(const StreamEvent& event) const {
   if (!event.has_event()) return false;  // component pushes take no reply
-  for (const Subscription* subscription : subscriptions_) {
-    if (subscription->replies_ && EventMatches(subscription->reader_->filter, event)) return true;
+  for (const Subscription* subscription : repliers_) {
+    if (EventMatches(subscription->reader_->filter, event)) return true;
   }
   return false;
 }
 
 bool EventHub::has_repliers() const {
   absl::MutexLock lock(&mu_);
-  for (const Subscription* subscription : subscriptions_) {
-    if (subscription->replies_) return true;
-  }
-  return false;
+  return !repliers_.empty();
 }
 
 absl::StatusOr<std::unique_ptr<EventHub::Subscription>> EventHub::Subscribe(
@@ -147,6 +145,7 @@ absl::StatusOr<std::unique_ptr<EventHub::Subscription>> EventHub::Subscribe(
     subscription.reset(new Subscription(*this, reader, std::move(own_reader), std::move(wake),
                                         request.replies(), std::move(caller), options_.now()));
     subscriptions_.insert(subscription.get());
+    if (subscription->replies_) repliers_.insert(subscription.get());
   }
   return subscription;
 }
@@ -170,7 +169,10 @@ void EventHub::Delivered(Subscription& subscription, const EventPtr& event) {
   if (subscription.reader_->feed) subscription.reader_->feed->Delivered(CursorOf(*event));
 }
 
-absl::StatusOr<EventHub::EventPtr> EventHub::NextFor(Subscription& subscription) {
+absl::StatusOr<std::vector<EventHub::EventPtr>> EventHub::NextFor(Subscription& subscription,
+                                                                  size_t max_events) {
+  max_events = std::max<size_t>(max_events, 1);
+  std::vector<EventPtr> taken;
   absl::MutexLock lock(&mu_);
   Reader& reader = *subscription.reader_;
   if (closed_) {
@@ -178,14 +180,14 @@ absl::StatusOr<EventHub::EventPtr> EventHub::NextFor(Subscription& subscription)
                                    : absl::StrCat(" with after_cursor ", reader.next_cursor - 1));
   }
   store_->Evict(options_.now());
-  if (!reader.given_back.empty()) {
-    EventPtr event = std::move(reader.given_back.front());
+  while (!reader.given_back.empty() && taken.size() < max_events) {
+    taken.push_back(std::move(reader.given_back.front()));
     reader.given_back.pop_front();
-    return event;
   }
+  if (!taken.empty()) return taken;
   if (reader.feed) {  // the group's feed brings its events
     subscription.waiting_ = true;
-    return EventPtr();
+    return taken;
   }
   if (reader.next_cursor < store_->oldest_cursor()) {
     const uint64_t first_lost = reader.next_cursor;
@@ -196,32 +198,34 @@ absl::StatusOr<EventHub::EventPtr> EventHub::NextFor(Subscription& subscription)
                      "); subscribe again with after_cursor ", store_->oldest_cursor() - 1,
                      " to go on from the oldest retained event"));
   }
+  // Checked once per batch: taking events only lowers the lag.
   const size_t behind = store_->CountFrom(std::max(reader.next_cursor, reader.live_from));
   if (!reader.is_group && behind > options_.max_lag) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "this subscriber fell ", behind, " events behind (limit ", options_.max_lag,
         "); subscribe again with after_cursor ", reader.next_cursor - 1, " to resume"));
   }
-  while (reader.next_cursor < store_->next_cursor()) {
+  while (reader.next_cursor < store_->next_cursor() && taken.size() < max_events) {
     EventPtr event = store_->AtOrAfter(reader.next_cursor);
     if (event == nullptr) {
       reader.next_cursor = store_->next_cursor();
       break;
     }
     reader.next_cursor = CursorOf(*event) + 1;
-    if (EventMatches(reader.filter, *event)) return event;
+    if (EventMatches(reader.filter, *event)) taken.push_back(std::move(event));
   }
-  subscription.waiting_ = true;
-  return EventPtr();
+  if (taken.empty()) subscription.waiting_ = true;
+  return taken;
 }
 
-void EventHub::GiveBack(Subscription& subscription, EventPtr event) {
+void EventHub::GiveBack(Subscription& subscription, std::vector<EventPtr> events) {
   std::vector<Subscription*> to_wake;
   {
     absl::MutexLock lock(&mu_);
     Reader* reader = subscription.reader_;
-    if (!reader->is_group) return;  // a broadcast subscriber resumes by cursor
-    reader->given_back.push_front(std::move(event));
+    if (!reader->is_group || events.empty()) return;  // a broadcast subscriber resumes by cursor
+    reader->given_back.insert(reader->given_back.begin(), std::make_move_iterator(events.begin()),
+                              std::make_move_iterator(events.end()));
     to_wake = TakeWaiting([&](const Subscription& other) {
       return other.reader_ == reader && &other != &subscription;
     });
@@ -264,6 +268,7 @@ void EventHub::Remove(Subscription& subscription) {
   {
     absl::MutexLock lock(&mu_);
     subscriptions_.erase(&subscription);
+    repliers_.erase(&subscription);
     mu_.Await(absl::Condition(
         +[](Subscription* s) { return s->wakes_in_progress_ == 0; }, &subscription));
     Reader* reader = subscription.reader_;
@@ -327,6 +332,12 @@ void EventHub::KeepLatest(EventPtr event) {
   if (options_.keep_latest == 0) return;
   if (latest_.size() == options_.keep_latest) latest_.pop_front();
   latest_.push_back(std::move(event));
+}
+
+absl::StatusOr<EventHub::EventPtr> EventHub::Subscription::Next() {
+  absl::StatusOr<std::vector<EventPtr>> next = hub_.NextFor(*this, 1);
+  if (!next.ok()) return next.status();
+  return next->empty() ? EventPtr() : std::move(next->front());
 }
 
 EventHub::Subscription::~Subscription() { hub_.Remove(*this); }

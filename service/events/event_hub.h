@@ -7,6 +7,7 @@
 //   auto subscription = hub.Subscribe(request, /*wake=*/[&] { writer.Pump(); });
 //   hub.Publish(event);                    // calls wake() of subscribers waiting for data
 //   (*subscription)->Next();               // -> the event, then nullptr (wake comes later)
+//   (*subscription)->NextBatch(64);        // -> up to 64 events in one go, or none
 //
 // A broadcast subscriber has its own position; it is ended with RESOURCE_EXHAUSTED
 // when it falls more than `max_lag` events behind the live events (a replay from a
@@ -23,7 +24,8 @@
 //
 // With Options::wake_thread, Publish and Ingest only note that there is news: the
 // hub's own thread finds the waiting subscribers and calls their wake(), so the
-// publishing thread does no work per subscriber.
+// publishing thread does no work per subscriber (it checks only the subscribers
+// that answer pushes, to say whether a push awaits a reply).
 //
 // For people and gauges, it lists its subscribers with their lag and keeps the
 // newest events it stored (published here or ingested):
@@ -158,8 +160,8 @@ class EventHub {
 
   bool AwaitsReplyLocked(const StreamEvent& event) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   bool MayComeLater(uint64_t cursor) const;
-  absl::StatusOr<EventPtr> NextFor(Subscription& subscription);
-  void GiveBack(Subscription& subscription, EventPtr event);
+  absl::StatusOr<std::vector<EventPtr>> NextFor(Subscription& subscription, size_t max_events);
+  void GiveBack(Subscription& subscription, std::vector<EventPtr> events);
   void Delivered(Subscription& subscription, const EventPtr& event);
   void Remove(Subscription& subscription);
   // Marks the waiting subscriptions that `should_wake` selects and returns them;
@@ -180,6 +182,8 @@ class EventHub {
   mutable absl::Mutex mu_;
   const std::unique_ptr<EventStore> store_ ABSL_PT_GUARDED_BY(mu_);
   std::set<Subscription*> subscriptions_ ABSL_GUARDED_BY(mu_);
+  // Those of subscriptions_ that answer pushes: all Publish has to look at.
+  std::set<const Subscription*> repliers_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::unique_ptr<Reader>> groups_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<EventPtr> latest_ ABSL_GUARDED_BY(mu_);  // oldest first
@@ -196,9 +200,16 @@ class EventHub::Subscription {
   // The next matching event; nullptr when none is ready (wake() follows when one
   // may be); OUT_OF_RANGE, RESOURCE_EXHAUSTED or UNAVAILABLE (Close) when this
   // subscriber must end.
-  absl::StatusOr<EventPtr> Next() { return hub_.NextFor(*this); }
+  absl::StatusOr<EventPtr> Next();
+  // Up to `max_events` (at least 1) matching events, in cursor order, under one
+  // lock: as many as are ready. Empty like Next()'s nullptr; the same errors.
+  absl::StatusOr<std::vector<EventPtr>> NextBatch(size_t max_events) {
+    return hub_.NextFor(*this, max_events);
+  }
   // For a group member: `event` came from Next() but was not delivered.
-  void GiveBack(EventPtr event) { hub_.GiveBack(*this, std::move(event)); }
+  void GiveBack(EventPtr event) { hub_.GiveBack(*this, {std::move(event)}); }
+  // For a group member: `events`, in the order Next() gave them, were not delivered.
+  void GiveBack(std::vector<EventPtr> events) { hub_.GiveBack(*this, std::move(events)); }
   // `event` came from Next() and was written to the subscriber.
   void Delivered(const EventPtr& event) { hub_.Delivered(*this, event); }
 

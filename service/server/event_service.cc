@@ -1,16 +1,23 @@
 #include "service/server/event_service.h"
 
+#include <algorithm>
+#include <deque>
+#include <iterator>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "service/call/call_record.h"
 #include "service/call/message_bytes.h"
 #include "service/errors/error_info.h"
 #include "service/errors/gateway_reasons.h"
 #include "service/errors/grpc_status.h"
+#include "service/events/event_batch_wire.h"
 #include "service/events/reply_encoder.h"
 #include "service/events/stream_event_wire.h"
 #include "service/observe/log.h"
@@ -20,6 +27,13 @@
 
 namespace wxgate {
 namespace {
+
+// SubscribeBatchedRequest.max_batch: 0 asks for this, and no batch is larger than
+// kMaxBatch events or (unless one event is larger alone) kMaxBatchBytes, well
+// under the 4 MiB a gRPC client accepts by default.
+constexpr uint32_t kDefaultMaxBatch = 100;
+constexpr uint32_t kMaxBatch = 1000;
+constexpr size_t kMaxBatchBytes = 1 << 20;
 
 // One grpc::Slice over bytes shared with the event log and other subscribers: it
 // holds a reference to them for as long as gRPC holds the slice.
@@ -73,12 +87,26 @@ const char* EndReason(const absl::Status& status) {
   }
 }
 
+// How a stream frames its events: Subscribe writes each as a SubscribeResponse;
+// SubscribeBatched writes up to max_batch in a SubscribeBatchedResponse.
+struct Framing {
+  bool batched = false;
+  uint32_t max_batch = 1;
+};
+
+Framing BatchedFraming(uint32_t max_batch) {
+  if (max_batch == 0) max_batch = kDefaultMaxBatch;
+  return {.batched = true, .max_batch = std::min(max_batch, kMaxBatch)};
+}
+
+// Serves Subscribe and SubscribeBatched alike, but for how events are framed.
 class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
   // `slot` is null when `admitted` is an error.
   SubscribeReactor(EventHub& hub, const AdmittedCall& call, const v1::SubscribeRequest& request,
-                   const absl::Status& admitted, std::unique_ptr<SubscriptionQuota::Slot> slot)
-      : include_raw_xml_(request.include_raw_xml()), slot_(std::move(slot)) {
+                   Framing framing, const absl::Status& admitted,
+                   std::unique_ptr<SubscriptionQuota::Slot> slot)
+      : include_raw_xml_(request.include_raw_xml()), framing_(framing), slot_(std::move(slot)) {
     if (!admitted.ok()) {
       Finish(ToGrpcStatus(admitted));
       return;
@@ -96,7 +124,8 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
          {"trace_id", record != nullptr ? record->trace().trace_id : ""},
          {"caller", call.caller},
          {"group", request.group()},
-         {"replies", request.replies() ? "yes" : "no"}});
+         {"replies", request.replies() ? "yes" : "no"},
+         {"max_batch", framing.batched ? absl::StrCat(framing.max_batch) : "none"}});
     Pump();
   }
 
@@ -105,14 +134,13 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
       absl::MutexLock lock(&mu_);
       writing_ = false;
       if (!ok) {
-        // The stream broke: the event in flight goes back to a group, if any.
-        if (in_flight_) subscription_->GiveBack(std::move(in_flight_));
+        // The stream broke: what was being written goes back to a group (EndLocked).
         if (!finished_) CountEnd(cancelled_ ? "cancelled" : "broken");
         EndLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the stream broke"));
         return;
       }
-      subscription_->Delivered(in_flight_);
-      in_flight_.reset();
+      for (const EventHub::EventPtr& event : in_flight_) subscription_->Delivered(event);
+      in_flight_.clear();
     }
     Pump();
   }
@@ -133,44 +161,116 @@ class SubscribeReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   }
 
  private:
-  // Starts writing the next event, if idle and one is ready.
+  // Starts writing the next event or batch, if idle and one is ready.
   void Pump() {
     absl::MutexLock lock(&mu_);
     if (writing_ || finished_) return;
-    absl::StatusOr<EventHub::EventPtr> next = subscription_->Next();
-    if (!next.ok()) {
-      CountEnd(EndReason(next.status()));
-      return EndLocked(ToGrpcStatus(SubscriptionEnd(next.status())));
+    // What a batch could not hold goes first; only then more is taken, so that an
+    // error's "resume after cursor" never skips an event taken but not sent.
+    if (ready_.empty()) {
+      absl::StatusOr<std::vector<EventHub::EventPtr>> next =
+          subscription_->NextBatch(framing_.max_batch);
+      if (!next.ok()) {
+        CountEnd(EndReason(next.status()));
+        return EndLocked(ToGrpcStatus(SubscriptionEnd(next.status())));
+      }
+      if (next->empty()) return;  // the hub wakes us
+      ready_.assign(std::make_move_iterator(next->begin()), std::make_move_iterator(next->end()));
     }
-    if (*next == nullptr) return;  // the hub wakes us
-    in_flight_ = *std::move(next);
-    // Serialized once per event (and form) for every subscriber, not once each.
-    pending_ = SharedByteBuffer(WireBytesOf(in_flight_, include_raw_xml_));
+    pending_ = framing_.batched ? TakeBatch() : TakeOne();
     writing_ = true;
     StartWrite(&pending_);
   }
 
+  // The first ready event as a SubscribeResponse, serialized once per event (and
+  // form) for every subscriber, not once each.
+  grpc::ByteBuffer TakeOne() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    in_flight_.push_back(std::move(ready_.front()));
+    ready_.pop_front();
+    return SharedByteBuffer(WireBytesOf(in_flight_.back(), include_raw_xml_));
+  }
+
+  // The ready events a SubscribeBatchedResponse holds: each event's shared bytes
+  // copied behind its field header, none serialized again.
+  grpc::ByteBuffer TakeBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<WireBytes> parts;
+    size_t size = 0;
+    while (!ready_.empty()) {
+      WireBytes bytes = WireBytesOf(ready_.front(), include_raw_xml_);
+      const size_t entry = BatchEntrySize(bytes->size());
+      if (!parts.empty() && size + entry > kMaxBatchBytes) break;
+      size += entry;
+      parts.push_back(std::move(bytes));
+      in_flight_.push_back(std::move(ready_.front()));
+      ready_.pop_front();
+    }
+    auto batch = std::make_shared<std::string>();
+    batch->reserve(size);
+    for (const WireBytes& part : parts) AppendBatchEntry(*part, *batch);
+    return SharedByteBuffer(std::move(batch));
+  }
+
+  // Ends the stream once. The events taken but not written (being written when the
+  // stream broke, or left over from a full batch) go back to a group, in order.
   void EndLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_) return;
     finished_ = true;
+    std::vector<EventHub::EventPtr> unwritten = std::move(in_flight_);
+    in_flight_.clear();
+    unwritten.insert(unwritten.end(), std::make_move_iterator(ready_.begin()),
+                     std::make_move_iterator(ready_.end()));
+    ready_.clear();
+    if (!unwritten.empty()) subscription_->GiveBack(std::move(unwritten));
     Finish(status);
   }
 
   const bool include_raw_xml_;
+  const Framing framing_;
   std::unique_ptr<SubscriptionQuota::Slot> slot_;
   std::unique_ptr<EventHub::Subscription> subscription_;
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;  // the client left or its deadline passed
-  EventHub::EventPtr in_flight_ ABSL_GUARDED_BY(mu_);
+  // Taken from the hub, not written yet: what the last batch could not hold.
+  std::deque<EventHub::EventPtr> ready_ ABSL_GUARDED_BY(mu_);
+  // Being written, oldest first.
+  std::vector<EventHub::EventPtr> in_flight_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer pending_ ABSL_GUARDED_BY(mu_);
 };
+
+// The subscription a Subscribe or SubscribeBatched request asks for.
+const v1::SubscribeRequest& SubscriptionOf(const google::protobuf::Message& request) {
+  if (request.GetDescriptor() == v1::SubscribeBatchedRequest::descriptor()) {
+    return RequestAs<v1::SubscribeBatchedRequest>(request).subscription();
+  }
+  return RequestAs<v1::SubscribeRequest>(request);
+}
+
+// Opens a subscription for either RPC, within the caller's quota of live streams.
+grpc::ServerWriteReactor<grpc::ByteBuffer>* OpenSubscription(EventHub& hub,
+                                                             SubscriptionQuota& quota,
+                                                             const AdmittedCall& call,
+                                                             const v1::SubscribeRequest& request,
+                                                             Framing framing) {
+  absl::StatusOr<std::unique_ptr<SubscriptionQuota::Slot>> slot = quota.Acquire(call.caller);
+  if (!slot.ok()) {
+    const std::shared_ptr<CallRecord> record = CallRecordOf(*call.context);
+    Log(LogLevel::kWarning, "subscribe_refused",
+        {{"request_id", record != nullptr ? record->request_id() : ""},
+         {"trace_id", record != nullptr ? record->trace().trace_id : ""},
+         {"caller", call.caller},
+         {"reason", slot.status().message()}});
+    GlobalMetrics().Count(Metric::kCallerRefusals, {call.caller, "too_many_subscriptions"});
+    return new SubscribeReactor(hub, call, request, framing, slot.status(), nullptr);
+  }
+  return new SubscribeReactor(hub, call, request, framing, absl::OkStatus(), *std::move(slot));
+}
 
 // The appids a Subscribe acts for: its filter's accounts and components, or every
 // account.
 std::vector<std::string> SubscribedAppids(const google::protobuf::Message& request) {
-  const v1::EventFilter& filter = RequestAs<v1::SubscribeRequest>(request).filter();
+  const v1::EventFilter& filter = SubscriptionOf(request).filter();
   if (filter.appids().empty() && filter.component_appids().empty()) {
     return {std::string(kAllAppids)};
   }
@@ -226,19 +326,17 @@ std::unique_ptr<AdmittedService> ServeEvents(EventHub& hub, ReplyBroker& broker,
       "Subscribe",
       [&hub, &quota](const AdmittedCall& call,
                      MessagePtr message) -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
-        const auto& request = RequestAs<v1::SubscribeRequest>(*message);
-        absl::StatusOr<std::unique_ptr<SubscriptionQuota::Slot>> slot = quota.Acquire(call.caller);
-        if (!slot.ok()) {
-          const std::shared_ptr<CallRecord> record = CallRecordOf(*call.context);
-          Log(LogLevel::kWarning, "subscribe_refused",
-              {{"request_id", record != nullptr ? record->request_id() : ""},
-               {"trace_id", record != nullptr ? record->trace().trace_id : ""},
-               {"caller", call.caller},
-               {"reason", slot.status().message()}});
-          GlobalMetrics().Count(Metric::kCallerRefusals, {call.caller, "too_many_subscriptions"});
-          return new SubscribeReactor(hub, call, request, slot.status(), nullptr);
-        }
-        return new SubscribeReactor(hub, call, request, absl::OkStatus(), *std::move(slot));
+        return OpenSubscription(hub, quota, call, RequestAs<v1::SubscribeRequest>(*message),
+                                Framing());
+      },
+      SubscribedAppids);
+  service->HandleServerStream(
+      "SubscribeBatched",
+      [&hub, &quota](const AdmittedCall& call,
+                     MessagePtr message) -> grpc::ServerWriteReactor<grpc::ByteBuffer>* {
+        const auto& request = RequestAs<v1::SubscribeBatchedRequest>(*message);
+        return OpenSubscription(hub, quota, call, request.subscription(),
+                                BatchedFraming(request.max_batch()));
       },
       SubscribedAppids);
   service->HandleUnary(

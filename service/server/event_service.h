@@ -11,10 +11,16 @@
 // (RESOURCE_EXHAUSTED) when it falls too far behind. A group member's event that
 // could not be written goes back to its group.
 //
-// The caller is known before a request is read (AdmittedService); then Subscribe is
-// admitted for each appid of its filter (an empty filter means every account),
-// Reply for the appid of the push it answers. Each live Subscribe holds
-// one of its caller's slots in the SubscriptionQuota until the stream ends.
+// SubscribeBatched is the same stream, but each write carries every event ready
+// (up to max_batch, 1 MiB) in a SubscribeBatchedResponse built from the events'
+// shared bytes: one write, frame and wake-up per batch instead of per event.
+// One event per write while the subscriber keeps up; batches as it falls behind.
+//
+// The caller is known before a request is read (AdmittedService); then Subscribe and
+// SubscribeBatched are admitted for each appid of their filter (an empty filter
+// means every account), Reply for the appid of the push it answers. Each live
+// subscription of either kind holds one of its caller's slots in the
+// SubscriptionQuota until the stream ends.
 //
 // Errors carry ErrorInfo reasons: EVENTS_NOT_RETAINED (OUT_OF_RANGE),
 // SUBSCRIBER_TOO_SLOW and TOO_MANY_SUBSCRIPTIONS (RESOURCE_EXHAUSTED),

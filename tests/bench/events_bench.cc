@@ -11,7 +11,7 @@
 // redis-server (as a replica among several: stored in Redis before the answer,
 // read back by the replica's tail) against the memory store.
 //
-//   BM_FanOut/subscribers:N/max_lag:L/rate:R  the fan-out alone: each iteration
+//   BM_FanOut/subscribers:N/max_lag:L/rate:R/batch:B  the fan-out alone: each iteration
 //                                 publishes kFanOutBurst events straight into the
 //                                 gateway's EventHub, R a second (0: as fast as it
 //                                 takes them), and waits until
@@ -19,7 +19,10 @@
 //                                 loopback, not asking for raw_xml) has them all or was
 //                                 ended; counters: deliveries/s, subscribers ended
 //                                 (too slow), publisher µs per event (pacing
-//                                 excluded). L = 0: the default events.max_lag.
+//                                 excluded), events per stream message.
+//                                 L = 0: the default events.max_lag. B = -1:
+//                                 Subscribe, one event per message; else
+//                                 SubscribeBatched with max_batch B (0: its default).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -27,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -145,35 +149,49 @@ BENCHMARK(BM_Push)
 
 constexpr int64_t kFanOutBurst = 2000;
 
+// What the fan-out's subscribers report to the benchmark.
+struct FanOutDone {
+  absl::Mutex mu;
+  int reached ABSL_GUARDED_BY(mu) = 0;  // subscribers that held a round's events
+  int ended ABSL_GUARDED_BY(mu) = 0;    // streams the gateway ended
+  std::atomic<int64_t> delivered{0};    // events read, by every subscriber
+  std::atomic<int64_t> messages{0};     // stream messages they came in
+};
+
+// One round: complete when each subscriber either reached its goal since
+// `reached_before` was read or was ended (now or in an earlier round).
+struct FanOutRound {
+  FanOutDone* done;
+  int reached_before;
+  int subscribers;
+  bool Complete() const ABSL_NO_THREAD_SAFETY_ANALYSIS {  // under done->mu
+    return done->reached - reached_before + done->ended >= subscribers;
+  }
+};
+
+int EventsIn(const v1::SubscribeResponse&) { return 1; }
+int EventsIn(const v1::SubscribeBatchedResponse& batch) { return batch.events_size(); }
+
 // Counts what its stream delivers; reports to `done` once it holds the events of
 // the round or its stream ended. No lock per event: the benchmark waits on `done`.
 // gRPC's callback API, not a thread per stream: a hundred reading threads would
-// take the shared cores from the gateway being measured.
-class FanOutSubscriber : public grpc::ClientReadReactor<v1::SubscribeResponse> {
+// take the shared cores from the gateway being measured. Response says which RPC:
+// Subscribe (SubscribeResponse) or SubscribeBatched (SubscribeBatchedResponse).
+template <typename Response>
+class FanOutSubscriber : public grpc::ClientReadReactor<Response> {
  public:
-  struct Done {
-    absl::Mutex mu;
-    int reached ABSL_GUARDED_BY(mu) = 0;  // subscribers that held a round's events
-    int ended ABSL_GUARDED_BY(mu) = 0;    // streams the gateway ended
-    std::atomic<int64_t> delivered{0};    // events read, by every subscriber
-  };
-
-  // One round: complete when each subscriber either reached its goal since
-  // `reached_before` was read or was ended (now or in an earlier round).
-  struct Round {
-    Done* done;
-    int reached_before;
-    int subscribers;
-    bool Complete() const ABSL_NO_THREAD_SAFETY_ANALYSIS {  // under done->mu
-      return done->reached - reached_before + done->ended >= subscribers;
-    }
-  };
-
-  FanOutSubscriber(const std::shared_ptr<grpc::Channel>& channel, Done& done)
+  // max_batch is SubscribeBatched's; Subscribe has none.
+  FanOutSubscriber(const std::shared_ptr<grpc::Channel>& channel, FanOutDone& done,
+                   uint32_t max_batch)
       : stub_(v1::EventService::NewStub(channel)), done_(done) {
-    stub_->async()->Subscribe(&context_, &request_, this);
-    StartRead(&response_);
-    StartCall();
+    if constexpr (std::is_same_v<Response, v1::SubscribeResponse>) {
+      stub_->async()->Subscribe(&context_, &request_.subscription(), this);
+    } else {
+      request_.set_max_batch(max_batch);
+      stub_->async()->SubscribeBatched(&context_, &request_, this);
+    }
+    this->StartRead(&response_);
+    this->StartCall();
   }
   ~FanOutSubscriber() override {
     cancelled_ = true;
@@ -186,12 +204,17 @@ class FanOutSubscriber : public grpc::ClientReadReactor<v1::SubscribeResponse> {
 
   void OnReadDone(bool ok) override {
     if (!ok) return;  // OnDone follows
-    done_.delivered.fetch_add(1, std::memory_order_relaxed);
-    if (++received_ == goal_.load()) {
+    const int events = EventsIn(response_);
+    done_.delivered.fetch_add(events, std::memory_order_relaxed);
+    done_.messages.fetch_add(1, std::memory_order_relaxed);
+    const int64_t before = received_;
+    received_ += events;
+    const int64_t goal = goal_.load();
+    if (before < goal && received_ >= goal) {
       absl::MutexLock lock(&done_.mu);
       ++done_.reached;
     }
-    StartRead(&response_);
+    this->StartRead(&response_);
   }
   void OnDone(const grpc::Status& status) override {
     if (!cancelled_.load()) {
@@ -204,15 +227,34 @@ class FanOutSubscriber : public grpc::ClientReadReactor<v1::SubscribeResponse> {
 
  private:
   std::unique_ptr<v1::EventService::Stub> stub_;
-  Done& done_;
+  FanOutDone& done_;
   grpc::ClientContext context_;
-  v1::SubscribeRequest request_;
-  v1::SubscribeResponse response_;
+  v1::SubscribeBatchedRequest request_;  // Subscribe sends its `subscription`
+  Response response_;
   int64_t received_ = 0;  // on gRPC's callback threads, one read at a time
   std::atomic<int64_t> goal_{0};
   std::atomic<bool> cancelled_{false};
   absl::Mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// A subscriber of either RPC, as the benchmark drives it.
+class FanOutClient {
+ public:
+  virtual ~FanOutClient() = default;
+  virtual void ExpectTotal(int64_t total) = 0;
+};
+
+template <typename Response>
+class FanOutClientOf : public FanOutClient {
+ public:
+  FanOutClientOf(const std::shared_ptr<grpc::Channel>& channel, FanOutDone& done,
+                 uint32_t max_batch)
+      : subscriber_(channel, done, max_batch) {}
+  void ExpectTotal(int64_t total) override { subscriber_.ExpectTotal(total); }
+
+ private:
+  FanOutSubscriber<Response> subscriber_;
 };
 
 StreamEvent FanOutEvent(int64_t n) {
@@ -231,14 +273,21 @@ void BM_FanOut(benchmark::State& state) {
   testing::HarnessOptions options;
   options.max_subscriptions_per_caller = static_cast<uint32_t>(subscriber_count);
   options.max_lag = static_cast<uint32_t>(state.range(1));
-  const int64_t rate = state.range(2);  // events/s; 0: as fast as the hub takes them
+  const int64_t rate = state.range(2);   // events/s; 0: as fast as the hub takes them
+  const int64_t batch = state.range(3);  // SubscribeBatched's max_batch; -1: Subscribe
   GatewayHarness harness(options);
-  FanOutSubscriber::Done done;
-  std::vector<std::unique_ptr<FanOutSubscriber>> subscribers;
+  FanOutDone done;
+  std::vector<std::unique_ptr<FanOutClient>> subscribers;
   for (int i = 0; i < subscriber_count; ++i) {
     // A connection each, as separate clients have.
-    subscribers.push_back(std::make_unique<FanOutSubscriber>(
-        harness.ChannelWith(grpc::InsecureChannelCredentials()), done));
+    auto channel = harness.ChannelWith(grpc::InsecureChannelCredentials());
+    if (batch < 0) {
+      subscribers.push_back(
+          std::make_unique<FanOutClientOf<v1::SubscribeResponse>>(channel, done, 0));
+    } else {
+      subscribers.push_back(std::make_unique<FanOutClientOf<v1::SubscribeBatchedResponse>>(
+          channel, done, static_cast<uint32_t>(batch)));
+    }
   }
   testing::WaitFor([&] {
     return harness.gateway().events().subscriber_count() >= static_cast<size_t>(subscriber_count);
@@ -270,22 +319,30 @@ void BM_FanOut(benchmark::State& state) {
     published += kFanOutBurst;
     // Each live subscriber reports once a round; an ended one stays counted in `ended`.
     absl::MutexLock lock(&done.mu);
-    const FanOutSubscriber::Round round{&done, reached_before, subscriber_count};
-    done.mu.Await(absl::Condition(&round, &FanOutSubscriber::Round::Complete));
+    const FanOutRound round{&done, reached_before, subscriber_count};
+    done.mu.Await(absl::Condition(&round, &FanOutRound::Complete));
   }
   absl::MutexLock lock(&done.mu);
   state.counters["deliveries_per_s"] =
       benchmark::Counter(static_cast<double>(done.delivered.load()), benchmark::Counter::kIsRate);
   state.counters["ended"] = done.ended;
+  state.counters["events_per_message"] =
+      done.messages.load() > 0
+          ? static_cast<double>(done.delivered.load()) / static_cast<double>(done.messages.load())
+          : 0;
   state.counters["publish_us_per_event"] =
       published > 0 ? absl::ToDoubleMicroseconds(publishing) / static_cast<double>(published) : 0;
 }
 BENCHMARK(BM_FanOut)
-    ->ArgNames({"subscribers", "max_lag", "rate"})
-    ->Args({100, 0, 0})
-    ->Args({100, 1000000, 0})
-    ->Args({1, 0, 15000})
-    ->Args({100, 0, 5000})
+    ->ArgNames({"subscribers", "max_lag", "rate", "batch"})
+    ->Args({100, 0, 0, -1})
+    ->Args({100, 1000000, 0, -1})
+    ->Args({1, 0, 15000, -1})
+    ->Args({100, 0, 5000, -1})
+    ->Args({100, 0, 0, 0})
+    ->Args({100, 0, 0, 16})
+    ->Args({100, 0, 0, 1000})
+    ->Args({100, 0, 5000, 0})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

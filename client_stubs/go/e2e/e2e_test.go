@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	mpv1 "wxgate.dev/go/gen/wechat/mp/v1"
 	wxgatev1 "wxgate.dev/go/gen/wxgate/v1"
@@ -366,6 +367,74 @@ func TestSubscriberRepliesAndResumesAfterACut(t *testing.T) {
 	case extra := <-events:
 		t.Errorf("an event delivered twice or unexpected: %+v", extra)
 	case <-time.After(time.Second):
+	}
+}
+
+func TestBatchedSubscriberHandlesOneEventAtATime(t *testing.T) {
+	conn := dial(t)
+	events := wxgatev1.NewEventServiceClient(conn)
+	// Stored before anyone subscribes: the replay below is behind, so batched. Ids
+	// and contents of this run only (the gateway drops a repeated MsgId).
+	base := int(time.Now().UnixMicro() % 1_000_000_000)
+	var contents []string
+	for i := 0; i < 5; i++ {
+		contents = append(contents, fmt.Sprintf("go batched %d %d", base, i))
+		push(t, contents[i], base+i)
+	}
+	request := &wxgatev1.SubscribeRequest{Filter: &wxgatev1.EventFilter{MsgTypes: []string{"text"}},
+		AfterCursor: proto.Uint64(0)}
+	ctx, cancel := context.WithCancel(callContext(t))
+	stream, err := events.SubscribeBatched(ctx, &wxgatev1.SubscribeBatchedRequest{Subscription: request, MaxBatch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	largest := 0
+	recv := wxgate.SingleEvents(func() (*wxgatev1.SubscribeBatchedResponse, error) {
+		batch, err := stream.Recv()
+		largest = max(largest, len(batch.GetEvents()))
+		return batch, err
+	})
+	var cursors []uint64
+	for len(cursors) < len(contents) {
+		resp, err := recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text := resp.GetEvent().GetText().GetContent(); text == contents[len(cursors)] {
+			cursors = append(cursors, resp.GetEvent().GetCursor())
+		}
+	}
+	cancel()
+	if largest != 2 {
+		t.Errorf("largest message held %d events, want 2", largest)
+	}
+
+	// The Subscriber on SubscribeBatched resumes after the stored cursor and hands
+	// over one event at a time, in order.
+	store := &wxgate.MemoryCursorStore{}
+	store.Save(context.Background(), cursors[1])
+	got := make(chan handled, 100)
+	sub := &wxgate.Subscriber{Events: events, Request: request, Store: store, Batched: true, MaxBatch: 3}
+	runCtx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- sub.Run(runCtx, func(_ context.Context, event *mpv1.Event) (*mpv1.Reply, error) {
+			got <- handled{event.GetText().GetContent(), event.GetCursor()}
+			return nil, nil
+		})
+	}()
+	for i := 2; i < len(contents); i++ {
+		h := next(t, got)
+		if h.content != contents[i] || h.cursor != cursors[i] {
+			t.Errorf("handled %+v, want %q at cursor %d", h, contents[i], cursors[i])
+		}
+	}
+	stop()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Run ended with %v, want context.Canceled", err)
+	}
+	if cursor, _, _ := store.Load(context.Background()); cursor != cursors[4] {
+		t.Errorf("saved cursor %d, want %d", cursor, cursors[4])
 	}
 }
 

@@ -294,9 +294,68 @@ TEST_F(EventHubTest, AwaitsReplyOnlyWhenAReplyingSubscriberMatches) {
   auto answering = *hub.Subscribe(replier, [] {});
   EXPECT_TRUE(hub.Publish(Push("wxa", "text")).awaits_reply);
   EXPECT_FALSE(hub.Publish(Push("wxb", "text")).awaits_reply);
+  EXPECT_TRUE(hub.has_repliers());
   answering.reset();
   EXPECT_FALSE(hub.Publish(Push("wxa", "text")).awaits_reply);
+  EXPECT_FALSE(hub.has_repliers());
   EXPECT_EQ(hub.subscriber_count(), 1u);
+}
+
+std::vector<uint64_t> CursorsOf(const std::vector<EventHub::EventPtr>& events) {
+  std::vector<uint64_t> cursors;
+  for (const EventHub::EventPtr& event : events) cursors.push_back(CursorOf(*event));
+  return cursors;
+}
+
+TEST_F(EventHubTest, ABatchTakesWhatIsReadyInOrderUpToItsSize) {
+  EventHub hub(Store(), Options());
+  std::atomic<int> wakes{0};
+  SubscribeRequest texts;
+  texts.mutable_filter()->add_msg_types("text");
+  auto subscription = *hub.Subscribe(texts, [&] { ++wakes; });
+  for (int i = 0; i < 7; ++i) hub.Publish(Push("wxa", i == 2 ? "image" : "text"));
+  auto first = subscription->NextBatch(4);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(CursorsOf(*first), (std::vector<uint64_t>{1000, 1001, 1003, 1004}));
+  auto second = subscription->NextBatch(4);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(CursorsOf(*second), (std::vector<uint64_t>{1005, 1006}));
+  // Nothing ready: empty, and the next event wakes it, as with Next().
+  auto none = subscription->NextBatch(4);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(wakes.load(), 0);
+  hub.Publish(Push("wxa", "text"));
+  EXPECT_EQ(wakes.load(), 1);
+  EXPECT_EQ(CursorsOf(*subscription->NextBatch(0)), std::vector<uint64_t>{1007});  // 0 takes 1
+}
+
+TEST_F(EventHubTest, ABatchingSubscriberTooFarBehindIsEndedSayingWhereToResume) {
+  EventHub hub(Store(), Options());  // max_lag 10
+  auto slow = *hub.Subscribe(SubscribeRequest(), [] {});
+  for (int i = 0; i < 5; ++i) hub.Publish(Push("wxa", "text"));
+  ASSERT_EQ(slow->NextBatch(3)->size(), 3u);
+  for (int i = 0; i < 9; ++i) hub.Publish(Push("wxa", "text"));
+  auto next = slow->NextBatch(100);
+  EXPECT_EQ(next.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(next.status().message().find("after_cursor 1002"), absl::string_view::npos)
+      << next.status();
+}
+
+TEST_F(EventHubTest, AnUndeliveredBatchGoesBackToTheGroupInOrder) {
+  EventHub hub(Store(), Options());
+  SubscribeRequest request;
+  request.set_group("workers");
+  auto first = *hub.Subscribe(request, [] {});
+  auto second = *hub.Subscribe(request, [] {});
+  for (int i = 0; i < 5; ++i) hub.Publish(Push("wxa", "text"));
+  auto taken = first->NextBatch(3);
+  ASSERT_TRUE(taken.ok());
+  ASSERT_EQ(CursorsOf(*taken), (std::vector<uint64_t>{1000, 1001, 1002}));
+  first->GiveBack(*std::move(taken));
+  first.reset();
+  EXPECT_EQ(CursorsOf(*second->NextBatch(2)), (std::vector<uint64_t>{1000, 1001}));
+  EXPECT_EQ(Drain(*second), (std::vector<uint64_t>{1002, 1003, 1004}));
 }
 
 // Another EventStore, to show the hub needs nothing but the interface: cursors step

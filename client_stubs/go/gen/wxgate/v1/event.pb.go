@@ -278,6 +278,108 @@ func (x *SubscribeResponse) GetComponentEvent() *v11.ComponentEvent {
 	return nil
 }
 
+type SubscribeBatchedRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What to receive and from where, exactly as for Subscribe.
+	Subscription *SubscribeRequest `protobuf:"bytes,1,opt,name=subscription,proto3" json:"subscription,omitempty"`
+	// At most this many events per message; 0: 100. Capped at 1000, and a message
+	// holds no more than 1 MiB of events unless a single event is larger. In a group,
+	// the events of a batch go to one member.
+	MaxBatch      uint32 `protobuf:"varint,2,opt,name=max_batch,json=maxBatch,proto3" json:"max_batch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscribeBatchedRequest) Reset() {
+	*x = SubscribeBatchedRequest{}
+	mi := &file_wxgate_v1_event_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscribeBatchedRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscribeBatchedRequest) ProtoMessage() {}
+
+func (x *SubscribeBatchedRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wxgate_v1_event_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscribeBatchedRequest.ProtoReflect.Descriptor instead.
+func (*SubscribeBatchedRequest) Descriptor() ([]byte, []int) {
+	return file_wxgate_v1_event_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SubscribeBatchedRequest) GetSubscription() *SubscribeRequest {
+	if x != nil {
+		return x.Subscription
+	}
+	return nil
+}
+
+func (x *SubscribeBatchedRequest) GetMaxBatch() uint32 {
+	if x != nil {
+		return x.MaxBatch
+	}
+	return 0
+}
+
+// One or more events, oldest first, each exactly as Subscribe would send it (one
+// SubscribeResponse, with its cursor). Never empty.
+type SubscribeBatchedResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Events        []*SubscribeResponse   `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscribeBatchedResponse) Reset() {
+	*x = SubscribeBatchedResponse{}
+	mi := &file_wxgate_v1_event_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscribeBatchedResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscribeBatchedResponse) ProtoMessage() {}
+
+func (x *SubscribeBatchedResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wxgate_v1_event_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscribeBatchedResponse.ProtoReflect.Descriptor instead.
+func (*SubscribeBatchedResponse) Descriptor() ([]byte, []int) {
+	return file_wxgate_v1_event_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SubscribeBatchedResponse) GetEvents() []*SubscribeResponse {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
 type ReplyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Event.id of the push to answer.
@@ -290,7 +392,7 @@ type ReplyRequest struct {
 
 func (x *ReplyRequest) Reset() {
 	*x = ReplyRequest{}
-	mi := &file_wxgate_v1_event_proto_msgTypes[3]
+	mi := &file_wxgate_v1_event_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -302,7 +404,7 @@ func (x *ReplyRequest) String() string {
 func (*ReplyRequest) ProtoMessage() {}
 
 func (x *ReplyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wxgate_v1_event_proto_msgTypes[3]
+	mi := &file_wxgate_v1_event_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -315,7 +417,7 @@ func (x *ReplyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplyRequest.ProtoReflect.Descriptor instead.
 func (*ReplyRequest) Descriptor() ([]byte, []int) {
-	return file_wxgate_v1_event_proto_rawDescGZIP(), []int{3}
+	return file_wxgate_v1_event_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ReplyRequest) GetEventId() string {
@@ -340,7 +442,7 @@ type ReplyResponse struct {
 
 func (x *ReplyResponse) Reset() {
 	*x = ReplyResponse{}
-	mi := &file_wxgate_v1_event_proto_msgTypes[4]
+	mi := &file_wxgate_v1_event_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -352,7 +454,7 @@ func (x *ReplyResponse) String() string {
 func (*ReplyResponse) ProtoMessage() {}
 
 func (x *ReplyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wxgate_v1_event_proto_msgTypes[4]
+	mi := &file_wxgate_v1_event_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -365,7 +467,7 @@ func (x *ReplyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplyResponse.ProtoReflect.Descriptor instead.
 func (*ReplyResponse) Descriptor() ([]byte, []int) {
-	return file_wxgate_v1_event_proto_rawDescGZIP(), []int{4}
+	return file_wxgate_v1_event_proto_rawDescGZIP(), []int{6}
 }
 
 var File_wxgate_v1_event_proto protoreflect.FileDescriptor
@@ -390,13 +492,19 @@ const file_wxgate_v1_event_proto_rawDesc = "" +
 	"\r_after_cursor\"\x87\x01\n" +
 	"\x11SubscribeResponse\x12)\n" +
 	"\x05event\x18\x01 \x01(\v2\x13.wechat.mp.v1.EventR\x05event\x12G\n" +
-	"\x0fcomponent_event\x18\x02 \x01(\v2\x1e.wechat.open.v1.ComponentEventR\x0ecomponentEvent\"T\n" +
+	"\x0fcomponent_event\x18\x02 \x01(\v2\x1e.wechat.open.v1.ComponentEventR\x0ecomponentEvent\"w\n" +
+	"\x17SubscribeBatchedRequest\x12?\n" +
+	"\fsubscription\x18\x01 \x01(\v2\x1b.wxgate.v1.SubscribeRequestR\fsubscription\x12\x1b\n" +
+	"\tmax_batch\x18\x02 \x01(\rR\bmaxBatch\"P\n" +
+	"\x18SubscribeBatchedResponse\x124\n" +
+	"\x06events\x18\x01 \x03(\v2\x1c.wxgate.v1.SubscribeResponseR\x06events\"T\n" +
 	"\fReplyRequest\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12)\n" +
 	"\x05reply\x18\x02 \x01(\v2\x13.wechat.mp.v1.ReplyR\x05reply\"\x0f\n" +
-	"\rReplyResponse2\x94\x01\n" +
+	"\rReplyResponse2\xf3\x01\n" +
 	"\fEventService\x12H\n" +
-	"\tSubscribe\x12\x1b.wxgate.v1.SubscribeRequest\x1a\x1c.wxgate.v1.SubscribeResponse0\x01\x12:\n" +
+	"\tSubscribe\x12\x1b.wxgate.v1.SubscribeRequest\x1a\x1c.wxgate.v1.SubscribeResponse0\x01\x12]\n" +
+	"\x10SubscribeBatched\x12\".wxgate.v1.SubscribeBatchedRequest\x1a#.wxgate.v1.SubscribeBatchedResponse0\x01\x12:\n" +
 	"\x05Reply\x12\x17.wxgate.v1.ReplyRequest\x1a\x18.wxgate.v1.ReplyResponseb\x06proto3"
 
 var (
@@ -411,31 +519,37 @@ func file_wxgate_v1_event_proto_rawDescGZIP() []byte {
 	return file_wxgate_v1_event_proto_rawDescData
 }
 
-var file_wxgate_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_wxgate_v1_event_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_wxgate_v1_event_proto_goTypes = []any{
-	(*EventFilter)(nil),        // 0: wxgate.v1.EventFilter
-	(*SubscribeRequest)(nil),   // 1: wxgate.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),  // 2: wxgate.v1.SubscribeResponse
-	(*ReplyRequest)(nil),       // 3: wxgate.v1.ReplyRequest
-	(*ReplyResponse)(nil),      // 4: wxgate.v1.ReplyResponse
-	(*v1.Event)(nil),           // 5: wechat.mp.v1.Event
-	(*v11.ComponentEvent)(nil), // 6: wechat.open.v1.ComponentEvent
-	(*v1.Reply)(nil),           // 7: wechat.mp.v1.Reply
+	(*EventFilter)(nil),              // 0: wxgate.v1.EventFilter
+	(*SubscribeRequest)(nil),         // 1: wxgate.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),        // 2: wxgate.v1.SubscribeResponse
+	(*SubscribeBatchedRequest)(nil),  // 3: wxgate.v1.SubscribeBatchedRequest
+	(*SubscribeBatchedResponse)(nil), // 4: wxgate.v1.SubscribeBatchedResponse
+	(*ReplyRequest)(nil),             // 5: wxgate.v1.ReplyRequest
+	(*ReplyResponse)(nil),            // 6: wxgate.v1.ReplyResponse
+	(*v1.Event)(nil),                 // 7: wechat.mp.v1.Event
+	(*v11.ComponentEvent)(nil),       // 8: wechat.open.v1.ComponentEvent
+	(*v1.Reply)(nil),                 // 9: wechat.mp.v1.Reply
 }
 var file_wxgate_v1_event_proto_depIdxs = []int32{
 	0, // 0: wxgate.v1.SubscribeRequest.filter:type_name -> wxgate.v1.EventFilter
-	5, // 1: wxgate.v1.SubscribeResponse.event:type_name -> wechat.mp.v1.Event
-	6, // 2: wxgate.v1.SubscribeResponse.component_event:type_name -> wechat.open.v1.ComponentEvent
-	7, // 3: wxgate.v1.ReplyRequest.reply:type_name -> wechat.mp.v1.Reply
-	1, // 4: wxgate.v1.EventService.Subscribe:input_type -> wxgate.v1.SubscribeRequest
-	3, // 5: wxgate.v1.EventService.Reply:input_type -> wxgate.v1.ReplyRequest
-	2, // 6: wxgate.v1.EventService.Subscribe:output_type -> wxgate.v1.SubscribeResponse
-	4, // 7: wxgate.v1.EventService.Reply:output_type -> wxgate.v1.ReplyResponse
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	7, // 1: wxgate.v1.SubscribeResponse.event:type_name -> wechat.mp.v1.Event
+	8, // 2: wxgate.v1.SubscribeResponse.component_event:type_name -> wechat.open.v1.ComponentEvent
+	1, // 3: wxgate.v1.SubscribeBatchedRequest.subscription:type_name -> wxgate.v1.SubscribeRequest
+	2, // 4: wxgate.v1.SubscribeBatchedResponse.events:type_name -> wxgate.v1.SubscribeResponse
+	9, // 5: wxgate.v1.ReplyRequest.reply:type_name -> wechat.mp.v1.Reply
+	1, // 6: wxgate.v1.EventService.Subscribe:input_type -> wxgate.v1.SubscribeRequest
+	3, // 7: wxgate.v1.EventService.SubscribeBatched:input_type -> wxgate.v1.SubscribeBatchedRequest
+	5, // 8: wxgate.v1.EventService.Reply:input_type -> wxgate.v1.ReplyRequest
+	2, // 9: wxgate.v1.EventService.Subscribe:output_type -> wxgate.v1.SubscribeResponse
+	4, // 10: wxgate.v1.EventService.SubscribeBatched:output_type -> wxgate.v1.SubscribeBatchedResponse
+	6, // 11: wxgate.v1.EventService.Reply:output_type -> wxgate.v1.ReplyResponse
+	9, // [9:12] is the sub-list for method output_type
+	6, // [6:9] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_wxgate_v1_event_proto_init() }
@@ -450,7 +564,7 @@ func file_wxgate_v1_event_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wxgate_v1_event_proto_rawDesc), len(file_wxgate_v1_event_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,8 +22,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	EventService_Subscribe_FullMethodName = "/wxgate.v1.EventService/Subscribe"
-	EventService_Reply_FullMethodName     = "/wxgate.v1.EventService/Reply"
+	EventService_Subscribe_FullMethodName        = "/wxgate.v1.EventService/Subscribe"
+	EventService_SubscribeBatched_FullMethodName = "/wxgate.v1.EventService/SubscribeBatched"
+	EventService_Reply_FullMethodName            = "/wxgate.v1.EventService/Reply"
 )
 
 // EventServiceClient is the client API for EventService service.
@@ -36,6 +37,15 @@ type EventServiceClient interface {
 	// message says which), and with RESOURCE_EXHAUSTED when this subscriber falls
 	// more than the configured queue behind: resume from the last cursor received.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
+	// Subscribe with several events per stream message when this subscriber is
+	// behind: the same events, in the same order, with the same filter, group,
+	// cursors, replies, lag limit and errors, but each message carries every event
+	// ready for it (up to max_batch). A subscriber that keeps up still gets one event
+	// per message, as soon as it is stored. Costs per message (a write, a frame, a
+	// wake-up on each side) are then shared by the events of a batch: the way to
+	// follow a busy gateway with many subscribers. Cursors stay per event: save the
+	// cursor of each event handled, and resume with after_cursor as with Subscribe.
+	SubscribeBatched(ctx context.Context, in *SubscribeBatchedRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeBatchedResponse], error)
 	// Answers a push within the account's reply window: the reply goes back to WeChat
 	// in the HTTP answer (encrypted in safe mode). After the window, or when the push
 	// was already answered, FAILED_PRECONDITION: send a customer-service message
@@ -70,6 +80,25 @@ func (c *eventServiceClient) Subscribe(ctx context.Context, in *SubscribeRequest
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type EventService_SubscribeClient = grpc.ServerStreamingClient[SubscribeResponse]
 
+func (c *eventServiceClient) SubscribeBatched(ctx context.Context, in *SubscribeBatchedRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeBatchedResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &EventService_ServiceDesc.Streams[1], EventService_SubscribeBatched_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[SubscribeBatchedRequest, SubscribeBatchedResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type EventService_SubscribeBatchedClient = grpc.ServerStreamingClient[SubscribeBatchedResponse]
+
 func (c *eventServiceClient) Reply(ctx context.Context, in *ReplyRequest, opts ...grpc.CallOption) (*ReplyResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ReplyResponse)
@@ -90,6 +119,15 @@ type EventServiceServer interface {
 	// message says which), and with RESOURCE_EXHAUSTED when this subscriber falls
 	// more than the configured queue behind: resume from the last cursor received.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
+	// Subscribe with several events per stream message when this subscriber is
+	// behind: the same events, in the same order, with the same filter, group,
+	// cursors, replies, lag limit and errors, but each message carries every event
+	// ready for it (up to max_batch). A subscriber that keeps up still gets one event
+	// per message, as soon as it is stored. Costs per message (a write, a frame, a
+	// wake-up on each side) are then shared by the events of a batch: the way to
+	// follow a busy gateway with many subscribers. Cursors stay per event: save the
+	// cursor of each event handled, and resume with after_cursor as with Subscribe.
+	SubscribeBatched(*SubscribeBatchedRequest, grpc.ServerStreamingServer[SubscribeBatchedResponse]) error
 	// Answers a push within the account's reply window: the reply goes back to WeChat
 	// in the HTTP answer (encrypted in safe mode). After the window, or when the push
 	// was already answered, FAILED_PRECONDITION: send a customer-service message
@@ -107,6 +145,9 @@ type UnimplementedEventServiceServer struct{}
 
 func (UnimplementedEventServiceServer) Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error {
 	return status.Error(codes.Unimplemented, "method Subscribe not implemented")
+}
+func (UnimplementedEventServiceServer) SubscribeBatched(*SubscribeBatchedRequest, grpc.ServerStreamingServer[SubscribeBatchedResponse]) error {
+	return status.Error(codes.Unimplemented, "method SubscribeBatched not implemented")
 }
 func (UnimplementedEventServiceServer) Reply(context.Context, *ReplyRequest) (*ReplyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Reply not implemented")
@@ -143,6 +184,17 @@ func _EventService_Subscribe_Handler(srv interface{}, stream grpc.ServerStream) 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type EventService_SubscribeServer = grpc.ServerStreamingServer[SubscribeResponse]
 
+func _EventService_SubscribeBatched_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(SubscribeBatchedRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(EventServiceServer).SubscribeBatched(m, &grpc.GenericServerStream[SubscribeBatchedRequest, SubscribeBatchedResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type EventService_SubscribeBatchedServer = grpc.ServerStreamingServer[SubscribeBatchedResponse]
+
 func _EventService_Reply_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ReplyRequest)
 	if err := dec(in); err != nil {
@@ -177,6 +229,11 @@ var EventService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Subscribe",
 			Handler:       _EventService_Subscribe_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "SubscribeBatched",
+			Handler:       _EventService_SubscribeBatched_Handler,
 			ServerStreams: true,
 		},
 	},
