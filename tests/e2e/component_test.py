@@ -7,6 +7,13 @@ revoked costs one refetch and no caller error; and a gateway restarted on the sa
 state file serves the call without a new ticket. A subscriber of the component's
 pushes sees the ticket arrive as a ComponentEvent, without the ticket.
 
+An authorizer end to end: the ticket arrives, an account authorizes the platform
+(the fake pushes `authorized`; the gateway exchanges the code), a Python client
+calls GetUserInfo on its behalf, the fake revokes the authorizer's token (one
+refresh through api_authorizer_token, no caller error), the gateway restarts on the
+same state file (no new authorization needed), the account unauthorizes, and the
+next call gets FAILED_PRECONDITION AUTHORIZER_REVOKED.
+
     /usr/bin/python3 tests/e2e/component_test.py --wxgate BIN --fake-wechat BIN \
         --cert-dir DIR --endpoints-dir DIR --stubs-dir GEN
 """
@@ -30,6 +37,9 @@ COMPONENT_TOKEN = "e2e-component-token"
 COMPONENT_KEY = "e2eComponentKey0123456789abcdefghijklmnopqr"  # 43 characters
 START_PUSH = "/cgi-bin/component/api_start_push_ticket"
 COMPONENT_TOKEN_PATH = "/cgi-bin/component/api_component_token"
+AUTHORIZER = "wx5555555555555555"
+QUERY_AUTH = "/cgi-bin/component/api_query_auth"
+AUTHORIZER_TOKEN_PATH = "/cgi-bin/component/api_authorizer_token"
 TIMEOUT = 30
 
 
@@ -184,13 +194,95 @@ components:
                 self.assertNotIn(secret, text)
         self.failed = False
 
+    def component_push(self, fake_port, callback_port, route, **body):
+        body.update({"component_appid": COMPONENT,
+                     "url": f"http://127.0.0.1:{callback_port}/wechat/component/{COMPONENT}",
+                     "token": COMPONENT_TOKEN, "encoding_aes_key": COMPONENT_KEY})
+        pushed = stack.fake_request(ARGS, fake_port, route, body)
+        self.assertEqual((pushed["http_status"], pushed["body"]), (200, "success"), pushed)
+
+    def user_info(self, channel):
+        users = user_pb2_grpc.UserServiceStub(channel)
+        return users.GetUserInfo(user_pb2.GetUserInfoRequest(openid="o-e2e"), timeout=TIMEOUT,
+                                 metadata=(("x-wx-appid", AUTHORIZER),))
+
+    def test_authorize_call_revoke_restart_unauthorize(self):
+        # The fake's authorize route waits for the gateway's answer while the gateway
+        # calls the fake back (api_query_auth): it needs threads to spare.
+        fake, fake_port = stack.start_fake(ARGS, self.workdir,
+                                           ("--account", f"{COMPONENT}:{COMPONENT_SECRET}",
+                                            "--threads", "4"))
+        self.processes.append(fake)
+        self.logs.append(("fake_wechat", os.path.join(self.workdir, "fake_wechat.log")))
+        gateway, callback_port, log = self.start_gateway(fake_port, "wxgate")
+        with grpc.insecure_channel(gateway.target) as channel:
+            with self.assertRaises(grpc.RpcError) as unknown:
+                self.user_info(channel)
+            self.assertEqual(unknown.exception.code(), grpc.StatusCode.NOT_FOUND)
+            self.assertEqual(error_reason(unknown.exception), "UNKNOWN_APPID")
+
+            self.component_push(fake_port, callback_port, "/fake/component/push_ticket")
+            subscription = wechat_push.Subscription(
+                channel, filter={"component_appids": [COMPONENT], "info_types": ["authorized",
+                                                                                 "unauthorized"]})
+            self.addCleanup(subscription.close)
+            stack.wait_until(lambda: self.sample(self.metrics(), "wxgate_subscribers") == 1,
+                             TIMEOUT, "the subscriber is in", gateway.process, log)
+            self.component_push(fake_port, callback_port, "/fake/component/authorize",
+                                authorizer_appid=AUTHORIZER, func_info=[1, 2])
+            authorized = subscription.next()
+            self.assertEqual(authorized.info_type, "authorized")
+            self.assertEqual(authorized.authorized.authorizer_appid, AUTHORIZER)
+            self.assertEqual(authorized.authorized.authorization_code, "")
+            self.assertNotIn("queryauthcode@@@", str(authorized))
+            self.assertEqual(self.calls(fake_port, QUERY_AUTH), 1, "exchanged before published")
+
+            self.assertTrue(self.user_info(channel).openid)
+            self.assertEqual(self.calls(fake_port, AUTHORIZER_TOKEN_PATH), 0,
+                             "the exchange brought the token")
+            # WeChat forgets the authorizer's token: one refresh, no caller error.
+            stack.fake_request(ARGS, fake_port, "/fake/revoke", {"appid": AUTHORIZER})
+            self.assertTrue(self.user_info(channel).openid)
+            self.assertEqual(self.calls(fake_port, AUTHORIZER_TOKEN_PATH), 1)
+
+        # A restart: the grant (refresh token) and the ticket survive in the state file.
+        self.assertEqual(stack._stop(gateway.process), 0)
+        self.processes.remove(gateway.process)
+        restarted, callback_port, log = self.start_gateway(fake_port, "wxgate-restarted")
+        with grpc.insecure_channel(restarted.target) as channel:
+            self.assertTrue(self.user_info(channel).openid)
+            stack.fake_request(ARGS, fake_port, "/fake/revoke", {"appid": AUTHORIZER})
+            self.assertTrue(self.user_info(channel).openid)
+            self.assertEqual(self.calls(fake_port, AUTHORIZER_TOKEN_PATH), 2,
+                             "refreshed with the persisted refresh token")
+            self.assertEqual(self.calls(fake_port, QUERY_AUTH), 1, "no new authorization")
+
+            self.component_push(fake_port, callback_port, "/fake/component/unauthorize",
+                                authorizer_appid=AUTHORIZER)
+            with self.assertRaises(grpc.RpcError) as revoked:
+                self.user_info(channel)
+            self.assertEqual(revoked.exception.code(), grpc.StatusCode.FAILED_PRECONDITION)
+            self.assertEqual(error_reason(revoked.exception), "AUTHORIZER_REVOKED")
+        for _, path in self.logs:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            if "fake_wechat" in path:
+                continue
+            for secret in ("refreshtoken@@@", "queryauthcode@@@", COMPONENT_SECRET):
+                self.assertNotIn(secret, text)
+        with open(os.path.join(self.workdir, "tokens.json"), encoding="utf-8") as f:
+            self.assertNotIn("refreshtoken@@@", f.read(), "revoked: the refresh token is gone")
+        self.failed = False
+
 
 def main():
     global ARGS, grpc, raw_pb2, raw_pb2_grpc, status_pb2, error_details_pb2
+    global user_pb2, user_pb2_grpc
     ARGS, rest = stack.parse_args(__doc__)
     import grpc
     from google.rpc import error_details_pb2, status_pb2
     from wxgate.v1 import raw_pb2, raw_pb2_grpc
+    from wechat.mp.v1 import user_pb2, user_pb2_grpc
     unittest.main(argv=rest)
 
 
