@@ -5,8 +5,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "service/errors/error_info.h"
 #include "service/errors/gateway_reasons.h"
+#include "service/token/permission_sets.h"
 
 namespace wxgate {
 namespace {
@@ -30,9 +32,22 @@ std::optional<TokenKind> ManagedKind(const Account& account, CredentialKind kind
   }
 }
 
+absl::Status LacksPermission(const Account& authorizer, absl::Span<const int> needed) {
+  std::vector<std::string> names;
+  for (int id : needed) names.push_back(absl::StrCat(id, " ", PermissionSetName(id)));
+  return GatewayError(
+      Reason::kAuthorizerLacksPermission,
+      absl::StrCat(
+          authorizer.appid, " granted the third-party platform ", authorizer.component->appid,
+          " none of the permission sets this method needs (", absl::StrJoin(names, ", "),
+          "); the account must grant one on the authorization page; WeChat was not called"),
+      {{"appid", authorizer.appid}, {"permission_sets", absl::StrJoin(needed, ",")}});
+}
+
 }  // namespace
 
-void TokenCredentials::Get(const Account& account, CredentialKind kind, Done done) {
+void TokenCredentials::Get(const Account& account, CredentialKind kind,
+                           absl::Span<const int> permission_sets, Done done) {
   switch (kind) {
     case CredentialKind::kNone:
     case CredentialKind::kOAuthUserToken:
@@ -65,8 +80,23 @@ void TokenCredentials::Get(const Account& account, CredentialKind kind, Done don
                            ", which this gateway does not serve; no other credential is sent in "
                            "its place")));
   }
+  if (account.component == nullptr || permission_sets.empty()) {
+    return GetToken(account, kind, *managed, std::move(done));
+  }
+  tokens_.Grant(account, [this, &account, kind, managed = *managed, permission_sets,
+                          done = std::move(done)](absl::StatusOr<AuthorizerGrant> grant) mutable {
+    if (!grant.ok()) return std::move(done)(grant.status());
+    if (!GrantsAnyOf(grant->permission_sets, permission_sets)) {
+      return std::move(done)(LacksPermission(account, permission_sets));
+    }
+    GetToken(account, kind, managed, std::move(done));
+  });
+}
+
+void TokenCredentials::GetToken(const Account& account, CredentialKind kind, TokenKind managed,
+                                Done done) {
   tokens_.Get(
-      account, *managed,
+      account, managed,
       [kind, appid = account.appid,
        done = std::move(done)](absl::StatusOr<std::string> token) mutable {
         if (!token.ok()) return std::move(done)(token.status());

@@ -12,6 +12,9 @@
 //                              account of the gateway's own, FAILED_PRECONDITION
 //                              CREDENTIAL_NOT_SERVED
 //   kAppidSecret for an authorizer → CREDENTIAL_NOT_SERVED (its secret is not held)
+// For an authorizer, `permission_sets` (the method's service's) are checked against
+// the sets it granted before any token is fetched: none of them granted →
+// PERMISSION_DENIED AUTHORIZER_LACKS_PERMISSION naming each set's id and name.
 //
 // Does not own `tokens`, which must outlive it.
 #ifndef WXGATE_SERVICE_CALL_TOKEN_CREDENTIALS_H_
@@ -26,10 +29,13 @@ class TokenCredentials : public CredentialSource {
  public:
   explicit TokenCredentials(TokenManager& tokens) : tokens_(tokens) {}
 
-  void Get(const Account& account, CredentialKind kind, Done done) override;
+  void Get(const Account& account, CredentialKind kind, absl::Span<const int> permission_sets,
+           Done done) override;
   void Invalidate(const Account& account, CredentialKind kind, absl::string_view token) override;
 
  private:
+  void GetToken(const Account& account, CredentialKind kind, TokenKind managed, Done done);
+
   TokenManager& tokens_;
 };
 

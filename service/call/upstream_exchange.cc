@@ -38,7 +38,7 @@ UpstreamExchange::UpstreamExchange(const UpstreamDeps& deps, const Account& acco
       done_(std::move(done)) {}
 
 void UpstreamExchange::Begin() {
-  deps_.credentials->Get(account_, request_.credential,
+  deps_.credentials->Get(account_, request_.credential, request_.permission_sets,
                          [self = shared_from_this()](absl::StatusOr<CallCredential> credential) {
                            if (!credential.ok()) return self->Finish(credential.status());
                            self->Send(*credential);

@@ -41,6 +41,7 @@ enum class Reason {
   kComponentTicketMissing,
   kNoComponentChosen,
   kAuthorizerRevoked,
+  kAuthorizerLacksPermission,
   kTooManyAuthorizers,
   kCredentialMismatch,
   kForceRefreshBudgetSpent,

@@ -21,7 +21,7 @@ void AnswerWithUrl(const EndpointBinding& binding, const UpstreamDeps& deps, Una
   absl::StatusOr<const Account*> account = CredentialAccount(call.admitted(), request.credential);
   if (!account.ok()) return call.Respond(account.status());
   deps.credentials->Get(
-      **account, request.credential,
+      **account, request.credential, request.permission_sets,
       [&binding, &call, request](absl::StatusOr<CallCredential> credential) {
         if (!credential.ok()) return call.Respond(credential.status());
         absl::StatusOr<HttpRequest> http =

@@ -103,6 +103,9 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
     b.url_fragment = endpoint.url_fragment();
   }
   b.host = endpoint.host();
+  for (int id : method.service()->options().GetRepeatedExtension(wxgate::permission_set)) {
+    b.permission_sets.push_back(id);
+  }
   if (absl::StrContains(b.host, '/') || absl::StrContains(b.host, ':')) {
     return fail("host must be a bare host name, such as \"mp.weixin.qq.com\"");
   }

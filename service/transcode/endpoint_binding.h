@@ -48,6 +48,8 @@ struct EndpointBinding {
   const google::protobuf::FieldDescriptor* chunk_field = nullptr;
   // The host WeChat serves the endpoint on; empty: the upstream base URL's.
   std::string host;
+  // The service's (wxgate.permission_set): an authorizer must have granted one.
+  std::vector<int> permission_sets;
 };
 
 // The kind an annotation's credential names (UNSPECIFIED: the access token).

@@ -60,6 +60,7 @@ absl::StatusOr<UpstreamRequest> TranscodeRequest(const EndpointBinding& binding,
                       .credential_param = binding.credential_param,
                       .appid_param = binding.appid_param,
                       .secret_param = binding.secret_param,
+                      .permission_sets = binding.permission_sets,
                       .modelled = true};
   for (const FieldDescriptor* field : binding.query_fields) {
     if (!IsSet(request, *field)) continue;

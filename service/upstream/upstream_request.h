@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "nlohmann/json.hpp"
 #include "service/upstream/credential.h"
 #include "service/upstream/http_exchange.h"
@@ -53,6 +54,9 @@ struct UpstreamRequest {
   std::string credential_param = "access_token";  // the query key of a token
   std::string appid_param;   // filled with the account's appid; empty: not sent
   std::string secret_param;  // kAppidSecret: where the secret goes
+  // For an authorizer: it must have granted the platform one of these permission
+  // sets (the endpoint binding's, which outlives the request); empty: none needed.
+  absl::Span<const int> permission_sets;
   // From an annotated RPC, whose path is then a metrics label; false: RawService,
   // whose paths are the caller's and are counted together as "raw".
   bool modelled = false;

@@ -12,7 +12,8 @@ An authorizer end to end: the ticket arrives, an account authorizes the platform
 calls GetUserInfo on its behalf, the fake revokes the authorizer's token (one
 refresh through api_authorizer_token, no caller error), the gateway restarts on the
 same state file (no new authorization needed), the account unauthorizes, and the
-next call gets FAILED_PRECONDITION AUTHORIZER_REVOKED.
+next call gets FAILED_PRECONDITION AUTHORIZER_REVOKED. A method whose permission
+set the account did not grant is refused before WeChat.
 
     /usr/bin/python3 tests/e2e/component_test.py --wxgate BIN --fake-wechat BIN \
         --cert-dir DIR --endpoints-dir DIR --stubs-dir GEN
@@ -240,6 +241,15 @@ components:
             self.assertTrue(self.user_info(channel).openid)
             self.assertEqual(self.calls(fake_port, AUTHORIZER_TOKEN_PATH), 0,
                              "the exchange brought the token")
+            # Menus need permission set 15, which the account did not grant.
+            menus = menu_pb2_grpc.MenuServiceStub(channel)
+            with self.assertRaises(grpc.RpcError) as lacking:
+                menus.GetMenu(menu_pb2.GetMenuRequest(), timeout=TIMEOUT,
+                              metadata=(("x-wx-appid", AUTHORIZER),))
+            self.assertEqual(lacking.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+            self.assertEqual(error_reason(lacking.exception), "AUTHORIZER_LACKS_PERMISSION")
+            self.assertIn("15 Menu management", lacking.exception.details())
+            self.assertEqual(self.calls(fake_port, "/cgi-bin/menu/get"), 0)
             # WeChat forgets the authorizer's token: one refresh, no caller error.
             stack.fake_request(ARGS, fake_port, "/fake/revoke", {"appid": AUTHORIZER})
             self.assertTrue(self.user_info(channel).openid)
@@ -277,12 +287,12 @@ components:
 
 def main():
     global ARGS, grpc, raw_pb2, raw_pb2_grpc, status_pb2, error_details_pb2
-    global user_pb2, user_pb2_grpc
+    global user_pb2, user_pb2_grpc, menu_pb2, menu_pb2_grpc
     ARGS, rest = stack.parse_args(__doc__)
     import grpc
     from google.rpc import error_details_pb2, status_pb2
     from wxgate.v1 import raw_pb2, raw_pb2_grpc
-    from wechat.mp.v1 import user_pb2, user_pb2_grpc
+    from wechat.mp.v1 import menu_pb2, menu_pb2_grpc, user_pb2, user_pb2_grpc
     unittest.main(argv=rest)
 
 

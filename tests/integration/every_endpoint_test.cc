@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -32,6 +33,16 @@ using nlohmann::json;
 // exchanged its code); the others for the default account.
 std::string AppidFor(const EndpointBinding& binding) {
   return binding.credential == CredentialKind::kAuthorizerAccessToken ? kAuthorizerAppid : "";
+}
+
+// Every permission set a modelled service needs: the harness's authorizer grants them
+// all, so each RPC reaches the fake (refusals are unit-tested).
+std::vector<int> EveryPermissionSet(const std::vector<EndpointBinding>& endpoints) {
+  std::set<int> sets;
+  for (const EndpointBinding& binding : endpoints) {
+    sets.insert(binding.permission_sets.begin(), binding.permission_sets.end());
+  }
+  return {sets.begin(), sets.end()};
 }
 
 std::vector<EndpointBinding> ModelledEndpoints() {
@@ -149,7 +160,8 @@ class EveryEndpointTest : public ::testing::TestWithParam<EndpointBinding> {
   static void SetUpTestSuite() {
     harness_ = new GatewayHarness({.component = true});
     ASSERT_TRUE(harness_->PushComponentTicket());
-    ASSERT_TRUE(harness_->AuthorizeAccount(kAuthorizerAppid, {1, 2, 3}));
+    ASSERT_TRUE(
+        harness_->AuthorizeAccount(kAuthorizerAppid, EveryPermissionSet(ModelledEndpoints())));
     table_ = new fake::EndpointTable(*fake::EndpointTable::LoadDir(FAKE_WECHAT_ENDPOINTS_DIR));
   }
   static void TearDownTestSuite() {

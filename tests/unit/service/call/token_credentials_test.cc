@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "service/errors/error_info.h"
+#include "service/token/authorizer_grant.h"
 #include "service/token/memory_token_store.h"
 
 namespace wxgate {
@@ -30,7 +31,7 @@ class TokenCredentialsTest : public ::testing::Test {
  protected:
   absl::StatusOr<CallCredential> Get(CredentialKind kind) {
     std::optional<absl::StatusOr<CallCredential>> got;
-    credentials_.Get(account_, kind, [&got](absl::StatusOr<CallCredential> c) { got = c; });
+    credentials_.Get(account_, kind, {}, [&got](absl::StatusOr<CallCredential> c) { got = c; });
     EXPECT_TRUE(got.has_value()) << "the callback must have run: nothing here waits";
     return got.value_or(absl::InternalError("no answer"));
   }
@@ -87,7 +88,7 @@ TEST_F(TokenCredentialsTest, AnAccountOfOurOwnHasNoAuthorizerTokenAndNothingFall
 TEST_F(TokenCredentialsTest, AnAuthorizersTokenIsItsAccessTokenAndItHasNoSecret) {
   const Account authorizer{.appid = "wxa", .component = &account_};
   std::optional<absl::StatusOr<CallCredential>> got;
-  credentials_.Get(authorizer, CredentialKind::kAppidSecret,
+  credentials_.Get(authorizer, CredentialKind::kAppidSecret, {},
                    [&got](absl::StatusOr<CallCredential> c) { got = c; });
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(ErrorInfoOf(got->status())->reason(), "CREDENTIAL_NOT_SERVED");
@@ -96,11 +97,42 @@ TEST_F(TokenCredentialsTest, AnAuthorizersTokenIsItsAccessTokenAndItHasNoSecret)
   for (CredentialKind kind :
        {CredentialKind::kAuthorizerAccessToken, CredentialKind::kAccessToken}) {
     got.reset();
-    credentials_.Get(authorizer, kind, [&got](absl::StatusOr<CallCredential> c) { got = c; });
+    credentials_.Get(authorizer, kind, {}, [&got](absl::StatusOr<CallCredential> c) { got = c; });
     ASSERT_TRUE(got.has_value());
     EXPECT_EQ(ErrorInfoOf(got->status())->reason(), "UNKNOWN_APPID");
   }
   EXPECT_EQ(transport_.sent, 0);
+}
+
+TEST_F(TokenCredentialsTest, AnAuthorizerNeedsOneOfTheMethodsPermissionSets) {
+  // `account_` is the component here; wxa authorized it granting sets 1 and 2.
+  const Account authorizer{.appid = "wxa", .component = &account_};
+  store_.CompareAndSet(
+      "wx1/wxa/authorizer_grant", 0,
+      {.value = EncodeAuthorizerGrant({.refresh_token = "R", .permission_sets = {1, 2}}),
+       .expires_at = absl::InfiniteFuture()},
+      [](absl::StatusOr<CasOutcome>) {});
+  tokens_.SetComponentTicket(account_, "TICKET", [](absl::Status) {});
+  transport_.body = R"({"component_access_token":"CT","authorizer_access_token":"AAT",)"
+                    R"("authorizer_refresh_token":"R","expires_in":7200})";
+  auto get = [&](std::vector<int> sets) {
+    std::optional<absl::StatusOr<CallCredential>> got;
+    credentials_.Get(authorizer, CredentialKind::kAccessToken, sets,
+                     [&got](absl::StatusOr<CallCredential> c) { got = c; });
+    EXPECT_TRUE(got.has_value());
+    return got.value_or(absl::InternalError("no answer"));
+  };
+  absl::Status refused = get({15}).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ErrorInfoOf(refused)->reason(), "AUTHORIZER_LACKS_PERMISSION");
+  EXPECT_NE(refused.message().find("15 Menu management"), std::string::npos) << refused;
+  EXPECT_EQ(ErrorInfoOf(refused)->metadata().at("permission_sets"), "15");
+  EXPECT_EQ(transport_.sent, 0) << "refused before any token, and before WeChat";
+
+  absl::StatusOr<CallCredential> allowed = get({7, 2});
+  ASSERT_TRUE(allowed.ok()) << allowed.status() << ": one of the sets is enough";
+  EXPECT_EQ(allowed->token, "AAT");
+  EXPECT_TRUE(get({}).ok()) << "a service no set covers needs none";
 }
 
 TEST_F(TokenCredentialsTest, AComponentTokenNeedsItsTicketAndNeverFallsBack) {

@@ -33,7 +33,7 @@ class ScriptedCredentials : public CredentialSource {
   int asks = 0;
   std::vector<std::string> invalidated;
 
-  void Get(const Account& account, CredentialKind kind, Done done) override {
+  void Get(const Account& account, CredentialKind kind, absl::Span<const int>, Done done) override {
     ++asks;
     if (hold) {
       held.push_back(std::move(done));
