@@ -46,6 +46,7 @@ RedisOptions RedisOptionsOf(const config::v1::Redis& redis, const std::string& p
 
 MemoryEventStore::Limits RetentionOf(const config::v1::Events& events) {
   return {.max_events = events.retention_count(),
+          .max_bytes = events.retention_bytes(),
           .max_age = config::ToDuration(events.retention_age())};
 }
 
@@ -150,7 +151,9 @@ SharedState SharedState::From(const config::LoadedConfig& loaded) {
                                          static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()))),
       // The ingest thread publishes; subscribers are woken on the hub's thread.
       EventHub::Options{.max_lag = config.events().max_lag(), .wake_thread = true});
-  state.dedup = std::make_unique<PushDedup>(config::ToDuration(config.events().dedup_window()));
+  state.dedup = std::make_unique<PushDedup>(config::ToDuration(config.events().dedup_window()),
+                                            absl::Now, config.events().dedup_max_entries(),
+                                            config.events().dedup_max_bytes());
   state.pushes = std::make_unique<LocalPushSink>(*state.hub, *state.dedup);
   auto memory = std::make_unique<MemoryTokenStore>(config.tokens().state_file());
   if (!memory->load_warning().empty()) {
