@@ -21,10 +21,11 @@ DelayedTasks::TaskId DelayedTasks::RunAfter(absl::Duration delay, std::function<
   {
     std::lock_guard<std::mutex> lock(mu_);
     id = TaskId(absl::Now() + delay, arrivals_++);
-    // The thread sleeps until the first task is due, so only a new first task needs
-    // it awake. Every push's reply deadline is as far off as the one before it: no
-    // wake-up per push.
-    first = tasks_.empty() || id < tasks_.begin()->first;
+    // The thread sleeps until the first task is due (or one it cancelled was), so
+    // only a task due sooner needs it awake. Every push's reply deadline is as far
+    // off as the one before it: no wake-up per push, even when the pushes before
+    // were answered and their deadlines cancelled.
+    first = id.first < wake_at_;
     tasks_.emplace(id, std::move(task));
   }
   if (first) changed_.notify_one();
@@ -55,15 +56,19 @@ void DelayedTasks::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     if (tasks_.empty()) {
+      wake_at_ = absl::InfiniteFuture();
       changed_.wait(lock);
+      wake_at_ = absl::InfinitePast();  // awake: looks at the tasks before it sleeps
       ++wakeups_;
       continue;
     }
     const absl::Time due = tasks_.begin()->first.first;
     if (due > absl::Now()) {
-      // Returns when a task is added, on stopping, or one slack after the first is
-      // due, so that the tasks due meanwhile run together.
-      changed_.wait_until(lock, absl::ToChronoTime(due + slack_));
+      // Returns when a sooner task is added, on stopping, or one slack after the
+      // first is due, so that the tasks due meanwhile run together.
+      wake_at_ = due + slack_;
+      changed_.wait_until(lock, absl::ToChronoTime(wake_at_));
+      wake_at_ = absl::InfinitePast();
       ++wakeups_;
       if (absl::Now() < due) continue;
     }

@@ -54,6 +54,9 @@ class DelayedTasks {
   mutable std::mutex mu_;
   std::condition_variable changed_;
   bool stopping_ = false;
+  // When the thread wakes next: InfiniteFuture while it waits for a task, and
+  // InfinitePast while it is awake (it looks at every task before it sleeps again).
+  absl::Time wake_at_ = absl::InfinitePast();
   std::map<TaskId, std::function<void()>> tasks_;
   uint64_t arrivals_ = 0;
   size_t wakeups_ = 0;

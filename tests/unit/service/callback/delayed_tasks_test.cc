@@ -142,6 +142,18 @@ TEST(DelayedTasksTest, ACancelledTaskNeverRunsAndIsFreedAtOnce) {
   EXPECT_EQ(journal.entries(), std::vector<std::string>{"kept"});
 }
 
+// Answered pushes cancel their deadlines: a cancelled task leaves nothing behind,
+// and the deadlines after it, no sooner than the wake-up planned, wake nothing.
+TEST(DelayedTasksTest, CancelledTasksLeaveNoWakeUpPerTask) {
+  DelayedTasks tasks;
+  tasks.RunAfter(absl::Hours(1), [] {});
+  for (int i = 1; i <= 1000; ++i) {
+    EXPECT_TRUE(tasks.Cancel(tasks.RunAfter(absl::Hours(1) + absl::Milliseconds(i), [] {})));
+  }
+  EXPECT_LT(tasks.wakeups(), 10u);
+  EXPECT_EQ(tasks.pending(), 1u);
+}
+
 TEST(DelayedTasksTest, ATaskThatRanCannotBeCancelled) {
   DelayedTasks tasks;
   absl::Notification ran;
