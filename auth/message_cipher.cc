@@ -1,7 +1,6 @@
 #include "auth/message_cipher.h"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <cstdint>
 #include <memory>
@@ -9,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "auth/random_bytes.h"
 
 namespace wxgate {
 namespace {
@@ -85,7 +85,7 @@ absl::StatusOr<MessageCipher> MessageCipher::Create(absl::string_view encoding_a
 
 std::string MessageCipher::Encrypt(absl::string_view message) const {
   unsigned char random[kRandomLength];
-  RAND_bytes(random, sizeof(random));
+  FillRandom(random, sizeof(random));
   return EncryptWithPrefix(message,
                            absl::string_view(reinterpret_cast<const char*>(random), kRandomLength));
 }

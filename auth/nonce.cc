@@ -1,6 +1,6 @@
 #include "auth/nonce.h"
 
-#include <openssl/rand.h>
+#include "auth/random_bytes.h"
 
 namespace wxgate {
 
@@ -8,7 +8,7 @@ std::string NewNonce() {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
   unsigned char random[16];
-  RAND_bytes(random, sizeof(random));
+  FillRandom(random, sizeof(random));
   std::string nonce;
   for (unsigned char byte : random) nonce.push_back(kAlphabet[byte % (sizeof(kAlphabet) - 1)]);
   return nonce;

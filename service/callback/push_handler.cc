@@ -1,7 +1,7 @@
 #include "service/callback/push_handler.h"
 
-#include <openssl/rand.h>
-
+#include <mutex>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "service/callback/event_id.h"
 #include "service/events/component_push_decoder.h"
 #include "service/events/push_decoder.h"
 #include "service/events/xml_codec.h"
@@ -52,18 +53,51 @@ CallbackAnswer Refusal(const absl::Status& status) {
   }
 }
 
-// A new event id: 16 random bytes in hex.
-std::string NewEventId() {
-  unsigned char random[16];
-  RAND_bytes(random, sizeof(random));
-  return absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(random), sizeof(random)));
-}
-
 void SetTime(google::protobuf::Timestamp& out, absl::Time time) {
   const int64_t seconds = absl::ToUnixSeconds(time);
   out.set_seconds(seconds);
   out.set_nanos(
       static_cast<int32_t>((time - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
+}
+
+// Whether a push waiting for its reply was answered, and the task that ends its
+// reply window: the reply and the scheduling may come in either order, on two
+// threads, and whichever comes second cancels the task.
+class ReplyDeadline {
+ public:
+  // The reply came: the task to cancel, if it was scheduled.
+  std::optional<DelayedTasks::TaskId> Answered() {
+    std::lock_guard<std::mutex> lock(mu_);
+    answered_ = true;
+    return task_;
+  }
+  // The task was scheduled: false when the push was answered already.
+  bool Scheduled(const DelayedTasks::TaskId& task) {
+    std::lock_guard<std::mutex> lock(mu_);
+    task_ = task;
+    return !answered_;
+  }
+
+ private:
+  std::mutex mu_;
+  bool answered_ = false;
+  std::optional<DelayedTasks::TaskId> task_;
+};
+
+// What the broker keeps of a push that waits for a reply: what a reply is addressed
+// with and the Reply call's log line names, not the whole push (its XML and payload).
+std::shared_ptr<const wechat::mp::v1::Event> WaitingPushOf(const wechat::mp::v1::Event& event) {
+  auto waiting = std::make_shared<wechat::mp::v1::Event>();
+  waiting->set_appid(event.appid());
+  waiting->set_id(event.id());
+  waiting->set_to_user_name(event.to_user_name());
+  waiting->set_from_user_name(event.from_user_name());
+  waiting->set_create_time(event.create_time());
+  waiting->set_msg_type(event.msg_type());
+  waiting->set_event(event.event());
+  waiting->set_traceparent(event.traceparent());
+  waiting->set_reply_allowed(event.reply_allowed());
+  return waiting;
 }
 
 // The signed parts of a callback URL's query.
@@ -78,12 +112,12 @@ CallbackEnvelope::Query SignedQueryOf(const RequestTarget& target) {
 }  // namespace
 
 PushHandler::PushHandler(std::vector<CallbackAccount> accounts, PushSink& sink, ReplyBroker& broker,
-                         PushFreshness freshness, Schedule schedule,
+                         PushFreshness freshness, ReplyDeadlines deadlines,
                          std::function<absl::Time()> now)
     : sink_(sink),
       broker_(broker),
       freshness_(freshness),
-      schedule_(std::move(schedule)),
+      deadlines_(std::move(deadlines)),
       now_(std::move(now)) {
   for (CallbackAccount& account : accounts) {
     std::string appid = account.appid;
@@ -380,17 +414,22 @@ void PushHandler::Publish(const Account& account, const std::string& appid, Deco
                       .event_id = id,
                       .kind = PayloadName(event)};
   // Awaited before it is kept: on another replica a subscriber may reply at once.
+  std::shared_ptr<ReplyDeadline> deadline;
   if (reply_allowed) {
-    broker_.Await(
-        std::make_shared<const wechat::mp::v1::Event>(event),
-        [this, &account, encrypted, trace, summary, respond](std::optional<std::string> reply_xml) {
-          LogPush(trace, summary, reply_xml ? "replied" : "no_reply");
-          respond(reply_xml ? ReplyAnswer(account, *reply_xml, encrypted) : Success());
-        });
+    deadline = std::make_shared<ReplyDeadline>();
+    broker_.Await(WaitingPushOf(event), [this, &account, encrypted, trace, summary, respond,
+                                         deadline](std::optional<std::string> reply_xml) {
+      // Answered: the window's end has nothing left to do.
+      if (std::optional<DelayedTasks::TaskId> task = deadline->Answered()) {
+        deadlines_.cancel(*task);
+      }
+      LogPush(trace, summary, reply_xml ? "replied" : "no_reply");
+      respond(reply_xml ? ReplyAnswer(account, *reply_xml, encrypted) : Success());
+    });
   }
   sink_.Keep(std::move(stream_event), reply_allowed ? account.reply_window : absl::ZeroDuration(),
-             [this, &account, id, reply_allowed, trace, summary = std::move(summary),
-              respond](absl::StatusOr<PushSink::Kept> kept) {
+             [this, &account, id, reply_allowed, trace, summary = std::move(summary), respond,
+              deadline = std::move(deadline)](absl::StatusOr<PushSink::Kept> kept) {
                if (!kept.ok() || kept->duplicate) {
                  if (reply_allowed) broker_.Forget(id);
                  AnsweredUnlessNew(kept, trace, summary, respond);
@@ -402,7 +441,10 @@ void PushHandler::Publish(const Account& account, const std::string& appid, Deco
                  return respond(Success());
                }
                if (!kept->awaits_reply) return broker_.NoReplier(id);
-               schedule_(account.reply_window, [this, id] { broker_.Expire(id); });
+               const DelayedTasks::TaskId task =
+                   deadlines_.schedule(account.reply_window, [this, id] { broker_.Expire(id); });
+               // A reply that came first leaves the task to cancel here.
+               if (!deadline->Scheduled(task)) deadlines_.cancel(task);
              });
 }
 

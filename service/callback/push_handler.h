@@ -65,6 +65,7 @@
 #include "absl/time/time.h"
 #include "auth/callback_envelope.h"
 #include "auth/message_cipher.h"
+#include "service/callback/delayed_tasks.h"
 #include "service/callback/http_handler.h"
 #include "service/callback/push_freshness.h"
 #include "service/callback/request_target.h"
@@ -98,13 +99,17 @@ struct CallbackAccount {
 
 class PushHandler final : public HttpHandler {
  public:
-  // Runs `task` once after `delay` (the reply window), on any thread.
-  using Schedule = std::function<void(absl::Duration delay, std::function<void()> task)>;
+  // The end of each push's reply window: `schedule` runs `task` once after `delay`,
+  // on any thread, unless `cancel` drops it first (the push was answered).
+  struct ReplyDeadlines {
+    std::function<DelayedTasks::TaskId(absl::Duration delay, std::function<void()> task)> schedule;
+    std::function<void(const DelayedTasks::TaskId&)> cancel;
+  };
 
   // Keeps references to sink and broker: the caller keeps them alive. The sink's
   // dedup window is at least freshness.MinDedupWindow(), or replays slip through.
   PushHandler(std::vector<CallbackAccount> accounts, PushSink& sink, ReplyBroker& broker,
-              PushFreshness freshness, Schedule schedule,
+              PushFreshness freshness, ReplyDeadlines deadlines,
               std::function<absl::Time()> now = absl::Now);
 
   // Keeps a component_verify_ticket WeChat pushed: `done` gets OK once it is stored.
@@ -193,7 +198,7 @@ class PushHandler final : public HttpHandler {
   PushSink& sink_;
   ReplyBroker& broker_;
   const PushFreshness freshness_;
-  const Schedule schedule_;
+  const ReplyDeadlines deadlines_;
   const std::function<absl::Time()> now_;
 };
 

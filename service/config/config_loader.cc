@@ -711,6 +711,9 @@ void ApplyDefaults(v1::Config& config) {
   if (events.retention_count() == 0) events.set_retention_count(10000);
   if (!events.has_retention_age()) events.mutable_retention_age()->set_seconds(24 * 3600);
   if (events.max_lag() == 0) events.set_max_lag(kDefaultMaxLag);
+  if (events.retention_bytes() == 0) events.set_retention_bytes(kDefaultRetentionBytes);
+  if (events.dedup_max_entries() == 0) events.set_dedup_max_entries(kDefaultDedupMaxEntries);
+  if (events.dedup_max_bytes() == 0) events.set_dedup_max_bytes(kDefaultDedupMaxBytes);
   if (!events.has_dedup_window()) {
     const absl::Duration window = MinDedupWindow(events);
     events.mutable_dedup_window()->set_seconds(absl::ToInt64Seconds(window));

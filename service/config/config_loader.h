@@ -93,6 +93,9 @@ inline constexpr uint32_t kDefaultMaxSubscriptionsPerCaller = 64;
 inline constexpr uint32_t kDefaultMaxAuthorizers = 100'000;
 // A subscriber keeping up with 15,000 pushes/s may stall a third of a second.
 inline constexpr uint32_t kDefaultMaxLag = 5000;
+inline constexpr uint64_t kDefaultRetentionBytes = 64 << 20;
+inline constexpr uint32_t kDefaultDedupMaxEntries = 200000;
+inline constexpr uint64_t kDefaultDedupMaxBytes = 16 << 20;
 inline constexpr std::string_view kDefaultRedisKeyPrefix = "wxgate:";
 inline constexpr int64_t kDefaultRedisTimeoutSeconds = 1;
 // server.drain_timeout: within Kubernetes' default 30 s grace period, with room for a

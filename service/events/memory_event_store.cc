@@ -21,8 +21,11 @@ EventStore::EventPtr MemoryEventStore::Append(StreamEvent event, absl::Time now)
 bool MemoryEventStore::Insert(EventPtr event, absl::Time now) {
   if (CursorOf(*event) < next_) return false;
   next_ = CursorOf(*event) + 1;
-  entries_.push_back({now, std::move(event)});
+  const size_t bytes = RetainedBytesOf(*event);
+  bytes_ += bytes;
+  entries_.push_back({now, std::move(event), bytes});
   while (entries_.size() > limits_.max_events) DropOldest();
+  while (entries_.size() > 1 && bytes_ > limits_.max_bytes) DropOldest();
   Evict(now);
   return true;
 }
@@ -33,6 +36,7 @@ void MemoryEventStore::Evict(absl::Time now) {
 
 void MemoryEventStore::DropOldest() {
   oldest_ = CursorOf(*entries_.front().event) + 1;
+  bytes_ -= entries_.front().bytes;
   entries_.pop_front();
 }
 

@@ -1,5 +1,5 @@
 // The EventStore in this process's memory: the retained events in cursor order,
-// bounded by count and age. Appended events get cursors that grow by one from
+// bounded by count, bytes and age. Appended events get cursors that grow by one from
 // `first_cursor`; the gateway starts them at the Unix time in microseconds, so
 // cursors also grow across restarts. Inserted events (a mirror of the log that
 // replicas share) keep their own cursors, gaps and all; a mirror starts at the
@@ -33,6 +33,9 @@ class MemoryEventStore final : public EventStore {
  public:
   struct Limits {
     size_t max_events = 10000;
+    // What the retained events may cost together (RetainedBytesOf: each event with
+    // its wire bytes); the newest event is kept whatever its size.
+    size_t max_bytes = 64 << 20;
     absl::Duration max_age = absl::Hours(24);
   };
 
@@ -48,10 +51,14 @@ class MemoryEventStore final : public EventStore {
   uint64_t oldest_cursor() const override { return oldest_; }
   std::string DescribeRetention() const override;
 
+  // The retained events' cost, as counted against max_bytes.
+  size_t retained_bytes() const { return bytes_; }
+
  private:
   struct Entry {
     absl::Time appended;
     EventPtr event;
+    size_t bytes;  // RetainedBytesOf the event
   };
 
   // The first entry whose cursor is at or after `cursor`.
@@ -62,6 +69,7 @@ class MemoryEventStore final : public EventStore {
   const uint64_t first_cursor_;
   uint64_t oldest_;            // one past the newest evicted cursor
   uint64_t next_;              // one past the newest stored cursor
+  size_t bytes_ = 0;           // of the entries
   std::deque<Entry> entries_;  // in cursor order
 };
 

@@ -2,6 +2,9 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "service/events/event_filter.h"
@@ -46,22 +49,49 @@ std::string PushIdentity(const StreamEvent& stream_event) {
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 16));
 }
 
+PushDedup::PushDedup(absl::Duration window, std::function<absl::Time()> now, size_t max_entries,
+                     size_t max_bytes)
+    : window_(window),
+      now_(std::move(now)),
+      capacity_(std::max<size_t>(1, std::min(max_entries, max_bytes / kDedupBytesPerEntry))) {}
+
+PushDedup::Key PushDedup::KeyOf(const std::string& identity) {
+  std::string bytes;
+  if (identity.size() == 32 &&
+      identity.find_first_not_of("0123456789abcdef") == std::string::npos) {
+    bytes = absl::HexStringToBytes(identity);
+  } else {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(identity.data()), identity.size(), digest);
+    bytes.assign(reinterpret_cast<const char*>(digest), 16);
+  }
+  Key key;
+  std::memcpy(&key.high, bytes.data(), 8);
+  std::memcpy(&key.low, bytes.data() + 8, 8);
+  return key;
+}
+
+void PushDedup::ForgetOldest() {
+  seen_.erase(by_age_.front().second);
+  by_age_.pop_front();
+}
+
 bool PushDedup::FirstSighting(const std::string& identity) {
+  const Key key = KeyOf(identity);
   const absl::Time now = now_();
-  absl::MutexLock lock(&mu_);
-  while (!by_age_.empty() && now - by_age_.front().first >= window_) {
-    seen_.erase(by_age_.front().second);
-    by_age_.pop_front();
-  }
-  if (seen_.contains(identity)) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  while (!by_age_.empty() && now - by_age_.front().first >= window_) ForgetOldest();
+  if (seen_.contains(key)) return false;
   // Full: the oldest identity makes room, before its window has passed.
-  while (!by_age_.empty() && by_age_.size() >= max_entries_) {
-    seen_.erase(by_age_.front().second);
-    by_age_.pop_front();
-  }
-  seen_.insert(identity);
-  by_age_.emplace_back(now, identity);
+  while (!by_age_.empty() && by_age_.size() >= capacity_) ForgetOldest();
+  seen_.insert(key);
+  by_age_.emplace_back(now, key);
   return true;
+}
+
+size_t PushDedup::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return by_age_.size();
 }
 
 }  // namespace wxgate

@@ -10,24 +10,22 @@
 namespace wxgate {
 
 void ReplyBroker::Await(std::shared_ptr<const wechat::mp::v1::Event> push, AnswerFn answer) {
-  absl::MutexLock lock(&mu_);
-  const std::string id = push->id();
-  waiting_[id] = {std::move(push), std::move(answer), now_()};
+  std::string id = push->id();
+  Waiting waiting{std::move(push), std::move(answer), now_()};
+  std::lock_guard<std::mutex> lock(mu_);
+  waiting_.insert_or_assign(std::move(id), std::move(waiting));
 }
 
 absl::Status ReplyBroker::Reply(const std::string& event_id,
                                 const std::optional<wechat::mp::v1::Reply>& reply) {
+  // Encoded outside the lock, which the pushes coming in take too.
+  const std::shared_ptr<const wechat::mp::v1::Event> push = PushOf(event_id);
+  if (push == nullptr) return NotWaiting(event_id);
   std::optional<std::string> reply_xml;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = waiting_.find(event_id);
-    if (it == waiting_.end()) return NotWaiting(event_id);
-    if (reply.has_value()) {
-      absl::StatusOr<std::string> xml =
-          EncodeReply(*reply, *it->second.push, absl::ToUnixSeconds(now_()));
-      if (!xml.ok()) return xml.status();
-      reply_xml = *std::move(xml);
-    }
+  if (reply.has_value()) {
+    absl::StatusOr<std::string> xml = EncodeReply(*reply, *push, absl::ToUnixSeconds(now_()));
+    if (!xml.ok()) return xml.status();
+    reply_xml = *std::move(xml);
   }
   // Another thread may have answered meanwhile: then this reply came too late.
   return Answer(event_id, std::move(reply_xml)) ? absl::OkStatus() : NotWaiting(event_id);
@@ -48,7 +46,7 @@ bool ReplyBroker::Finish(const std::string& event_id, std::optional<std::string>
                          const char* outcome) {
   Waiting waiting;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     auto it = waiting_.find(event_id);
     if (it == waiting_.end()) return false;
     waiting = std::move(it->second);
@@ -64,7 +62,7 @@ bool ReplyBroker::Finish(const std::string& event_id, std::optional<std::string>
 }
 
 bool ReplyBroker::Forget(const std::string& event_id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return waiting_.erase(event_id) > 0;
 }
 
@@ -83,7 +81,7 @@ std::string ReplyBroker::AppidOf(const std::string& event_id) const {
 
 std::shared_ptr<const wechat::mp::v1::Event> ReplyBroker::PushOf(
     const std::string& event_id) const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = waiting_.find(event_id);
   return it == waiting_.end() ? nullptr : it->second.push;
 }

@@ -15,13 +15,13 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "wechat/mp/v1/events.pb.h"
 #include "wechat/mp/v1/replies.pb.h"
@@ -72,7 +72,8 @@ class ReplyBroker {
               const char* outcome);
 
   const std::function<absl::Time()> now_;
-  mutable absl::Mutex mu_;
+  // A std::mutex: Debian's abseil runs deadlock checks on every absl::Mutex lock.
+  mutable std::mutex mu_;
   absl::flat_hash_map<std::string, Waiting> waiting_ ABSL_GUARDED_BY(mu_);
 };
 

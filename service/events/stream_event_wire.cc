@@ -69,4 +69,8 @@ WireBytes WireBytesOf(const StreamEventPtr& event, bool include_raw_xml) {
   return cache.without_raw_xml;
 }
 
+size_t RetainedBytesOf(const StreamEvent& event) {
+  return kRetainedOverheadBytes + 4 * event.ByteSizeLong();
+}
+
 }  // namespace wxgate

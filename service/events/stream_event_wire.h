@@ -15,6 +15,7 @@
 #ifndef WXGATE_SERVICE_EVENTS_STREAM_EVENT_WIRE_H_
 #define WXGATE_SERVICE_EVENTS_STREAM_EVENT_WIRE_H_
 
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,14 @@ bool RawXmlAlwaysSent(const StreamEvent& event);
 // The serialized SubscribeResponse a subscriber that did (or did not) ask for
 // raw_xml is written.
 WireBytes WireBytesOf(const StreamEventPtr& event, bool include_raw_xml);
+
+// What keeping `event` may cost, for a store bounded by bytes: the event in memory
+// and both forms of its wire bytes, cached or not yet. An estimate from above: the
+// event's serialized size twice over (its fields, and the headers and slack of its
+// strings and messages), the two wire forms at most that size each, plus
+// kRetainedOverheadBytes for the shared pointer, the cache and the store's entry.
+inline constexpr size_t kRetainedOverheadBytes = 512;
+size_t RetainedBytesOf(const StreamEvent& event);
 
 }  // namespace wxgate
 

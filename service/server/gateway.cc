@@ -202,9 +202,13 @@ absl::Status Gateway::StartCallbacks(const config::LoadedConfig& loaded) {
       CallbackAccountsOf(loaded), *shared_.pushes, *shared_.broker,
       PushFreshness({.max_age = config::ToDuration(events.max_push_age()),
                      .max_ahead = config::ToDuration(events.max_push_ahead())}),
-      [tasks = reply_deadlines_.get()](absl::Duration delay, std::function<void()> task) {
-        tasks->RunAfter(delay, std::move(task));
-      });
+      PushHandler::ReplyDeadlines{
+          .schedule =
+              [tasks = reply_deadlines_.get()](absl::Duration delay, std::function<void()> task) {
+                return tasks->RunAfter(delay, std::move(task));
+              },
+          .cancel = [tasks = reply_deadlines_.get()](
+                        const DelayedTasks::TaskId& task) { tasks->Cancel(task); }});
   std::vector<CallbackComponent> components;
   for (const auto& [appid, secrets] : loaded.component_secrets) {
     components.push_back({.component_appid = appid,

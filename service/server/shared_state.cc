@@ -46,6 +46,9 @@ RedisOptions RedisOptionsOf(const config::v1::Redis& redis, const std::string& p
 
 MemoryEventStore::Limits RetentionOf(const config::v1::Events& events) {
   return {.max_events = events.retention_count(),
+          // 0: a config not filled in by the loader (tests build their own).
+          .max_bytes = events.retention_bytes() != 0 ? events.retention_bytes()
+                                                     : config::kDefaultRetentionBytes,
           .max_age = config::ToDuration(events.retention_age())};
 }
 
@@ -150,7 +153,12 @@ SharedState SharedState::From(const config::LoadedConfig& loaded) {
                                          static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()))),
       // The ingest thread publishes; subscribers are woken on the hub's thread.
       EventHub::Options{.max_lag = config.events().max_lag(), .wake_thread = true});
-  state.dedup = std::make_unique<PushDedup>(config::ToDuration(config.events().dedup_window()));
+  const config::v1::Events& events = config.events();
+  state.dedup = std::make_unique<PushDedup>(
+      config::ToDuration(events.dedup_window()), absl::Now,
+      events.dedup_max_entries() != 0 ? events.dedup_max_entries()
+                                      : config::kDefaultDedupMaxEntries,
+      events.dedup_max_bytes() != 0 ? events.dedup_max_bytes() : config::kDefaultDedupMaxBytes);
   state.pushes = std::make_unique<LocalPushSink>(*state.hub, *state.dedup);
   auto memory = std::make_unique<MemoryTokenStore>(config.tokens().state_file());
   if (!memory->load_warning().empty()) {

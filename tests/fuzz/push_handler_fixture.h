@@ -32,9 +32,12 @@ struct PushHandlerFixture {
                         .token = kToken,
                         .mode = config::v1::CALLBACK_MODE_SAFE,
                         .cipher = *MessageCipher::Create(kKey, kSafe)});
-    handler.emplace(
-        std::move(accounts), sink, broker, PushFreshness({}),
-        [](absl::Duration, std::function<void()>) {}, [] { return absl::FromUnixSeconds(1); });
+    handler.emplace(std::move(accounts), sink, broker, PushFreshness({}),
+                    PushHandler::ReplyDeadlines{
+                        .schedule = [](absl::Duration,
+                                       std::function<void()>) { return DelayedTasks::TaskId(); },
+                        .cancel = [](const DelayedTasks::TaskId&) {}},
+                    [] { return absl::FromUnixSeconds(1); });
   }
 
   EventHub hub{std::make_unique<MemoryEventStore>(MemoryEventStore::Limits{.max_events = 16}, 1),

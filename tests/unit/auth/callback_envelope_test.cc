@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "auth/callback_signature.h"
 #include "tests/testing/pushes.h"
@@ -174,10 +175,39 @@ TEST(CallbackEnvelopeTest, AMalformedEnvelopeIsRefused) {
       "<xml><ToUserName>gh_1</ToUserName></xml>",                               // no <Encrypt>
       "<xml><Encrypt></Encrypt></xml>",                                         // empty <Encrypt>
       "<!DOCTYPE xml [<!ENTITY e \"abc\">]><xml><Encrypt>&e;</Encrypt></xml>",  // a DOCTYPE
+      "<xml><Encrypt><![CDATA[abc</Encrypt></xml>",                             // unclosed CDATA
+      "<xml><Encrypt><Encrypt>abc</Encrypt></Encrypt></xml>",                   // nested
   };
   for (const std::string& body : bodies) {
     absl::StatusOr<std::string> opened = envelope.Open(good.query, body);
     EXPECT_EQ(opened.status().code(), absl::StatusCode::kInvalidArgument) << body;
+  }
+}
+
+// WeChat's envelope is read without a parser; the same push in other XML spellings
+// opens the same way, through the parser.
+TEST(CallbackEnvelopeTest, OpensTheEnvelopeHoweverItsXmlIsSpelled) {
+  const CallbackEnvelope envelope = WithKey(CALLBACK_MODE_SAFE);
+  const Push good = Encrypted(TextPush("spelled", 13));
+  const size_t start = good.body.find("<Encrypt>");
+  const size_t end = good.body.find("</Encrypt>") + sizeof("</Encrypt>") - 1;
+  const std::string element = good.body.substr(start, end - start);
+  const std::string cdata = element.substr(9, element.size() - 19);
+  std::string text = cdata;
+  if (absl::StartsWith(text, "<![CDATA[")) text = text.substr(9, text.size() - 12);
+  const std::vector<std::string> bodies = {
+      good.body,
+      absl::StrCat("<xml><Encrypt>", text, "</Encrypt></xml>"),
+      absl::StrCat("  <xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[", text,
+                   "]]></Encrypt></xml>\n"),
+      // Through the parser: a declaration, a comment, attributes.
+      absl::StrCat("<?xml version=\"1.0\"?><xml><!-- c --><Encrypt>", text, "</Encrypt></xml>"),
+      absl::StrCat("<xml a=\"1\"><Encrypt>", text, "</Encrypt></xml>"),
+  };
+  for (const std::string& body : bodies) {
+    absl::StatusOr<std::string> opened = envelope.Open(good.query, body);
+    ASSERT_TRUE(opened.ok()) << body << ": " << opened.status();
+    EXPECT_NE(opened->find("spelled"), std::string::npos);
   }
 }
 

@@ -125,6 +125,43 @@ TEST(DelayedTasksTest, ATaskDueAfterTheFirstDoesNotWakeTheThread) {
   EXPECT_TRUE(ran.WaitForNotificationWithTimeout(kPatience));
 }
 
+TEST(DelayedTasksTest, ACancelledTaskNeverRunsAndIsFreedAtOnce) {
+  Journal journal;
+  DelayedTasks tasks;
+  auto captured = std::make_shared<int>(0);
+  const DelayedTasks::TaskId cancelled =
+      tasks.RunAfter(absl::Milliseconds(1), [&journal, captured] { journal.Add("cancelled"); });
+  tasks.RunAfter(absl::Hours(1), [] {});
+  EXPECT_EQ(captured.use_count(), 2);
+  EXPECT_TRUE(tasks.Cancel(cancelled));
+  EXPECT_EQ(captured.use_count(), 1) << "the task and what it holds are gone";
+  EXPECT_EQ(tasks.pending(), 1u);
+  EXPECT_FALSE(tasks.Cancel(cancelled));
+  tasks.RunAfter(absl::Milliseconds(2), [&] { journal.Add("kept"); });
+  ASSERT_TRUE(journal.WaitFor(1));
+  EXPECT_EQ(journal.entries(), std::vector<std::string>{"kept"});
+}
+
+// Answered pushes cancel their deadlines: a cancelled task leaves nothing behind,
+// and the deadlines after it, no sooner than the wake-up planned, wake nothing.
+TEST(DelayedTasksTest, CancelledTasksLeaveNoWakeUpPerTask) {
+  DelayedTasks tasks;
+  tasks.RunAfter(absl::Hours(1), [] {});
+  for (int i = 1; i <= 1000; ++i) {
+    EXPECT_TRUE(tasks.Cancel(tasks.RunAfter(absl::Hours(1) + absl::Milliseconds(i), [] {})));
+  }
+  EXPECT_LT(tasks.wakeups(), 10u);
+  EXPECT_EQ(tasks.pending(), 1u);
+}
+
+TEST(DelayedTasksTest, ATaskThatRanCannotBeCancelled) {
+  DelayedTasks tasks;
+  absl::Notification ran;
+  const DelayedTasks::TaskId id = tasks.RunAfter(absl::ZeroDuration(), [&] { ran.Notify(); });
+  ASSERT_TRUE(ran.WaitForNotificationWithTimeout(kPatience));
+  EXPECT_FALSE(tasks.Cancel(id));
+}
+
 TEST(DelayedTasksTest, PendingTasksAreDroppedNotRunOnDestruction) {
   auto ran = std::make_shared<std::atomic<bool>>(false);
   const absl::Time start = absl::Now();

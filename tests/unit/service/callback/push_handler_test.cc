@@ -62,9 +62,14 @@ class PushHandlerTest : public ::testing::Test {
                         .cipher = *MessageCipher::Create(kKey, kCompatible)});
     handler_.emplace(
         std::move(accounts), sink_, broker_, freshness_,
-        [this](absl::Duration delay, std::function<void()> task) {
-          scheduled_.push_back({delay, std::move(task)});
-        },
+        PushHandler::ReplyDeadlines{
+            .schedule =
+                [this](absl::Duration delay, std::function<void()> task) {
+                  scheduled_.push_back({delay, std::move(task)});
+                  return DelayedTasks::TaskId(absl::UnixEpoch(), scheduled_.size() - 1);
+                },
+            .cancel =
+                [this](const DelayedTasks::TaskId& task) { cancelled_.push_back(task.second); }},
         [this] { return clock_.Now(); });
   }
 
@@ -126,6 +131,7 @@ class PushHandlerTest : public ::testing::Test {
   FailingSink sink_{local_sink_};
   ReplyBroker broker_;
   std::vector<std::pair<absl::Duration, std::function<void()>>> scheduled_;
+  std::vector<uint64_t> cancelled_;  // indexes into scheduled_
   std::vector<std::shared_ptr<CallbackOutcome>> outcomes_;
   std::optional<PushHandler> handler_;
 };
@@ -366,7 +372,9 @@ TEST_F(PushHandlerTest, AReplyWithinTheWindowIsTheAnswer) {
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->content_type, "application/xml; charset=utf-8");
   EXPECT_NE(answer->body.find("<Content><![CDATA[answer]]></Content>"), std::string::npos);
-  scheduled_[0].second();  // the window's end changes nothing now
+  // Answered: the window's end is cancelled, not kept for 3 s.
+  EXPECT_EQ(cancelled_, std::vector<uint64_t>{0});
+  scheduled_[0].second();  // and changes nothing if it runs all the same
   EXPECT_EQ(last_outcome().count(), 1);
 }
 

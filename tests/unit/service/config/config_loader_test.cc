@@ -708,8 +708,22 @@ TEST(ConfigLoaderCallbackTest, ReadsCallbackSecretsAndAppliesDefaults) {
   // max_push_age + max_push_ahead, so that replays are refused either way.
   EXPECT_EQ(events.dedup_window().seconds(), 360);
   EXPECT_EQ(events.group_claim_after().seconds(), 30);
+  EXPECT_EQ(events.retention_bytes(), 64u << 20);
+  EXPECT_EQ(events.dedup_max_entries(), 200000u);
+  EXPECT_EQ(events.dedup_max_bytes(), 16u << 20);
   EXPECT_EQ(events.max_body_bytes(), 1u << 20);
   EXPECT_EQ(events.max_connections(), 1024u);
+}
+
+// The memory bounds of retention and dedup are read as written.
+TEST(ConfigLoaderCallbackTest, ReadsTheMemoryBoundsOfRetentionAndDedup) {
+  absl::StatusOr<LoadedConfig> loaded = LoadWithCallbackSecrets(absl::StrCat(
+      "events: {retention_bytes: 1048576, dedup_max_entries: 5000, dedup_max_bytes: 400000}\n",
+      OneAccount()));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->config.events().retention_bytes(), 1048576u);
+  EXPECT_EQ(loaded->config.events().dedup_max_entries(), 5000u);
+  EXPECT_EQ(loaded->config.events().dedup_max_bytes(), 400000u);
 }
 
 // The dedup window follows the freshness limits unless set, and may be longer.

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
+
+#include "service/events/stream_event_wire.h"
 
 namespace wxgate {
 namespace {
@@ -83,6 +86,27 @@ TEST_F(MemoryEventStoreTest, EvictsEventsOlderThanMaxAge) {
   EXPECT_EQ(store.oldest_cursor(), store.next_cursor());
   EXPECT_EQ(store.next_cursor(), 103u);
   EXPECT_EQ(store.AtOrAfter(0), nullptr);
+}
+
+TEST_F(MemoryEventStoreTest, KeepsTheNewestWithinMaxBytes) {
+  StreamEvent stored = Text(std::string(1000, 'x'));
+  SetCursorOf(stored, 100);  // as the store charges it: with its cursor
+  const size_t each = RetainedBytesOf(stored);
+  MemoryEventStore store({.max_events = 100, .max_bytes = 3 * each, .max_age = absl::Hours(1)},
+                         100);
+  for (int i = 0; i < 5; ++i) store.Append(Text(std::string(1000, 'x')), now_);
+  EXPECT_EQ(ReadFrom(store, 0), (std::vector<uint64_t>{102, 103, 104}));
+  EXPECT_EQ(store.retained_bytes(), 3 * each);
+  // Evicting by count or age gives their bytes back.
+  store.Evict(now_ + absl::Hours(2));
+  EXPECT_EQ(store.retained_bytes(), 0u);
+}
+
+TEST_F(MemoryEventStoreTest, KeepsTheNewestEventWhateverItsSize) {
+  MemoryEventStore store({.max_events = 100, .max_bytes = 10, .max_age = absl::Hours(1)}, 100);
+  store.Append(Text("a"), now_);
+  store.Append(Text(std::string(1 << 16, 'b')), now_);
+  EXPECT_EQ(ReadFrom(store, 0), std::vector<uint64_t>{101});
 }
 
 TEST_F(MemoryEventStoreTest, DescribesItsRetention) {

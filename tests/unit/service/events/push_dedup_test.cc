@@ -103,5 +103,33 @@ TEST(PushDedupTest, ForgetsTheOldestWhenFull) {
   EXPECT_TRUE(dedup.FirstSighting("a"));
 }
 
+TEST(PushDedupTest, IsBoundedByBytesAsWellAsEntries) {
+  const absl::Time now = absl::FromUnixSeconds(1700000000);
+  PushDedup dedup(
+      absl::Minutes(5), [&] { return now; }, /*max_entries=*/1000,
+      /*max_bytes=*/3 * kDedupBytesPerEntry);
+  EXPECT_EQ(dedup.capacity(), 3u);
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(dedup.FirstSighting(PushIdentity(Text(i))));
+  EXPECT_EQ(dedup.size(), 3u);
+  EXPECT_EQ(dedup.bytes(), 3 * kDedupBytesPerEntry);
+  EXPECT_FALSE(dedup.FirstSighting(PushIdentity(Text(9))));  // the newest are kept
+  EXPECT_TRUE(dedup.FirstSighting(PushIdentity(Text(0))));   // the oldest forgotten
+}
+
+TEST(PushDedupTest, TheDefaultsHoldTheirEntriesWithinTheirBytes) {
+  PushDedup dedup(absl::Minutes(5));
+  EXPECT_EQ(dedup.capacity(), kDefaultMaxDedupEntries);
+  EXPECT_LE(kDefaultMaxDedupEntries * kDedupBytesPerEntry, kDefaultMaxDedupBytes);
+}
+
+TEST(PushDedupTest, TellsIdentitiesApartByAllTheirDigits) {
+  const absl::Time now = absl::FromUnixSeconds(1700000000);
+  PushDedup dedup(absl::Minutes(5), [&] { return now; });
+  EXPECT_TRUE(dedup.FirstSighting("0123456789abcdef0123456789abcdef"));
+  EXPECT_TRUE(dedup.FirstSighting("0123456789abcdef0123456789abcdee"));
+  EXPECT_TRUE(dedup.FirstSighting("1123456789abcdef0123456789abcdef"));
+  EXPECT_FALSE(dedup.FirstSighting("0123456789abcdef0123456789abcdef"));
+}
+
 }  // namespace
 }  // namespace wxgate

@@ -95,6 +95,18 @@ TEST(StreamEventWireTest, ComponentPushWithoutRawXml) {
   EXPECT_EQ(Parsed(WireBytesOf(event, true)).component_event().raw_xml(), kXml);
 }
 
+// A store bounded by bytes counts the wire bytes an event will carry before they
+// are made: its charge covers the event and both forms.
+TEST(StreamEventWireTest, RetainedBytesCoverTheEventAndBothWireForms) {
+  StreamEvent push = TextPush();
+  push.mutable_event()->set_raw_xml(std::string(4096, 'x'));
+  const size_t charged = RetainedBytesOf(push);
+  const StreamEventPtr event = ShareStreamEvent(std::move(push));
+  const size_t wire = WireBytesOf(event, /*include_raw_xml=*/true)->size() +
+                      WireBytesOf(event, /*include_raw_xml=*/false)->size();
+  EXPECT_GE(charged, event->SpaceUsedLong() + wire);
+}
+
 TEST(StreamEventWireTest, SerializesEventsNotSharedHereOnEachCall) {
   const auto event = std::make_shared<const StreamEvent>(TextPush());
   const WireBytes first = WireBytesOf(event, false);
