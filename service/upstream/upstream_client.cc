@@ -1,9 +1,13 @@
 #include "service/upstream/upstream_client.h"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -80,8 +84,12 @@ size_t AppendAnswer(char* data, size_t size, size_t count, void* user) {
 
 }  // namespace
 
-// The event loop: owns the multi handle and every easy handle, on one thread.
-// Other threads hand it work through the queues, then wake it.
+// The event loop: one multi handle driven through libcurl's socket interface, its
+// sockets watched by one epoll set. Every touch of the multi, the queue and the
+// transfers happens under mu_, on any thread: Send starts its transfer on the
+// caller's thread, so the request leaves without waking the loop, whose thread then
+// only waits for answers (and timers, cancels, stops). `done` always runs with mu_
+// released, on the loop's thread (or inside Send for a refusal).
 class UpstreamClient::Loop {
  public:
   explicit Loop(UpstreamOptions options)
@@ -90,12 +98,18 @@ class UpstreamClient::Loop {
                 .max_connecting = options_.max_connecting}) {
     static std::once_flag curl_ready;
     std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    epoll_event wake_event{.events = EPOLLIN, .data = {.fd = wake_}};
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &wake_event);
     multi_ = curl_multi_init();
     curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
                       static_cast<long>(options_.max_connections_per_host));
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
                       static_cast<long>(options_.max_connections_per_host));
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &OnSocket);
+    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -104,14 +118,16 @@ class UpstreamClient::Loop {
       absl::MutexLock lock(&mu_);
       stopping_ = true;
     }
-    curl_multi_wakeup(multi_);
+    Wake();
     thread_.join();
     for (CURL* easy : idle_easy_) curl_easy_cleanup(easy);
     curl_multi_cleanup(multi_);
+    close(wake_);
+    close(epoll_);
   }
 
   TransferId Enqueue(HttpRequest request, Done done) {
-    // Refused here, on the caller's thread, so that a full queue costs the loop nothing.
+    // Refused here, before anything is allocated or locked: a full queue costs little.
     const int64_t limit = int64_t{options_.max_connections_per_host} + options_.max_queued;
     if (active_count_.fetch_add(1, std::memory_order_relaxed) >= limit) {
       active_count_.fetch_sub(1, std::memory_order_relaxed);
@@ -124,12 +140,20 @@ class UpstreamClient::Loop {
     transfer->done = std::move(done);
     transfer->queue = &queue_;
     TransferId id;
+    bool wake;
     {
       absl::MutexLock lock(&mu_);
       id = transfer->id = ++last_id_;
-      to_start_.push_back(std::move(transfer));
+      queue_.Add(id, transfer->deadline);
+      active_.emplace(id, std::move(transfer));
+      // Sends now, from this thread, if a connection is free; else it waits its turn.
+      StartWaiting();
+      ReadTimer();
+      // The loop sleeps until its earliest timer: wake it only if that moved earlier
+      // (a new connection's timers, a waiting deadline) or answers are ready to hand out.
+      wake = !ready_.empty() || NextWakeLocked() < sleeping_until_;
     }
-    curl_multi_wakeup(multi_);
+    if (wake) Wake();
     return id;
   }
 
@@ -140,61 +164,122 @@ class UpstreamClient::Loop {
       absl::MutexLock lock(&mu_);
       to_cancel_.push_back(id);
     }
-    curl_multi_wakeup(multi_);
+    Wake();
   }
 
  private:
+  // A transfer that ended, with what `done` is told; run once mu_ is released.
+  struct Ended {
+    Done done;
+    absl::StatusOr<HttpResponse> outcome;
+  };
+
   void Run() {
+    constexpr int kMaxEvents = 64;
+    epoll_event events[kMaxEvents];
     while (true) {
-      std::vector<std::unique_ptr<Transfer>> arriving;
-      std::vector<TransferId> cancelling;
-      bool stopping;
+      absl::Time wake_at;
       {
         absl::MutexLock lock(&mu_);
-        arriving.swap(to_start_);
-        cancelling.swap(to_cancel_);
-        stopping = stopping_;
+        if (stopping_) break;
+        wake_at = std::min(NextWakeLocked(), absl::Now() + absl::Seconds(1));
+        sleeping_until_ = wake_at;
       }
-      for (auto& transfer : arriving) {
-        const TransferId id = transfer->id;
-        queue_.Add(id, transfer->deadline);
-        active_.emplace(id, std::move(transfer));
+      const int count = epoll_wait(epoll_, events, kMaxEvents, WaitMilliseconds(wake_at));
+      std::vector<Ended> ended;
+      {
+        absl::MutexLock lock(&mu_);
+        sleeping_until_ = absl::InfinitePast();  // awake: Send need not wake it
+        for (int i = 0; i < count; ++i) {
+          if (events[i].data.fd == wake_) {
+            uint64_t ignored;
+            [[maybe_unused]] ssize_t n = read(wake_, &ignored, sizeof(ignored));
+            continue;
+          }
+          curl_multi_socket_action(multi_, events[i].data.fd, CurlEvents(events[i].events),
+                                   &running_);
+        }
+        if (absl::Now() >= timer_at_) {
+          curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running_);
+        }
+        for (TransferId id : to_cancel_) {
+          Finish(id,
+                 absl::CancelledError("the caller cancelled the call; upstream transfer aborted"));
+        }
+        to_cancel_.clear();
+        FailExpired();
+        CollectCompleted();
+        // Completions freed connections: hand the next waiting transfers to curl now.
+        StartWaiting();
+        ended.swap(ready_);
+        ReadTimer();
       }
-      for (TransferId id : cancelling) {
-        Finish(id,
-               absl::CancelledError("the caller cancelled the call; upstream transfer aborted"));
-      }
-      if (stopping) break;
-      FailExpired();
-      StartWaiting();
-      int running = 0;
-      curl_multi_perform(multi_, &running);
-      int queued = 0;
-      while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
-        if (msg->msg == CURLMSG_DONE) Complete(msg->easy_handle, msg->data.result);
-      }
-      // Completions freed connections: hand the next waiting transfers to curl now.
-      StartWaiting();
-      curl_multi_poll(multi_, nullptr, 0, PollMilliseconds(), nullptr);
+      for (Ended& end : ended) std::move(end.done)(std::move(end.outcome));
     }
-    std::vector<TransferId> remaining;
-    for (const auto& [id, transfer] : active_) remaining.push_back(id);
-    for (TransferId id : remaining) {
-      Finish(id, absl::CancelledError("the gateway is shutting down"));
+    std::vector<Ended> ended;
+    {
+      absl::MutexLock lock(&mu_);
+      std::vector<TransferId> remaining;
+      for (const auto& [id, transfer] : active_) remaining.push_back(id);
+      for (TransferId id : remaining)
+        Finish(id, absl::CancelledError("the gateway is shutting down"));
+      ended.swap(ready_);
     }
+    for (Ended& end : ended) std::move(end.done)(std::move(end.outcome));
   }
 
-  // Waits no longer than until the next waiting transfer's deadline.
-  int PollMilliseconds() const {
-    constexpr int kIdle = 1000;
-    std::optional<absl::Time> next = queue_.NextDeadline();
-    if (!next) return kIdle;
-    return static_cast<int>(std::clamp<int64_t>(
-        absl::ToInt64Milliseconds(absl::Ceil(*next - absl::Now(), absl::Milliseconds(1))), 0,
-        kIdle));
+  void Wake() {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_, &one, sizeof(one));
   }
 
-  void FailExpired() {
+  // libcurl says which events of a socket it waits for (under mu_, inside a curl call).
+  static int OnSocket(CURL*, curl_socket_t socket, int what, void* user, void*) {
+    auto* loop = static_cast<Loop*>(user);
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(loop->epoll_, EPOLL_CTL_DEL, socket, nullptr);
+      return 0;
+    }
+    epoll_event event{.events = 0, .data = {.fd = socket}};
+    if (what & CURL_POLL_IN) event.events |= EPOLLIN;
+    if (what & CURL_POLL_OUT) event.events |= EPOLLOUT;
+    if (epoll_ctl(loop->epoll_, EPOLL_CTL_MOD, socket, &event) != 0 && errno == ENOENT) {
+      epoll_ctl(loop->epoll_, EPOLL_CTL_ADD, socket, &event);
+    }
+    return 0;
+  }
+
+  // When curl next wants CURL_SOCKET_TIMEOUT, asked after every batch of curl calls.
+  // Not CURLMOPT_TIMERFUNCTION: libcurl 7.88 calls it only when its earliest timer
+  // changes, and may not say when the last one goes away, which left a stale
+  // "now" behind and the loop spinning.
+  void ReadTimer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    long timeout_ms = -1;  // NOLINT(runtime/int): curl's type
+    curl_multi_timeout(multi_, &timeout_ms);
+    timer_at_ =
+        timeout_ms < 0 ? absl::InfiniteFuture() : absl::Now() + absl::Milliseconds(timeout_ms);
+  }
+
+  static int CurlEvents(uint32_t events) {
+    int flags = 0;
+    if (events & EPOLLIN) flags |= CURL_CSELECT_IN;
+    if (events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+    if (events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
+    return flags;
+  }
+
+  // When the loop must next act by itself: curl's timer or a waiting transfer's deadline.
+  absl::Time NextWakeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::optional<absl::Time> waiting = queue_.NextDeadline();
+    return waiting ? std::min(*waiting, timer_at_) : timer_at_;
+  }
+
+  static int WaitMilliseconds(absl::Time wake_at) {
+    return static_cast<int>(std::max<int64_t>(
+        0, absl::ToInt64Milliseconds(absl::Ceil(wake_at - absl::Now(), absl::Milliseconds(1)))));
+  }
+
+  void FailExpired() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (TransferId id : queue_.TakeExpired(absl::Now())) {
       Finish(id,
              GatewayError(Reason::kDeadlineBeforeUpstream,
@@ -204,8 +289,23 @@ class UpstreamClient::Loop {
     }
   }
 
-  void StartWaiting() {
-    for (TransferId id : queue_.TakeStartable()) Start(*active_.at(id));
+  // Hands the transfers whose turn has come to curl and lets it send them. A quick
+  // upstream may answer before curl returns, which frees a connection for the next.
+  void StartWaiting() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (std::vector<TransferId> startable = queue_.TakeStartable(); !startable.empty();
+         startable = queue_.TakeStartable()) {
+      for (TransferId id : startable) Start(*active_.at(id));
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running_);
+      CollectCompleted();
+    }
+  }
+
+  // The transfers curl has finished, ended.
+  void CollectCompleted() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
+      if (msg->msg == CURLMSG_DONE) Complete(msg->easy_handle, msg->data.result);
+    }
   }
 
   absl::Status QueueFull(const std::string& url) const {
@@ -218,7 +318,7 @@ class UpstreamClient::Loop {
 
   // An easy handle with the options every transfer shares. Handles are reused:
   // a new one costs allocations and ~20 options per call.
-  CURL* AcquireEasy() {
+  CURL* AcquireEasy() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!idle_easy_.empty()) {
       CURL* easy = idle_easy_.back();
       idle_easy_.pop_back();
@@ -241,7 +341,7 @@ class UpstreamClient::Loop {
   }
 
   // Keeps as many idle handles as transfers may run at once.
-  void ReleaseEasy(CURL* easy) {
+  void ReleaseEasy(CURL* easy) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (static_cast<int>(idle_easy_.size()) < options_.max_connections_per_host) {
       idle_easy_.push_back(easy);
     } else {
@@ -251,7 +351,7 @@ class UpstreamClient::Loop {
 
   // Hands a waiting transfer to curl, with what is left of its time. Sets every
   // option that differs between transfers, as the handle may have served another.
-  void Start(Transfer& started) {
+  void Start(Transfer& started) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Transfer* transfer = &started;
     CURL* easy = transfer->easy = AcquireEasy();
     const HttpRequest& request = transfer->request;
@@ -283,7 +383,7 @@ class UpstreamClient::Loop {
     curl_multi_add_handle(multi_, easy);
   }
 
-  void Complete(CURL* easy, CURLcode result) {
+  void Complete(CURL* easy, CURLcode result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Transfer* transfer = nullptr;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &transfer);
     if (result != CURLE_OK) {
@@ -312,8 +412,10 @@ class UpstreamClient::Loop {
     return std::min(options_.connect_timeout, transfer.request.timeout);
   }
 
-  // Ends a transfer and calls its `done`; a no-op for ids no longer active.
-  void Finish(TransferId id, absl::StatusOr<HttpResponse> outcome) {
+  // Ends a transfer; its `done` waits in ready_ until mu_ is released. A no-op for
+  // ids no longer active.
+  void Finish(TransferId id, absl::StatusOr<HttpResponse> outcome)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = active_.find(id);
     if (it == active_.end()) return;
     std::unique_ptr<Transfer> transfer = std::move(it->second);
@@ -324,26 +426,31 @@ class UpstreamClient::Loop {
       curl_easy_setopt(transfer->easy, CURLOPT_ERRORBUFFER, nullptr);  // about to be freed
       ReleaseEasy(transfer->easy);
     }
-    Done done = std::move(transfer->done);
+    ready_.push_back({std::move(transfer->done), std::move(outcome)});
     transfer.reset();
     active_count_.fetch_sub(1, std::memory_order_relaxed);
-    std::move(done)(std::move(outcome));
   }
 
   const UpstreamOptions options_;
-  TransferQueue queue_;  // loop thread only
-  CURLM* multi_ = nullptr;
   std::thread thread_;
-  // Waiting and running transfers; loop thread only.
-  absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> active_;
-  std::vector<CURL*> idle_easy_;  // loop thread only
   std::atomic<int64_t> active_count_{0};
+  int epoll_ = -1;  // curl's sockets and wake_
+  int wake_ = -1;   // an eventfd: written to wake the loop
 
   absl::Mutex mu_;
-  std::vector<std::unique_ptr<Transfer>> to_start_ ABSL_GUARDED_BY(mu_);
+  TransferQueue queue_ ABSL_GUARDED_BY(mu_);
+  CURLM* multi_ ABSL_GUARDED_BY(mu_) = nullptr;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
+  // Waiting and running transfers.
+  absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> active_ ABSL_GUARDED_BY(mu_);
+  std::vector<CURL*> idle_easy_ ABSL_GUARDED_BY(mu_);
+  std::vector<Ended> ready_ ABSL_GUARDED_BY(mu_);  // ended, `done` not yet run
   std::vector<TransferId> to_cancel_ ABSL_GUARDED_BY(mu_);
   TransferId last_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time timer_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();  // see ReadTimer
+  // Until when the loop sleeps in epoll_wait; the past while it is awake.
+  absl::Time sleeping_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 UpstreamClient::UpstreamClient(UpstreamOptions options)
