@@ -89,7 +89,8 @@ size_t AppendAnswer(char* data, size_t size, size_t count, void* user) {
 // transfers happens under mu_, on any thread: Send starts its transfer on the
 // caller's thread, so the request leaves without waking the loop, whose thread then
 // only waits for answers (and timers, cancels, stops). `done` always runs with mu_
-// released, on the loop's thread (or inside Send for a refusal).
+// released: on the loop's thread, or inside Send for a refusal or an answer that
+// came before Send returned.
 class UpstreamClient::Loop {
  public:
   explicit Loop(UpstreamOptions options)
@@ -141,6 +142,7 @@ class UpstreamClient::Loop {
     transfer->queue = &queue_;
     TransferId id;
     bool wake;
+    std::optional<Ended> answered;
     {
       absl::MutexLock lock(&mu_);
       id = transfer->id = ++last_id_;
@@ -149,11 +151,20 @@ class UpstreamClient::Loop {
       // Sends now, from this thread, if a connection is free; else it waits its turn.
       StartWaiting();
       ReadTimer();
+      // A quick upstream may have answered already: then this thread finishes the
+      // call too, and nobody is woken. Other transfers' ends stay for the loop.
+      auto own = std::find_if(ready_.begin(), ready_.end(),
+                              [id](const Ended& end) { return end.id == id; });
+      if (own != ready_.end()) {
+        answered = std::move(*own);
+        ready_.erase(own);
+      }
       // The loop sleeps until its earliest timer: wake it only if that moved earlier
-      // (a new connection's timers, a waiting deadline) or answers are ready to hand out.
+      // (a new connection's timers, a waiting deadline) or ends are ready to hand out.
       wake = !ready_.empty() || NextWakeLocked() < sleeping_until_;
     }
     if (wake) Wake();
+    if (answered) std::move(answered->done)(std::move(answered->outcome));
     return id;
   }
 
@@ -170,6 +181,7 @@ class UpstreamClient::Loop {
  private:
   // A transfer that ended, with what `done` is told; run once mu_ is released.
   struct Ended {
+    TransferId id;
     Done done;
     absl::StatusOr<HttpResponse> outcome;
   };
@@ -426,7 +438,7 @@ class UpstreamClient::Loop {
       curl_easy_setopt(transfer->easy, CURLOPT_ERRORBUFFER, nullptr);  // about to be freed
       ReleaseEasy(transfer->easy);
     }
-    ready_.push_back({std::move(transfer->done), std::move(outcome)});
+    ready_.push_back({id, std::move(transfer->done), std::move(outcome)});
     transfer.reset();
     active_count_.fetch_sub(1, std::memory_order_relaxed);
   }
