@@ -33,7 +33,8 @@
 
 ABSL_FLAG(std::string, mode, "unary", "unary or in_flight");
 ABSL_FLAG(int, serial_calls, 2000, "calls of each kind one at a time (unary mode)");
-ABSL_FLAG(int, rounds, 4, "serial calls are split in this many interleaved rounds");
+ABSL_FLAG(int, rounds, 4,
+          "serial calls and throughput phases are split in this many interleaved rounds");
 ABSL_FLAG(int, concurrency, 16, "calls in flight in the throughput phases (unary mode)");
 ABSL_FLAG(int, seconds, 5, "length of each throughput phase");
 ABSL_FLAG(int, in_flight, 5000, "calls in flight (in_flight mode)");
@@ -167,16 +168,26 @@ int RunUnary() {
   }
 
   const int concurrency = absl::GetFlag(FLAGS_concurrency);
-  const milliseconds phase(absl::GetFlag(FLAGS_seconds) * 1000);
+  // The throughput phases are split in the same rounds, so that a change in the
+  // machine's other load hits every column alike.
+  const milliseconds phase(absl::GetFlag(FLAGS_seconds) * 1000 / rounds);
   const milliseconds deadline(absl::GetFlag(FLAGS_deadline_ms));
-  ProcessCpu fake_before = ReadProcessCpu(stack.fake_pid());
-  LoadResult direct_concurrent = direct.Concurrent(concurrency, phase);
-  const int64_t fake_cpu_direct = ReadProcessCpu(stack.fake_pid()).micros - fake_before.micros;
-  for (const auto& gateway : gateways) {
-    const ProcessCpu before = ReadProcessCpu(gateway->stack->gateway_pid());
-    gateway->concurrent = gateway->load->ClosedLoopUserInfo(concurrency, phase, deadline);
-    gateway->concurrent_cpu_micros =
-        ReadProcessCpu(gateway->stack->gateway_pid()).micros - before.micros;
+  LoadResult direct_concurrent;
+  int64_t fake_cpu_direct = 0;
+  for (int round = 0; round < rounds; ++round) {
+    const ProcessCpu fake_before = ReadProcessCpu(stack.fake_pid());
+    LoadResult direct_round = direct.Concurrent(concurrency, phase);
+    fake_cpu_direct += ReadProcessCpu(stack.fake_pid()).micros - fake_before.micros;
+    direct_concurrent.Merge(direct_round);
+    direct_concurrent.seconds += direct_round.seconds;
+    for (const auto& gateway : gateways) {
+      const ProcessCpu before = ReadProcessCpu(gateway->stack->gateway_pid());
+      LoadResult gateway_round = gateway->load->ClosedLoopUserInfo(concurrency, phase, deadline);
+      gateway->concurrent_cpu_micros +=
+          ReadProcessCpu(gateway->stack->gateway_pid()).micros - before.micros;
+      gateway->concurrent.Merge(gateway_round);
+      gateway->concurrent.seconds += gateway_round.seconds;
+    }
   }
 
   std::printf("unary call path, one call at a time (%d rounds of %d each, interleaved)\n", rounds,
@@ -188,7 +199,8 @@ int RunUnary() {
     std::printf("  %s CPU per call, one at a time: %.1f us\n", gateway->name.c_str(),
                 gateway->SerialCpuPerCall());
   }
-  std::printf("%d concurrent, %d s each\n", concurrency, absl::GetFlag(FLAGS_seconds));
+  std::printf("%d concurrent, %d s each (in %d interleaved rounds)\n", concurrency,
+              absl::GetFlag(FLAGS_seconds), rounds);
   std::printf("  %-28s %8.0f calls/s   p50 %8.1f us   p99 %8.1f us   fake CPU %.1f us/call\n",
               "(a) direct HTTPS", direct_concurrent.calls_per_second(),
               direct_concurrent.ok.Percentile(0.5), direct_concurrent.ok.Percentile(0.99),
