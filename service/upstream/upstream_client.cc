@@ -88,9 +88,10 @@ size_t AppendAnswer(char* data, size_t size, size_t count, void* user) {
 // sockets watched by one epoll set. Every touch of the multi, the queue and the
 // transfers happens under mu_, on any thread: Send starts its transfer on the
 // caller's thread, so the request leaves without waking the loop, whose thread then
-// only waits for answers (and timers, cancels, stops). `done` always runs with mu_
-// released: on the loop's thread, or inside Send for a refusal or an answer that
-// came before Send returned.
+// only waits for answers (and timers, cancels, stops). A Send that finds mu_ taken
+// does not wait for it: it hands the transfer to the loop through handed_off_. `done` always runs
+// with mu_ released: on the loop's thread, or inside Send for a refusal or an answer that came
+// before Send returned.
 class UpstreamClient::Loop {
  public:
   explicit Loop(UpstreamOptions options)
@@ -140,29 +141,34 @@ class UpstreamClient::Loop {
     transfer->request = std::move(request);
     transfer->done = std::move(done);
     transfer->queue = &queue_;
-    TransferId id;
-    bool wake;
-    std::optional<Ended> answered;
-    {
-      absl::MutexLock lock(&mu_);
-      id = transfer->id = ++last_id_;
-      queue_.Add(id, transfer->deadline);
-      active_.emplace(id, std::move(transfer));
-      // Sends now, from this thread, if a connection is free; else it waits its turn.
-      StartWaiting();
-      ReadTimer();
-      // A quick upstream may have answered already: then this thread finishes the
-      // call too, and nobody is woken. Other transfers' ends stay for the loop.
-      auto own = std::find_if(ready_.begin(), ready_.end(),
-                              [id](const Ended& end) { return end.id == id; });
-      if (own != ready_.end()) {
-        answered = std::move(*own);
-        ready_.erase(own);
+    const TransferId id = transfer->id = ++last_id_;
+    // Never waits behind the loop's curl work: when the loop holds the lock, the
+    // transfer is handed to it as before this path existed (one wake-up).
+    if (!mu_.TryLock()) {
+      {
+        absl::MutexLock lock(&handoff_mu_);
+        handed_off_.push_back(std::move(transfer));
       }
-      // The loop sleeps until its earliest timer: wake it only if that moved earlier
-      // (a new connection's timers, a waiting deadline) or ends are ready to hand out.
-      wake = !ready_.empty() || NextWakeLocked() < sleeping_until_;
+      Wake();
+      return id;
     }
+    Adopt(std::move(transfer));
+    // Sends now, from this thread, if a connection is free; else it waits its turn.
+    StartWaiting();
+    ReadTimer();
+    // A quick upstream may have answered already: then this thread finishes the
+    // call too, and nobody is woken. Other transfers' ends stay for the loop.
+    std::optional<Ended> answered;
+    auto own =
+        std::find_if(ready_.begin(), ready_.end(), [id](const Ended& end) { return end.id == id; });
+    if (own != ready_.end()) {
+      answered = std::move(*own);
+      ready_.erase(own);
+    }
+    // The loop sleeps until its earliest timer: wake it only if that moved earlier
+    // (a new connection's timers, a waiting deadline) or ends are ready to hand out.
+    const bool wake = !ready_.empty() || NextWakeLocked() < sleeping_until_;
+    mu_.Unlock();
     if (wake) Wake();
     if (answered) std::move(answered->done)(std::move(answered->outcome));
     return id;
@@ -172,7 +178,7 @@ class UpstreamClient::Loop {
 
   void RequestCancel(TransferId id) {
     {
-      absl::MutexLock lock(&mu_);
+      absl::MutexLock lock(&handoff_mu_);
       to_cancel_.push_back(id);
     }
     Wake();
@@ -202,6 +208,14 @@ class UpstreamClient::Loop {
       {
         absl::MutexLock lock(&mu_);
         sleeping_until_ = absl::InfinitePast();  // awake: Send need not wake it
+        std::vector<std::unique_ptr<Transfer>> handed_off;
+        std::vector<TransferId> cancelling;
+        {
+          absl::MutexLock handoff(&handoff_mu_);
+          handed_off.swap(handed_off_);
+          cancelling.swap(to_cancel_);
+        }
+        for (auto& transfer : handed_off) Adopt(std::move(transfer));
         for (int i = 0; i < count; ++i) {
           if (events[i].data.fd == wake_) {
             uint64_t ignored;
@@ -214,11 +228,10 @@ class UpstreamClient::Loop {
         if (absl::Now() >= timer_at_) {
           curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running_);
         }
-        for (TransferId id : to_cancel_) {
+        for (TransferId id : cancelling) {
           Finish(id,
                  absl::CancelledError("the caller cancelled the call; upstream transfer aborted"));
         }
-        to_cancel_.clear();
         FailExpired();
         CollectCompleted();
         // Completions freed connections: hand the next waiting transfers to curl now.
@@ -231,6 +244,11 @@ class UpstreamClient::Loop {
     std::vector<Ended> ended;
     {
       absl::MutexLock lock(&mu_);
+      {
+        absl::MutexLock handoff(&handoff_mu_);
+        for (auto& transfer : handed_off_) Adopt(std::move(transfer));
+        handed_off_.clear();
+      }
       std::vector<TransferId> remaining;
       for (const auto& [id, transfer] : active_) remaining.push_back(id);
       for (TransferId id : remaining)
@@ -259,6 +277,13 @@ class UpstreamClient::Loop {
       epoll_ctl(loop->epoll_, EPOLL_CTL_ADD, socket, &event);
     }
     return 0;
+  }
+
+  // A new transfer waits behind those before it. Under mu_.
+  void Adopt(std::unique_ptr<Transfer> transfer) {
+    const TransferId id = transfer->id;
+    queue_.Add(id, transfer->deadline);
+    active_.emplace(id, std::move(transfer));
   }
 
   // When curl next wants CURL_SOCKET_TIMEOUT, asked after every batch of curl calls.
@@ -457,8 +482,11 @@ class UpstreamClient::Loop {
   absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> active_ ABSL_GUARDED_BY(mu_);
   std::vector<CURL*> idle_easy_ ABSL_GUARDED_BY(mu_);
   std::vector<Ended> ready_ ABSL_GUARDED_BY(mu_);  // ended, `done` not yet run
-  std::vector<TransferId> to_cancel_ ABSL_GUARDED_BY(mu_);
-  TransferId last_id_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<TransferId> last_id_{0};
+  // What other threads hand the loop without waiting for mu_; taken after mu_.
+  absl::Mutex handoff_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::vector<std::unique_ptr<Transfer>> handed_off_ ABSL_GUARDED_BY(handoff_mu_);
+  std::vector<TransferId> to_cancel_ ABSL_GUARDED_BY(handoff_mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time timer_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();  // see ReadTimer
   // Until when the loop sleeps in epoll_wait; the past while it is awake.
