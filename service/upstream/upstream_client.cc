@@ -152,6 +152,8 @@ class UpstreamClient::Loop {
       Wake();
       return id;
     }
+    // Transfers handed off earlier go first: first come, first served.
+    AdoptHandedOff();
     Adopt(std::move(transfer));
     // Sends now, from this thread, if a connection is free; else it waits its turn.
     StartWaiting();
@@ -244,11 +246,7 @@ class UpstreamClient::Loop {
     std::vector<Ended> ended;
     {
       absl::MutexLock lock(&mu_);
-      {
-        absl::MutexLock handoff(&handoff_mu_);
-        for (auto& transfer : handed_off_) Adopt(std::move(transfer));
-        handed_off_.clear();
-      }
+      AdoptHandedOff();
       std::vector<TransferId> remaining;
       for (const auto& [id, transfer] : active_) remaining.push_back(id);
       for (TransferId id : remaining)
@@ -284,6 +282,16 @@ class UpstreamClient::Loop {
     const TransferId id = transfer->id;
     queue_.Add(id, transfer->deadline);
     active_.emplace(id, std::move(transfer));
+  }
+
+  // Under mu_.
+  void AdoptHandedOff() {
+    std::vector<std::unique_ptr<Transfer>> handed_off;
+    {
+      absl::MutexLock handoff(&handoff_mu_);
+      handed_off.swap(handed_off_);
+    }
+    for (auto& transfer : handed_off) Adopt(std::move(transfer));
   }
 
   // When curl next wants CURL_SOCKET_TIMEOUT, asked after every batch of curl calls.
