@@ -210,6 +210,7 @@ class UpstreamClient::Loop {
       {
         absl::MutexLock lock(&mu_);
         sleeping_until_ = absl::InfinitePast();  // awake: Send need not wake it
+        // Both lists in one go: a cancel taken must find its transfer adopted.
         std::vector<std::unique_ptr<Transfer>> handed_off;
         std::vector<TransferId> cancelling;
         {
@@ -277,15 +278,15 @@ class UpstreamClient::Loop {
     return 0;
   }
 
-  // A new transfer waits behind those before it. Under mu_.
-  void Adopt(std::unique_ptr<Transfer> transfer) {
+  // A new transfer waits behind those before it.
+  void Adopt(std::unique_ptr<Transfer> transfer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const TransferId id = transfer->id;
     queue_.Add(id, transfer->deadline);
     active_.emplace(id, std::move(transfer));
   }
 
-  // Under mu_.
-  void AdoptHandedOff() {
+  // Queues what Send handed off while the loop held mu_, in the order it came.
+  void AdoptHandedOff() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     std::vector<std::unique_ptr<Transfer>> handed_off;
     {
       absl::MutexLock handoff(&handoff_mu_);
