@@ -19,7 +19,7 @@
 // connecting from TakeStartable until Connected (or Ended), so one that will reuse an
 // idle connection holds a connecting slot only until libcurl hands it that connection.
 //
-// Not thread-safe: its owner serializes the calls (UpstreamClient holds its lock).
+// Not thread-safe: one thread (the transport's loop) calls it.
 #ifndef WXGATE_SERVICE_UPSTREAM_TRANSFER_QUEUE_H_
 #define WXGATE_SERVICE_UPSTREAM_TRANSFER_QUEUE_H_
 

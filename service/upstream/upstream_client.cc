@@ -1,13 +1,9 @@
 #include "service/upstream/upstream_client.h"
 
 #include <curl/curl.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -84,14 +80,8 @@ size_t AppendAnswer(char* data, size_t size, size_t count, void* user) {
 
 }  // namespace
 
-// The event loop: one multi handle driven through libcurl's socket interface, its
-// sockets watched by one epoll set. Every touch of the multi, the queue and the
-// transfers happens under mu_, on any thread: Send starts its transfer on the
-// caller's thread, so the request leaves without waking the loop, whose thread then
-// only waits for answers (and timers, cancels, stops). A Send that finds mu_ taken
-// does not wait for it: it hands the transfer to the loop through handed_off_. `done` always runs
-// with mu_ released: on the loop's thread, or inside Send for a refusal or an answer that came
-// before Send returned.
+// The event loop: owns the multi handle and every easy handle, on one thread.
+// Other threads hand it work through the queues, then wake it.
 class UpstreamClient::Loop {
  public:
   explicit Loop(UpstreamOptions options)
@@ -100,18 +90,12 @@ class UpstreamClient::Loop {
                 .max_connecting = options_.max_connecting}) {
     static std::once_flag curl_ready;
     std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    epoll_ = epoll_create1(EPOLL_CLOEXEC);
-    wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    epoll_event wake_event{.events = EPOLLIN, .data = {.fd = wake_}};
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &wake_event);
     multi_ = curl_multi_init();
     curl_multi_setopt(multi_, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS,
                       static_cast<long>(options_.max_connections_per_host));
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
                       static_cast<long>(options_.max_connections_per_host));
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &OnSocket);
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
     thread_ = std::thread([this] { Run(); });
   }
 
@@ -120,16 +104,14 @@ class UpstreamClient::Loop {
       absl::MutexLock lock(&mu_);
       stopping_ = true;
     }
-    Wake();
+    curl_multi_wakeup(multi_);
     thread_.join();
     for (CURL* easy : idle_easy_) curl_easy_cleanup(easy);
     curl_multi_cleanup(multi_);
-    close(wake_);
-    close(epoll_);
   }
 
   TransferId Enqueue(HttpRequest request, Done done) {
-    // Refused here, before anything is allocated or locked: a full queue costs little.
+    // Refused here, on the caller's thread, so that a full queue costs the loop nothing.
     const int64_t limit = int64_t{options_.max_connections_per_host} + options_.max_queued;
     if (active_count_.fetch_add(1, std::memory_order_relaxed) >= limit) {
       active_count_.fetch_sub(1, std::memory_order_relaxed);
@@ -141,38 +123,13 @@ class UpstreamClient::Loop {
     transfer->request = std::move(request);
     transfer->done = std::move(done);
     transfer->queue = &queue_;
-    const TransferId id = transfer->id = ++last_id_;
-    // Never waits behind the loop's curl work: when the loop holds the lock, the
-    // transfer is handed to it as before this path existed (one wake-up).
-    if (!mu_.TryLock()) {
-      {
-        absl::MutexLock lock(&handoff_mu_);
-        handed_off_.push_back(std::move(transfer));
-      }
-      Wake();
-      return id;
+    TransferId id;
+    {
+      absl::MutexLock lock(&mu_);
+      id = transfer->id = ++last_id_;
+      to_start_.push_back(std::move(transfer));
     }
-    // Transfers handed off earlier go first: first come, first served.
-    AdoptHandedOff();
-    Adopt(std::move(transfer));
-    // Sends now, from this thread, if a connection is free; else it waits its turn.
-    StartWaiting();
-    ReadTimer();
-    // A quick upstream may have answered already: then this thread finishes the
-    // call too, and nobody is woken. Other transfers' ends stay for the loop.
-    std::optional<Ended> answered;
-    auto own =
-        std::find_if(ready_.begin(), ready_.end(), [id](const Ended& end) { return end.id == id; });
-    if (own != ready_.end()) {
-      answered = std::move(*own);
-      ready_.erase(own);
-    }
-    // The loop sleeps until its earliest timer: wake it only if that moved earlier
-    // (a new connection's timers, a waiting deadline) or ends are ready to hand out.
-    const bool wake = !ready_.empty() || NextWakeLocked() < sleeping_until_;
-    mu_.Unlock();
-    if (wake) Wake();
-    if (answered) std::move(answered->done)(std::move(answered->outcome));
+    curl_multi_wakeup(multi_);
     return id;
   }
 
@@ -180,152 +137,64 @@ class UpstreamClient::Loop {
 
   void RequestCancel(TransferId id) {
     {
-      absl::MutexLock lock(&handoff_mu_);
+      absl::MutexLock lock(&mu_);
       to_cancel_.push_back(id);
     }
-    Wake();
+    curl_multi_wakeup(multi_);
   }
 
  private:
-  // A transfer that ended, with what `done` is told; run once mu_ is released.
-  struct Ended {
-    TransferId id;
-    Done done;
-    absl::StatusOr<HttpResponse> outcome;
-  };
-
   void Run() {
-    constexpr int kMaxEvents = 64;
-    epoll_event events[kMaxEvents];
     while (true) {
-      absl::Time wake_at;
+      std::vector<std::unique_ptr<Transfer>> arriving;
+      std::vector<TransferId> cancelling;
+      bool stopping;
       {
         absl::MutexLock lock(&mu_);
-        if (stopping_) break;
-        wake_at = std::min(NextWakeLocked(), absl::Now() + absl::Seconds(1));
-        sleeping_until_ = wake_at;
+        arriving.swap(to_start_);
+        cancelling.swap(to_cancel_);
+        stopping = stopping_;
       }
-      const int count = epoll_wait(epoll_, events, kMaxEvents, WaitMilliseconds(wake_at));
-      std::vector<Ended> ended;
-      {
-        absl::MutexLock lock(&mu_);
-        sleeping_until_ = absl::InfinitePast();  // awake: Send need not wake it
-        // Both lists in one go: a cancel taken must find its transfer adopted.
-        std::vector<std::unique_ptr<Transfer>> handed_off;
-        std::vector<TransferId> cancelling;
-        {
-          absl::MutexLock handoff(&handoff_mu_);
-          handed_off.swap(handed_off_);
-          cancelling.swap(to_cancel_);
-        }
-        for (auto& transfer : handed_off) Adopt(std::move(transfer));
-        for (int i = 0; i < count; ++i) {
-          if (events[i].data.fd == wake_) {
-            uint64_t ignored;
-            [[maybe_unused]] ssize_t n = read(wake_, &ignored, sizeof(ignored));
-            continue;
-          }
-          curl_multi_socket_action(multi_, events[i].data.fd, CurlEvents(events[i].events),
-                                   &running_);
-        }
-        if (absl::Now() >= timer_at_) {
-          curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running_);
-        }
-        for (TransferId id : cancelling) {
-          Finish(id,
-                 absl::CancelledError("the caller cancelled the call; upstream transfer aborted"));
-        }
-        FailExpired();
-        CollectCompleted();
-        // Completions freed connections: hand the next waiting transfers to curl now.
-        StartWaiting();
-        ended.swap(ready_);
-        ReadTimer();
+      for (auto& transfer : arriving) {
+        const TransferId id = transfer->id;
+        queue_.Add(id, transfer->deadline);
+        active_.emplace(id, std::move(transfer));
       }
-      for (Ended& end : ended) std::move(end.done)(std::move(end.outcome));
+      for (TransferId id : cancelling) {
+        Finish(id,
+               absl::CancelledError("the caller cancelled the call; upstream transfer aborted"));
+      }
+      if (stopping) break;
+      FailExpired();
+      StartWaiting();
+      int running = 0;
+      curl_multi_perform(multi_, &running);
+      int queued = 0;
+      while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
+        if (msg->msg == CURLMSG_DONE) Complete(msg->easy_handle, msg->data.result);
+      }
+      // Completions freed connections: hand the next waiting transfers to curl now.
+      StartWaiting();
+      curl_multi_poll(multi_, nullptr, 0, PollMilliseconds(), nullptr);
     }
-    std::vector<Ended> ended;
-    {
-      absl::MutexLock lock(&mu_);
-      AdoptHandedOff();
-      std::vector<TransferId> remaining;
-      for (const auto& [id, transfer] : active_) remaining.push_back(id);
-      for (TransferId id : remaining)
-        Finish(id, absl::CancelledError("the gateway is shutting down"));
-      ended.swap(ready_);
+    std::vector<TransferId> remaining;
+    for (const auto& [id, transfer] : active_) remaining.push_back(id);
+    for (TransferId id : remaining) {
+      Finish(id, absl::CancelledError("the gateway is shutting down"));
     }
-    for (Ended& end : ended) std::move(end.done)(std::move(end.outcome));
   }
 
-  void Wake() {
-    const uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = write(wake_, &one, sizeof(one));
+  // Waits no longer than until the next waiting transfer's deadline.
+  int PollMilliseconds() const {
+    constexpr int kIdle = 1000;
+    std::optional<absl::Time> next = queue_.NextDeadline();
+    if (!next) return kIdle;
+    return static_cast<int>(std::clamp<int64_t>(
+        absl::ToInt64Milliseconds(absl::Ceil(*next - absl::Now(), absl::Milliseconds(1))), 0,
+        kIdle));
   }
 
-  // libcurl says which events of a socket it waits for (under mu_, inside a curl call).
-  static int OnSocket(CURL*, curl_socket_t socket, int what, void* user, void*) {
-    auto* loop = static_cast<Loop*>(user);
-    if (what == CURL_POLL_REMOVE) {
-      epoll_ctl(loop->epoll_, EPOLL_CTL_DEL, socket, nullptr);
-      return 0;
-    }
-    epoll_event event{.events = 0, .data = {.fd = socket}};
-    if (what & CURL_POLL_IN) event.events |= EPOLLIN;
-    if (what & CURL_POLL_OUT) event.events |= EPOLLOUT;
-    if (epoll_ctl(loop->epoll_, EPOLL_CTL_MOD, socket, &event) != 0 && errno == ENOENT) {
-      epoll_ctl(loop->epoll_, EPOLL_CTL_ADD, socket, &event);
-    }
-    return 0;
-  }
-
-  // A new transfer waits behind those before it.
-  void Adopt(std::unique_ptr<Transfer> transfer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    const TransferId id = transfer->id;
-    queue_.Add(id, transfer->deadline);
-    active_.emplace(id, std::move(transfer));
-  }
-
-  // Queues what Send handed off while the loop held mu_, in the order it came.
-  void AdoptHandedOff() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::vector<std::unique_ptr<Transfer>> handed_off;
-    {
-      absl::MutexLock handoff(&handoff_mu_);
-      handed_off.swap(handed_off_);
-    }
-    for (auto& transfer : handed_off) Adopt(std::move(transfer));
-  }
-
-  // When curl next wants CURL_SOCKET_TIMEOUT, asked after every batch of curl calls.
-  // Not CURLMOPT_TIMERFUNCTION: libcurl 7.88 calls it only when its earliest timer
-  // changes, and may not say when the last one goes away, which left a stale
-  // "now" behind and the loop spinning.
-  void ReadTimer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    long timeout_ms = -1;  // NOLINT(runtime/int): curl's type
-    curl_multi_timeout(multi_, &timeout_ms);
-    timer_at_ =
-        timeout_ms < 0 ? absl::InfiniteFuture() : absl::Now() + absl::Milliseconds(timeout_ms);
-  }
-
-  static int CurlEvents(uint32_t events) {
-    int flags = 0;
-    if (events & EPOLLIN) flags |= CURL_CSELECT_IN;
-    if (events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
-    if (events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
-    return flags;
-  }
-
-  // When the loop must next act by itself: curl's timer or a waiting transfer's deadline.
-  absl::Time NextWakeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    std::optional<absl::Time> waiting = queue_.NextDeadline();
-    return waiting ? std::min(*waiting, timer_at_) : timer_at_;
-  }
-
-  static int WaitMilliseconds(absl::Time wake_at) {
-    return static_cast<int>(std::max<int64_t>(
-        0, absl::ToInt64Milliseconds(absl::Ceil(wake_at - absl::Now(), absl::Milliseconds(1)))));
-  }
-
-  void FailExpired() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void FailExpired() {
     for (TransferId id : queue_.TakeExpired(absl::Now())) {
       Finish(id,
              GatewayError(Reason::kDeadlineBeforeUpstream,
@@ -335,23 +204,8 @@ class UpstreamClient::Loop {
     }
   }
 
-  // Hands the transfers whose turn has come to curl and lets it send them. A quick
-  // upstream may answer before curl returns, which frees a connection for the next.
-  void StartWaiting() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    for (std::vector<TransferId> startable = queue_.TakeStartable(); !startable.empty();
-         startable = queue_.TakeStartable()) {
-      for (TransferId id : startable) Start(*active_.at(id));
-      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running_);
-      CollectCompleted();
-    }
-  }
-
-  // The transfers curl has finished, ended.
-  void CollectCompleted() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    int queued = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
-      if (msg->msg == CURLMSG_DONE) Complete(msg->easy_handle, msg->data.result);
-    }
+  void StartWaiting() {
+    for (TransferId id : queue_.TakeStartable()) Start(*active_.at(id));
   }
 
   absl::Status QueueFull(const std::string& url) const {
@@ -364,7 +218,7 @@ class UpstreamClient::Loop {
 
   // An easy handle with the options every transfer shares. Handles are reused:
   // a new one costs allocations and ~20 options per call.
-  CURL* AcquireEasy() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  CURL* AcquireEasy() {
     if (!idle_easy_.empty()) {
       CURL* easy = idle_easy_.back();
       idle_easy_.pop_back();
@@ -387,7 +241,7 @@ class UpstreamClient::Loop {
   }
 
   // Keeps as many idle handles as transfers may run at once.
-  void ReleaseEasy(CURL* easy) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void ReleaseEasy(CURL* easy) {
     if (static_cast<int>(idle_easy_.size()) < options_.max_connections_per_host) {
       idle_easy_.push_back(easy);
     } else {
@@ -397,7 +251,7 @@ class UpstreamClient::Loop {
 
   // Hands a waiting transfer to curl, with what is left of its time. Sets every
   // option that differs between transfers, as the handle may have served another.
-  void Start(Transfer& started) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void Start(Transfer& started) {
     Transfer* transfer = &started;
     CURL* easy = transfer->easy = AcquireEasy();
     const HttpRequest& request = transfer->request;
@@ -429,7 +283,7 @@ class UpstreamClient::Loop {
     curl_multi_add_handle(multi_, easy);
   }
 
-  void Complete(CURL* easy, CURLcode result) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void Complete(CURL* easy, CURLcode result) {
     Transfer* transfer = nullptr;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, &transfer);
     if (result != CURLE_OK) {
@@ -458,10 +312,8 @@ class UpstreamClient::Loop {
     return std::min(options_.connect_timeout, transfer.request.timeout);
   }
 
-  // Ends a transfer; its `done` waits in ready_ until mu_ is released. A no-op for
-  // ids no longer active.
-  void Finish(TransferId id, absl::StatusOr<HttpResponse> outcome)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // Ends a transfer and calls its `done`; a no-op for ids no longer active.
+  void Finish(TransferId id, absl::StatusOr<HttpResponse> outcome) {
     auto it = active_.find(id);
     if (it == active_.end()) return;
     std::unique_ptr<Transfer> transfer = std::move(it->second);
@@ -472,34 +324,26 @@ class UpstreamClient::Loop {
       curl_easy_setopt(transfer->easy, CURLOPT_ERRORBUFFER, nullptr);  // about to be freed
       ReleaseEasy(transfer->easy);
     }
-    ready_.push_back({id, std::move(transfer->done), std::move(outcome)});
+    Done done = std::move(transfer->done);
     transfer.reset();
     active_count_.fetch_sub(1, std::memory_order_relaxed);
+    std::move(done)(std::move(outcome));
   }
 
   const UpstreamOptions options_;
+  TransferQueue queue_;  // loop thread only
+  CURLM* multi_ = nullptr;
   std::thread thread_;
+  // Waiting and running transfers; loop thread only.
+  absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> active_;
+  std::vector<CURL*> idle_easy_;  // loop thread only
   std::atomic<int64_t> active_count_{0};
-  int epoll_ = -1;  // curl's sockets and wake_
-  int wake_ = -1;   // an eventfd: written to wake the loop
 
   absl::Mutex mu_;
-  TransferQueue queue_ ABSL_GUARDED_BY(mu_);
-  CURLM* multi_ ABSL_GUARDED_BY(mu_) = nullptr;
-  int running_ ABSL_GUARDED_BY(mu_) = 0;
-  // Waiting and running transfers.
-  absl::flat_hash_map<TransferId, std::unique_ptr<Transfer>> active_ ABSL_GUARDED_BY(mu_);
-  std::vector<CURL*> idle_easy_ ABSL_GUARDED_BY(mu_);
-  std::vector<Ended> ready_ ABSL_GUARDED_BY(mu_);  // ended, `done` not yet run
-  std::atomic<TransferId> last_id_{0};
-  // What other threads hand the loop without waiting for mu_; taken after mu_.
-  absl::Mutex handoff_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  std::vector<std::unique_ptr<Transfer>> handed_off_ ABSL_GUARDED_BY(handoff_mu_);
-  std::vector<TransferId> to_cancel_ ABSL_GUARDED_BY(handoff_mu_);
+  std::vector<std::unique_ptr<Transfer>> to_start_ ABSL_GUARDED_BY(mu_);
+  std::vector<TransferId> to_cancel_ ABSL_GUARDED_BY(mu_);
+  TransferId last_id_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Time timer_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();  // see ReadTimer
-  // Until when the loop sleeps in epoll_wait; the past while it is awake.
-  absl::Time sleeping_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 UpstreamClient::UpstreamClient(UpstreamOptions options)

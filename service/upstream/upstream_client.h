@@ -5,16 +5,14 @@
 //                               [](absl::StatusOr<HttpResponse> answer) { … });
 //   client.Cancel(id);   // optional: `done` then runs with CANCELLED
 //
-// The HttpTransport of production: Send() never blocks on the network. When a
-// connection is free it writes the request on the caller's thread (no hand-off to
-// wait for); the client's own thread waits for the answers and calls `done` exactly
-// once when the transfer ends (answer, transport error, timeout or cancel). `done`
-// runs inside Send for a refusal because the queue is full, and for an answer that
-// came before Send returned (a quick upstream): then no thread is woken at all. Connections are
-// kept alive and reused (HTTP/2 multiplexing where the server offers it). At most
-// max_connections_per_host transfers are in libcurl; later ones wait in the client's own queue (see
-// transfer_queue.h for why). TLS peers are always verified. The destructor cancels what is still
-// running.
+// The HttpTransport of production: Send() never blocks on the network, the transfer
+// runs on the client's own thread, which calls `done` exactly once when the transfer
+// ends (answer, transport error, timeout or cancel); a refusal because the queue is
+// full runs `done` inside Send. Connections are kept alive and reused (HTTP/2
+// multiplexing where the server offers it). At most max_connections_per_host
+// transfers are in libcurl; later ones wait in the client's own queue (see
+// transfer_queue.h for why).
+// TLS peers are always verified. The destructor cancels what is still running.
 #ifndef WXGATE_SERVICE_UPSTREAM_UPSTREAM_CLIENT_H_
 #define WXGATE_SERVICE_UPSTREAM_UPSTREAM_CLIENT_H_
 
