@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/hash/hash.h"
+#include "absl/synchronization/mutex.h"
 
 namespace wxgate {
 namespace {
@@ -27,18 +28,18 @@ Registry& Records(const grpc::ServerContextBase* context) {
 }  // namespace
 
 void CallRecord::Admitted(std::string caller, std::string appid) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   admission_.caller = std::move(caller);
   admission_.appid = std::move(appid);
 }
 
 void CallRecord::Answers(std::string push_trace_id) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   admission_.push_trace_id = std::move(push_trace_id);
 }
 
 CallRecord::Admission CallRecord::admission() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return admission_;
 }
 

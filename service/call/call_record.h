@@ -17,10 +17,9 @@
 #include <grpcpp/server_context.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "service/observe/trace_context.h"
 
 namespace wxgate {
@@ -50,8 +49,10 @@ class CallRecord {
  private:
   const std::string request_id_;
   const TraceContext trace_;
-  mutable absl::Mutex mu_;
-  Admission admission_ ABSL_GUARDED_BY(mu_);
+  // std::mutex, not absl::Mutex: one record is made per call, and Debian's Abseil
+  // pays deadlock-detection bookkeeping for each Mutex it creates and destroys.
+  mutable std::mutex mu_;
+  Admission admission_;  // guarded by mu_
 };
 
 // The record CallLog opened for the call of `context`, or null.

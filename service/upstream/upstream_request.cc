@@ -22,14 +22,16 @@ bool QueryHas(const std::vector<std::pair<std::string, std::string>>& query,
 }  // namespace
 
 std::string EscapeQueryComponent(absl::string_view text) {
+  constexpr char kHexDigits[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size());
   for (unsigned char c : text) {
     if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
       out.push_back(static_cast<char>(c));
     } else {
-      absl::StrAppend(&out, "%",
-                      absl::AsciiStrToUpper(absl::StrCat(absl::Hex(c, absl::kZeroPad2))));
+      out.push_back('%');
+      out.push_back(kHexDigits[c >> 4]);
+      out.push_back(kHexDigits[c & 0xF]);
     }
   }
   return out;

@@ -504,6 +504,28 @@ TEST_F(UpstreamClientTest, WaitingCallsAreSentFirstComeFirstServed) {
   EXPECT_EQ(fake_->ConnectionCount(), 1);
 }
 
+// The fake answers so fast that curl often has the whole answer before it returns
+// from sending; the connection that frees must go to the next waiting call at once,
+// not when the loop next wakes by itself (a second later). With a 3 s timeout each,
+// the later calls of a queue that moved one a second would expire unsent.
+TEST_F(UpstreamClientTest, AnAnswerReadWhileSendingFreesItsConnectionAtOnce) {
+  UpstreamOptions options = Options();
+  options.max_connections_per_host = 1;
+  UpstreamClient client(options);
+  constexpr int kSends = 10;
+  std::vector<std::shared_ptr<Outcome>> outcomes;
+  for (int i = 0; i < kSends; ++i) {
+    outcomes.push_back(std::make_shared<Outcome>());
+    client.Send(Get(Url(absl::StrCat("/fake/echo?i=", i)), absl::Seconds(3)),
+                Outcome::Into(outcomes.back()));
+  }
+  for (int i = 0; i < kSends; ++i) {
+    absl::StatusOr<HttpResponse> answer = outcomes[i]->Wait();
+    ASSERT_TRUE(answer.ok()) << i << ": " << answer.status();
+    EXPECT_EQ(answer->status, 200) << i;
+  }
+}
+
 // Past max_queued waiting calls, Send refuses at once, inside Send, with a RetryInfo;
 // nothing of it reaches WeChat.
 TEST_F(UpstreamClientTest, CallsPastTheQueueLimitAreRefusedAtOnce) {
