@@ -34,6 +34,8 @@ def refuses_connections(port):
         return False
     except ConnectionRefusedError:
         return True
+    except ConnectionResetError:
+        return False  # accepted by the kernel while the listener closed: ask again
 
 
 def error_reason(error):

@@ -652,8 +652,9 @@ var (
 	// account's authorizer_access_token: the `funcscope_category.id`s of func_info
 	// (1 message management, 2 user management, 3 account service, ...; the list is
 	// shared/catalog/permission-sets.tsv). Set once per set the service's endpoints
-	// span; absent where no permission set covers the service. Documentation for
-	// now: the gateway does not check it at run time yet.
+	// span; absent where no permission set covers the service. A call for an
+	// authorizer that granted none of them is refused before WeChat is called
+	// (PERMISSION_DENIED AUTHORIZER_LACKS_PERMISSION).
 	//
 	// repeated int32 permission_set = 51730;
 	E_PermissionSet = &file_wxgate_annotations_proto_extTypes[6]
