@@ -35,7 +35,8 @@ EventHub::~EventHub() {
 
 std::vector<EventHub::Subscription*> EventHub::TakeAllWaiting() {
   if (options_.wake_thread) {
-    wake_all_ = true;  // the wake thread takes it from here
+    // The wake thread takes it from here; with nobody waiting there is no one to wake.
+    if (waiting_count_ > 0) wake_all_ = true;
     return {};
   }
   return TakeWaiting([](const Subscription&) { return true; });
@@ -186,7 +187,7 @@ absl::StatusOr<std::vector<EventHub::EventPtr>> EventHub::NextFor(Subscription& 
   }
   if (!taken.empty()) return taken;
   if (reader.feed) {  // the group's feed brings its events
-    subscription.waiting_ = true;
+    MarkWaiting(subscription);
     return taken;
   }
   if (reader.next_cursor < store_->oldest_cursor()) {
@@ -214,7 +215,7 @@ absl::StatusOr<std::vector<EventHub::EventPtr>> EventHub::NextFor(Subscription& 
     reader.next_cursor = CursorOf(*event) + 1;
     if (EventMatches(reader.filter, *event)) taken.push_back(std::move(event));
   }
-  if (taken.empty()) subscription.waiting_ = true;
+  if (taken.empty()) MarkWaiting(subscription);
   return taken;
 }
 
@@ -243,12 +244,18 @@ void EventHub::Close() {
   Wake(to_wake);
 }
 
+void EventHub::MarkWaiting(Subscription& subscription) {
+  if (!subscription.waiting_) ++waiting_count_;
+  subscription.waiting_ = true;
+}
+
 std::vector<EventHub::Subscription*> EventHub::TakeWaiting(
     const std::function<bool(const Subscription&)>& should_wake) {
   std::vector<Subscription*> to_wake;
   for (Subscription* subscription : subscriptions_) {
     if (subscription->waiting_ && should_wake(*subscription)) {
       subscription->waiting_ = false;
+      --waiting_count_;
       ++subscription->wakes_in_progress_;
       to_wake.push_back(subscription);
     }
@@ -269,6 +276,7 @@ void EventHub::Remove(Subscription& subscription) {
     absl::MutexLock lock(&mu_);
     subscriptions_.erase(&subscription);
     repliers_.erase(&subscription);
+    if (subscription.waiting_) --waiting_count_;
     mu_.Await(absl::Condition(
         +[](Subscription* s) { return s->wakes_in_progress_ == 0; }, &subscription));
     Reader* reader = subscription.reader_;

@@ -173,6 +173,8 @@ class EventHub {
   // TakeWaiting of every subscriber; with Options::wake_thread, notes the news for
   // that thread instead and returns none.
   std::vector<Subscription*> TakeAllWaiting() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sets the subscription's waiting_, counted in waiting_count_.
+  void MarkWaiting(Subscription& subscription) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RunWakeThread();
   bool HasWakeNews() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_all_ || stopping_; }
   void KeepLatest(EventPtr event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -189,6 +191,8 @@ class EventHub {
   std::deque<EventPtr> latest_ ABSL_GUARDED_BY(mu_);  // oldest first
   // Options::wake_thread: there is news for the waiting subscribers.
   bool wake_all_ ABSL_GUARDED_BY(mu_) = false;
+  // How many subscriptions wait for news (their waiting_ is set).
+  size_t waiting_count_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread wake_thread_;  // started last, joined first
 };
