@@ -55,8 +55,7 @@ constexpr GatewayReason kReasons[] = {
     {Reason::kAuthorizerRevoked, "AUTHORIZER_REVOKED", Code::kFailedPrecondition, "",
      "the account revoked its authorization of the third-party platform (an `unauthorized` "
      "push); it must authorize again before calls on its behalf work"},
-    {Reason::kAuthorizerLacksPermission, "AUTHORIZER_LACKS_PERMISSION",
-     Code::kPermissionDenied, "",
+    {Reason::kAuthorizerLacksPermission, "AUTHORIZER_LACKS_PERMISSION", Code::kPermissionDenied, "",
      "the authorizer granted the third-party platform none of the permission sets the "
      "method's service needs (the message names each set's id and name; metadata "
      "`permission_sets`); WeChat was not called"},
