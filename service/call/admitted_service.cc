@@ -98,10 +98,11 @@ absl::StatusOr<AdmittedCall> AdmittedService::Admit(const MethodDescriptor& meth
   if (!admitted.ok()) return admitted.status();
   call.caller = std::move(admitted->caller);
   call.account = admitted->account;
+  call.account_refused = std::move(admitted->account_refused);
   call.component = admitted->component;
   call.component_refused = std::move(admitted->component_refused);
   if (std::shared_ptr<CallRecord> record = CallRecordOf(*context)) {
-    record->Admitted(call.caller, call.account->appid);
+    record->Admitted(call.caller, (call.account ? call.account : call.component)->appid);
   }
   return call;
 }
@@ -189,7 +190,10 @@ void AdmittedService::HandleClientStream(absl::string_view name, ClientStreamHan
 }
 
 absl::StatusOr<const Account*> CredentialAccount(const AdmittedCall& call, CredentialKind kind) {
-  if (kind != CredentialKind::kComponentAccessToken) return call.account;
+  if (kind != CredentialKind::kComponentAccessToken) {
+    if (call.account == nullptr) return call.account_refused;
+    return call.account;
+  }
   if (call.component == nullptr) return call.component_refused;
   return call.component;
 }

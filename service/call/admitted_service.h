@@ -59,7 +59,10 @@ struct AdmittedCall {
   grpc::CallbackServerContext* context = nullptr;
   const google::protobuf::MethodDescriptor* method = nullptr;
   std::string caller;
-  const Account* account = nullptr;  // null when the request names its accounts
+  // Null when the request names its accounts, or (see CallAdmission::Admitted) when
+  // the call names none and is admitted for its component alone: `account_refused`.
+  const Account* account = nullptr;
+  absl::Status account_refused;
   // See CallAdmission::Admitted: the component, or why the call has none.
   const Account* component = nullptr;
   absl::Status component_refused;
@@ -67,7 +70,8 @@ struct AdmittedCall {
 };
 
 // The account a credential of `kind` comes from: the call's component for a
-// component_access_token (or why it has none), else the call's account.
+// component_access_token (or why it has none), else the call's account (or why it
+// has none).
 absl::StatusOr<const Account*> CredentialAccount(const AdmittedCall& call, CredentialKind kind);
 
 // One admitted unary call, owned by gRPC until it is done. Its handler (or what the

@@ -191,6 +191,9 @@ absl::StatusOr<CallAdmission::Admitted> CallAdmission::Admit(const grpc::ServerC
   // Who calls comes first: a caller without a valid key learns nothing about accounts.
   if (absl::Status known = Authenticate(context, method); !known.ok()) return known;
   absl::StatusOr<const Account*> account = accounts_.ForCall(context);
+  if (!account.ok() && context.client_metadata().count(std::string(kAppidMetadataKey)) == 0) {
+    return AdmitComponentOnly(context, method, account.status());
+  }
   if (!account.ok()) return AdmitAuthorizer(context, method, account.status());
   absl::StatusOr<std::string> caller = AdmitCallerFor(context, method, (*account)->appid);
   if (!caller.ok()) return caller.status();
@@ -233,6 +236,21 @@ absl::StatusOr<CallAdmission::Admitted> CallAdmission::AdmitAuthorizer(
   Admitted admitted{.caller = *std::move(caller), .account = *authorizer};
   AttachComponent(context, method, component, admitted);
   return admitted;
+}
+
+absl::StatusOr<CallAdmission::Admitted> CallAdmission::AdmitComponentOnly(
+    const grpc::ServerContextBase& context, absl::string_view method,
+    const absl::Status& no_account) const {
+  if (components_ == nullptr) return no_account;
+  absl::StatusOr<const Account*> component = components_->ForCall(context);
+  if (!component.ok()) {
+    const bool named = context.client_metadata().count(std::string(kComponentAppidMetadataKey)) > 0;
+    return named ? component.status() : no_account;
+  }
+  absl::StatusOr<std::string> caller = AdmitCallerFor(context, method, (*component)->appid);
+  if (!caller.ok()) return caller.status();
+  return Admitted{
+      .caller = *std::move(caller), .account_refused = no_account, .component = *component};
 }
 
 void CallAdmission::AttachComponent(const grpc::ServerContextBase& context,

@@ -26,6 +26,11 @@
 // name the appid or the component_appid (all its authorizers); the account is then
 // the AuthorizerDirectory's entry, whose grant the token manager checks.
 //
+// A call that names no account where no default is configured is admitted for its
+// component alone (the policy must name the component_appid): component-level
+// methods (CreatePreAuthCode, GetAuthorizerList, …) need no account, so a gateway
+// serving only third-party platforms needs none.
+//
 // For a call's component (Admitted::component): an x-wx-component-appid naming no
 // configured component refuses the call (UNKNOWN_APPID); otherwise the component
 // is resolved only for the calls that need it, and a caller's policy must name the
@@ -75,7 +80,11 @@ class CallAdmission {
 
   struct Admitted {
     std::string caller;
+    // Null for a call that names no account (no x-wx-appid, no default account) on
+    // a gateway serving a component: only component_access_token calls can go on,
+    // and `account_refused` says why the others cannot.
     const Account* account = nullptr;
+    absl::Status account_refused;
     // The third-party platform whose component_access_token the call would carry
     // (x-wx-component-appid, else the only one), if the caller's policy names its
     // component_appid; else null and `component_refused` says why. Only a call
@@ -126,6 +135,11 @@ class CallAdmission {
   absl::StatusOr<Admitted> AdmitAuthorizer(const grpc::ServerContextBase& context,
                                            absl::string_view method,
                                            const absl::Status& not_an_account) const;
+  // Admit for a call that names no account while no default is configured: for its
+  // component alone, if one applies; else `no_account`.
+  absl::StatusOr<Admitted> AdmitComponentOnly(const grpc::ServerContextBase& context,
+                                              absl::string_view method,
+                                              const absl::Status& no_account) const;
   // Sets the call's component, or why it has none, from `component`.
   void AttachComponent(const grpc::ServerContextBase& context, absl::string_view method,
                        const absl::StatusOr<const Account*>& component, Admitted& admitted) const;

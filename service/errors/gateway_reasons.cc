@@ -39,7 +39,8 @@ constexpr GatewayReason kReasons[] = {
     {Reason::kMissingToken, "MISSING_TOKEN", Code::kInvalidArgument, "",
      "`InvalidateToken` without the token WeChat rejected"},
     {Reason::kInvalidUrl, "INVALID_URL", Code::kInvalidArgument, "",
-     "`SignJsSdkConfig`'s `url` is not the page's full http(s) URL"},
+     "`SignJsSdkConfig`'s `url`, or `CreateAuthorizationLinks`' `redirect_uri`, is not a full "
+     "http(s) URL"},
     {Reason::kCredentialNotServed, "CREDENTIAL_NOT_SERVED", Code::kFailedPrecondition, "",
      "the method needs a credential the call's account cannot give (the message names it): "
      "an `authorizer_access_token` for an account of the gateway's own, or the AppSecret of "
@@ -62,6 +63,15 @@ constexpr GatewayReason kReasons[] = {
     {Reason::kTooManyAuthorizers, "TOO_MANY_AUTHORIZERS", Code::kResourceExhausted, "",
      "the gateway already tracks `components[].max_authorizers` accounts for that "
      "third-party platform; raise the limit"},
+    {Reason::kAuthorizationCodeSpent, "AUTHORIZATION_CODE_SPENT", Code::kFailedPrecondition, "",
+     "`CompleteAuthorization`: WeChat calls the code used or expired (61009/61010), and this "
+     "replica did not exchange it in the last hour. Another replica may have: the account's "
+     "`authorized` push carries the same code and names the account on the event stream"},
+    {Reason::kMissingAuthorizationCode, "MISSING_AUTHORIZATION_CODE", Code::kInvalidArgument, "",
+     "`CompleteAuthorization` without the code WeChat appended to the redirect (`auth_code`)"},
+    {Reason::kNotAnAuthorizer, "NOT_AN_AUTHORIZER", Code::kFailedPrecondition, "",
+     "`GetAuthorizerGrant` for an account of the gateway's own (`accounts`), which authorized "
+     "no third-party platform"},
     {Reason::kCredentialMismatch, "CREDENTIAL_MISMATCH", Code::kInternal, "",
      "a bug: the gateway was about to send a credential of another kind than the endpoint "
      "takes; nothing was sent"},

@@ -175,8 +175,9 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
   }
   authorizers_ = std::make_unique<AuthorizerDirectory>(std::move(max_authorizers),
                                                        config::kDefaultMaxAuthorizers);
-  authorization_pushes_ =
-      std::make_unique<AuthorizationPushes>(*tokens_, *components_, *authorizers_);
+  authorization_exchange_ = std::make_unique<AuthorizationExchange>(*tokens_, *authorizers_);
+  authorization_pushes_ = std::make_unique<AuthorizationPushes>(*tokens_, *authorization_exchange_,
+                                                                *components_, *authorizers_);
   admission_ = std::make_unique<CallAdmission>(
       *accounts_, std::make_shared<const CallerAuthorizer>(loaded.config.access()),
       components_.get(), authorizers_.get());
@@ -395,6 +396,14 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(const config::LoadedConf
   }
   services.push_back(ServeRawCalls(gateway->deps_, *gateway->admission_));
   services.push_back(ServeTokens(*gateway->tokens_, *gateway->admission_));
+  absl::StatusOr<std::unique_ptr<AdmittedService>> authorization =
+      ServeAuthorization({.endpoints = &gateway->endpoints_,
+                          .upstream = &gateway->deps_,
+                          .tokens = gateway->tokens_.get(),
+                          .exchange = gateway->authorization_exchange_.get()},
+                         *gateway->admission_);
+  if (!authorization.ok()) return authorization.status();
+  services.push_back(*std::move(authorization));
   services.push_back(ServeEvents(*gateway->shared_.hub, *gateway->shared_.broker,
                                  gateway->shared_.replies.get(), *gateway->admission_,
                                  *gateway->subscriptions_));

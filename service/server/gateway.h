@@ -37,7 +37,9 @@
 #include "service/events/push_dedup.h"
 #include "service/events/reply_broker.h"
 #include "service/server/admin_handler.h"
+#include "service/server/authorization_exchange.h"
 #include "service/server/authorization_pushes.h"
+#include "service/server/authorization_service.h"
 #include "service/server/health_service.h"
 #include "service/server/shared_state.h"
 #include "service/server/status_report.h"
@@ -94,6 +96,7 @@ class Gateway {
   absl::Notification stop_refresher_;
   std::unique_ptr<AccountDirectory> accounts_;
   std::unique_ptr<AuthorizerDirectory> authorizers_;
+  std::unique_ptr<AuthorizationExchange> authorization_exchange_;
   std::unique_ptr<AuthorizationPushes> authorization_pushes_;
   std::unique_ptr<CallAdmission> admission_;
   std::unique_ptr<TokenCredentials> credentials_;

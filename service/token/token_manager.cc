@@ -324,60 +324,62 @@ void TokenManager::FetchAuthorizerToken(const std::string& key, const Account& a
   });
 }
 
-void TokenManager::Authorize(const Account& authorizer, std::string authorization_code,
-                             absl::AnyInvocable<void(absl::Status) &&> done) {
+void TokenManager::Authorize(const Account& component, std::string authorization_code,
+                             AuthorizerOf authorizer_of,
+                             absl::AnyInvocable<void(absl::StatusOr<Authorized>) &&> done) {
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return std::move(done)(ShuttingDown());
     ++in_flight_;
   }
-  QueryAuth(authorizer, std::move(authorization_code), /*retried=*/false,
-            [this, done = std::move(done)](absl::Status authorized) mutable {
-              std::move(done)(authorized);
+  QueryAuth(component, std::move(authorization_code), std::move(authorizer_of), /*retried=*/false,
+            [this, done = std::move(done)](absl::StatusOr<Authorized> authorized) mutable {
+              std::move(done)(std::move(authorized));
               absl::MutexLock lock(&mu_);
               --in_flight_;  // last: the destructor may go on once this reaches 0
             });
 }
 
-void TokenManager::QueryAuth(const Account& authorizer, std::string code, bool retried,
-                             absl::AnyInvocable<void(absl::Status) &&> done) {
-  const Account& component = *authorizer.component;
+void TokenManager::QueryAuth(const Account& component, std::string code, AuthorizerOf authorizer_of,
+                             bool retried,
+                             absl::AnyInvocable<void(absl::StatusOr<Authorized>) &&> done) {
   Get(component, TokenKind::kComponentAccessToken,
-      [this, &authorizer, &component, code = std::move(code), retried,
+      [this, &component, code = std::move(code), authorizer_of = std::move(authorizer_of), retried,
        done = std::move(done)](absl::StatusOr<std::string> component_token) mutable {
         if (!component_token.ok()) return std::move(done)(component_token.status());
-        auto answered = [this, &authorizer, &component, code, retried, done = std::move(done),
-                         component_token =
-                             *component_token](absl::StatusOr<FetchedToken> got) mutable {
+        auto answered = [this, &component, code, authorizer_of = std::move(authorizer_of), retried,
+                         done = std::move(done), component_token = *component_token](
+                            absl::StatusOr<FetchedToken> got) mutable {
           if (!got.ok() && !retried &&
               CredentialWasStale(got.status(), CredentialKind::kComponentAccessToken)) {
             Invalidate(component, TokenKind::kComponentAccessToken, component_token);
-            return QueryAuth(authorizer, std::move(code), true, std::move(done));
+            return QueryAuth(component, std::move(code), std::move(authorizer_of), true,
+                             std::move(done));
           }
           if (!got.ok()) return std::move(done)(got.status());
-          if (got->authorizer_appid != authorizer.appid) {
-            return std::move(done)(
-                GatewayError(Reason::kUpstreamSchema,
-                             absl::StrCat("api_query_auth answered for ", got->authorizer_appid,
-                                          ", but the push named ", authorizer.appid)));
-          }
+          absl::StatusOr<const Account*> found = authorizer_of(got->authorizer_appid);
+          if (!found.ok()) return std::move(done)(found.status());
+          const Account& authorizer = **found;
           const absl::Time now = options_.now();
           TokenRecord token{
               .value = std::move(got->value), .fetched_at = now, .expires_at = now + got->lifetime};
+          Authorized authorized{.authorizer = &authorizer,
+                                .permission_sets = got->grant.permission_sets};
           grants_.Update(
               authorizer,
               [grant = got->grant](const std::optional<AuthorizerGrant>&) { return grant; },
-              [this, &authorizer, token = std::move(token),
+              [this, &authorizer, token = std::move(token), authorized = std::move(authorized),
                done = std::move(done)](absl::Status granted) mutable {
                 if (!granted.ok()) return std::move(done)(granted);
                 Log(LogLevel::kInfo, "authorizer_authorized",
                     {{"component_appid", authorizer.component->appid},
                      {"appid", authorizer.appid}});
                 Put(authorizer, TokenKind::kAccessToken, std::move(token),
-                    [done = std::move(done)](absl::Status) mutable {
+                    [authorized = std::move(authorized),
+                     done = std::move(done)](absl::Status) mutable {
                       // The token is handed out from memory either way; a store
                       // failure only costs other replicas a fetch.
-                      std::move(done)(absl::OkStatus());
+                      std::move(done)(std::move(authorized));
                     });
               });
         };

@@ -144,18 +144,30 @@ class TokenManager {
   void RequestComponentTicket(const Account& component,
                               absl::AnyInvocable<void(absl::StatusOr<bool>) &&> done = nullptr);
 
-  // Exchanges `authorization_code` for `authorizer`'s tokens and grant (which must
-  // outlive the manager; its `component` is the platform the code was issued to).
-  // `done` gets OK once both are stored, or why not (the code is spent either way
-  // when WeChat answered).
-  void Authorize(const Account& authorizer, std::string authorization_code,
-                 absl::AnyInvocable<void(absl::Status) &&> done);
+  // The Account of the appid WeChat answered an authorization code for (an Account
+  // whose `component` is set, outliving the manager), or why it is refused.
+  using AuthorizerOf = absl::AnyInvocable<absl::StatusOr<const Account*>(absl::string_view appid)>;
+  struct Authorized {
+    const Account* authorizer = nullptr;
+    std::vector<int> permission_sets;
+  };
+  // Exchanges `authorization_code`, issued to `component`, for an authorizer's
+  // tokens and grant (api_query_auth); `authorizer_of` names whose they are. `done`
+  // gets the authorizer once both are stored, or why not (the code is spent either
+  // way when WeChat answered).
+  void Authorize(const Account& component, std::string authorization_code,
+                 AuthorizerOf authorizer_of,
+                 absl::AnyInvocable<void(absl::StatusOr<Authorized>) &&> done);
   // Marks `authorizer`'s grant revoked and forgets its tokens: Get answers
   // AUTHORIZER_REVOKED from now on (other replicas within grant_recheck).
   void Revoke(const Account& authorizer, absl::AnyInvocable<void(absl::Status) &&> done);
   // `authorizer`'s grant as Get checks it (for its permission sets).
   void Grant(const Account& authorizer, AuthorizerGrants::Done done) {
     grants_.Check(authorizer, std::move(done));
+  }
+  // `authorizer`'s grant as the store holds it now, revoked or not.
+  void ReadGrant(const Account& authorizer, AuthorizerGrants::Done done) {
+    grants_.Read(authorizer, std::move(done));
   }
 
  private:
@@ -208,8 +220,8 @@ class TokenManager {
   // component's token was found stale.
   void FetchAuthorizerToken(const std::string& key, const Account& authorizer,
                             int64_t stored_version, bool retried);
-  void QueryAuth(const Account& authorizer, std::string code, bool retried,
-                 absl::AnyInvocable<void(absl::Status) &&> done);
+  void QueryAuth(const Account& component, std::string code, AuthorizerOf authorizer_of,
+                 bool retried, absl::AnyInvocable<void(absl::StatusOr<Authorized>) &&> done);
   // Get without the authorizer's grant check.
   void GetChecked(const Account& account, TokenKind kind, Done done);
   // Hands out `record` for (account, kind) at once and writes it to the store.

@@ -114,6 +114,7 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
       endpoint.credential_param().empty() ? "access_token" : endpoint.credential_param();
   b.appid_param = endpoint.appid_param();
   b.secret_param = endpoint.secret_param();
+  b.component_appid_param = endpoint.component_appid_param();
   if (b.credential == CredentialKind::kAppidSecret) {
     if (b.appid_param.empty()) b.appid_param = "appid";
     if (b.secret_param.empty()) b.secret_param = "secret";

@@ -34,6 +34,8 @@ struct EndpointBinding {
   std::string credential_param;  // "access_token" unless the annotation says otherwise
   std::string appid_param;       // empty: the appid is not filled in
   std::string secret_param;      // for CREDENTIAL_APPID_SECRET
+  // Filled with the call's component_appid; empty: not filled in.
+  std::string component_appid_param;
   // ANSWER_KIND_URL: where the URL points, and its fragment.
   std::string url_host;
   std::string url_fragment;

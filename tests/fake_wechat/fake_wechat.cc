@@ -103,6 +103,13 @@ absl::StatusOr<PushAnswer> FakeWeChat::PushAuthorization(const PushTarget& targe
   return PushSender(target).Send(AuthorizedXml(target.appid, authorizer_appid, code, absl::Now()));
 }
 
+std::string FakeWeChat::IssueAuthorizationCode(const std::string& component_appid,
+                                               const std::string& authorizer_appid,
+                                               std::vector<int> permission_sets) {
+  return impl_->tokens.IssueAuthorizationCode(component_appid, authorizer_appid,
+                                              std::move(permission_sets));
+}
+
 absl::StatusOr<PushAnswer> FakeWeChat::PushUnauthorization(const PushTarget& target,
                                                            const std::string& authorizer_appid) {
   impl_->tokens.Unauthorize(target.appid, authorizer_appid);

@@ -98,6 +98,11 @@ class FakeWeChat {
   absl::StatusOr<PushAnswer> PushAuthorization(const PushTarget& target,
                                                const std::string& authorizer_appid,
                                                std::vector<int> permission_sets);
+  // The code the authorization page appends to the redirect when `authorizer_appid`
+  // authorizes `component_appid` with `permission_sets`; nothing is pushed.
+  std::string IssueAuthorizationCode(const std::string& component_appid,
+                                     const std::string& authorizer_appid,
+                                     std::vector<int> permission_sets);
   // `authorizer_appid` revokes it: its tokens stop working, and an `unauthorized`
   // push goes to target.url.
   absl::StatusOr<PushAnswer> PushUnauthorization(const PushTarget& target,

@@ -277,7 +277,10 @@ HttpReply RequestRouter::PushAuthorization(const HttpRequest& request, bool auth
   const std::string component = body.is_object() ? StringField(body, "component_appid") : "";
   const std::string authorizer = body.is_object() ? StringField(body, "authorizer_appid") : "";
   const std::string url = body.is_object() ? StringField(body, "url") : "";
-  if (component.empty() || authorizer.empty() || url.empty()) {
+  const auto push_field = body.is_object() ? body.find("push") : body.end();
+  const bool push =
+      !(push_field != body.end() && push_field->is_boolean() && !push_field->get<bool>());
+  if (component.empty() || authorizer.empty() || (url.empty() && push)) {
     return ErrcodeReply(47001,
                         "data format error hint: want {\"component_appid\", \"authorizer_appid\", "
                         "\"url\", \"token\", \"encoding_aes_key\"}");
@@ -290,8 +293,12 @@ HttpReply RequestRouter::PushAuthorization(const HttpRequest& request, bool auth
         if (id.is_number_integer()) sets.push_back(id.get<int>());
       }
     }
-    xml = AuthorizedXml(component, authorizer,
-                        tokens_->IssueAuthorizationCode(component, authorizer, sets), absl::Now());
+    std::string code = tokens_->IssueAuthorizationCode(component, authorizer, sets);
+    if (!push) {
+      // The redirect's auth_code: what the authorization page hands the browser.
+      return JsonReply(json{{"errcode", 0}, {"authorization_code", code}});
+    }
+    xml = AuthorizedXml(component, authorizer, code, absl::Now());
   } else {
     tokens_->Unauthorize(component, authorizer);
     xml = UnauthorizedXml(component, authorizer, absl::Now());

@@ -16,7 +16,9 @@
 //        {errcode 0, http_status, body} (the gateway's answer)
 //   POST /fake/component/authorize {component_appid, authorizer_appid, func_info: [ids],
 //        url, token, encoding_aes_key}: as the authorization page does, issues an
-//        authorization code and pushes InfoType "authorized" with it; same answer
+//        authorization code and pushes InfoType "authorized" with it; same answer.
+//        With "push": false (no url needed) only issues the code, as the page hands
+//        it to the redirect: {errcode 0, authorization_code}
 //   POST /fake/component/unauthorize {component_appid, authorizer_appid, url, token,
 //        encoding_aes_key}: drops the authorizer's refresh token and tokens and
 //        pushes InfoType "unauthorized"; same answer

@@ -315,9 +315,13 @@ type Endpoint struct {
 	// The host WeChat serves this endpoint on, when it is not the upstream base
 	// URL's ("mp.weixin.qq.com" for showqrcode). The gateway calls https://<host>, or
 	// the base URL that upstream.host_base_urls gives for it.
-	Host          string `protobuf:"bytes,12,opt,name=host,proto3" json:"host,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Host string `protobuf:"bytes,12,opt,name=host,proto3" json:"host,omitempty"`
+	// A parameter the gateway fills with the call's third-party platform's appid
+	// (x-wx-component-appid, else the only component) when the caller left it empty,
+	// whatever the credential.
+	ComponentAppidParam string `protobuf:"bytes,13,opt,name=component_appid_param,json=componentAppidParam,proto3" json:"component_appid_param,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Endpoint) Reset() {
@@ -441,6 +445,13 @@ func (x *Endpoint) GetUrlFragment() string {
 func (x *Endpoint) GetHost() string {
 	if x != nil {
 		return x.Host
+	}
+	return ""
+}
+
+func (x *Endpoint) GetComponentAppidParam() string {
+	if x != nil {
+		return x.ComponentAppidParam
 	}
 	return ""
 }
@@ -683,7 +694,7 @@ var File_wxgate_annotations_proto protoreflect.FileDescriptor
 
 const file_wxgate_annotations_proto_rawDesc = "" +
 	"\n" +
-	"\x18wxgate/annotations.proto\x12\x06wxgate\x1a google/protobuf/descriptor.proto\"\xa9\x03\n" +
+	"\x18wxgate/annotations.proto\x12\x06wxgate\x1a google/protobuf/descriptor.proto\"\xdd\x03\n" +
 	"\bEndpoint\x12\x12\n" +
 	"\x03get\x18\x01 \x01(\tH\x00R\x03get\x12\x14\n" +
 	"\x04post\x18\x02 \x01(\tH\x00R\x04post\x122\n" +
@@ -700,7 +711,8 @@ const file_wxgate_annotations_proto_rawDesc = "" +
 	"\burl_host\x18\n" +
 	" \x01(\tR\aurlHost\x12!\n" +
 	"\furl_fragment\x18\v \x01(\tR\vurlFragment\x12\x12\n" +
-	"\x04host\x18\f \x01(\tR\x04hostB\t\n" +
+	"\x04host\x18\f \x01(\tR\x04host\x122\n" +
+	"\x15component_appid_param\x18\r \x01(\tR\x13componentAppidParamB\t\n" +
 	"\apattern\"n\n" +
 	"\x04Push\x12\x19\n" +
 	"\bmsg_type\x18\x01 \x01(\tR\amsgType\x12\x14\n" +

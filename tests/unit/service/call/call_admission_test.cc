@@ -203,6 +203,21 @@ TEST_F(ComponentAdmissionTest, APolicyWithoutTheComponentAdmitsTheCallButNotItsC
   EXPECT_NE(admitted->component_refused.message().find(kComponent), std::string::npos);
 }
 
+TEST_F(ComponentAdmissionTest, ACallNamingNoAccountIsAdmittedForItsComponentAlone) {
+  Rules(/*names_component=*/true);
+  absl::StatusOr<CallAdmission::Admitted> admitted = admission_.Admit(Context("k1", ""), kMethod);
+  ASSERT_TRUE(admitted.ok()) << admitted.status();
+  EXPECT_EQ(admitted->account, nullptr);
+  EXPECT_EQ(ReasonOf(admitted->account_refused), "NO_DEFAULT_ACCOUNT");
+  ASSERT_NE(admitted->component, nullptr);
+  EXPECT_EQ(admitted->component->appid, kComponent);
+
+  Rules(/*names_component=*/false);
+  EXPECT_EQ(ReasonOf(admission_.Admit(Context("k1", ""), kMethod).status()), "CALLER_NOT_ALLOWED");
+  EXPECT_EQ(ReasonOf(admission_.Admit(Context("", ""), kMethod).status()),
+            "CALLER_UNAUTHENTICATED");
+}
+
 TEST_F(ComponentAdmissionTest, AnUnknownComponentNamedInMetadataRefusesTheCall) {
   Rules(/*names_component=*/true);
   absl::Status status = admission_.Admit(WithComponent("wx00000000000000ff"), kMethod).status();

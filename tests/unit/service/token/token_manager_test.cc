@@ -1005,7 +1005,16 @@ class AuthorizerTokenTest : public ComponentTokenTest {
   }
   absl::Status Authorize(const std::string& code = "CODE-1") {
     absl::Status outcome = absl::InternalError("test: `done` did not run");
-    manager_->Authorize(authorizer_, code, [&](absl::Status s) { outcome = s; });
+    manager_->Authorize(
+        component_, code,
+        [&](absl::string_view appid) -> absl::StatusOr<const Account*> {
+          if (appid != authorizer_.appid) return absl::NotFoundError("not this test's account");
+          return &authorizer_;
+        },
+        [&](absl::StatusOr<TokenManager::Authorized> authorized) {
+          outcome = authorized.status();
+          if (authorized.ok()) authorized_sets = authorized->permission_sets;
+        });
     return outcome;
   }
   absl::Status Revoke() {
@@ -1020,6 +1029,7 @@ class AuthorizerTokenTest : public ComponentTokenTest {
   }
 
   Account authorizer_{.appid = "wxa", .component = &component_};
+  std::vector<int> authorized_sets;  // what the last Authorize answered
 };
 
 TEST_F(AuthorizerTokenTest, AnAuthorizationCodeIsExchangedAndItsTokenHandedOut) {
@@ -1032,6 +1042,7 @@ TEST_F(AuthorizerTokenTest, AnAuthorizationCodeIsExchangedAndItsTokenHandedOut) 
             (nlohmann::json{{"component_appid", "wxc"}, {"authorization_code", "CODE-1"}}));
   EXPECT_EQ(StoredGrant(),
             (AuthorizerGrant{.refresh_token = "REFRESH-1", .permission_sets = {1, 2}}));
+  EXPECT_EQ(authorized_sets, (std::vector<int>{1, 2}));
   EXPECT_EQ(store_.Peek("wxc/wxa/access_token")->value, "TOKEN-A1");
 
   EXPECT_EQ(*GetNow(authorizer_), "TOKEN-A1");
@@ -1131,11 +1142,11 @@ TEST_F(AuthorizerTokenTest, AnotherReplicaSeesARevocationWithinTheRecheck) {
   EXPECT_EQ(ReasonOf(get_there().status()), "AUTHORIZER_REVOKED");
 }
 
-TEST_F(AuthorizerTokenTest, AnExchangeAnsweredForAnotherAccountIsRefused) {
+TEST_F(AuthorizerTokenTest, AnExchangeForAnAccountTheCallerRefusesKeepsNothing) {
   transport_.AnswerJson(kQueryAuthPath, QueryAuthJson("wxb", "TOKEN-B1", "REFRESH-1", {1}));
-  absl::Status authorized = Authorize();
-  EXPECT_EQ(ReasonOf(authorized), "UPSTREAM_SCHEMA");
-  EXPECT_FALSE(StoredGrant().has_value()) << "nothing kept";
+  EXPECT_TRUE(absl::IsNotFound(Authorize()));
+  EXPECT_FALSE(store_.Peek("wxc/wxb/authorizer_grant").has_value()) << "nothing kept";
+  EXPECT_FALSE(store_.Peek("wxc/wxb/access_token").has_value());
 }
 
 TEST_F(AuthorizerTokenTest, AMalformedExchangeAnswerIsRefusedNamingWhatIsMissing) {

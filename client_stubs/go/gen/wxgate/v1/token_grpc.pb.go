@@ -36,7 +36,8 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type TokenServiceClient interface {
 	// The account's current access_token. Prefer the typed services: they retry on a
-	// stale token for you. Doc: https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken.html
+	// stale token for you. An authorizer's (an account that authorized a third-party
+	// platform) is never handed out: FAILED_PRECONDITION CREDENTIAL_NOT_SERVED. Doc: https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken.html
 	GetAccessToken(ctx context.Context, in *GetAccessTokenRequest, opts ...grpc.CallOption) (*GetAccessTokenResponse, error)
 	// The account's jsapi_ticket (or wx_card ticket). Doc: https://developers.weixin.qq.com/doc/service/guide/h5/jssdk.html
 	GetJsapiTicket(ctx context.Context, in *GetJsapiTicketRequest, opts ...grpc.CallOption) (*GetJsapiTicketResponse, error)
@@ -116,7 +117,8 @@ func (c *tokenServiceClient) TokenStatus(ctx context.Context, in *TokenStatusReq
 // for forward compatibility.
 type TokenServiceServer interface {
 	// The account's current access_token. Prefer the typed services: they retry on a
-	// stale token for you. Doc: https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken.html
+	// stale token for you. An authorizer's (an account that authorized a third-party
+	// platform) is never handed out: FAILED_PRECONDITION CREDENTIAL_NOT_SERVED. Doc: https://developers.weixin.qq.com/doc/service/api/base/api_getstableaccesstoken.html
 	GetAccessToken(context.Context, *GetAccessTokenRequest) (*GetAccessTokenResponse, error)
 	// The account's jsapi_ticket (or wx_card ticket). Doc: https://developers.weixin.qq.com/doc/service/guide/h5/jssdk.html
 	GetJsapiTicket(context.Context, *GetJsapiTicketRequest) (*GetJsapiTicketResponse, error)

@@ -1829,9 +1829,9 @@ const file_wechat_open_v1_component_proto_rawDesc = "" +
 	"\n" +
 	"\x10ComponentService\x12\xac\x01\n" +
 	"\x11CreatePreAuthCode\x12(.wechat.open.v1.CreatePreAuthCodeRequest\x1a).wechat.open.v1.CreatePreAuthCodeResponse\"B\x92\xa1\x19>\x18\x03:\x0fcomponent_appid\x12)/cgi-bin/component/api_create_preauthcode\x12\xd8\x01\n" +
-	"\x1aBuildComponentLoginPageUrl\x121.wechat.open.v1.BuildComponentLoginPageUrlRequest\x1a2.wechat.open.v1.BuildComponentLoginPageUrlResponse\"S\x92\xa1\x19L\x18\x01(\x04:\x0fcomponent_appidR\x18https://mp.weixin.qq.com\n" +
+	"\x1aBuildComponentLoginPageUrl\x121.wechat.open.v1.BuildComponentLoginPageUrlRequest\x1a2.wechat.open.v1.BuildComponentLoginPageUrlResponse\"S\x92\xa1\x19L\x18\x01(\x04R\x18https://mp.weixin.qq.comj\x0fcomponent_appid\n" +
 	"\x1b/cgi-bin/componentloginpage\x90\x02\x01\x12\x85\x02\n" +
-	"\x1bBuildComponentBindMobileUrl\x122.wechat.open.v1.BuildComponentBindMobileUrlRequest\x1a3.wechat.open.v1.BuildComponentBindMobileUrlResponse\"}\x92\xa1\x19v\x18\x01(\x04:\x0fcomponent_appidJ\x14action=bindcomponentJ\tno_scan=1R\x18https://mp.weixin.qq.comZ\x0fwechat_redirect\n" +
+	"\x1bBuildComponentBindMobileUrl\x122.wechat.open.v1.BuildComponentBindMobileUrlRequest\x1a3.wechat.open.v1.BuildComponentBindMobileUrlResponse\"}\x92\xa1\x19v\x18\x01(\x04J\x14action=bindcomponentJ\tno_scan=1R\x18https://mp.weixin.qq.comZ\x0fwechat_redirectj\x0fcomponent_appid\n" +
 	"\x13/safe/bindcomponent\x90\x02\x01\x12\xb0\x01\n" +
 	"\x11GetAuthorizerInfo\x12(.wechat.open.v1.GetAuthorizerInfoRequest\x1a).wechat.open.v1.GetAuthorizerInfoResponse\"F\x92\xa1\x19?\x18\x03:\x0fcomponent_appid\x12*/cgi-bin/component/api_get_authorizer_info\x90\x02\x01\x12\xb0\x01\n" +
 	"\x11GetAuthorizerList\x12(.wechat.open.v1.GetAuthorizerListRequest\x1a).wechat.open.v1.GetAuthorizerListResponse\"F\x92\xa1\x19?\x18\x03:\x0fcomponent_appid\x12*/cgi-bin/component/api_get_authorizer_list\x90\x02\x01\x12\xa3\x01\n" +

@@ -89,7 +89,8 @@ type BuildComponentAuthorizeUrlRequest struct {
 	Scope       ComponentOauthScope `protobuf:"varint,3,opt,name=scope,proto3,enum=wechat.open.v1.ComponentOauthScope" json:"scope,omitempty"`
 	// Returned unchanged on the redirect.
 	State string `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
-	// The third-party platform's appid.
+	// The third-party platform's appid. Left empty, the gateway fills the call's
+	// component's.
 	ComponentAppid string `protobuf:"bytes,5,opt,name=component_appid,json=componentAppid,proto3" json:"component_appid,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
@@ -1059,9 +1060,9 @@ const file_wechat_open_v1_oa_proto_rawDesc = "" +
 	"\x13ComponentOauthScope\x12%\n" +
 	"!COMPONENT_OAUTH_SCOPE_UNSPECIFIED\x10\x00\x126\n" +
 	"!COMPONENT_OAUTH_SCOPE_SNSAPI_BASE\x10\x01\x1a\x0f\x92\xa1\x19\vsnsapi_base\x12>\n" +
-	"%COMPONENT_OAUTH_SCOPE_SNSAPI_USERINFO\x10\x02\x1a\x13\x92\xa1\x19\x0fsnsapi_userinfo2\xbe\t\n" +
-	"\x16OfficialAccountService\x12\xf3\x01\n" +
-	"\x1aBuildComponentAuthorizeUrl\x121.wechat.open.v1.BuildComponentAuthorizeUrlRequest\x1a2.wechat.open.v1.BuildComponentAuthorizeUrlResponse\"n\x92\xa1\x19g\x18\x01(\x04:\x05appidJ\x12response_type=codeR\x1ahttps://open.weixin.qq.comZ\x0fwechat_redirect\n" +
+	"%COMPONENT_OAUTH_SCOPE_SNSAPI_USERINFO\x10\x02\x1a\x13\x92\xa1\x19\x0fsnsapi_userinfo2\xcf\t\n" +
+	"\x16OfficialAccountService\x12\x84\x02\n" +
+	"\x1aBuildComponentAuthorizeUrl\x121.wechat.open.v1.BuildComponentAuthorizeUrlRequest\x1a2.wechat.open.v1.BuildComponentAuthorizeUrlResponse\"\x7f\x92\xa1\x19x\x18\x01(\x04:\x05appidJ\x12response_type=codeR\x1ahttps://open.weixin.qq.comZ\x0fwechat_redirectj\x0fcomponent_appid\n" +
 	"\x19/connect/oauth2/authorize\x90\x02\x01\x12\xf7\x01\n" +
 	"\x1aExchangeComponentOauthCode\x121.wechat.open.v1.ExchangeComponentOauthCodeRequest\x1a2.wechat.open.v1.ExchangeComponentOauthCodeResponse\"r\x92\xa1\x19n\x18\x032\x16component_access_token:\x0fcomponent_appidJ\x1dgrant_type=authorization_code\n" +
 	"\"/sns/oauth2/component/access_token\x12\xf3\x01\n" +

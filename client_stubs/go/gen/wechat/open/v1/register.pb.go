@@ -978,7 +978,8 @@ type BuildFastRegisterAuthUrlRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The authorized Official Account. Left empty, the gateway fills the calling
 	// account's appid.
-	Appid          string `protobuf:"bytes,1,opt,name=appid,proto3" json:"appid,omitempty"`
+	Appid string `protobuf:"bytes,1,opt,name=appid,proto3" json:"appid,omitempty"`
+	// Left empty, the gateway fills the call's component's.
 	ComponentAppid string `protobuf:"bytes,2,opt,name=component_appid,json=componentAppid,proto3" json:"component_appid,omitempty"`
 	// 1: copy the Official Account's verification (the account pays no fee).
 	CopyWxVerify int32 `protobuf:"varint,3,opt,name=copy_wx_verify,json=copyWxVerify,proto3" json:"copy_wx_verify,omitempty"`
@@ -1244,7 +1245,7 @@ const file_wechat_open_v1_register_proto_rawDesc = "" +
 	"\x03url\x18\x01 \x01(\tR\x03url\"5\n" +
 	"\x1bComponentRebindAdminRequest\x12\x16\n" +
 	"\x06taskid\x18\x01 \x01(\tR\x06taskid\"\x1e\n" +
-	"\x1cComponentRebindAdminResponse2\x8b\x0e\n" +
+	"\x1cComponentRebindAdminResponse2\x9c\x0e\n" +
 	"\x0fRegisterService\x12\xb6\x01\n" +
 	"\x17CreateFastRegisterWeapp\x12..wechat.open.v1.CreateFastRegisterWeappRequest\x1a/.wechat.open.v1.CreateFastRegisterWeappResponse\":\x92\xa1\x196\x18\x03\x122/cgi-bin/component/fastregisterweapp?action=create\x12\xb9\x01\n" +
 	"\x17SearchFastRegisterWeapp\x12..wechat.open.v1.SearchFastRegisterWeappRequest\x1a/.wechat.open.v1.SearchFastRegisterWeappResponse\"=\x92\xa1\x196\x18\x03\x122/cgi-bin/component/fastregisterweapp?action=search\x90\x02\x01\x12\xd2\x01\n" +
@@ -1253,8 +1254,8 @@ const file_wechat_open_v1_register_proto_rawDesc = "" +
 	"\x15FastRegisterBetaWeapp\x12,.wechat.open.v1.FastRegisterBetaWeappRequest\x1a-.wechat.open.v1.FastRegisterBetaWeappResponse\",\x92\xa1\x19(\x18\x03\x12$/wxa/component/fastregisterbetaweapp\x12\x80\x01\n" +
 	"\x0fVerifyBetaWeapp\x12&.wechat.open.v1.VerifyBetaWeappRequest\x1a'.wechat.open.v1.VerifyBetaWeappResponse\"\x1c\x92\xa1\x19\x18\x18\x04\x12\x14/wxa/verifybetaweapp\x12\x94\x01\n" +
 	"\x14SetBetaWeappNickname\x12+.wechat.open.v1.SetBetaWeappNicknameRequest\x1a,.wechat.open.v1.SetBetaWeappNicknameResponse\"!\x92\xa1\x19\x1d\x18\x04\x12\x19/wxa/setbetaweappnickname\x12\xa7\x01\n" +
-	"\x19FastRegisterByOffiaccount\x120.wechat.open.v1.FastRegisterByOffiaccountRequest\x1a1.wechat.open.v1.FastRegisterByOffiaccountResponse\"%\x92\xa1\x19!\x18\x04\x12\x1d/cgi-bin/account/fastregister\x12\xc6\x01\n" +
-	"\x18BuildFastRegisterAuthUrl\x12/.wechat.open.v1.BuildFastRegisterAuthUrlRequest\x1a0.wechat.open.v1.BuildFastRegisterAuthUrlResponse\"G\x92\xa1\x19@\x18\x01(\x04:\x05appidR\x18https://mp.weixin.qq.com\n" +
+	"\x19FastRegisterByOffiaccount\x120.wechat.open.v1.FastRegisterByOffiaccountRequest\x1a1.wechat.open.v1.FastRegisterByOffiaccountResponse\"%\x92\xa1\x19!\x18\x04\x12\x1d/cgi-bin/account/fastregister\x12\xd7\x01\n" +
+	"\x18BuildFastRegisterAuthUrl\x12/.wechat.open.v1.BuildFastRegisterAuthUrlRequest\x1a0.wechat.open.v1.BuildFastRegisterAuthUrlResponse\"X\x92\xa1\x19Q\x18\x01(\x04:\x05appidR\x18https://mp.weixin.qq.comj\x0fcomponent_appid\n" +
 	"\x19/cgi-bin/fastregisterauth\x90\x02\x01\x12\xa0\x01\n" +
 	"\x14ComponentRebindAdmin\x12+.wechat.open.v1.ComponentRebindAdminRequest\x1a,.wechat.open.v1.ComponentRebindAdminResponse\"-\x92\xa1\x19)\x18\x04\x12%/cgi-bin/account/componentrebindadmin\x1a\x05\x92\xa1\x19\x01\x1bb\x06proto3"
 
