@@ -35,9 +35,10 @@ enum class Metric {
   kSubscriberLag,         // gauge {caller}
   kSubscriptionsEnded,    // counter {reason}
   kCallerRefusals,        // counter {caller, reason}
-  kTokenExpiry,           // gauge {appid, kind}: seconds until the held value expires
-  kTokenFetches,          // counter {appid, kind}, read from the token manager
-  kTokenFetchFailures,    // counter {appid, kind}, read from the token manager
+  kTokenExpiry,           // gauge {component, appid, kind}: seconds until the held value expires
+  kTokenFetches,          // counter {component, appid, kind}, read from the token manager
+  kTokenFetchFailures,    // counter {component, appid, kind}, read from the token manager
+  kAuthorizers,           // gauge {component}: authorizers this replica tracks
   kForceRefreshLeft,      // gauge {appid}
   kProcessCpuSeconds,     // counter {}, read from /proc at scrape time (process_metrics.h)
   kProcessResidentBytes,  // gauge {}
