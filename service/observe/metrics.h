@@ -1,7 +1,8 @@
 // The gateway's metrics, in Prometheus' text format. Every metric is declared once,
 // in kMetricDefinitions (metrics.cc): its name, type, help and label names. Labels
-// take bounded values only (method names, gRPC codes, configured appids, results),
-// never a token, secret, openid or message content.
+// take bounded values only (method names, gRPC codes, configured appids, results;
+// authorizers' appids only for the first few per platform: token_metrics.h), never
+// a token, secret, openid or message content.
 //
 //   Metrics& metrics = GlobalMetrics();
 //   metrics.Count(Metric::kPushes, {appid, "accepted"});

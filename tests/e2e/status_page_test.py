@@ -222,6 +222,7 @@ class StatusPageTest(unittest.TestCase):
             for value in issued:
                 self.assertNotIn(value, driver.page_source)
                 self.assertNotIn(value, json.dumps(body))
+        self.save_screenshot(driver, "status_page_platform.png")
 
     def test_a_refused_key_shows_the_form_again(self):
         driver = self.start_browser()
@@ -308,14 +309,14 @@ class StatusPageTest(unittest.TestCase):
         self.addCleanup(driver.quit)
         return driver
 
-    def save_screenshot(self, driver):
+    def save_screenshot(self, driver, name="status_page.png"):
         os.makedirs(ARGS.artifacts_dir, exist_ok=True)
         # The whole page, not only the window: the viewport grows to the page's height.
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
             "width": 1280, "height": min(int(height), 3000), "deviceScaleFactor": 1,
             "mobile": False})
-        path = os.path.join(ARGS.artifacts_dir, "status_page.png")
+        path = os.path.join(ARGS.artifacts_dir, name)
         self.assertTrue(driver.save_screenshot(path))
         print(f"screenshot: {path}", file=sys.stderr)
 
