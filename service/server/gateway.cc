@@ -289,7 +289,8 @@ std::unique_ptr<StatusReport> Gateway::NewStatusReport() {
       .components = components_->All(),
       .authorizers = [this](const Account& component,
                             size_t max) { return authorizers_->List(component.appid, max); },
-      .grant = [this](const Account& authorizer) { return tokens_->LastSeenGrant(authorizer); }};
+      .grant = [this](const Account& authorizer) { return tokens_->LastSeenGrant(authorizer); },
+      .max_listed_authorizers = kAuthorizersListed};
   for (const std::string& appid : appids_) {
     if (absl::StatusOr<const Account*> account = accounts_->Find(appid); account.ok()) {
       sources.accounts.push_back(*account);
