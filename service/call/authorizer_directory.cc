@@ -1,5 +1,7 @@
 #include "service/call/authorizer_directory.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "service/errors/error_info.h"
@@ -37,7 +39,17 @@ absl::StatusOr<const Account*> AuthorizerDirectory::Find(const Account& componen
   authorizer.appid = key;
   authorizer.component = &component;
   components_by_appid_[key].push_back(&component);
+  made_in_order_[component.appid].push_back(&authorizer);
   return &authorizer;
+}
+
+AuthorizerDirectory::Listing AuthorizerDirectory::List(absl::string_view component_appid,
+                                                       size_t max) const {
+  absl::MutexLock lock(&mu_);
+  auto it = made_in_order_.find(component_appid);
+  if (it == made_in_order_.end()) return {};
+  const std::vector<const Account*>& all = it->second;
+  return {.first = {all.begin(), all.begin() + std::min(max, all.size())}, .total = all.size()};
 }
 
 std::vector<const Account*> AuthorizerDirectory::ComponentsOf(absl::string_view appid) const {

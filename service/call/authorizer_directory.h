@@ -3,6 +3,8 @@
 //
 //   directory.Find(component, "wxa")  → Account{appid "wxa", component}, made on first use
 //   directory.ComponentsOf("wxa")     → the components that have an entry for wxa
+//   directory.List("wxc", 100)        → the first 100 entries of wxc, in the order
+//                                       they were made, and how many there are
 //
 // An entry is made for an appid a caller may call for; whether it authorized is
 // the token manager's question (AuthorizerGrants), answered when a token is needed.
@@ -26,12 +28,19 @@ namespace wxgate {
 
 class AuthorizerDirectory {
  public:
+  struct Listing {
+    std::vector<const Account*> first;  // in the order they were made
+    size_t total = 0;
+  };
+
   // `max_per_component`: by component_appid; a component not listed has `fallback`.
   AuthorizerDirectory(absl::flat_hash_map<std::string, size_t> max_per_component, size_t fallback);
 
   // `component` must outlive the directory.
   absl::StatusOr<const Account*> Find(const Account& component, absl::string_view appid);
   std::vector<const Account*> ComponentsOf(absl::string_view appid) const;
+  // At most `max` of the component's entries (O(max): a component may have many).
+  Listing List(absl::string_view component_appid, size_t max) const;
 
  private:
   const absl::flat_hash_map<std::string, size_t> max_per_component_;
@@ -42,6 +51,8 @@ class AuthorizerDirectory {
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<const Account*>> components_by_appid_
       ABSL_GUARDED_BY(mu_);
+  // By component_appid, the entries in the order they were made: List is stable.
+  absl::flat_hash_map<std::string, std::vector<const Account*>> made_in_order_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace wxgate

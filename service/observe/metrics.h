@@ -1,7 +1,8 @@
 // The gateway's metrics, in Prometheus' text format. Every metric is declared once,
 // in kMetricDefinitions (metrics.cc): its name, type, help and label names. Labels
-// take bounded values only (method names, gRPC codes, configured appids, results),
-// never a token, secret, openid or message content.
+// take bounded values only (method names, gRPC codes, configured appids, results;
+// authorizers' appids only for the first few per platform: token_metrics.h), never
+// a token, secret, openid or message content.
 //
 //   Metrics& metrics = GlobalMetrics();
 //   metrics.Count(Metric::kPushes, {appid, "accepted"});
@@ -35,9 +36,10 @@ enum class Metric {
   kSubscriberLag,         // gauge {caller}
   kSubscriptionsEnded,    // counter {reason}
   kCallerRefusals,        // counter {caller, reason}
-  kTokenExpiry,           // gauge {appid, kind}: seconds until the held value expires
-  kTokenFetches,          // counter {appid, kind}, read from the token manager
-  kTokenFetchFailures,    // counter {appid, kind}, read from the token manager
+  kTokenExpiry,           // gauge {component, appid, kind}: seconds until the held value expires
+  kTokenFetches,          // counter {component, appid, kind}, read from the token manager
+  kTokenFetchFailures,    // counter {component, appid, kind}, read from the token manager
+  kAuthorizers,           // gauge {component}: authorizers this replica tracks
   kForceRefreshLeft,      // gauge {appid}
   kProcessCpuSeconds,     // counter {}, read from /proc at scrape time (process_metrics.h)
   kProcessResidentBytes,  // gauge {}

@@ -21,6 +21,7 @@
 #include "service/server/endpoint_service.h"
 #include "service/server/event_service.h"
 #include "service/server/raw_service.h"
+#include "service/server/token_metrics.h"
 #include "service/server/token_service.h"
 
 namespace wxgate {
@@ -285,7 +286,12 @@ std::unique_ptr<StatusReport> Gateway::NewStatusReport() {
       .token_state = [this](const Account& account,
                             TokenKind kind) { return tokens_->Status(account, kind); },
       .hub = shared_.hub.get(),
-      .activity = &GlobalRecentActivity()};
+      .activity = &GlobalRecentActivity(),
+      .components = components_->All(),
+      .authorizers = [this](const Account& component,
+                            size_t max) { return authorizers_->List(component.appid, max); },
+      .grant = [this](const Account& authorizer) { return tokens_->LastSeenGrant(authorizer); },
+      .max_listed_authorizers = kAuthorizersListed};
   for (const std::string& appid : appids_) {
     if (absl::StatusOr<const Account*> account = accounts_->Find(appid); account.ok()) {
       sources.accounts.push_back(*account);
@@ -312,40 +318,20 @@ std::vector<Sample> Gateway::ReadMetrics() const {
   for (const auto& [caller, lag] : lag_by_caller) {
     samples.push_back({Metric::kSubscriberLag, {caller}, static_cast<double>(lag)});
   }
-  const absl::Time now = absl::Now();
+  TokenMetricSources tokens{
+      .components = components_->All(),
+      .token_state = [this](const Account& account,
+                            TokenKind kind) { return tokens_->Status(account, kind); },
+      .authorizers = [this](const Account& component,
+                            size_t max) { return authorizers_->List(component.appid, max); }};
   for (const std::string& appid : appids_) {
-    absl::StatusOr<const Account*> account = accounts_->Find(appid);
-    if (!account.ok()) continue;
-    for (TokenKind kind :
-         {TokenKind::kAccessToken, TokenKind::kJsapiTicket, TokenKind::kWxCardTicket}) {
-      const TokenState state = tokens_->Status(**account, kind);
-      if (kind != TokenKind::kAccessToken && state.fetches + state.failed_fetches == 0) continue;
-      const std::vector<std::string> labels = {appid, std::string(TokenKindName(kind))};
-      samples.push_back({Metric::kTokenExpiry, labels,
-                         state.valid ? absl::ToDoubleSeconds(state.expires_at - now) : -1});
-      samples.push_back({Metric::kTokenFetches, labels, static_cast<double>(state.fetches)});
-      samples.push_back(
-          {Metric::kTokenFetchFailures, labels, static_cast<double>(state.failed_fetches)});
-      if (kind == TokenKind::kAccessToken) {
-        samples.push_back({Metric::kForceRefreshLeft, {appid}, double(state.force_refresh_left)});
-      }
+    if (absl::StatusOr<const Account*> account = accounts_->Find(appid); account.ok()) {
+      tokens.accounts.push_back(*account);
     }
   }
-  // Third-party platforms: the ticket's expiry (-1 until one is known) and the
-  // component_access_token's, under the component_appid.
-  for (const Account* component : components_->All()) {
-    for (TokenKind kind : {TokenKind::kComponentVerifyTicket, TokenKind::kComponentAccessToken}) {
-      const TokenState state = tokens_->Status(*component, kind);
-      const std::vector<std::string> labels = {component->appid, std::string(TokenKindName(kind))};
-      samples.push_back({Metric::kTokenExpiry, labels,
-                         state.valid ? absl::ToDoubleSeconds(state.expires_at - now) : -1});
-      if (kind == TokenKind::kComponentAccessToken) {
-        samples.push_back({Metric::kTokenFetches, labels, static_cast<double>(state.fetches)});
-        samples.push_back(
-            {Metric::kTokenFetchFailures, labels, static_cast<double>(state.failed_fetches)});
-      }
-    }
-  }
+  std::vector<Sample> token_samples = ReadTokenMetrics(tokens, absl::Now());
+  samples.insert(samples.end(), std::make_move_iterator(token_samples.begin()),
+                 std::make_move_iterator(token_samples.end()));
   return samples;
 }
 

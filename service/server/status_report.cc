@@ -7,6 +7,7 @@
 
 #include "auth/caller_authorizer.h"
 #include "service/server/token_state_proto.h"
+#include "service/token/permission_sets.h"
 
 namespace wxgate {
 namespace {
@@ -30,6 +31,7 @@ const char* ServiceOfRaw() { return "wxgate.v1.RawService"; }
 std::vector<std::string> StatusReport::Appids() const {
   std::vector<std::string> appids;
   for (const Account* account : sources_.accounts) appids.push_back(account->appid);
+  for (const Account* component : sources_.components) appids.push_back(component->appid);
   appids.emplace_back(kAllAppids);
   return appids;
 }
@@ -44,6 +46,7 @@ v1::GetStatusResponse StatusReport::Build(const MaySee& may_see) const {
   *gateway.mutable_uptime() = ToDuration(now - sources_.started);
   *gateway.mutable_generated_time() = ToTimestamp(now);
   AddAccounts(may_see, status);
+  AddComponents(may_see, status);
   if (sources_.activity != nullptr) {
     *status.mutable_window() = ToDuration(sources_.activity->window());
     AddUpstream(status);
@@ -62,16 +65,67 @@ void StatusReport::AddAccounts(const MaySee& may_see, v1::GetStatusResponse& sta
     v1::AccountStatus& out = *status.add_accounts();
     out.set_appid(account->appid);
     out.set_name(account->name);
-    for (v1::TokenKind kind : {v1::TOKEN_KIND_ACCESS_TOKEN, v1::TOKEN_KIND_JSAPI_TICKET,
-                               v1::TOKEN_KIND_WX_CARD_TICKET}) {
-      const TokenState state = sources_.token_state(*account, KindOf(kind));
-      // Tickets only once asked for: most accounts never use them.
-      if (kind != v1::TOKEN_KIND_ACCESS_TOKEN && state.fetches + state.failed_fetches == 0) {
-        continue;
-      }
-      *out.add_tokens() = TokenStateProto(kind, state);
+    AddTokens(*account, *out.mutable_tokens());
+  }
+}
+
+void StatusReport::AddTokens(const Account& account,
+                             google::protobuf::RepeatedPtrField<v1::TokenState>& out) const {
+  for (v1::TokenKind kind :
+       {v1::TOKEN_KIND_ACCESS_TOKEN, v1::TOKEN_KIND_JSAPI_TICKET, v1::TOKEN_KIND_WX_CARD_TICKET}) {
+    const TokenState state = sources_.token_state(account, KindOf(kind));
+    // Tickets only once asked for: most accounts never use them.
+    if (kind != v1::TOKEN_KIND_ACCESS_TOKEN && state.fetches + state.failed_fetches == 0) {
+      continue;
+    }
+    *out.Add() = TokenStateProto(kind, state);
+  }
+}
+
+void StatusReport::AddComponents(const MaySee& may_see, v1::GetStatusResponse& status) const {
+  std::vector<const Account*> components = sources_.components;
+  std::sort(components.begin(), components.end(),
+            [](const Account* a, const Account* b) { return a->appid < b->appid; });
+  for (const Account* component : components) {
+    if (!may_see(component->appid)) continue;
+    v1::ComponentStatus& out = *status.add_components();
+    out.set_component_appid(component->appid);
+    out.set_name(component->name);
+    // The ticket's state says when it came, never what it is.
+    const TokenState ticket = sources_.token_state(*component, TokenKind::kComponentVerifyTicket);
+    out.set_ticket_known(ticket.valid);
+    if (ticket.valid) *out.mutable_ticket_received_time() = ToTimestamp(ticket.fetched_at);
+    *out.mutable_component_access_token() =
+        TokenStateProto(v1::TOKEN_KIND_COMPONENT_ACCESS_TOKEN,
+                        sources_.token_state(*component, TokenKind::kComponentAccessToken));
+    if (!sources_.authorizers) continue;
+    const AuthorizerDirectory::Listing listing =
+        sources_.authorizers(*component, sources_.max_listed_authorizers);
+    out.set_authorizer_count(static_cast<int64_t>(listing.total));
+    for (const Account* authorizer : listing.first) {
+      AddAuthorizer(*authorizer, *out.add_authorizers());
     }
   }
+}
+
+void StatusReport::AddAuthorizer(const Account& authorizer, v1::AuthorizerStatus& out) const {
+  out.set_appid(authorizer.appid);
+  const SeenGrant seen = sources_.grant ? sources_.grant(authorizer) : SeenGrant();
+  if (!seen.seen) {
+    out.set_grant(v1::GRANT_STATE_UNSPECIFIED);
+  } else if (!seen.grant.has_value()) {
+    out.set_grant(v1::GRANT_STATE_NONE);
+  } else if (seen.grant->revoked) {
+    out.set_grant(v1::GRANT_STATE_REVOKED);
+  } else {
+    out.set_grant(v1::GRANT_STATE_AUTHORIZED);
+    for (int id : seen.grant->permission_sets) {
+      v1::PermissionSet& set = *out.add_permission_sets();
+      set.set_id(id);
+      set.set_name(PermissionSetName(id));
+    }
+  }
+  AddTokens(authorizer, *out.mutable_tokens());
 }
 
 void StatusReport::AddUpstream(v1::GetStatusResponse& status) const {

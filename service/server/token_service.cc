@@ -63,7 +63,8 @@ std::unique_ptr<AdmittedService> ServeTokens(TokenManager& tokens, const CallAdm
   service->HandleUnary(
       "GetJsapiTicket", ForAccount([&tokens](UnaryCall& call, MessagePtr message) {
         const auto& request = RequestAs<v1::GetJsapiTicketRequest>(*message);
-        if (request.kind() == v1::TOKEN_KIND_ACCESS_TOKEN) {
+        if (request.kind() == v1::TOKEN_KIND_ACCESS_TOKEN ||
+            request.kind() == v1::TOKEN_KIND_COMPONENT_ACCESS_TOKEN) {
           return call.Respond(GatewayError(Reason::kInvalidTokenKind,
                                            "GetJsapiTicket serves tickets; use GetAccessToken"));
         }
@@ -103,6 +104,11 @@ std::unique_ptr<AdmittedService> ServeTokens(TokenManager& tokens, const CallAdm
         if (request.token().empty()) {
           return call.Respond(
               GatewayError(Reason::kMissingToken, "token: the value WeChat rejected is required"));
+        }
+        if (request.kind() == v1::TOKEN_KIND_COMPONENT_ACCESS_TOKEN) {
+          // The gateway invalidates a platform's token itself, when WeChat rejects it.
+          return call.Respond(GatewayError(Reason::kInvalidTokenKind,
+                                           "TokenService serves accounts' credentials only"));
         }
         auto response = std::make_unique<v1::InvalidateTokenResponse>();
         response->set_invalidated(

@@ -15,6 +15,8 @@ TokenKind KindOf(v1::TokenKind kind) {
       return TokenKind::kJsapiTicket;
     case v1::TOKEN_KIND_WX_CARD_TICKET:
       return TokenKind::kWxCardTicket;
+    case v1::TOKEN_KIND_COMPONENT_ACCESS_TOKEN:
+      return TokenKind::kComponentAccessToken;
     default:
       return TokenKind::kAccessToken;
   }

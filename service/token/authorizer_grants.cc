@@ -81,6 +81,15 @@ void AuthorizerGrants::Remember(const Account& authorizer,
   entry.read_at = options_.now();
 }
 
+SeenGrant AuthorizerGrants::LastSeen(const Account& authorizer) const {
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(AuthorizerGrantKey(authorizer));
+  if (it == entries_.end() || !it->second.known) return {};
+  SeenGrant seen{.seen = true, .grant = it->second.grant};
+  if (seen.grant.has_value()) seen.grant->refresh_token.clear();
+  return seen;
+}
+
 void AuthorizerGrants::Check(const Account& authorizer, Done done) {
   std::optional<absl::StatusOr<AuthorizerGrant>> recent;
   {

@@ -8,6 +8,8 @@
 //   grants.Read(authorizer, done);   // the stored grant now, revoked or not (for its
 //                                    // refresh token); NOT_FOUND UNKNOWN_APPID if none
 //   grants.Update(authorizer, change, done);  // writes change(current) by compare-and-set
+//   grants.LastSeen(authorizer);     // what this process read or wrote last, at once,
+//                                    // without the store (for status reports)
 //
 // A change this process makes is seen by its Check at once; replicas sharing the
 // store see it within `recheck`. When the store fails, Check keeps answering the
@@ -40,6 +42,12 @@ struct AuthorizerGrantsOptions {
   std::function<absl::Time()> now = absl::Now;
 };
 
+// What a process last read or wrote of an authorizer's grant.
+struct SeenGrant {
+  bool seen = false;                     // false: never read here
+  std::optional<AuthorizerGrant> grant;  // nullopt: none stored (never authorized)
+};
+
 class AuthorizerGrants {
  public:
   using Done = absl::AnyInvocable<void(absl::StatusOr<AuthorizerGrant>) &&>;
@@ -59,6 +67,9 @@ class AuthorizerGrants {
   // `done` gets OK once written (or when `change` wrote nothing), else the error.
   void Update(const Account& authorizer, Change change,
               absl::AnyInvocable<void(absl::Status) &&> done);
+
+  // Never reads the store; the refresh token is left out (reports show no credential).
+  SeenGrant LastSeen(const Account& authorizer) const;
 
   // What Check answers for a grant as stored (nullopt: none).
   static absl::StatusOr<AuthorizerGrant> Verdict(const Account& authorizer,

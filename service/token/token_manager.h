@@ -169,6 +169,9 @@ class TokenManager {
   void ReadGrant(const Account& authorizer, AuthorizerGrants::Done done) {
     grants_.Read(authorizer, std::move(done));
   }
+  // `authorizer`'s grant as this process last saw it, without its refresh token and
+  // without reading the store (for status reports).
+  SeenGrant LastSeenGrant(const Account& authorizer) const { return grants_.LastSeen(authorizer); }
 
  private:
   struct Slot {

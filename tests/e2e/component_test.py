@@ -28,17 +28,15 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import component_flow  # noqa: E402
 import stack  # noqa: E402
 import wechat_push  # noqa: E402
+from component_flow import (AUTHORIZER, COMPONENT, COMPONENT_KEY,  # noqa: E402
+                            COMPONENT_SECRET, COMPONENT_TOKEN)
 
 ARGS = None
-COMPONENT = "wx2222222222222222"
-COMPONENT_SECRET = "e2e-component-secret-0123456789ab"
-COMPONENT_TOKEN = "e2e-component-token"
-COMPONENT_KEY = "e2eComponentKey0123456789abcdefghijklmnopqr"  # 43 characters
 START_PUSH = "/cgi-bin/component/api_start_push_ticket"
 COMPONENT_TOKEN_PATH = "/cgi-bin/component/api_component_token"
-AUTHORIZER = "wx5555555555555555"
 QUERY_AUTH = "/cgi-bin/component/api_query_auth"
 AUTHORIZER_TOKEN_PATH = "/cgi-bin/component/api_authorizer_token"
 TIMEOUT = 30
@@ -72,22 +70,9 @@ class ComponentTest(unittest.TestCase):
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def start_gateway(self, fake_port, name):
-        secrets = os.path.join(self.workdir, "secrets")
-        os.makedirs(secrets, exist_ok=True)
-        files = {}
-        for what, value in (("secret", COMPONENT_SECRET), ("token", COMPONENT_TOKEN),
-                            ("key", COMPONENT_KEY)):
-            files[what] = os.path.join(secrets, what)
-            with open(files[what], "w", encoding="utf-8") as f:
-                f.write(value)
         extra = f"""tokens:
   state_file: "{os.path.join(self.workdir, 'tokens.json')}"
-components:
-  - component_appid: {COMPONENT}
-    secret: {{file: "{files['secret']}"}}
-    token: {{file: "{files['token']}"}}
-    encoding_aes_key: {{file: "{files['key']}"}}
-"""
+""" + component_flow.config(os.path.join(self.workdir, "secrets"))
         self.admin_port = stack.free_port()
         config, ports = stack.write_gateway_config(
             ARGS, self.workdir, name, fake_port, extra=extra,
@@ -144,11 +129,7 @@ components:
             self.addCleanup(subscription.close)
             stack.wait_until(lambda: self.sample(self.metrics(), "wxgate_subscribers") == 1,
                              TIMEOUT, "the subscriber is in", gateway.process, log)
-            pushed = stack.fake_request(ARGS, fake_port, "/fake/component/push_ticket", {
-                "component_appid": COMPONENT,
-                "url": f"http://127.0.0.1:{callback_port}/wechat/component/{COMPONENT}",
-                "token": COMPONENT_TOKEN, "encoding_aes_key": COMPONENT_KEY})
-            self.assertEqual((pushed["http_status"], pushed["body"]), (200, "success"), pushed)
+            self.component_push(fake_port, callback_port, component_flow.PUSH_TICKET)
 
             arrived = subscription.next()
             self.assertEqual((arrived.component_appid, arrived.info_type),
@@ -196,11 +177,7 @@ components:
         self.failed = False
 
     def component_push(self, fake_port, callback_port, route, **body):
-        body.update({"component_appid": COMPONENT,
-                     "url": f"http://127.0.0.1:{callback_port}/wechat/component/{COMPONENT}",
-                     "token": COMPONENT_TOKEN, "encoding_aes_key": COMPONENT_KEY})
-        pushed = stack.fake_request(ARGS, fake_port, route, body)
-        self.assertEqual((pushed["http_status"], pushed["body"]), (200, "success"), pushed)
+        component_flow.push(ARGS, fake_port, f"http://127.0.0.1:{callback_port}", route, **body)
 
     def user_info(self, channel):
         users = user_pb2_grpc.UserServiceStub(channel)
@@ -210,9 +187,7 @@ components:
     def test_authorize_call_revoke_restart_unauthorize(self):
         # The fake's authorize route waits for the gateway's answer while the gateway
         # calls the fake back (api_query_auth): it needs threads to spare.
-        fake, fake_port = stack.start_fake(ARGS, self.workdir,
-                                           ("--account", f"{COMPONENT}:{COMPONENT_SECRET}",
-                                            "--threads", "4"))
+        fake, fake_port = stack.start_fake(ARGS, self.workdir, component_flow.FAKE_ARGS)
         self.processes.append(fake)
         self.logs.append(("fake_wechat", os.path.join(self.workdir, "fake_wechat.log")))
         gateway, callback_port, log = self.start_gateway(fake_port, "wxgate")
@@ -222,14 +197,14 @@ components:
             self.assertEqual(unknown.exception.code(), grpc.StatusCode.NOT_FOUND)
             self.assertEqual(error_reason(unknown.exception), "UNKNOWN_APPID")
 
-            self.component_push(fake_port, callback_port, "/fake/component/push_ticket")
+            self.component_push(fake_port, callback_port, component_flow.PUSH_TICKET)
             subscription = wechat_push.Subscription(
                 channel, filter={"component_appids": [COMPONENT], "info_types": ["authorized",
                                                                                  "unauthorized"]})
             self.addCleanup(subscription.close)
             stack.wait_until(lambda: self.sample(self.metrics(), "wxgate_subscribers") == 1,
                              TIMEOUT, "the subscriber is in", gateway.process, log)
-            self.component_push(fake_port, callback_port, "/fake/component/authorize",
+            self.component_push(fake_port, callback_port, component_flow.AUTHORIZE,
                                 authorizer_appid=AUTHORIZER, func_info=[1, 2])
             authorized = subscription.next()
             self.assertEqual(authorized.info_type, "authorized")
@@ -267,7 +242,7 @@ components:
                              "refreshed with the persisted refresh token")
             self.assertEqual(self.calls(fake_port, QUERY_AUTH), 1, "no new authorization")
 
-            self.component_push(fake_port, callback_port, "/fake/component/unauthorize",
+            self.component_push(fake_port, callback_port, component_flow.UNAUTHORIZE,
                                 authorizer_appid=AUTHORIZER)
             with self.assertRaises(grpc.RpcError) as revoked:
                 self.user_info(channel)
@@ -280,8 +255,11 @@ components:
                 continue
             for secret in ("refreshtoken@@@", "queryauthcode@@@", COMPONENT_SECRET):
                 self.assertNotIn(secret, text)
-        with open(os.path.join(self.workdir, "tokens.json"), encoding="utf-8") as f:
-            self.assertNotIn("refreshtoken@@@", f.read(), "revoked: the refresh token is gone")
+        # Revoked: the refresh token is gone from the state file, once the gateway's
+        # writer thread (which runs after the store answered) has written it.
+        state_file = os.path.join(self.workdir, "tokens.json")
+        stack.wait_until(lambda: "refreshtoken@@@" not in stack._read(state_file), TIMEOUT,
+                         "the revoked grant written to the state file", restarted.process, log)
         self.failed = False
 
 

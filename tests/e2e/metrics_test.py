@@ -3,7 +3,8 @@
 repeated, refused for each reason, replied to, declined, left to expire) and
 subscriptions (one cancelled, one ended for falling behind): each counter moves by
 exactly that much, and the page parses with the Prometheus project's own text-format
-parser (prometheus_client).
+parser (prometheus_client). A third-party platform's token and its authorizer's are
+labelled by component, appid and kind once the account authorized it.
 
     /usr/bin/python3 tests/e2e/metrics_test.py --wxgate BIN --fake-wechat BIN \
         --cert-dir DIR --endpoints-dir DIR --stubs-dir GEN
@@ -11,13 +12,16 @@ parser (prometheus_client).
 
 import hashlib
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import unittest
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import component_flow  # noqa: E402
 import stack  # noqa: E402
 from wechat_push import TIMEOUT, Subscription, push, text_push  # noqa: E402
 
@@ -218,6 +222,59 @@ class MetricsTest(unittest.TestCase):
         self.assertIn("events behind", ended.exception.details())
         key = ("wxgate_subscriptions_ended_total", frozenset({"reason": "too_slow"}.items()))
         self.assertEqual(after.get(key, 0) - before.get(key, 0), 1)
+
+    def test_platform_and_authorizer_tokens_are_labelled_by_component_appid_and_kind(self):
+        admin_port = stack.free_port()
+        secrets_dir = tempfile.mkdtemp(prefix="wxgate-e2e-metrics-")
+        self.addCleanup(shutil.rmtree, secrets_dir, ignore_errors=True)
+        authorizer = component_flow.AUTHORIZER
+        with stack.running(ARGS, server_extra=f'  admin_listen: "127.0.0.1:{admin_port}"\n',
+                           extra=component_flow.config(secrets_dir),
+                           fake_args=component_flow.FAKE_ARGS) as s:
+            _, before = scrape(admin_port)
+            base = component_flow.callback_base(s.callback_url)
+            component_flow.push(ARGS, s.fake_port, base, component_flow.PUSH_TICKET)
+            component_flow.push(ARGS, s.fake_port, base, component_flow.AUTHORIZE,
+                                authorizer_appid=authorizer, func_info=[1, 2])
+            # WeChat forgets the authorizer's token: one fetch (api_authorizer_token).
+            stack.fake_request(ARGS, s.fake_port, "/fake/revoke", {"appid": authorizer})
+            with grpc.insecure_channel(s.target) as channel:
+                user_pb2_grpc.UserServiceStub(channel).GetUserInfo(
+                    user_pb2.GetUserInfoRequest(openid=OPENID), timeout=TIMEOUT,
+                    metadata=(("x-wx-appid", authorizer),))
+            page, after = scrape(admin_port)
+            issued = component_flow.issued(ARGS, s.fake_port)
+
+        def value(samples, name, **labels):
+            return samples.get((name, frozenset(labels.items())))
+        platform = {"appid": component_flow.COMPONENT, "kind": "component_access_token"}
+        self.assertEqual(value(before, "wxgate_token_fetches_total", **platform), 0)
+        self.assertEqual(value(after, "wxgate_token_fetches_total", **platform), 1)
+        self.assertEqual(value(after, "wxgate_token_fetch_failures_total", **platform), 0)
+        self.assertGreater(value(after, "wxgate_token_expiry_seconds", **platform), 7000)
+        ticket = {"appid": component_flow.COMPONENT, "kind": "component_verify_ticket"}
+        self.assertEqual(value(before, "wxgate_token_expiry_seconds", **ticket), -1)
+        self.assertGreater(value(after, "wxgate_token_expiry_seconds", **ticket), 11 * 3600)
+        self.assertEqual(value(before, "wxgate_authorizers", component=component_flow.COMPONENT),
+                         0)
+        self.assertEqual(value(after, "wxgate_authorizers", component=component_flow.COMPONENT),
+                         1)
+        token = {"component": component_flow.COMPONENT, "appid": authorizer,
+                 "kind": "access_token"}
+        self.assertEqual(value(after, "wxgate_token_fetches_total", **token), 1)
+        self.assertEqual(value(after, "wxgate_token_fetch_failures_total", **token), 0)
+        self.assertGreater(value(after, "wxgate_token_expiry_seconds", **token), 7000)
+        # No ticket of the authorizer's was asked for; no series past the first 100.
+        self.assertIsNone(value(after, "wxgate_token_fetches_total",
+                                **dict(token, kind="jsapi_ticket")))
+        self.assertIsNone(value(after, "wxgate_token_fetches_total",
+                                **dict(token, appid="other")))
+        for values in issued.values():
+            for secret in values:
+                self.assertNotIn(secret, page)
+        for secret in (component_flow.COMPONENT_SECRET, component_flow.COMPONENT_TOKEN,
+                       component_flow.COMPONENT_KEY):
+            self.assertNotIn(secret, page)
 
     def test_unknown_paths_and_channelz_are_not_served(self):
         admin_port = stack.free_port()

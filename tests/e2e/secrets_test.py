@@ -6,6 +6,15 @@ the admin listener's /metrics and /status.json.
 It runs twice: with the default text log, and with JSON lines at the debug level
 (every call and push logged), each line of which must parse.
 
+A third-party platform too (ComponentSecretsTest, twice as well): the fake pushes a
+component_verify_ticket, an account authorizes the platform, calls are made on its
+behalf while the fake forgets its token twice (each refresh rotates its refresh
+token), one call lacks a permission set, the account unauthorizes; then none of the
+component secret, callback token and key, nor any ticket, component_access_token,
+authorization code, refresh token or authorizer_access_token the fake issued (it
+lists them) appears in the log, an answer, an error, TokenStatus, /metrics or
+/status.json.
+
     /usr/bin/python3 tests/e2e/secrets_test.py --wxgate BIN --fake-wechat BIN \
         --cert-dir DIR --endpoints-dir DIR --stubs-dir GEN --push BIN --pushes-dir DIR
 """
@@ -14,15 +23,18 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import component_flow  # noqa: E402
 import stack  # noqa: E402
 
 API_KEY = "e2e-api-key-never-to-be-seen-7f3a"
@@ -157,8 +169,107 @@ class JsonDebugSecretsTest(SecretsTest):
                         events)
 
 
+class ComponentSecretsTest(unittest.TestCase):
+    LOG = ""
+
+    def setUp(self):
+        self.admin_port = stack.free_port()
+        secrets_dir = tempfile.mkdtemp(prefix="wxgate-e2e-component-secrets-")
+        self.addCleanup(shutil.rmtree, secrets_dir, ignore_errors=True)
+        running = stack.running(
+            ARGS, access=ACCESS, extra=self.LOG + component_flow.config(secrets_dir),
+            server_extra=f'  admin_listen: "127.0.0.1:{self.admin_port}"\n',
+            fake_args=component_flow.FAKE_ARGS + ("--rotate-refresh-tokens", "1"))
+        self.stack = running.__enter__()
+        self.addCleanup(running.__exit__, None, None, None)
+        self.channel = grpc.insecure_channel(self.stack.target)
+        self.addCleanup(self.channel.close)
+        self.said = []
+        self.for_authorizer = [("authorization", f"Bearer {API_KEY}"),
+                               ("x-wx-appid", component_flow.AUTHORIZER)]
+
+    def call(self, rpc, request):
+        try:
+            self.said.append(str(rpc(request, timeout=TIMEOUT, metadata=self.for_authorizer)))
+            return grpc.StatusCode.OK
+        except grpc.RpcError as error:
+            self.said += [error.details() or "", str(error.trailing_metadata())]
+            return error.code()
+
+    def admin_pages(self):
+        for path in ("/metrics", "/status.json"):
+            request = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}",
+                                             headers={"Authorization": f"Bearer {API_KEY}"})
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as page:
+                self.said.append(page.read().decode())
+
+    def push(self, route, **body):
+        base = component_flow.callback_base(self.stack.callback_url)
+        pushed = component_flow.push(ARGS, self.stack.fake_port, base, route, **body)
+        self.said.append(json.dumps(pushed))
+
+    def test_no_component_credential_appears_in_logs_or_answers(self):
+        users = user_pb2_grpc.UserServiceStub(self.channel)
+        menus = menu_pb2_grpc.MenuServiceStub(self.channel)
+        tokens = token_pb2_grpc.TokenServiceStub(self.channel)
+        user = user_pb2.GetUserInfoRequest(openid=OPENID)
+        self.push(component_flow.PUSH_TICKET)
+        self.push(component_flow.AUTHORIZE, authorizer_appid=component_flow.AUTHORIZER,
+                  func_info=[1, 2])
+        self.assertEqual(self.call(users.GetUserInfo, user), grpc.StatusCode.OK)
+        for _ in range(2):  # WeChat forgets the token: a refresh, a new refresh token
+            stack.fake_request(ARGS, self.stack.fake_port, "/fake/revoke",
+                               {"appid": component_flow.AUTHORIZER})
+            self.assertEqual(self.call(users.GetUserInfo, user), grpc.StatusCode.OK)
+        self.assertEqual(self.call(menus.GetMenu, menu_pb2.GetMenuRequest()),
+                         grpc.StatusCode.PERMISSION_DENIED)
+        self.assertEqual(self.call(tokens.TokenStatus, token_pb2.TokenStatusRequest()),
+                         grpc.StatusCode.OK)
+        self.admin_pages()
+        status = json.loads(self.said[-1])
+        self.assertEqual(status["components"][0]["authorizers"][0]["grant"],
+                         "GRANT_STATE_AUTHORIZED")
+        self.push(component_flow.UNAUTHORIZE, authorizer_appid=component_flow.AUTHORIZER)
+        self.assertEqual(self.call(users.GetUserInfo, user),
+                         grpc.StatusCode.FAILED_PRECONDITION)
+        self.admin_pages()
+
+        issued = component_flow.issued(ARGS, self.stack.fake_port)
+        # What the flow must have made the fake issue, every one looked for below.
+        for kind, at_least in (("component_verify_ticket", 1), ("component_access_token", 1),
+                               ("authorization_code", 1), ("authorizer_refresh_token", 3),
+                               ("authorizer_access_token", 3)):
+            self.assertGreaterEqual(len(issued.get(kind, [])), at_least, (kind, issued))
+        secrets = [("component secret", component_flow.COMPONENT_SECRET),
+                   ("component callback token", component_flow.COMPONENT_TOKEN),
+                   ("component EncodingAESKey", component_flow.COMPONENT_KEY),
+                   ("API key", API_KEY)]
+        for kind, values in issued.items():
+            if kind != "access_token":  # the account's own: the first test's concern
+                secrets += [(kind, value) for value in values]
+        log = stack._read(self.stack.log)
+        for name, secret in secrets:
+            self.assertNotIn(secret, log, f"a {name} is in the gateway's log")
+            for said in self.said:
+                self.assertNotIn(secret, said, f"a {name} is in an answer: {said}")
+        self.check_log_lines(log)
+
+    def check_log_lines(self, log):
+        """The text form has nothing more to check."""
+
+
+class JsonDebugComponentSecretsTest(ComponentSecretsTest):
+    LOG = JsonDebugSecretsTest.LOG
+
+    def check_log_lines(self, log):
+        events = {json.loads(line)["event"] for line in log.splitlines()
+                  if not stack._SERVING.match(line)}
+        self.assertTrue({"call", "push", "component_ticket_stored"} <= events, events)
+
+
 def main():
     global ARGS, grpc, user_pb2, user_pb2_grpc, token_pb2, token_pb2_grpc
+    global menu_pb2, menu_pb2_grpc
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     stack.add_arguments(parser)
     parser.add_argument("--stubs-dir", required=True)
@@ -167,7 +278,7 @@ def main():
     ARGS, rest = parser.parse_known_args()
     sys.path[:0] = [ARGS.stubs_dir]
     import grpc
-    from wechat.mp.v1 import user_pb2, user_pb2_grpc
+    from wechat.mp.v1 import menu_pb2, menu_pb2_grpc, user_pb2, user_pb2_grpc
     from wxgate.v1 import token_pb2, token_pb2_grpc
     unittest.main(argv=[sys.argv[0]] + rest)
 

@@ -270,12 +270,13 @@ def report(logs, failed, codes):
 
 
 @contextlib.contextmanager
-def running(args, callback_mode="plain", access=ANYONE, server_extra="", extra=""):
+def running(args, callback_mode="plain", access=ANYONE, server_extra="", extra="",
+            fake_args=()):
     """Runs fake_wechat and wxgate for the duration of the block; yields a Stack.
 
     callback_mode: the account's (plain, compatible or safe, with AES_KEY);
     access: the YAML of the access section's body (default: anyone may call);
-    server_extra, extra: as for write_gateway_config.
+    server_extra, extra: as for write_gateway_config; fake_args: as for start_fake.
     """
     workdir = tempfile.mkdtemp(prefix="wxgate-e2e-")
     fake_log = os.path.join(workdir, "fake_wechat.log")
@@ -283,7 +284,7 @@ def running(args, callback_mode="plain", access=ANYONE, server_extra="", extra="
     processes = []
     failed = True
     try:
-        fake, fake_port = start_fake(args, workdir)
+        fake, fake_port = start_fake(args, workdir, fake_args)
         processes.append(fake)
         config, ports = write_gateway_config(args, workdir, "wxgate", fake_port, callback_mode,
                                              access, extra=extra, server_extra=server_extra)

@@ -9,6 +9,10 @@ condition. A screenshot goes to --artifacts-dir/status_page.png.
 Then wxgate.v1.AdminService/GetStatus over gRPC and /status.json over HTTP: the same
 callers and policies (401, 403, cut to the caller's appids).
 
+The gateway also serves a third-party platform: once the fake pushed its ticket and
+an account authorized it, GetStatus and the page list the platform (ticket known,
+its token) and the authorizer with its permission sets and token.
+
     /usr/bin/python3 tests/e2e/status_page_test.py --wxgate BIN --fake-wechat BIN \
         --cert-dir DIR --endpoints-dir DIR --stubs-dir GEN --artifacts-dir DIR \
         --chromium /usr/bin/chromium --chromedriver /usr/bin/chromedriver
@@ -27,6 +31,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import component_flow  # noqa: E402
 import stack  # noqa: E402
 from wechat_push import TIMEOUT, push, text_push  # noqa: E402
 
@@ -89,8 +94,10 @@ class StatusPageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.admin_port = stack.free_port()
+        cls.secrets_dir = tempfile.mkdtemp(prefix="wxgate-e2e-status-")
         cls.running = stack.running(
-            ARGS, access=ACCESS, server_extra=f'  admin_listen: "127.0.0.1:{cls.admin_port}"\n')
+            ARGS, access=ACCESS, server_extra=f'  admin_listen: "127.0.0.1:{cls.admin_port}"\n',
+            extra=component_flow.config(cls.secrets_dir), fake_args=component_flow.FAKE_ARGS)
         cls.stack = cls.running.__enter__()
         cls.channel = grpc.insecure_channel(cls.stack.target)
         cls.admin = admin_pb2_grpc.AdminServiceStub(cls.channel)
@@ -99,6 +106,7 @@ class StatusPageTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.channel.close()
         cls.running.__exit__(None, None, None)
+        shutil.rmtree(cls.secrets_dir, ignore_errors=True)
 
     def get_status(self, key=OPS_KEY):
         return self.admin.GetStatus(admin_pb2.GetStatusRequest(), metadata=metadata(key),
@@ -156,6 +164,65 @@ class StatusPageTest(unittest.TestCase):
         self.assertNotIn("status-page-secret-words", driver.page_source)
         self.assertNotIn(OPS_KEY, driver.page_source)
         self.save_screenshot(driver)
+
+    def test_the_platform_and_its_authorizer_are_listed_with_their_sets_and_tokens(self):
+        base = component_flow.callback_base(self.stack.callback_url)
+        component_flow.push(ARGS, self.stack.fake_port, base, component_flow.PUSH_TICKET)
+        component_flow.push(ARGS, self.stack.fake_port, base, component_flow.AUTHORIZE,
+                            authorizer_appid=component_flow.AUTHORIZER, func_info=[1, 2])
+        status = self.get_status()
+        self.assertEqual(len(status.components), 1)
+        platform = status.components[0]
+        self.assertEqual(platform.component_appid, component_flow.COMPONENT)
+        self.assertTrue(platform.ticket_known)
+        generated = status.gateway.generated_time.seconds
+        self.assertLessEqual(platform.ticket_received_time.seconds, generated)
+        self.assertGreater(platform.ticket_received_time.seconds, generated - 600)
+        token = platform.component_access_token
+        self.assertEqual(token.kind, token_pb2.TOKEN_KIND_COMPONENT_ACCESS_TOKEN)
+        self.assertTrue(token.valid)
+        self.assertEqual((token.fetches, token.failed_fetches), (1, 0))  # for api_query_auth
+        self.assertGreater(token.expires_at.seconds - generated, 7000)
+        self.assertEqual(platform.authorizer_count, 1)
+        self.assertEqual(len(platform.authorizers), 1)
+        authorizer = platform.authorizers[0]
+        self.assertEqual(authorizer.appid, component_flow.AUTHORIZER)
+        self.assertEqual(authorizer.grant, admin_pb2.GRANT_STATE_AUTHORIZED)
+        self.assertEqual([(p.id, p.name) for p in authorizer.permission_sets],
+                         [(1, "Message management"), (2, "User management")])
+        self.assertEqual(len(authorizer.tokens), 1)
+        self.assertEqual(authorizer.tokens[0].kind, token_pb2.TOKEN_KIND_ACCESS_TOKEN)
+        self.assertTrue(authorizer.tokens[0].valid)
+        # The exchange brought the token: no fetch of WeChat's for it yet.
+        self.assertEqual(authorizer.tokens[0].fetches, 0)
+        # A caller allowed only the account does not see the platform.
+        self.assertEqual(len(self.get_status(CRM_KEY).components), 0)
+        code, body = status_json(self.admin_port, OPS_KEY)
+        self.assertEqual(code, 200, body)
+        self.assertEqual(body["components"][0]["authorizers"][0]["permissionSets"],
+                         [{"id": 1, "name": "Message management"},
+                          {"id": 2, "name": "User management"}])
+        self.assertEqual(body["components"][0]["authorizerCount"], "1")  # int64: a string
+
+        driver = self.start_browser()
+        wait = WebDriverWait(driver, TIMEOUT)
+        driver.get(f"http://127.0.0.1:{self.admin_port}/status")
+        wait.until(EC.visibility_of_element_located((By.ID, "api-key")))
+        driver.find_element(By.ID, "api-key").send_keys(OPS_KEY)
+        driver.find_element(By.CSS_SELECTOR, "#login button").click()
+        row = (By.XPATH, f"//table[@id='authorizers']//tr[td[text()='{component_flow.AUTHORIZER}']"
+                         " and td[text()='authorized'] and "
+                         "td[text()='1 Message management, 2 User management'] and "
+                         "td[text()='access_token'] and td[text()='valid']]")
+        wait.until(EC.visibility_of_element_located(row))
+        platform_row = (By.XPATH, f"//table[@id='components']//tr[td[text()='{component_flow.COMPONENT}']"
+                                  " and td[text()='valid'] and td[starts-with(text(), 'pushed ')]]")
+        wait.until(EC.visibility_of_element_located(platform_row))
+        for issued in component_flow.issued(ARGS, self.stack.fake_port).values():
+            for value in issued:
+                self.assertNotIn(value, driver.page_source)
+                self.assertNotIn(value, json.dumps(body))
+        self.save_screenshot(driver, "status_page_platform.png")
 
     def test_a_refused_key_shows_the_form_again(self):
         driver = self.start_browser()
@@ -242,14 +309,14 @@ class StatusPageTest(unittest.TestCase):
         self.addCleanup(driver.quit)
         return driver
 
-    def save_screenshot(self, driver):
+    def save_screenshot(self, driver, name="status_page.png"):
         os.makedirs(ARGS.artifacts_dir, exist_ok=True)
         # The whole page, not only the window: the viewport grows to the page's height.
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
             "width": 1280, "height": min(int(height), 3000), "deviceScaleFactor": 1,
             "mobile": False})
-        path = os.path.join(ARGS.artifacts_dir, "status_page.png")
+        path = os.path.join(ARGS.artifacts_dir, name)
         self.assertTrue(driver.save_screenshot(path))
         print(f"screenshot: {path}", file=sys.stderr)
 

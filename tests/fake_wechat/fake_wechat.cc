@@ -64,6 +64,9 @@ void FakeWeChat::AddAccount(std::string appid, std::string secret) {
   impl_->tokens.AddAccount(std::move(appid), std::move(secret));
 }
 
+void FakeWeChat::SetRotateRefreshTokens(bool rotate) {
+  impl_->tokens.SetRotateRefreshTokens(rotate);
+}
 void FakeWeChat::SetTokenLifetime(absl::Duration lifetime) { impl_->tokens.SetLifetime(lifetime); }
 
 void FakeWeChat::SetLatency(absl::Duration latency) { impl_->router.SetLatency(latency); }

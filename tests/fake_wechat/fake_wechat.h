@@ -68,6 +68,8 @@ class FakeWeChat {
   std::string base_url() const;  // "https://127.0.0.1:<port>"
 
   void AddAccount(std::string appid, std::string secret);
+  // Whether api_authorizer_token also hands out a new refresh token (default false).
+  void SetRotateRefreshTokens(bool rotate);
   // How long the tokens issued from now on live (default 7200 s).
   void SetTokenLifetime(absl::Duration lifetime);
   // Added before every answer (on a timer; threads never sleep).

@@ -3,6 +3,7 @@
 //   fake_wechat --cert F --key F [--host 127.0.0.1] [--port 0] [--port-file PATH]
 //               [--endpoints DIR] [--account appid:secret]... [--latency-ms N] [--threads N]
 //               [--token-lifetime-s N]   (default 7200)
+//               [--rotate-refresh-tokens 1]  (api_authorizer_token rotates them)
 //
 // Once listening it writes the bound port to --port-file (atomically: a reader sees
 // the whole number or no file) and prints "fake_wechat listening on https://HOST:PORT".
@@ -29,12 +30,13 @@ struct Flags {
   std::vector<std::pair<std::string, std::string>> accounts;
   int latency_ms = 0;
   int token_lifetime_s = 7200;
+  bool rotate_refresh_tokens = false;
 };
 
 constexpr char kUsage[] =
     "usage: fake_wechat --cert F --key F [--host 127.0.0.1] [--port 0] [--port-file PATH]\n"
     "                   [--endpoints DIR] [--account appid:secret]... [--latency-ms N]\n"
-    "                   [--threads N]\n";
+    "                   [--threads N] [--token-lifetime-s N] [--rotate-refresh-tokens 0|1]\n";
 
 // Accepts "--name value" and "--name=value". Returns an error message, or "" if fine.
 std::string ParseFlags(int argc, char** argv, Flags* flags) {
@@ -70,6 +72,8 @@ std::string ParseFlags(int argc, char** argv, Flags* flags) {
       flags->latency_ms = number;
     } else if (name == "--token-lifetime-s" && is_number && number >= 1) {
       flags->token_lifetime_s = number;
+    } else if (name == "--rotate-refresh-tokens" && is_number && (number == 0 || number == 1)) {
+      flags->rotate_refresh_tokens = number == 1;
     } else if (name == "--threads" && is_number && number >= 1) {
       flags->options.threads = number;
     } else {
@@ -113,6 +117,7 @@ int main(int argc, char** argv) {
   for (auto& [appid, secret] : flags.accounts) fake.AddAccount(appid, secret);
   fake.SetLatency(absl::Milliseconds(flags.latency_ms));
   fake.SetTokenLifetime(absl::Seconds(flags.token_lifetime_s));
+  fake.SetRotateRefreshTokens(flags.rotate_refresh_tokens);
   if (absl::Status status = fake.Start(); !status.ok()) {
     std::cerr << status.message() << "\n";
     return 1;

@@ -149,7 +149,11 @@ HttpReply RequestRouter::Echo(const HttpRequest& request) {
 }
 
 HttpReply RequestRouter::Stats() const {
-  return JsonReply({{"calls", stats_->AllCalls()}, {"connections", stats_->Connections()}});
+  // "issued": every credential the fake handed out, so that tests can check that
+  // none of them leaks (see TokenAuthority::Issued).
+  return JsonReply({{"calls", stats_->AllCalls()},
+                    {"connections", stats_->Connections()},
+                    {"issued", tokens_->Issued()}});
 }
 
 HttpReply RequestRouter::SetLatencyFromBody(const HttpRequest& request) {

@@ -53,6 +53,16 @@ void TokenAuthority::AddAccount(std::string appid, std::string secret) {
   accounts_[std::move(appid)].secret = std::move(secret);
 }
 
+void TokenAuthority::SetRotateRefreshTokens(bool rotate) {
+  absl::MutexLock lock(&mu_);
+  rotate_refresh_tokens_ = rotate;
+}
+
+std::map<std::string, std::vector<std::string>> TokenAuthority::Issued() const {
+  absl::MutexLock lock(&mu_);
+  return issued_;
+}
+
 TokenAuthority::Account* TokenAuthority::Authenticate(absl::string_view appid,
                                                       absl::string_view secret, TokenGrant* error) {
   if (appid.empty()) {
@@ -80,6 +90,7 @@ std::string TokenAuthority::IssueComponentTicket(absl::string_view component_app
   Account& account = accounts_[component_appid];
   std::string ticket = absl::StrCat("ticket@@@", component_appid, "-", account.tickets.size() + 1);
   account.tickets.push_back(ticket);
+  issued_["component_verify_ticket"].push_back(ticket);
   return ticket;
 }
 
@@ -157,6 +168,9 @@ TokenGrant TokenAuthority::IssueLocked(Account& account, absl::string_view appid
   current = NewTokenValue();
   account.latest = current;
   tokens_[current] = Token{std::string(appid), now + lifetime_};
+  static constexpr const char* kIssuedAs[kLineageCount] = {
+      "access_token", "access_token", "component_access_token", "authorizer_access_token"};
+  issued_[kIssuedAs[lineage]].push_back(current);
   TokenGrant grant;
   grant.access_token = current;
   grant.expires_in = absl::ToInt64Seconds(lifetime_);
@@ -199,6 +213,7 @@ std::string TokenAuthority::IssueAuthorizationCode(absl::string_view component_a
   std::string code = absl::StrCat("queryauthcode@@@", component_appid, "-", ++issued_codes_);
   codes_[code] = {std::string(component_appid), std::string(authorizer_appid),
                   now_() + absl::Hours(1), std::move(permission_sets)};
+  issued_["authorization_code"].push_back(code);
   return code;
 }
 
@@ -243,6 +258,7 @@ AuthorizerGrant TokenAuthority::QueryAuth(absl::string_view component_access_tok
   Account& authorizer = accounts_[authorizer_appid];
   authorizer.authorized_component = std::string(component_appid);
   authorizer.refresh_token = absl::StrCat("refreshtoken@@@", NewTokenValue());
+  issued_["authorizer_refresh_token"].push_back(authorizer.refresh_token);
   AuthorizerGrant grant = IssueAuthorizerLocked(authorizer_appid, now);
   grant.permission_sets = std::move(permission_sets);
   return grant;
@@ -262,6 +278,10 @@ AuthorizerGrant TokenAuthority::IssueAuthorizerToken(absl::string_view component
     error.errcode = 61023;
     error.errmsg = "refresh_token is invalid";
     return error;
+  }
+  if (rotate_refresh_tokens_) {
+    it->second.refresh_token = absl::StrCat("refreshtoken@@@", NewTokenValue());
+    issued_["authorizer_refresh_token"].push_back(it->second.refresh_token);
   }
   return IssueAuthorizerLocked(authorizer_appid, now);
 }

@@ -34,6 +34,10 @@
 //   Check(A2)                                   -> owner "wxa"
 //   Unauthorize("wxc", "wxa")                   -> R1 and wxa's tokens are dropped
 //
+// With SetRotateRefreshTokens(true), IssueAuthorizerToken also replaces R1 with a new
+// refresh token R2 (WeChat may), and R1 is refused from then on. Issued() lists
+// every value handed out, by kind, so tests can look for them where none may be.
+//
 // Classic and stable tokens are separate lineages, as WeChat documents for
 // stable_token ("与 getAccessToken 获取的调用凭证完全隔离，互不影响"): issuing one never
 // retires the other. A "day" for the quota is a calendar day in Beijing time (UTC+8)
@@ -44,6 +48,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -99,6 +104,11 @@ class TokenAuthority {
   // lifetimes let a test see several expiries.
   void SetLifetime(absl::Duration lifetime);
   void AddAccount(std::string appid, std::string secret);
+  void SetRotateRefreshTokens(bool rotate);
+  // Every credential issued so far, by kind: "access_token", "component_verify_ticket",
+  // "component_access_token", "authorization_code", "authorizer_access_token",
+  // "authorizer_refresh_token"; oldest first.
+  std::map<std::string, std::vector<std::string>> Issued() const;
 
   TokenGrant IssueClassic(absl::string_view appid, absl::string_view secret);
   TokenGrant IssueStable(absl::string_view appid, absl::string_view secret, bool force_refresh);
@@ -178,6 +188,8 @@ class TokenAuthority {
   absl::flat_hash_map<std::string, Token> tokens_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, AuthorizationCode> codes_ ABSL_GUARDED_BY(mu_);
   int64_t issued_codes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool rotate_refresh_tokens_ ABSL_GUARDED_BY(mu_) = false;
+  std::map<std::string, std::vector<std::string>> issued_ ABSL_GUARDED_BY(mu_);
   // Retired tokens in retirement order (the clock only moves forward), so forgetting
   // them is cheap even when a benchmark hammers /cgi-bin/token.
   std::deque<std::pair<absl::Time, std::string>> retired_ ABSL_GUARDED_BY(mu_);

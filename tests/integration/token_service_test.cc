@@ -80,6 +80,23 @@ TEST_F(TokenServiceTest, InvalidateIsCompareAndSwap) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(TokenServiceTest, APlatformsTokenKindIsRefused) {
+  // It names what GetStatus reports of a third-party platform, not an account's.
+  v1::GetJsapiTicketRequest ticket;
+  ticket.set_kind(v1::TOKEN_KIND_COMPONENT_ACCESS_TOKEN);
+  v1::GetJsapiTicketResponse ticket_response;
+  grpc::Status status = stub_->GetJsapiTicket(ContextFor("").get(), ticket, &ticket_response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ErrorInfoFrom(status).reason(), "INVALID_TOKEN_KIND");
+  v1::InvalidateTokenRequest invalidate;
+  invalidate.set_kind(v1::TOKEN_KIND_COMPONENT_ACCESS_TOKEN);
+  invalidate.set_token("t");
+  v1::InvalidateTokenResponse invalidate_response;
+  status = stub_->InvalidateToken(ContextFor("").get(), invalidate, &invalidate_response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ErrorInfoFrom(status).reason(), "INVALID_TOKEN_KIND");
+}
+
 TEST_F(TokenServiceTest, StatusReportsEverythingButTheToken) {
   v1::GetAccessTokenResponse token;
   ASSERT_TRUE(stub_->GetAccessToken(ContextFor("").get(), {}, &token).ok());

@@ -68,28 +68,74 @@ const KIND_NAMES = {
   TOKEN_KIND_ACCESS_TOKEN: "access_token",
   TOKEN_KIND_JSAPI_TICKET: "jsapi_ticket",
   TOKEN_KIND_WX_CARD_TICKET: "wx_card ticket",
+  TOKEN_KIND_COMPONENT_ACCESS_TOKEN: "component_access_token",
+};
+
+// A token's state, time left and failure count as cells (expiry class: expires-in).
+function tokenCells(token, now) {
+  const expires = seconds(token.expiresAt);
+  const left = token.valid && expires !== null ? expires - now : null;
+  const state = token.valid ? "valid"
+    : token.lastError ? `failing: ${token.lastError}` : "none held";
+  const stateClass = token.valid ? "ok" : token.lastError ? "bad" : "warn";
+  const expiresCell = cell(left === null ? "—" : duration(left),
+                           left !== null && left < 300 ? "warn" : "");
+  expiresCell.classList.add("expires-in");
+  const failures = Number(token.failedFetches) > 0 ? "number bad" : "number";
+  return { state: cell(state, stateClass), expires: expiresCell,
+           fetches: cell(token.fetches, "number"), failures: cell(token.failedFetches, failures) };
+}
+
+const GRANT_NAMES = {
+  GRANT_STATE_UNSPECIFIED: "not read yet",
+  GRANT_STATE_AUTHORIZED: "authorized",
+  GRANT_STATE_REVOKED: "revoked",
+  GRANT_STATE_NONE: "never authorized",
 };
 
 function drawAccounts(status, now) {
   const rows = [];
   for (const account of status.accounts || []) {
     for (const token of account.tokens || []) {
-      const expires = seconds(token.expiresAt);
-      const left = token.valid && expires !== null ? expires - now : null;
-      const state = token.valid ? "valid"
-        : token.lastError ? `failing: ${token.lastError}` : "none held";
-      const stateClass = token.valid ? "ok" : token.lastError ? "bad" : "warn";
-      const expiresCell = cell(left === null ? "—" : duration(left),
-                               left !== null && left < 300 ? "warn" : "");
-      expiresCell.classList.add("expires-in");
-      const failures = Number(token.failedFetches) > 0 ? "number bad" : "number";
+      const t = tokenCells(token, now);
       rows.push([cell(account.appid, "appid"), cell(account.name),
-                 cell(KIND_NAMES[token.kind] || token.kind), cell(state, stateClass), expiresCell,
-                 cell(ago(token.fetchedAt, now)), cell(token.fetches, "number"),
-                 cell(token.failedFetches, failures), cell(token.forceRefreshLeft, "number")]);
+                 cell(KIND_NAMES[token.kind] || token.kind), t.state, t.expires,
+                 cell(ago(token.fetchedAt, now)), t.fetches, t.failures,
+                 cell(token.forceRefreshLeft, "number")]);
     }
   }
   fill("accounts", rows, "no account this caller may see");
+}
+
+function drawComponents(status, now) {
+  const platforms = [];
+  const authorizers = [];
+  let shown = 0, total = 0;
+  for (const c of status.components || []) {
+    const t = tokenCells(c.componentAccessToken || {}, now);
+    const ticket = c.ticketKnown ? `pushed ${ago(c.ticketReceivedTime, now)}` : "none yet";
+    platforms.push([cell(c.componentAppid, "appid"), cell(c.name),
+                    cell(ticket, c.ticketKnown ? "ok" : "warn"), t.state, t.expires,
+                    cell(ago((c.componentAccessToken || {}).fetchedAt, now)), t.fetches,
+                    t.failures, cell(c.authorizerCount, "number")]);
+    total += Number(c.authorizerCount) || 0;
+    for (const a of c.authorizers || []) {
+      shown += 1;
+      const sets = (a.permissionSets || []).map((p) => `${p.id} ${p.name}`).join(", ");
+      const grant = GRANT_NAMES[a.grant] || a.grant;
+      const grantClass = a.grant === "GRANT_STATE_AUTHORIZED" ? "ok"
+        : a.grant === "GRANT_STATE_UNSPECIFIED" ? "" : "bad";
+      for (const token of a.tokens || []) {
+        const tc = tokenCells(token, now);
+        authorizers.push([cell(c.componentAppid), cell(a.appid, "appid"),
+                          cell(grant, grantClass), cell(sets), cell(KIND_NAMES[token.kind] || token.kind),
+                          tc.state, tc.expires, tc.fetches, tc.failures]);
+      }
+    }
+  }
+  fill("components", platforms, "no third-party platform this caller may see");
+  fill("authorizers", authorizers, "no authorizer tracked");
+  $("authorizers-shown").textContent = shown < total ? `(the first ${shown} of ${total})` : "";
 }
 
 function drawUpstream(status) {
@@ -149,6 +195,7 @@ function draw(status) {
     span.textContent = `(last ${duration(durationSeconds(status.window))})`;
   }
   drawAccounts(status, now);
+  drawComponents(status, now);
   drawUpstream(status);
   drawCallbacks(status);
   drawSubscribers(status, now);

@@ -618,5 +618,45 @@ TEST_F(FakeWeChatTest, AuthorizersTokensComeFromTheCodeAndTheRefreshToken) {
             40001);
 }
 
+TEST_F(FakeWeChatTest, RotatedRefreshTokensAndEveryIssuedValueAreListedInStats) {
+  fake_.SetRotateRefreshTokens(true);
+  PostJson("/fake/component/push_ticket", {{"component_appid", "wx2"},
+                                           {"url", "http://127.0.0.1:1/"},
+                                           {"token", "t"},
+                                           {"encoding_aes_key", std::string(43, 'a')}});
+  const std::string component_token =
+      PostJson("/cgi-bin/component/api_component_token",
+               {{"component_appid", "wx2"},
+                {"component_appsecret", "secret2"},
+                {"component_verify_ticket", "ticket@@@wx2-1"}})["component_access_token"];
+  PostJson("/fake/component/authorize", {{"component_appid", "wx2"},
+                                         {"authorizer_appid", "wxa"},
+                                         {"func_info", {1}},
+                                         {"url", "http://127.0.0.1:1/"},
+                                         {"token", "t"},
+                                         {"encoding_aes_key", std::string(43, 'a')}});
+  const json info =
+      PostJson("/cgi-bin/component/api_query_auth?component_access_token=" + component_token,
+               {{"component_appid", "wx2"},
+                {"authorization_code", "queryauthcode@@@wx2-1"}})["authorization_info"];
+  const std::string r1 = info["authorizer_refresh_token"];
+  const std::string authorizer_token =
+      "/cgi-bin/component/api_authorizer_token?component_access_token=" + component_token;
+  json refresh = {
+      {"component_appid", "wx2"}, {"authorizer_appid", "wxa"}, {"authorizer_refresh_token", r1}};
+  const json second = PostJson(authorizer_token, refresh);
+  const std::string r2 = second["authorizer_refresh_token"];
+  EXPECT_NE(r2, r1) << "rotated";
+  EXPECT_EQ(PostJson(authorizer_token, refresh)["errcode"], 61023) << "the old one is refused";
+
+  const json issued = GetJson("/fake/stats")["issued"];
+  EXPECT_EQ(issued["component_verify_ticket"], json({"ticket@@@wx2-1"}));
+  EXPECT_EQ(issued["component_access_token"], json({component_token}));
+  EXPECT_EQ(issued["authorization_code"], json({"queryauthcode@@@wx2-1"}));
+  EXPECT_EQ(issued["authorizer_refresh_token"], json({r1, r2}));
+  EXPECT_EQ(issued["authorizer_access_token"],
+            json({info["authorizer_access_token"], second["authorizer_access_token"]}));
+}
+
 }  // namespace
 }  // namespace wxgate::fake

@@ -7,6 +7,7 @@
 
 #include "auth/caller_authorizer.h"
 #include "service/events/memory_event_store.h"
+#include "service/token/permission_sets.h"
 #include "tests/testing/test_clock.h"
 
 namespace wxgate {
@@ -16,6 +17,10 @@ using testing::TestClock;
 
 constexpr char kShop[] = "wx1111111111111111";
 constexpr char kCrm[] = "wx2222222222222222";
+constexpr char kPlatform[] = "wx3333333333333333";
+constexpr char kAuthorized[] = "wxa000000000000001";
+constexpr char kRevoked[] = "wxa000000000000002";
+constexpr char kNeverSeen[] = "wxa000000000000003";
 
 // Sees one appid, or every one.
 StatusReport::MaySee Only(std::string appid) {
@@ -34,7 +39,7 @@ class StatusReportTest : public ::testing::Test {
         hub_options);
   }
 
-  StatusReport Report() {
+  StatusReport Report(size_t max_listed_authorizers = 2) {
     return StatusReport({.version = "1.2.3",
                          .replica = "host/1/ab",
                          .started = clock_.Now() - absl::Minutes(3),
@@ -45,7 +50,29 @@ class StatusReportTest : public ::testing::Test {
                          .activity = &activity_,
                          .service_of = {{"/cgi-bin/user/info", "wechat.mp.v1.UserService"},
                                         {"/cgi-bin/user/get", "wechat.mp.v1.UserService"}},
-                         .now = [this] { return clock_.Now(); }});
+                         .now = [this] { return clock_.Now(); },
+                         .components = {&platform_},
+                         .authorizers =
+                             [this](const Account&, size_t max) {
+                               AuthorizerDirectory::Listing listing{.total = authorizers_.size()};
+                               for (size_t i = 0; i < authorizers_.size() && i < max; ++i) {
+                                 listing.first.push_back(&authorizers_[i]);
+                               }
+                               return listing;
+                             },
+                         .grant = [this](const Account& authorizer) { return GrantOf(authorizer); },
+                         .max_listed_authorizers = max_listed_authorizers});
+  }
+
+  // kAuthorized granted sets 1 and 15; kRevoked revoked; kNeverSeen was not read yet.
+  SeenGrant GrantOf(const Account& authorizer) {
+    if (authorizer.appid == kAuthorized) {
+      return {.seen = true, .grant = AuthorizerGrant{.permission_sets = {1, 15}}};
+    }
+    if (authorizer.appid == kRevoked) {
+      return {.seen = true, .grant = AuthorizerGrant{.revoked = true}};
+    }
+    return {};
   }
 
   // shop holds an access_token for 2 h; crm has none after a failed fetch and asked
@@ -56,6 +83,19 @@ class StatusReportTest : public ::testing::Test {
       state.valid = true;
       state.fetched_at = clock_.Now() - absl::Minutes(1);
       state.expires_at = clock_.Now() + absl::Hours(2);
+      state.fetches = 1;
+    } else if (account.appid == kPlatform && kind == TokenKind::kComponentVerifyTicket) {
+      state.valid = true;
+      state.fetched_at = clock_.Now() - absl::Minutes(4);
+      state.expires_at = clock_.Now() + absl::Hours(11);
+    } else if (account.appid == kPlatform && kind == TokenKind::kComponentAccessToken) {
+      state.valid = true;
+      state.fetched_at = clock_.Now() - absl::Minutes(2);
+      state.expires_at = clock_.Now() + absl::Minutes(118);
+      state.fetches = 2;
+    } else if (account.appid == kAuthorized && kind == TokenKind::kAccessToken) {
+      state.valid = true;
+      state.expires_at = clock_.Now() + absl::Hours(1);
       state.fetches = 1;
     } else if (account.appid == kCrm && kind != TokenKind::kWxCardTicket) {
       state.failed_fetches = 1;
@@ -78,6 +118,10 @@ class StatusReportTest : public ::testing::Test {
   TestClock clock_;
   Account shop_{.appid = kShop, .secret = "shop-secret", .name = "Shop"};
   Account crm_{.appid = kCrm, .secret = "crm-secret"};
+  Account platform_{.appid = kPlatform, .secret = "platform-secret", .name = "Platform"};
+  std::vector<Account> authorizers_{{.appid = kAuthorized, .component = &platform_},
+                                    {.appid = kRevoked, .component = &platform_},
+                                    {.appid = kNeverSeen, .component = &platform_}};
   RecentActivity activity_{{.now = [this] { return clock_.Now(); }}};
   std::unique_ptr<EventHub> hub_;
 };
@@ -167,16 +211,69 @@ TEST_F(StatusReportTest, CutsAccountsPushesSubscribersAndEventsToWhatTheCallerMa
   EXPECT_EQ(all.latest_events(0).appid(), kCrm);  // newest first
 }
 
+TEST_F(StatusReportTest, ShowsPlatformsWithTheirTicketTokenAndFirstAuthorizers) {
+  const v1::GetStatusResponse status = Report().Build(Everything);
+  ASSERT_EQ(status.components_size(), 1);
+  const v1::ComponentStatus& platform = status.components(0);
+  EXPECT_EQ(platform.component_appid(), kPlatform);
+  EXPECT_EQ(platform.name(), "Platform");
+  EXPECT_TRUE(platform.ticket_known());
+  EXPECT_EQ(platform.ticket_received_time().seconds(),
+            absl::ToUnixSeconds(clock_.Now() - absl::Minutes(4)));
+  EXPECT_EQ(platform.component_access_token().kind(), v1::TOKEN_KIND_COMPONENT_ACCESS_TOKEN);
+  EXPECT_TRUE(platform.component_access_token().valid());
+  EXPECT_EQ(platform.component_access_token().fetches(), 2);
+  EXPECT_EQ(platform.component_access_token().expires_at().seconds(),
+            absl::ToUnixSeconds(clock_.Now() + absl::Minutes(118)));
+
+  EXPECT_EQ(platform.authorizer_count(), 3);
+  ASSERT_EQ(platform.authorizers_size(), 2);  // max_listed_authorizers
+  const v1::AuthorizerStatus& authorized = platform.authorizers(0);
+  EXPECT_EQ(authorized.appid(), kAuthorized);
+  EXPECT_EQ(authorized.grant(), v1::GRANT_STATE_AUTHORIZED);
+  ASSERT_EQ(authorized.permission_sets_size(), 2);
+  EXPECT_EQ(authorized.permission_sets(0).id(), 1);
+  EXPECT_EQ(authorized.permission_sets(0).name(), PermissionSetName(1));
+  EXPECT_EQ(authorized.permission_sets(1).id(), 15);
+  EXPECT_EQ(authorized.permission_sets(1).name(), "Menu management");
+  ASSERT_EQ(authorized.tokens_size(), 1);
+  EXPECT_EQ(authorized.tokens(0).kind(), v1::TOKEN_KIND_ACCESS_TOKEN);
+  EXPECT_TRUE(authorized.tokens(0).valid());
+  EXPECT_EQ(authorized.tokens(0).fetches(), 1);
+  const v1::AuthorizerStatus& revoked = platform.authorizers(1);
+  EXPECT_EQ(revoked.grant(), v1::GRANT_STATE_REVOKED);
+  EXPECT_EQ(revoked.permission_sets_size(), 0);
+  EXPECT_FALSE(revoked.tokens(0).valid());
+}
+
+TEST_F(StatusReportTest, ShowsAPlatformOnlyToCallersAllowedItsAppid) {
+  EXPECT_EQ(Report().Build(Only(kShop)).components_size(), 0);
+  const v1::GetStatusResponse platform = Report().Build(Only(kPlatform));
+  ASSERT_EQ(platform.components_size(), 1);
+  EXPECT_EQ(platform.components(0).authorizers_size(), 2);
+  EXPECT_EQ(platform.accounts_size(), 0);
+}
+
+TEST_F(StatusReportTest, AnAuthorizerWhoseGrantWasNotReadHasNoGrantState) {
+  const v1::GetStatusResponse status = Report(/*max_listed_authorizers=*/10).Build(Everything);
+  ASSERT_EQ(status.components(0).authorizers_size(), 3);
+  const v1::AuthorizerStatus& unseen = status.components(0).authorizers(2);
+  EXPECT_EQ(unseen.appid(), kNeverSeen);
+  EXPECT_EQ(unseen.grant(), v1::GRANT_STATE_UNSPECIFIED);
+  EXPECT_EQ(unseen.permission_sets_size(), 0);
+}
+
 TEST_F(StatusReportTest, HoldsNoSecretNoOpenidAndNoContent) {
   hub_->Publish(StreamEventOf(Push(kShop)));
   const std::string serialized = Report().Build(Everything).DebugString();
-  for (const char* secret : {"shop-secret", "crm-secret", "o6_secret_openid"}) {
+  for (const char* secret : {"shop-secret", "crm-secret", "platform-secret", "o6_secret_openid"}) {
     EXPECT_EQ(serialized.find(secret), std::string::npos) << secret;
   }
 }
 
 TEST_F(StatusReportTest, AsksAboutEveryAccountAndAllOfThem) {
-  EXPECT_EQ(Report().Appids(), (std::vector<std::string>{kShop, kCrm, std::string(kAllAppids)}));
+  EXPECT_EQ(Report().Appids(),
+            (std::vector<std::string>{kShop, kCrm, kPlatform, std::string(kAllAppids)}));
 }
 
 }  // namespace

@@ -71,6 +71,21 @@ TEST_F(AuthorizerGrantsTest, ChecksAreAnsweredFromMemoryUntilTheRecheck) {
   EXPECT_EQ(store_.calls(Op::kGet), reads + 1) << "read again after the recheck";
 }
 
+TEST_F(AuthorizerGrantsTest, LastSeenAnswersWithoutTheStoreAndWithoutTheRefreshToken) {
+  EXPECT_FALSE(grants_.LastSeen(authorizer_).seen) << "never read";
+  EXPECT_EQ(Check().status().code(), absl::StatusCode::kNotFound);
+  const SeenGrant none = grants_.LastSeen(authorizer_);
+  EXPECT_TRUE(none.seen);
+  EXPECT_FALSE(none.grant.has_value()) << "read: never authorized";
+  ASSERT_TRUE(Write({.refresh_token = "R1", .permission_sets = {1, 2}}).ok());
+  const int reads = store_.calls(Op::kGet);
+  const SeenGrant seen = grants_.LastSeen(authorizer_);
+  ASSERT_TRUE(seen.grant.has_value());
+  EXPECT_EQ(seen.grant->permission_sets, (std::vector<int>{1, 2}));
+  EXPECT_EQ(seen.grant->refresh_token, "") << "a report never holds it";
+  EXPECT_EQ(store_.calls(Op::kGet), reads);
+}
+
 TEST_F(AuthorizerGrantsTest, AFailingStoreKeepsTheLastGrantReadOrFailsWithoutOne) {
   store_.FailAll(Op::kGet, absl::UnavailableError("Redis is down"));
   EXPECT_EQ(Check().status().code(), absl::StatusCode::kUnavailable) << "nothing known yet";

@@ -4,13 +4,15 @@
 // 	protoc        v3.21.12
 // source: wxgate/v1/admin.proto
 
-// The gateway's view of itself, for operators: its accounts and their tokens, recent
-// upstream and callback traffic, its subscribers and the latest events. The status
+// The gateway's view of itself, for operators: its accounts and their tokens, its
+// third-party platforms with their authorizers and tokens, recent upstream and
+// callback traffic, its subscribers and the latest events. The status
 // page on server.admin_listen shows the same answer (GET /status.json).
 //
 // It never holds a token, secret, openid or message content. What a caller sees is
 // cut to its policy: accounts, callback traffic, subscribers and events only for
-// the appids its policy allows wxgate.v1.AdminService/GetStatus for.
+// the appids its policy allows wxgate.v1.AdminService/GetStatus for; a third-party
+// platform (with its authorizers) for a policy naming its component_appid or "*".
 
 package wxgatev1
 
@@ -30,6 +32,62 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+type GrantState int32
+
+const (
+	// Not read on this replica yet (no call for the account since it started).
+	GrantState_GRANT_STATE_UNSPECIFIED GrantState = 0
+	// Authorized: calls on its behalf are served.
+	GrantState_GRANT_STATE_AUTHORIZED GrantState = 1
+	// Unauthorized the platform: calls get AUTHORIZER_REVOKED.
+	GrantState_GRANT_STATE_REVOKED GrantState = 2
+	// Never authorized it: calls get UNKNOWN_APPID.
+	GrantState_GRANT_STATE_NONE GrantState = 3
+)
+
+// Enum value maps for GrantState.
+var (
+	GrantState_name = map[int32]string{
+		0: "GRANT_STATE_UNSPECIFIED",
+		1: "GRANT_STATE_AUTHORIZED",
+		2: "GRANT_STATE_REVOKED",
+		3: "GRANT_STATE_NONE",
+	}
+	GrantState_value = map[string]int32{
+		"GRANT_STATE_UNSPECIFIED": 0,
+		"GRANT_STATE_AUTHORIZED":  1,
+		"GRANT_STATE_REVOKED":     2,
+		"GRANT_STATE_NONE":        3,
+	}
+)
+
+func (x GrantState) Enum() *GrantState {
+	p := new(GrantState)
+	*p = x
+	return p
+}
+
+func (x GrantState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (GrantState) Descriptor() protoreflect.EnumDescriptor {
+	return file_wxgate_v1_admin_proto_enumTypes[0].Descriptor()
+}
+
+func (GrantState) Type() protoreflect.EnumType {
+	return &file_wxgate_v1_admin_proto_enumTypes[0]
+}
+
+func (x GrantState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use GrantState.Descriptor instead.
+func (GrantState) EnumDescriptor() ([]byte, []int) {
+	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{0}
+}
 
 type GetStatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -79,7 +137,9 @@ type GetStatusResponse struct {
 	// The live Subscribe streams on this replica.
 	Subscribers []*SubscriberStatus `protobuf:"bytes,6,rep,name=subscribers,proto3" json:"subscribers,omitempty"`
 	// The newest events this replica holds, newest first (at most 50).
-	LatestEvents  []*EventSummary `protobuf:"bytes,7,rep,name=latest_events,json=latestEvents,proto3" json:"latest_events,omitempty"`
+	LatestEvents []*EventSummary `protobuf:"bytes,7,rep,name=latest_events,json=latestEvents,proto3" json:"latest_events,omitempty"`
+	// The configured third-party platforms (components) the caller may see.
+	Components    []*ComponentStatus `protobuf:"bytes,8,rep,name=components,proto3" json:"components,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -159,6 +219,13 @@ func (x *GetStatusResponse) GetSubscribers() []*SubscriberStatus {
 func (x *GetStatusResponse) GetLatestEvents() []*EventSummary {
 	if x != nil {
 		return x.LatestEvents
+	}
+	return nil
+}
+
+func (x *GetStatusResponse) GetComponents() []*ComponentStatus {
+	if x != nil {
+		return x.Components
 	}
 	return nil
 }
@@ -303,6 +370,235 @@ func (x *AccountStatus) GetTokens() []*TokenState {
 	return nil
 }
 
+// A third-party platform as this replica knows it. Never a ticket, token, secret or
+// refresh token: only whether one is held and when.
+type ComponentStatus struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ComponentAppid string                 `protobuf:"bytes,1,opt,name=component_appid,json=componentAppid,proto3" json:"component_appid,omitempty"`
+	// The configured display name, if any.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// Whether this replica holds a component_verify_ticket (WeChat pushes one every
+	// 10 minutes; it lives 12 hours), and when WeChat pushed it.
+	TicketKnown        bool                   `protobuf:"varint,3,opt,name=ticket_known,json=ticketKnown,proto3" json:"ticket_known,omitempty"`
+	TicketReceivedTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=ticket_received_time,json=ticketReceivedTime,proto3" json:"ticket_received_time,omitempty"`
+	// The component_access_token (kind TOKEN_KIND_COMPONENT_ACCESS_TOKEN).
+	ComponentAccessToken *TokenState `protobuf:"bytes,5,opt,name=component_access_token,json=componentAccessToken,proto3" json:"component_access_token,omitempty"`
+	// The authorizers this replica tracks for the platform: accounts that authorized
+	// it (or that a caller named), counted whether listed below or not.
+	AuthorizerCount int64 `protobuf:"varint,6,opt,name=authorizer_count,json=authorizerCount,proto3" json:"authorizer_count,omitempty"`
+	// The first of them (at most 100), in the order this replica first met them; the
+	// rest are only counted, as a platform may have many thousands.
+	Authorizers   []*AuthorizerStatus `protobuf:"bytes,7,rep,name=authorizers,proto3" json:"authorizers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ComponentStatus) Reset() {
+	*x = ComponentStatus{}
+	mi := &file_wxgate_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComponentStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComponentStatus) ProtoMessage() {}
+
+func (x *ComponentStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_wxgate_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComponentStatus.ProtoReflect.Descriptor instead.
+func (*ComponentStatus) Descriptor() ([]byte, []int) {
+	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ComponentStatus) GetComponentAppid() string {
+	if x != nil {
+		return x.ComponentAppid
+	}
+	return ""
+}
+
+func (x *ComponentStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ComponentStatus) GetTicketKnown() bool {
+	if x != nil {
+		return x.TicketKnown
+	}
+	return false
+}
+
+func (x *ComponentStatus) GetTicketReceivedTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TicketReceivedTime
+	}
+	return nil
+}
+
+func (x *ComponentStatus) GetComponentAccessToken() *TokenState {
+	if x != nil {
+		return x.ComponentAccessToken
+	}
+	return nil
+}
+
+func (x *ComponentStatus) GetAuthorizerCount() int64 {
+	if x != nil {
+		return x.AuthorizerCount
+	}
+	return 0
+}
+
+func (x *ComponentStatus) GetAuthorizers() []*AuthorizerStatus {
+	if x != nil {
+		return x.Authorizers
+	}
+	return nil
+}
+
+// An account that authorized a third-party platform, as this replica knows it.
+type AuthorizerStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Appid string                 `protobuf:"bytes,1,opt,name=appid,proto3" json:"appid,omitempty"`
+	// What this replica last read of the account's grant: authorized, revoked, ...
+	Grant GrantState `protobuf:"varint,2,opt,name=grant,proto3,enum=wxgate.v1.GrantState" json:"grant,omitempty"`
+	// The permission sets it granted (func_info), by id; empty once revoked.
+	PermissionSets []*PermissionSet `protobuf:"bytes,3,rep,name=permission_sets,json=permissionSets,proto3" json:"permission_sets,omitempty"`
+	// Its authorizer_access_token (TOKEN_KIND_ACCESS_TOKEN) always; a ticket once it
+	// was fetched.
+	Tokens        []*TokenState `protobuf:"bytes,4,rep,name=tokens,proto3" json:"tokens,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuthorizerStatus) Reset() {
+	*x = AuthorizerStatus{}
+	mi := &file_wxgate_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuthorizerStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuthorizerStatus) ProtoMessage() {}
+
+func (x *AuthorizerStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_wxgate_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuthorizerStatus.ProtoReflect.Descriptor instead.
+func (*AuthorizerStatus) Descriptor() ([]byte, []int) {
+	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *AuthorizerStatus) GetAppid() string {
+	if x != nil {
+		return x.Appid
+	}
+	return ""
+}
+
+func (x *AuthorizerStatus) GetGrant() GrantState {
+	if x != nil {
+		return x.Grant
+	}
+	return GrantState_GRANT_STATE_UNSPECIFIED
+}
+
+func (x *AuthorizerStatus) GetPermissionSets() []*PermissionSet {
+	if x != nil {
+		return x.PermissionSets
+	}
+	return nil
+}
+
+func (x *AuthorizerStatus) GetTokens() []*TokenState {
+	if x != nil {
+		return x.Tokens
+	}
+	return nil
+}
+
+// A permission set (权限集) as WeChat numbers it (funcscope_category id).
+type PermissionSet struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    int32                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// e.g. "Message management"; "permission set <id>" for one the gateway does not know.
+	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PermissionSet) Reset() {
+	*x = PermissionSet{}
+	mi := &file_wxgate_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PermissionSet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PermissionSet) ProtoMessage() {}
+
+func (x *PermissionSet) ProtoReflect() protoreflect.Message {
+	mi := &file_wxgate_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PermissionSet.ProtoReflect.Descriptor instead.
+func (*PermissionSet) Descriptor() ([]byte, []int) {
+	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *PermissionSet) GetId() int32 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *PermissionSet) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 // WeChat API calls made for one gRPC service within the window.
 type UpstreamStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -326,7 +622,7 @@ type UpstreamStatus struct {
 
 func (x *UpstreamStatus) Reset() {
 	*x = UpstreamStatus{}
-	mi := &file_wxgate_v1_admin_proto_msgTypes[4]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -338,7 +634,7 @@ func (x *UpstreamStatus) String() string {
 func (*UpstreamStatus) ProtoMessage() {}
 
 func (x *UpstreamStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wxgate_v1_admin_proto_msgTypes[4]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -351,7 +647,7 @@ func (x *UpstreamStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpstreamStatus.ProtoReflect.Descriptor instead.
 func (*UpstreamStatus) Descriptor() ([]byte, []int) {
-	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *UpstreamStatus) GetService() string {
@@ -414,7 +710,7 @@ type ErrcodeCount struct {
 
 func (x *ErrcodeCount) Reset() {
 	*x = ErrcodeCount{}
-	mi := &file_wxgate_v1_admin_proto_msgTypes[5]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -426,7 +722,7 @@ func (x *ErrcodeCount) String() string {
 func (*ErrcodeCount) ProtoMessage() {}
 
 func (x *ErrcodeCount) ProtoReflect() protoreflect.Message {
-	mi := &file_wxgate_v1_admin_proto_msgTypes[5]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -439,7 +735,7 @@ func (x *ErrcodeCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrcodeCount.ProtoReflect.Descriptor instead.
 func (*ErrcodeCount) Descriptor() ([]byte, []int) {
-	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ErrcodeCount) GetErrcode() string {
@@ -474,7 +770,7 @@ type CallbackTraffic struct {
 
 func (x *CallbackTraffic) Reset() {
 	*x = CallbackTraffic{}
-	mi := &file_wxgate_v1_admin_proto_msgTypes[6]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -486,7 +782,7 @@ func (x *CallbackTraffic) String() string {
 func (*CallbackTraffic) ProtoMessage() {}
 
 func (x *CallbackTraffic) ProtoReflect() protoreflect.Message {
-	mi := &file_wxgate_v1_admin_proto_msgTypes[6]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -499,7 +795,7 @@ func (x *CallbackTraffic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallbackTraffic.ProtoReflect.Descriptor instead.
 func (*CallbackTraffic) Descriptor() ([]byte, []int) {
-	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CallbackTraffic) GetAppid() string {
@@ -558,7 +854,7 @@ type SubscriberStatus struct {
 
 func (x *SubscriberStatus) Reset() {
 	*x = SubscriberStatus{}
-	mi := &file_wxgate_v1_admin_proto_msgTypes[7]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -570,7 +866,7 @@ func (x *SubscriberStatus) String() string {
 func (*SubscriberStatus) ProtoMessage() {}
 
 func (x *SubscriberStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wxgate_v1_admin_proto_msgTypes[7]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -583,7 +879,7 @@ func (x *SubscriberStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscriberStatus.ProtoReflect.Descriptor instead.
 func (*SubscriberStatus) Descriptor() ([]byte, []int) {
-	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SubscriberStatus) GetCaller() string {
@@ -655,7 +951,7 @@ type EventSummary struct {
 
 func (x *EventSummary) Reset() {
 	*x = EventSummary{}
-	mi := &file_wxgate_v1_admin_proto_msgTypes[8]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -667,7 +963,7 @@ func (x *EventSummary) String() string {
 func (*EventSummary) ProtoMessage() {}
 
 func (x *EventSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_wxgate_v1_admin_proto_msgTypes[8]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -680,7 +976,7 @@ func (x *EventSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventSummary.ProtoReflect.Descriptor instead.
 func (*EventSummary) Descriptor() ([]byte, []int) {
-	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *EventSummary) GetId() string {
@@ -737,7 +1033,7 @@ var File_wxgate_v1_admin_proto protoreflect.FileDescriptor
 const file_wxgate_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x15wxgate/v1/admin.proto\x12\twxgate.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15wxgate/v1/event.proto\x1a\x15wxgate/v1/token.proto\"\x12\n" +
-	"\x10GetStatusRequest\"\x9c\x03\n" +
+	"\x10GetStatusRequest\"\xd8\x03\n" +
 	"\x11GetStatusResponse\x120\n" +
 	"\agateway\x18\x01 \x01(\v2\x16.wxgate.v1.GatewayInfoR\agateway\x124\n" +
 	"\baccounts\x18\x02 \x03(\v2\x18.wxgate.v1.AccountStatusR\baccounts\x121\n" +
@@ -745,7 +1041,10 @@ const file_wxgate_v1_admin_proto_rawDesc = "" +
 	"\bupstream\x18\x04 \x03(\v2\x19.wxgate.v1.UpstreamStatusR\bupstream\x128\n" +
 	"\tcallbacks\x18\x05 \x03(\v2\x1a.wxgate.v1.CallbackTrafficR\tcallbacks\x12=\n" +
 	"\vsubscribers\x18\x06 \x03(\v2\x1b.wxgate.v1.SubscriberStatusR\vsubscribers\x12<\n" +
-	"\rlatest_events\x18\a \x03(\v2\x17.wxgate.v1.EventSummaryR\flatestEvents\"\xf6\x01\n" +
+	"\rlatest_events\x18\a \x03(\v2\x17.wxgate.v1.EventSummaryR\flatestEvents\x12:\n" +
+	"\n" +
+	"components\x18\b \x03(\v2\x1a.wxgate.v1.ComponentStatusR\n" +
+	"components\"\xf6\x01\n" +
 	"\vGatewayInfo\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x18\n" +
 	"\areplica\x18\x02 \x01(\tR\areplica\x12=\n" +
@@ -755,7 +1054,23 @@ const file_wxgate_v1_admin_proto_rawDesc = "" +
 	"\rAccountStatus\x12\x14\n" +
 	"\x05appid\x18\x01 \x01(\tR\x05appid\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12-\n" +
-	"\x06tokens\x18\x03 \x03(\v2\x15.wxgate.v1.TokenStateR\x06tokens\"\xab\x02\n" +
+	"\x06tokens\x18\x03 \x03(\v2\x15.wxgate.v1.TokenStateR\x06tokens\"\xf6\x02\n" +
+	"\x0fComponentStatus\x12'\n" +
+	"\x0fcomponent_appid\x18\x01 \x01(\tR\x0ecomponentAppid\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
+	"\fticket_known\x18\x03 \x01(\bR\vticketKnown\x12L\n" +
+	"\x14ticket_received_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x12ticketReceivedTime\x12K\n" +
+	"\x16component_access_token\x18\x05 \x01(\v2\x15.wxgate.v1.TokenStateR\x14componentAccessToken\x12)\n" +
+	"\x10authorizer_count\x18\x06 \x01(\x03R\x0fauthorizerCount\x12=\n" +
+	"\vauthorizers\x18\a \x03(\v2\x1b.wxgate.v1.AuthorizerStatusR\vauthorizers\"\xc7\x01\n" +
+	"\x10AuthorizerStatus\x12\x14\n" +
+	"\x05appid\x18\x01 \x01(\tR\x05appid\x12+\n" +
+	"\x05grant\x18\x02 \x01(\x0e2\x15.wxgate.v1.GrantStateR\x05grant\x12A\n" +
+	"\x0fpermission_sets\x18\x03 \x03(\v2\x18.wxgate.v1.PermissionSetR\x0epermissionSets\x12-\n" +
+	"\x06tokens\x18\x04 \x03(\v2\x15.wxgate.v1.TokenStateR\x06tokens\"3\n" +
+	"\rPermissionSet\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\xab\x02\n" +
 	"\x0eUpstreamStatus\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12\x14\n" +
 	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x16\n" +
@@ -795,7 +1110,13 @@ const file_wxgate_v1_admin_proto_rawDesc = "" +
 	"\bmsg_type\x18\x04 \x01(\tR\amsgType\x12\x14\n" +
 	"\x05event\x18\x05 \x01(\tR\x05event\x12?\n" +
 	"\rreceived_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\freceivedTime\x12\x1b\n" +
-	"\tinfo_type\x18\a \x01(\tR\binfoType2[\n" +
+	"\tinfo_type\x18\a \x01(\tR\binfoType*t\n" +
+	"\n" +
+	"GrantState\x12\x1b\n" +
+	"\x17GRANT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16GRANT_STATE_AUTHORIZED\x10\x01\x12\x17\n" +
+	"\x13GRANT_STATE_REVOKED\x10\x02\x12\x14\n" +
+	"\x10GRANT_STATE_NONE\x10\x032[\n" +
 	"\fAdminService\x12K\n" +
 	"\tGetStatus\x12\x1b.wxgate.v1.GetStatusRequest\x1a\x1c.wxgate.v1.GetStatusResponse\"\x03\x90\x02\x01b\x06proto3"
 
@@ -811,49 +1132,61 @@ func file_wxgate_v1_admin_proto_rawDescGZIP() []byte {
 	return file_wxgate_v1_admin_proto_rawDescData
 }
 
-var file_wxgate_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_wxgate_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_wxgate_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_wxgate_v1_admin_proto_goTypes = []any{
-	(*GetStatusRequest)(nil),      // 0: wxgate.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),     // 1: wxgate.v1.GetStatusResponse
-	(*GatewayInfo)(nil),           // 2: wxgate.v1.GatewayInfo
-	(*AccountStatus)(nil),         // 3: wxgate.v1.AccountStatus
-	(*UpstreamStatus)(nil),        // 4: wxgate.v1.UpstreamStatus
-	(*ErrcodeCount)(nil),          // 5: wxgate.v1.ErrcodeCount
-	(*CallbackTraffic)(nil),       // 6: wxgate.v1.CallbackTraffic
-	(*SubscriberStatus)(nil),      // 7: wxgate.v1.SubscriberStatus
-	(*EventSummary)(nil),          // 8: wxgate.v1.EventSummary
-	nil,                           // 9: wxgate.v1.CallbackTraffic.RefusedEntry
-	(*durationpb.Duration)(nil),   // 10: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
-	(*TokenState)(nil),            // 12: wxgate.v1.TokenState
-	(*EventFilter)(nil),           // 13: wxgate.v1.EventFilter
+	(GrantState)(0),               // 0: wxgate.v1.GrantState
+	(*GetStatusRequest)(nil),      // 1: wxgate.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),     // 2: wxgate.v1.GetStatusResponse
+	(*GatewayInfo)(nil),           // 3: wxgate.v1.GatewayInfo
+	(*AccountStatus)(nil),         // 4: wxgate.v1.AccountStatus
+	(*ComponentStatus)(nil),       // 5: wxgate.v1.ComponentStatus
+	(*AuthorizerStatus)(nil),      // 6: wxgate.v1.AuthorizerStatus
+	(*PermissionSet)(nil),         // 7: wxgate.v1.PermissionSet
+	(*UpstreamStatus)(nil),        // 8: wxgate.v1.UpstreamStatus
+	(*ErrcodeCount)(nil),          // 9: wxgate.v1.ErrcodeCount
+	(*CallbackTraffic)(nil),       // 10: wxgate.v1.CallbackTraffic
+	(*SubscriberStatus)(nil),      // 11: wxgate.v1.SubscriberStatus
+	(*EventSummary)(nil),          // 12: wxgate.v1.EventSummary
+	nil,                           // 13: wxgate.v1.CallbackTraffic.RefusedEntry
+	(*durationpb.Duration)(nil),   // 14: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*TokenState)(nil),            // 16: wxgate.v1.TokenState
+	(*EventFilter)(nil),           // 17: wxgate.v1.EventFilter
 }
 var file_wxgate_v1_admin_proto_depIdxs = []int32{
-	2,  // 0: wxgate.v1.GetStatusResponse.gateway:type_name -> wxgate.v1.GatewayInfo
-	3,  // 1: wxgate.v1.GetStatusResponse.accounts:type_name -> wxgate.v1.AccountStatus
-	10, // 2: wxgate.v1.GetStatusResponse.window:type_name -> google.protobuf.Duration
-	4,  // 3: wxgate.v1.GetStatusResponse.upstream:type_name -> wxgate.v1.UpstreamStatus
-	6,  // 4: wxgate.v1.GetStatusResponse.callbacks:type_name -> wxgate.v1.CallbackTraffic
-	7,  // 5: wxgate.v1.GetStatusResponse.subscribers:type_name -> wxgate.v1.SubscriberStatus
-	8,  // 6: wxgate.v1.GetStatusResponse.latest_events:type_name -> wxgate.v1.EventSummary
-	11, // 7: wxgate.v1.GatewayInfo.started_time:type_name -> google.protobuf.Timestamp
-	10, // 8: wxgate.v1.GatewayInfo.uptime:type_name -> google.protobuf.Duration
-	11, // 9: wxgate.v1.GatewayInfo.generated_time:type_name -> google.protobuf.Timestamp
-	12, // 10: wxgate.v1.AccountStatus.tokens:type_name -> wxgate.v1.TokenState
-	10, // 11: wxgate.v1.UpstreamStatus.p50_latency:type_name -> google.protobuf.Duration
-	10, // 12: wxgate.v1.UpstreamStatus.p99_latency:type_name -> google.protobuf.Duration
-	5,  // 13: wxgate.v1.UpstreamStatus.top_errcodes:type_name -> wxgate.v1.ErrcodeCount
-	9,  // 14: wxgate.v1.CallbackTraffic.refused:type_name -> wxgate.v1.CallbackTraffic.RefusedEntry
-	13, // 15: wxgate.v1.SubscriberStatus.filter:type_name -> wxgate.v1.EventFilter
-	11, // 16: wxgate.v1.SubscriberStatus.since_time:type_name -> google.protobuf.Timestamp
-	11, // 17: wxgate.v1.EventSummary.received_time:type_name -> google.protobuf.Timestamp
-	0,  // 18: wxgate.v1.AdminService.GetStatus:input_type -> wxgate.v1.GetStatusRequest
-	1,  // 19: wxgate.v1.AdminService.GetStatus:output_type -> wxgate.v1.GetStatusResponse
-	19, // [19:20] is the sub-list for method output_type
-	18, // [18:19] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	3,  // 0: wxgate.v1.GetStatusResponse.gateway:type_name -> wxgate.v1.GatewayInfo
+	4,  // 1: wxgate.v1.GetStatusResponse.accounts:type_name -> wxgate.v1.AccountStatus
+	14, // 2: wxgate.v1.GetStatusResponse.window:type_name -> google.protobuf.Duration
+	8,  // 3: wxgate.v1.GetStatusResponse.upstream:type_name -> wxgate.v1.UpstreamStatus
+	10, // 4: wxgate.v1.GetStatusResponse.callbacks:type_name -> wxgate.v1.CallbackTraffic
+	11, // 5: wxgate.v1.GetStatusResponse.subscribers:type_name -> wxgate.v1.SubscriberStatus
+	12, // 6: wxgate.v1.GetStatusResponse.latest_events:type_name -> wxgate.v1.EventSummary
+	5,  // 7: wxgate.v1.GetStatusResponse.components:type_name -> wxgate.v1.ComponentStatus
+	15, // 8: wxgate.v1.GatewayInfo.started_time:type_name -> google.protobuf.Timestamp
+	14, // 9: wxgate.v1.GatewayInfo.uptime:type_name -> google.protobuf.Duration
+	15, // 10: wxgate.v1.GatewayInfo.generated_time:type_name -> google.protobuf.Timestamp
+	16, // 11: wxgate.v1.AccountStatus.tokens:type_name -> wxgate.v1.TokenState
+	15, // 12: wxgate.v1.ComponentStatus.ticket_received_time:type_name -> google.protobuf.Timestamp
+	16, // 13: wxgate.v1.ComponentStatus.component_access_token:type_name -> wxgate.v1.TokenState
+	6,  // 14: wxgate.v1.ComponentStatus.authorizers:type_name -> wxgate.v1.AuthorizerStatus
+	0,  // 15: wxgate.v1.AuthorizerStatus.grant:type_name -> wxgate.v1.GrantState
+	7,  // 16: wxgate.v1.AuthorizerStatus.permission_sets:type_name -> wxgate.v1.PermissionSet
+	16, // 17: wxgate.v1.AuthorizerStatus.tokens:type_name -> wxgate.v1.TokenState
+	14, // 18: wxgate.v1.UpstreamStatus.p50_latency:type_name -> google.protobuf.Duration
+	14, // 19: wxgate.v1.UpstreamStatus.p99_latency:type_name -> google.protobuf.Duration
+	9,  // 20: wxgate.v1.UpstreamStatus.top_errcodes:type_name -> wxgate.v1.ErrcodeCount
+	13, // 21: wxgate.v1.CallbackTraffic.refused:type_name -> wxgate.v1.CallbackTraffic.RefusedEntry
+	17, // 22: wxgate.v1.SubscriberStatus.filter:type_name -> wxgate.v1.EventFilter
+	15, // 23: wxgate.v1.SubscriberStatus.since_time:type_name -> google.protobuf.Timestamp
+	15, // 24: wxgate.v1.EventSummary.received_time:type_name -> google.protobuf.Timestamp
+	1,  // 25: wxgate.v1.AdminService.GetStatus:input_type -> wxgate.v1.GetStatusRequest
+	2,  // 26: wxgate.v1.AdminService.GetStatus:output_type -> wxgate.v1.GetStatusResponse
+	26, // [26:27] is the sub-list for method output_type
+	25, // [25:26] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_wxgate_v1_admin_proto_init() }
@@ -868,13 +1201,14 @@ func file_wxgate_v1_admin_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wxgate_v1_admin_proto_rawDesc), len(file_wxgate_v1_admin_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   10,
+			NumEnums:      1,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_wxgate_v1_admin_proto_goTypes,
 		DependencyIndexes: file_wxgate_v1_admin_proto_depIdxs,
+		EnumInfos:         file_wxgate_v1_admin_proto_enumTypes,
 		MessageInfos:      file_wxgate_v1_admin_proto_msgTypes,
 	}.Build()
 	File_wxgate_v1_admin_proto = out.File

@@ -4,13 +4,15 @@
 // - protoc             v3.21.12
 // source: wxgate/v1/admin.proto
 
-// The gateway's view of itself, for operators: its accounts and their tokens, recent
-// upstream and callback traffic, its subscribers and the latest events. The status
+// The gateway's view of itself, for operators: its accounts and their tokens, its
+// third-party platforms with their authorizers and tokens, recent upstream and
+// callback traffic, its subscribers and the latest events. The status
 // page on server.admin_listen shows the same answer (GET /status.json).
 //
 // It never holds a token, secret, openid or message content. What a caller sees is
 // cut to its policy: accounts, callback traffic, subscribers and events only for
-// the appids its policy allows wxgate.v1.AdminService/GetStatus for.
+// the appids its policy allows wxgate.v1.AdminService/GetStatus for; a third-party
+// platform (with its authorizers) for a policy naming its component_appid or "*".
 
 package wxgatev1
 

@@ -35,6 +35,9 @@ const (
 	TokenKind_TOKEN_KIND_ACCESS_TOKEN   TokenKind = 1
 	TokenKind_TOKEN_KIND_JSAPI_TICKET   TokenKind = 2
 	TokenKind_TOKEN_KIND_WX_CARD_TICKET TokenKind = 3
+	// A third-party platform's token, as AdminService/GetStatus reports it; TokenService
+	// serves accounts' credentials only.
+	TokenKind_TOKEN_KIND_COMPONENT_ACCESS_TOKEN TokenKind = 4
 )
 
 // Enum value maps for TokenKind.
@@ -44,12 +47,14 @@ var (
 		1: "TOKEN_KIND_ACCESS_TOKEN",
 		2: "TOKEN_KIND_JSAPI_TICKET",
 		3: "TOKEN_KIND_WX_CARD_TICKET",
+		4: "TOKEN_KIND_COMPONENT_ACCESS_TOKEN",
 	}
 	TokenKind_value = map[string]int32{
-		"TOKEN_KIND_UNSPECIFIED":    0,
-		"TOKEN_KIND_ACCESS_TOKEN":   1,
-		"TOKEN_KIND_JSAPI_TICKET":   2,
-		"TOKEN_KIND_WX_CARD_TICKET": 3,
+		"TOKEN_KIND_UNSPECIFIED":            0,
+		"TOKEN_KIND_ACCESS_TOKEN":           1,
+		"TOKEN_KIND_JSAPI_TICKET":           2,
+		"TOKEN_KIND_WX_CARD_TICKET":         3,
+		"TOKEN_KIND_COMPONENT_ACCESS_TOKEN": 4,
 	}
 )
 
@@ -716,12 +721,13 @@ const file_wxgate_v1_token_proto_rawDesc = "" +
 	"\x0efailed_fetches\x18\a \x01(\x03R\rfailedFetches\x12\x1d\n" +
 	"\n" +
 	"last_error\x18\b \x01(\tR\tlastError\x12,\n" +
-	"\x12force_refresh_left\x18\t \x01(\x05R\x10forceRefreshLeft*\x80\x01\n" +
+	"\x12force_refresh_left\x18\t \x01(\x05R\x10forceRefreshLeft*\xa7\x01\n" +
 	"\tTokenKind\x12\x1a\n" +
 	"\x16TOKEN_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TOKEN_KIND_ACCESS_TOKEN\x10\x01\x12\x1b\n" +
 	"\x17TOKEN_KIND_JSAPI_TICKET\x10\x02\x12\x1d\n" +
-	"\x19TOKEN_KIND_WX_CARD_TICKET\x10\x032\xd2\x03\n" +
+	"\x19TOKEN_KIND_WX_CARD_TICKET\x10\x03\x12%\n" +
+	"!TOKEN_KIND_COMPONENT_ACCESS_TOKEN\x10\x042\xd2\x03\n" +
 	"\fTokenService\x12Z\n" +
 	"\x0eGetAccessToken\x12 .wxgate.v1.GetAccessTokenRequest\x1a!.wxgate.v1.GetAccessTokenResponse\"\x03\x90\x02\x01\x12Z\n" +
 	"\x0eGetJsapiTicket\x12 .wxgate.v1.GetJsapiTicketRequest\x1a!.wxgate.v1.GetJsapiTicketResponse\"\x03\x90\x02\x01\x12]\n" +
