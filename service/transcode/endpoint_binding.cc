@@ -103,7 +103,11 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
     b.url_fragment = endpoint.url_fragment();
   }
   b.host = endpoint.host();
-  for (int id : method.service()->options().GetRepeatedExtension(wxgate::permission_set)) {
+  // The method's own sets replace its service's.
+  const auto& own_sets = method.options().GetRepeatedExtension(wxgate::method_permission_set);
+  for (int id : own_sets.empty()
+                    ? method.service()->options().GetRepeatedExtension(wxgate::permission_set)
+                    : own_sets) {
     b.permission_sets.push_back(id);
   }
   if (absl::StrContains(b.host, '/') || absl::StrContains(b.host, ':')) {

@@ -50,7 +50,8 @@ struct EndpointBinding {
   const google::protobuf::FieldDescriptor* chunk_field = nullptr;
   // The host WeChat serves the endpoint on; empty: the upstream base URL's.
   std::string host;
-  // The service's (wxgate.permission_set): an authorizer must have granted one.
+  // The method's (wxgate.method_permission_set), else its service's
+  // (wxgate.permission_set): an authorizer must have granted one.
   std::vector<int> permission_sets;
 };
 

@@ -14,11 +14,13 @@ namespace {
 using nlohmann::json;
 
 constexpr char kStatsPath[] = "/fake/stats";
+constexpr char kLastPath[] = "/fake/last";
 constexpr char kLatencyPath[] = "/fake/latency";
 constexpr char kRevokePath[] = "/fake/revoke";
 constexpr char kPushTicketPath[] = "/fake/component/push_ticket";
 constexpr char kAuthorizePath[] = "/fake/component/authorize";
 constexpr char kUnauthorizePath[] = "/fake/component/unauthorize";
+constexpr char kPushMessagePath[] = "/fake/component/push_message";
 
 HttpReply TokenReply(const TokenGrant& grant) {
   if (grant.errcode != 0) return ErrcodeReply(grant.errcode, grant.errmsg);
@@ -76,11 +78,13 @@ void RequestRouter::SetLatency(absl::Duration latency) {
 
 HttpReply RequestRouter::Handle(const HttpRequest& request) {
   if (request.path == kStatsPath) return Stats();
+  if (request.path == kLastPath) return LastRequest(request);
   if (request.path == kLatencyPath) return SetLatencyFromBody(request);
   if (request.path == kRevokePath) return RevokeFromBody(request);
   if (request.path == kPushTicketPath) return PushTicket(request);
   if (request.path == kAuthorizePath) return PushAuthorization(request, true);
   if (request.path == kUnauthorizePath) return PushAuthorization(request, false);
+  if (request.path == kPushMessagePath) return PushMessage(request);
 
   stats_->RecordRequest(request);
   std::optional<Failure> failure = failures_->Take(request.path);
@@ -154,6 +158,17 @@ HttpReply RequestRouter::Stats() const {
   return JsonReply({{"calls", stats_->AllCalls()},
                     {"connections", stats_->Connections()},
                     {"issued", tokens_->Issued()}});
+}
+
+HttpReply RequestRouter::LastRequest(const HttpRequest& request) const {
+  auto path = request.query.find("path");
+  if (path == request.query.end()) return ErrcodeReply(47001, "want ?path=/the/path");
+  std::optional<HttpRequest> last = stats_->Last(path->second);
+  if (!last.has_value()) return ErrcodeReply(46004, "no request on that path yet");
+  return JsonReply({{"errcode", 0},
+                    {"method", last->method},
+                    {"query", last->query},
+                    {"body", last->body}});
 }
 
 HttpReply RequestRouter::SetLatencyFromBody(const HttpRequest& request) {
@@ -306,6 +321,19 @@ HttpReply RequestRouter::PushAuthorization(const HttpRequest& request, bool auth
   } else {
     tokens_->Unauthorize(component, authorizer);
     xml = UnauthorizedXml(component, authorizer, absl::Now());
+  }
+  return PushAsComponent(body, component, xml);
+}
+
+HttpReply RequestRouter::PushMessage(const HttpRequest& request) {
+  if (auto wrong = RequireMethod(request, "POST")) return *wrong;
+  const json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  const std::string component = body.is_object() ? StringField(body, "component_appid") : "";
+  const std::string xml = body.is_object() ? StringField(body, "xml") : "";
+  if (component.empty() || xml.empty() || StringField(body, "url").empty()) {
+    return ErrcodeReply(47001,
+                        "data format error hint: want {\"component_appid\", \"xml\", \"url\", "
+                        "\"token\", \"encoding_aes_key\"}");
   }
   return PushAsComponent(body, component, xml);
 }

@@ -22,14 +22,19 @@
 //   POST /fake/component/unauthorize {component_appid, authorizer_appid, url, token,
 //        encoding_aes_key}: drops the authorizer's refresh token and tokens and
 //        pushes InfoType "unauthorized"; same answer
+//   POST /fake/component/push_message {component_appid, xml, url, token,
+//        encoding_aes_key}: pushes `xml` (an authorizer's user message or event, to
+//        the component's message URL) encrypted with the component's key; same answer,
+//        a passive reply decrypted
 //   *    /fake/echo              what was received, as JSON; an access_token or
 //                                component_access_token is optional but checked
+//   GET  /fake/last?path=P   the last request on P: {method, query, body}
 //   GET  /fake/stats             {"calls": {path: n}, "connections": n}
 //   POST /fake/latency           {"ms": N} sets the latency
 //   any path of the table        method, credential and required checks, then its answer
 //   anything else                HTTP 404, text body
 //
-// Every request except the control endpoints (/fake/stats, /fake/latency, /fake/revoke,
+// Every request except the control endpoints (/fake/stats, /fake/last, /fake/latency, /fake/revoke,
 // /fake/component/...) is
 // counted, gets the latency, and may be replaced by an injected failure, in that
 // order. Does not own its collaborators; the caller keeps them alive. Thread-safe.
@@ -75,6 +80,8 @@ class RequestRouter : public RequestHandler {
   HttpReply AuthorizerToken(const HttpRequest& request);
   // /fake/component/authorize and /fake/component/unauthorize.
   HttpReply PushAuthorization(const HttpRequest& request, bool authorize);
+  HttpReply PushMessage(const HttpRequest& request);
+  HttpReply LastRequest(const HttpRequest& request) const;
   // POST /fake/revoke {"appid": "wx…"}: every token of the account (or component)
   // becomes unknown.
   HttpReply RevokeFromBody(const HttpRequest& request);

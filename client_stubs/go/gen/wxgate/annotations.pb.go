@@ -558,6 +558,14 @@ var file_wxgate_annotations_proto_extTypes = []protoimpl.ExtensionInfo{
 		Filename:      "wxgate/annotations.proto",
 	},
 	{
+		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
+		ExtensionType: ([]int32)(nil),
+		Field:         51731,
+		Name:          "wxgate.method_permission_set",
+		Tag:           "varint,51731,rep,packed,name=method_permission_set",
+		Filename:      "wxgate/annotations.proto",
+	},
+	{
 		ExtendedType:  (*descriptorpb.FieldOptions)(nil),
 		ExtensionType: (*Placement)(nil),
 		Field:         51730,
@@ -627,33 +635,40 @@ var file_wxgate_annotations_proto_extTypes = []protoimpl.ExtensionInfo{
 var (
 	// optional wxgate.Endpoint endpoint = 51730;
 	E_Endpoint = &file_wxgate_annotations_proto_extTypes[0]
+	// The permission sets this method needs where they differ from its service's
+	// (wxgate.permission_set), which it then replaces: sending customer-service
+	// messages is message management (1), the rest of the customer-service API
+	// multi-customer service (6).
+	//
+	// repeated int32 method_permission_set = 51731;
+	E_MethodPermissionSet = &file_wxgate_annotations_proto_extTypes[1]
 )
 
 // Extension fields to descriptorpb.FieldOptions.
 var (
 	// optional wxgate.Placement placement = 51730;
-	E_Placement = &file_wxgate_annotations_proto_extTypes[1]
+	E_Placement = &file_wxgate_annotations_proto_extTypes[2]
 	// The XML element of this field, when it is not the field name in UpperCamelCase
 	// (msg_id <-> MsgId is implied; location_x <-> Location_X needs xml_name).
 	//
 	// optional string xml_name = 51731;
-	E_XmlName = &file_wxgate_annotations_proto_extTypes[2]
+	E_XmlName = &file_wxgate_annotations_proto_extTypes[3]
 	// For a repeated field whose items sit in one wrapper element, the items' element
 	// name: <PicList><item>..</item><item>..</item></PicList> has xml_item "item".
 	// Empty: the items are sibling elements that each carry the field's own name.
 	//
 	// optional string xml_item = 51732;
-	E_XmlItem = &file_wxgate_annotations_proto_extTypes[3]
+	E_XmlItem = &file_wxgate_annotations_proto_extTypes[4]
 	// On the payload oneof of an envelope: which pushes decode into this member.
 	//
 	// optional wxgate.Push push = 51733;
-	E_Push = &file_wxgate_annotations_proto_extTypes[4]
+	E_Push = &file_wxgate_annotations_proto_extTypes[5]
 	// Other element names read into this field, where WeChat's pages (or its pushes
 	// and its docs) spell one value two ways: shop_id is <ShopId> in the doc's sample
 	// and <PlaceId> elsewhere. Only read; written, the field takes its own name.
 	//
 	// repeated string xml_alias = 51734;
-	E_XmlAlias = &file_wxgate_annotations_proto_extTypes[5]
+	E_XmlAlias = &file_wxgate_annotations_proto_extTypes[6]
 )
 
 // Extension fields to descriptorpb.ServiceOptions.
@@ -668,7 +683,7 @@ var (
 	// (PERMISSION_DENIED AUTHORIZER_LACKS_PERMISSION).
 	//
 	// repeated int32 permission_set = 51730;
-	E_PermissionSet = &file_wxgate_annotations_proto_extTypes[6]
+	E_PermissionSet = &file_wxgate_annotations_proto_extTypes[7]
 )
 
 // Extension fields to descriptorpb.MessageOptions.
@@ -678,7 +693,7 @@ var (
 	// [districts]]), which proto cannot nest directly.
 	//
 	// optional bool json_array = 51730;
-	E_JsonArray = &file_wxgate_annotations_proto_extTypes[7]
+	E_JsonArray = &file_wxgate_annotations_proto_extTypes[8]
 )
 
 // Extension fields to descriptorpb.EnumValueOptions.
@@ -687,7 +702,7 @@ var (
 	// travel as strings; the others travel as their numbers.
 	//
 	// optional string wire_name = 51730;
-	E_WireName = &file_wxgate_annotations_proto_extTypes[8]
+	E_WireName = &file_wxgate_annotations_proto_extTypes[9]
 )
 
 var File_wxgate_annotations_proto protoreflect.FileDescriptor
@@ -745,7 +760,8 @@ const file_wxgate_annotations_proto_rawDesc = "" +
 	"\x15PLACEMENT_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fPLACEMENT_QUERY\x10\x01\x12\x12\n" +
 	"\x0ePLACEMENT_BODY\x10\x02:N\n" +
-	"\bendpoint\x12\x1e.google.protobuf.MethodOptions\x18\x92\x94\x03 \x01(\v2\x10.wxgate.EndpointR\bendpoint:P\n" +
+	"\bendpoint\x12\x1e.google.protobuf.MethodOptions\x18\x92\x94\x03 \x01(\v2\x10.wxgate.EndpointR\bendpoint:T\n" +
+	"\x15method_permission_set\x12\x1e.google.protobuf.MethodOptions\x18\x93\x94\x03 \x03(\x05R\x13methodPermissionSet:P\n" +
 	"\tplacement\x12\x1d.google.protobuf.FieldOptions\x18\x92\x94\x03 \x01(\x0e2\x11.wxgate.PlacementR\tplacement::\n" +
 	"\bxml_name\x12\x1d.google.protobuf.FieldOptions\x18\x93\x94\x03 \x01(\tR\axmlName::\n" +
 	"\bxml_item\x12\x1d.google.protobuf.FieldOptions\x18\x94\x94\x03 \x01(\tR\axmlItem:A\n" +
@@ -788,21 +804,22 @@ var file_wxgate_annotations_proto_depIdxs = []int32{
 	1,  // 1: wxgate.Endpoint.body:type_name -> wxgate.BodyKind
 	2,  // 2: wxgate.Endpoint.answer:type_name -> wxgate.AnswerKind
 	6,  // 3: wxgate.endpoint:extendee -> google.protobuf.MethodOptions
-	7,  // 4: wxgate.placement:extendee -> google.protobuf.FieldOptions
-	7,  // 5: wxgate.xml_name:extendee -> google.protobuf.FieldOptions
-	7,  // 6: wxgate.xml_item:extendee -> google.protobuf.FieldOptions
-	7,  // 7: wxgate.push:extendee -> google.protobuf.FieldOptions
-	7,  // 8: wxgate.xml_alias:extendee -> google.protobuf.FieldOptions
-	8,  // 9: wxgate.permission_set:extendee -> google.protobuf.ServiceOptions
-	9,  // 10: wxgate.json_array:extendee -> google.protobuf.MessageOptions
-	10, // 11: wxgate.wire_name:extendee -> google.protobuf.EnumValueOptions
-	4,  // 12: wxgate.endpoint:type_name -> wxgate.Endpoint
-	3,  // 13: wxgate.placement:type_name -> wxgate.Placement
-	5,  // 14: wxgate.push:type_name -> wxgate.Push
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	12, // [12:15] is the sub-list for extension type_name
-	3,  // [3:12] is the sub-list for extension extendee
+	6,  // 4: wxgate.method_permission_set:extendee -> google.protobuf.MethodOptions
+	7,  // 5: wxgate.placement:extendee -> google.protobuf.FieldOptions
+	7,  // 6: wxgate.xml_name:extendee -> google.protobuf.FieldOptions
+	7,  // 7: wxgate.xml_item:extendee -> google.protobuf.FieldOptions
+	7,  // 8: wxgate.push:extendee -> google.protobuf.FieldOptions
+	7,  // 9: wxgate.xml_alias:extendee -> google.protobuf.FieldOptions
+	8,  // 10: wxgate.permission_set:extendee -> google.protobuf.ServiceOptions
+	9,  // 11: wxgate.json_array:extendee -> google.protobuf.MessageOptions
+	10, // 12: wxgate.wire_name:extendee -> google.protobuf.EnumValueOptions
+	4,  // 13: wxgate.endpoint:type_name -> wxgate.Endpoint
+	3,  // 14: wxgate.placement:type_name -> wxgate.Placement
+	5,  // 15: wxgate.push:type_name -> wxgate.Push
+	16, // [16:16] is the sub-list for method output_type
+	16, // [16:16] is the sub-list for method input_type
+	13, // [13:16] is the sub-list for extension type_name
+	3,  // [3:13] is the sub-list for extension extendee
 	0,  // [0:3] is the sub-list for field type_name
 }
 
@@ -822,7 +839,7 @@ func file_wxgate_annotations_proto_init() {
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wxgate_annotations_proto_rawDesc), len(file_wxgate_annotations_proto_rawDesc)),
 			NumEnums:      4,
 			NumMessages:   2,
-			NumExtensions: 9,
+			NumExtensions: 10,
 			NumServices:   0,
 		},
 		GoTypes:           file_wxgate_annotations_proto_goTypes,

@@ -120,5 +120,23 @@ TEST_F(EndpointCatalogTest, BindingsCarryTheAnnotations) {
   EXPECT_EQ(clear->secret_param, "appsecret");  // as WeChat spells it there
 }
 
+TEST_F(EndpointCatalogTest, AMethodsOwnPermissionSetsReplaceItsServices) {
+  const ServiceEndpoints* kf = Find(found_, "wechat.mp.v1.KfService");
+  ASSERT_NE(kf, nullptr);
+  const EndpointBinding* send = BindingOf(*kf, "SendCustomMessage");
+  const EndpointBinding* accounts = BindingOf(*kf, "ListKfAccounts");
+  ASSERT_NE(send, nullptr);
+  ASSERT_NE(accounts, nullptr);
+  EXPECT_EQ(send->permission_sets, std::vector<int>{1}) << "message management";
+  EXPECT_EQ(accounts->permission_sets, std::vector<int>{6}) << "multi-customer service";
+
+  const ServiceEndpoints* component = Find(found_, "wechat.open.v1.ComponentService");
+  ASSERT_NE(component, nullptr);
+  const EndpointBinding* page = BindingOf(*component, "BuildComponentLoginPageUrl");
+  ASSERT_NE(page, nullptr);
+  EXPECT_EQ(page->component_appid_param, "component_appid");
+  EXPECT_EQ(page->appid_param, "") << "the account's appid is not the platform's";
+}
+
 }  // namespace
 }  // namespace wxgate

@@ -545,60 +545,6 @@ func (x *AuthorizerStatus) GetTokens() []*TokenState {
 	return nil
 }
 
-// A permission set (权限集) as WeChat numbers it (funcscope_category id).
-type PermissionSet struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	Id    int32                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	// e.g. "Message management"; "permission set <id>" for one the gateway does not know.
-	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *PermissionSet) Reset() {
-	*x = PermissionSet{}
-	mi := &file_wxgate_v1_admin_proto_msgTypes[6]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *PermissionSet) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*PermissionSet) ProtoMessage() {}
-
-func (x *PermissionSet) ProtoReflect() protoreflect.Message {
-	mi := &file_wxgate_v1_admin_proto_msgTypes[6]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use PermissionSet.ProtoReflect.Descriptor instead.
-func (*PermissionSet) Descriptor() ([]byte, []int) {
-	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{6}
-}
-
-func (x *PermissionSet) GetId() int32 {
-	if x != nil {
-		return x.Id
-	}
-	return 0
-}
-
-func (x *PermissionSet) GetName() string {
-	if x != nil {
-		return x.Name
-	}
-	return ""
-}
-
 // WeChat API calls made for one gRPC service within the window.
 type UpstreamStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -622,7 +568,7 @@ type UpstreamStatus struct {
 
 func (x *UpstreamStatus) Reset() {
 	*x = UpstreamStatus{}
-	mi := &file_wxgate_v1_admin_proto_msgTypes[7]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -634,7 +580,7 @@ func (x *UpstreamStatus) String() string {
 func (*UpstreamStatus) ProtoMessage() {}
 
 func (x *UpstreamStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wxgate_v1_admin_proto_msgTypes[7]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -647,7 +593,7 @@ func (x *UpstreamStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpstreamStatus.ProtoReflect.Descriptor instead.
 func (*UpstreamStatus) Descriptor() ([]byte, []int) {
-	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *UpstreamStatus) GetService() string {
@@ -710,7 +656,7 @@ type ErrcodeCount struct {
 
 func (x *ErrcodeCount) Reset() {
 	*x = ErrcodeCount{}
-	mi := &file_wxgate_v1_admin_proto_msgTypes[8]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -722,7 +668,7 @@ func (x *ErrcodeCount) String() string {
 func (*ErrcodeCount) ProtoMessage() {}
 
 func (x *ErrcodeCount) ProtoReflect() protoreflect.Message {
-	mi := &file_wxgate_v1_admin_proto_msgTypes[8]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -735,7 +681,7 @@ func (x *ErrcodeCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErrcodeCount.ProtoReflect.Descriptor instead.
 func (*ErrcodeCount) Descriptor() ([]byte, []int) {
-	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ErrcodeCount) GetErrcode() string {
@@ -770,7 +716,7 @@ type CallbackTraffic struct {
 
 func (x *CallbackTraffic) Reset() {
 	*x = CallbackTraffic{}
-	mi := &file_wxgate_v1_admin_proto_msgTypes[9]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -782,7 +728,7 @@ func (x *CallbackTraffic) String() string {
 func (*CallbackTraffic) ProtoMessage() {}
 
 func (x *CallbackTraffic) ProtoReflect() protoreflect.Message {
-	mi := &file_wxgate_v1_admin_proto_msgTypes[9]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -795,7 +741,7 @@ func (x *CallbackTraffic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallbackTraffic.ProtoReflect.Descriptor instead.
 func (*CallbackTraffic) Descriptor() ([]byte, []int) {
-	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CallbackTraffic) GetAppid() string {
@@ -854,7 +800,7 @@ type SubscriberStatus struct {
 
 func (x *SubscriberStatus) Reset() {
 	*x = SubscriberStatus{}
-	mi := &file_wxgate_v1_admin_proto_msgTypes[10]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -866,7 +812,7 @@ func (x *SubscriberStatus) String() string {
 func (*SubscriberStatus) ProtoMessage() {}
 
 func (x *SubscriberStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_wxgate_v1_admin_proto_msgTypes[10]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -879,7 +825,7 @@ func (x *SubscriberStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscriberStatus.ProtoReflect.Descriptor instead.
 func (*SubscriberStatus) Descriptor() ([]byte, []int) {
-	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SubscriberStatus) GetCaller() string {
@@ -951,7 +897,7 @@ type EventSummary struct {
 
 func (x *EventSummary) Reset() {
 	*x = EventSummary{}
-	mi := &file_wxgate_v1_admin_proto_msgTypes[11]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -963,7 +909,7 @@ func (x *EventSummary) String() string {
 func (*EventSummary) ProtoMessage() {}
 
 func (x *EventSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_wxgate_v1_admin_proto_msgTypes[11]
+	mi := &file_wxgate_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -976,7 +922,7 @@ func (x *EventSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventSummary.ProtoReflect.Descriptor instead.
 func (*EventSummary) Descriptor() ([]byte, []int) {
-	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_wxgate_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *EventSummary) GetId() string {
@@ -1032,7 +978,7 @@ var File_wxgate_v1_admin_proto protoreflect.FileDescriptor
 
 const file_wxgate_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x15wxgate/v1/admin.proto\x12\twxgate.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x15wxgate/v1/event.proto\x1a\x15wxgate/v1/token.proto\"\x12\n" +
+	"\x15wxgate/v1/admin.proto\x12\twxgate.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dwxgate/v1/authorization.proto\x1a\x15wxgate/v1/event.proto\x1a\x15wxgate/v1/token.proto\"\x12\n" +
 	"\x10GetStatusRequest\"\xd8\x03\n" +
 	"\x11GetStatusResponse\x120\n" +
 	"\agateway\x18\x01 \x01(\v2\x16.wxgate.v1.GatewayInfoR\agateway\x124\n" +
@@ -1067,10 +1013,7 @@ const file_wxgate_v1_admin_proto_rawDesc = "" +
 	"\x05appid\x18\x01 \x01(\tR\x05appid\x12+\n" +
 	"\x05grant\x18\x02 \x01(\x0e2\x15.wxgate.v1.GrantStateR\x05grant\x12A\n" +
 	"\x0fpermission_sets\x18\x03 \x03(\v2\x18.wxgate.v1.PermissionSetR\x0epermissionSets\x12-\n" +
-	"\x06tokens\x18\x04 \x03(\v2\x15.wxgate.v1.TokenStateR\x06tokens\"3\n" +
-	"\rPermissionSet\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x05R\x02id\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\"\xab\x02\n" +
+	"\x06tokens\x18\x04 \x03(\v2\x15.wxgate.v1.TokenStateR\x06tokens\"\xab\x02\n" +
 	"\x0eUpstreamStatus\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12\x14\n" +
 	"\x05calls\x18\x02 \x01(\x03R\x05calls\x12\x16\n" +
@@ -1133,7 +1076,7 @@ func file_wxgate_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_wxgate_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_wxgate_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_wxgate_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_wxgate_v1_admin_proto_goTypes = []any{
 	(GrantState)(0),               // 0: wxgate.v1.GrantState
 	(*GetStatusRequest)(nil),      // 1: wxgate.v1.GetStatusRequest
@@ -1142,44 +1085,44 @@ var file_wxgate_v1_admin_proto_goTypes = []any{
 	(*AccountStatus)(nil),         // 4: wxgate.v1.AccountStatus
 	(*ComponentStatus)(nil),       // 5: wxgate.v1.ComponentStatus
 	(*AuthorizerStatus)(nil),      // 6: wxgate.v1.AuthorizerStatus
-	(*PermissionSet)(nil),         // 7: wxgate.v1.PermissionSet
-	(*UpstreamStatus)(nil),        // 8: wxgate.v1.UpstreamStatus
-	(*ErrcodeCount)(nil),          // 9: wxgate.v1.ErrcodeCount
-	(*CallbackTraffic)(nil),       // 10: wxgate.v1.CallbackTraffic
-	(*SubscriberStatus)(nil),      // 11: wxgate.v1.SubscriberStatus
-	(*EventSummary)(nil),          // 12: wxgate.v1.EventSummary
-	nil,                           // 13: wxgate.v1.CallbackTraffic.RefusedEntry
-	(*durationpb.Duration)(nil),   // 14: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
-	(*TokenState)(nil),            // 16: wxgate.v1.TokenState
+	(*UpstreamStatus)(nil),        // 7: wxgate.v1.UpstreamStatus
+	(*ErrcodeCount)(nil),          // 8: wxgate.v1.ErrcodeCount
+	(*CallbackTraffic)(nil),       // 9: wxgate.v1.CallbackTraffic
+	(*SubscriberStatus)(nil),      // 10: wxgate.v1.SubscriberStatus
+	(*EventSummary)(nil),          // 11: wxgate.v1.EventSummary
+	nil,                           // 12: wxgate.v1.CallbackTraffic.RefusedEntry
+	(*durationpb.Duration)(nil),   // 13: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(*TokenState)(nil),            // 15: wxgate.v1.TokenState
+	(*PermissionSet)(nil),         // 16: wxgate.v1.PermissionSet
 	(*EventFilter)(nil),           // 17: wxgate.v1.EventFilter
 }
 var file_wxgate_v1_admin_proto_depIdxs = []int32{
 	3,  // 0: wxgate.v1.GetStatusResponse.gateway:type_name -> wxgate.v1.GatewayInfo
 	4,  // 1: wxgate.v1.GetStatusResponse.accounts:type_name -> wxgate.v1.AccountStatus
-	14, // 2: wxgate.v1.GetStatusResponse.window:type_name -> google.protobuf.Duration
-	8,  // 3: wxgate.v1.GetStatusResponse.upstream:type_name -> wxgate.v1.UpstreamStatus
-	10, // 4: wxgate.v1.GetStatusResponse.callbacks:type_name -> wxgate.v1.CallbackTraffic
-	11, // 5: wxgate.v1.GetStatusResponse.subscribers:type_name -> wxgate.v1.SubscriberStatus
-	12, // 6: wxgate.v1.GetStatusResponse.latest_events:type_name -> wxgate.v1.EventSummary
+	13, // 2: wxgate.v1.GetStatusResponse.window:type_name -> google.protobuf.Duration
+	7,  // 3: wxgate.v1.GetStatusResponse.upstream:type_name -> wxgate.v1.UpstreamStatus
+	9,  // 4: wxgate.v1.GetStatusResponse.callbacks:type_name -> wxgate.v1.CallbackTraffic
+	10, // 5: wxgate.v1.GetStatusResponse.subscribers:type_name -> wxgate.v1.SubscriberStatus
+	11, // 6: wxgate.v1.GetStatusResponse.latest_events:type_name -> wxgate.v1.EventSummary
 	5,  // 7: wxgate.v1.GetStatusResponse.components:type_name -> wxgate.v1.ComponentStatus
-	15, // 8: wxgate.v1.GatewayInfo.started_time:type_name -> google.protobuf.Timestamp
-	14, // 9: wxgate.v1.GatewayInfo.uptime:type_name -> google.protobuf.Duration
-	15, // 10: wxgate.v1.GatewayInfo.generated_time:type_name -> google.protobuf.Timestamp
-	16, // 11: wxgate.v1.AccountStatus.tokens:type_name -> wxgate.v1.TokenState
-	15, // 12: wxgate.v1.ComponentStatus.ticket_received_time:type_name -> google.protobuf.Timestamp
-	16, // 13: wxgate.v1.ComponentStatus.component_access_token:type_name -> wxgate.v1.TokenState
+	14, // 8: wxgate.v1.GatewayInfo.started_time:type_name -> google.protobuf.Timestamp
+	13, // 9: wxgate.v1.GatewayInfo.uptime:type_name -> google.protobuf.Duration
+	14, // 10: wxgate.v1.GatewayInfo.generated_time:type_name -> google.protobuf.Timestamp
+	15, // 11: wxgate.v1.AccountStatus.tokens:type_name -> wxgate.v1.TokenState
+	14, // 12: wxgate.v1.ComponentStatus.ticket_received_time:type_name -> google.protobuf.Timestamp
+	15, // 13: wxgate.v1.ComponentStatus.component_access_token:type_name -> wxgate.v1.TokenState
 	6,  // 14: wxgate.v1.ComponentStatus.authorizers:type_name -> wxgate.v1.AuthorizerStatus
 	0,  // 15: wxgate.v1.AuthorizerStatus.grant:type_name -> wxgate.v1.GrantState
-	7,  // 16: wxgate.v1.AuthorizerStatus.permission_sets:type_name -> wxgate.v1.PermissionSet
-	16, // 17: wxgate.v1.AuthorizerStatus.tokens:type_name -> wxgate.v1.TokenState
-	14, // 18: wxgate.v1.UpstreamStatus.p50_latency:type_name -> google.protobuf.Duration
-	14, // 19: wxgate.v1.UpstreamStatus.p99_latency:type_name -> google.protobuf.Duration
-	9,  // 20: wxgate.v1.UpstreamStatus.top_errcodes:type_name -> wxgate.v1.ErrcodeCount
-	13, // 21: wxgate.v1.CallbackTraffic.refused:type_name -> wxgate.v1.CallbackTraffic.RefusedEntry
+	16, // 16: wxgate.v1.AuthorizerStatus.permission_sets:type_name -> wxgate.v1.PermissionSet
+	15, // 17: wxgate.v1.AuthorizerStatus.tokens:type_name -> wxgate.v1.TokenState
+	13, // 18: wxgate.v1.UpstreamStatus.p50_latency:type_name -> google.protobuf.Duration
+	13, // 19: wxgate.v1.UpstreamStatus.p99_latency:type_name -> google.protobuf.Duration
+	8,  // 20: wxgate.v1.UpstreamStatus.top_errcodes:type_name -> wxgate.v1.ErrcodeCount
+	12, // 21: wxgate.v1.CallbackTraffic.refused:type_name -> wxgate.v1.CallbackTraffic.RefusedEntry
 	17, // 22: wxgate.v1.SubscriberStatus.filter:type_name -> wxgate.v1.EventFilter
-	15, // 23: wxgate.v1.SubscriberStatus.since_time:type_name -> google.protobuf.Timestamp
-	15, // 24: wxgate.v1.EventSummary.received_time:type_name -> google.protobuf.Timestamp
+	14, // 23: wxgate.v1.SubscriberStatus.since_time:type_name -> google.protobuf.Timestamp
+	14, // 24: wxgate.v1.EventSummary.received_time:type_name -> google.protobuf.Timestamp
 	1,  // 25: wxgate.v1.AdminService.GetStatus:input_type -> wxgate.v1.GetStatusRequest
 	2,  // 26: wxgate.v1.AdminService.GetStatus:output_type -> wxgate.v1.GetStatusResponse
 	26, // [26:27] is the sub-list for method output_type
@@ -1194,6 +1137,7 @@ func file_wxgate_v1_admin_proto_init() {
 	if File_wxgate_v1_admin_proto != nil {
 		return
 	}
+	file_wxgate_v1_authorization_proto_init()
 	file_wxgate_v1_event_proto_init()
 	file_wxgate_v1_token_proto_init()
 	type x struct{}
@@ -1202,7 +1146,7 @@ func file_wxgate_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wxgate_v1_admin_proto_rawDesc), len(file_wxgate_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

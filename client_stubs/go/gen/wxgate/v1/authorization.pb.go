@@ -410,6 +410,7 @@ func (x *AuthorizerGrant) GetRevoked() bool {
 	return false
 }
 
+// A permission set (权限集) as WeChat numbers it (funcscope_category id).
 type PermissionSet struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    int32                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`

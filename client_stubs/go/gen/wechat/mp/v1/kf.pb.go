@@ -2916,10 +2916,10 @@ const file_wechat_mp_v1_kf_proto_rawDesc = "" +
 	"\x1dKF_TYPING_COMMAND_UNSPECIFIED\x10\x00\x12(\n" +
 	"\x18KF_TYPING_COMMAND_TYPING\x10\x01\x1a\n" +
 	"\x92\xa1\x19\x06Typing\x125\n" +
-	"\x1fKF_TYPING_COMMAND_CANCEL_TYPING\x10\x02\x1a\x10\x92\xa1\x19\fCancelTyping2\xd4\x10\n" +
-	"\tKfService\x12\x8a\x01\n" +
-	"\x11SendCustomMessage\x12&.wechat.mp.v1.SendCustomMessageRequest\x1a'.wechat.mp.v1.SendCustomMessageResponse\"$\x92\xa1\x19 \x18\x02\x12\x1c/cgi-bin/message/custom/send\x12t\n" +
-	"\tSetTyping\x12\x1e.wechat.mp.v1.SetTypingRequest\x1a\x1f.wechat.mp.v1.SetTypingResponse\"&\x92\xa1\x19\"\x18\x02\x12\x1e/cgi-bin/message/custom/typing\x12\x88\x01\n" +
+	"\x1fKF_TYPING_COMMAND_CANCEL_TYPING\x10\x02\x1a\x10\x92\xa1\x19\fCancelTyping2\xdd\x10\n" +
+	"\tKfService\x12\x8f\x01\n" +
+	"\x11SendCustomMessage\x12&.wechat.mp.v1.SendCustomMessageRequest\x1a'.wechat.mp.v1.SendCustomMessageResponse\")\x92\xa1\x19 \x18\x02\x12\x1c/cgi-bin/message/custom/send\x9a\xa1\x19\x01\x01\x12y\n" +
+	"\tSetTyping\x12\x1e.wechat.mp.v1.SetTypingRequest\x1a\x1f.wechat.mp.v1.SetTypingResponse\"+\x92\xa1\x19\"\x18\x02\x12\x1e/cgi-bin/message/custom/typing\x9a\xa1\x19\x01\x01\x12\x88\x01\n" +
 	"\x0eListKfAccounts\x12#.wechat.mp.v1.ListKfAccountsRequest\x1a$.wechat.mp.v1.ListKfAccountsResponse\"+\x92\xa1\x19$\x18\x02\n" +
 	" /cgi-bin/customservice/getkflist\x90\x02\x01\x12\xa0\x01\n" +
 	"\x14ListOnlineKfAccounts\x12).wechat.mp.v1.ListOnlineKfAccountsRequest\x1a*.wechat.mp.v1.ListOnlineKfAccountsResponse\"1\x92\xa1\x19*\x18\x02\n" +
@@ -2937,7 +2937,7 @@ const file_wechat_mp_v1_kf_proto_rawDesc = "" +
 	"'/customservice/kfsession/getsessionlist\x90\x02\x01\x12\x8f\x01\n" +
 	"\x0fListKfWaitCases\x12$.wechat.mp.v1.ListKfWaitCasesRequest\x1a%.wechat.mp.v1.ListKfWaitCasesResponse\"/\x92\xa1\x19(\x18\x02\n" +
 	"$/customservice/kfsession/getwaitcase\x90\x02\x01\x12\x9d\x01\n" +
-	"\x14ListKfMessageRecords\x12).wechat.mp.v1.ListKfMessageRecordsRequest\x1a*.wechat.mp.v1.ListKfMessageRecordsResponse\".\x92\xa1\x19'\x18\x02\x12#/customservice/msgrecord/getmsglist\x90\x02\x01\x1a\x06\x92\xa1\x19\x02\x01\x06b\x06proto3"
+	"\x14ListKfMessageRecords\x12).wechat.mp.v1.ListKfMessageRecordsRequest\x1a*.wechat.mp.v1.ListKfMessageRecordsResponse\".\x92\xa1\x19'\x18\x02\x12#/customservice/msgrecord/getmsglist\x90\x02\x01\x1a\x05\x92\xa1\x19\x01\x06b\x06proto3"
 
 var (
 	file_wechat_mp_v1_kf_proto_rawDescOnce sync.Once
