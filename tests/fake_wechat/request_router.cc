@@ -165,10 +165,8 @@ HttpReply RequestRouter::LastRequest(const HttpRequest& request) const {
   if (path == request.query.end()) return ErrcodeReply(47001, "want ?path=/the/path");
   std::optional<HttpRequest> last = stats_->Last(path->second);
   if (!last.has_value()) return ErrcodeReply(46004, "no request on that path yet");
-  return JsonReply({{"errcode", 0},
-                    {"method", last->method},
-                    {"query", last->query},
-                    {"body", last->body}});
+  return JsonReply(
+      {{"errcode", 0}, {"method", last->method}, {"query", last->query}, {"body", last->body}});
 }
 
 HttpReply RequestRouter::SetLatencyFromBody(const HttpRequest& request) {
