@@ -103,6 +103,8 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
     b.url_fragment = endpoint.url_fragment();
   }
   b.host = endpoint.host();
+  b.repeatable =
+      method.options().idempotency_level() == google::protobuf::MethodOptions::NO_SIDE_EFFECTS;
   for (int id : method.service()->options().GetRepeatedExtension(wxgate::permission_set)) {
     b.permission_sets.push_back(id);
   }

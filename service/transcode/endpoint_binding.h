@@ -50,6 +50,9 @@ struct EndpointBinding {
   std::string host;
   // The service's (wxgate.permission_set): an authorizer must have granted one.
   std::vector<int> permission_sets;
+  // The method only reads (`option idempotency_level = NO_SIDE_EFFECTS`): sending it
+  // again, to another of WeChat's domains, changes nothing.
+  bool repeatable = false;
 };
 
 // The kind an annotation's credential names (UNSPECIFIED: the access token).
