@@ -309,7 +309,8 @@ std::unique_ptr<StatusReport> Gateway::NewStatusReport() {
       .token_state = [this](const Account& account,
                             TokenKind kind) { return tokens_->Status(account, kind); },
       .hub = shared_.hub.get(),
-      .activity = &GlobalRecentActivity()};
+      .activity = &GlobalRecentActivity(),
+      .upstream_base_url = [this] { return domains_->current(); }};
   for (const std::string& appid : appids_) {
     if (absl::StatusOr<const Account*> account = accounts_->Find(appid); account.ok()) {
       sources.accounts.push_back(*account);

@@ -48,6 +48,8 @@ class StatusReport {
     // Endpoint path -> the gRPC service whose calls go there ("raw": RawService).
     std::map<std::string, std::string> service_of;
     std::function<absl::Time()> now = absl::Now;
+    // The WeChat domain calls go to now (DomainSelector::current); unset: not shown.
+    std::function<std::string()> upstream_base_url;
   };
   // Whether the caller may see this appid (kAllAppids: every account).
   using MaySee = std::function<bool(absl::string_view appid)>;

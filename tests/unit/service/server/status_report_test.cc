@@ -45,7 +45,8 @@ class StatusReportTest : public ::testing::Test {
                          .activity = &activity_,
                          .service_of = {{"/cgi-bin/user/info", "wechat.mp.v1.UserService"},
                                         {"/cgi-bin/user/get", "wechat.mp.v1.UserService"}},
-                         .now = [this] { return clock_.Now(); }});
+                         .now = [this] { return clock_.Now(); },
+                         .upstream_base_url = [] { return "https://api2.weixin.qq.com"; }});
   }
 
   // shop holds an access_token for 2 h; crm has none after a failed fetch and asked
@@ -88,6 +89,7 @@ TEST_F(StatusReportTest, DescribesTheGatewayAndTheAccountsTokens) {
   EXPECT_EQ(status.gateway().replica(), "host/1/ab");
   EXPECT_EQ(status.gateway().uptime().seconds(), 180);
   EXPECT_EQ(status.gateway().generated_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
+  EXPECT_EQ(status.gateway().upstream_base_url(), "https://api2.weixin.qq.com");
   EXPECT_EQ(status.window().seconds(), 300);
 
   ASSERT_EQ(status.accounts_size(), 2);
