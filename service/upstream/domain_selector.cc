@@ -9,7 +9,8 @@ DomainSelector::DomainSelector(std::vector<std::string> base_urls, absl::Duratio
     : base_urls_(std::move(base_urls)),
       probe_interval_(probe_interval),
       on_switch_(std::move(on_switch)),
-      now_(std::move(now)) {}
+      now_(std::move(now)),
+      failed_at_(base_urls_.size(), absl::InfinitePast()) {}
 
 std::vector<size_t> DomainSelector::Plan(bool repeatable) {
   absl::MutexLock lock(&mu_);
@@ -35,6 +36,7 @@ void DomainSelector::Succeeded(const Attempt& attempt) {
   Switch change;
   {
     absl::MutexLock lock(&mu_);
+    failed_at_[attempt.domain] = absl::InfinitePast();
     if (attempt.domain != 0 || current_ == 0 || attempt.epoch != epoch_) return;
     change = MoveTo(0);
   }
@@ -45,8 +47,16 @@ void DomainSelector::Failed(const Attempt& attempt) {
   Switch change;
   {
     absl::MutexLock lock(&mu_);
-    if (base_urls_.size() < 2 || attempt.domain != current_ || attempt.epoch != epoch_) return;
-    change = MoveTo((current_ + 1) % base_urls_.size());
+    const absl::Time now = now_();
+    failed_at_[attempt.domain] = now;
+    if (attempt.domain != current_ || attempt.epoch != epoch_) return;
+    size_t next = current_;
+    for (size_t i = 1; i < base_urls_.size() && next == current_; ++i) {
+      const size_t candidate = (current_ + i) % base_urls_.size();
+      if (now - failed_at_[candidate] >= probe_interval_) next = candidate;
+    }
+    if (next == current_) return;  // every other domain failed lately: stay
+    change = MoveTo(next);
   }
   if (on_switch_) on_switch_(change);
 }

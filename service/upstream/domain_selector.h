@@ -12,7 +12,10 @@
 //
 // Only a failure of the current domain switches, and only one seen on an attempt
 // begun since the last switch: the calls that were in flight to a domain when it
-// failed do not switch again, nor do their late successes switch back. The primary
+// failed do not switch again, nor do their late successes switch back. A switch
+// skips domains that failed within the last probe_interval (and have not answered
+// since); when every other one did, calls stay where they are, so an outage of all
+// domains does not flip calls between them on every failure. The primary
 // is probed by a read only (a write that failed there could not be repeated), at
 // most once per probe_interval; its success moves every later call back to it.
 // Thread-safe; `on_switch` runs once per switch, without the selector's lock held.
@@ -77,6 +80,8 @@ class DomainSelector {
   size_t current_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;  // switches so far
   absl::Time next_probe_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // By domain: its last failure, InfinitePast once it answered after that.
+  std::vector<absl::Time> failed_at_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace wxgate

@@ -71,6 +71,7 @@ TEST_F(DomainSelectorTest, FailuresOfOtherDomainsDoNotSwitch) {
   DomainSelector& domains = Make({"https://a", "https://b", "https://c"});
   domains.Failed(domains.Begin(2));
   EXPECT_EQ(domains.current(), "https://a");
+  now_ += absl::Seconds(10);  // c's failure is old news
   domains.Failed(domains.Begin(0));
   domains.Failed(domains.Begin(0));  // a is no longer current: no second switch
   EXPECT_EQ(domains.current(), "https://b");
@@ -121,12 +122,32 @@ TEST_F(DomainSelectorTest, SuccessesOnAFallbackChangeNothing) {
   EXPECT_EQ(switches_.size(), 1u);
 }
 
-TEST_F(DomainSelectorTest, WhenEveryDomainFailsItWrapsToThePrimary) {
+TEST_F(DomainSelectorTest, ASwitchSkipsDomainsThatFailedLately) {
+  DomainSelector& domains = Make({"https://a", "https://b", "https://c"});
+  domains.Failed(domains.Begin(1));  // b failed a read that had gone on from a
+  domains.Failed(domains.Begin(0));
+  EXPECT_EQ(domains.current(), "https://c");
+  EXPECT_THAT(switches_, ElementsAre("https://a -> https://c"));
+}
+
+TEST_F(DomainSelectorTest, WhenEveryDomainFailsCallsStayInsteadOfFlipping) {
   DomainSelector& domains = Make({"https://a", "https://b"});
   domains.Failed(domains.Begin(0));
+  for (int i = 0; i < 5; ++i) domains.Failed(domains.Begin(1));
+  EXPECT_EQ(domains.current(), "https://b");
+  EXPECT_THAT(switches_, ElementsAre("https://a -> https://b"));
+  // Once a's failure is a probe interval old, a failure of b may move calls back.
+  now_ += absl::Seconds(10);
   domains.Failed(domains.Begin(1));
   EXPECT_EQ(domains.current(), "https://a");
-  EXPECT_THAT(domains.Plan(true), ElementsAre(0, 1));
+}
+
+TEST_F(DomainSelectorTest, AnAnswerClearsADomainsFailure) {
+  DomainSelector& domains = Make({"https://a", "https://b"});
+  domains.Failed(domains.Begin(1));
+  domains.Succeeded(domains.Begin(1));
+  domains.Failed(domains.Begin(0));
+  EXPECT_EQ(domains.current(), "https://b");
 }
 
 }  // namespace
