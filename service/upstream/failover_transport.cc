@@ -65,15 +65,16 @@ void FailoverTransport::SendAttempt(const std::shared_ptr<Call>& call) {
   HttpRequest http = call->request;
   http.url = absl::StrCat(domains_->base_url(domain), call->path_and_query);
   http.timeout = call->deadline - now_();
-  int attempt_number;
+  int attempt_number = 0;
+  bool cancelled;
   {
     std::lock_guard lock(call->mu);
-    if (call->cancelled) {
-      return Finish(call, absl::CancelledError("the caller cancelled the call"));
-    }
-    attempt_number = ++call->attempts_sent;
+    cancelled = call->cancelled;
+    if (!cancelled) attempt_number = ++call->attempts_sent;
     call->in_flight.reset();
   }
+  // `done` runs without the lock: it may cancel, which takes it.
+  if (cancelled) return Finish(call, absl::CancelledError("the caller cancelled the call"));
   const DomainSelector::Attempt attempt = domains_->Begin(domain);
   // Not under call->mu: the inner transport may answer inside Send.
   const TransferId inner =
