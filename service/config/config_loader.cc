@@ -357,6 +357,30 @@ absl::Status ValidateUpstream(v1::Upstream& upstream) {
     if (!base_url.ok()) return base_url.status();
     upstream.set_base_url(*std::move(base_url));
   }
+  // Host names are not case-sensitive; the default base URL counts when none is set.
+  absl::flat_hash_map<std::string, std::string> path_of_url;
+  const std::string primary =
+      upstream.base_url().empty() ? std::string(kDefaultBaseUrl) : upstream.base_url();
+  path_of_url[absl::AsciiStrToLower(primary)] = "upstream.base_url";
+  for (int i = 0; i < upstream.fallback_base_urls_size(); ++i) {
+    const std::string path = absl::StrCat("upstream.fallback_base_urls[", i, "]");
+    absl::StatusOr<std::string> base_url = NormalizeBaseUrl(upstream.fallback_base_urls(i), path);
+    if (!base_url.ok()) return base_url.status();
+    // A domain listed twice would be tried twice by a read and never be a fallback.
+    auto [earlier, added] = path_of_url.emplace(absl::AsciiStrToLower(*base_url), path);
+    if (!added) {
+      return Invalid(path, absl::StrCat("\"", *base_url, "\" is already ", earlier->second,
+                                        "; list each domain once"));
+    }
+    *upstream.mutable_fallback_base_urls(i) = *std::move(base_url);
+  }
+  if (upstream.has_failover_probe_interval() &&
+      ToDuration(upstream.failover_probe_interval()) <= absl::ZeroDuration()) {
+    return Invalid("upstream.failover_probe_interval",
+                   absl::StrCat("must be more than 0, such as \"10s\", or left out for the "
+                                "default (",
+                                kDefaultFailoverProbeIntervalSeconds, "s)"));
+  }
   for (auto& [host, url] : *upstream.mutable_host_base_urls()) {
     const std::string path = absl::StrCat("upstream.host_base_urls.", host);
     std::string problem = HostPortProblem(host, /*port_required=*/false);
@@ -692,6 +716,9 @@ void ApplyDefaults(v1::Config& config) {
     upstream.mutable_connect_timeout()->set_seconds(kDefaultConnectTimeoutSeconds);
   }
   if (upstream.max_queued_calls() == 0) upstream.set_max_queued_calls(kDefaultMaxQueuedCalls);
+  if (!upstream.has_failover_probe_interval()) {
+    upstream.mutable_failover_probe_interval()->set_seconds(kDefaultFailoverProbeIntervalSeconds);
+  }
   if (upstream.max_concurrent_connects() == 0) {
     upstream.set_max_concurrent_connects(kDefaultMaxConcurrentConnects);
   }

@@ -22,8 +22,10 @@
 //   - server.grpc_listen is host:port (port 1-65535; an IPv6 host in brackets);
 //   - upstream.base_url is http:// or https:// with a host and neither query nor
 //     fragment; trailing slashes are removed;
+//   - each upstream.fallback_base_urls entry is a base URL like base_url
+//     (normalized the same way), and no base URL is listed twice;
 //   - upstream.ca_file, if set, is a readable file holding a PEM certificate;
-//   - upstream.timeout, if set, is more than 0;
+//   - upstream.timeout and upstream.failover_probe_interval, if set, are more than 0;
 //   - each account's appid is "wx" + 16 hexadecimal digits (stored lowercased),
 //     no appid appears twice, and each account has a secret with exactly one
 //     source (secret_source.h): an unset or empty variable, or an unreadable or
@@ -52,6 +54,7 @@
 //     source, durations are more than 0, and tokens.state_file is not set too.
 // Defaults, applied after validation: server.grpc_listen "127.0.0.1:50051",
 // upstream.base_url "https://api.weixin.qq.com", upstream.timeout 5s,
+// upstream.failover_probe_interval 10s,
 // upstream.max_connections 256 (also when 0), token_api TOKEN_API_STABLE when
 // unspecified, default_appid the only account when there is exactly one;
 // callback mode plain and reply_window 3s; events: retention 10000 events for 24h,
@@ -88,6 +91,7 @@ inline constexpr int64_t kDefaultTimeoutSeconds = 5;
 inline constexpr uint32_t kDefaultMaxConnections = 256;
 inline constexpr int64_t kDefaultConnectTimeoutSeconds = 3;
 inline constexpr uint32_t kDefaultMaxQueuedCalls = 1024;
+inline constexpr int64_t kDefaultFailoverProbeIntervalSeconds = 10;
 inline constexpr uint32_t kDefaultMaxConcurrentConnects = 32;
 inline constexpr uint32_t kDefaultMaxSubscriptionsPerCaller = 64;
 inline constexpr uint32_t kDefaultMaxAuthorizers = 100'000;

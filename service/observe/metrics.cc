@@ -68,6 +68,13 @@ const std::vector<MetricDefinition>& MetricDefinitions() {
        "histogram",
        "Time from sending a request to WeChat to its answer, by endpoint.",
        {"endpoint"}},
+      {Metric::kDomainSwitches,
+       "wxgate_upstream_domain_switches_total",
+       "counter",
+       "Moves of every later call from one of WeChat's API domains to another "
+       "(upstream.base_url, upstream.fallback_base_urls): away from a failing domain, or "
+       "back to base_url once a probe found it healthy.",
+       {"from", "to"}},
       {Metric::kPushes,
        "wxgate_pushes_total",
        "counter",

@@ -29,6 +29,7 @@ enum class Metric {
   kGrpcCallSeconds,       // histogram {method}
   kUpstreamCalls,         // counter {endpoint, errcode}
   kUpstreamCallSeconds,   // histogram {endpoint}
+  kDomainSwitches,        // counter {from, to}: between WeChat's API domains
   kPushes,                // counter {appid, kind, result, reason}
   kPushReplies,           // counter {appid, outcome}
   kPushReplyWaitSeconds,  // histogram {appid}

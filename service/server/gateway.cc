@@ -13,6 +13,7 @@
 #include "service/config/server_tls.h"
 #include "service/events/memory_event_store.h"
 #include "service/observe/log.h"
+#include "service/observe/metrics.h"
 #include "service/observe/process_metrics.h"
 #include "service/observe/recent_activity.h"
 #include "service/server/admin_service.h"
@@ -146,6 +147,28 @@ absl::StatusOr<std::unique_ptr<CallbackServer>> ListenHttp(absl::string_view fie
 // A configuration built in code (tests) skips the loader's defaults: 0 means unset.
 uint32_t OrDefault(uint32_t value, uint32_t fallback) { return value > 0 ? value : fallback; }
 
+// upstream.base_url and its fallbacks; a switch between them is logged once and counted.
+std::unique_ptr<DomainSelector> NewDomainSelector(const config::v1::Upstream& upstream) {
+  std::vector<std::string> base_urls = {upstream.base_url()};
+  base_urls.insert(base_urls.end(), upstream.fallback_base_urls().begin(),
+                   upstream.fallback_base_urls().end());
+  const absl::Duration probe_interval =
+      upstream.has_failover_probe_interval()
+          ? config::ToDuration(upstream.failover_probe_interval())
+          : absl::Seconds(config::kDefaultFailoverProbeIntervalSeconds);
+  return std::make_unique<DomainSelector>(
+      std::move(base_urls), probe_interval, [](const DomainSelector::Switch& change) {
+        GlobalMetrics().Count(Metric::kDomainSwitches, {change.from, change.to});
+        if (change.back_to_primary) {
+          Log(LogLevel::kInfo, "upstream_domain_restored",
+              {{"from", change.from}, {"to", change.to}});
+        } else {
+          Log(LogLevel::kWarning, "upstream_domain_failed_over",
+              {{"from", change.from}, {"to", change.to}});
+        }
+      });
+}
+
 }  // namespace
 
 Gateway::Gateway(const config::LoadedConfig& loaded) {
@@ -163,8 +186,10 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
       .max_answer_bytes = upstream.max_answer_bytes()});
   const absl::Duration timeout =
       absl::Seconds(upstream.timeout().seconds()) + absl::Nanoseconds(upstream.timeout().nanos());
+  domains_ = NewDomainSelector(upstream);
+  failover_ = std::make_unique<FailoverTransport>(upstream_.get(), domains_.get());
   shared_ = SharedState::From(loaded);
-  token_fetcher_ = std::make_unique<TokenFetcher>(upstream_.get(), upstream.base_url(), timeout);
+  token_fetcher_ = std::make_unique<TokenFetcher>(failover_.get(), upstream.base_url(), timeout);
   tokens_ = std::make_unique<TokenManager>(token_fetcher_.get(), shared_.tokens.get(),
                                            TokenManagerOptions{.lease_owner = shared_.replica});
   accounts_ = std::make_unique<AccountDirectory>(AccountsOf(loaded), loaded.config.default_appid());
@@ -183,7 +208,7 @@ Gateway::Gateway(const config::LoadedConfig& loaded) {
       *accounts_, std::make_shared<const CallerAuthorizer>(loaded.config.access()),
       components_.get(), authorizers_.get());
   credentials_ = std::make_unique<TokenCredentials>(*tokens_);
-  deps_ = {.transport = upstream_.get(),
+  deps_ = {.transport = failover_.get(),
            .credentials = credentials_.get(),
            .base_url = upstream.base_url(),
            .timeout = timeout,
@@ -291,7 +316,8 @@ std::unique_ptr<StatusReport> Gateway::NewStatusReport() {
       .authorizers = [this](const Account& component,
                             size_t max) { return authorizers_->List(component.appid, max); },
       .grant = [this](const Account& authorizer) { return tokens_->LastSeenGrant(authorizer); },
-      .max_listed_authorizers = kAuthorizersListed};
+      .max_listed_authorizers = kAuthorizersListed,
+      .upstream_base_url = [this] { return domains_->current(); }};
   for (const std::string& appid : appids_) {
     if (absl::StatusOr<const Account*> account = accounts_->Find(appid); account.ok()) {
       sources.accounts.push_back(*account);

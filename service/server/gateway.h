@@ -47,6 +47,8 @@
 #include "service/token/token_fetcher.h"
 #include "service/token/token_manager.h"
 #include "service/transcode/endpoint_catalog.h"
+#include "service/upstream/domain_selector.h"
+#include "service/upstream/failover_transport.h"
 #include "service/upstream/upstream_client.h"
 
 namespace wxgate {
@@ -66,6 +68,8 @@ class Gateway {
   const AccountDirectory& accounts() const { return *accounts_; }
   const ComponentDirectory& components() const { return *components_; }
   const UpstreamClient& upstream() const { return *upstream_; }
+  // Which of WeChat's domains calls go to (upstream.base_url and its fallbacks).
+  const DomainSelector& upstream_domains() const { return *domains_; }
   // Puts new access rules in force (SIGHUP); calls already admitted go on.
   void ReloadAccess(const config::v1::Access& access);
   void Wait();
@@ -86,6 +90,9 @@ class Gateway {
   // The gauges (and counters kept elsewhere) of /metrics, read now.
   std::vector<Sample> ReadMetrics() const;
 
+  // Before upstream_: its transfers, cancelled as it goes, call back into these.
+  std::unique_ptr<DomainSelector> domains_;
+  std::unique_ptr<FailoverTransport> failover_;
   std::unique_ptr<UpstreamClient> upstream_;
   SharedState shared_;  // tokens and events (and Redis): outlive their users
   // The third-party platforms: before tokens_, which keeps pointers to them.

@@ -45,6 +45,7 @@ v1::GetStatusResponse StatusReport::Build(const MaySee& may_see) const {
   *gateway.mutable_started_time() = ToTimestamp(sources_.started);
   *gateway.mutable_uptime() = ToDuration(now - sources_.started);
   *gateway.mutable_generated_time() = ToTimestamp(now);
+  if (sources_.upstream_base_url) gateway.set_upstream_base_url(sources_.upstream_base_url());
   AddAccounts(may_see, status);
   AddComponents(may_see, status);
   if (sources_.activity != nullptr) {

@@ -60,6 +60,8 @@ class StatusReport {
     std::function<AuthorizerDirectory::Listing(const Account& component, size_t max)> authorizers;
     std::function<SeenGrant(const Account& authorizer)> grant;
     size_t max_listed_authorizers = 100;
+    // The WeChat domain calls go to now (DomainSelector::current); unset: not shown.
+    std::function<std::string()> upstream_base_url;
   };
   // Whether the caller may see this appid (kAllAppids: every account).
   using MaySee = std::function<bool(absl::string_view appid)>;

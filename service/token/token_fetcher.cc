@@ -90,6 +90,9 @@ HttpTransport::TransferId TokenFetcher::FetchAccessToken(const Account& account,
     request.path = "/cgi-bin/stable_token";
     request.json_body = nlohmann::json::object({{"grant_type", "client_credential"}});
     if (force_refresh) (*request.json_body)["force_refresh"] = true;
+    // Without force_refresh, stable_token hands out the token it holds: asking again
+    // (on another domain) changes nothing. A classic or forced fetch issues a new one.
+    request.repeatable = !force_refresh;
   }
   return Send(
       request,

@@ -103,6 +103,8 @@ absl::StatusOr<EndpointBinding> BindEndpoint(const MethodDescriptor& method) {
     b.url_fragment = endpoint.url_fragment();
   }
   b.host = endpoint.host();
+  b.repeatable =
+      method.options().idempotency_level() == google::protobuf::MethodOptions::NO_SIDE_EFFECTS;
   // The method's own sets replace its service's.
   const auto& own_sets = method.options().GetRepeatedExtension(wxgate::method_permission_set);
   for (int id : own_sets.empty()

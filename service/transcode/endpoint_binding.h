@@ -53,6 +53,9 @@ struct EndpointBinding {
   // The method's (wxgate.method_permission_set), else its service's
   // (wxgate.permission_set): an authorizer must have granted one.
   std::vector<int> permission_sets;
+  // The method only reads (`option idempotency_level = NO_SIDE_EFFECTS`): sending it
+  // again, to another of WeChat's domains, changes nothing.
+  bool repeatable = false;
 };
 
 // The kind an annotation's credential names (UNSPECIFIED: the access token).

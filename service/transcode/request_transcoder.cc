@@ -61,7 +61,8 @@ absl::StatusOr<UpstreamRequest> TranscodeRequest(const EndpointBinding& binding,
                       .appid_param = binding.appid_param,
                       .secret_param = binding.secret_param,
                       .permission_sets = binding.permission_sets,
-                      .modelled = true};
+                      .modelled = true,
+                      .repeatable = binding.repeatable};
   for (const FieldDescriptor* field : binding.query_fields) {
     if (!IsSet(request, *field)) continue;
     json value = FieldToWeChatJson(request, *field);

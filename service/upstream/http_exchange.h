@@ -14,6 +14,9 @@ struct HttpRequest {
   std::string content_type;    // of body, for POST
   std::string body;
   absl::Duration timeout = absl::Seconds(5);  // the whole transfer
+  // May be sent again, to another domain, after a failure that may have reached the
+  // server (a read). False: only after one that certainly did not (request_not_sent.h).
+  bool repeatable = false;
 };
 
 struct HttpResponse {

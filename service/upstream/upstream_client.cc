@@ -18,6 +18,7 @@
 #include "service/errors/error_info.h"
 #include "service/errors/gateway_reasons.h"
 #include "service/upstream/curl_errors.h"
+#include "service/upstream/request_not_sent.h"
 #include "service/upstream/transfer_queue.h"
 
 namespace wxgate {
@@ -41,6 +42,8 @@ struct Transfer {
   std::string answer;
   std::string content_disposition;
   size_t max_answer_bytes = 0;
+  // libcurl began sending the request: from here on a failure may follow its arrival.
+  bool request_started = false;
   char error[CURL_ERROR_SIZE] = {};
 
   ~Transfer() { curl_slist_free_all(headers); }  // the loop takes `easy` back
@@ -67,6 +70,7 @@ size_t ReadHeader(char* data, size_t size, size_t count, void* user) {
 // libcurl has a connection for the transfer (new, or reused), and sends next.
 int OnConnected(void* user, char*, char*, int, int) {
   auto* transfer = static_cast<Transfer*>(user);
+  transfer->request_started = true;
   transfer->queue->Connected(transfer->id);
   return CURL_PREREQFUNC_OK;
 }
@@ -292,10 +296,13 @@ class UpstreamClient::Loop {
       curl_easy_getinfo(easy, CURLINFO_APPCONNECT_TIME_T, &connected_us);
       if (connected_us == 0) curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connected_us);
       const bool connected = connected_us > 0;
-      Finish(transfer->id,
-             CurlFailure(result, transfer->error, HostOf(transfer->request.url),
-                         connected ? transfer->request.timeout : ConnectTimeout(*transfer),
-                         connected));
+      absl::Status failure =
+          CurlFailure(result, transfer->error, HostOf(transfer->request.url),
+                      connected ? transfer->request.timeout : ConnectTimeout(*transfer), connected);
+      if (!transfer->request_started && FailsBeforeSending(result)) {
+        failure = MarkedNotSent(std::move(failure));
+      }
+      Finish(transfer->id, std::move(failure));
       return;
     }
     HttpResponse response;

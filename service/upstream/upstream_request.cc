@@ -70,6 +70,7 @@ absl::StatusOr<HttpRequest> BuildHttpRequest(const UpstreamRequest& request,
   HttpRequest http;
   http.method = request.method;
   http.timeout = timeout;
+  http.repeatable = request.repeatable;
   http.url = absl::StrCat(base_url, request.path);
   if (!query.empty()) {
     absl::StrAppend(&http.url, request.path.find('?') == std::string::npos ? "?" : "&",

@@ -60,6 +60,10 @@ struct UpstreamRequest {
   // From an annotated RPC, whose path is then a metrics label; false: RawService,
   // whose paths are the caller's and are counted together as "raw".
   bool modelled = false;
+  // Safe to send again, to another domain, after a failure that may have reached
+  // WeChat (a read: the RPC's idempotency_level is NO_SIDE_EFFECTS). False: sent
+  // again only when it certainly was not sent (see failover_policy.h).
+  bool repeatable = false;
 };
 
 // RFC 3986 percent-encoding of one query component.

@@ -6,6 +6,19 @@ void CallStats::RecordRequest(const HttpRequest& request) {
   absl::MutexLock lock(&mu_);
   ++calls_[request.path];
   last_[request.path] = request;
+  auto counted = bodies_.find(request.path);
+  if (counted != bodies_.end()) ++counted->second[request.body];
+}
+
+void CallStats::CountBodiesOf(std::string path) {
+  absl::MutexLock lock(&mu_);
+  bodies_[std::move(path)];
+}
+
+std::map<std::string, int64_t> CallStats::BodyCounts(absl::string_view path) const {
+  absl::MutexLock lock(&mu_);
+  auto it = bodies_.find(path);
+  return it == bodies_.end() ? std::map<std::string, int64_t>{} : it->second;
 }
 
 int64_t CallStats::Calls(absl::string_view path) const {
@@ -30,6 +43,7 @@ void CallStats::Reset() {
   absl::MutexLock lock(&mu_);
   calls_.clear();
   last_.clear();
+  for (auto& [path, counts] : bodies_) counts.clear();
   connections_.store(0, std::memory_order_relaxed);
 }
 

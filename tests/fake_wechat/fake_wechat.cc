@@ -23,7 +23,9 @@ absl::string_view Absl(std::string_view text) { return {text.data(), text.size()
 struct FakeWeChat::Impl {
   explicit Impl(FakeWeChatOptions options)
       : options(std::move(options)),
-        router(&tokens, &table, &failures, &stats),
+        tokens(this->options.share_tokens_with ? this->options.share_tokens_with->impl_->tokens
+                                               : std::make_shared<TokenAuthority>()),
+        router(tokens.get(), &table, &failures, &stats),
         server({.cert_file = this->options.cert_file,
                 .key_file = this->options.key_file,
                 .host = this->options.host,
@@ -32,7 +34,7 @@ struct FakeWeChat::Impl {
                &router) {}
 
   const FakeWeChatOptions options;
-  TokenAuthority tokens;
+  std::shared_ptr<TokenAuthority> tokens;  // shared with other fakes of one WeChat
   EndpointTable table;
   FailureInjector failures;
   CallStats stats;
@@ -61,13 +63,13 @@ std::string FakeWeChat::base_url() const {
 }
 
 void FakeWeChat::AddAccount(std::string appid, std::string secret) {
-  impl_->tokens.AddAccount(std::move(appid), std::move(secret));
+  impl_->tokens->AddAccount(std::move(appid), std::move(secret));
 }
 
 void FakeWeChat::SetRotateRefreshTokens(bool rotate) {
-  impl_->tokens.SetRotateRefreshTokens(rotate);
+  impl_->tokens->SetRotateRefreshTokens(rotate);
 }
-void FakeWeChat::SetTokenLifetime(absl::Duration lifetime) { impl_->tokens.SetLifetime(lifetime); }
+void FakeWeChat::SetTokenLifetime(absl::Duration lifetime) { impl_->tokens->SetLifetime(lifetime); }
 
 void FakeWeChat::SetLatency(absl::Duration latency) { impl_->router.SetLatency(latency); }
 
@@ -83,39 +85,45 @@ int64_t FakeWeChat::ConnectionCount() const { return impl_->stats.Connections();
 
 void FakeWeChat::ResetCounters() { impl_->stats.Reset(); }
 
+void FakeWeChat::CountBodiesOf(std::string path) { impl_->stats.CountBodiesOf(std::move(path)); }
+
+std::map<std::string, int64_t> FakeWeChat::BodyCounts(std::string_view path) const {
+  return impl_->stats.BodyCounts(Absl(path));
+}
+
 void FakeWeChat::SetClock(std::function<absl::Time()> now) {
-  impl_->tokens.SetClock(std::move(now));
+  impl_->tokens->SetClock(std::move(now));
 }
 
 std::string FakeWeChat::CurrentAccessToken(std::string_view appid) const {
-  return impl_->tokens.Current(Absl(appid));
+  return impl_->tokens->Current(Absl(appid));
 }
 
-void FakeWeChat::RevokeAccessTokens(std::string_view appid) { impl_->tokens.Revoke(Absl(appid)); }
+void FakeWeChat::RevokeAccessTokens(std::string_view appid) { impl_->tokens->Revoke(Absl(appid)); }
 
 absl::StatusOr<PushAnswer> FakeWeChat::PushComponentTicket(const PushTarget& target) {
-  const std::string ticket = impl_->tokens.IssueComponentTicket(target.appid);
+  const std::string ticket = impl_->tokens->IssueComponentTicket(target.appid);
   return PushSender(target).Send(ComponentTicketXml(target.appid, ticket, absl::Now()));
 }
 
 absl::StatusOr<PushAnswer> FakeWeChat::PushAuthorization(const PushTarget& target,
                                                          const std::string& authorizer_appid,
                                                          std::vector<int> permission_sets) {
-  const std::string code = impl_->tokens.IssueAuthorizationCode(target.appid, authorizer_appid,
-                                                                std::move(permission_sets));
+  const std::string code = impl_->tokens->IssueAuthorizationCode(target.appid, authorizer_appid,
+                                                                 std::move(permission_sets));
   return PushSender(target).Send(AuthorizedXml(target.appid, authorizer_appid, code, absl::Now()));
 }
 
 std::string FakeWeChat::IssueAuthorizationCode(const std::string& component_appid,
                                                const std::string& authorizer_appid,
                                                std::vector<int> permission_sets) {
-  return impl_->tokens.IssueAuthorizationCode(component_appid, authorizer_appid,
-                                              std::move(permission_sets));
+  return impl_->tokens->IssueAuthorizationCode(component_appid, authorizer_appid,
+                                               std::move(permission_sets));
 }
 
 absl::StatusOr<PushAnswer> FakeWeChat::PushUnauthorization(const PushTarget& target,
                                                            const std::string& authorizer_appid) {
-  impl_->tokens.Unauthorize(target.appid, authorizer_appid);
+  impl_->tokens->Unauthorize(target.appid, authorizer_appid);
   return PushSender(target).Send(UnauthorizedXml(target.appid, authorizer_appid, absl::Now()));
 }
 

@@ -44,12 +44,17 @@
 
 namespace wxgate::fake {
 
+class FakeWeChat;
+
 struct FakeWeChatOptions {
   std::string cert_file, key_file;  // PEM server cert/key
   std::string host = "127.0.0.1";   // an IP address
   uint16_t port = 0;                // 0 = pick a free port
   std::string endpoints_dir;        // directory of *.json endpoint tables; empty = none
   int threads = 1;
+  // Another fake whose accounts, tokens and tickets this one shares, as WeChat's API
+  // domains (api., api2., sh. …) share theirs; it must outlive this one. Null: its own.
+  const FakeWeChat* share_tokens_with = nullptr;
 };
 
 class FakeWeChat {
@@ -84,6 +89,10 @@ class FakeWeChat {
   int64_t ConnectionCount() const;
   // Zeroes call and connection counts and forgets the last requests.
   void ResetCounters();
+  // Counts the requests to `path` by body from now on (a test that a write never
+  // arrives twice); BodyCounts(path) gives body → requests.
+  void CountBodiesOf(std::string path);
+  std::map<std::string, int64_t> BodyCounts(std::string_view path) const;
 
   // The clock that token expiry is measured on; default absl::Now. Called with a lock
   // held: it must not call back into the fake.

@@ -23,6 +23,16 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
   if (options.component) fake_->AddAccount(kComponentAppid, kComponentSecret);
   absl::Status started = fake_->Start();
   EXPECT_TRUE(started.ok()) << started;
+  if (options.fallback_fake) {
+    fallback_ = std::make_unique<fake::FakeWeChat>(
+        fake::FakeWeChatOptions{.cert_file = absl::StrCat(certs, "/server.pem"),
+                                .key_file = absl::StrCat(certs, "/server.key"),
+                                .endpoints_dir = FAKE_WECHAT_ENDPOINTS_DIR,
+                                .threads = 2,
+                                .share_tokens_with = fake_.get()});
+    absl::Status fallback_started = fallback_->Start();
+    EXPECT_TRUE(fallback_started.ok()) << fallback_started;
+  }
 
   config::LoadedConfig loaded;
   config::v1::Config& config = loaded.config;
@@ -39,6 +49,13 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
   upstream->set_max_queued_calls(options.max_queued_calls);
   upstream->set_max_upload_bytes(options.max_upload_bytes);
   upstream->set_max_answer_bytes(64 << 20);
+  if (fallback_) {
+    upstream->add_fallback_base_urls(fallback_->base_url());
+    upstream->mutable_failover_probe_interval()->set_seconds(
+        absl::ToInt64Seconds(options.probe_interval));
+    upstream->mutable_failover_probe_interval()->set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(options.probe_interval) % 1000000000));
+  }
   // Endpoints on WeChat's other hosts (showqrcode) reach the fake too.
   (*upstream->mutable_host_base_urls())["mp.weixin.qq.com"] = upstream->base_url();
   for (const auto& [appid, secret] : {std::pair{kAppidA, kSecretA}, std::pair{kAppidB, kSecretB}}) {
@@ -107,6 +124,7 @@ GatewayHarness::GatewayHarness(HarnessOptions options) {
 GatewayHarness::~GatewayHarness() {
   if (gateway_) gateway_->Shutdown(absl::Seconds(5));
   gateway_.reset();
+  if (fallback_) fallback_->Stop();
   fake_->Stop();
 }
 

@@ -65,6 +65,10 @@ struct HarnessOptions {
   // Serve the component kComponentAppid (safe-mode pushes with kCallbackToken and
   // kAesKeyB); its ticket comes with PushComponentTicket().
   bool component = false;
+  // A second fake WeChat, sharing the first one's tokens as WeChat's domains do, as
+  // upstream.fallback_base_urls; probe_interval is upstream.failover_probe_interval.
+  bool fallback_fake = false;
+  absl::Duration probe_interval = absl::Seconds(10);
 };
 
 class GatewayHarness {
@@ -73,6 +77,8 @@ class GatewayHarness {
   ~GatewayHarness();
 
   fake::FakeWeChat& fake() { return *fake_; }
+  // With HarnessOptions::fallback_fake only.
+  fake::FakeWeChat& fallback() { return *fallback_; }
   Gateway& gateway() { return *gateway_; }
   // A plaintext channel to the gateway.
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
@@ -94,6 +100,7 @@ class GatewayHarness {
 
  private:
   std::unique_ptr<fake::FakeWeChat> fake_;
+  std::unique_ptr<fake::FakeWeChat> fallback_;  // after fake_, whose tokens it shares
   std::unique_ptr<Gateway> gateway_;
   std::shared_ptr<grpc::Channel> channel_;
 };

@@ -190,7 +190,8 @@ function draw(status) {
   const now = seconds(status.gateway.generatedTime);
   const g = status.gateway;
   $("gateway").textContent =
-    `version ${g.version} · replica ${g.replica} · up ${duration(durationSeconds(g.uptime))}`;
+    `version ${g.version} · replica ${g.replica} · up ${duration(durationSeconds(g.uptime))}` +
+    (g.upstreamBaseUrl ? ` · upstream ${g.upstreamBaseUrl}` : "");
   for (const span of document.querySelectorAll(".window")) {
     span.textContent = `(last ${duration(durationSeconds(status.window))})`;
   }

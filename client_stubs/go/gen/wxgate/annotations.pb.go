@@ -12,6 +12,12 @@
 //   rpc GetUserInfo(GetUserInfoRequest) returns (GetUserInfoResponse) {
 //     option (wxgate.endpoint) = {get: "/cgi-bin/user/info" credential: CREDENTIAL_ACCESS_TOKEN};
 //   }
+//
+// Protobuf's own `option idempotency_level = NO_SIDE_EFFECTS;` marks a method that
+// only reads. It is what makes a call repeatable: the gateway sends such a call
+// again to the next of WeChat's domains (upstream.fallback_base_urls) when one could
+// not be reached, broke the connection or answered HTTP 5xx. A method without it is
+// a write, sent to another domain only when it certainly never left the gateway.
 
 package wxgate
 

@@ -188,6 +188,9 @@ TEST(ConfigLoaderTest, DefaultsFillWhatIsMissing) {
             absl::Seconds(kDefaultConnectTimeoutSeconds));
   EXPECT_EQ(config.upstream().max_queued_calls(), kDefaultMaxQueuedCalls);
   EXPECT_EQ(config.upstream().max_concurrent_connects(), kDefaultMaxConcurrentConnects);
+  EXPECT_TRUE(config.upstream().fallback_base_urls().empty());
+  EXPECT_EQ(ToDuration(config.upstream().failover_probe_interval()),
+            absl::Seconds(kDefaultFailoverProbeIntervalSeconds));
   EXPECT_EQ(config.accounts(0).token_api(), v1::TOKEN_API_STABLE);
   EXPECT_EQ(ToDuration(config.server().drain_timeout()), kDefaultDrainTimeout);
   // The only account becomes the default.
@@ -359,7 +362,8 @@ TEST(ConfigLoaderErrorTest, UnknownKeyListsKnownKeys) {
   EXPECT_EQ(ErrorOf("upstream:\n  timout: 5s\n"),
             "upstream.timout: unknown key (known keys: base_url, ca_file, timeout, "
             "max_connections, host_base_urls, max_upload_bytes, max_answer_bytes, "
-            "connect_timeout, max_queued_calls, max_concurrent_connects)");
+            "connect_timeout, max_queued_calls, max_concurrent_connects, fallback_base_urls, "
+            "failover_probe_interval)");
 }
 
 TEST(ConfigLoaderErrorTest, UnknownTopLevelKey) {
@@ -540,6 +544,35 @@ TEST(ConfigLoaderTest, HostBaseUrlsAreNormalizedAndChecked) {
   EXPECT_EQ(ErrorOf("upstream:\n  host_base_urls:\n    \"mp.weixin.qq.com:443\": https://x\n"),
             "upstream.host_base_urls: \"mp.weixin.qq.com:443\" is not a host name; write e.g. "
             "\"mp.weixin.qq.com\"");
+}
+
+TEST(ConfigLoaderTest, FallbackBaseUrlsAreNormalizedInOrder) {
+  absl::StatusOr<LoadedConfig> loaded = LoadConfigFromYaml(
+      OneAccount("upstream:\n  fallback_base_urls: [\"HTTPS://api2.weixin.qq.com/\", "
+                 "\"https://sh.api.weixin.qq.com\"]\n  failover_probe_interval: 30s\n"),
+      FakeEnv());
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_THAT(loaded->config.upstream().fallback_base_urls(),
+              ::testing::ElementsAre("https://api2.weixin.qq.com", "https://sh.api.weixin.qq.com"));
+  EXPECT_EQ(ToDuration(loaded->config.upstream().failover_probe_interval()), absl::Seconds(30));
+}
+
+TEST(ConfigLoaderErrorTest, FallbackBaseUrlsAreCheckedLikeTheBaseUrl) {
+  EXPECT_EQ(ErrorOf("upstream:\n  fallback_base_urls: [\"https://api2.weixin.qq.com\", "
+                    "\"api.weixin.qq.com\"]\n"),
+            "upstream.fallback_base_urls[1]: \"api.weixin.qq.com\" is not an https:// or http:// "
+            "URL; write e.g. \"https://api.weixin.qq.com\"");
+  EXPECT_THAT(ErrorOf("upstream:\n  fallback_base_urls: [\"https://x/?a=1\"]\n"),
+              StartsWith("upstream.fallback_base_urls[0]: \"https://x/?a=1\" has a query"));
+  EXPECT_EQ(ErrorOf("upstream:\n  base_url: https://api.weixin.qq.com\n"
+                    "  fallback_base_urls: [\"https://API.weixin.qq.com/\"]\n"),
+            "upstream.fallback_base_urls[0]: \"https://API.weixin.qq.com\" is already "
+            "upstream.base_url; list each domain once");
+  EXPECT_THAT(ErrorOf("upstream:\n  fallback_base_urls: [\"https://b\", \"https://b\"]\n"),
+              StartsWith("upstream.fallback_base_urls[1]: \"https://b\" is already "
+                         "upstream.fallback_base_urls[0]"));
+  EXPECT_THAT(ErrorOf("upstream:\n  failover_probe_interval: 0s\n"),
+              StartsWith("upstream.failover_probe_interval: must be more than 0"));
 }
 
 TEST(ConfigLoaderErrorTest, BaseUrlWithoutHostQueryOrFragment) {

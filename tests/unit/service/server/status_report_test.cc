@@ -61,7 +61,8 @@ class StatusReportTest : public ::testing::Test {
                                return listing;
                              },
                          .grant = [this](const Account& authorizer) { return GrantOf(authorizer); },
-                         .max_listed_authorizers = max_listed_authorizers});
+                         .max_listed_authorizers = max_listed_authorizers,
+                         .upstream_base_url = [] { return "https://api2.weixin.qq.com"; }});
   }
 
   // kAuthorized granted sets 1 and 15; kRevoked revoked; kNeverSeen was not read yet.
@@ -132,6 +133,7 @@ TEST_F(StatusReportTest, DescribesTheGatewayAndTheAccountsTokens) {
   EXPECT_EQ(status.gateway().replica(), "host/1/ab");
   EXPECT_EQ(status.gateway().uptime().seconds(), 180);
   EXPECT_EQ(status.gateway().generated_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
+  EXPECT_EQ(status.gateway().upstream_base_url(), "https://api2.weixin.qq.com");
   EXPECT_EQ(status.window().seconds(), 300);
 
   ASSERT_EQ(status.accounts_size(), 2);

@@ -87,12 +87,14 @@ TEST_F(TokenFetcherTest, StableTokenIsAPostWithTheSecretInTheBody) {
   const nlohmann::json body = nlohmann::json::parse(sent->body);
   EXPECT_EQ(body, (nlohmann::json{
                       {"grant_type", "client_credential"}, {"appid", "wx1"}, {"secret", kSecret}}));
+  EXPECT_TRUE(sent->repeatable) << "it hands out the token held: may go to another domain";
 }
 
 TEST_F(TokenFetcherTest, ForceRefreshIsAskedForInTheBody) {
   transport_.AnswerJson("/cgi-bin/stable_token", R"({"access_token":"T2","expires_in":7200})");
   ASSERT_TRUE(AccessToken(stable_, /*force_refresh=*/true).ok());
   EXPECT_EQ(nlohmann::json::parse(transport_.last()->body)["force_refresh"], true);
+  EXPECT_FALSE(transport_.last()->repeatable) << "it issues a new token";
 }
 
 TEST_F(TokenFetcherTest, ClassicTokenIsAGetWithEscapedQuery) {
@@ -111,6 +113,7 @@ TEST_F(TokenFetcherTest, ClassicTokenIsAGetWithEscapedQuery) {
   EXPECT_THAT(sent->url, Not(HasSubstr("a&b"))) << "escaped";
   EXPECT_EQ(sent->body, "");
   EXPECT_EQ(sent->timeout, kTimeout);
+  EXPECT_FALSE(sent->repeatable) << "every classic fetch issues a new token";
 }
 
 TEST_F(TokenFetcherTest, ClassicTokenIgnoresForceRefresh) {

@@ -36,6 +36,16 @@ TEST(EndpointBindingTest, GetPutsEveryFieldInTheQuery) {
   EXPECT_TRUE(binding->body_fields.empty());
 }
 
+// NO_SIDE_EFFECTS is what lets a call go again to another of WeChat's domains.
+TEST(EndpointBindingTest, OnlyAMethodWithNoSideEffectsIsRepeatable) {
+  absl::StatusOr<EndpointBinding> read = BindEndpoint(Method("Query"));
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(read->repeatable);
+  absl::StatusOr<EndpointBinding> write = BindEndpoint(Method("Mixed"));
+  ASSERT_TRUE(write.ok()) << write.status();
+  EXPECT_FALSE(write->repeatable);
+}
+
 TEST(EndpointBindingTest, PostHonoursPerFieldPlacement) {
   absl::StatusOr<EndpointBinding> binding = BindEndpoint(Method("Mixed"));
   ASSERT_TRUE(binding.ok()) << binding.status();

@@ -48,6 +48,7 @@ TEST(RequestTranscoderTest, GetEncodesQueryWithTokenFirst) {
             "&msg_id=9223372036854775807&tags=a&tags=b&color=red");
   EXPECT_TRUE(http->body.empty());
   EXPECT_EQ(http->timeout, absl::Seconds(2));
+  EXPECT_TRUE(http->repeatable) << "Query has no side effects: it may go to another domain";
 }
 
 TEST(RequestTranscoderTest, PostSplitsQueryAndBodyAndFillsAppid) {
@@ -63,6 +64,7 @@ TEST(RequestTranscoderTest, PostSplitsQueryAndBodyAndFillsAppid) {
   EXPECT_EQ(json::parse(http->body),
             json({{"inner", {{"name", "名字"}}}, {"appid", "wx0011223344556677"}}));
   EXPECT_NE(http->body.find("名字"), std::string::npos) << "UTF-8 is sent as is";
+  EXPECT_FALSE(http->repeatable) << "a write";
 }
 
 TEST(RequestTranscoderTest, CallerAppidWins) {

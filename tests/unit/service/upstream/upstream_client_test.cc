@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "service/errors/error_info.h"
+#include "service/upstream/request_not_sent.h"
 #include "tests/fake_wechat/fake_wechat.h"
 
 namespace wxgate {
@@ -238,6 +239,7 @@ TEST_F(UpstreamClientTest, ConnectionRefusedIsUnreachable) {
   ExpectFailure(answer, absl::StatusCode::kUnavailable, "UPSTREAM_UNREACHABLE");
   EXPECT_THAT(std::string(answer.status().message()),
               HasSubstr(absl::StrCat("127.0.0.1:", refusing.port())));
+  EXPECT_TRUE(WasNotSent(answer.status())) << "a refused connection carried no request";
 }
 
 TEST_F(UpstreamClientTest, UntrustedServerCertificateIsTls) {
@@ -255,6 +257,7 @@ TEST_F(UpstreamClientTest, SlowAnswerIsTimeout) {
   absl::StatusOr<HttpResponse> answer = SendAndWait(client, EchoWithToken(absl::Milliseconds(300)));
   ExpectFailure(answer, absl::StatusCode::kDeadlineExceeded, "UPSTREAM_TIMEOUT");
   EXPECT_THAT(std::string(answer.status().message()), HasSubstr("300ms"));
+  EXPECT_FALSE(WasNotSent(answer.status())) << "the request reached the server";
   EXPECT_EQ(client.active_transfers(), 0);
 }
 
@@ -265,8 +268,9 @@ TEST_F(UpstreamClientTest, StalledTlsHandshakeIsTimeout) {
   options.connect_timeout = absl::Milliseconds(300);
   UpstreamClient client(options);
   // Ends after the connect timeout, not the transfer's (longer than the test waits).
-  ExpectFailure(SendAndWait(client, Get(stalling.Url(), absl::Seconds(60))),
-                absl::StatusCode::kDeadlineExceeded, "UPSTREAM_TIMEOUT");
+  absl::StatusOr<HttpResponse> answer = SendAndWait(client, Get(stalling.Url(), absl::Seconds(60)));
+  ExpectFailure(answer, absl::StatusCode::kDeadlineExceeded, "UPSTREAM_TIMEOUT");
+  EXPECT_TRUE(WasNotSent(answer.status())) << "no TLS session, no request";
 }
 
 // A connect (or TLS handshake) timeout names the connect timeout, not the transfer's.
@@ -304,8 +308,9 @@ TEST_F(UpstreamClientTest, TruncatedAnswerIsTruncated) {
 TEST_F(UpstreamClientTest, ClosedWithoutAnswerIsTruncated) {
   UpstreamClient client(Options());
   fake_->InjectFailure("/fake/echo", fake::Failure::CloseWithoutAnswer());
-  ExpectFailure(SendAndWait(client, EchoWithToken()), absl::StatusCode::kUnavailable,
-                "UPSTREAM_TRUNCATED");
+  absl::StatusOr<HttpResponse> answer = SendAndWait(client, EchoWithToken());
+  ExpectFailure(answer, absl::StatusCode::kUnavailable, "UPSTREAM_TRUNCATED");
+  EXPECT_FALSE(WasNotSent(answer.status())) << "the request reached the server";
 }
 
 TEST_F(UpstreamClientTest, AnswerLargerThanTheLimitIsTooLarge) {

@@ -239,8 +239,11 @@ type GatewayInfo struct {
 	Uptime      *durationpb.Duration   `protobuf:"bytes,4,opt,name=uptime,proto3" json:"uptime,omitempty"`
 	// When this answer was made: expiries compare with it, not with the reader's clock.
 	GeneratedTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=generated_time,json=generatedTime,proto3" json:"generated_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The base URL of WeChat's API that calls go to now: upstream.base_url, or one of
+	// upstream.fallback_base_urls while base_url fails.
+	UpstreamBaseUrl string `protobuf:"bytes,6,opt,name=upstream_base_url,json=upstreamBaseUrl,proto3" json:"upstream_base_url,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *GatewayInfo) Reset() {
@@ -306,6 +309,13 @@ func (x *GatewayInfo) GetGeneratedTime() *timestamppb.Timestamp {
 		return x.GeneratedTime
 	}
 	return nil
+}
+
+func (x *GatewayInfo) GetUpstreamBaseUrl() string {
+	if x != nil {
+		return x.UpstreamBaseUrl
+	}
+	return ""
 }
 
 type AccountStatus struct {
@@ -990,13 +1000,14 @@ const file_wxgate_v1_admin_proto_rawDesc = "" +
 	"\rlatest_events\x18\a \x03(\v2\x17.wxgate.v1.EventSummaryR\flatestEvents\x12:\n" +
 	"\n" +
 	"components\x18\b \x03(\v2\x1a.wxgate.v1.ComponentStatusR\n" +
-	"components\"\xf6\x01\n" +
+	"components\"\xa2\x02\n" +
 	"\vGatewayInfo\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x18\n" +
 	"\areplica\x18\x02 \x01(\tR\areplica\x12=\n" +
 	"\fstarted_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vstartedTime\x121\n" +
 	"\x06uptime\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x06uptime\x12A\n" +
-	"\x0egenerated_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\rgeneratedTime\"h\n" +
+	"\x0egenerated_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\rgeneratedTime\x12*\n" +
+	"\x11upstream_base_url\x18\x06 \x01(\tR\x0fupstreamBaseUrl\"h\n" +
 	"\rAccountStatus\x12\x14\n" +
 	"\x05appid\x18\x01 \x01(\tR\x05appid\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12-\n" +
