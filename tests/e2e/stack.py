@@ -85,11 +85,20 @@ def add_arguments(parser):
     parser.add_argument("--endpoints-dir", required=True, help="fake_wechat endpoint tables")
 
 
+_handed_out = set()  # ports free_port gave this process
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that was free a moment ago, never the same twice in
+    one process: a test that picks several ports before it starts anything (a
+    cluster's configs) would otherwise get one a second time."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def wait_until(condition, timeout, what, process=None, log=None):

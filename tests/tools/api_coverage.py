@@ -145,7 +145,8 @@ def check_component_pushes(require_all):
 
 
 def service_permission_sets(path):
-    """{service: [ids]} of the (wxgate.permission_set) options in one .proto file."""
+    """{service: [ids]} of the (wxgate.permission_set) options in one .proto file, with
+    the (wxgate.method_permission_set) of its methods."""
     found, service = {}, None
     for line in path.read_text(encoding="utf-8").splitlines():
         if m := re.match(r"^service\s+(\w+)", line):
@@ -153,8 +154,8 @@ def service_permission_sets(path):
             found[service] = []
         elif line.startswith("}"):
             service = None
-        elif service and (m := re.match(r"^\s*option\s+\(wxgate\.permission_set\)\s*=\s*(\d+);",
-                                        line)):
+        elif service and (m := re.match(
+                r"^\s*option\s+\(wxgate\.(?:method_)?permission_set\)\s*=\s*(\d+);", line)):
             found[service].append(int(m.group(1)))
     return found
 
@@ -181,8 +182,8 @@ def check_permission_sets():
         for service, ids in service_permission_sets(path).items():
             services_count += 1
             expected = wanted.get(path.stem, set())
-            if sorted(ids) != sorted(expected):
-                problems.append(f"wechat.mp.v1.{service}: permission sets {sorted(ids)}, but "
+            if set(ids) != expected:
+                problems.append(f"wechat.mp.v1.{service}: permission sets {sorted(set(ids))}, but "
                                 f"permission-sets.tsv gives group {path.stem} {sorted(expected)}")
             else:
                 matching += 1
