@@ -94,7 +94,7 @@ void CreateLinks(const AuthorizationDeps& deps, const LinkEndpoints& links, Unar
           return call.Respond(GatewayError(Reason::kUpstreamSchema,
                                            "api_create_preauthcode answered no pre_auth_code"));
         }
-        auto response = std::make_shared<v1::CreateAuthorizationLinksResponse>();
+        auto response = std::make_unique<v1::CreateAuthorizationLinksResponse>();
         *response->mutable_expires_at() =
             ToTimestamp(deps.now() + absl::Seconds(code.expires_in()));
         // Neither page calls WeChat: both answer inline.
@@ -114,7 +114,7 @@ void CreateLinks(const AuthorizationDeps& deps, const LinkEndpoints& links, Unar
               built.Update(page.status());
             });
         if (!built.ok()) return call.Respond(built);
-        call.Respond(std::make_unique<v1::CreateAuthorizationLinksResponse>(*response));
+        call.Respond(std::move(response));
       });
 }
 

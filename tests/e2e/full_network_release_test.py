@@ -1,6 +1,7 @@
 """End to end: the example subscriber client_stubs/python/full_network_release.py
 passes WeChat's full-network release check (全网发布), played by the fake WeChat
-against a gateway serving a third-party platform.
+against a gateway serving a third-party platform and no account of its own (so
+CompleteAuthorization is admitted for the platform alone).
 
 The fake pushes, encrypted with the component's key, to the platform's message URL
 for WeChat's first test account: an event (reply "LOCATIONfrom_callback"), the text
@@ -91,11 +92,12 @@ class FullNetworkReleaseTest(unittest.TestCase):
         config, ports = stack.write_gateway_config(
             ARGS, self.workdir, "wxgate", self.fake_port,
             extra=component_flow.config(os.path.join(self.workdir, "secrets")),
-            server_extra=f'  admin_listen: "127.0.0.1:{self.admin_port}"\n')
+            server_extra=f'  admin_listen: "127.0.0.1:{self.admin_port}"\n', account=False)
         log = os.path.join(self.workdir, "wxgate.log")
         self.logs.append(("wxgate", log))
         gateway = stack.start_gateway(ARGS, config, ports, log)
         self.processes.append(gateway.process)
+        self.assertIn("0 account(s)", stack._read(log), "a gateway for the platform alone")
         self.base = f"http://127.0.0.1:{ports[1]}"
         component_flow.push(ARGS, self.fake_port, self.base, component_flow.PUSH_TICKET)
 

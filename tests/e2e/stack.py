@@ -207,17 +207,26 @@ class Gateway(NamedTuple):
 
 
 def write_gateway_config(args, workdir, name, fake_port, callback_mode="plain", access=ANYONE,
-                         max_connections=256, extra="", server_extra=""):
+                         max_connections=256, extra="", server_extra="", account=True):
     """Writes workdir/<name>.yaml for a gateway on fresh ports; returns (config, ports).
 
     callback_mode and access as for running(); max_connections: upstream connections
     per host; extra: YAML sections appended at the end; server_extra: YAML lines
     appended to the server section, each indented by two spaces and ending in a
-    newline (e.g. its tls).
+    newline (e.g. its tls); account: False leaves out the account APPID (a gateway
+    serving only third-party platforms).
     """
     grpc_port, callback_port = free_port(), free_port()
     config = os.path.join(workdir, f"{name}.yaml")
     aes_key = f"\n      encoding_aes_key: {{env: {AES_KEY_ENV}}}" if callback_mode != "plain" else ""
+    accounts = f"""accounts:
+  - appid: {APPID}
+    secret: {{env: {SECRET_ENV}}}
+    callback:
+      token: {{env: {CALLBACK_TOKEN_ENV}}}
+      reply_window: 4s
+      mode: {callback_mode}{aes_key}
+""" if account else ""
     with open(config, "w", encoding="utf-8") as f:
         f.write(f"""\
 server:
@@ -229,14 +238,7 @@ server:
   timeout: 20s
   max_connections: {max_connections}
   host_base_urls: {{mp.weixin.qq.com: "https://127.0.0.1:{fake_port}"}}
-accounts:
-  - appid: {APPID}
-    secret: {{env: {SECRET_ENV}}}
-    callback:
-      token: {{env: {CALLBACK_TOKEN_ENV}}}
-      reply_window: 4s
-      mode: {callback_mode}{aes_key}
-access:
+{accounts}access:
   {access}
 {extra}""")
     return config, (grpc_port, callback_port)
