@@ -1,7 +1,6 @@
 #include "service/server/authorization_pushes.h"
 
-#include <optional>
-#include <string>
+#include <utility>
 
 #include "service/observe/log.h"
 

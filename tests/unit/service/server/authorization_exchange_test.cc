@@ -7,9 +7,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "service/errors/error_info.h"
+#include "service/observe/log.h"
 #include "tests/testing/fake_http_transport.h"
 #include "tests/testing/fake_token_store.h"
 #include "tests/testing/test_clock.h"
@@ -40,11 +42,25 @@ std::string QueryAuthJson(absl::string_view appid, std::vector<int> sets) {
 class AuthorizationExchangeTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // Kept, not printed (4,097 authorizations in one case), and checked for secrets.
+    SetLogSink([this](const std::string& line) {
+      absl::MutexLock lock(&log_mu_);
+      log_.push_back(line);
+    });
     absl::Status ticket = absl::InternalError("test: `done` did not run");
     tokens_.SetComponentTicket(component_, "TICKET", [&](absl::Status s) { ticket = s; });
     ASSERT_TRUE(ticket.ok()) << ticket;
     transport_.AnswerJson("/cgi-bin/component/api_component_token",
                           R"({"component_access_token":"TOKEN-C","expires_in":7200})");
+  }
+
+  void TearDown() override {
+    SetLogSink(nullptr);
+    absl::MutexLock lock(&log_mu_);
+    for (const std::string& line : log_) {
+      EXPECT_EQ(line.find("CODE-"), std::string::npos) << "logs never show a code: " << line;
+      EXPECT_EQ(line.find("REFRESH-"), std::string::npos) << line;
+    }
   }
 
   absl::StatusOr<AuthorizationExchange::Authorized> Exchange(const std::string& code,
@@ -68,6 +84,8 @@ class AuthorizationExchangeTest : public ::testing::Test {
                                                                }}};
   AuthorizerDirectory authorizers_{{}, 100000};
   AuthorizationExchange exchange_{tokens_, authorizers_, [this] { return clock_.Now(); }};
+  absl::Mutex log_mu_;
+  std::vector<std::string> log_ ABSL_GUARDED_BY(log_mu_);
 };
 
 TEST_F(AuthorizationExchangeTest, ACodeIsExchangedOnceAndRecalledAfterwards) {
